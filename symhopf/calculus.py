@@ -1,0 +1,109 @@
+"""Directional derivatives of vector formulas written with SymPy matrix expressions.
+
+A vector field such as ``s((W + a E) x + b)`` is a SymPy matrix expression in the
+state ``x`` (n x 1), the parameter ``a`` and data matrices; ``Act(k, X)`` applies
+the k-th derivative of the activation entrywise. The rules below differentiate
+it *structurally*, so the cost does not depend on n:
+
+    D[X + Y] = D X + D Y,      D[c A B] = (D c) A B + c (D A) B + c A (D B),
+    D[X o Y] = D X o Y + X o D Y,      D[s^(k)(X)] = s^(k+1)(X) o D X,
+
+with D the derivative along ``x -> x + t u`` (or ``a -> a + t``) at t = 0.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sympy as sp
+from sympy.matrices.expressions import (HadamardProduct, Identity, MatAdd, MatMul,
+                                        MatrixExpr, MatrixSymbol, ZeroMatrix)
+
+
+class Act(MatrixExpr):
+    """``s^(k)`` (the k-th derivative of the activation) applied entrywise to a vector."""
+
+    def __new__(cls, k: int, arg: MatrixExpr):
+        return super().__new__(cls, sp.Integer(k), arg)
+
+    @property
+    def order(self) -> int:
+        return int(self.args[0])
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def _sympystr(self, printer) -> str:  # noqa: D102
+        return "s" + "'" * self.order + "(" + printer._print(self.arg) + ")"
+
+    def _latex(self, printer) -> str:
+        return r"s" + "'" * self.order + r"\left(" + printer._print(self.arg) + r"\right)"
+
+
+def is_zero(e: sp.Basic) -> bool:
+    return isinstance(e, ZeroMatrix) or e == 0
+
+
+def add(terms: Iterable[MatrixExpr], shape) -> MatrixExpr:
+    """Sum of the nonzero terms (ZeroMatrix if none)."""
+    nonzero = [t for t in terms if not is_zero(t)]
+    if not nonzero:
+        return ZeroMatrix(*shape)
+    return nonzero[0] if len(nonzero) == 1 else MatAdd(*nonzero)
+
+
+def hadamard(*factors: MatrixExpr) -> MatrixExpr:
+    """Flattened entrywise product (ZeroMatrix if a factor is zero)."""
+    if any(is_zero(f) for f in factors):
+        return ZeroMatrix(*factors[0].shape)
+    flat = [g for f in factors for g in (f.args if isinstance(f, HadamardProduct) else (f,))]
+    return flat[0] if len(flat) == 1 else HadamardProduct(*flat)
+
+
+def mul(coeff: sp.Expr, mats: list[MatrixExpr]) -> MatrixExpr:
+    """``coeff * mats[0] * mats[1] ...`` without unit coefficients or identity factors."""
+    mats = [m for m in mats if not isinstance(m, Identity)] or mats[:1]
+    if coeff == 1:
+        return mats[0] if len(mats) == 1 else MatMul(*mats)
+    return MatMul(coeff, *mats)
+
+
+def derivative(e: MatrixExpr, wrt: sp.Basic, direction: sp.Basic) -> MatrixExpr:
+    """D e along ``wrt -> wrt + t*direction`` (``wrt`` a MatrixSymbol or a scalar Symbol)."""
+    if e == wrt:
+        return direction
+    if isinstance(e, (MatrixSymbol, Identity, ZeroMatrix)):
+        return ZeroMatrix(*e.shape)
+    if isinstance(e, MatAdd):
+        return add((derivative(t, wrt, direction) for t in e.args), e.shape)
+    if isinstance(e, MatMul):
+        coeff, mats = e.as_coeff_matrices()
+        terms = []
+        if isinstance(wrt, sp.Symbol):
+            dc = sp.diff(coeff, wrt) * direction
+            if dc != 0:
+                terms.append(mul(dc, mats))
+        for i, m in enumerate(mats):
+            dm = derivative(m, wrt, direction)
+            if not is_zero(dm):
+                terms.append(mul(coeff, [*mats[:i], dm, *mats[i + 1:]]))
+        return add(terms, e.shape)
+    if isinstance(e, HadamardProduct):
+        terms = []
+        for i, factor in enumerate(e.args):
+            df = derivative(factor, wrt, direction)
+            if not is_zero(df):
+                terms.append(hadamard(*e.args[:i], df, *e.args[i + 1:]))
+        return add(terms, e.shape)
+    if isinstance(e, Act):
+        return hadamard(Act(e.order + 1, e.arg), derivative(e.arg, wrt, direction))
+    raise TypeError(f"cannot differentiate {type(e).__name__}: {e}")
+
+
+def max_act_order(e: sp.Basic) -> int:
+    """Highest activation derivative that occurs in ``e`` (-1 if none)."""
+    return max((a.order for a in e.atoms(Act)), default=-1)

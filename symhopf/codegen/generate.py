@@ -1,0 +1,199 @@
+"""Render, write, cache and load the generated prover module of a model.
+
+Stages (each runs its prerequisites): derive (SymPy) -> render (jinja2 +
+printers) -> write (``generated/`` or the cache) -> load (importlib). The
+cache is keyed by the model's structure hash (formulas + symhopf version), so
+every net of one architecture and activation shares one module: the weights
+are data passed in at run time.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+import sympy as sp
+from sympy.matrices.expressions import Identity, MatrixSymbol
+
+from .. import __version__
+from ..derive import Derivation, FormulaPrinter, N, derive
+from ..model import Z, Model
+from .printers import (ArbPrinter, FloatPrinter, print_entries, print_matrix_expr,
+                       print_scalar_function)
+
+
+@dataclass
+class Function:
+    """One generated function or method: name, arguments, body lines."""
+
+    name: str
+    args: list[str]
+    lines: list[str]
+    doc: str = ""
+
+
+@dataclass
+class Eyes:
+    name: str
+    weight: str
+    side: str
+
+
+def templates_dir() -> Path:
+    """``templates/`` in a source checkout, ``symhopf/templates`` in a wheel."""
+    packaged = Path(__file__).resolve().parent.parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """The one strict jinja2 environment for code templates."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+
+
+def module_name(model: Model) -> str:
+    """A readable module name: architecture and activation for nets, the model name for ODEs."""
+    if model.kind == "ode":
+        slug = re.sub(r"\W+", "_", model.name).strip("_").lower() or "ode"
+        return slug if slug[0].isalpha() else "ode_" + slug
+    arch = model.architecture
+    act = model.activation_text if model.activation_text.isidentifier() else \
+        "act_" + hashlib.sha256(sp.srepr(model.activation).encode()).hexdigest()[:8]
+    layers = str(model.layers) if arch.layered else ""
+    direction = "" if all(model.direction_is_identity(s) for s in arch.suffixes(model.layers)) else "_dir"
+    return f"{arch.name}{layers}_{act}{direction}".lower()
+
+
+def render(model: Model, derivation: Derivation | None = None) -> str:
+    """The source of the generated module for ``model``."""
+    d = derivation or derive(model)
+    ctx = _rnn_context(d) if model.kind == "rnn" else _ode_context(d)
+    template = f"{model.kind}.py.jinja"
+    ctx.update(version=__version__, template=template, module_name=module_name(model),
+               structure_hash=model.structure_hash(__version__))
+    return environment().get_template(template).render(**ctx)
+
+
+def generate(model: Model, out_dir: str | Path = "generated") -> Path:
+    """Write the generated module into ``out_dir``; returns its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{module_name(model)}.py"
+    path.write_text(render(model))
+    return path
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SYMHOPF_CACHE", Path.home() / ".cache" / "symhopf"))
+
+
+_LOADED: dict[str, ModuleType] = {}
+
+
+def load_module(model: Model) -> ModuleType:
+    """The generated module for ``model``: from this process, the cache, or freshly generated."""
+    key = model.structure_hash(__version__)
+    if key in _LOADED:
+        return _LOADED[key]
+    path = cache_dir() / key / f"{module_name(model)}.py"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(render(model))
+        tmp.replace(path)
+    module = load_file(path, f"symhopf_generated_{key}")
+    if getattr(module, "STRUCTURE_HASH", None) != key:
+        raise RuntimeError(f"cached module {path} does not match structure {key}")
+    _LOADED[key] = module
+    return module
+
+
+def load_file(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- contexts
+METHODS = [("_f", ["x", "a"], "f", "f(x, a)"),
+           ("_Df_apply", ["x", "a", "u"], "Df", "D_x f(x, a) u"),
+           ("_f_a", ["x", "a"], "f_a", "d f / d a at (x, a)"),
+           ("_Df_a_apply", ["x", "a", "u"], "Df_a", "(d/da D_x f(x, a)) u"),
+           ("_B", ["x", "a", "u", "v"], "B", "B(u, v) = D_x^2 f(x, a)[u, v]"),
+           ("_C", ["x", "a", "u", "v", "w"], "C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]")]
+
+
+def _rnn_context(d: Derivation) -> dict:
+    model, syms = d.model, d.symbols
+    data_names = [k for k, v in syms.items() if isinstance(v, MatrixSymbol) and k not in "xuvw"]
+    first_weight = "W" + model.architecture.suffixes(model.layers)[0]
+    names: dict[sp.Basic, str] = {d.parameter: "a", **{syms[k]: k for k in "xuvw"}}
+    names.update({syms[k]: f"self.{k}" for k in data_names})
+    eyes = [Eyes("eye_n", first_weight, "ncols")]
+    names[Identity(N)] = "self.eye_n"
+    for f in d.formulas:
+        for eye in f.expr.atoms(Identity):
+            if eye not in names:
+                dim = str(eye.shape[0])
+                suffix = dim[1:]  # m<k>: the output size of layer k
+                eyes.append(Eyes(f"eye_{dim}", "W" + suffix, "nrows"))
+                names[eye] = f"self.eye_{dim}"
+    methods = {}
+    for printer, key in ((ArbPrinter(), "ball_methods"), (FloatPrinter(), "float_methods")):
+        methods[key] = [Function(name, ["self", *args][1:], print_matrix_expr(printer, d[formula], names), doc)
+                        for name, args, formula, doc in METHODS]
+    scalars = {}
+    for printer, prefix in ((ArbPrinter(), "ball"), (FloatPrinter(), "float")):
+        scalars[f"{prefix}_scalars"] = [
+            Function(f"{prefix}_s{k}", ["z"], print_scalar_function(printer, expr, Z),
+                     f"s{chr(39) * k}(z) = {sp.sstr(expr)}")
+            for k, expr in enumerate(d.activation_derivatives)]
+    description = [f"Architecture: {model.architecture.summary}",
+                   f"Activation: s(z) = {sp.sstr(model.activation)}", ""]
+    description += [f"{f.name} = {f.text()}" for f in d.formulas]
+    return dict(title=f"Prover for the {model.architecture.name} RNN family", description=description,
+                data_names=data_names, first_weight=first_weight, eyes=eyes, **methods, **scalars)
+
+
+def _ode_context(d: Derivation) -> dict:
+    model, syms = d.model, d.symbols
+    n = model.n
+    xs, us, vs = syms["x"], syms["u"], syms["v"]
+    base = {d.parameter: "a", **{s: f"x{i}" for i, s in enumerate(xs)}}
+    base.update({s: f"u{i}" for i, s in enumerate(us)})
+    base.update({s: f"v{i}" for i, s in enumerate(vs)})
+    plan = [("_f", ["x", "a"], "f", None, ["x"]),
+            ("_Df_apply", ["x", "a", "u"], "Df", "u", ["x"]),
+            ("_f_a", ["x", "a"], "f_a", None, ["x"]),
+            ("_Df_a_apply", ["x", "a", "u"], "Df_a", "u", ["x"]),
+            ("_B", ["x", "a", "u", "v"], "B_u", "v", ["x", "u"]),
+            ("_C", ["x", "a", "u", "v", "w"], "C_uv", "w", ["x", "u", "v"])]
+    docs = {name: doc for name, _, _, doc in METHODS}
+    methods = {}
+    for printer, key, lib, unpack in ((ArbPrinter(), "ball_methods", "_b", "{v}.entries()"),
+                                      (FloatPrinter(), "float_methods", "_fl", "{v}[:, 0]")):
+        fns = []
+        for name, args, formula, apply_to, unpacked in plan:
+            m = d[formula]
+            lines = [f"{', '.join(f'{v}{i}' for i in range(n))}{',' if n == 1 else ''} = {unpack.format(v=v)}"
+                     for v in unpacked]
+            cse_lines, codes = print_entries(printer, list(m), base)
+            lines += cse_lines
+            value = f"{lib}.mat({m.rows}, {m.cols}, [{', '.join(codes)}])"
+            lines.append(f"return {lib}.mm({value}, {apply_to})" if apply_to else f"return {value}")
+            fns.append(Function(name, args, lines, docs[name]))
+        methods[key] = fns
+    description = [f"Model: {model.name}; variables ({', '.join(model.variables)}), parameter {model.parameter}"]
+    description += [f"  {v}' = {t}" for v, t in zip(model.variables, model.rhs_text)]
+    description += [f"  constants: {', '.join(f'{k} = {v}' for k, v in model.constants.items())}"] if model.constants else []
+    description += ["", "Variables x0, x1, ... are " + ", ".join(model.variables) + " in this order."]
+    return dict(title=f"Prover for the ODE model {model.name}", description=description, n=n, **methods)

@@ -1,0 +1,174 @@
+"""Code printers: SymPy expressions -> Python source, one printer per backend.
+
+``ArbPrinter`` targets python-flint balls: rationals print as exact balls
+(``(arb(1)/10)``, never float literals), integer powers as products (python-flint
+gives ``arb(0,1)**2 = nan``), elementary functions through the tight kernels of
+:mod:`symhopf.runtime.ball`. ``FloatPrinter`` targets numpy float64.
+
+Both print the structured matrix expressions of :mod:`symhopf.calculus`
+(products, sums, entrywise products, activations) one node per line, reusing
+a node that occurs twice (common-subexpression elimination), so the code a
+referee reads is the formula, step by step.
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..calculus import Act
+
+
+class PrintError(ValueError):
+    """An expression the backend cannot print exactly (e.g. a float literal)."""
+
+
+#: SymPy function -> kernel name in symhopf.runtime.ball
+BALL_FUNCTIONS = {"tanh": "tanh", "atan": "atan", "exp": "exp", "sinh": "sinh", "asinh": "asinh",
+                  "erf": "erf", "log": "log", "cosh": "cosh", "sin": "sin", "cos": "cos"}
+
+
+class _Structured:
+    """Mixin: symbol table and one-line-per-node printing of matrix expressions."""
+
+    backend = ""
+
+    def begin(self, names: dict[sp.Basic, str]) -> None:
+        """Start a function body; ``names`` maps symbols to the code that holds them."""
+        self.names = dict(names)
+        self.lines: list[str] = []
+        self.memo: dict[sp.Basic, str] = {}
+
+    def _temp(self, expr: sp.Basic, code: str) -> str:
+        if expr not in self.memo:
+            name = f"t{len(self.memo)}"
+            self.lines.append(f"{name} = {code}")
+            self.memo[expr] = name
+        return self.memo[expr]
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        if expr in self.names:
+            return self.names[expr]
+        raise PrintError(f"symbol {expr} has no value in generated code")
+
+    _print_MatrixSymbol = _print_Symbol
+
+    def _print_Identity(self, expr: Identity) -> str:
+        return self._print_Symbol(expr)
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        raise PrintError(f"float literal {expr} in a formula: symhopf prints exact numbers only")
+
+    def _print_MatMul(self, expr: MatMul) -> str:
+        if expr in self.memo:
+            return self.memo[expr]
+        coeff, mats = expr.as_coeff_matrices()
+        code = self._print(mats[-1])
+        for m in reversed(mats[:-1]):  # right to left: matrix-vector products only
+            code = f"{self.backend}.mm({self._print(m)}, {code})"
+        if coeff != 1:
+            code = f"{self._print(coeff)} * {code}"
+        return self._temp(expr, code)
+
+    def _print_MatAdd(self, expr: MatAdd) -> str:
+        if expr in self.memo:
+            return self.memo[expr]
+        return self._temp(expr, " + ".join(self._print(t) for t in expr.args))
+
+    def _print_HadamardProduct(self, expr: HadamardProduct) -> str:
+        if expr in self.memo:
+            return self.memo[expr]
+        return self._temp(expr, f"{self.backend}.had(" + ", ".join(self._print(t) for t in expr.args) + ")")
+
+
+class ArbPrinter(_Structured, PythonCodePrinter):
+    """SymPy -> python-flint ball code (strict: anything unknown is an error)."""
+
+    backend = "_b"
+    printmethod = "_arbcode"
+
+    def __init__(self, settings: dict | None = None):
+        super().__init__({"strict": True, "fully_qualified_modules": False, **(settings or {})})
+        self.begin({})
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return str(int(expr))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"(arb({expr.p})/{expr.q})"
+
+    def _print_Half(self, expr) -> str:
+        return "(arb(1)/2)"
+
+    def _print_Pi(self, expr) -> str:
+        return "_b.pi()"
+
+    def _print_Exp1(self, expr) -> str:
+        return "_b.exp(arb(1))"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exp = expr.args
+        if exp.is_Integer and exp != 0:
+            b = self.parenthesize(base, 100)
+            prod = "(" + "*".join([b] * abs(int(exp))) + ")"
+            return prod if exp > 0 else f"(1/{prod})"
+        if exp == sp.Rational(1, 2):
+            return f"_b.sqrt({self._print(base)})"
+        return f"_b.rpow({self._print(base)}, {self._print(exp)})"
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = type(expr).__name__
+        if name not in BALL_FUNCTIONS:
+            raise PrintError(f"no ball kernel for {name}")
+        return f"_b.{BALL_FUNCTIONS[name]}(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Act(self, expr: Act) -> str:
+        if expr in self.memo:
+            return self.memo[expr]
+        return self._temp(expr, f"_b.act_map(ball_s{expr.order}, {self._print(expr.arg)})")
+
+
+for _name in BALL_FUNCTIONS:  # take precedence over PythonCodePrinter's math.* printing
+    setattr(ArbPrinter, f"_print_{_name}", ArbPrinter._print_Function)
+
+
+class FloatPrinter(_Structured, NumPyPrinter):
+    """SymPy -> numpy float64 code (for the numerical search only)."""
+
+    backend = "_fl"
+    printmethod = "_floatcode"
+
+    def __init__(self, settings: dict | None = None):
+        super().__init__({"strict": True, "fully_qualified_modules": True, **(settings or {})})
+        self.begin({})
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"({expr.p}/{expr.q})"
+
+    def _print_Act(self, expr: Act) -> str:
+        if expr in self.memo:
+            return self.memo[expr]
+        return self._temp(expr, f"float_s{expr.order}({self._print(expr.arg)})")
+
+
+def print_matrix_expr(printer: _Structured, expr: sp.Basic, names: dict[sp.Basic, str]) -> list[str]:
+    """Body lines computing a structured matrix expression, one node per line."""
+    printer.begin(names)
+    result = printer._print(expr)
+    return printer.lines + [f"return {result}"]
+
+
+def print_entries(printer: _Structured, entries: list[sp.Expr], names: dict[sp.Basic, str]) -> tuple[list[str], list[str]]:
+    """Lines naming common subexpressions of ``entries``, and the code of each entry."""
+    replacements, reduced = sp.cse(entries, symbols=sp.numbered_symbols("c"))
+    printer.begin({**names, **{sym: str(sym) for sym, _ in replacements}})
+    lines = [f"{sym} = {printer._print(val)}" for sym, val in replacements]
+    return lines, [printer._print(e) for e in reduced]
+
+
+def print_scalar_function(printer: _Structured, expr: sp.Expr, arg: sp.Symbol, argname: str = "z") -> list[str]:
+    """Body lines of a scalar function of one variable, with common subexpressions named."""
+    lines, (code,) = print_entries(printer, [expr], {arg: argname})
+    return lines + [f"return {code}"]
+

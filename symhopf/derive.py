@@ -1,0 +1,196 @@
+"""Derivation: SymPy derives every formula a proof uses, and shows them.
+
+For ``x' = f(x, a)``: f, the Jacobian Df, the parameter derivatives f_a and
+D_a Df, the multilinear forms ``B(u, v) = D^2 f(x, a)[u, v]`` and
+``C(u, v, w) = D^3 f(x, a)[u, v, w]``, and the first Lyapunov coefficient
+(hopf-math.md, Kuznetsov's normalisation)
+
+    l1 = Re(<p, C(q,q,qbar)> - 2 <p, B(q, A^{-1} B(q,qbar))>
+            + <p, B(qbar, (2 i w I - A)^{-1} B(q,q))>) / (2 w),
+    mu' = Re <p, (D_a A) q + B(q, x'(a))>,  x'(a) = -A^{-1} f_a.
+
+RNN architectures are derived *structurally* (matrix expressions in a
+symbolic dimension n, see :mod:`symhopf.calculus`), so derivation time does
+not depend on n; general ODEs are derived componentwise.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+from sympy.matrices.expressions import (Adjoint, Identity, Inverse, MatrixExpr,
+                                        MatrixSymbol)
+
+from sympy.printing.str import StrPrinter
+
+from .calculus import Act, derivative, max_act_order
+from .model import Z, Model
+
+N = sp.Symbol("n", integer=True, positive=True)
+L1_TEXT = ("l1 = Re(<p, C(q,q,qbar)> - 2 <p, B(q, A^{-1} B(q,qbar))> "
+           "+ <p, B(qbar, (2 i w I - A)^{-1} B(q,q))>) / (2 w)")
+MU_TEXT = "mu'(a*) = Re <p, (D_a A) q + B(q, x'(a*))>,  x'(a*) = -A^{-1} f_a"
+NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"
+
+
+class FormulaPrinter(StrPrinter):
+    """Plain text with ``o`` for the entrywise (Hadamard) product."""
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+
+
+@dataclass
+class Formula:
+    """One derived formula: a name, its meaning and the SymPy object."""
+
+    name: str
+    meaning: str
+    expr: sp.Basic
+
+    def text(self) -> str:
+        return FormulaPrinter().doprint(self.expr)
+
+    def latex(self) -> str:
+        return sp.latex(self.expr).replace("qbar", r"\bar{q}")
+
+
+@dataclass
+class Derivation:
+    """All formulas for one model. ``formulas`` is ordered for display."""
+
+    model: Model
+    parameter: sp.Symbol
+    formulas: list[Formula] = field(default_factory=list)
+    #: RNN: the activation and its derivatives s^(k)(z), k = 0..3
+    activation_derivatives: list[sp.Expr] = field(default_factory=list)
+    #: RNN: symbols of the state, directions and data in the formulas
+    symbols: dict[str, sp.Basic] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> sp.Basic:
+        for f in self.formulas:
+            if f.name == name:
+                return f.expr
+        raise KeyError(name)
+
+    # ---------------------------------------------------------------- views
+    def to_text(self) -> str:
+        lines = [f"model {self.model.name}: {self._summary()}", f"parameter: {self.model.parameter}", ""]
+        for k, d in enumerate(self.activation_derivatives):
+            lines.append(f"s{chr(39) * k}(z) = {sp.sstr(d)}")
+        if self.activation_derivatives:
+            lines.append("")
+        for f in self.formulas:
+            lines.append(f"{f.name} = {f.text()}")
+            lines.append(f"    ({f.meaning})")
+        lines += ["", L1_TEXT, MU_TEXT, f"normalisation: {NORMALISATION}"]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        rows = [rf"s^{{({k})}}(z) &= {sp.latex(d)}" for k, d in enumerate(self.activation_derivatives)]
+        rows += [rf"{_latex_name(f.name)} &= {f.latex()}" for f in self.formulas]
+        rows.append(r"\ell_1 &= \frac{1}{2\omega}\operatorname{Re}\Big(\langle p, C(q,q,\bar q)\rangle"
+                    r" - 2\langle p, B(q, A^{-1}B(q,\bar q))\rangle"
+                    r" + \langle p, B(\bar q, (2i\omega I - A)^{-1}B(q,q))\rangle\Big)")
+        rows.append(r"\mu'(a^*) &= \operatorname{Re}\langle p, (D_a A)\, q + B(q, x'(a^*))\rangle,"
+                    r"\quad x'(a^*) = -A^{-1} f_a")
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+    def to_json(self) -> str:
+        doc = {
+            "model": self.model.name,
+            "kind": self.model.kind,
+            "summary": self._summary(),
+            "parameter": self.model.parameter,
+            "n": self.model.n,
+            "activation_derivatives": [{"order": k, "text": sp.sstr(d), "latex": sp.latex(d)}
+                                       for k, d in enumerate(self.activation_derivatives)],
+            "formulas": [{"name": f.name, "meaning": f.meaning, "text": f.text(), "latex": f.latex()}
+                         for f in self.formulas],
+            "first_lyapunov": L1_TEXT,
+            "transversality": MU_TEXT,
+            "normalisation": NORMALISATION,
+        }
+        return json.dumps(doc, indent=2)
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.to_latex().replace("align*", "aligned") + "$$"
+
+    def _summary(self) -> str:
+        if self.model.kind == "rnn":
+            return f"{self.model.architecture.summary}, act(z) = {sp.sstr(self.model.activation)}"
+        return "x' = f(x, a), componentwise"
+
+
+def derive(model: Model) -> Derivation:
+    """Derive f, Df, f_a, D_a Df, B, C for ``model`` (structured for RNNs)."""
+    return _derive_rnn(model) if model.kind == "rnn" else _derive_ode(model)
+
+
+def _derive_rnn(model: Model) -> Derivation:
+    a = sp.Symbol(model.parameter, real=True)
+    arch = model.architecture
+    suffixes = arch.suffixes(model.layers)
+    dims = [N] + [sp.Symbol(f"m{k}", integer=True, positive=True) for k in range(1, len(suffixes))] + [N]
+    x, u, v, w = (MatrixSymbol(s, N, 1) for s in "xuvw")
+    names: dict[str, sp.Basic] = {"x": x, "s": lambda arg: Act(0, arg), arch_param_name(): a}
+    symbols: dict[str, sp.Basic] = {"x": x, "u": u, "v": v, "w": w}
+    for k, suffix in enumerate(suffixes):
+        W = MatrixSymbol("W" + suffix, dims[k + 1], dims[k])
+        b = MatrixSymbol("b" + suffix, dims[k + 1], 1)
+        E = Identity(dims[k]) if model.direction_is_identity(suffix) else MatrixSymbol("E" + suffix, dims[k + 1], dims[k])
+        symbols.update({"W" + suffix: W, "b" + suffix: b, "E" + suffix: E})
+        names.update({"M" + suffix: W + a * E, "b" + suffix: b})
+    f = sp.sympify(eval(arch.formula(model.layers), {"__builtins__": {}}, names))  # formula: trusted library data
+    df = derivative(f, x, u)
+    b_form = derivative(df, x, v)
+    c_form = derivative(b_form, x, w)
+    fa = derivative(f, a, sp.Integer(1))
+    dfa = derivative(df, a, sp.Integer(1))
+    order = max(max_act_order(e) for e in (f, df, b_form, c_form, fa, dfa))
+    acts = [sp.diff(model.activation, Z, k) for k in range(order + 1)]
+    formulas = [
+        Formula("f", "the vector field f(x, a)", f),
+        Formula("Df", "the Jacobian applied to u: D_x f(x, a) u", df),
+        Formula("f_a", "the parameter derivative d f / d a", fa),
+        Formula("Df_a", "d/da of the Jacobian, applied to u", dfa),
+        Formula("B", "B(u, v) = D_x^2 f(x, a)[u, v]", b_form),
+        Formula("C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]", c_form),
+    ]
+    return Derivation(model, a, formulas, acts, symbols)
+
+
+def arch_param_name() -> str:
+    """Name the formulas use for the parameter (the model's own name is shown in views)."""
+    return "a"
+
+
+def _derive_ode(model: Model) -> Derivation:
+    a = sp.Symbol(model.parameter, real=True)
+    xs = [sp.Symbol(v, real=True) for v in model.variables]
+    consts = {sp.Symbol(k, real=True): sp.Rational(q.numerator, q.denominator) for k, q in model.constants.items()}
+    n = model.n
+    f = sp.Matrix([e.xreplace(consts) for e in model.rhs])
+    jac = f.jacobian(xs)
+    us = sp.symbols(f"u1:{n + 1}", real=True) if n > 1 else (sp.Symbol("u1", real=True),)
+    vs = sp.symbols(f"v1:{n + 1}", real=True) if n > 1 else (sp.Symbol("v1", real=True),)
+    # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h)
+    b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n))))
+    c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n))))
+    formulas = [
+        Formula("f", "the vector field f(x, a)", f),
+        Formula("Df", "the Jacobian D_x f(x, a)", jac),
+        Formula("f_a", "the parameter derivative d f / d a", f.diff(a)),
+        Formula("Df_a", "d/da of the Jacobian", jac.diff(a)),
+        Formula("B_u", "the matrix of h -> B(u, h) = D_x^2 f(x, a)[u, h]", b_u),
+        Formula("C_uv", "the matrix of h -> C(u, v, h) = D_x^3 f(x, a)[u, v, h]", c_uv),
+    ]
+    symbols = {"x": xs, "u": list(us), "v": list(vs), "constants": consts}
+    return Derivation(model, a, formulas, [], symbols)
+
+
+def _latex_name(name: str) -> str:
+    return {"f": "f", "Df": r"D_x f\,u", "f_a": "f_a", "Df_a": r"D_a D_x f\,u", "B": "B(u,v)",
+            "C": "C(u,v,w)", "B_u": r"B(u,\cdot)", "C_uv": r"C(u,v,\cdot)"}.get(name, name)

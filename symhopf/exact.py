@@ -1,0 +1,99 @@
+"""Exact numeric data: weights and constants as the user wrote them.
+
+A model file's decimal ``0.1`` means 1/10. Arrays keep a float64 copy for the
+numerical stages and, when some entry is not a binary float, the exact
+Fractions for the rigorous stages.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Iterable
+
+import numpy as np
+from flint import arb, arb_mat, fmpq
+
+from .errors import InputError
+
+
+def to_fraction(value: Any, what: str) -> Fraction:
+    """The exact rational a user wrote (Decimal, int, float, 'p/q' string)."""
+    if isinstance(value, bool):
+        raise InputError(f"{what}: expected a number, got {value!r}")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    if isinstance(value, (Decimal, float, np.floating)):
+        if not np.isfinite(float(value)) or (isinstance(value, Decimal) and not value.is_finite()):
+            raise InputError(f"{what}: non-finite value {value}")
+        return Fraction(value) if not isinstance(value, np.floating) else Fraction(float(value))
+    if isinstance(value, np.integer):
+        return Fraction(int(value))
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"{what}: not a number: {value!r}") from None
+    raise InputError(f"{what}: expected a number, got {type(value).__name__}")
+
+
+class ExactArray:
+    """A real vector or matrix known exactly.
+
+    ``values`` is the float64 array; ``exact`` is None when every entry is
+    exactly that binary float, else an object array of Fractions.
+    """
+
+    def __init__(self, values: np.ndarray, exact: np.ndarray | None = None):
+        self.values = values
+        self.exact = exact
+
+    @classmethod
+    def from_nested(cls, rows: Any, what: str) -> "ExactArray":
+        """From nested lists of numbers (TOML Decimals, ints, 'p/q' strings)."""
+        arr = np.asarray(rows, dtype=object)
+        if arr.dtype != object or arr.ndim not in (1, 2) or arr.size == 0:
+            raise InputError(f"{what}: expected a non-empty vector or matrix of numbers")
+        flat = [to_fraction(v, what) for v in arr.ravel()]
+        exact = np.empty(len(flat), dtype=object)
+        exact[:] = flat
+        values = np.array([float(q) for q in flat], dtype=np.float64).reshape(arr.shape)
+        if all(Fraction(float(q)) == q for q in flat):
+            return cls(values)
+        return cls(values, exact.reshape(arr.shape))
+
+    @classmethod
+    def from_float(cls, arr: Any, what: str) -> "ExactArray":
+        """From a float array (an .npz file, a random draw): exact binary values."""
+        try:
+            values = np.array(arr, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"{what}: not a numeric array") from None
+        if values.ndim not in (1, 2) or values.size == 0:
+            raise InputError(f"{what}: expected a non-empty vector or matrix")
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"{what}: contains NaN or infinite entries")
+        return cls(values)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.values.shape
+
+    def fractions(self) -> Iterable[Fraction]:
+        """Entries in row-major order as exact Fractions."""
+        if self.exact is not None:
+            return self.exact.ravel()
+        return (Fraction(float(v)) for v in self.values.ravel())
+
+    def to_arb_mat(self) -> arb_mat:
+        """Ball matrix (a vector becomes a column) at the current working precision.
+
+        Binary floats convert exactly; other rationals become balls containing them.
+        """
+        rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape
+        if self.exact is None:
+            return arb_mat(rows, cols, self.values.ravel().tolist())
+        entries = [arb(fmpq(q.numerator, q.denominator)) for q in self.exact.ravel()]
+        return arb_mat(rows, cols, entries)
+
+    def is_identity(self) -> bool:
+        return len(self.shape) == 2 and self.exact is None and np.array_equal(self.values, np.eye(self.shape[0]))

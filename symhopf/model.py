@@ -1,0 +1,361 @@
+"""Model: one system with one bifurcation parameter, as exact data.
+
+Built from a TOML model file (``Model.from_toml``) or in Python
+(``Model.ode(...)``, ``Model.rnn(...)``). Every number is exact: a decimal
+``0.1`` in a model file means 1/10, a float given in Python means its binary
+value. Bad input raises :class:`~symhopf.errors.InputError`.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .architectures import ARCHITECTURES, RNNArchitecture
+from .errors import InputError
+from .exact import ExactArray, to_fraction
+from .parsing import parse_formula
+
+TOP_KEYS = {"name", "system", "rnn", "search"}
+SYSTEM_KEYS = {"variables", "parameter", "constants", "rhs"}
+RNN_KEYS = {"architecture", "activation", "weights", "weights_file", "bias", "parameter",
+            "parameter_direction", "random", "layers"}
+LAYER_KEYS = {"weights", "bias", "parameter_direction"}
+SEARCH_KEYS = {"range", "equilibrium_guesses", "box"}
+RANDOM_KEYS = {"n", "seed", "perturbation"}
+
+Z = sp.Symbol("z", real=True)
+
+
+def _check_keys(table: Any, allowed: set[str], where: str) -> dict:
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+    return table
+
+
+def _name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise InputError(f"{what}: expected an identifier, got {value!r}")
+    return value
+
+
+@dataclass
+class Search:
+    """Where to look: the parameter range, seeds and box for equilibria."""
+
+    range: tuple[Fraction, Fraction] | None = None
+    equilibrium_guesses: list[list[float]] = field(default_factory=list)
+    box: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def parse(cls, table: dict | None, n: int) -> "Search":
+        table = _check_keys(table or {}, SEARCH_KEYS, "[search]")
+        rng = None
+        if "range" in table:
+            r = table["range"]
+            if not isinstance(r, (list, tuple)) or len(r) != 2:
+                raise InputError("[search] range: expected [lo, hi]")
+            lo, hi = (to_fraction(v, "[search] range") for v in r)
+            if not lo < hi:
+                raise InputError(f"[search] range: empty or reversed range [{lo}, {hi}]")
+            rng = (lo, hi)
+        guesses = []
+        for g in table.get("equilibrium_guesses", []):
+            if not isinstance(g, (list, tuple)) or len(g) != n:
+                raise InputError(f"[search] equilibrium_guesses: each guess needs {n} numbers")
+            guesses.append([float(to_fraction(v, "[search] equilibrium_guesses")) for v in g])
+        box = None
+        if "box" in table:
+            b = table["box"]
+            try:
+                arr = np.array([[float(to_fraction(v, "[search] box")) for v in row] for row in b]) \
+                    if isinstance(b[0], (list, tuple)) else np.tile([float(to_fraction(v, "[search] box")) for v in b], (n, 1))
+            except (TypeError, IndexError):
+                raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable") from None
+            if arr.shape != (n, 2) or not np.all(arr[:, 0] < arr[:, 1]):
+                raise InputError("[search] box: expected [lo, hi] (lo < hi) or one per variable")
+            box = (arr[:, 0], arr[:, 1])
+        return cls(rng, guesses, box)
+
+
+@dataclass
+class Model:
+    """A validated model. ``kind`` is "ode" (componentwise formulas) or "rnn" (structured)."""
+
+    name: str
+    kind: str
+    parameter: str
+    n: int
+    search: Search
+    # general ODE
+    variables: list[str] = field(default_factory=list)
+    constants: dict[str, Fraction] = field(default_factory=dict)
+    rhs_text: list[str] = field(default_factory=list)
+    rhs: list[sp.Expr] = field(default_factory=list)
+    # RNN
+    architecture: RNNArchitecture | None = None
+    layers: int = 1
+    activation_text: str = ""
+    activation: sp.Expr | None = None
+    data: dict[str, ExactArray] = field(default_factory=dict)
+    dims: list[int] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Model":
+        """Read a model file; decimals are exact (``0.1`` is 1/10)."""
+        path = Path(path)
+        try:
+            with open(path, "rb") as fh:
+                doc = tomllib.load(fh, parse_float=Decimal)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such model file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: malformed TOML: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        return cls.from_dict(doc, base_dir=path.parent, default_name=path.stem)
+
+    @classmethod
+    def from_dict(cls, doc: dict, base_dir: Path = Path("."), default_name: str = "model") -> "Model":
+        _check_keys(doc, TOP_KEYS, "model file")
+        name = str(doc.get("name", default_name))
+        if ("system" in doc) == ("rnn" in doc):
+            raise InputError("model file: expected exactly one of [system] or [rnn]")
+        if "system" in doc:
+            s = _check_keys(doc["system"], SYSTEM_KEYS, "[system]")
+            for key in ("variables", "parameter", "rhs"):
+                if key not in s:
+                    raise InputError(f"[system]: missing key {key!r}")
+            return cls.ode(s["variables"], s["rhs"], s["parameter"], constants=s.get("constants"),
+                           name=name, search=doc.get("search"))
+        r = _check_keys(doc["rnn"], RNN_KEYS, "[rnn]")
+        return cls._rnn_from_table(r, base_dir, name, doc.get("search"))
+
+    @classmethod
+    def ode(cls, variables: Sequence[str], rhs: Sequence[str], parameter: str,
+            constants: dict[str, Any] | None = None, name: str = "ode",
+            range: Sequence[Any] | None = None, equilibrium_guesses: Sequence[Sequence[float]] | None = None,
+            search: dict | None = None) -> "Model":
+        """A general ODE x' = f(x, a) given by SymPy-parsable strings."""
+        if not isinstance(variables, (list, tuple)) or not variables:
+            raise InputError("[system] variables: expected a non-empty list of names")
+        variables = [_name(v, "[system] variables") for v in variables]
+        if len(set(variables)) != len(variables):
+            raise InputError("[system] variables: repeated name")
+        parameter = _name(parameter, "[system] parameter")
+        constants = dict(constants or {})
+        consts = {_name(k, "[system] constants"): to_fraction(v, f"[system] constants.{k}") for k, v in constants.items()}
+        clash = ({parameter} | set(consts)) & set(variables) or ({parameter} & set(consts))
+        if clash:
+            raise InputError(f"[system]: name(s) used twice: {', '.join(sorted(clash))}")
+        if not isinstance(rhs, (list, tuple)) or len(rhs) != len(variables):
+            raise InputError(f"[system] rhs: expected {len(variables)} formulas (one per variable), got "
+                             f"{len(rhs) if isinstance(rhs, (list, tuple)) else type(rhs).__name__}")
+        names = {v: sp.Symbol(v, real=True) for v in [*variables, parameter, *consts]}
+        exprs = [parse_formula(t, names, f"[system] rhs[{i}]") for i, t in enumerate(rhs)]
+        search = Search.parse(_merge_search(search, range, equilibrium_guesses), len(variables))
+        return cls(name=name, kind="ode", parameter=parameter, n=len(variables), search=search,
+                   variables=variables, constants=consts, rhs_text=list(rhs), rhs=exprs)
+
+    @classmethod
+    def rnn(cls, architecture: str, weights: Any = None, activation: str = "tanh", bias: Any = None,
+            parameter: str = "a", parameter_direction: Any = None, layers: Sequence[dict] | None = None,
+            name: str = "rnn", range: Sequence[Any] | None = None,
+            equilibrium_guesses: Sequence[Sequence[float]] | None = None, search: dict | None = None) -> "Model":
+        """A net from the built-in library. Numpy arrays are exact binary values;
+        nested lists may hold Decimals, ints or 'p/q' strings (exact)."""
+        if architecture not in ARCHITECTURES:
+            raise InputError(f"[rnn] architecture: unknown {architecture!r} (known: {', '.join(sorted(ARCHITECTURES))})")
+        arch = ARCHITECTURES[architecture]
+        parameter = _name(parameter, "[rnn] parameter")
+        if arch.layered:
+            if not layers:
+                raise InputError("[rnn] layers: a multilayer net needs at least one [[rnn.layers]]")
+            if weights is not None or bias is not None or parameter_direction is not None:
+                raise InputError("[rnn]: a multilayer net takes weights, bias and parameter_direction per layer")
+            specs = []
+            for k, layer in enumerate(layers, 1):
+                layer = _check_keys(layer, LAYER_KEYS, f"[[rnn.layers]] #{k}")
+                if "weights" not in layer:
+                    raise InputError(f"[[rnn.layers]] #{k}: missing weights")
+                specs.append((layer["weights"], layer.get("bias"), layer.get("parameter_direction")))
+        else:
+            if layers:
+                raise InputError(f"[rnn] layers: architecture {architecture!r} has a single layer")
+            if weights is None:
+                raise InputError("[rnn]: missing weights (give weights, weights_file or random)")
+            specs = [(weights, bias, parameter_direction)]
+        data, dims = _layer_data(arch, specs)
+        z_names = {"z": Z}
+        if not isinstance(activation, str):
+            raise InputError("[rnn] activation: expected a formula in z or a function name")
+        formula = f"{activation}(z)" if activation.isidentifier() and activation != "z" else activation
+        act = parse_formula(formula, z_names, "[rnn] activation")
+        _check_activation(act)
+        n = dims[0]
+        search = Search.parse(_merge_search(search, range, equilibrium_guesses), n)
+        return cls(name=name, kind="rnn", parameter=parameter, n=n, search=search, architecture=arch,
+                   layers=len(specs), activation_text=activation, activation=act, data=data, dims=dims)
+
+    @classmethod
+    def _rnn_from_table(cls, r: dict, base_dir: Path, name: str, search: dict | None) -> "Model":
+        for key in ("architecture", "parameter"):
+            if key not in r:
+                raise InputError(f"[rnn]: missing key {key!r}")
+        sources = [k for k in ("weights", "weights_file", "random") if k in r]
+        if len(sources) > 1:
+            raise InputError(f"[rnn]: give only one of weights, weights_file, random (got {', '.join(sources)})")
+        weights, bias = r.get("weights"), r.get("bias")
+        if "weights_file" in r:
+            weights, file_bias = _load_npz(base_dir / str(r["weights_file"]))
+            if bias is None:
+                bias = file_bias
+        elif "random" in r:
+            weights = random_weights(**_check_keys(r["random"], RANDOM_KEYS, "[rnn] random"))
+        return cls.rnn(r["architecture"], weights=weights, activation=r.get("activation", "tanh"), bias=bias,
+                       parameter=r["parameter"], parameter_direction=r.get("parameter_direction"),
+                       layers=r.get("layers"), name=name, search=search)
+
+    # ---------------------------------------------------------------- views
+    @property
+    def range(self) -> tuple[Fraction, Fraction] | None:
+        return self.search.range
+
+    def structure_key(self) -> str:
+        """What fixes the generated code: the formulas, not the weights."""
+        if self.kind == "ode":
+            parts = [self.kind, self.parameter, *self.variables, *(sp.srepr(e) for e in self.rhs),
+                     *(f"{k}={v}" for k, v in sorted(self.constants.items()))]
+        else:
+            parts = [self.kind, self.architecture.name, str(self.layers), sp.srepr(self.activation),
+                     *(f"{k}:{'I' if self.direction_is_identity(k) else 'E'}" for k in self.architecture.suffixes(self.layers))]
+        return "\n".join(parts)
+
+    def structure_hash(self, version: str) -> str:
+        return hashlib.sha256((version + "\n" + self.structure_key()).encode()).hexdigest()[:16]
+
+    def direction_is_identity(self, suffix: str) -> bool:
+        return self.data["E" + suffix].is_identity()
+
+    def equilibrium_box(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """A box that contains every equilibrium, when one is known (user box first)."""
+        if self.search.box is not None:
+            return self.search.box
+        return None
+
+    def float_data(self) -> dict[str, np.ndarray]:
+        return {k: v.values for k, v in self.data.items()}
+
+    def ball_data(self) -> dict:
+        """Weights as arb_mat balls at the current working precision."""
+        return {k: v.to_arb_mat() for k, v in self.data.items()}
+
+
+def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:
+    table = dict(search or {})
+    if range is not None:
+        table["range"] = list(range)
+    if guesses is not None:
+        table["equilibrium_guesses"] = [list(g) for g in guesses]
+    return table
+
+
+def _as_array(value: Any, what: str) -> ExactArray:
+    if isinstance(value, ExactArray):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        return ExactArray.from_float(value, what)
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise InputError(f"{what}: expected an array of numbers")
+    try:
+        return ExactArray.from_nested(value, what)
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{what}: ragged or malformed array") from None
+
+
+def _layer_data(arch: RNNArchitecture, specs: list) -> tuple[dict[str, ExactArray], list[int]]:
+    """Exact W_k, E_k, b_k per layer, with shapes checked: W_k is d_k x d_(k-1), d_0 = d_L = n."""
+    data: dict[str, ExactArray] = {}
+    dims: list[int] = []
+    for suffix, (w, b, e) in zip(arch.suffixes(len(specs)), specs):
+        where = f"layer {suffix} " if suffix else ""
+        W = _as_array(w, f"[rnn] {where}weights")
+        if len(W.shape) != 2:
+            raise InputError(f"[rnn] {where}weights: expected a matrix, got shape {W.shape}")
+        rows, cols = W.shape
+        if dims and cols != dims[-1]:
+            raise InputError(f"[rnn] {where}weights: shape {W.shape} does not follow the previous layer ({dims[-1]} outputs)")
+        if not dims:
+            dims.append(cols)
+        dims.append(rows)
+        if e is None:
+            if rows != cols:
+                raise InputError(f"[rnn] {where}weights: a non-square layer needs a parameter_direction")
+            E = ExactArray(np.eye(rows))
+        else:
+            E = _as_array(e, f"[rnn] {where}parameter_direction")
+            if E.shape != W.shape:
+                raise InputError(f"[rnn] {where}parameter_direction: shape {E.shape}, expected {W.shape}")
+        if b is None:
+            B = ExactArray(np.zeros(rows))
+        else:
+            B = _as_array(b, f"[rnn] {where}bias")
+            if B.shape != (rows,):
+                raise InputError(f"[rnn] {where}bias: length {B.shape}, expected ({rows},)")
+        data.update({"W" + suffix: W, "E" + suffix: E, "b" + suffix: B})
+    if dims[0] != dims[-1]:
+        raise InputError(f"[rnn] weights: the net maps R^{dims[0]} to R^{dims[-1]}; a vector field needs a square net")
+    return data, dims
+
+
+def _check_activation(act: sp.Expr) -> None:
+    """The activation and its first three derivatives must be finite reals near 0 (C^3 on R)."""
+    for k in range(4):
+        d = sp.diff(act, Z, k)
+        for z0 in (-1, 0, sp.Rational(1, 2)):
+            val = d.subs(Z, z0).evalf()
+            if not (val.is_real and val.is_finite):
+                raise InputError(f"[rnn] activation: not C^3 on R (derivative {k} undefined at z = {z0})")
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        with np.load(path) as npz:
+            if "W" not in npz:
+                raise InputError(f"{path}: weights file has no array 'W'")
+            return npz["W"], (npz["b"] if "b" in npz else None)
+    except FileNotFoundError:
+        raise InputError(f"{path}: weights file not found") from None
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{path}: not a readable .npz weights file") from None
+
+
+def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.ndarray:
+    """W = R1 - R1^T + perturbation R2, R1, R2 ~ N(0,1) from numpy default_rng(seed).
+
+    (MATLAB's randn streams of the paper cannot be reproduced; the float64 W is taken exactly.)
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise InputError("[rnn] random.n: expected an integer >= 2")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError("[rnn] random.seed: expected a non-negative integer")
+    pert = float(to_fraction(perturbation, "[rnn] random.perturbation"))
+    rng = np.random.default_rng(seed)
+    r1 = rng.standard_normal((n, n))
+    r2 = pert * rng.standard_normal((n, n))
+    return r1 - r1.T + r2

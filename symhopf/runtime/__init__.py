@@ -1,0 +1,1 @@
+"""Small kernels that generated modules call (ball and float64 backends)."""
