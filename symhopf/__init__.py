@@ -1,7 +1,39 @@
-"""symhopf: computer-assisted proofs of Hopf bifurcations in RNNs and smooth ODEs."""
+"""symhopf: computer-assisted proofs of Hopf bifurcations in RNNs and smooth ODEs.
+
+    >>> import symhopf
+    >>> model = symhopf.Model.from_toml("examples/brusselator.toml")
+    >>> symhopf.derive(model).to_text()          # every formula, from SymPy
+    >>> cert = symhopf.prove(model)              # search + rigorous proofs
+    >>> print(cert.to_json())
+"""
 __version__ = "0.1.0"
 
 from .errors import InputError  # noqa: E402
 from .model import Model  # noqa: E402
 
-__all__ = ["__version__", "InputError", "Model"]
+
+def derive(model):
+    """The SymPy derivation of a model (see :mod:`symhopf.derive`)."""
+    from .derive import derive as _derive
+    return _derive(model)
+
+
+def generate(model, out_dir="generated"):
+    """Write the model's generated prover module into ``out_dir`` (see :mod:`symhopf.codegen`)."""
+    from .codegen import generate as _generate
+    return _generate(model, out_dir)
+
+
+def load(model):
+    """The :class:`~symhopf.system.System` (model + loaded generated module)."""
+    from .system import load as _load
+    return _load(model)
+
+
+def prove(model, **kwargs):
+    """Search and prove every Hopf point in the model's range; returns a Certificate."""
+    from .api import prove as _prove
+    return _prove(model, **kwargs)
+
+
+__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove"]

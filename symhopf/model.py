@@ -248,11 +248,26 @@ class Model:
     def direction_is_identity(self, suffix: str) -> bool:
         return self.data["E" + suffix].is_identity()
 
+    @property
+    def equilibrium_guesses(self) -> list[list[float]]:
+        return self.search.equilibrium_guesses
+
     def equilibrium_box(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """A box that contains every equilibrium, when one is known (user box first)."""
+        """A box containing every equilibrium for a in the range, when one is known.
+
+        The user's ``[search] box`` first; else the architecture's a-priori bound
+        (e.g. leaky nets with a bounded activation: |x| <= |W + a E| sup|s| + |b|).
+        """
         if self.search.box is not None:
             return self.search.box
-        return None
+        if self.kind != "rnn" or self.architecture.equilibrium_bound is None or self.range is None:
+            return None
+        bound = activation_bound(self.activation)
+        if bound is None:
+            return None
+        amax = max(abs(float(v)) for v in self.range)
+        radius = self.architecture.equilibrium_bound(self.float_data(), amax, bound)
+        return -radius, radius
 
     def float_data(self) -> dict[str, np.ndarray]:
         return {k: v.values for k, v in self.data.items()}
@@ -329,6 +344,19 @@ def _check_activation(act: sp.Expr) -> None:
             val = d.subs(Z, z0).evalf()
             if not (val.is_real and val.is_finite):
                 raise InputError(f"[rnn] activation: not C^3 on R (derivative {k} undefined at z = {z0})")
+
+
+def activation_bound(act: sp.Expr) -> float | None:
+    """sup |s(z)| over R when s has finite limits at +-inf and no larger value on a grid, else None."""
+    try:
+        limits = [sp.limit(act, Z, sp.oo), sp.limit(act, Z, -sp.oo)]
+    except (NotImplementedError, ValueError):
+        return None
+    if not all(v.is_finite for v in limits):
+        return None
+    f = sp.lambdify(Z, act, "numpy")
+    grid = np.abs(f(np.linspace(-50, 50, 20001)))
+    return float(max(max(abs(float(v)) for v in limits), np.max(grid))) * (1 + 1e-9)
 
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

@@ -8,6 +8,12 @@ entrywise. Nothing else in symhopf looks at an architecture's name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+#: (float weights by name, max |a| over the range, sup |s|) -> componentwise bound on |x*|
+EquilibriumBound = Callable[[dict[str, np.ndarray], float, float], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,7 @@ class RNNArchitecture:
     summary: str
     formula_template: str
     layered: bool = False
+    equilibrium_bound: EquilibriumBound | None = None
 
     def formula(self, layers: int = 1) -> str:
         """The vector formula for ``layers`` layers (``layered`` families only take > 1)."""

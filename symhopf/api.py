@@ -1,0 +1,85 @@
+"""The whole job for one model: search every candidate, prove each, certify.
+
+``prove(model)`` returns a :class:`~symhopf.certificate.Certificate`; the CLI's
+``symhopf prove`` (and every generated module run as a script) goes through
+:func:`run_prove`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
+
+from .certificate import Certificate, PointRecord
+from .errors import InputError
+from .model import Model
+from .proof.hopf import prove_candidate
+from .search import find_candidates
+from .system import System
+
+
+def prove(model: Model | str | Path, *, module: ModuleType | None = None, progress: bool = False,
+          a_range: tuple[Fraction, Fraction] | None = None) -> Certificate:
+    """Find every Hopf candidate of ``model`` in its search range and try to prove each.
+
+    Candidates that fail are kept as ``not_proved`` with the reason, never dropped.
+    """
+    if not isinstance(model, Model):
+        model = Model.from_toml(model)
+    if a_range is not None:
+        model.search.range = a_range
+    if model.range is None:
+        raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
+    system = System.from_model(model, module)
+    search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
+    records = [PointRecord.from_proof(prove_candidate(system, c)) for c in search.candidates]
+    records.sort(key=lambda r: Fraction(r.parameter[0]) if r.parameter else Fraction(0))
+    return Certificate(model=model.name, parameter=model.parameter,
+                       range=[float(v) for v in model.range], hopf_points=records)
+
+
+def summary(cert: Certificate) -> str:
+    """One line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
+    lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
+             f"[{cert.range[0]:g}, {cert.range[1]:g}], "
+             f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
+    for p in cert.hopf_points:
+        par = _mid(p.parameter)
+        om = _mid(p.omega)
+        l1 = _mid(p.first_lyapunov)
+        crit = f" ({p.criticality})" if p.criticality else ""
+        status = "PROVED" if p.status == "proved" else f"not proved: {p.reason}"
+        t = f"{p.time_seconds:.2f}s" if p.time_seconds is not None else "-"
+        lines.append(f"  {cert.parameter} = {par}  omega = {om}  l1 = {l1}{crit}  {status}  [{t}]")
+    return "\n".join(lines)
+
+
+def _mid(pair: list[str] | None) -> str:
+    if not pair:
+        return "?"
+    lo, hi = (Fraction(s) for s in pair)
+    return f"{float((lo + hi) / 2):.12g}"
+
+
+def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
+    """``symhopf prove`` / ``python generated/<name>.py``: summary, certificate, report."""
+    model = Model.from_toml(args.model)
+    if module is not None and getattr(module, "STRUCTURE_HASH", None) != model.structure_hash(module.SYMHOPF_VERSION):
+        raise InputError(f"{args.model}: this module proves another architecture "
+                         f"(structure {module.STRUCTURE_HASH}); use `symhopf prove`")
+    a_range = None
+    if args.range:
+        from .exact import to_fraction
+        a_range = tuple(to_fraction(v, "--range") for v in args.range)
+        if not a_range[0] < a_range[1]:
+            raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+    cert = prove(model, module=module, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range)
+    print(summary(cert))
+    if args.json:
+        Path(args.json).write_text(cert.to_json() + "\n")
+    if args.report:
+        from .report import write_report
+        write_report(cert, model, args.report, appendix=args.appendix, pdf=args.pdf)
+    return 0
