@@ -1,0 +1,179 @@
+"""Rigorous completeness of the Hopf list on one equilibrium branch (ball arithmetic).
+
+Method ``constant-branch shift`` (the branch ``x(a) = x0`` does not move), with the ball
+evaluator of the system at ``prec`` bits and ``R`` a ball containing the range [a0, a1]:
+
+1. ``f(x0, R)`` is exactly 0 (every entry an exact zero ball): ``f(x0, a) = 0`` for every
+   a in the range, so ``x0`` is an equilibrium on the whole range.
+2. ``Df_a(x0, R)`` is exactly ``c I`` (exact off-diagonal zeros, one exact ``c != 0`` on the
+   diagonal): then ``Df(x0, a) = A + (a - a_r) c I`` on the range, ``A = Df(x0, a_r)``,
+   ``a_r`` = midpoint of R.
+3. ``acb_mat.eig`` isolates the eigenvalues of ``A`` in pairwise disjoint balls ``E_j``, each
+   holding exactly one eigenvalue ``lambda_j``. The eigenvalues of ``Df(x0, a)`` are
+   ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary axis iff
+   ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is proved real
+   when ``conj(E_j)`` meets no other ``E_k`` (then ``conj(lambda_j) = lambda_j``), proved
+   non-real when ``Im E_j`` excludes 0; otherwise nothing is proved.
+4. The enclosures of ``a_j`` (``Im lambda_j > 0``) that meet the range are the crossings. They
+   must be pairwise disjoint and match the given proved Hopf points one to one (each
+   crossing meets the a-enclosure, and the omega-enclosure when given, of exactly one proved
+   point, and each proved point meets exactly one crossing).
+
+Conclusion (when proved): the branch has exactly as many Hopf parameters in the range as
+there are crossings. If the given proved points lie on this branch (their x-enclosures,
+when given, are checked to contain x0), a proved point at ``a*`` is some ``a_j`` and, by the
+one-to-one matching, different points are different crossings: so the proved points are
+*all* the Hopf points of the branch in the range.
+
+Moving branches are not handled: the result is then ``proved = False`` with that reason.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Sequence
+
+import flint
+from flint import acb_mat, arb, arb_mat, fmpq
+
+from .continuation import Branch
+
+METHOD = "constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) by acb_mat.eig"
+
+Number = float | int | str | Fraction
+
+
+@dataclass
+class ProvedHopf:
+    """Enclosures of a proved Hopf point: ``a`` and optionally ``omega`` as (lo, hi), ``x`` as [(lo, hi)]."""
+
+    a: tuple[Number, Number]
+    omega: tuple[Number, Number] | None = None
+    x: Sequence[tuple[Number, Number]] | None = None
+
+
+@dataclass
+class CompletenessResult:
+    """``proved``: no Hopf point on the branch in the range besides the given proved ones.
+
+    ``crossings``: outward-rounded float enclosures (lo, hi) of every parameter in the range
+    at which the branch has a purely imaginary pair (only when steps 1-3 succeeded).
+    """
+
+    proved: bool
+    reason: str
+    method: str
+    crossings: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _arb(v: Number) -> arb:
+    if isinstance(v, Fraction):
+        return arb(fmpq(v.numerator, v.denominator))
+    return arb(v) if isinstance(v, str) else arb(float(v)) if isinstance(v, float) else arb(int(v))
+
+
+def _hull(lo: Number, hi: Number) -> arb:
+    return _arb(lo).union(_arb(hi))
+
+
+def _bounds(b: arb) -> tuple[float, float]:
+    return math.nextafter(float(b.lower()), -math.inf), math.nextafter(float(b.upper()), math.inf)
+
+
+def _exact_zero(m: arb_mat) -> bool:
+    return all(m[i, j].is_exact() and m[i, j].is_zero() for i in range(m.nrows()) for j in range(m.ncols()))
+
+
+def _scalar_identity(m: arb_mat) -> arb | None:
+    """``c`` when ``m`` is exactly ``c I`` with ``c != 0``, else None."""
+    c = m[0, 0]
+    for i in range(m.nrows()):
+        for j in range(m.ncols()):
+            e = m[i, j]
+            if not e.is_exact() or (i == j and not (e == c)) or (i != j and not e.is_zero()):
+                return None
+    return None if c.is_zero() else c
+
+
+def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
+    return CompletenessResult(False, reason, METHOD, crossings or [])
+
+
+def _eig(A: arb_mat, prec: int) -> list | None:
+    for p in (prec, 2 * prec, 4 * prec):
+        with flint.ctx.workprec(p):
+            try:
+                return acb_mat(A).eig()
+            except ValueError:
+                continue
+    return None
+
+
+def _crossings(E: list, c: arb, a_r: arb, R: arb) -> tuple[list[tuple[arb, Any]], str]:
+    """(a_j, lambda_j) for non-real upper eigenvalues whose crossing meets R; or an error reason."""
+    out = []
+    for j, e in enumerate(E):
+        ce = e.conjugate()
+        if all(not ce.overlaps(E[k]) for k in range(len(E)) if k != j):
+            continue  # proved real: never on the imaginary axis away from 0, no Hopf
+        if not (e.imag > 0 or e.imag < 0):
+            return [], f"cannot decide whether eigenvalue {e.str(5)} is real"
+        if e.imag < 0:
+            continue
+        aj = a_r - e.real / c
+        if aj.overlaps(R):
+            out.append((aj, e))
+    return out, ""
+
+
+def _matches(aj: arb, e: Any, p: ProvedHopf, x0: Sequence[float]) -> bool:
+    if not aj.overlaps(_hull(*p.a)):
+        return False
+    if p.omega is not None and not e.imag.overlaps(_hull(*p.omega)):
+        return False
+    return p.x is None or all(_hull(lo, hi).contains(arb(float(xi))) for (lo, hi), xi in zip(p.x, x0))
+
+
+def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
+                 a_range: tuple[Number, Number] | None = None, prec: int = 128) -> CompletenessResult:
+    """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
+    if not branch.constant:
+        return _not("completeness for moving branches not implemented")
+    lo, hi = a_range if a_range is not None else system.model.range
+    x0 = [float(v) for v in branch.x[0]]
+    n = len(x0)
+    with flint.ctx.workprec(prec):
+        ev = system.ball(prec)
+        R = _hull(lo, hi)
+        a_r = arb(R.mid())
+        xb = arb_mat([[arb(v)] for v in x0])
+        if not _exact_zero(ev.f(xb, R)):
+            return _not("f(x0, a) is not proved identically 0 on the range")
+        c = _scalar_identity(ev.Df_a(xb, R))
+        if c is None:
+            return _not("Df_a(x0, a) is not proved to be c I with c != 0 on the range")
+        A = ev.Df(xb, a_r)
+    E = _eig(A, prec)
+    if E is None:
+        return _not(f"eigenvalues of the {n}x{n} Jacobian could not be isolated")
+    with flint.ctx.workprec(prec):
+        cross, why = _crossings(E, c, a_r, R)
+        if why:
+            return _not(why)
+        bounds = [_bounds(aj) for aj, _ in cross]
+        for i in range(len(cross)):
+            for k in range(i):
+                if cross[i][0].overlaps(cross[k][0]):
+                    return _not("two crossing enclosures overlap", bounds)
+        hits = [[k for k, p in enumerate(proved) if _matches(aj, e, p, x0)] for aj, e in cross]
+    for (aj, _), h, b in zip(cross, hits, bounds):
+        if len(h) != 1:
+            inside = R.contains(aj)
+            what = "no proved Hopf point" if not h else "several proved Hopf points"
+            where = "" if inside else " (enclosure meets a range end)"
+            return _not(f"crossing at a in [{b[0]:.17g}, {b[1]:.17g}]{where} matches {what}", bounds)
+    used = [h[0] for h in hits]
+    if len(set(used)) != len(used):
+        return _not("one proved Hopf point matches several crossings", bounds)
+    return CompletenessResult(True, f"{len(cross)} crossing(s) on the range, all proved Hopf points", METHOD, bounds)

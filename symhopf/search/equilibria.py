@@ -1,0 +1,95 @@
+"""Equilibria of x' = f(x, a) at a fixed parameter value: multi-start damped Newton.
+
+Seeds are the user's guesses first, then the centre of a box and uniform samples of it
+(for RNNs with bounded activations every equilibrium lies in a computable box; for
+general ODEs the caller passes a default box). Newton step ``d = -Df^{-1} f``, damped by
+backtracking ``x + t d`` (t = 1, 1/2, ...) until ``|f|`` decreases. A limit is accepted
+when ``|f| <= tol (1 + |x|)`` and ``Df`` is numerically nonsingular (smallest singular
+value above ``1e-10 |Df|``); accepted equilibria are deduplicated. Floats only:
+nothing here is trusted.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+Box = tuple[np.ndarray, np.ndarray]
+
+
+def default_samples(n: int) -> int:
+    """Number of random box samples: many in low dimension, few when a Newton solve is costly."""
+    return int(max(4, min(64, 3e5 // n**2)))
+
+
+def newton_equilibrium(
+    flt: Any, x0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60
+) -> np.ndarray | None:
+    """Damped Newton for f(x, a) = 0 from ``x0``; the converged point or None."""
+    x = np.array(x0, dtype=float)
+    fx = flt.f(x, a)
+    nf = np.linalg.norm(fx)
+    for _ in range(max_iter):
+        if not np.all(np.isfinite(fx)) or np.linalg.norm(x) > 1e8:
+            return None
+        if nf <= tol * (1 + np.linalg.norm(x)):
+            return x
+        try:
+            d = np.linalg.solve(flt.Df(x, a), -fx)
+        except np.linalg.LinAlgError:
+            return None
+        t = 1.0
+        while True:
+            xn = x + t * d
+            fn = flt.f(xn, a)
+            nn = np.linalg.norm(fn)
+            if nn < (1 - t / 4) * nf or t < 1e-3:
+                break
+            t /= 2
+        if t < 1e-3 and not nn < nf:
+            return None
+        x, fx, nf = xn, fn, nn
+    return x if nf <= 1e3 * tol * (1 + np.linalg.norm(x)) else None
+
+
+def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
+    """Df(x, a) numerically nonsingular: sigma_min > 1e-10 sigma_max."""
+    s = np.linalg.svd(flt.Df(x, a), compute_uv=False)
+    return bool(s[-1] > 1e-10 * max(s[0], 1e-300))
+
+
+def _seeds(n: int, guesses: Sequence[Sequence[float]], box: Box, samples: int, rng: np.random.Generator) -> list[np.ndarray]:
+    lo, hi = (np.broadcast_to(np.asarray(v, float), (n,)) for v in box)
+    out = [np.asarray(g, float) for g in guesses]
+    out.append((lo + hi) / 2)
+    out.extend(lo + (hi - lo) * rng.random((samples, n)))
+    return out
+
+
+def find_equilibria(
+    flt: Any,
+    n: int,
+    a: float,
+    box: Box,
+    guesses: Sequence[Sequence[float]] = (),
+    samples: int | None = None,
+    seed: int = 0,
+    known: Callable[[np.ndarray], bool] | None = None,
+) -> list[np.ndarray]:
+    """All equilibria found at parameter ``a`` from guesses, box centre and ``samples`` box points.
+
+    Returns distinct regular equilibria (two are the same when ``|x - y| <= 1e-7 (1 + |x|)``)
+    for which ``known(x)`` is false.
+    """
+    rng = np.random.default_rng(seed)
+    samples = default_samples(n) if samples is None else samples
+    found: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    for s in _seeds(n, guesses, box, samples, rng):
+        x = newton_equilibrium(flt, s, a)
+        if x is None or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
+            continue
+        seen.append(x)
+        if not (known is not None and known(x)) and is_regular(flt, x, a):
+            found.append(x)
+    return found
