@@ -17,6 +17,7 @@ from .errors import InputError
 from .model import Model
 from .proof.hopf import prove_candidate
 from .search import find_candidates
+from .search.completeness import ProvedHopf, check_branch
 from .system import System
 
 
@@ -34,10 +35,22 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
     system = System.from_model(model, module)
     search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
-    records = [PointRecord.from_proof(prove_candidate(system, c)) for c in search.candidates]
-    records.sort(key=lambda r: Fraction(r.parameter[0]) if r.parameter else Fraction(0))
+    proofs = [prove_candidate(system, c) for c in search.candidates]
+    records = [PointRecord.from_proof(p) for p in proofs]
+    branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
     return Certificate(model=model.name, parameter=model.parameter,
-                       range=[float(v) for v in model.range], hopf_points=records)
+                       range=[float(v) for v in model.range], hopf_points=records, branches=branches)
+
+
+def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:
+    """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete."""
+    mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
+    proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega),
+                         x=[tuple(t) for t in records[i].x])
+              for i in mine if records[i].status == "proved"]
+    result = check_branch(system, branch, proved, a_range=model.range)
+    return {**branch.summary(), "hopf_points": mine,
+            "completeness": {"proved": result.proved, "reason": result.reason, "method": result.method}}
 
 
 def summary(cert: Certificate) -> str:
@@ -45,6 +58,10 @@ def summary(cert: Certificate) -> str:
     lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
              f"[{cert.range[0]:g}, {cert.range[1]:g}], "
              f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
+    for b in cert.branches:
+        c = b["completeness"]
+        lines.append(f"  branch {b['id']} ({b['kind']}): {len(b['hopf_points'])} Hopf point(s); "
+                     + ("list proved complete" if c["proved"] else f"completeness not proved: {c['reason']}"))
     for p in cert.hopf_points:
         par = _mid(p.parameter)
         om = _mid(p.omega)
