@@ -1,0 +1,137 @@
+"""The certificate of ``symhopf prove`` (interface.md): JSON with outward-rounded enclosures.
+
+Every enclosure is written as ``[lo, hi]``, two decimal strings with
+lo <= every point of the ball <= hi when read as exact decimals: the ball's
+exact binary end points are rounded down (lo) and up (hi) to decimal.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+from flint import arb
+
+try:
+    from symhopf import __version__ as VERSION
+except ImportError:  # the package __init__ may not define it yet
+    VERSION = "0.1.0"
+
+NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"
+Interval = list[str]
+
+
+def exact_fraction(x: arb) -> Fraction:
+    """The exact value of an exact (zero-radius) arb."""
+    man, exp = x.man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
+
+
+def round_decimal(value: Fraction, digits: int, up: bool) -> str:
+    """A decimal string with about ``digits`` significant digits, >= value if up else <= value."""
+    if value == 0:
+        return "0"
+    num, den = abs(value.numerator), value.denominator
+    e10 = math.floor((num.bit_length() - den.bit_length()) * math.log10(2))
+    k = digits - 1 - e10
+    scaled = value * Fraction(10) ** k
+    N = math.ceil(scaled) if up else math.floor(scaled)
+    with localcontext() as ctx:
+        ctx.prec = digits + 10
+        return str(Decimal(N).scaleb(-k))
+
+
+def enclosure(x: arb | None, digits: int | None = None) -> Interval | None:
+    """``[lo, hi]`` decimal strings around the ball x (None for None; NaN/inf balls -> None)."""
+    if x is None or not x.is_finite():
+        return None
+    if digits is None:
+        digits = min(100, max(17, int(x.rel_accuracy_bits() * 0.30103) + 3))
+    return [round_decimal(exact_fraction(x.lower()), digits, False),
+            round_decimal(exact_fraction(x.upper()), digits, True)]
+
+
+def upper_decimal(x: arb | None) -> str | None:
+    """An upper bound of x as a short decimal string (None for None or NaN)."""
+    if x is None or not x.is_finite():
+        return None
+    return round_decimal(exact_fraction(x.upper()), 17, True)
+
+
+def interval(pair: Interval) -> tuple[Fraction, Fraction]:
+    """The exact rational end points of an enclosure as written in the certificate."""
+    return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
+
+
+@dataclass
+class PointRecord:
+    """One Hopf point of the certificate (the ``hopf_points`` entries of interface.md)."""
+
+    status: str
+    reason: str = ""
+    parameter: Interval | None = None
+    omega: Interval | None = None
+    x: list[Interval] | None = None
+    first_lyapunov: Interval | None = None
+    transversality: Interval | None = None
+    criticality: str | None = None
+    other_eigenvalues_real_part_max: Interval | None = None
+    proof: dict[str, Any] = field(default_factory=dict)
+    time_seconds: float | None = None
+
+    @classmethod
+    def from_proof(cls, hp) -> "PointRecord":
+        """From a ``symhopf.proof.HopfProof``."""
+        info = hp.proof
+        proof = {"method": info.get("method"), "precision_bits": info.get("precision_bits")}
+        for key in ("radius", "uniqueness_radius", "Y", "Z1", "Z2"):
+            proof[key] = upper_decimal(info.get(key))
+        if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
+            proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
+        return cls(
+            status=hp.status, reason=hp.reason,
+            parameter=enclosure(hp.parameter), omega=enclosure(hp.omega),
+            x=[enclosure(t) for t in hp.x] if hp.x else None,
+            first_lyapunov=enclosure(hp.first_lyapunov), transversality=enclosure(hp.transversality),
+            criticality=hp.criticality if hp.status == "proved" else None,
+            other_eigenvalues_real_part_max=enclosure(hp.other_eigenvalues_real_part_max),
+            proof=proof, time_seconds=round(hp.time, 6))
+
+
+@dataclass
+class Certificate:
+    """What ``prove`` established for one model; ``branches`` is reserved for per-branch data."""
+
+    model: str
+    parameter: str
+    range: list[float]
+    hopf_points: list[PointRecord] = field(default_factory=list)
+    normalisation: str = NORMALISATION
+    symhopf_version: str = VERSION
+    branches: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"symhopf_version": self.symhopf_version, "model": self.model, "parameter": self.parameter,
+             "range": [float(r) for r in self.range], "normalisation": self.normalisation,
+             "hopf_points": [asdict(p) for p in self.hopf_points]}
+        if self.branches:
+            d["branches"] = self.branches
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Certificate":
+        return cls(model=d["model"], parameter=d["parameter"], range=list(d["range"]),
+                   hopf_points=[PointRecord(**p) for p in d.get("hopf_points", [])],
+                   normalisation=d.get("normalisation", NORMALISATION),
+                   symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Certificate":
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,105 @@
+"""The extended (defining) system of a Hopf point and its Jacobian.
+
+Unknowns X = (x, a, w, vr, vi) in R^(3n+2), v = vr + i vi; c = cr + i ci fixed:
+
+    G(X) = ( f(x, a),                      n
+             A vr + w vi,                  n   (Re of A v - i w v)
+             A vi - w vr,                  n   (Im of A v - i w v)
+             cr.vr + ci.vi - 1,            1   (Re <c, v> - 1, <c, v> = conj(c)^T v)
+             cr.vi - ci.vr )               1   (Im <c, v>)
+
+with A = D_x f(x, a). Its Jacobian, with B(u, I) the matrix h -> B(u, h):
+
+    DG = [ Df        f_a        0     0      0   ]
+         [ B(vr, I)  Df_a vr    vi    A      w I ]
+         [ B(vi, I)  Df_a vi   -vr   -w I    A   ]
+         [ 0         0          0     cr^T   ci^T]
+         [ 0         0          0    -ci^T   cr^T]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flint import arb, arb_mat
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Index ranges of x, a, w, vr, vi inside X (length 3n+2)."""
+
+    n: int
+
+    @property
+    def size(self) -> int:
+        return 3 * self.n + 2
+
+    def split(self, X):
+        n = self.n
+        return X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+
+
+def _col(vals) -> arb_mat:
+    return arb_mat([[v] for v in vals])
+
+
+def G_float(system, c: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """G(X) in float64."""
+    x, a, w, vr, vi = Layout(system.n).split(X)
+    A = system.flt.Df(x, a)
+    cv = np.vdot(c, vr + 1j * vi)
+    return np.concatenate([system.flt.f(x, a), A @ vr + w * vi, A @ vi - w * vr, [cv.real - 1, cv.imag]])
+
+
+def DG_float(system, c: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """DG(X) in float64."""
+    n = system.n
+    x, a, w, vr, vi = Layout(n).split(X)
+    fl, I, Z = system.flt, np.eye(n), np.zeros((n, n))
+    A, Dfa = fl.Df(x, a), fl.Df_a(x, a)
+    z = np.zeros((1, n + 2))
+    return np.block([
+        [A, fl.f_a(x, a)[:, None], np.zeros((n, 1)), Z, Z],
+        [fl.B(x, a, vr, I), (Dfa @ vr)[:, None], vi[:, None], A, w * I],
+        [fl.B(x, a, vi, I), (Dfa @ vi)[:, None], -vr[:, None], -w * I, A],
+        [z, c.real[None, :], c.imag[None, :]],
+        [z, -c.imag[None, :], c.real[None, :]],
+    ])
+
+
+def G_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
+    """Enclosure of G over the box X (a list of 3n+2 arb). Call inside ctx.workprec."""
+    x, a, w, vr, vi = Layout(len(c)).split(X)
+    xm, vrm, vim = _col(x), _col(vr), _col(vi)
+    A = ball.Df(xm, a)
+    cr, ci = [arb(float(t)) for t in c.real], [arb(float(t)) for t in c.imag]
+    re = sum((cr[j] * vr[j] + ci[j] * vi[j] for j in range(len(c))), arb(-1))
+    im = sum((cr[j] * vi[j] - ci[j] * vr[j] for j in range(len(c))), arb(0))
+    g = [ball.f(xm, a), A * vrm + vim * w, A * vim - vrm * w]
+    return _col([m[i, 0] for m in g for i in range(m.nrows())] + [re, im])
+
+
+def DG_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
+    """Enclosure of DG(X') for every X' in the box X. Call inside ctx.workprec."""
+    n = len(c)
+    x, a, w, vr, vi = Layout(n).split(X)
+    xm, vrm, vim = _col(x), _col(vr), _col(vi)
+    I = arb_mat([[1 if i == j else 0 for j in range(n)] for i in range(n)])
+    A, fa, Dfa = ball.Df(xm, a), ball.f_a(xm, a), ball.Df_a(xm, a)
+    Bvr, Bvi, Dvr, Dvi = ball.B(xm, a, vrm, I), ball.B(xm, a, vim, I), Dfa * vrm, Dfa * vim
+    N = 3 * n + 2
+    M = [[arb(0)] * N for _ in range(N)]
+    for i in range(n):
+        for j in range(n):
+            M[i][j] = A[i, j]
+            M[n + i][j], M[2 * n + i][j] = Bvr[i, j], Bvi[i, j]
+            M[n + i][n + 2 + j], M[2 * n + i][2 * n + 2 + j] = A[i, j], A[i, j]
+        M[i][n] = fa[i, 0]
+        M[n + i][n], M[2 * n + i][n] = Dvr[i, 0], Dvi[i, 0]
+        M[n + i][n + 1], M[2 * n + i][n + 1] = vi[i], -vr[i]
+        M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = w, -w
+    for j in range(n):
+        cr, ci = arb(float(c[j].real)), arb(float(c[j].imag))
+        M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr, ci
+        M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci, cr
+    return arb_mat(M)

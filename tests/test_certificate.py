@@ -1,0 +1,66 @@
+"""Certificate JSON: outward rounding of enclosures and round trip."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+from flint import arb, ctx
+from hypothesis import given, settings, strategies as st
+
+from fake_systems import SympySystem
+from symhopf.candidate import Candidate
+from symhopf.certificate import (NORMALISATION, Certificate, PointRecord, enclosure, exact_fraction,
+                                 interval, round_decimal)
+from symhopf.proof import prove_candidate
+
+
+@settings(max_examples=30, deadline=None)
+@given(mid=st.floats(-1e30, 1e30, allow_nan=False), rad=st.floats(0, 1e3), prec=st.sampled_from([53, 106, 212]),
+       digits=st.integers(3, 40), scale=st.integers(-300, 300))
+def test_enclosure_is_outward_and_tight(mid, rad, prec, digits, scale):
+    with ctx.workprec(prec):
+        x = arb(mid) * arb(2) ** scale / 3 + arb(0, rad) * arb(2) ** scale
+        lo, hi = exact_fraction(x.lower()), exact_fraction(x.upper())
+        pair = enclosure(x, digits)
+    dlo, dhi = interval(pair)
+    assert dlo <= lo and hi <= dhi
+    assert dhi - dlo <= (hi - lo) + 2 * max(abs(lo), abs(hi)) * Fraction(10) ** (2 - digits)
+
+
+def test_round_decimal_directions():
+    third = Fraction(1, 3)
+    assert Fraction(round_decimal(third, 5, False)) < third < Fraction(round_decimal(third, 5, True))
+    assert round_decimal(Fraction(5, 2), 5, True) == round_decimal(Fraction(5, 2), 5, False)
+    assert Fraction(round_decimal(-third, 5, False)) < -third
+    assert enclosure(arb("nan")) is None and enclosure(None) is None
+
+
+def _brusselator_proof():
+    system = SympySystem(["1 - (a + 1)*x0 + x0**2*x1", "a*x0 - x0**2*x1"])
+    V = np.linalg.eig(system.flt.Df(np.array([1.0, 2.0]), 2.0))[1][:, 0]
+    return prove_candidate(system, Candidate(np.array([1.01, 1.99]), 2.01, 1.01, V))
+
+
+def test_certificate_round_trip_and_contents():
+    hp = _brusselator_proof()
+    failed = prove_candidate(SympySystem(["a*x0 - x1", "x0 + a*x1"]),
+                             Candidate(np.zeros(2), 0.01, 1.0, np.array([1, -1j]) / np.sqrt(2)))
+    cert = Certificate("brusselator", "b", [Fraction(3, 2), 2.5],
+                       [PointRecord.from_proof(hp), PointRecord.from_proof(failed)])
+    text = cert.to_json()
+    assert Certificate.from_json(text).to_json() == text
+    d = json.loads(text)
+    assert d["normalisation"] == NORMALISATION and d["range"] == [1.5, 2.5]
+    import symhopf
+    assert d["symhopf_version"] == getattr(symhopf, "__version__", "0.1.0")
+    p, q = d["hopf_points"]
+    assert p["status"] == "proved" and p["criticality"] == "supercritical" and p["reason"] == ""
+    for key, exact in [("parameter", 2), ("omega", 1), ("transversality", Fraction(1, 2))]:
+        lo, hi = interval(p[key])
+        assert lo <= exact <= hi and hi - lo < 1e-12
+    assert [interval(t)[0] <= v <= interval(t)[1] for t, v in zip(p["x"], [1, 2])] == [True, True]
+    assert p["other_eigenvalues_real_part_max"] is None
+    assert p["proof"]["precision_bits"] == 53 and float(p["proof"]["Z"]) < 1
+    assert float(p["proof"]["radius"]) > 0 and "Newton-Kantorovich" in p["proof"]["method"]
+    assert q["status"] == "not_proved" and q["reason"] == "l1 enclosure contains 0" and q["criticality"] is None

@@ -1,0 +1,109 @@
+"""Unit tests of the proof stages: existence, spectrum, lyapunov, NaN handling."""
+from __future__ import annotations
+
+import numpy as np
+from flint import arb, arb_mat, ctx
+
+from fake_systems import SympySystem
+from symhopf.candidate import Candidate
+from symhopf.proof import prove_candidate
+from symhopf.proof.existence import op_norm_upper, prove_existence
+from symhopf.proof.lyapunov import lyapunov
+from symhopf.proof.newton import newton, phase_vector
+from symhopf.proof.spectrum import prove_spectrum
+
+BRUSSELATOR = ["1 - (a + 1)*x0 + x0**2*x1", "a*x0 - x0**2*x1"]
+A_SQUARED = ["a**2*x0 - x1 - x0*(x0**2 + x1**2)", "x0 + a**2*x1 - x1*(x0**2 + x1**2)"]
+
+
+def _brusselator_candidate(system):
+    V = np.linalg.eig(system.flt.Df(np.array([1.0, 2.0]), 2.0))[1][:, 0]
+    return Candidate(np.array([1.01, 1.99]), 2.01, 1.01, V)
+
+
+def test_op_norm_is_an_upper_bound():
+    M = arb_mat([[arb(1, 0.5), -2], [arb(0.25), arb(-3, 1)]])
+    assert op_norm_upper(M) >= 4.25 and op_norm_upper(M) <= 4.25 + 1e-8   # radii are 30-bit mags
+
+
+def test_existence_box_contains_solution_and_bounds_reported():
+    system = SympySystem(BRUSSELATOR)
+    nr = newton(system, _brusselator_candidate(system))
+    ex = prove_existence(system, nr.c, nr.X, 53)
+    assert ex.success and ex.radius < 1e-13 and ex.uniqueness_radius >= ex.radius
+    assert ex.Y >= 0 and ex.Z1 < 1 and ex.Z2 >= 0
+    assert ex.Y + (ex.Z1 + ex.Z2 * ex.radius - 1) * ex.radius < 0
+    assert ex.box[2].contains(2) and ex.box[3].contains(1) and ex.box[0].contains(1)
+
+
+def test_existence_fails_gracefully_far_from_a_zero():
+    system = SympySystem(BRUSSELATOR)
+    c = phase_vector(np.array([1.0, 1j]))
+    X = [arb(t) for t in [1.3, 1.7, 2.4, 0.8, 1.0, 0.0, 0.0, 1.0]]
+    ex = prove_existence(system, c, X, 53)
+    assert not ex.success and ex.reason.startswith("existence")
+
+
+def _ball_matrix(rows, rad=1e-10):
+    return arb_mat([[arb(v, rad) for v in row] for row in rows])
+
+
+def test_spectrum_isolates_pair_and_bounds_other_real_parts():
+    A = _ball_matrix([[0, -2, 0, 0], [2, 0, 0, 0], [0, 0, -1, 1], [0, 0, 0, -3]])
+    res = prove_spectrum(A, arb(2, 1e-9), 53)
+    assert res.success
+    assert res.pair[0].imag.contains(2) and res.pair[1].imag.contains(-2)
+    assert res.other_max_real.contains(-1) and res.other_max_real.upper() < -0.99
+    two = prove_spectrum(_ball_matrix([[0, -2], [2, 0]]), arb(2, 1e-9), 53)
+    assert two.success and two.other_max_real is None
+
+
+def test_spectrum_rejects_eigenvalue_on_axis_and_bad_omega():
+    A = _ball_matrix([[0, -2, 0], [2, 0, 0], [0, 0, 0]])
+    assert "imaginary axis" in prove_spectrum(A, arb(2, 1e-9), 53).reason
+    B = _ball_matrix([[0, -2, 0, 0], [2, 0, 0, 0], [0, 0, 0, -2], [0, 0, 2, -1e-12]])
+    assert not prove_spectrum(B, arb(2, 1e-9), 53).success          # a second pair near +-2i
+    assert not prove_spectrum(_ball_matrix([[0, -2], [2, 0]]), arb(0, 1), 53).success
+
+
+def test_lyapunov_reports_zero_transversality():
+    system = SympySystem(A_SQUARED)
+    box = [arb(0), arb(0), arb(0), arb(1), arb(1), arb(0), arb(0), arb(-1)]  # v = (1, -i), A v = i v
+    res = lyapunov(system, box, 53)
+    assert not res.success and res.reason == "transversality mu' enclosure contains 0"
+    assert res.mu_prime.contains(0) and res.l1 < 0                     # l1 = -1 here
+
+
+def test_lyapunov_nan_box_is_not_proved():
+    system = SympySystem(BRUSSELATOR)
+    with ctx.workprec(53):
+        box = [arb("1 +/- inf"), arb(2), arb(2), arb(1), arb(1), arb(0), arb(0), arb(-1)]
+    res = lyapunov(system, box, 53)
+    assert not res.success and res.reason
+
+
+class _NanC:
+    """Wraps a system; its ball C returns NaN (a broken evaluator must never give 'proved')."""
+
+    def __init__(self, system):
+        self.inner, self.n, self.flt, self.model = system, system.n, system.flt, system.model
+
+    def ball(self, prec):
+        inner = self.inner.ball(prec)
+
+        class Ball:
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+            def C(self, x, a, u, v, w):
+                out = inner.C(x, a, u, v, w)
+                return out * arb("nan")
+
+        return Ball()
+
+
+def test_nan_anywhere_is_not_proved():
+    system = SympySystem(BRUSSELATOR)
+    assert prove_candidate(system, _brusselator_candidate(system)).proved
+    res = prove_candidate(_NanC(system), _brusselator_candidate(system))
+    assert res.status == "not_proved" and "NaN" in res.reason
