@@ -107,3 +107,48 @@ def derivative(e: MatrixExpr, wrt: sp.Basic, direction: sp.Basic) -> MatrixExpr:
 def max_act_order(e: sp.Basic) -> int:
     """Highest activation derivative that occurs in ``e`` (-1 if none)."""
     return max((a.order for a in e.atoms(Act)), default=-1)
+
+
+def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr, z: sp.Symbol) -> sp.Matrix:
+    """The explicit SymPy Matrix of a structured expression (for checks and small n).
+
+    ``values`` maps each MatrixSymbol to an explicit matrix, each symbolic
+    dimension (e.g. ``n``) to an integer, and scalar symbols (the parameter)
+    to values; ``Act(k, X)`` becomes the k-th derivative of ``activation``
+    (an expression in ``z``) applied entrywise, a HadamardProduct the
+    entrywise product. Symbols without a value stay symbolic.
+    """
+    scalars = {k: v for k, v in values.items() if isinstance(k, sp.Symbol)}
+
+    def dim(d) -> int:
+        return int(sp.sympify(d).xreplace(scalars))
+
+    def go(e):
+        if e in values:
+            return sp.Matrix(values[e])
+        if isinstance(e, Identity):
+            return sp.eye(dim(e.shape[0]))
+        if isinstance(e, ZeroMatrix):
+            return sp.zeros(dim(e.shape[0]), dim(e.shape[1]))
+        if isinstance(e, MatrixSymbol):
+            raise KeyError(f"no value for {e}")
+        if isinstance(e, MatAdd):
+            terms = [go(t) for t in e.args]
+            return sum(terms[1:], terms[0])
+        if isinstance(e, MatMul):
+            coeff, mats = e.as_coeff_matrices()
+            out = go(mats[0])
+            for m in mats[1:]:
+                out = out * go(m)
+            return sp.sympify(coeff).xreplace(scalars) * out
+        if isinstance(e, HadamardProduct):
+            out = go(e.args[0])
+            for f in e.args[1:]:
+                out = out.multiply_elementwise(go(f))
+            return out
+        if isinstance(e, Act):
+            dk = sp.diff(activation, z, e.order)
+            return go(e.arg).applyfunc(lambda t: dk.xreplace({z: t}))
+        raise TypeError(f"cannot make {type(e).__name__} explicit: {e}")
+
+    return go(e)

@@ -149,7 +149,10 @@ def _derive_rnn(model: Model) -> Derivation:
     c_form = derivative(b_form, x, w)
     fa = derivative(f, a, sp.Integer(1))
     dfa = derivative(df, a, sp.Integer(1))
-    order = max(max_act_order(e) for e in (f, df, b_form, c_form, fa, dfa))
+    faa = derivative(fa, a, sp.Integer(1))
+    dfaa = derivative(dfa, a, sp.Integer(1))
+    b_a = derivative(b_form, a, sp.Integer(1))
+    order = max(max_act_order(e) for e in (f, df, b_form, c_form, fa, dfa, faa, dfaa, b_a))
     acts = [sp.diff(model.activation, Z, k) for k in range(order + 1)]
     formulas = [
         Formula("f", "the vector field f(x, a)", f),
@@ -158,8 +161,16 @@ def _derive_rnn(model: Model) -> Derivation:
         Formula("Df_a", "d/da of the Jacobian, applied to u", dfa),
         Formula("B", "B(u, v) = D_x^2 f(x, a)[u, v]", b_form),
         Formula("C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]", c_form),
+        *_second_parameter_derivatives(faa, dfaa, b_a),
     ]
     return Derivation(model, a, formulas, acts, symbols)
+
+
+def _second_parameter_derivatives(faa: sp.Basic, dfaa: sp.Basic, b_a: sp.Basic) -> list[Formula]:
+    """What the existence proof's second-derivative bound Z2 needs besides B and C."""
+    return [Formula("f_aa", "the second parameter derivative d^2 f / d a^2", faa),
+            Formula("Df_aa", "d^2/da^2 of the Jacobian (applied to u for nets)", dfaa),
+            Formula("B_a", "d/da of B (of B(u, .) for ODEs)", b_a)]
 
 
 def arch_param_name() -> str:
@@ -186,6 +197,7 @@ def _derive_ode(model: Model) -> Derivation:
         Formula("Df_a", "d/da of the Jacobian", jac.diff(a)),
         Formula("B_u", "the matrix of h -> B(u, h) = D_x^2 f(x, a)[u, h]", b_u),
         Formula("C_uv", "the matrix of h -> C(u, v, h) = D_x^3 f(x, a)[u, v, h]", c_uv),
+        *_second_parameter_derivatives(f.diff(a, 2), jac.diff(a, 2), b_u.diff(a)),
     ]
     symbols = {"x": xs, "u": list(us), "v": list(vs), "constants": consts}
     return Derivation(model, a, formulas, [], symbols)
@@ -193,4 +205,5 @@ def _derive_ode(model: Model) -> Derivation:
 
 def _latex_name(name: str) -> str:
     return {"f": "f", "Df": r"D_x f\,u", "f_a": "f_a", "Df_a": r"D_a D_x f\,u", "B": "B(u,v)",
-            "C": "C(u,v,w)", "B_u": r"B(u,\cdot)", "C_uv": r"C(u,v,\cdot)"}.get(name, name)
+            "C": "C(u,v,w)", "B_u": r"B(u,\cdot)", "C_uv": r"C(u,v,\cdot)", "f_aa": "f_{aa}",
+            "Df_aa": r"D_a^2 D_x f", "B_a": r"D_a B"}.get(name, name)

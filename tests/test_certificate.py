@@ -8,7 +8,7 @@ import numpy as np
 from flint import arb, ctx
 from hypothesis import given, settings, strategies as st
 
-from fake_systems import SympySystem
+from reference_systems import SympySystem
 from symhopf.candidate import Candidate
 from symhopf.certificate import (NORMALISATION, Certificate, PointRecord, enclosure, exact_fraction,
                                  interval, round_decimal)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from flint import arb, ctx
 
-from fake_systems import NetSystem, SympySystem, mp_field
+from reference_systems import NetSystem, SympySystem, mp_field
 from symhopf.candidate import Candidate
 from symhopf.proof import prove_candidate
 
@@ -117,13 +117,6 @@ def real_ode(rhs, constants=None):
     return System.from_model(Model.ode(["x", "y"], rhs, "b", constants=constants))
 
 
-def real_net(W, b, arch):
-    from symhopf.model import Model
-    from symhopf.system import System
-    return System.from_model(Model.rnn(arch, weights=np.asarray(W, float), bias=np.asarray(b, float),
-                                       parameter="alpha"))
-
-
 def net_candidate(W, b, arch) -> Candidate:
     """Float candidate for the pair of W with largest Im: from the bias-free Hopf point, homotopy
     in the bias (t b, t = 0.1 .. 1); at each t a secant iteration on Re lambda(a) along the
@@ -160,10 +153,10 @@ W4 = [[0.1, 1.4, -0.6, -1.6], [-1.2, 0.2, 0.9, 0.3], [0.5, -0.8, -0.3, 1.1], [1.
 
 
 # ------------------------------------------------------------------ tests
-@pytest.mark.parametrize("backend", ["fake", "real"])
+@pytest.mark.parametrize("backend", ["inline", "constants"])
 def test_brusselator_proved_with_known_values(backend):
     fake = SympySystem(BRUSSELATOR)
-    system = fake if backend == "fake" else real_ode(
+    system = fake if backend == "inline" else real_ode(
         ["a - (b + 1)*x + x**2*y", "b*x - x**2*y"], {"a": 1})
     A = fake.flt.Df(np.array([1.0, 2.0]), 2.0)
     ev, V = np.linalg.eig(A)
@@ -180,10 +173,8 @@ def test_brusselator_proved_with_known_values(backend):
     assert res.proof["precision_bits"] in (53, 106) and res.proof["Y"] < 1e-12 and res.proof["Z1"] < 1e-12
 
 
-@pytest.mark.parametrize("backend", ["fake", "real"])
-def test_tanh_net_matches_50_digit_eigenvalues(backend):
-    fake = NetSystem(W4, np.zeros(4))
-    system = fake if backend == "fake" else real_net(W4, np.zeros(4), "asymmetric")
+def test_tanh_net_matches_50_digit_eigenvalues():
+    fake = system = NetSystem(W4, np.zeros(4))
     res = prove_candidate(system, net_candidate(W4, np.zeros(4), "asymmetric"))
     assert res.proved, res.reason
     with mp.workdps(50):
@@ -199,12 +190,10 @@ def test_tanh_net_matches_50_digit_eigenvalues(backend):
     assert abs(ref["l1"] - ref["l1_planar"]) < 1e-40          # B = 0 at x = 0, no bias
 
 
-@pytest.mark.parametrize("backend", ["fake", "real"])
-def test_leaky_net_with_bias_uses_full_l1_formula(backend):
+def test_leaky_net_with_bias_uses_full_l1_formula():
     W = [[0.2, -1.1, 0.4], [1.3, -0.1, 0.7], [-0.5, 0.6, -0.4]]
     b = [0.3, -0.2, 0.25]
-    fake = NetSystem(W, b, "leaky")
-    system = fake if backend == "fake" else real_net(W, b, "leaky")
+    fake = system = NetSystem(W, b, "leaky")
     res = prove_candidate(system, net_candidate(W, b, "leaky"))
     assert res.proved, res.reason
     ref = ref_hopf(fake, [float(t.mid()) for t in res.x], float(res.parameter.mid()),

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, note, settings, strategies as st
 
 from symhopf.proof import prove_candidate
-from test_proof_hopf import contains, net_candidate, real_net, ref_hopf
-from fake_systems import NetSystem
+from test_proof_hopf import contains, net_candidate, ref_hopf
+from reference_systems import NetSystem
 
 
 @settings(max_examples=20, deadline=None)
@@ -21,11 +21,12 @@ def test_random_nets_proved_points_contain_reference(n, arch, bias, seed):
     if not np.any(np.abs(np.linalg.eigvals(W).imag) > 1e-3):
         return
     cand = net_candidate(W, b, arch)
-    res = prove_candidate(real_net(W, b, arch), cand)
+    system = NetSystem(W, b, arch)
+    res = prove_candidate(system, cand)
     note(f"{res.status}: {res.reason}")
     if not res.proved:
         return
-    ref = ref_hopf(NetSystem(W, b, arch), [float(t.mid()) for t in res.x], float(res.parameter.mid()),
+    ref = ref_hopf(system, [float(t.mid()) for t in res.x], float(res.parameter.mid()),
                    1j * float(res.omega.mid()))
     assert contains(res.parameter, ref["a"]) and contains(res.omega, ref["w"])
     assert all(contains(t, v) for t, v in zip(res.x, ref["x"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from flint import arb, arb_mat, ctx
 
-from fake_systems import SympySystem
+from reference_systems import SympySystem
 from symhopf.candidate import Candidate
 from symhopf.proof import prove_candidate
 from symhopf.proof.existence import op_norm_upper, prove_existence

@@ -98,12 +98,28 @@ def cache_dir() -> Path:
 _LOADED: dict[str, ModuleType] = {}
 
 
+@lru_cache(maxsize=None)
+def generator_fingerprint() -> str:
+    """Digest of everything that shapes generated code (templates, derivation, printers)."""
+    root = Path(__file__).resolve().parent.parent
+    sources = sorted(templates_dir().glob("*.jinja")) + [root / "calculus.py", root / "derive.py",
+                                                          *sorted((root / "codegen").glob("*.py"))]
+    digest = hashlib.sha256(__version__.encode())
+    for path in sources:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def load_module(model: Model) -> ModuleType:
-    """The generated module for ``model``: from this process, the cache, or freshly generated."""
+    """The generated module for ``model``: from this process, the cache, or freshly generated.
+
+    The cache is keyed by the structure hash and the generator's fingerprint, so a
+    changed template or printer never serves stale code.
+    """
     key = model.structure_hash(__version__)
     if key in _LOADED:
         return _LOADED[key]
-    path = cache_dir() / key / f"{module_name(model)}.py"
+    path = cache_dir() / f"{key}-{generator_fingerprint()}" / f"{module_name(model)}.py"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -129,7 +145,10 @@ METHODS = [("_f", ["x", "a"], "f", "f(x, a)"),
            ("_f_a", ["x", "a"], "f_a", "d f / d a at (x, a)"),
            ("_Df_a_apply", ["x", "a", "u"], "Df_a", "(d/da D_x f(x, a)) u"),
            ("_B", ["x", "a", "u", "v"], "B", "B(u, v) = D_x^2 f(x, a)[u, v]"),
-           ("_C", ["x", "a", "u", "v", "w"], "C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]")]
+           ("_C", ["x", "a", "u", "v", "w"], "C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]"),
+           ("_f_aa", ["x", "a"], "f_aa", "d^2 f / d a^2 at (x, a)"),
+           ("_Df_aa_apply", ["x", "a", "u"], "Df_aa", "(d^2/da^2 D_x f(x, a)) u"),
+           ("_B_a", ["x", "a", "u", "v"], "B_a", "d/da B(u, v)")]
 
 
 def _rnn_context(d: Derivation) -> dict:
@@ -149,7 +168,7 @@ def _rnn_context(d: Derivation) -> dict:
                 names[eye] = f"self.eye_{dim}"
     methods = {}
     for printer, key in ((ArbPrinter(), "ball_methods"), (FloatPrinter(), "float_methods")):
-        methods[key] = [Function(name, ["self", *args][1:], print_matrix_expr(printer, d[formula], names), doc)
+        methods[key] = [Function(name, args, print_matrix_expr(printer, d[formula], names, args[-1] if args[-1] != "a" else "x"), doc)
                         for name, args, formula, doc in METHODS]
     scalars = {}
     for printer, prefix in ((ArbPrinter(), "ball"), (FloatPrinter(), "float")):
@@ -176,7 +195,10 @@ def _ode_context(d: Derivation) -> dict:
             ("_f_a", ["x", "a"], "f_a", None, ["x"]),
             ("_Df_a_apply", ["x", "a", "u"], "Df_a", "u", ["x"]),
             ("_B", ["x", "a", "u", "v"], "B_u", "v", ["x", "u"]),
-            ("_C", ["x", "a", "u", "v", "w"], "C_uv", "w", ["x", "u", "v"])]
+            ("_C", ["x", "a", "u", "v", "w"], "C_uv", "w", ["x", "u", "v"]),
+            ("_f_aa", ["x", "a"], "f_aa", None, ["x"]),
+            ("_Df_aa_apply", ["x", "a", "u"], "Df_aa", "u", ["x"]),
+            ("_B_a", ["x", "a", "u", "v"], "B_a", "v", ["x", "u"])]
     docs = {name: doc for name, _, _, doc in METHODS}
     methods = {}
     for printer, key, lib, unpack in ((ArbPrinter(), "ball_methods", "_b", "{v}.entries()"),

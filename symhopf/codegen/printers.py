@@ -13,16 +13,25 @@ referee reads is the formula, step by step.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul
+from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul, ZeroMatrix
 from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.pycode import (PythonCodePrinter, _known_functions,
+                                   _known_functions_math)
 
 from ..calculus import Act
+from ..errors import InputError
 
 
-class PrintError(ValueError):
-    """An expression the backend cannot print exactly (e.g. a float literal)."""
+class PrintError(InputError):
+    """An expression the backend cannot print exactly (e.g. a float literal, a function
+    without a ball kernel). An InputError: the CLI reports it in one line, exit 2."""
 
+
+#: SymPy functions PythonCodePrinter would print as float math (or builtins)
+_KNOWN = {*_known_functions, *_known_functions_math, "sign", "Abs", "Max", "Min", "Piecewise",
+          "Heaviside", "Mod", "floor", "ceiling", "frac", "atan2", "hypot", "gamma", "loggamma",
+          "erfc", "expm1", "log1p", "log2", "log10", "ln", "factorial", "fresnelc", "fresnels",
+          "lowergamma", "uppergamma"}
 
 #: SymPy function -> kernel name in symhopf.runtime.ball
 BALL_FUNCTIONS = {"tanh": "tanh", "atan": "atan", "exp": "exp", "sinh": "sinh", "asinh": "asinh",
@@ -129,7 +138,10 @@ class ArbPrinter(_Structured, PythonCodePrinter):
         return self._temp(expr, f"_b.act_map(ball_s{expr.order}, {self._print(expr.arg)})")
 
 
-for _name in BALL_FUNCTIONS:  # take precedence over PythonCodePrinter's math.* printing
+# Every function PythonCodePrinter knows (math.*, abs, sign, Max, ...) goes through
+# _print_Function: a ball kernel or a PrintError, never a bare float-math call.
+for _name in {*BALL_FUNCTIONS, *(k[len("_print_"):] for k in dir(PythonCodePrinter)
+                                 if k.startswith("_print_") and k[len("_print_"):] in _KNOWN)}:
     setattr(ArbPrinter, f"_print_{_name}", ArbPrinter._print_Function)
 
 
@@ -151,9 +163,25 @@ class FloatPrinter(_Structured, NumPyPrinter):
             return self.memo[expr]
         return self._temp(expr, f"float_s{expr.order}({self._print(expr.arg)})")
 
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        # NumPyPrinter turns a negative integer exponent into a Float (z**(-2.0)),
+        # which the strict _print_Float rejects: print 1/(z**2) instead.
+        if expr.exp.is_Integer and expr.exp < 0:
+            base = expr.base if expr.exp == -1 else sp.Pow(expr.base, -expr.exp, evaluate=False)
+            return f"(1/({self._print(base)}))"
+        return super()._print_Pow(expr, rational=rational)
 
-def print_matrix_expr(printer: _Structured, expr: sp.Basic, names: dict[sp.Basic, str]) -> list[str]:
-    """Body lines computing a structured matrix expression, one node per line."""
+    def _print_erf(self, expr) -> str:  # math.erf does not take arrays
+        return f"_fl.erf({self._print(expr.args[0])})"
+
+
+def print_matrix_expr(printer: _Structured, expr: sp.Basic, names: dict[sp.Basic, str], like: str) -> list[str]:
+    """Body lines computing a structured matrix expression, one node per line.
+
+    An identically zero expression returns ``0 * like`` (the argument whose shape it has).
+    """
+    if isinstance(expr, ZeroMatrix):
+        return [f"return 0 * {like}"]
     printer.begin(names)
     result = printer._print(expr)
     return printer.lines + [f"return {result}"]

@@ -8,7 +8,8 @@ x̄ +- r componentwise.
 Theorem (Newton-Kantorovich / radii polynomial). Let A be an N x N matrix and
 Y, Z1, Z2 >= 0 with
     |A G(x̄)| <= Y,    |I - A DG(x̄)| <= Z1,
-    sup_{x in B_r} |A (DG(x) - DG(x̄))| <= Z2 r.
+    sup_{x in B_r} sup_{|h|, |k| <= 1} |A D^2 G(x)[h, k]| <= Z2,
+so that, by the mean value theorem, |A (DG(x) - DG(x̄))| <= Z2 r on B_r.
 If p(r) = Y + (Z1 + Z2 r - 1) r < 0, G has exactly one zero in B_r.
 Proof: T(x) = x - A G(x) has |DT(x)| <= Z1 + Z2 r = k < 1 on B_r, so by the mean
 value inequality on the convex B_r, |T x - T y| <= k |x - y| and
@@ -23,8 +24,10 @@ approximate arb solve at higher precision), used as an exact matrix.
 Bounds (all in ball arithmetic at the working precision, upper ends taken):
     Y  = |A G(x̄)|, G(x̄) enclosed in balls;
     Z1 = |I - A DG(x̄)|, DG(x̄) enclosed in balls (never a float matrix);
-    Z2 = |A (DG(B_r) - DG(x̄))| / r, with DG(B_r) the ball evaluation of DG on
-         the whole box, which encloses DG(x) for every x in B_r.
+    Z2 = |A D2|, D2 the ball evaluation of D^2 G(x)[h, k] (extended.py) with x
+         the whole box B_r and h, k the unit ball [-1, 1]^N: it encloses the
+         second derivative at every x in B_r in every pair of unit directions,
+         so every A D^2 G(x)[h, k] lies in the ball vector A D2.
 
 Conclusion. On success the unique zero lies in x̄ +- r (existence radius r) and
 is the only zero in x̄ +- R (uniqueness radius R >= r).
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from flint import arb, arb_mat, ctx
 
-from .extended import DG_ball, G_ball
+from .extended import D2G_ball, DG_ball, G_ball
 
 
 @dataclass
@@ -98,7 +101,7 @@ def prove_existence(system, c: np.ndarray, X: list[arb], prec: int,
 
         def z2(r: arb) -> arb:
             box = [x + arb(0, r) for x in X]
-            return (op_norm_upper(A * (DG_ball(ball, c, box) - DG0)) / r).upper()
+            return op_norm_upper(A * D2G_ball(ball, c, box))
 
         scale = max(1.0, max(abs(float(x)) for x in X))
         r = (2 * out.Y / (1 - out.Z1)).upper()
@@ -111,7 +114,8 @@ def prove_existence(system, c: np.ndarray, X: list[arb], prec: int,
                 out.box = [x + arb(0, r) for x in X]
                 break
             if not Z2.is_finite():
-                break
+                out.reason = "existence: NaN/inf in the second-derivative bound Z2"
+                return out
             r = (4 * r).upper()
         if not out.success:
             out.reason = f"existence: radii polynomial not negative (Y = {_f(out.Y)}, Z1 = {_f(out.Z1)})"

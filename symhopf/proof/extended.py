@@ -15,13 +15,23 @@ with A = D_x f(x, a). Its Jacobian, with B(u, I) the matrix h -> B(u, h):
          [ B(vi, I)  Df_a vi   -vr   -w I    A   ]
          [ 0         0          0     cr^T   ci^T]
          [ 0         0          0    -ci^T   cr^T]
+
+Second derivative (for the Z2 bound), directions h = (hx, ha, hw, hv), k likewise,
+v and hv, kv complex, everything at one point X:
+
+    D^2 f[h, k]       = B(hx, kx) + ha Df_a kx + ka Df_a hx + ha ka f_aa
+    D^2 (A v - i w v)[h, k]
+                      = C(v, hx, kx) + ha D_aB(v, kx) + ka D_aB(v, hx) + ha ka D_a^2 A v
+                        + B(hv, kx) + B(kv, hx) + ha Df_a kv + ka Df_a hv
+                        - i (hw kv + kw hv)
+    D^2 (<c, v> - 1)  = 0.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from flint import arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat
 
 
 @dataclass(frozen=True)
@@ -103,3 +113,27 @@ def DG_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
         M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr, ci
         M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci, cr
     return arb_mat(M)
+
+
+def D2G_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
+    """Enclosure of {D^2 G(X')[h, k] : X' in the box X, |h|, |k| <= 1} (sup norm on R^(3n+2)).
+
+    Every direction is the ball [-1, 1] in each real coordinate (complex v-directions:
+    [-1, 1] + i[-1, 1]), so the ball evaluation of the formula above bounds the
+    second derivative over the whole box uniformly in the unit directions.
+    Call inside ctx.workprec.
+    """
+    n = len(c)
+    x, a, w, vr, vi = Layout(n).split(X)
+    xm = _col(x)
+    v = acb_mat([[acb(vr[i], vi[i])] for i in range(n)])
+    unit = arb(0, 1)
+    h = arb_mat([[unit] for _ in range(n)])
+    hv = acb_mat([[acb(unit, unit)] for _ in range(n)])
+    Dfa, B_h = ball.Df_a(xm, a), ball.B(xm, a, h, h)
+    d2f = B_h + 2 * unit * (Dfa * h) + unit * unit * ball.f_aa(xm, a)
+    d2v = (ball.C(xm, a, v, h, h) + 2 * unit * ball.B_a(xm, a, v, h) + unit * unit * (ball.Df_aa(xm, a) * v)
+           + 2 * ball.B(xm, a, hv, h) + 2 * unit * (Dfa * hv) - acb(0, 2) * unit * hv)
+    entries = [d2f[i, 0] for i in range(n)] + [d2v[i, 0].real for i in range(n)] \
+        + [d2v[i, 0].imag for i in range(n)] + [arb(0), arb(0)]
+    return _col(entries)

@@ -156,3 +156,13 @@ class BallBase:
 
     def C(self, x: arb_mat, a: arb, u: Mat, v: Mat, w: Mat) -> Mat:
         return dense(self._C(x, arb(a), u, v, w))
+
+    def f_aa(self, x: arb_mat, a: arb) -> arb_mat:
+        return dense(self._f_aa(x, arb(a)))
+
+    def Df_aa(self, x: arb_mat, a: arb) -> arb_mat:
+        return dense(self._Df_aa_apply(x, arb(a), self.eye))
+
+    def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
+        """d/da B(u, v); ``v`` may be n x k."""
+        return dense(self._B_a(x, arb(a), u, v))

@@ -1,7 +1,12 @@
 """Float64 (numpy) kernels for generated modules: nothing computed here is trusted."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: erf on arrays (numpy has none; math.erf takes scalars only)
+erf = np.vectorize(math.erf, otypes=[float])
 
 
 def mm(a: np.ndarray, b) -> np.ndarray:
@@ -84,3 +89,13 @@ class FloatBase:
     def C(self, x, a, u, v, w):
         w = np.asarray(w)
         return dense(self._C(self._col(x), float(a), self._col(u), self._col(v), self._col(w))).reshape(w.shape)
+
+    def f_aa(self, x, a):
+        return dense(self._f_aa(self._col(x), float(a)))[:, 0]
+
+    def Df_aa(self, x, a):
+        return np.array(dense(self._Df_aa_apply(self._col(x), float(a), self.eye)))
+
+    def B_a(self, x, a, u, v):
+        v = np.asarray(v)
+        return dense(self._B_a(self._col(x), float(a), self._col(u), self._col(v))).reshape(v.shape)
