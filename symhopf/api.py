@@ -97,6 +97,14 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
     if args.report:
-        from .report import write_report
-        write_report(cert, model, args.report, appendix=args.appendix, pdf=args.pdf)
+        from .derive import derive
+        from .report import compile_pdf, write_report
+        path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
+                            system=System.from_model(model, module))
+        print(f"report: {path}")
+        if args.pdf:
+            ok, message = compile_pdf(path)
+            print(f"pdf: {message}" if ok else f"pdf not built: {message}")
+    elif args.pdf:
+        print("pdf not built: --pdf needs --report FILE.tex")
     return 0

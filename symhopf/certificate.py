@@ -62,6 +62,13 @@ def upper_decimal(x: arb | None) -> str | None:
     return round_decimal(exact_fraction(x.upper()), 17, True)
 
 
+def lower_decimal(x: arb | None) -> str | None:
+    """A lower bound of x as a short decimal string (for radii that must not be overstated)."""
+    if x is None or not x.is_finite():
+        return None
+    return round_decimal(exact_fraction(x.lower()), 17, False)
+
+
 def interval(pair: Interval) -> tuple[Fraction, Fraction]:
     """The exact rational end points of an enclosure as written in the certificate."""
     return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
@@ -88,8 +95,9 @@ class PointRecord:
         """From a ``symhopf.proof.HopfProof``."""
         info = hp.proof
         proof = {"method": info.get("method"), "precision_bits": info.get("precision_bits")}
-        for key in ("radius", "uniqueness_radius", "Y", "Z1", "Z2"):
+        for key in ("radius", "Y", "Z1", "Z2"):
             proof[key] = upper_decimal(info.get(key))
+        proof["uniqueness_radius"] = lower_decimal(info.get("uniqueness_radius"))
         if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
             proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
         return cls(

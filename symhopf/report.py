@@ -1,0 +1,563 @@
+"""The LaTeX proof report of ``symhopf prove --report``: a careful proof appendix.
+
+``write_report(certificate, model, derivation, path)`` renders
+``templates/report.tex.jinja`` (a standalone ``article``) or, with
+``appendix=True``, a ``\\section`` to ``\\input`` into a paper (whose preamble
+then needs ``amsmath, amssymb, amsthm, booktabs, graphicx, longtable, array``).
+The content follows Formulation -> Approximation -> Bounds -> Conclusion:
+the model as written, the derived formulas (SymPy's LaTeX), the existence
+theorem of :mod:`symhopf.proof.existence` with its norms and bounds, the
+spectral separation argument, one ``theorem`` per proved Hopf point, the
+table of all candidates and the software versions.
+
+Every number printed from the certificate is either its exact decimal string
+(enclosures in the theorems) or that string rounded *outward* (short
+enclosures in tables, upper bounds rounded up, the uniqueness radius rounded
+down), so every printed statement stays true. Long numbers are split into
+groups of five digits with a thin space and a permitted line break.
+
+``compile_pdf(tex)`` runs latexmk (or pdflatex twice) and never raises.
+"""
+from __future__ import annotations
+
+import hashlib
+import platform
+import re
+import shutil
+import subprocess
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import jinja2
+import sympy as sp
+from sympy import MatrixSymbol
+
+from .codegen.generate import templates_dir
+
+#: packages a paper must load to \input an appendix report
+APPENDIX_PACKAGES = "amsmath, amssymb, amsthm, booktabs, graphicx, longtable, array"
+#: nets with more neurons than this (or more than one layer) get a hash instead of their weights
+MAX_PRINTED_WEIGHTS = 6
+#: equilibria with more components than this are abbreviated in the theorems
+MAX_PRINTED_COMPONENTS = 6
+SHORT_DIGITS = 8
+#: displayed formulas longer than this (in printed characters) are split at the terms of a sum
+MAX_FORMULA_WIDTH = 54
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+_TT_SPECIAL = {**{c: rf"\char{ord(c)}{{}}" for c in "\\{}_^~"}, "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#"}
+
+# ---------------------------------------------------------------- LaTeX text and numbers
+def _printable(text: Any) -> str:
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def tex_escape(text: Any) -> str:
+    """User text (names, reasons) safe in LaTeX text mode (and in a % comment line)."""
+    return "".join(_TEX_SPECIAL.get(c, c) for c in _printable(text))
+
+
+def tex_tt_escape(text: Any) -> str:
+    r"""User text for ``\texttt``: the typewriter font's own glyphs (an underscore stays ``_`` in the PDF's text)."""
+    return "".join(_TT_SPECIAL.get(c, c) for c in _printable(text))
+
+
+def tex_tt(text: Any) -> str:
+    r"""Verbatim-looking ``\texttt`` text that may break after spaces, operators and commas."""
+    out = []
+    for c in _printable(text):
+        out.append(_TT_SPECIAL.get(c, c))
+        if c in " ,*+-/)":
+            out.append(r"\allowbreak{}")
+    return r"\texttt{" + "".join(out) + "}"
+
+
+def _group(digits: str, from_left: bool = True, size: int = 5) -> str:
+    if len(digits) <= 2 * size:
+        return digits
+    if from_left:
+        parts = [digits[i:i + size] for i in range(0, len(digits), size)]
+    else:
+        head = len(digits) % size or size
+        parts = [digits[:head]] + [digits[i:i + size] for i in range(head, len(digits), size)]
+    return r"\,\allowbreak ".join(parts)
+
+
+def tex_number(s: str | Decimal | int | Fraction) -> str:
+    r"""A decimal string as math-mode LaTeX: digit groups of five, ``\cdot 10^{e}``, line breaks allowed.
+
+    The value is unchanged (trailing zeros of the fraction part are dropped).
+    """
+    if isinstance(s, Fraction):
+        return tex_fraction(s)
+    text = str(s).strip()
+    m = re.fullmatch(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", text)
+    if not m or not (m.group(2) or m.group(3)):
+        return r"\mathrm{" + tex_escape(text) + "}"
+    sign, ip, fp, ex = m.group(1), m.group(2) or "0", (m.group(3) or "").rstrip("0"), m.group(4)
+    body = _group(ip, from_left=False) + ("." + _group(fp) if fp else "")
+    out = ("-" if sign == "-" else "") + body
+    if ex is not None and int(ex) != 0:
+        out += r"\cdot 10^{" + str(int(ex)) + "}"
+    return out
+
+
+def tex_enclosure(pair: Sequence[str] | None) -> str:
+    """``[lo, hi]`` exactly as in the certificate (math mode), or an em dash when absent."""
+    if not pair:
+        return r"\text{---}"
+    return r"[\," + tex_number(pair[0]) + r",\ \allowbreak " + tex_number(pair[1]) + r"\,]"
+
+
+def outward(pair: Sequence[str], digits: int = SHORT_DIGITS) -> tuple[str, str]:
+    """The enclosure rounded outward to ``digits`` significant digits (still an enclosure)."""
+    lo, hi = Decimal(pair[0]), Decimal(pair[1])
+    return _round(lo, digits, ROUND_FLOOR), _round(hi, digits, ROUND_CEILING)
+
+
+def _round(x: Decimal, digits: int, mode: str) -> str:
+    if x == 0:
+        return "0"
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = digits, mode
+        y = +x
+    return _plain(y)
+
+
+def _plain(y: Decimal) -> str:
+    """Positional notation for moderate exponents, else mantissa E exponent; no trailing zeros."""
+    y = y.normalize()
+    exp = y.adjusted()
+    if -4 <= exp <= 8:
+        text = format(y, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    sign, digits, _ = y.as_tuple()
+    mant = "".join(map(str, digits))
+    mant = mant[0] + ("." + mant[1:] if len(mant) > 1 else "")
+    return ("-" if sign else "") + f"{mant}E{exp}"
+
+
+def tex_short(pair: Sequence[str] | None, digits: int = SHORT_DIGITS) -> str:
+    """A short outward-rounded enclosure for tables (math mode)."""
+    if not pair:
+        return r"\text{---}"
+    return tex_enclosure(outward(pair, digits))
+
+
+def tex_upper(value: str | None, digits: int = 4) -> str:
+    """An upper bound rounded up to ``digits`` significant digits (math mode)."""
+    if value is None:
+        return r"\text{---}"
+    return tex_number(_round(Decimal(value), digits, ROUND_CEILING))
+
+
+def tex_lower(value: str | None, digits: int = 4) -> str:
+    """A lower bound rounded down (for radii below which something holds)."""
+    if value is None:
+        return r"\text{---}"
+    return tex_number(_round(Decimal(value), digits, ROUND_FLOOR))
+
+
+def tex_fraction(q: Fraction) -> str:
+    """An exact rational: a finite decimal when it is one (1/10 -> 0.1), else ``p/q``."""
+    q = Fraction(q)
+    den = q.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    if den == 1:
+        with localcontext() as ctx:
+            ctx.prec = 200
+            return tex_number(_plain(Decimal(q.numerator) / Decimal(q.denominator)))
+    sign = "-" if q < 0 else ""
+    return rf"{sign}\tfrac{{{abs(q.numerator)}}}{{{q.denominator}}}"
+
+
+def _sign(pair: Sequence[str] | None) -> int:
+    """+1 / -1 when the enclosure excludes 0, else 0."""
+    if not pair:
+        return 0
+    lo, hi = Decimal(pair[0]), Decimal(pair[1])
+    return 1 if lo > 0 else -1 if hi < 0 else 0
+
+
+# ---------------------------------------------------------------- jinja2
+@lru_cache(maxsize=None)
+def latex_environment() -> jinja2.Environment:
+    """The one strict jinja2 environment for LaTeX templates (LaTeX-safe delimiters)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, autoescape=False)
+    env.filters.update(e=tex_escape, tt=tex_tt, num=tex_number, enc=tex_enclosure, short=tex_short,
+                       upper=tex_upper, lower=tex_lower)
+    return env
+
+
+# ---------------------------------------------------------------- context
+def _param_tex(name: str) -> str:
+    return sp.latex(sp.Symbol(name))
+
+
+def _label(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "model"
+
+
+def _data_hash(model: Any) -> str:
+    """SHA-256 (first 16 hex digits) of every weight, bias and direction entry, exact as p/q."""
+    h = hashlib.sha256()
+    for key in sorted(model.data):
+        arr = model.data[key]
+        h.update(f"{key}{arr.shape}:".encode())
+        h.update(",".join(f"{q.numerator}/{q.denominator}" for q in arr.fractions()).encode())
+    return h.hexdigest()[:16]
+
+
+def _matrix_tex(arr: Any) -> str:
+    fr = list(arr.fractions())
+    if len(arr.shape) == 1:
+        rows = [[q] for q in fr]
+    else:
+        c = arr.shape[1]
+        rows = [fr[i:i + c] for i in range(0, len(fr), c)]
+    if arr.exact is None:  # binary floats: shortest repr, stated as such
+        vals = arr.values.ravel().tolist()
+        cells = [[tex_number(repr(float(v))) for v in vals[i:i + len(rows[0])]]
+                 for i in range(0, len(vals), len(rows[0]))]
+    else:
+        cells = [[tex_fraction(q) for q in row] for row in rows]
+    return r"\begin{bmatrix}" + r"\\ ".join(" & ".join(r) for r in cells) + r"\end{bmatrix}"
+
+
+def _model_context(model: Any, P: str) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"kind": model.kind, "n": model.n}
+    if model.kind == "ode":
+        names = {v: sp.Symbol(v, real=True) for v in model.variables}
+        ctx["ode"] = {
+            "equations": [(sp.latex(names[v]), sp.latex(e)) for v, e in zip(model.variables, model.rhs)],
+            "written": [(tex_tt_escape(v), tex_tt(t)) for v, t in zip(model.variables, model.rhs_text)],
+            "constants": [(sp.latex(sp.Symbol(k)), tex_fraction(q)) for k, q in sorted(model.constants.items())],
+            "variables": ", ".join(sp.latex(names[v]) for v in model.variables),
+        }
+        ctx["rnn"] = None
+        return ctx
+    arch = model.architecture
+    suffixes = arch.suffixes(model.layers)
+    shown = model.layers == 1 and model.n <= MAX_PRINTED_WEIGHTS
+    data = []
+    for s in suffixes:
+        W, b, E = model.data["W" + s], model.data["b" + s], model.data["E" + s]
+        item = {"suffix": s, "shape": "\\times".join(map(str, W.shape)),
+                "W": _matrix_tex(W) if shown else None,
+                "b": _matrix_tex(b) if shown else None,
+                "b_zero": all(q == 0 for q in b.fractions()),
+                "E_identity": model.direction_is_identity(s),
+                "E": _matrix_tex(E) if shown and not model.direction_is_identity(s) else None,
+                "binary": W.exact is None}
+        data.append(item)
+    ctx["ode"] = None
+    ctx["rnn"] = {"architecture": tex_tt_escape(arch.name), "summary": tex_tt(arch.summary),
+                  "activation": sp.latex(model.activation), "activation_written": tex_tt(model.activation_text),
+                  "layers": model.layers, "dims": ", ".join(map(str, model.dims)),
+                  "layers_data": data, "shown": shown, "hash": _data_hash(model)}
+    return ctx
+
+
+def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
+    rnn = model.kind == "rnn"
+    a = derivation.parameter
+    subs = {}
+    m_defs = []
+    if rnn:
+        for s in model.architecture.suffixes(model.layers):
+            W, E = derivation.symbols["W" + s], derivation.symbols["E" + s]
+            M = MatrixSymbol("M" + s, *W.shape)
+            subs[W + a * E] = M
+            m_defs.append(rf"M{'_{' + s + '}' if s else ''} = W{'_{' + s + '}' if s else ''} + {P}\,"
+                          + ("I" if isinstance(E, sp.Identity) else f"E{'_{' + s + '}' if s else ''}"))
+    labels = ({"f": "f(x)", "Df": r"D_x f(x)\,u", "f_a": rf"\partial_{{{P}}} f(x)",
+               "Df_a": rf"\partial_{{{P}}} D_x f(x)\,u", "B": "B(u,v)", "C": "C(u,v,w)",
+               "f_aa": rf"\partial_{{{P}}}^2 f(x)", "Df_aa": rf"\partial_{{{P}}}^2 D_x f(x)\,u",
+               "B_a": rf"\partial_{{{P}}} B(u,v)"} if rnn else
+              {"f": "f(x)", "Df": r"D_x f(x)", "f_a": rf"\partial_{{{P}}} f(x)", "Df_a": rf"\partial_{{{P}}} D_x f(x)",
+               "B_u": r"\bigl[h\mapsto B(u,h)\bigr]", "C_uv": r"\bigl[h\mapsto C(u,v,h)\bigr]",
+               "f_aa": rf"\partial_{{{P}}}^2 f(x)", "Df_aa": rf"\partial_{{{P}}}^2 D_x f(x)",
+               "B_a": rf"\partial_{{{P}}}\bigl[h\mapsto B(u,h)\bigr]"})
+    formulas = []
+    for f in derivation.formulas:
+        expr = f.expr.xreplace(subs) if subs else f.expr
+        label = labels.get(f.name, r"\mathrm{" + tex_escape(f.name) + "}")
+        formulas.append({"label": label,
+                         "latex": split_sum_latex(expr, MAX_FORMULA_WIDTH - _visible_len(label)).replace(
+                             "qbar", r"\bar{q}"),
+                         "meaning": tex_escape(f.meaning)})
+    acts = [(k, sp.latex(d)) for k, d in enumerate(derivation.activation_derivatives)]
+    return {"formulas": formulas, "activation_derivatives": acts, "M_defs": m_defs,
+            "directions": (r"u, v, w \in \mathbb{C}^{n}" if rnn else
+                           r",\ ".join(f"{d} = (" + ", ".join(sp.latex(s) for s in derivation.symbols.get(d, [])) + ")"
+                                      for d in ("u", "v")))}
+
+
+def _visible_len(latex: str) -> int:
+    """Rough printed width of a LaTeX formula in characters."""
+    s = re.sub(r"\\(left|right)\b", "", latex)
+    s = re.sub(r"\\[a-zA-Z]+", "X", s)
+    return len(re.sub(r"[{}\s]", "", s))
+
+
+def split_sum_latex(expr: Any, width: int = MAX_FORMULA_WIDTH) -> str:
+    r"""SymPy's LaTeX of ``expr``; a long sum is split into align rows (``\\ &\quad + ...``)."""
+    whole = sp.latex(expr)
+    if _visible_len(whole) <= width or not isinstance(expr, (sp.Add, sp.MatAdd)):
+        return whole
+    terms: list[Any] = []
+    stack = list(expr.args)
+    while stack:
+        t = stack.pop(0)
+        if isinstance(t, (sp.Add, sp.MatAdd)):
+            stack[:0] = list(t.args)
+        else:
+            terms.append(t)
+    rows: list[str] = []
+    for term in terms:
+        t = sp.latex(term)
+        piece = t if not rows else (" " + t if t.startswith("-") else " + " + t)
+        if rows and _visible_len(rows[-1] + piece) > width:
+            rows.append(piece.strip() if piece.strip().startswith("-") else "+ " + t)
+        elif rows:
+            rows[-1] += piece
+        else:
+            rows.append(t)
+    return " \\\\\n  &\\quad ".join(rows)
+
+
+def consequence(point: Any) -> dict[str, str]:
+    """The side of a* where the orbits exist and their stability (hopf-math.md).
+
+    The orbits exist for sign(a - a*) = -sign(l1 mu'); the critical pair has
+    Re lambda(a) > 0 for sign(a - a*) = sign(mu').
+    """
+    s_l1, s_mu = _sign(point.first_lyapunov), _sign(point.transversality)
+    side = -s_l1 * s_mu
+    others = _sign(point.other_eigenvalues_real_part_max)
+    no_others = point.other_eigenvalues_real_part_max is None
+    unstable_side = ">" if s_mu > 0 else "<"
+    stable_side = "<" if s_mu > 0 else ">"
+    out = {"orbit_side": ">" if side > 0 else "<", "pair_unstable_side": unstable_side,
+           "pair_stable_side": stable_side}
+    if s_l1 < 0:
+        out["kind"] = "supercritical"
+        if no_others or others < 0:
+            out["stability"] = ("orbitally asymptotically stable; they exist where the equilibrium is "
+                                "unstable, and the equilibrium is asymptotically stable on the other side")
+        else:
+            out["stability"] = ("attracting within the two-dimensional centre manifold, but unstable in "
+                                "the full phase space (another eigenvalue has positive real part)")
+    else:
+        out["kind"] = "subcritical"
+        if no_others or others < 0:
+            out["stability"] = ("unstable (repelling within the centre manifold); they coexist with the "
+                                "asymptotically stable equilibrium")
+        else:
+            out["stability"] = ("unstable (repelling within the centre manifold, and another eigenvalue "
+                                "has positive real part)")
+    return out
+
+
+def _x_rows(point: Any) -> tuple[list[tuple[int, str]], int, str | None]:
+    """(shown components, number omitted, upper bound of the widest enclosure among all)."""
+    xs = point.x or []
+    n = len(xs)
+    shown = xs if n <= MAX_PRINTED_COMPONENTS else xs[:MAX_PRINTED_COMPONENTS - 2]
+    rows = [(i + 1, tex_enclosure(t)) for i, t in enumerate(shown)]
+    widest = max((Decimal(t[1]) - Decimal(t[0]) for t in xs), default=None)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        widest_s = None if widest is None else _round(widest, 3, ROUND_CEILING)
+    return rows, n - len(shown), widest_s
+
+
+def _point_context(k: int, p: Any) -> dict[str, Any]:
+    proof = p.proof or {}
+    rows, omitted, widest = _x_rows(p)
+    d: dict[str, Any] = {
+        "index": k, "status": p.status, "proved": p.status == "proved",
+        "reason": tex_escape(p.reason) if p.reason else "",
+        "parameter": p.parameter, "omega": p.omega, "first_lyapunov": p.first_lyapunov,
+        "transversality": p.transversality, "criticality": p.criticality,
+        "other": p.other_eigenvalues_real_part_max,
+        "x_rows": rows, "x_omitted": omitted, "x_widest": widest, "n": len(p.x or []),
+        "x_last": tex_enclosure(p.x[-1]) if omitted else "",
+        "Y": proof.get("Y"), "Z1": proof.get("Z1"), "Z2": proof.get("Z2"), "Z": proof.get("Z"),
+        "radius": proof.get("radius"), "uniqueness_radius": proof.get("uniqueness_radius"),
+        "precision": proof.get("precision_bits"),
+        "time": p.time_seconds,
+    }
+    if d["proved"]:
+        d["consequence"] = consequence(p)
+        d["other_sign"] = _sign(p.other_eigenvalues_real_part_max)
+    return d
+
+
+def versions() -> list[tuple[str, str]]:
+    """Software versions of the environment writing the report."""
+    import flint
+    import numpy
+
+    from . import __version__
+    out = [("symhopf", __version__), ("python-flint", getattr(flint, "__version__", "?")),
+           ("SymPy", sp.__version__), ("NumPy", numpy.__version__),
+           ("Python", platform.python_version())]
+    try:
+        import matplotlib
+        out.append(("matplotlib", matplotlib.__version__))
+    except ImportError:
+        pass
+    return out
+
+
+def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
+                   figure: str | None = None, figure_note: str = "") -> dict[str, Any]:
+    """Everything the template shows (all strings already LaTeX)."""
+    P = _param_tex(certificate.parameter)
+    points = [_point_context(k, p) for k, p in enumerate(certificate.hopf_points, 1)]
+    precisions = sorted({p["precision"] for p in points if p["precision"]})
+    lo, hi = (Fraction(Decimal(str(r))) if not isinstance(r, Fraction) else r for r in
+              (model.range if model.range is not None else certificate.range))
+    return {
+        "appendix": appendix,
+        "name": tex_tt_escape(certificate.model),
+        "label": "symhopf-" + _label(certificate.model),
+        "P": P,
+        "range": (tex_fraction(lo), tex_fraction(hi)),
+        "model": _model_context(model, P),
+        "derivation": _derivation_context(model, derivation, P),
+        "normalisation": tex_tt(certificate.normalisation),
+        "points": points,
+        "proved": [p for p in points if p["proved"]],
+        "cert_version": tex_escape(certificate.symhopf_version),
+        "versions": [(tex_escape(a), tex_escape(b)) for a, b in versions()],
+        "precisions": precisions,
+        "figure": figure,
+        "figure_note": figure_note,
+        "packages": APPENDIX_PACKAGES,
+    }
+
+
+# ---------------------------------------------------------------- writing and compiling
+def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
+                  figure: str | None = None, figure_note: str = "") -> str:
+    """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it)."""
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note)
+    return latex_environment().get_template("report.tex.jinja").render(**ctx)
+
+
+def figure_path_for(tex_path: str | Path) -> Path:
+    """Where :func:`write_report` puts the diagram: ``<stem>-diagram.pdf`` next to the .tex."""
+    tex_path = Path(tex_path)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", tex_path.stem) or "report"
+    return tex_path.with_name(f"{stem}-diagram.pdf")
+
+
+def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
+                 figure: str | Path | None = None, system: Any = None,
+                 branches: Sequence[Any] | None = None) -> Path:
+    """Write the report to ``path`` and return it.
+
+    ``figure``: an existing diagram (PDF) to include; when None and ``system``
+    is given, the diagram is drawn here (:func:`symhopf.figure.bifurcation_diagram`,
+    with the search ``branches`` when given) next to the .tex. Without matplotlib
+    the report says that the figure was omitted. The graphics path is written
+    relative to the .tex file's directory (compile there, or \\input the appendix
+    from a paper in the same directory).
+    """
+    from .figure import bifurcation_diagram, matplotlib_available
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    note = ""
+    if figure is None and system is not None:
+        if matplotlib_available():
+            figure = bifurcation_diagram(system, certificate, figure_path_for(path), branches=branches)
+        else:
+            note = ("The numerical bifurcation diagram is omitted: matplotlib is not installed "
+                    "(install the extra \\texttt{symhopf[plot]}).")
+    elif figure is None:
+        note = ("No numerical bifurcation diagram was drawn for this report." if matplotlib_available() else
+                "The numerical bifurcation diagram is omitted: matplotlib is not installed "
+                "(install the extra \\texttt{symhopf[plot]}).")
+    graphic = None
+    if figure is not None:
+        fig = Path(figure).resolve()
+        try:
+            graphic = fig.relative_to(path.parent.resolve()).as_posix()
+        except ValueError:
+            graphic = fig.as_posix()
+        if re.search(r"[\s%#{}\\]", graphic):
+            raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
+    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note), encoding="utf-8")
+    return path
+
+
+def figure_available() -> bool:
+    """Whether write_report can draw the diagram (matplotlib installed)."""
+    from .figure import matplotlib_available
+    return matplotlib_available()
+
+
+def latex_tools() -> dict[str, str | None]:
+    return {t: shutil.which(t) for t in ("latexmk", "pdflatex")}
+
+
+def compile_pdf(tex_path: str | Path, timeout: float = 180) -> tuple[bool, str]:
+    """Compile ``tex_path`` to PDF next to it (latexmk, else pdflatex twice); never raises.
+
+    Returns (ok, message): the PDF path, or why not (no LaTeX installed, the
+    first LaTeX error with its log path, a timeout).
+    """
+    tex_path = Path(tex_path).resolve()
+    if not tex_path.is_file():
+        return False, f"{tex_path}: no such file"
+    tools = latex_tools()
+    cwd, name = tex_path.parent, tex_path.name
+    if tools["latexmk"] and tools["pdflatex"]:
+        runs = [[tools["latexmk"], "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+                 name]]
+    elif tools["pdflatex"]:
+        cmd = [tools["pdflatex"], "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", name]
+        runs = [cmd, cmd]
+    else:
+        return False, ("no LaTeX installed (neither latexmk nor pdflatex found); the .tex file "
+                       f"{tex_path} was written, compile it yourself or install texlive "
+                       "(apt-get install texlive-latex-base texlive-latex-recommended latexmk)")
+    pdf, log = tex_path.with_suffix(".pdf"), tex_path.with_suffix(".log")
+    for cmd in runs:
+        try:
+            res = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 errors="replace", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, f"{Path(cmd[0]).name} timed out after {timeout:.0f} s on {tex_path}"
+        except OSError as exc:
+            return False, f"cannot run {cmd[0]}: {exc.strerror}"
+        if res.returncode != 0:
+            return False, f"{Path(cmd[0]).name} failed on {tex_path}: {_first_error(log, res.stdout)} (see {log})"
+    if not pdf.is_file():
+        return False, f"no PDF produced for {tex_path} (see {log})"
+    return True, str(pdf)
+
+
+def _first_error(log: Path, stdout: str) -> str:
+    text = log.read_text(errors="replace") if log.is_file() else stdout
+    for line in text.splitlines():
+        if line.startswith("!") or re.match(r"^.+:\d+: ", line):
+            return line.strip()
+    return "LaTeX error"
