@@ -38,18 +38,18 @@ def ball_s0(z):
 
 def ball_s1(z):
     """s'(z) = 1 - tanh(z)**2"""
-    return 1 - ((_b.tanh(z))*(_b.tanh(z)))
+    return 1 - _b.ipow(_b.tanh(z), 2)
 
 
 def ball_s2(z):
     """s''(z) = 2*(tanh(z)**2 - 1)*tanh(z)"""
     c0 = _b.tanh(z)
-    return 2*c0*((c0*c0) - 1)
+    return 2*c0*(_b.ipow(c0, 2) - 1)
 
 
 def ball_s3(z):
     """s'''(z) = -2*(tanh(z)**2 - 1)*(3*tanh(z)**2 - 1)"""
-    c0 = ((_b.tanh(z))*(_b.tanh(z)))
+    c0 = _b.ipow(_b.tanh(z), 2)
     return -2*(c0 - 1)*(3*c0 - 1)
 
 

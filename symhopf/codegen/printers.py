@@ -1,8 +1,9 @@
 """Code printers: SymPy expressions -> Python source, one printer per backend.
 
 ``ArbPrinter`` targets python-flint balls: rationals print as exact balls
-(``(arb(1)/10)``, never float literals), integer powers as products (python-flint
-gives ``arb(0,1)**2 = nan``), elementary functions through the tight kernels of
+(``(arb(1)/10)``, never float literals), integer powers through ``_b.ipow``
+(products of the end points: python-flint gives ``arb(0,1)**2 = nan``, and a
+plain product ``x*x`` of a ball around 0 is not tight), elementary functions through the tight kernels of
 :mod:`symhopf.runtime.ball`. ``FloatPrinter`` targets numpy float64.
 
 Both print the structured matrix expressions of :mod:`symhopf.calculus`
@@ -119,9 +120,9 @@ class ArbPrinter(_Structured, PythonCodePrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.args
         if exp.is_Integer and exp != 0:
-            b = self.parenthesize(base, 100)
-            prod = "(" + "*".join([b] * abs(int(exp))) + ")"
-            return prod if exp > 0 else f"(1/{prod})"
+            k = abs(int(exp))
+            power = self.parenthesize(base, 100) if k == 1 else f"_b.ipow({self._print(base)}, {k})"
+            return power if exp > 0 else f"(1/{power})"
         if exp == sp.Rational(1, 2):
             return f"_b.sqrt({self._print(base)})"
         return f"_b.rpow({self._print(base)}, {self._print(exp)})"

@@ -54,6 +54,34 @@ def sqrt(z: arb) -> arb:
     return arb(z).sqrt()
 
 
+def _product_power(x: arb, k: int) -> arb:
+    """x**k by repeated squaring (products only)."""
+    result, base = arb(1), x
+    while k:
+        if k & 1:
+            result = result * base
+        base, k = base * base, k >> 1
+    return result
+
+
+def ipow(x, k: int):
+    """x**k for an integer k >= 2, tight on wide balls.
+
+    t -> t**k is monotone on each side of 0, so the enclosure is the hull of the
+    end points' powers (and of 0 when k is even and the ball contains 0).
+    Complex and plain numbers use products.
+    """
+    if not isinstance(x, arb):
+        return _product_power(x, k) if isinstance(x, acb) else x ** k
+    if x.rad() == 0 or not x.is_finite():
+        return _product_power(x, k)
+    lo, hi = x.lower(), x.upper()
+    hull = _product_power(lo, k).union(_product_power(hi, k))
+    if k % 2 == 0 and lo < 0 < hi:
+        hull = hull.union(arb(0))
+    return hull
+
+
 def rpow(base: arb, exponent: arb) -> arb:
     """base**exponent = exp(exponent log base) for a non-integer exponent."""
     return exp(arb(exponent) * log(arb(base)))
@@ -70,11 +98,36 @@ def mat(rows: int, cols: int, entries: list) -> Mat:
     return arb_mat(rows, cols, entries)
 
 
+def _mul(a, b):
+    """a * b for ball matrices; a real-by-complex product is done as two real products
+    (python-flint would otherwise convert the real matrix to a complex one first)."""
+    if isinstance(a, arb_mat) and isinstance(b, acb_mat):
+        return acb_mat(a * b.real) + acb_mat(a * b.imag) * acb(0, 1)
+    if isinstance(a, acb_mat) and isinstance(b, arb_mat):
+        return acb_mat(a.real * b) + acb_mat(a.imag * b) * acb(0, 1)
+    return a * b
+
+
 def mm(a, b):
-    """Matrix product; a product with the identity object itself is skipped."""
+    """Matrix product; a product with the identity object itself is skipped.
+
+    ``s I`` and ``W + s I`` (lazy, from ``a * Eye`` and ``a * Eye + W``) are applied without
+    forming the n x n ball matrix: ``(W + s I) x = W x + s x`` (the same balls up to rounding:
+    each is a valid enclosure).
+    """
     if getattr(b, "_is_eye", False):
         return a
-    return a * b
+    if isinstance(a, ScaledEye):
+        return dense(b) * a.s
+    if isinstance(b, ScaledEye):
+        return dense(a) * b.s
+    if isinstance(a, Shifted):
+        b = dense(b)
+        return _mul(a.W, b) + b * a.s
+    if isinstance(b, Shifted):
+        a = dense(a)
+        return _mul(a, b.W) + a * b.s
+    return _mul(dense(a), dense(b))
 
 
 class Eye:
@@ -90,7 +143,9 @@ class Eye:
         return other
 
     def __rmul__(self, other):
-        return other * self.mat if not isinstance(other, (arb_mat, acb_mat)) else other
+        if isinstance(other, (arb_mat, acb_mat)):
+            return other
+        return ScaledEye(other, self.n)
 
     def __add__(self, other):
         return self.mat + other
@@ -98,9 +153,82 @@ class Eye:
     __radd__ = __add__
 
 
+class _Lazy:
+    """A matrix kept in factored form; any operation other than ``mm`` uses the dense ``.mat``."""
+
+    _cache = None
+
+    @property
+    def mat(self):
+        if self._cache is None:
+            self._cache = self._dense()
+        return self._cache
+
+    def __add__(self, other):
+        return self.mat + dense(other)
+
+    def __radd__(self, other):
+        return dense(other) + self.mat
+
+    def __sub__(self, other):
+        return self.mat - dense(other)
+
+    def __rsub__(self, other):
+        return dense(other) - self.mat
+
+    def __neg__(self):
+        return -self.mat
+
+    def __mul__(self, other):
+        return self.mat * dense(other)
+
+    def __rmul__(self, other):
+        return dense(other) * self.mat
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.mat, name)
+
+
+class ScaledEye(_Lazy):
+    """``s I`` (n x n) from ``s * Eye``; ``s I + W`` stays lazy as :class:`Shifted`."""
+
+    def __init__(self, s, n: int):
+        self.s, self.n = s, n
+
+    def _dense(self):
+        return arb_mat(self.n, self.n, [self.s if i == j else 0 for i in range(self.n) for j in range(self.n)])
+
+    def __add__(self, other):
+        if isinstance(other, (arb_mat, acb_mat)) and other.nrows() == other.ncols() == self.n:
+            return Shifted(other, self.s)
+        return _Lazy.__add__(self, other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        if isinstance(other, (arb_mat, acb_mat)):
+            return other * self.s
+        return ScaledEye(self.s * other, self.n)
+
+    __rmul__ = __mul__
+
+
+class Shifted(_Lazy):
+    """``W + s I`` kept as (W, s): products cost one product with W."""
+
+    def __init__(self, W, s):
+        self.W, self.s = W, s
+
+    def _dense(self):
+        n = self.W.nrows()
+        return self.W + arb_mat(n, n, [self.s if i == j else 0 for i in range(n) for j in range(n)])
+
+
 def had(*factors: Mat) -> Mat:
     """Entrywise product; an n x 1 column multiplies every column of an n x k matrix."""
-    factors = [f.mat if isinstance(f, Eye) else f for f in factors]
+    factors = [dense(f) for f in factors]
     rows = factors[0].nrows()
     cols = max(f.ncols() for f in factors)
     out = [1] * (rows * cols)
@@ -125,8 +253,8 @@ def column(values) -> Mat:
 
 
 def dense(m):
-    """An identity object as a matrix; anything else unchanged."""
-    return m.mat if isinstance(m, Eye) else m
+    """An identity (or lazy) object as a matrix; anything else unchanged."""
+    return m.mat if isinstance(m, (Eye, _Lazy)) else m
 
 
 class BallBase:
