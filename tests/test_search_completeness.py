@@ -39,8 +39,9 @@ def test_completeness_with_no_crossing_in_range_and_exact_range_ends():
     assert out.proved and out.crossings == []
 
 
-def test_moving_branch_reported_not_proved():
+def test_moving_branch_without_its_hopf_point_reported_not_proved():
     s = lorenz()
     res = find_candidates(s)
-    out = check_branch(s, res.branches[1], [])
-    assert not out.proved and out.reason == "completeness for moving branches not implemented"
+    br = res.branches[res.candidates[0].branch]  # moving branch: tube + bialternate (search/tube.py)
+    out = check_branch(s, br, [])
+    assert not out.proved and "unmatched zero" in out.reason

@@ -8,8 +8,10 @@ evaluator of the system at ``prec`` bits and ``R`` a ball containing the range [
 2. ``Df_a(x0, R)`` is exactly ``c I`` (exact off-diagonal zeros, one exact ``c != 0`` on the
    diagonal): then ``Df(x0, a) = A + (a - a_r) c I`` on the range, ``A = Df(x0, a_r)``,
    ``a_r`` = midpoint of R.
-3. ``acb_mat.eig`` isolates the eigenvalues of ``A`` in pairwise disjoint balls ``E_j``, each
-   holding exactly one eigenvalue ``lambda_j``. The eigenvalues of ``Df(x0, a)`` are
+3. The verified diagonalisation of the family proof (symhopf/proof/family.py, shared: computed
+   once per branch) puts every eigenvalue of ``A`` in a Gershgorin disc ``E_j``; discs whose
+   crossing parameter meets the range must be isolated, each then holds exactly one eigenvalue
+   ``lambda_j`` (discs whose crossing interval misses the range hold no crossing in it). The eigenvalues of ``Df(x0, a)`` are
    ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary axis iff
    ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is proved real
    when ``conj(E_j)`` meets no other ``E_k`` (then ``conj(lambda_j) = lambda_j``), proved
@@ -25,7 +27,9 @@ when given, are checked to contain x0), a proved point at ``a*`` is some ``a_j``
 one-to-one matching, different points are different crossings: so the proved points are
 *all* the Hopf points of the branch in the range.
 
-Moving branches are not handled: the result is then ``proved = False`` with that reason.
+Moving branches (every other branch) go to :mod:`.tube` (method ``tube + bialternate``:
+Krawczyk tube around the branch, bialternate-product determinant excluded piece by piece,
+bordered determinant at each proved Hopf point); its docstring states that theorem.
 """
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ from flint import acb_mat, arb, arb_mat, fmpq
 
 from .continuation import Branch
 
-METHOD = "constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) by acb_mat.eig"
+METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
+          "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
 
 Number = float | int | str | Fraction
 
@@ -138,29 +143,22 @@ def _matches(aj: arb, e: Any, p: ProvedHopf, x0: Sequence[float]) -> bool:
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
                  a_range: tuple[Number, Number] | None = None, prec: int = 128) -> CompletenessResult:
     """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
-    if not branch.constant:
-        return _not("completeness for moving branches not implemented")
     lo, hi = a_range if a_range is not None else system.model.range
+    if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
+        from .tube import METHOD as TUBE_METHOD, check_moving_branch
+        ok, reason, tube_cross, _ = check_moving_branch(system, branch, proved, (lo, hi), prec)
+        return CompletenessResult(ok, reason, TUBE_METHOD, tube_cross)
     x0 = [float(v) for v in branch.x[0]]
-    n = len(x0)
+    from ..proof.family import branch_data, crossings  # the family proof's verified diagonalisation
+    fd = branch_data(system, x0, (lo, hi))
+    if not fd.ok:
+        return _not(fd.reason)
+    R = fd.R
+    cross3, why = crossings(fd)
+    if why:
+        return _not(why)
+    cross = [(aj, e) for aj, e, _ in cross3]
     with flint.ctx.workprec(prec):
-        ev = system.ball(prec)
-        R = _hull(lo, hi)
-        a_r = arb(R.mid())
-        xb = arb_mat([[arb(v)] for v in x0])
-        if not _exact_zero(ev.f(xb, R)):
-            return _not("f(x0, a) is not proved identically 0 on the range")
-        c = _scalar_identity(ev.Df_a(xb, R))
-        if c is None:
-            return _not("Df_a(x0, a) is not proved to be c I with c != 0 on the range")
-        A = ev.Df(xb, a_r)
-    E = _eig(A, prec)
-    if E is None:
-        return _not(f"eigenvalues of the {n}x{n} Jacobian could not be isolated")
-    with flint.ctx.workprec(prec):
-        cross, why = _crossings(E, c, a_r, R)
-        if why:
-            return _not(why)
         bounds = [_bounds(aj) for aj, _ in cross]
         for i in range(len(cross)):
             for k in range(i):

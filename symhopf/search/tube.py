@@ -1,0 +1,815 @@
+"""Rigorous completeness of the Hopf list on a moving equilibrium branch: Krawczyk tube + bialternate.
+
+Notation. ``z = (x, a)`` in R^(n+1); ``f(z) = f(x, a)``; ``Jz(z) = [Df | f_a]`` (n x (n+1)).
+A *chart* is a coordinate ``k`` of ``z`` (``k = n``: the parameter ``a``); ``u`` denotes the
+other n coordinates and ``J_u`` the columns of ``Jz`` other than ``k``. For an n x n matrix
+``A``, ``2A (.) I`` is its bialternate product (dimension ``m = n(n-1)/2``, basis
+``e_p ^ e_q``, p > q), the restriction of ``A (x) I + I (x) A`` to antisymmetric tensors:
+
+    (2A (.) I)[(p,q),(r,s)] = [s=q] a_pr - [s=p] a_qr + [r=p] a_qs - [r=q] a_ps,
+
+whose eigenvalues are ``lambda_i + lambda_j`` (i < j). ``g(z) = det(2 Df(z) (.) I)``.
+
+Formulation (what is proved when ``proved`` is True). A *piece* is a chart ``k``, an
+interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordinates. Let
+``Gamma`` be the union over the pieces of ``{z : z_k in T, u in U, f(z) = 0}``. Then
+
+1. each piece's set is the graph of one C^1 map ``t -> u(t)`` on ``T`` (exactly one
+   equilibrium in ``U`` for each ``t``), with ``Jz`` of full rank on it;
+2. consecutive pieces share a point, so ``Gamma`` is a connected arc (a closed curve for a
+   closed branch) and, when the arc is not closed, its two ends are at ``a = a0`` or
+   ``a = a1`` exactly (the end pieces are a-charts whose ``T`` ends at the exact range end);
+   all of ``Gamma`` has ``a`` in the range. By (1) and the implicit function theorem each
+   point of ``Gamma`` has a neighbourhood in which the equilibria with ``a`` in the range
+   are points of ``Gamma``: ``Gamma`` is the whole connected component of
+   ``{f = 0, a in [a0, a1]}`` through the branch's float points;
+3. every point of ``Gamma`` where ``Df`` has a pair ``lambda_i + lambda_j = 0`` (i < j:
+   a Hopf point ``+-i w``, a neutral saddle ``+-r`` or a double zero) is one of the given
+   proved Hopf points: on *plain* pieces ``g != 0``; each *Hopf* piece contains one proved
+   point (its whole (x, a) enclosure lies in the piece's box, so by (1) the point is on
+   ``Gamma``) and ``g`` has at most one zero on the piece's arc.
+
+Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the component
+``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
+
+Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse).
+
+* Krawczyk tube. Centre ``z~`` (float equilibrium, ``z~_k`` = float midpoint of T),
+  ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with ``Z = (T at k, U)``:
+  ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the interior of ``U``
+  then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies in ``K``,
+  and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t`` frozen:
+  ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+  inflation; a failing piece is bisected.
+* Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}, inside P's
+  box ``U``) encloses P's end point; it must lie in Q's box, so it is on Q's arc too
+  (uniqueness in each box). Same chart and Q starting exactly where P ends: the two arcs
+  cover the point's two sides. Otherwise (a chart change, with Q's interval extended a
+  little backwards) P's end must lie strictly inside Q's chart interval and Q's start
+  strictly inside P's: each end point of every piece, except the arc's two ends at the
+  range ends, is an interior point of Gamma, which is what the component argument in (2)
+  needs.
+* Ball linear solves (Lemma). For a ball matrix ``D``, ball right-hand side ``b`` and float
+  ``Y``: if ``e = ||I - Y D||_inf < 1`` then every matrix in ``D`` is nonsingular and
+  ``D^-1 b`` lies in ``Y b + (I - Y D) [-rho, rho]^m``, ``rho = ||Y b||_inf / (1 - e)``
+  (from ``z = Y b + (I - Y D) z``).
+* Plain pieces: ``M`` encloses ``2 Df (.) I`` at every point of the piece's arc, in the
+  mean-value form ``M(z(t~)) + M' (T - t~)`` (``z(t~)`` from a thin Krawczyk test inside
+  ``U``, ``M'`` below; entrywise mean value theorem) or else directly as
+  ``2 Df(K, T) (.) I``; ``||I - Y M||_inf < 1`` proves ``g != 0`` on the piece's arc.
+  The Krawczyk term ``Y f(u~, T)`` is also taken in centred form
+  ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``.
+* Hopf pieces (bordered determinant). ``b, c`` float left/right singular vectors of the
+  smallest singular value of ``M`` at the centre, ``N = [[M, b], [c^T, 0]]``. If ``N`` is
+  nonsingular on the piece (Lemma) then ``det M = sigma det N`` with
+  ``sigma = e^T N^-1 e`` (Cramer), so the zeros of ``g`` are the zeros of ``sigma``, and
+  ``d sigma / dt = -w^T M' v`` where ``(v, .) = N^-1 e``, ``(w, .) = N^-T e`` (Lemma) and
+  ``M' = 2 A' (.) I``, ``A' = Df_a a' + B(x', I)``, the arc's tangent ``z' = (x', a')``
+  having ``z'_k = 1`` and ``u' = -J_u^-1 J_k`` (Lemma). ``d sigma / dt`` excluding 0 makes
+  ``sigma`` strictly monotone: at most one zero of ``g`` on the piece's arc.
+* A float zero of ``g`` (sign change along the branch points) that no proved point
+  accounts for gets the same bordered test plus ``sigma`` of opposite signs at the piece's
+  ends: a rigorously isolated *unmatched zero*, reported (never proved complete).
+
+Not covered (reported as not proved, with the reason): ``n > 12``; branches that end
+inside the range; neutral saddles (a real pair ``+-r`` also zeroes ``g``: reported as an
+unmatched zero, never guessed away); zeros of ``g`` that are not simple, tangencies and
+other pieces that fail down to the minimum width; proved points without an x-enclosure or
+whose a-enclosure meets a range end. Cost: O(m^3) ball arithmetic per piece (m = n(n-1)/2),
+so n = 12 branches with many pieces take minutes.
+"""
+from __future__ import annotations
+
+import time
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Sequence
+
+import flint
+import numpy as np
+from flint import arb, arb_mat, fmpq
+
+NMAX = 12
+METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coordinate charts, "
+          "folds included); det(2 Df (.) I) != 0 by ||I - Y M|| < 1 on plain pieces; "
+          "bordered determinant with monotone sigma on each Hopf piece")
+MIN_REL_WIDTH = 1e-11
+MAX_PIECES = 20000
+#: wall-clock budget (seconds) of one branch's completeness check; past it: not proved, with that reason
+TIME_BUDGET = 30.0
+INITIAL_PIECES = 8
+DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
+
+
+class Fail(Exception):
+    """Completeness not proved; the message is the reason."""
+
+
+# --------------------------------------------------------------------------- small helpers
+def _frac(v: Any) -> Fraction:
+    return v if isinstance(v, Fraction) else Fraction(v)
+
+
+def _ab(q: Fraction) -> arb:
+    return arb(fmpq(q.numerator, q.denominator))
+
+
+def _hull(lo: Fraction, hi: Fraction) -> arb:
+    return _ab(lo).union(_ab(hi))
+
+
+def _up(x: arb) -> float:
+    return math.nextafter(float(x.upper()), math.inf)
+
+
+def _lo(x: arb) -> float:
+    return math.nextafter(float(x.lower()), -math.inf)
+
+
+def _col(v: Sequence[arb]) -> arb_mat:
+    return arb_mat([[e] for e in v])
+
+
+def _amat(A: np.ndarray) -> arb_mat:
+    return arb_mat([[float(e) for e in row] for row in np.atleast_2d(A)])
+
+
+def _mid(M: arb_mat) -> np.ndarray:
+    return np.array([[float(e.mid()) for e in row] for row in M.tolist()])
+
+
+def _eye(m: int) -> arb_mat:
+    return arb_mat(np.eye(m).tolist())
+
+
+def _norm_inf(M: arb_mat) -> float:
+    """Rigorous upper bound of the max row sum of |entries| over the ball matrix."""
+    best = 0.0
+    for row in M.tolist():
+        s = arb(0)
+        for e in row:
+            s += abs(e)
+        best = max(best, _up(s))
+    return best
+
+
+def _finite(v: Sequence[arb]) -> bool:
+    return all(e.is_finite() for e in v)
+
+
+def lemma_solve(D: arb_mat, Bm: arb_mat, Y: np.ndarray | None = None) -> arb_mat | None:
+    """Enclosure of ``D^-1 Bm`` for every matrix in the ball ``D`` (module docstring, Lemma); None
+    when ``||I - Y D|| < 1`` is not proved."""
+    m = D.nrows()
+    if Y is None:
+        try:
+            Y = np.linalg.inv(_mid(D))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(Y)):
+            return None
+    Yb = _amat(Y)
+    E = _eye(m) - Yb * D
+    e = _norm_inf(E)
+    if not e < 1:
+        return None
+    YB = Yb * Bm
+    scale = arb(1) / (arb(1) - arb(e))
+    cols = []
+    for c in range(Bm.ncols()):
+        yc = [YB[i, c] for i in range(m)]
+        rho = _up(max((abs(v) for v in yc), key=_up) * scale) if m else 0.0
+        cols.append(_col(yc) + E * _col([arb(0, rho)] * m))
+    return arb_mat([[cols[c][i, 0] for c in range(len(cols))] for i in range(m)])
+
+
+# --------------------------------------------------------------------------- bialternate
+@lru_cache(maxsize=None)
+def _bialt_structure(n: int) -> tuple[tuple[tuple[int, int, tuple[tuple[int, int, int], ...]], ...], int]:
+    """Nonzero entries of 2A (.) I: (row, col, ((sign, i, j), ...)) meaning sum sign * A[i, j]."""
+    pairs = [(p, q) for p in range(n) for q in range(p)]
+    out = []
+    for R, (p, q) in enumerate(pairs):
+        for C, (r, s) in enumerate(pairs):
+            terms = []
+            if s == q:
+                terms.append((1, p, r))
+            if s == p:
+                terms.append((-1, q, r))
+            if r == p:
+                terms.append((1, q, s))
+            if r == q:
+                terms.append((-1, p, s))
+            if terms:
+                out.append((R, C, tuple(terms)))
+    return tuple(out), len(pairs)
+
+
+def bialt_float(A: np.ndarray) -> np.ndarray:
+    st, m = _bialt_structure(A.shape[0])
+    M = np.zeros((m, m), dtype=A.dtype)
+    for R, C, terms in st:
+        M[R, C] = sum(sg * A[i, j] for sg, i, j in terms)
+    return M
+
+
+def bialt_ball(A: arb_mat) -> arb_mat:
+    st, m = _bialt_structure(A.nrows())
+    M = arb_mat(m, m)
+    for R, C, terms in st:
+        sg, i, j = terms[0]
+        v = A[i, j] if sg > 0 else -A[i, j]
+        for sg, i, j in terms[1:]:
+            v = v + A[i, j] if sg > 0 else v - A[i, j]
+        M[R, C] = v
+    return M
+
+
+# --------------------------------------------------------------------------- pieces
+@dataclass
+class Piece:
+    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc);
+    ``U`` the uniqueness box and ``K`` the enclosure of the arc (other coordinates, in order)."""
+
+    k: int
+    lo: Fraction
+    hi: Fraction
+    d: int
+    U: list[arb]
+    K: list[arb]
+    kind: str = "plain"
+    index: int | None = None
+
+    def end(self) -> Fraction:
+        return self.hi if self.d > 0 else self.lo
+
+    def start(self) -> Fraction:
+        return self.lo if self.d > 0 else self.hi
+
+
+@dataclass
+class _Run:
+    k: int
+    d: int
+    pts: np.ndarray       # float points of the arc in this run, in arc order
+    lo: Fraction          # chart interval covered (exact ends at the range ends)
+    hi: Fraction
+    span: float           # scale of coordinate k
+
+
+class Tube:
+    """Float and ball evaluations in charts of ``z = (x, a)``."""
+
+    def __init__(self, system: Any, prec: int) -> None:
+        self.flt, self.n, self.prec = system.flt, system.n, prec
+        self.ev = system.ball(prec)
+
+    # ---- floats
+    def Jz(self, z: np.ndarray) -> np.ndarray:
+        x, a = z[: self.n], float(z[self.n])
+        return np.hstack([self.flt.Df(x, a), self.flt.f_a(x, a)[:, None]])
+
+    def others(self, k: int) -> list[int]:
+        return [i for i in range(self.n + 1) if i != k]
+
+    def point(self, k: int, t: float, guess: np.ndarray, tol: float = 1e-13) -> np.ndarray | None:
+        """Float equilibrium with ``z_k = t`` by Newton from ``guess``."""
+        o = self.others(k)
+        z = np.array(guess, float)
+        z[k] = t
+        for _ in range(30):
+            F = self.flt.f(z[: self.n], float(z[self.n]))
+            if not np.all(np.isfinite(F)):
+                return None
+            try:
+                du = np.linalg.solve(self.Jz(z)[:, o], -F)
+            except np.linalg.LinAlgError:
+                return None
+            z[o] += du
+            if np.linalg.norm(du) <= tol * (1 + np.linalg.norm(z)):
+                return z
+        F = self.flt.f(z[: self.n], float(z[self.n]))
+        return z if np.linalg.norm(F) <= 1e-9 * (1 + np.linalg.norm(z)) else None
+
+    def g(self, z: np.ndarray) -> float:
+        return float(np.linalg.det(bialt_float(self.flt.Df(z[: self.n], float(z[self.n])))))
+
+    # ---- balls
+    def full(self, k: int, T: arb, U: Sequence[arb]) -> list[arb]:
+        v = list(U)
+        v.insert(k, T)
+        return v
+
+    def xa(self, Z: Sequence[arb]) -> tuple[arb_mat, arb]:
+        return _col(Z[: self.n]), Z[self.n]
+
+    def Jz_ball(self, Z: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
+        x, a = self.xa(Z)
+        return self.ev.Df(x, a), self.ev.f_a(x, a)
+
+    def Ju_ball(self, k: int, Z: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
+        """(J_u, J_k) over the box Z."""
+        D, fa = self.Jz_ball(Z)
+        n = self.n
+        full = [[D[i, j] for j in range(n)] + [fa[i, 0]] for i in range(n)]
+        o = self.others(k)
+        return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
+
+    def krawczyk(self, k: int, T: arb, zc: np.ndarray, r0: np.ndarray | None = None,
+                 tries: int = 10) -> tuple[list[arb], list[arb]] | None:
+        """(U, K) with K in the interior of U (see module docstring), or None."""
+        n, o = self.n, self.others(k)
+        uc = zc[o]
+        try:
+            Y = np.linalg.inv(self.Jz(zc)[:, o])
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(Y)):
+            return None
+        Yb = _amat(Y)
+        ucb = [arb(float(v)) for v in uc]
+        tm = arb(float(T.mid()))
+        x, a = self.xa(self.full(k, tm, ucb))
+        _, Jk = self.Ju_ball(k, self.full(k, T, ucb))
+        # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
+        YF = Yb * self.ev.f(x, a) + (Yb * Jk) * (T - tm)
+        h = max(_up(T) - float(T.mid()), float(T.mid()) - _lo(T), 0.0)
+        tang = np.abs(Y @ self.Jz(zc)[:, k])
+        eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
+        r = 1.5 * tang * h + eps if r0 is None else r0
+        I = _eye(n)
+        for _ in range(tries):
+            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
+            Ju, _ = self.Ju_ball(k, self.full(k, T, U))
+            Kc = _col(ucb) - YF + (I - Yb * Ju) * _col([arb(0, float(ri)) for ri in r])
+            K = [Kc[i, 0] for i in range(n)]
+            if not _finite(K):
+                return None
+            if all(Ui.contains_interior(Ki) for Ui, Ki in zip(U, K)):
+                return U, K
+            dev = np.array([_up(abs(Ki - c)) for Ki, c in zip(K, ucb)])
+            r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+        return None
+
+
+# --------------------------------------------------------------------------- the checker
+class MovingBranchCheck:
+    def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
+                 prec: int) -> None:
+        self.tube = Tube(system, prec)
+        self.n = system.n
+        self.branch, self.proved, self.prec = branch, list(proved), prec
+        self.a0, self.a1 = _frac(a_range[0]), _frac(a_range[1])
+        self.A0, self.A1 = _ab(self.a0), _ab(self.a1)
+        self.n_pieces = 0
+        self.deadline = time.monotonic() + TIME_BUDGET
+
+    # ---- float arc -> runs
+    def _arc(self) -> tuple[np.ndarray, bool]:
+        Z = np.column_stack([np.asarray(self.branch.x, float), np.asarray(self.branch.a, float)])
+        keep = [0] + [i for i in range(1, len(Z)) if np.linalg.norm(Z[i] - Z[i - 1]) > 0]
+        Z = Z[keep]
+        closed = bool(self.branch.closed)
+        if closed and len(Z) > 2 and np.allclose(Z[0], Z[-1], rtol=0, atol=1e-12 * (1 + np.abs(Z).max())):
+            Z = Z[:-1]
+        if len(Z) < 2:
+            raise Fail("branch has fewer than two points")
+        return Z, closed
+
+    def _runs(self, Z: np.ndarray, closed: bool) -> list[_Run]:
+        n = self.n
+        L = float(self.a1 - self.a0)
+        span = np.ptp(Z, axis=0) + 1e-9 * (1 + np.abs(Z).max(axis=0))
+        span[n] = L
+        pts = np.vstack([Z, Z[:1]]) if closed else Z
+        nseg = len(pts) - 1
+        tang = np.array([self._tangent(z, span) for z in pts])
+        for i in range(len(pts)):  # orient along the arc
+            d = (pts[min(i + 1, len(pts) - 1)] - pts[max(i + 1, 1) - 1]) / span
+            if tang[i] @ d < 0:
+                tang[i] = -tang[i]
+        charts = []
+        for i in range(nseg):
+            if not closed and i in (0, nseg - 1):
+                charts.append(n)  # the arc's ends are a-charts
+                continue
+            d = (pts[i + 1] - pts[i]) / span
+            # a coordinate that moves the same way at both ends and along the chord, as fast as possible
+            good = np.where((np.sign(tang[i]) == np.sign(tang[i + 1])) & (np.sign(tang[i]) == np.sign(d)),
+                            np.minimum(np.abs(tang[i]), np.abs(tang[i + 1])), 0.0)
+            charts.append(n if good[n] >= 0.5 * good.max() else int(np.argmax(good)))
+        runs: list[_Run] = []
+        i = 0
+        while i < nseg:
+            k = charts[i]
+            dk = np.sign(pts[i + 1][k] - pts[i][k])
+            j = i
+            while j + 1 < nseg and charts[j + 1] == k and np.sign(pts[j + 2][k] - pts[j + 1][k]) == dk:
+                j += 1
+            if dk == 0:
+                raise Fail("branch points do not move in the chosen chart")
+            rp = pts[i: j + 2]
+            t_s, t_e = Fraction(float(rp[0][k])), Fraction(float(rp[-1][k]))
+            eta = Fraction(1e-8 * span[k] + 1e-12 * abs(float(t_s)))
+            if not closed and i == 0:
+                t_s = self._range_end(rp[0][n])
+            else:
+                t_s = t_s - int(dk) * eta
+            if not closed and j + 1 == nseg:
+                t_e = self._range_end(rp[-1][n])
+            lo, hi = (t_s, t_e) if dk > 0 else (t_e, t_s)
+            if not lo < hi:
+                raise Fail("branch too short to cover")
+            runs.append(_Run(k, int(dk), rp, lo, hi, float(span[k])))
+            i = j + 1
+        return runs
+
+    def _tangent(self, z: np.ndarray, span: np.ndarray) -> np.ndarray:
+        """Float unit tangent of the branch at z in the coordinates z / span."""
+        t = np.linalg.svd(self.tube.Jz(z) * span)[2][-1]
+        return t
+
+    def _range_end(self, a: float) -> Fraction:
+        L = float(self.a1 - self.a0)
+        for e in (self.a0, self.a1):
+            if abs(a - float(e)) <= 1e-9 * L:
+                return e
+        raise Fail(f"branch ends inside the range (at a = {a:.17g}); cannot cover the whole branch")
+
+    def _guess(self, run: _Run, t: float) -> np.ndarray:
+        P, k = run.pts, run.k
+        ts = P[:, k] * run.d
+        j = int(np.clip(np.searchsorted(ts, t * run.d) - 1, 0, len(P) - 2))
+        th = 0.0 if ts[j + 1] == ts[j] else (t * run.d - ts[j]) / (ts[j + 1] - ts[j])
+        return (1 - th) * P[j] + th * P[j + 1]
+
+    def _point(self, run: _Run, t: float) -> np.ndarray:
+        z = self.tube.point(run.k, t, self._guess(run, t))
+        if z is None:
+            raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
+        return z
+
+    def _cname(self, k: int) -> str:
+        return "a" if k == self.n else f"x{k}"
+
+    # ---- building pieces
+    def _piece(self, run: _Run, lo: Fraction, hi: Fraction) -> Piece | None:
+        tc = float((lo + hi) / 2)
+        zc = self._point(run, tc)
+        res = self.tube.krawczyk(run.k, _hull(lo, hi), zc)
+        if res is None:
+            return None
+        p = Piece(run.k, lo, hi, run.d, res[0], res[1])
+        if run.k == self.n and not (self.a0 <= lo and hi <= self.a1):
+            return None
+        if run.k != self.n:  # the arc must stay in the range (a is the last of the other coordinates)
+            Ka = p.K[self.n - 1]
+            if not (Ka > self.A0 and Ka < self.A1):
+                return None
+        return p
+
+    def _box(self, p: Piece) -> list[arb]:
+        return self.tube.full(p.k, _hull(p.lo, p.hi), p.U)
+
+    def _kbox(self, p: Piece) -> list[arb]:
+        return self.tube.full(p.k, _hull(p.lo, p.hi), p.K)
+
+    def _a_of(self, p: Piece) -> tuple[float, float]:
+        if p.k == self.n:
+            return float(p.lo), float(p.hi)
+        Ka = p.K[self.n - 1]
+        return _lo(Ka), _up(Ka)
+
+    def _enclose_M(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat, arb_mat] | None:
+        """(M, M', M_direct) enclosing 2 Df (.) I and its t-derivative on the piece's arc; M in the
+        mean-value form M(z(t~)) + M'(T - t~) (z(t~) enclosed by a thin Krawczyk test), M_direct
+        = 2 Df(box) (.) I."""
+        n, k, ev = self.n, p.k, self.tube.ev
+        Zk = self._kbox(p)
+        x, a = self.tube.xa(Zk)
+        Ju, Jk = self.tube.Ju_ball(k, Zk)
+        du = lemma_solve(Ju, -Jk)
+        if du is None:
+            return None
+        zp = self.tube.full(k, arb(1), [du[i, 0] for i in range(n)])
+        xp, ap = _col(zp[:n]), zp[n]
+        Mp = bialt_ball(ev.Df_a(x, a) * ap + ev.B(x, a, xp, _eye(n)))
+        tm = Fraction(float((p.lo + p.hi) / 2))
+        if not p.lo <= tm <= p.hi:
+            tm = (p.lo + p.hi) / 2
+        res = self.tube.krawczyk(k, _ab(tm), self._point(run, float(tm)))
+        if res is None or not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
+            return None  # the thin box must hold the arc's point (uniqueness in U)
+        xc, ac = self.tube.xa(self.tube.full(k, _ab(tm), res[1]))
+        Mmv = bialt_ball(ev.Df(xc, ac)) + Mp * (_hull(p.lo, p.hi) - _ab(tm))
+        return Mmv, Mp, bialt_ball(ev.Df(x, a))
+
+    def _plain_ok(self, p: Piece, run: _Run) -> bool:
+        """||I - Y M|| < 1 for M = 2 Df (.) I on the piece's arc (mean-value form, else direct form)."""
+        if self.n < 2:
+            return True
+        enc = self._enclose_M(p, run)
+        if enc is None:
+            return False
+        m = enc[0].nrows()
+        for M in (enc[0], enc[2]):
+            try:
+                Y = np.linalg.inv(_mid(M))
+            except np.linalg.LinAlgError:
+                continue
+            if np.all(np.isfinite(Y)) and _norm_inf(_eye(m) - _amat(Y) * M) < 1:
+                return True
+        return False
+
+    def _bordered(self, p: Piece, run: _Run) -> tuple[arb_mat, np.ndarray, np.ndarray, arb] | None:
+        """(N ball, b, c, d sigma/dt enclosure) on the piece, or None."""
+        n = self.n
+        enc = self._enclose_M(p, run)
+        if enc is None:
+            return None
+        M, Mp, _ = enc
+        zc = self._point(run, float((p.lo + p.hi) / 2))
+        Mc = bialt_float(self.tube.flt.Df(zc[:n], float(zc[n])))
+        Us, _, Vt = np.linalg.svd(Mc)
+        b, c = Us[:, -1], Vt[-1]
+        N = self._border(M, b, c)
+        m = M.nrows()
+        e = _col([arb(0)] * m + [arb(1)])
+        vz = lemma_solve(N, e)
+        wz = lemma_solve(N.transpose(), e)
+        if vz is None or wz is None:
+            return None
+        v = _col([vz[i, 0] for i in range(m)])
+        w = arb_mat([[wz[i, 0] for i in range(m)]])
+        ds = -(w * (Mp * v))[0, 0]
+        return N, b, c, ds
+
+    @staticmethod
+    def _border(M: arb_mat, b: np.ndarray, c: np.ndarray) -> arb_mat:
+        m = M.nrows()
+        rows = [[M[i, j] for j in range(m)] + [arb(float(b[i]))] for i in range(m)]
+        rows.append([arb(float(v)) for v in c] + [arb(0)])
+        return arb_mat(rows)
+
+    def _sigma_at(self, p: Piece, run: _Run, t: Fraction, b: np.ndarray, c: np.ndarray) -> arb | None:
+        """sigma at the arc's point with z_k = t (the thin box must lie in p's uniqueness box)."""
+        try:
+            Z0 = self._thin(p, run, t)
+        except Fail:
+            return None
+        x, a = self.tube.xa(Z0)
+        N = self._border(bialt_ball(self.tube.ev.Df(x, a)), b, c)
+        m = N.nrows()
+        s = lemma_solve(N, _col([arb(0)] * (m - 1) + [arb(1)]))
+        return None if s is None else s[m - 1, 0]
+
+    def _hopf_piece(self, run: _Run, tc: Fraction, enc: tuple[Fraction, Fraction] | None,
+                    taken: list[tuple[Fraction, Fraction]], unmatched: bool) -> Piece | None:
+        """A piece around ``tc`` on which g has at most one zero (exactly one when unmatched)."""
+        for rel in DELTAS:
+            delta = Fraction(rel * run.span)
+            if enc is not None:
+                delta = max(delta, Fraction(4) * (enc[1] - enc[0]))
+            lo, hi = max(tc - delta, run.lo), min(tc + delta, run.hi)
+            lo, hi = Fraction(float(lo)) if lo != run.lo else lo, Fraction(float(hi)) if hi != run.hi else hi
+            if enc is not None and not (lo <= enc[0] and enc[1] <= hi):
+                continue
+            if any(lo <= h2 and l2 <= hi for l2, h2 in taken):
+                continue
+            if not lo < hi:
+                continue
+            p = self._piece(run, lo, hi)
+            if p is None:
+                continue
+            bd = self._bordered(p, run)
+            if bd is None or not (bd[3] > 0 or bd[3] < 0):
+                continue
+            if unmatched:
+                s0, s1 = self._sigma_at(p, run, lo, bd[1], bd[2]), self._sigma_at(p, run, hi, bd[1], bd[2])
+                if s0 is None or s1 is None or not ((s0 > 0 and s1 < 0) or (s0 < 0 and s1 > 0)):
+                    continue
+            p.kind = "unmatched" if unmatched else "hopf"
+            return p
+        return None
+
+    # ---- zeros of g along the float points
+    def _float_zeros(self, runs: list[_Run]) -> list[tuple[int, float]]:
+        out = []
+        for ri, run in enumerate(runs):
+            P, k = run.pts, run.k
+            gv = [self.tube.g(z) for z in P]
+            for j in range(len(P) - 1):
+                if gv[j] == 0:
+                    out.append((ri, float(P[j][k])))
+                    continue
+                if gv[j] * gv[j + 1] >= 0:
+                    continue
+                t0, t1, g0 = float(P[j][k]), float(P[j + 1][k]), gv[j]
+                for _ in range(60):
+                    tm = 0.5 * (t0 + t1)
+                    if tm in (t0, t1):
+                        break
+                    z = self.tube.point(k, tm, (P[j] + P[j + 1]) / 2)
+                    if z is None:
+                        break
+                    gm = self.tube.g(z)
+                    if gm == 0:
+                        t0 = t1 = tm
+                        break
+                    if (gm > 0) == (g0 > 0):
+                        t0, g0 = tm, gm
+                    else:
+                        t1 = tm
+                out.append((ri, 0.5 * (t0 + t1)))
+        return out
+
+    # ---- proved points on the arc
+    def _locate(self, runs: list[_Run], lo: np.ndarray, hi: np.ndarray) -> tuple[int, int] | None:
+        """(run index, nearest point index) for the float midpoint of a proved point's box."""
+        zc = 0.5 * (lo + hi)
+        best = None
+        for ri, run in enumerate(runs):
+            if not (float(run.lo) <= zc[run.k] <= float(run.hi)):
+                continue
+            dist = np.linalg.norm((run.pts - zc) / (np.ptp(run.pts, axis=0) + 1 + np.abs(zc)), axis=1)
+            j = int(np.argmin(dist))
+            if best is None or dist[j] < best[0]:
+                best = (dist[j], ri, j)
+        return None if best is None else (best[1], best[2])
+
+    def _inside(self, p: Piece, zlo: list[Fraction], zhi: list[Fraction]) -> bool:
+        box = self._box(p)
+        for j in range(self.n + 1):
+            if j == p.k:
+                if not (p.lo <= zlo[j] and zhi[j] <= p.hi):
+                    return False
+            elif not box[j].contains(_hull(zlo[j], zhi[j])):
+                return False
+        return True
+
+    # ---- main
+    def run(self) -> tuple[list[Piece], list[tuple[float, float]]]:
+        n = self.n
+        Z, closed = self._arc()
+        runs = self._runs(Z, closed)
+        # proved points -> (run, centre, enclosure in the chart)
+        specials: list[tuple[int, Fraction, tuple[Fraction, Fraction] | None, int | None]] = []
+        boxes: dict[int, tuple[list[Fraction], list[Fraction]]] = {}
+        for i, p in enumerate(self.proved):
+            alo, ahi = _frac(p.a[0]), _frac(p.a[1])
+            if ahi < self.a0 or alo > self.a1:
+                continue
+            if not (self.a0 < alo and ahi < self.a1):
+                raise Fail(f"proved Hopf point {i} has an a-enclosure [{float(alo):.17g}, {float(ahi):.17g}] "
+                           "meeting a range end")
+            if p.x is None:
+                raise Fail(f"proved Hopf point {i} has no x-enclosure: cannot place it on the branch")
+            zlo = [_frac(lo) for lo, _ in p.x] + [alo]
+            zhi = [_frac(hi) for _, hi in p.x] + [ahi]
+            boxes[i] = (zlo, zhi)
+            loc = self._locate(runs, np.array([float(v) for v in zlo]), np.array([float(v) for v in zhi]))
+            if loc is None:
+                raise Fail(f"proved Hopf point {i} (a in [{float(alo):.17g}, {float(ahi):.17g}]) "
+                           "does not lie on this branch")
+            ri = loc[0]
+            k = runs[ri].k
+            specials.append((ri, (zlo[k] + zhi[k]) / 2, (zlo[k], zhi[k]), i))
+        # float zeros of g not accounted for by a proved point
+        unmatched = []
+        for ri, t in self._float_zeros(runs):
+            run = runs[ri]
+            near = [s for s in specials if s[0] == ri and abs(float(s[1]) - t)
+                    <= max(1e-6 * run.span, 10 * float(s[2][1] - s[2][0]))]
+            if not near:
+                unmatched.append((ri, Fraction(t)))
+        taken: dict[int, list[tuple[Fraction, Fraction]]] = {ri: [] for ri in range(len(runs))}
+        for ri, t in unmatched:
+            run = runs[ri]
+            p = self._hopf_piece(run, t, None, taken[ri], True)
+            z = self.tube.point(run.k, float(t), self._guess(run, float(t)))
+            where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
+            if p is None:
+                raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
+                           "isolated rigorously): a Hopf point or neutral saddle not in the proved list")
+            alo, ahi = self._a_of(p)
+            raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
+                       "one zero there): a Hopf point or neutral saddle not in the proved list")
+        pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
+        crossing: dict[int, tuple[float, float]] = {}
+        for ri, tc, enc, i in specials:
+            p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False)
+            if p is None:
+                alo, ahi = boxes[i][0][n], boxes[i][1][n]
+                raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {i} "
+                           f"(a in [{float(alo):.17g}, {float(ahi):.17g}])")
+            if not self._inside(p, *boxes[i]):
+                raise Fail(f"proved Hopf point {i}'s enclosure is not inside the branch's tube box")
+            p.index = i
+            taken[ri].append((p.lo, p.hi))
+            pieces_by_run[ri].append(p)
+            crossing[i] = (_lo(_ab(boxes[i][0][n])), _up(_ab(boxes[i][1][n])))
+        # plain pieces filling the rest of each run
+        for ri, run in enumerate(runs):
+            cuts = sorted(taken[ri])
+            gaps, cur = [], run.lo
+            for l2, h2 in cuts:
+                if cur < l2:
+                    gaps.append((cur, l2))
+                cur = max(cur, h2)
+            if cur < run.hi:
+                gaps.append((cur, run.hi))
+            ts = sorted(Fraction(float(t)) for t in run.pts[:, run.k])
+            for glo, ghi in gaps:
+                w = ghi - glo
+                inner = [t for t in ts if glo + w / 1000 < t < ghi - w / 1000]
+                step = max(1, len(inner) // INITIAL_PIECES)
+                inner = inner[step // 2::step]  # coarse start; failing pieces are bisected
+                edges = [glo] + inner + [ghi]
+                stack = list(zip(edges[:-1], edges[1:]))[::-1]
+                while stack:
+                    lo, hi = stack.pop()
+                    p = self._piece(run, lo, hi)
+                    ok = p is not None and self._plain_ok(p, run)
+                    self.n_pieces += 1
+                    if time.monotonic() > self.deadline:
+                        raise Fail(f"completeness check stopped after {TIME_BUDGET:g} s ({self.n_pieces} pieces)")
+                    if ok:
+                        pieces_by_run[ri].append(p)
+                        continue
+                    if float(hi - lo) < MIN_REL_WIDTH * run.span or self.n_pieces > MAX_PIECES:
+                        what = "tube (Krawczyk) failed" if p is None else \
+                            "could not exclude a zero of det(2 Df (.) I) (Hopf point or neutral saddle)"
+                        zc = self.tube.point(run.k, float(lo), self._guess(run, float(lo)))
+                        where = f"a ~ {float(zc[n]):.12g}" if zc is not None else \
+                            f"{self._cname(run.k)} ~ {float(lo):.12g}"
+                        raise Fail(f"{what} near {where} on the branch")
+                    mid = Fraction(float((lo + hi) / 2))
+                    if not lo < mid < hi:
+                        raise Fail("piece width below float resolution")
+                    stack += [(mid, hi), (lo, mid)]
+        # arc order and links
+        order: list[Piece] = []
+        for ri, run in enumerate(runs):
+            ps = sorted(pieces_by_run[ri], key=lambda p: p.lo)
+            order += ps if run.d > 0 else ps[::-1]
+        run_of = [ri for ri, run in enumerate(runs) for _ in pieces_by_run[ri]]
+        pairs = list(zip(range(len(order) - 1), range(1, len(order))))
+        if closed:
+            pairs.append((len(order) - 1, 0))
+        for i, j in pairs:
+            self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
+        cross = [crossing[p.index] for p in order if p.kind == "hopf"]
+        return order, cross
+
+    def _thin(self, p: Piece, run: _Run, t: Fraction) -> list[arb]:
+        """Box (all n+1 coordinates) holding the equilibrium with z_k = t in p's box (thin Krawczyk)."""
+        res = self.tube.krawczyk(p.k, _ab(t), self._point(run, float(t)))
+        if res is None:
+            raise Fail(f"link between tube pieces failed at {self._cname(p.k)} = {float(t):.17g}")
+        if not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
+            raise Fail(f"tube pieces do not overlap at {self._cname(p.k)} = {float(t):.17g}")
+        return self.tube.full(p.k, _ab(t), res[1])
+
+    def _on(self, Z0: list[arb], p: Piece, strict: bool) -> bool:
+        """Z0 inside p's box; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
+        box = self._box(p)
+        for j in range(self.n + 1):
+            if j == p.k:
+                lo, hi = _ab(p.lo), _ab(p.hi)
+                ok = (Z0[j] > lo and Z0[j] < hi) if strict else (Z0[j] >= lo and Z0[j] <= hi)
+            else:
+                ok = box[j].contains(Z0[j])
+            if not ok:
+                return False
+        return True
+
+    def _link(self, P: Piece, Q: Piece, runP: _Run, runQ: _Run) -> None:
+        """P's arc end is covered on both sides: by P and Q (same chart, Q starts where P ends), or
+        P's end lies strictly inside Q's arc and Q's start strictly inside P's arc."""
+        tiled = P.k == Q.k and P.end() == Q.start()
+        Z0 = self._thin(P, runP, P.end())
+        ok = self._on(Z0, Q, strict=not tiled)
+        if ok and not tiled:
+            ok = self._on(self._thin(Q, runQ, Q.start()), P, strict=True)
+        if not ok:
+            raise Fail(f"tube pieces do not overlap at {self._cname(P.k)} = {float(P.end()):.17g}")
+
+
+def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
+                        prec: int = 128) -> tuple[bool, str, list[tuple[float, float]], int]:
+    """(proved, reason, crossings, number of pieces) for a non-constant branch (module docstring)."""
+    if system.n > NMAX:
+        return False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec)
+    try:
+        with flint.ctx.workprec(prec):
+            pieces, cross = chk.run()
+    except Fail as e:
+        return False, str(e), [], chk.n_pieces
+    n_hopf = sum(p.kind == "hopf" for p in pieces)
+    charts = sorted({chk._cname(p.k) for p in pieces})
+    return (True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
+            f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})", cross, len(pieces))

@@ -1,0 +1,104 @@
+"""Family proof on constant branches: agrees with the per-point proof, contains 50-digit values,
+refuses resonant (equal real part) pairs."""
+import mpmath
+import numpy as np
+import pytest
+from flint import arb, ctx
+
+from test_search_systems import W4, net, random_asymmetric
+from symhopf.api import prove_all
+from symhopf.proof import family
+from symhopf.proof.hopf import prove_candidate
+from symhopf.search import find_candidates
+from symhopf.search.completeness import check_branch, ProvedHopf
+
+
+def _net(W, pad=0.3):
+    ev = np.linalg.eigvals(W)
+    return net("asymmetric", W, (float(-ev.real.max() - pad), float(-ev.real.min() + pad)))
+
+
+@pytest.mark.parametrize("n", [4, 6, 8])
+def test_family_agrees_with_per_point_proof(n):
+    W = W4 if n == 4 else random_asymmetric(n, 3)
+    s = _net(W)
+    res = find_candidates(s)
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    assert proofs and all(p.proof["method"] == family.METHOD for p in proofs)
+    for c, p in zip(res.candidates, proofs):
+        q = prove_candidate(s, c)
+        assert p.proved and q.proved, (p.reason, q.reason)
+        for a, b in [(p.parameter, q.parameter), (p.omega, q.omega), (p.first_lyapunov, q.first_lyapunov),
+                     (p.transversality, q.transversality),
+                     (p.other_eigenvalues_real_part_max, q.other_eigenvalues_real_part_max)]:
+            assert a.overlaps(b)
+        assert p.transversality.contains(1)
+
+
+def _l1_mpmath(W, lam):
+    """Spec formula for f = tanh((W + a I) x) at x = 0 (B = 0, s'''(0) = -2), 50 digits."""
+    n = W.rows
+    a = -mpmath.re(lam)
+    A = W + a * mpmath.eye(n)
+    E, ER = mpmath.eig(A)
+    k = min(range(n), key=lambda j: abs(E[j] - 1j * mpmath.im(lam)))
+    q = ER[:, k]
+    q = q / mpmath.sqrt(sum(abs(q[i]) ** 2 for i in range(n)))
+    El, EL = mpmath.eig(A.T)
+    j = min(range(n), key=lambda j: abs(El[j] + 1j * mpmath.im(lam)))
+    p = EL[:, j]
+    pq = sum(mpmath.conj(p[i]) * q[i] for i in range(n))
+    p = p * mpmath.conj(1 / pq)      # <p, q> = 1
+    Mq = A * q
+    C = [-2 * Mq[i] * Mq[i] * mpmath.conj(Mq[i]) for i in range(n)]
+    val = sum(mpmath.conj(p[i]) * C[i] for i in range(n))
+    return a, mpmath.im(E[k]), mpmath.re(val) / (2 * mpmath.im(E[k]))
+
+
+def test_family_contains_50_digit_values():
+    W = random_asymmetric(6, 5)
+    s = _net(W)
+    res = find_candidates(s)
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    mpmath.mp.dps = 50
+    Wm = mpmath.matrix(W.tolist())
+    lams = [z for z in mpmath.eig(Wm, left=False, right=False) if mpmath.im(z) > 0]
+    assert len(lams) == len(proofs) == 3
+    for lam in lams:
+        a, w, l1 = _l1_mpmath(Wm, lam)
+        with ctx.workprec(200):
+            A, Om, L1 = (arb(mpmath.nstr(v, 45)) for v in (a, w, l1))
+            hit = [p for p in proofs if p.parameter.contains(A)]
+            assert len(hit) == 1 and hit[0].proved
+            assert hit[0].omega.contains(Om) and hit[0].first_lyapunov.contains(L1)
+
+
+def test_equal_real_parts_not_proved():
+    # two pairs -0.1 +- 1i and -0.1 +- 2i: both cross the axis at a = 0.1 together
+    W = np.zeros((4, 4))
+    W[:2, :2] = [[-0.1, 1.0], [-1.0, -0.1]]
+    W[2:, 2:] = [[-0.1, 2.0], [-2.0, -0.1]]
+    s = net("asymmetric", W, (-0.5, 0.5))
+    res = find_candidates(s)
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    assert len(proofs) == 2 and not any(p.proved for p in proofs)
+    assert all("equal real parts" in p.reason for p in proofs)
+    fake = [ProvedHopf((c.a - 1e-9, c.a + 1e-9), (c.omega - 1e-9, c.omega + 1e-9)) for c in res.candidates]
+    assert not check_branch(s, res.branches[0], fake).proved
+
+
+def test_diagonalisation_refuses_a_defective_matrix():
+    d = family.diagonalise(np.array([[0.0, 1.0], [0.0, 0.0]]), None)
+    assert not d.ok or not d.isolated.all()
+
+
+def test_worker_failure_becomes_not_proved(monkeypatch):
+    s = _net(W4)
+    res = find_candidates(s)
+
+    def boom(*args, **kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(family, "point_stage", boom)
+    proofs = prove_all(s, res, s.model.range, workers=2)
+    assert all(not p.proved and "boom" in p.reason for p in proofs)

@@ -1,0 +1,185 @@
+"""Rigorous completeness on moving branches: Krawczyk tube + bialternate product (search/tube.py)."""
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from test_search_systems import B3, W3, fold_rotation, lorenz, net
+from symhopf.api import prove
+from symhopf.model import Model
+from symhopf.proof.hopf import prove_candidate
+from symhopf.search import find_candidates
+from symhopf.search.completeness import ProvedHopf, check_branch
+from symhopf.search.tube import METHOD, bialt_float
+from symhopf.system import System
+
+
+def brusselator(a_range=(1.5, 2.5)) -> System:
+    return System.from_model(Model.ode(["x", "y"], ["a - (b+1)*x + x**2*y", "b*x - x**2*y"], "b",
+                                       constants={"a": 1}, range=list(a_range)))
+
+
+def neutral_saddle() -> System:
+    """x1 = a moves; the (x2, x3) block [[x1 - 1, 1], [2, 0]] has eigenvalues r, -r (real) at a = 1:
+    a neutral saddle, no Hopf point."""
+    return System.from_model(Model.ode(["x1", "x2", "x3"], ["a - x1", "(x1 - 1)*x2 + x3", "2*x2"], "a",
+                                       range=["1/2", "3/2"]))
+
+
+def proved_points(s):
+    """Search, prove every candidate; (search result, ProvedHopf list, index list per branch)."""
+    res = find_candidates(s)
+    out = []
+    for c in res.candidates:
+        pr = prove_candidate(s, c)
+        assert pr.proved, pr.reason
+        rec = _record(pr)
+        out.append(rec)
+    return res, out
+
+
+def _record(pr):
+    from symhopf.certificate import PointRecord
+    r = PointRecord.from_proof(pr)
+    return ProvedHopf(a=tuple(r.parameter), omega=tuple(r.omega), x=[tuple(t) for t in r.x])
+
+
+def on_branch(res, proved, br):
+    return [p for c, p in zip(res.candidates, proved) if c.branch == br.id]
+
+
+def test_bialternate_product_eigenvalues_are_pair_sums():
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 5):
+        A = rng.normal(size=(n, n))
+        ev = np.linalg.eigvals(A)
+        sums = [ev[i] + ev[j] for i in range(n) for j in range(i)]
+        got = list(np.linalg.eigvals(bialt_float(A)))
+        assert len(got) == len(sums)
+        for z in sums:  # a multiset match
+            k = int(np.argmin([abs(z - w) for w in got]))
+            assert abs(z - got.pop(k)) < 1e-9
+
+
+def test_brusselator_complete_with_its_hopf_point_and_fast():
+    s = brusselator()
+    res, proved = proved_points(s)
+    assert len(res.candidates) == 1 and not res.branches[0].constant
+    t = time.time()
+    out = check_branch(s, res.branches[0], proved)
+    assert time.time() - t < 2
+    assert out.proved, out.reason
+    assert out.method == METHOD and "tube" in out.method and "pieces" in out.reason
+    (lo, hi), = out.crossings
+    assert lo <= 2 <= hi and hi - lo < 1e-12
+
+
+def test_brusselator_through_prove_reports_completeness():
+    m = Model.ode(["x", "y"], ["a - (b+1)*x + x**2*y", "b*x - x**2*y"], "b", constants={"a": 1},
+                  range=[1.5, 2.5])
+    cert = prove(m)
+    (b,) = cert.branches
+    assert b["completeness"]["proved"], b["completeness"]["reason"]
+    assert b["completeness"]["method"] == METHOD
+
+
+def test_brusselator_without_its_hopf_point_reports_unmatched_zero():
+    s = brusselator()
+    res, _ = proved_points(s)
+    out = check_branch(s, res.branches[0], [])
+    assert not out.proved and "unmatched zero" in out.reason
+    # the zero is isolated rigorously around b = 2
+    lo, hi = (float(v) for v in out.reason.split("a in [")[1].split("]")[0].split(", "))
+    assert lo < 2 < hi
+
+
+def test_lorenz_each_symmetric_branch_complete():
+    s = lorenz()
+    res, proved = proved_points(s)
+    assert len(res.candidates) == 2
+    rho = 470 / 19
+    t = time.time()
+    for br in res.branches:
+        mine = on_branch(res, proved, br)
+        out = check_branch(s, br, mine)
+        assert out.proved, out.reason
+        assert len(out.crossings) == len(mine)
+        for lo, hi in out.crossings:
+            assert lo <= rho <= hi
+    assert time.time() - t < 4
+    # one symmetric branch with the other branch's point instead of its own: not proved
+    b1 = res.branches[res.candidates[0].branch]
+    other = on_branch(res, proved, res.branches[res.candidates[1].branch])
+    assert not check_branch(s, b1, other).proved
+
+
+def test_leaky_3_neuron_net_complete_on_every_branch_including_a_fold():
+    s = net("leaky", W3, (-1, 1.5), B3)
+    res, proved = proved_points(s)
+    assert len(res.candidates) == 3
+    assert any(br.folds for br in res.branches)
+    t = time.time()
+    for br in res.branches:
+        mine = on_branch(res, proved, br)
+        out = check_branch(s, br, mine)
+        assert out.proved, out.reason
+        assert len(out.crossings) == len(mine)
+    assert time.time() - t < 4
+
+
+def test_leaky_net_second_hopf_point_missing_is_not_proved():
+    s = net("leaky", W3, (-1, 1.5), B3)
+    res, proved = proved_points(s)
+    br = next(b for b in res.branches if len(on_branch(res, proved, b)) == 2)
+    mine = on_branch(res, proved, br)
+    for given in ([mine[0]], [mine[1]]):
+        out = check_branch(s, br, given)
+        assert not out.proved and "unmatched zero" in out.reason
+
+
+def test_fold_branch_complete_through_the_fold():
+    s = fold_rotation()
+    res, proved = proved_points(s)
+    (br,) = res.branches
+    assert len(br.folds) == 1
+    out = check_branch(s, br, proved)
+    assert out.proved, out.reason
+    (lo, hi), = out.crossings
+    assert lo <= 0.25 <= hi
+
+
+def test_neutral_saddle_is_not_proved():
+    s = neutral_saddle()
+    res, proved = proved_points(s)
+    assert res.candidates == []  # no Hopf point: the zero of det(2A (.) I) is a real pair +-r
+    (br,) = res.branches
+    out = check_branch(s, br, [])
+    assert not out.proved and "unmatched zero" in out.reason
+    lo, hi = (float(v) for v in out.reason.split("a in [")[1].split("]")[0].split(", "))
+    assert lo < 1 < hi
+
+
+def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():
+    s = brusselator()
+    res, proved = proved_points(s)
+    br = res.branches[0]
+    p = proved[0]
+    moved = ProvedHopf(p.a, p.omega, [(Fraction(lo) + 1, Fraction(hi) + 1) for lo, hi in p.x])
+    assert not check_branch(s, br, [moved]).proved
+    out = check_branch(s, br, [ProvedHopf(p.a, p.omega)])
+    assert not out.proved and "x-enclosure" in out.reason
+
+
+def test_large_dimension_is_refused():
+    from types import SimpleNamespace
+    from symhopf.search.tube import check_moving_branch
+    ok, reason, _, _ = check_moving_branch(SimpleNamespace(n=13), None, [], (0, 1))
+    assert not ok and reason == "completeness for moving branches implemented for n <= 12"
+
+
+def test_range_exact_ends_and_branch_without_hopf():
+    s = brusselator(("1/3", "3/2"))  # no Hopf point (b* = 2), non-dyadic range end
+    res, proved = proved_points(s)
+    assert res.candidates == []
+    out = check_branch(s, res.branches[0], [])
+    assert out.proved and out.crossings == []
