@@ -53,19 +53,19 @@ def _col(vals) -> arb_mat:
     return arb_mat([[v] for v in vals])
 
 
-def G_float(system, c: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """G(X) in float64."""
-    x, a, w, vr, vi = Layout(system.n).split(X)
-    A = system.flt.Df(x, a)
+def G_float(flt, c: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """G(X) in float64 (``flt``: a float evaluator)."""
+    x, a, w, vr, vi = Layout(len(c)).split(X)
+    A = flt.Df(x, a)
     cv = np.vdot(c, vr + 1j * vi)
-    return np.concatenate([system.flt.f(x, a), A @ vr + w * vi, A @ vi - w * vr, [cv.real - 1, cv.imag]])
+    return np.concatenate([flt.f(x, a), A @ vr + w * vi, A @ vi - w * vr, [cv.real - 1, cv.imag]])
 
 
-def DG_float(system, c: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """DG(X) in float64."""
-    n = system.n
+def DG_float(fl, c: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """DG(X) in float64 (``fl``: a float evaluator)."""
+    n = len(c)
     x, a, w, vr, vi = Layout(n).split(X)
-    fl, I, Z = system.flt, np.eye(n), np.zeros((n, n))
+    I, Z = np.eye(n), np.zeros((n, n))
     A, Dfa = fl.Df(x, a), fl.Df_a(x, a)
     z = np.zeros((1, n + 2))
     return np.block([

@@ -43,7 +43,7 @@ def newton(system, cand: Candidate, prec: int = 53, maxiter: int = 50) -> Newton
     step = np.inf
     try:
         for _ in range(maxiter):
-            dX = np.linalg.solve(DG_float(system, c, X), G_float(system, c, X))
+            dX = np.linalg.solve(DG_float(system.flt, c, X), G_float(system.flt, c, X))
             X = X - dX
             step = np.max(np.abs(dX))
             if not np.all(np.isfinite(X)):
@@ -53,7 +53,7 @@ def newton(system, cand: Candidate, prec: int = 53, maxiter: int = 50) -> Newton
     except np.linalg.LinAlgError:
         return NewtonResult(False, [arb(float(t)) for t in np.nan_to_num(X)], c, math.inf,
                             "Newton: extended Jacobian singular")
-    res = float(np.max(np.abs(G_float(system, c, X)))) if np.all(np.isfinite(X)) else math.inf
+    res = float(np.max(np.abs(G_float(system.flt, c, X)))) if np.all(np.isfinite(X)) else math.inf
     scale = 1 + float(np.max(np.abs(X))) if np.all(np.isfinite(X)) else 1.0
     Xb = [arb(float(t)) for t in np.nan_to_num(X)]
     if not res < 1e-9 * scale or step > 1e-8 * scale:

@@ -4,8 +4,8 @@ Unknowns ``(x, a, w, v_r, v_i)`` (3n + 2 reals), equations
 
     f(x, a) = 0,   A v_r + w v_i = 0,   A v_i - w v_r = 0,   <c, v> = 1 (real and imag),
 
-with ``A = Df(x, a)``, ``v = v_r + i v_i`` and ``<c, v> = conj(c)^T v``. The Jacobian uses
-``d(A u)/dx h = B(u, h)``, i.e. the matrix ``B(x, a, u, I)``, and ``d(A u)/da = Df_a u``.
+with ``A = Df(x, a)``, ``v = v_r + i v_i`` and ``<c, v> = conj(c)^T v``: the same G and DG
+as the prover's (symhopf/proof/extended.py), here only in floats.
 """
 from __future__ import annotations
 
@@ -13,24 +13,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _residual(flt: Any, x, a, w, vr, vi, c) -> np.ndarray:
-    A = flt.Df(x, a)
-    cv = np.vdot(c, vr + 1j * vi)
-    return np.concatenate([flt.f(x, a), A @ vr + w * vi, A @ vi - w * vr, [cv.real - 1, cv.imag]])
-
-
-def _jacobian(flt: Any, x, a, w, vr, vi, c) -> np.ndarray:
-    n = len(x)
-    A, Aa, I = flt.Df(x, a), flt.Df_a(x, a), np.eye(n)
-    Z = np.zeros((n, n))
-    z1 = np.zeros((1, n))
-    top = np.hstack([A, flt.f_a(x, a)[:, None], np.zeros((n, 1)), Z, Z])
-    mid1 = np.hstack([flt.B(x, a, vr, I), (Aa @ vr)[:, None], vi[:, None], A, w * I])
-    mid2 = np.hstack([flt.B(x, a, vi, I), (Aa @ vi)[:, None], -vr[:, None], -w * I, A])
-    n1 = np.hstack([z1, [[0.0, 0.0]], c.real[None, :], c.imag[None, :]])
-    n2 = np.hstack([z1, [[0.0, 0.0]], -c.imag[None, :], c.real[None, :]])
-    return np.vstack([top, mid1, mid2, n1, n2])
+from ..proof.extended import DG_float, G_float
 
 
 def refine_hopf(flt: Any, x: np.ndarray, a: float, w: float, q: np.ndarray,
@@ -44,9 +27,8 @@ def refine_hopf(flt: Any, x: np.ndarray, a: float, w: float, q: np.ndarray,
     c = q / np.vdot(q, q).real
     u = np.concatenate([x, [a, w], q.real, q.imag])
     for _ in range(max_iter):
-        parts = (u[:n], u[n], u[n + 1], u[n + 2: 2 * n + 2], u[2 * n + 2:])
         try:
-            du = np.linalg.solve(_jacobian(flt, *parts, c), -_residual(flt, *parts, c))
+            du = np.linalg.solve(DG_float(flt, c, u), -G_float(flt, c, u))
         except np.linalg.LinAlgError:
             return None
         if not np.all(np.isfinite(du)):
