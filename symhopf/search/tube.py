@@ -351,7 +351,10 @@ class Tube:
             if all(Ui.contains_interior(Ki) for Ui, Ki in zip(U, K)):
                 return U, K
             dev = np.array([_up(abs(Ki - c)) for Ki, c in zip(K, ucb)])
-            r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+            with np.errstate(over="ignore"):
+                r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+            if not np.all(np.isfinite(r)):
+                return None
         return None
 
 
