@@ -47,27 +47,27 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "derive":
-            return _derive(args)
-        if args.command == "generate":
-            return _generate(args)
-        return _prove(args, module=None)
-    except InputError as exc:
-        print(f"symhopf: error: {exc}", file=sys.stderr)
-        return 2
+    commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None)}
+    return _guarded(commands[args.command], args)
 
 
 def run_generated(module: ModuleType, argv: Sequence[str]) -> int:
     """``python generated/<name>.py MODEL``: prove with this very module."""
     p = _Parser(prog=Path(module.__file__).name, description=(module.__doc__ or "").splitlines()[0])
     _prove_arguments(p)
-    args = p.parse_args(argv)
+    return _guarded(lambda a: _prove(a, module=module), p.parse_args(argv))
+
+
+def _guarded(command, args: argparse.Namespace) -> int:
+    """Bad input: one line on stderr, exit 2. A closed stdout (``| head``) ends quietly."""
     try:
-        return _prove(args, module=module)
+        return command(args)
     except InputError as exc:
         print(f"symhopf: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
 
 
 def _derive(args: argparse.Namespace) -> int:
