@@ -148,15 +148,50 @@ def test_fold_branch_complete_through_the_fold():
     assert lo <= 0.25 <= hi
 
 
-def test_neutral_saddle_is_not_proved():
+def test_neutral_saddle_is_excluded_rigorously():
+    """The zero of det(2A (.) I) at a = 1 is a real pair +-r: the spectral Lemma (isolated,
+    real-centred Gershgorin discs) proves no eigenvalue on iR \\ {0} there, so the empty list is
+    complete."""
+    from symhopf.search.tube import spectral_ok
     s = neutral_saddle()
     res, proved = proved_points(s)
     assert res.candidates == []  # no Hopf point: the zero of det(2A (.) I) is a real pair +-r
     (br,) = res.branches
     out = check_branch(s, br, [])
+    assert out.proved, out.reason
+    assert out.crossings == []
+    # the Lemma itself: a real pair +-r passes, a pair +-i w (or a disc touching iR) does not
+    from flint import arb, arb_mat
+    saddle = arb_mat([[arb(-1, 1e-3), 0, 0], [0, arb(0, 1e-3), 1], [0, 2, 0]])
+    assert spectral_ok(saddle)[0]
+    near_zero = arb_mat([[arb(0, 1e-3), 0], [0, -1]])  # a real eigenvalue near 0: isolated, real
+    assert spectral_ok(near_zero) == (True, 1)
+    centre = arb_mat([[-1, 0, 0], [0, arb(0, 1e-3), -2], [0, 2, 0]])  # +-2i (up to the ball)
+    assert not spectral_ok(centre)[0]
+
+
+def saddle_and_hopf() -> System:
+    """x1 = a moves; (x2, x3): neutral saddle at a = 1; (x4, x5): supercritical Hopf at a = 0.8."""
+    return System.from_model(Model.ode(
+        ["x1", "x2", "x3", "x4", "x5"],
+        ["a - x1", "(x1 - 1)*x2 + x3", "2*x2",
+         "(x1 - 4/5)*x4 - x5 - x4*(x4**2 + x5**2)", "x4 + (x1 - 4/5)*x5 - x5*(x4**2 + x5**2)"],
+        "a", range=["1/2", "3/2"]))
+
+
+def test_neutral_saddle_passes_but_a_missing_hopf_point_is_refused():
+    s = saddle_and_hopf()
+    res, proved = proved_points(s)
+    assert len(res.candidates) == 1 and abs(res.candidates[0].a - 0.8) < 1e-9
+    (br,) = res.branches
+    out = check_branch(s, br, proved)
+    assert out.proved, out.reason
+    (lo, hi), = out.crossings
+    assert lo <= 0.8 <= hi
+    out = check_branch(s, br, [])  # the Hopf point at a = 0.8 is not in the list: refused
     assert not out.proved and "unmatched zero" in out.reason
     lo, hi = (float(v) for v in out.reason.split("a in [")[1].split("]")[0].split(", "))
-    assert lo < 1 < hi
+    assert lo < 0.8 < hi
 
 
 def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():

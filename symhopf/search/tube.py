@@ -23,11 +23,12 @@ interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordin
    point of ``Gamma`` has a neighbourhood in which the equilibria with ``a`` in the range
    are points of ``Gamma``: ``Gamma`` is the whole connected component of
    ``{f = 0, a in [a0, a1]}`` through the branch's float points;
-3. every point of ``Gamma`` where ``Df`` has a pair ``lambda_i + lambda_j = 0`` (i < j:
-   a Hopf point ``+-i w``, a neutral saddle ``+-r`` or a double zero) is one of the given
-   proved Hopf points: on *plain* pieces ``g != 0``; each *Hopf* piece contains one proved
-   point (its whole (x, a) enclosure lies in the piece's box, so by (1) the point is on
-   ``Gamma``) and ``g`` has at most one zero on the piece's arc.
+3. every point of ``Gamma`` where ``Df`` has an eigenvalue ``i w``, ``w != 0`` (a Hopf point)
+   is one of the given proved Hopf points: on *plain* pieces no eigenvalue of ``Df`` lies on
+   ``iR \\ {0}`` (spectral Lemma, below; neutral saddles ``+-r`` pass) or else ``g != 0``; each
+   *Hopf* piece contains one proved point (its whole (x, a) enclosure lies in the piece's box, so
+   by (1) the point is on ``Gamma``) and ``g`` has at most one zero on the piece's arc (a pair
+   ``+-i w`` zeroes ``g``).
 
 Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the component
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
@@ -40,7 +41,7 @@ Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inver
   then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies in ``K``,
   and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t`` frozen:
   ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
-  inflation; a failing piece is bisected.
+  inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``.
 * Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}, inside P's
   box ``U``) encloses P's end point; it must lie in Q's box, so it is on Q's arc too
   (uniqueness in each box). Same chart and Q starting exactly where P ends: the two arcs
@@ -53,12 +54,20 @@ Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inver
   ``Y``: if ``e = ||I - Y D||_inf < 1`` then every matrix in ``D`` is nonsingular and
   ``D^-1 b`` lies in ``Y b + (I - Y D) [-rho, rho]^m``, ``rho = ||Y b||_inf / (1 - e)``
   (from ``z = Y b + (I - Y D) z``).
-* Plain pieces: ``M`` encloses ``2 Df (.) I`` at every point of the piece's arc, in the
-  mean-value form ``M(z(t~)) + M' (T - t~)`` (``z(t~)`` from a thin Krawczyk test inside
-  ``U``, ``M'`` below; entrywise mean value theorem) or else directly as
-  ``2 Df(K, T) (.) I``; ``||I - Y M||_inf < 1`` proves ``g != 0`` on the piece's arc.
-  The Krawczyk term ``Y f(u~, T)`` is also taken in centred form
-  ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``.
+* Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point of the piece's
+  arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
+  ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
+  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma over the U box, then refined with
+  ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
+  ``M' = 2 A' (.) I`` (the bialternate product is linear).
+* Plain pieces: the spectral Lemma (``spectral_ok``: Gershgorin discs of ``V^-1 A V``, ``V`` a
+  float eigenvector matrix; a disc meeting iR must be isolated and real-centred, so its one
+  eigenvalue is real; the parametrised form ``A(z(t~)) + s A'`` uses the sign of the moving
+  centre's real part) proves that no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``; else
+  ``||I - Y M||_inf < 1`` (mean-value M, then ``2 Df(box) (.) I``) proves ``g != 0``.
+  The Krawczyk term ``Y f(u~, T)`` is taken in centred form
+  ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
+  control (width x ``GROW`` after a success, halved after a failure).
 * Hopf pieces (bordered determinant). ``b, c`` float left/right singular vectors of the
   smallest singular value of ``M`` at the centre, ``N = [[M, b], [c^T, 0]]``. If ``N`` is
   nonsingular on the piece (Lemma) then ``det M = sigma det N`` with
@@ -67,16 +76,19 @@ Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inver
   ``M' = 2 A' (.) I``, ``A' = Df_a a' + B(x', I)``, the arc's tangent ``z' = (x', a')``
   having ``z'_k = 1`` and ``u' = -J_u^-1 J_k`` (Lemma). ``d sigma / dt`` excluding 0 makes
   ``sigma`` strictly monotone: at most one zero of ``g`` on the piece's arc.
-* A float zero of ``g`` (sign change along the branch points) that no proved point
-  accounts for gets the same bordered test plus ``sigma`` of opposite signs at the piece's
-  ends: a rigorously isolated *unmatched zero*, reported (never proved complete).
+* A float zero of ``g`` (sign change along the branch points) that no proved point accounts
+  for: if its float eigenvalue pair with the smallest ``|lambda_i + lambda_j|`` is real (a neutral
+  saddle) it is left to the plain pieces, whose spectral Lemma must then prove it Hopf-free (a
+  routing decision only: nothing is accepted on the float classification). Otherwise it gets
+  the bordered test plus ``sigma`` of opposite signs at the piece's ends: a rigorously isolated
+  *unmatched zero*, reported (never proved complete).
 
 Not covered (reported as not proved, with the reason): ``n > 12``; branches that end
-inside the range; neutral saddles (a real pair ``+-r`` also zeroes ``g``: reported as an
-unmatched zero, never guessed away); zeros of ``g`` that are not simple, tangencies and
+inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
+colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
-whose a-enclosure meets a range end. Cost: O(m^3) ball arithmetic per piece (m = n(n-1)/2),
-so n = 12 branches with many pieces take minutes.
+whose a-enclosure meets a range end. Cost: O(n^3) ball arithmetic per plain piece (O(m^3),
+m = n(n-1)/2, only on Hopf pieces and fallbacks); the ball evaluations of Df, B, Df_a dominate.
 """
 from __future__ import annotations
 
@@ -90,17 +102,20 @@ from typing import Any, Sequence
 
 import flint
 import numpy as np
-from flint import arb, arb_mat, fmpq
+from flint import acb, acb_mat, arb, arb_mat, fmpq
 
 NMAX = 12
 METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coordinate charts, "
-          "folds included); det(2 Df (.) I) != 0 by ||I - Y M|| < 1 on plain pieces; "
+          "folds included); no eigenvalue of Df on iR \\ {0} on plain pieces (Gershgorin discs in a "
+          "verified eigenbasis; neutral saddles pass), else det(2 Df (.) I) != 0 by ||I - Y M|| < 1; "
           "bordered determinant with monotone sigma on each Hopf piece")
 MIN_REL_WIDTH = 1e-11
 MAX_PIECES = 20000
 #: wall-clock budget (seconds) of one branch's completeness check; past it: not proved, with that reason
 TIME_BUDGET = 30.0
 INITIAL_PIECES = 8
+GROW = 1.3
+TANGENT_PASSES = 2
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
@@ -186,6 +201,133 @@ def lemma_solve(D: arb_mat, Bm: arb_mat, Y: np.ndarray | None = None) -> arb_mat
     return arb_mat([[cols[c][i, 0] for c in range(len(cols))] for i in range(m)])
 
 
+# --------------------------------------------------------------------------- spectral lemma
+def _discs(B: acb_mat) -> tuple[list[complex], list[float]]:
+    """Row Gershgorin discs (float centre, upward-rounded radius) of every matrix in the ball B."""
+    n = B.nrows()
+    cs, rs = [], []
+    for p in range(n):
+        c = B[p, p]
+        cm = complex(float(c.real.mid()), float(c.imag.mid()))
+        s = abs(c - acb(cm.real, cm.imag))
+        for q in range(n):
+            if q != p:
+                s += abs(B[p, q])
+        cs.append(cm)
+        rs.append(_up(s))
+    return cs, rs
+
+
+def _off(B: acb_mat, p: int) -> float:
+    s = arb(0)
+    for q in range(B.ncols()):
+        if q != p:
+            s += abs(B[p, q])
+    return _up(s)
+
+
+def _moving_off_axis(B0: acb_mat, B1: acb_mat, p: int, h: float) -> bool:
+    """Disc p of ``B0 + s B1`` has real part of one sign for every ``s`` in [-h, h] (the Lemma's
+    parametrised form): ``Re(B0_pp + s B1_pp) -+ (R0 + R1 |s|)`` is concave in s, so its extreme over
+    [-h, h] is at s = +-h (R0, R1: off-diagonal row sums of |B0|, |B1|)."""
+    R0, R1 = _off(B0, p), _off(B1, p)
+    rad = arb(R0) + arb(R1) * arb(h)
+    vals = [(B0[p, p] + B1[p, p] * arb(sg * h)).real for sg in (-1.0, 1.0)]
+    return all(v > rad for v in vals) or all(v < -rad for v in vals)
+
+
+def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None,
+                h: float = 0.0) -> tuple[bool, int]:
+    """Lemma (no eigenvalue on iR \\ {0}). Let ``A`` be a real ball matrix, ``V`` a float (complex)
+    eigenvector matrix of its midpoint and ``B = V^-1 A V`` (ball inverse: V is proved nonsingular,
+    so every matrix in A is similar to one in B). Let ``D_p`` be the Gershgorin discs (rows, or else
+    columns) of B, centre ``c_p``, radius ``R_p`` (the ball radii included). Call ``D_p``
+    *touching* when ``|Re c_p| <= R_p``; replace each touching disc by the real-centred disc
+    ``F_p = {|z - Re c_p| <= R_p + |Im c_p|}`` (a superset), and let ``F_q = D_q`` otherwise. If every
+    touching ``F_p`` is disjoint from all ``F_q`` (q != p), then no matrix in A has an eigenvalue in
+    ``iR \\ {0}``.
+
+    Proof. Fix a matrix in A, similar to some B' in B; B''s Gershgorin discs lie in the ``F``. The
+    eigenvalues lie in the union of the discs; those in a non-touching disc have real part != 0.
+    For touching p, B''s disc p is disjoint from its other discs, so (Gershgorin's counting theorem)
+    it holds exactly one eigenvalue lambda and ``F_p`` holds no other. A is real, so conj(lambda) is
+    an eigenvalue, in ``conj(F_p) = F_p``: conj(lambda) = lambda, lambda is real. So an eigenvalue on
+    iR is real, i.e. 0.
+
+    Parametrised form: when every matrix of interest is ``A0 + s A1`` for some s in [-h, h] (a
+    mean-value enclosure along the arc, ``A`` containing all of them), a disc is also non-touching
+    when ``_moving_off_axis`` holds for ``V^-1 A0 V``, ``V^-1 A1 V`` (the disc of each matrix
+    ``V^-1 (A0 + s A1) V`` stays on one side of iR; its radius is at most ``R0 + R1 |s|``).
+
+    Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
+    could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
+    n = A.nrows()
+    Am = _mid(A) if A0 is None else _mid(A0)
+    try:
+        ev, V = np.linalg.eig(Am)
+    except np.linalg.LinAlgError:
+        return False, 0
+    if not np.all(np.isfinite(V)):
+        return False, 0
+    Vb = acb_mat([[complex(v) for v in row] for row in V])
+    try:
+        Vi = Vb.inv()
+    except (ZeroDivisionError, ValueError):
+        return False, 0
+    B = Vi * acb_mat(A) * Vb
+    Bs = None
+    if A0 is not None:
+        Bs = (Vi * acb_mat(A0) * Vb, Vi * acb_mat(A1) * Vb)
+    for tr in (False, True):
+        Bt = B.transpose() if tr else B
+        cs, rs = _discs(Bt)
+        if not all(math.isfinite(r) for r in rs):
+            continue
+        touch = [abs(c.real) <= r for c, r in zip(cs, rs)]
+        if Bs is not None and any(touch):
+            B0, B1 = (Bs[0].transpose(), Bs[1].transpose()) if tr else Bs
+            touch = [t and not _moving_off_axis(B0, B1, p, h) for p, t in enumerate(touch)]
+        fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
+        fr = [_up(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
+        ok = True
+        for p in range(n):
+            if not touch[p]:
+                continue
+            for q in range(n):
+                if q != p and not abs(acb(fc[p].real, fc[p].imag) - acb(fc[q].real, fc[q].imag)) > \
+                        arb(fr[p]) + arb(fr[q]):
+                    ok = False
+                    break
+            if not ok:
+                break
+        if ok:
+            return True, sum(touch)
+    return False, 0
+
+
+def _solve_refined(Ju: arb_mat, Jk: arb_mat, iters: int = 12) -> list[arb] | None:
+    """Enclosure of ``-Ju^-1 Jk`` (a column) for every matrix in the balls: the Lemma, then
+    ``z <- (Y b + (I - Y D) z) /\\ z`` (every solution satisfies ``z = Y b + (I - Y D) z``)."""
+    n = Ju.nrows()
+    try:
+        Y = np.linalg.inv(_mid(Ju))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(Y)):
+        return None
+    z0 = lemma_solve(Ju, -Jk, Y)
+    if z0 is None:
+        return None
+    z = [z0[i, 0] for i in range(n)]
+    Yb = _amat(Y)
+    E = _eye(n) - Yb * Ju
+    b = Yb * (-Jk)
+    for _ in range(iters):
+        zn = b + E * _col(z)
+        z = [zi.intersection(zn[i, 0]) for i, zi in enumerate(z)]
+    return z
+
+
 # --------------------------------------------------------------------------- bialternate
 @lru_cache(maxsize=None)
 def _bialt_structure(n: int) -> tuple[tuple[tuple[int, int, tuple[tuple[int, int, int], ...]], ...], int]:
@@ -240,8 +382,13 @@ class Piece:
     d: int
     U: list[arb]
     K: list[arb]
+    D: arb_mat | None = None    # Df over the box (T at k, U)
+    fa: arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
+    Amv: arb_mat | None = None  # cached (_enclose_A)
+    A0: arb_mat | None = None
+    Ap: arb_mat | None = None
 
     def end(self) -> Fraction:
         return self.hi if self.d > 0 else self.lo
@@ -306,50 +453,65 @@ class Tube:
     def xa(self, Z: Sequence[arb]) -> tuple[arb_mat, arb]:
         return _col(Z[: self.n]), Z[self.n]
 
-    def Jz_ball(self, Z: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
-        x, a = self.xa(Z)
-        return self.ev.Df(x, a), self.ev.f_a(x, a)
-
-    def Ju_ball(self, k: int, Z: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
-        """(J_u, J_k) over the box Z."""
-        D, fa = self.Jz_ball(Z)
+    def split(self, k: int, D: arb_mat, fa: arb_mat) -> tuple[arb_mat, arb_mat]:
+        """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k)."""
         n = self.n
+        if k == n:
+            return D, fa
         full = [[D[i, j] for j in range(n)] + [fa[i, 0]] for i in range(n)]
         o = self.others(k)
         return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
 
-    def krawczyk(self, k: int, T: arb, zc: np.ndarray, r0: np.ndarray | None = None,
-                 tries: int = 10) -> tuple[list[arb], list[arb]] | None:
-        """(U, K) with K in the interior of U (see module docstring), or None."""
+    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8
+                 ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
+        """(U, K, Df(box), f_a(box)) with K in the interior of U (module docstring; ``box`` = (T at k,
+        U)), or None. One ball Jacobian per try; K is then tightened by ``K <- K(K) /\\ K`` with the
+        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
+        Jzc = self.Jz(zc)
         try:
-            Y = np.linalg.inv(self.Jz(zc)[:, o])
+            Y = np.linalg.inv(Jzc[:, o])
         except np.linalg.LinAlgError:
             return None
         if not np.all(np.isfinite(Y)):
             return None
         Yb = _amat(Y)
         ucb = [arb(float(v)) for v in uc]
+        uccol = _col(ucb)
         tm = arb(float(T.mid()))
         x, a = self.xa(self.full(k, tm, ucb))
-        _, Jk = self.Ju_ball(k, self.full(k, T, ucb))
-        # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
-        YF = Yb * self.ev.f(x, a) + (Yb * Jk) * (T - tm)
+        YF = Yb * self.ev.f(x, a)
         h = max(_up(T) - float(T.mid()), float(T.mid()) - _lo(T), 0.0)
-        tang = np.abs(Y @ self.Jz(zc)[:, k])
+        if h > 0:
+            # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
+            xt, at = self.xa(self.full(k, T, ucb))
+            if k == n:
+                Jk = self.ev.f_a(xt, at)
+            else:
+                Dt = self.ev.Df(xt, at)
+                Jk = _col([Dt[i, k] for i in range(n)])
+            YF = YF + (Yb * Jk) * (T - tm)
+        tang = np.abs(Y @ Jzc[:, k])
         eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
-        r = 1.5 * tang * h + eps if r0 is None else r0
+        r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
         I = _eye(n)
+        base = uccol - YF
         for _ in range(tries):
             U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
-            Ju, _ = self.Ju_ball(k, self.full(k, T, U))
-            Kc = _col(ucb) - YF + (I - Yb * Ju) * _col([arb(0, float(ri)) for ri in r])
+            xb, ab = self.xa(self.full(k, T, U))
+            D, fa = self.ev.Df(xb, ab), self.ev.f_a(xb, ab)
+            Ju, _ = self.split(k, D, fa)
+            C = I - Yb * Ju
+            Kc = base + C * _col([arb(0, float(ri)) for ri in r])
             K = [Kc[i, 0] for i in range(n)]
             if not _finite(K):
                 return None
             if all(Ui.contains_interior(Ki) for Ui, Ki in zip(U, K)):
-                return U, K
+                for _ in range(3):
+                    K2c = base + C * _col([Ki - c for Ki, c in zip(K, ucb)])
+                    K = [Ki.intersection(K2c[i, 0]) for i, Ki in enumerate(K)]
+                return U, K, D, fa
             dev = np.array([_up(abs(Ki - c)) for Ki, c in zip(K, ucb)])
             with np.errstate(over="ignore"):
                 r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
@@ -368,6 +530,9 @@ class MovingBranchCheck:
         self.a0, self.a1 = _frac(a_range[0]), _frac(a_range[1])
         self.A0, self.A1 = _ab(self.a0), _ab(self.a1)
         self.n_pieces = 0
+        self.n_saddle_pieces = 0
+        self.rel_w = 0.0   # last successful plain piece width / run span (step control)
+        self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.deadline = time.monotonic() + TIME_BUDGET
 
     # ---- float arc -> runs
@@ -465,7 +630,7 @@ class MovingBranchCheck:
         res = self.tube.krawczyk(run.k, _hull(lo, hi), zc)
         if res is None:
             return None
-        p = Piece(run.k, lo, hi, run.d, res[0], res[1])
+        p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3])
         if run.k == self.n and not (self.a0 <= lo and hi <= self.a1):
             return None
         if run.k != self.n:  # the arc must stay in the range (a is the last of the other coordinates)
@@ -486,39 +651,78 @@ class MovingBranchCheck:
         Ka = p.K[self.n - 1]
         return _lo(Ka), _up(Ka)
 
-    def _enclose_M(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat, arb_mat] | None:
-        """(M, M', M_direct) enclosing 2 Df (.) I and its t-derivative on the piece's arc; M in the
-        mean-value form M(z(t~)) + M'(T - t~) (z(t~) enclosed by a thin Krawczyk test), M_direct
-        = 2 Df(box) (.) I."""
-        n, k, ev = self.n, p.k, self.tube.ev
-        Zk = self._kbox(p)
-        x, a = self.tube.xa(Zk)
-        Ju, Jk = self.tube.Ju_ball(k, Zk)
-        du = lemma_solve(Ju, -Jk)
-        if du is None:
-            return None
-        zp = self.tube.full(k, arb(1), [du[i, 0] for i in range(n)])
-        xp, ap = _col(zp[:n]), zp[n]
-        Mp = bialt_ball(ev.Df_a(x, a) * ap + ev.B(x, a, xp, _eye(n)))
+    @staticmethod
+    def _tm(p: Piece) -> Fraction:
         tm = Fraction(float((p.lo + p.hi) / 2))
-        if not p.lo <= tm <= p.hi:
-            tm = (p.lo + p.hi) / 2
+        return tm if p.lo <= tm <= p.hi else (p.lo + p.hi) / 2
+
+    def _enclose_A(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
+        """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc, A in the mean-value form
+        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside U). The arc's
+        tangent ``z'`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``) is enclosed by the Lemma (refined:
+        ``z <- (Y b + (I - Y D) z) /\\ z``, valid as the solutions satisfy it), first with ``Jz`` over
+        the U box, then ``TANGENT_PASSES`` times with ``Jz`` along the arc,
+        ``Jz(z(t~)) + Jz' (T - t~)``, ``Jz' = [Df_a a' + B(x', I) | Df_a x' + f_aa a']`` over the K box
+        with the previous tangent enclosure (entrywise mean value theorem along the arc, whose
+        tangent at every point is in that enclosure); each new enclosure is intersected with the
+        previous one. ``A' = Df_a a' + B(x', I)`` with the last one."""
+        if p.Ap is not None:
+            return p.Amv, p.Ap
+        n, k, ev = self.n, p.k, self.tube.ev
+        tm = self._tm(p)
         res = self.tube.krawczyk(k, _ab(tm), self._point(run, float(tm)))
         if res is None or not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
             return None  # the thin box must hold the arc's point (uniqueness in U)
-        xc, ac = self.tube.xa(self.tube.full(k, _ab(tm), res[1]))
-        Mmv = bialt_ball(ev.Df(xc, ac)) + Mp * (_hull(p.lo, p.hi) - _ab(tm))
-        return Mmv, Mp, bialt_ball(ev.Df(x, a))
+        D0, fa0 = res[2], res[3]
+        S = _hull(p.lo, p.hi) - _ab(tm)
+        du = _solve_refined(*self.tube.split(k, p.D, p.fa))
+        if du is None:
+            return None
+        x, a = self.tube.xa(self._kbox(p))
+        Dfa = ev.Df_a(x, a)
+        faa = ev.f_aa(x, a) if TANGENT_PASSES else None
+        I = _eye(n)
+        for it in range(TANGENT_PASSES + 1):
+            zp = self.tube.full(k, arb(1), du)
+            xp, ap = _col(zp[:n]), zp[n]
+            Ap = Dfa * ap + ev.B(x, a, xp, I)
+            if it == TANGENT_PASSES:
+                break
+            fap = Dfa * xp + faa * ap
+            new = _solve_refined(*self.tube.split(k, D0 + Ap * S, fa0 + fap * S))
+            if new is None:
+                break
+            du = [u.intersection(v) for u, v in zip(du, new)]
+        p.A0 = D0
+        p.Amv, p.Ap = D0 + Ap * S, Ap
+        return p.Amv, p.Ap
+
+    def _enclose_M(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
+        """(M, M') enclosing ``2 Df (.) I`` and its t-derivative on the piece's arc (mean-value form,
+        from :meth:`_enclose_A`: the bialternate product is linear in A)."""
+        enc = self._enclose_A(p, run)
+        if enc is None:
+            return None
+        return bialt_ball(enc[0]), bialt_ball(enc[1])
 
     def _plain_ok(self, p: Piece, run: _Run) -> bool:
-        """||I - Y M|| < 1 for M = 2 Df (.) I on the piece's arc (mean-value form, else direct form)."""
+        """No eigenvalue of Df on iR \\ {0} at any point of the piece's arc: the spectral Lemma on
+        Df over the box, then on the mean-value enclosure A; else ``g != 0`` by ||I - Y M|| < 1
+        (M = 2 A (.) I, mean-value form, then 2 Df(box) (.) I)."""
         if self.n < 2:
             return True
-        enc = self._enclose_M(p, run)
+        enc = self._enclose_A(p, run)
         if enc is None:
             return False
-        m = enc[0].nrows()
-        for M in (enc[0], enc[2]):
+        tm = self._tm(p)
+        h = max(_up(_ab(p.hi) - _ab(tm)), _up(_ab(tm) - _ab(p.lo)))
+        ok, nsad = spectral_ok(enc[0], p.A0, enc[1], h)
+        if ok:
+            self.n_saddle_pieces += nsad > 0
+            return True
+        for A in (enc[0], p.D):
+            M = bialt_ball(A)
+            m = M.nrows()
             try:
                 Y = np.linalg.inv(_mid(M))
             except np.linalg.LinAlgError:
@@ -533,7 +737,7 @@ class MovingBranchCheck:
         enc = self._enclose_M(p, run)
         if enc is None:
             return None
-        M, Mp, _ = enc
+        M, Mp = enc
         zc = self._point(run, float((p.lo + p.hi) / 2))
         Mc = bialt_float(self.tube.flt.Df(zc[:n], float(zc[n])))
         Us, _, Vt = np.linalg.svd(Mc)
@@ -597,6 +801,14 @@ class MovingBranchCheck:
             p.kind = "unmatched" if unmatched else "hopf"
             return p
         return None
+
+    def _float_saddle(self, z: np.ndarray) -> bool:
+        """Floats only (it merely routes the zero to the plain pieces): the pair of eigenvalues with
+        the smallest |lambda_i + lambda_j| is real."""
+        ev = np.linalg.eigvals(self.tube.flt.Df(z[: self.n], float(z[self.n])))
+        scale = 1e-7 * (1 + np.abs(ev).max())
+        best = min(((abs(ev[i] + ev[j]), i, j) for i in range(len(ev)) for j in range(i)), default=None)
+        return best is not None and abs(ev[best[1]].imag) <= scale and abs(ev[best[2]].imag) <= scale
 
     # ---- zeros of g along the float points
     def _float_zeros(self, runs: list[_Run]) -> list[tuple[int, float]]:
@@ -680,14 +892,20 @@ class MovingBranchCheck:
             ri = loc[0]
             k = runs[ri].k
             specials.append((ri, (zlo[k] + zhi[k]) / 2, (zlo[k], zhi[k]), i))
-        # float zeros of g not accounted for by a proved point
+        # float zeros of g not accounted for by a proved point; neutral saddles (a real pair r, -r in
+        # floats) are left to the plain pieces, whose spectral Lemma keeps Df off iR \\ {0} rigorously
         unmatched = []
         for ri, t in self._float_zeros(runs):
             run = runs[ri]
             near = [s for s in specials if s[0] == ri and abs(float(s[1]) - t)
                     <= max(1e-6 * run.span, 10 * float(s[2][1] - s[2][0]))]
-            if not near:
-                unmatched.append((ri, Fraction(t)))
+            if near:
+                continue
+            z = self.tube.point(run.k, t, self._guess(run, t))
+            if z is not None and self._float_saddle(z):
+                self.saddles.append(float(z[n]))
+                continue
+            unmatched.append((ri, Fraction(t)))
         taken: dict[int, list[tuple[Fraction, Fraction]]] = {ri: [] for ri in range(len(runs))}
         for ri, t in unmatched:
             run = runs[ri]
@@ -696,10 +914,10 @@ class MovingBranchCheck:
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
                 raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           "isolated rigorously): a Hopf point or neutral saddle not in the proved list")
+                           "isolated rigorously): a Hopf point not in the proved list")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
-                       "one zero there): a Hopf point or neutral saddle not in the proved list")
+                       "one zero there; a non-real pair in floats): a Hopf point not in the proved list")
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
@@ -724,35 +942,8 @@ class MovingBranchCheck:
                 cur = max(cur, h2)
             if cur < run.hi:
                 gaps.append((cur, run.hi))
-            ts = sorted(Fraction(float(t)) for t in run.pts[:, run.k])
             for glo, ghi in gaps:
-                w = ghi - glo
-                inner = [t for t in ts if glo + w / 1000 < t < ghi - w / 1000]
-                step = max(1, len(inner) // INITIAL_PIECES)
-                inner = inner[step // 2::step]  # coarse start; failing pieces are bisected
-                edges = [glo] + inner + [ghi]
-                stack = list(zip(edges[:-1], edges[1:]))[::-1]
-                while stack:
-                    lo, hi = stack.pop()
-                    p = self._piece(run, lo, hi)
-                    ok = p is not None and self._plain_ok(p, run)
-                    self.n_pieces += 1
-                    if time.monotonic() > self.deadline:
-                        raise Fail(f"completeness check stopped after {TIME_BUDGET:g} s ({self.n_pieces} pieces)")
-                    if ok:
-                        pieces_by_run[ri].append(p)
-                        continue
-                    if float(hi - lo) < MIN_REL_WIDTH * run.span or self.n_pieces > MAX_PIECES:
-                        what = "tube (Krawczyk) failed" if p is None else \
-                            "could not exclude a zero of det(2 Df (.) I) (Hopf point or neutral saddle)"
-                        zc = self.tube.point(run.k, float(lo), self._guess(run, float(lo)))
-                        where = f"a ~ {float(zc[n]):.12g}" if zc is not None else \
-                            f"{self._cname(run.k)} ~ {float(lo):.12g}"
-                        raise Fail(f"{what} near {where} on the branch")
-                    mid = Fraction(float((lo + hi) / 2))
-                    if not lo < mid < hi:
-                        raise Fail("piece width below float resolution")
-                    stack += [(mid, hi), (lo, mid)]
+                self._march(run, glo, ghi, pieces_by_run[ri])
         # arc order and links
         order: list[Piece] = []
         for ri, run in enumerate(runs):
@@ -766,6 +957,37 @@ class MovingBranchCheck:
             self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
         cross = [crossing[p.index] for p in order if p.kind == "hopf"]
         return order, cross
+
+    def _march(self, run: _Run, glo: Fraction, ghi: Fraction, out: list[Piece]) -> None:
+        """Tile [glo, ghi] with plain pieces, left to right, with step control: the width grows by
+        GROW after a success and halves after a failure (relative widths carry over between gaps)."""
+        n = self.n
+        w = min(float(ghi - glo), self.rel_w * run.span) if self.rel_w else float(ghi - glo) / INITIAL_PIECES
+        cur = glo
+        while cur < ghi:
+            hi = ghi if float(ghi - cur) <= 1.25 * w else Fraction(float(cur) + w)
+            if not cur < hi:
+                raise Fail("piece width below float resolution")
+            p = self._piece(run, cur, hi)
+            ok = p is not None and self._plain_ok(p, run)
+            self.n_pieces += 1
+            if time.monotonic() > self.deadline:
+                raise Fail(f"completeness check stopped after {TIME_BUDGET:g} s ({self.n_pieces} pieces)")
+            if ok:
+                out.append(p)
+                self.rel_w = float(hi - cur) / run.span
+                cur, w = hi, GROW * float(hi - cur)
+                continue
+            if float(hi - cur) < MIN_REL_WIDTH * run.span or self.n_pieces > MAX_PIECES:
+                what = "tube (Krawczyk) failed" if p is None else \
+                    "could not exclude a purely imaginary pair of Df (Hopf point)"
+                zc = self.tube.point(run.k, float(cur), self._guess(run, float(cur)))
+                where = f"a ~ {float(zc[n]):.12g}" if zc is not None else \
+                    f"{self._cname(run.k)} ~ {float(cur):.12g}"
+                sad = [s for s in self.saddles if zc is not None and abs(s - float(zc[n])) < 1e-3]
+                extra = f" (a neutral saddle in floats at a ~ {sad[0]:.12g})" if sad else ""
+                raise Fail(f"{what} near {where} on the branch{extra}")
+            w = 0.5 * float(hi - cur)
 
     def _thin(self, p: Piece, run: _Run, t: Fraction) -> list[arb]:
         """Box (all n+1 coordinates) holding the equilibrium with z_k = t in p's box (thin Krawczyk)."""
@@ -815,4 +1037,6 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
     n_hopf = sum(p.kind == "hopf" for p in pieces)
     charts = sorted({chk._cname(p.k) for p in pieces})
     return (True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
-            f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})", cross, len(pieces))
+            f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
+            + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
+               if chk.saddles else ""), cross, len(pieces))
