@@ -2,11 +2,16 @@
 
 Each workload runs in its own child process (``python bench/run.py --one NAME``) so that its
 peak memory is its own: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child (peak
-resident set size, includes the Python interpreter and libraries). ``prove`` is the wall time
-of ``symhopf.api.prove(model)`` (search, all proofs, completeness); ``process`` adds start-up
-and imports (what ``symhopf prove`` costs). ``float`` is a float64 numpy baseline run in the
-same process on the same net: eig of the Jacobian + l1 of every Hopf point by the float
-formula (hopf-math.md, solves through the float eigen-decomposition); ratio = prove / float.
+resident set size, includes the Python interpreter and libraries) and, as "workers", the largest
+peak of the forked worker processes (``RUSAGE_CHILDREN``; they run at the same time as the
+parent, so the machine's peak is at most parent + 2 x workers). ``prove`` is the wall time
+of ``symhopf.api.prove(model)`` (search, all proofs, completeness); ``process`` adds start-up,
+imports and building the model (what ``symhopf prove`` costs, without writing its outputs).
+``float`` is a float64 numpy baseline run afterwards in the same process on the same net (one
+BLAS thread, as prove): for the asymmetric nets plain numpy from W (eig of W and l1 of every
+crossing by the float formula, all points in one product: ``asym_baseline``), for the leaky
+nets eig + full float l1 per candidate through the float evaluator (``float_baseline``);
+ratio = prove / float.
 """
 from __future__ import annotations
 
@@ -60,49 +65,48 @@ def _leaky(n: int):
                      range=[round(centre - 0.1, 3), round(centre + 0.1, 3)], name=f"leaky{n}")
 
 
+def asym_baseline(W: np.ndarray, a_range) -> tuple[float, int]:
+    """Plain numpy floor for x' = tanh((W + a I) x) on its branch x = 0: eig(W), and for every pair
+    crossing in the range (a_k = -Re lambda_k, omega_k = Im lambda_k) l1 by the float formula. At
+    x = 0, B = 0, so l1 = Re <p, C(q, q, conj q)> / (2 omega) with C = s3(0) (Mq) o (Mq) o (M conj q),
+    M = W + a_k I, s3(0) = tanh'''(0) = -2; q, p from the eigenvectors and their inverse
+    (<q, q> = <p, q> = 1). All points at once: one matrix product W Q."""
+    t = time.perf_counter()
+    lam, V = np.linalg.eig(W)
+    Y = np.linalg.inv(V)
+    a = -lam.real
+    k = np.nonzero((lam.imag > 0) & (a >= float(a_range[0])) & (a <= float(a_range[1])))[0]
+    Q = V[:, k] / np.linalg.norm(V[:, k], axis=0)
+    Ut = Y[k] / np.sum(Y[k] * Q.T, axis=1)[:, None]           # rows u_k = conj(p_k), u_k^T q_k = 1
+    MQ = W @ Q + Q * a[k][None, :]
+    C = -2.0 * MQ * MQ * MQ.conj()
+    l1 = np.sum(Ut * C.T, axis=1).real / (2 * lam.imag[k])
+    assert np.all(np.isfinite(l1))
+    return time.perf_counter() - t, len(k)
+
+
 def float_baseline(system, search) -> float:
-    """eig + l1 of every candidate by the float formula (full formula, float solves)."""
+    """Per candidate (moving branches): eig + l1 by the full float formula (float solves)."""
     t = time.perf_counter()
     flt = system.flt
-    for br in search.branches:
-        mine = [c for c in search.candidates if c.branch == br.id]
-        if br.constant:
-            x0, a0 = br.x[0], float(br.a[0])
-            lam, V = np.linalg.eig(flt.Df(x0, a0))
-            Y = np.linalg.inv(V)
-            for k in np.nonzero(lam.imag > 0)[0]:
-                a = a0 - lam[k].real / br.shift
-                if not br.a.min() <= a <= br.a.max():
-                    continue
-                s = (a - a0) * br.shift
-                w = lam[k].imag
-                q = V[:, k] / np.linalg.norm(V[:, k])
-                u = Y[k] / (Y[k] @ q)
-                sol = lambda z, y: V @ ((Y @ y) / (z - s - lam))
-                b11, b20 = flt.B(x0, a, q, np.stack([q.conj(), q], 1)).T
-                h11 = -sol(0, b11)
-                h20 = sol(2j * w, b20)
-                val = u @ flt.C(x0, a, q, q, q.conj()) - 2 * u @ flt.B(x0, a, q, h11) + u @ flt.B(x0, a, q.conj(), h20)
-                _ = val.real / (2 * w)
-        else:
-            for c in mine:
-                A = flt.Df(c.x, c.a)
-                lam, V = np.linalg.eig(A)
-                k = int(np.argmin(np.abs(lam - 1j * c.omega)))
-                q = V[:, k] / np.linalg.norm(V[:, k])
-                u = np.linalg.inv(V)[k]
-                u = u / (u @ q)
-                w = lam[k].imag
-                h11 = -np.linalg.solve(A, flt.B(c.x, c.a, q, q.conj()))
-                h20 = np.linalg.solve(2j * w * np.eye(len(q)) - A, flt.B(c.x, c.a, q, q))
-                val = u @ flt.C(c.x, c.a, q, q, q.conj()) - 2 * u @ flt.B(c.x, c.a, q, h11) + u @ flt.B(c.x, c.a, q.conj(), h20)
-                _ = val.real / (2 * w)
+    for c in search.candidates:
+        A = flt.Df(c.x, c.a)
+        lam, V = np.linalg.eig(A)
+        k = int(np.argmin(np.abs(lam - 1j * c.omega)))
+        q = V[:, k] / np.linalg.norm(V[:, k])
+        u = np.linalg.inv(V)[k]
+        u = u / (u @ q)
+        w = lam[k].imag
+        h11 = -np.linalg.solve(A, flt.B(c.x, c.a, q, q.conj()))
+        h20 = np.linalg.solve(2j * w * np.eye(len(q)) - A, flt.B(c.x, c.a, q, q))
+        val = u @ flt.C(c.x, c.a, q, q, q.conj()) - 2 * u @ flt.B(c.x, c.a, q, h11) + u @ flt.B(c.x, c.a, q.conj(), h20)
+        _ = val.real / (2 * w)
     return time.perf_counter() - t
 
 
 def one(name: str) -> dict:
     from symhopf.api import prove
-    from symhopf.search import find_candidates
+    from symhopf.parallel import blas_threads
     from symhopf.system import System
     if name.startswith("derive"):
         n = int(name[6:])
@@ -111,31 +115,40 @@ def one(name: str) -> dict:
             t = time.perf_counter()
             System.from_model(_asym(n))
             dt = time.perf_counter() - t
-        return {"found": "-", "proved": "-", "prove": dt, "float": None}
+        return {"found": "-", "proved": "-", "prove": dt, "float": None, "process": time.perf_counter() - T_START}
     model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
     t = time.perf_counter()
     cert = prove(model)
     dt = time.perf_counter() - t
-    system = System.from_model(model)
-    search = find_candidates(system, a_range=tuple(float(v) for v in model.range))
-    fl = float_baseline(system, search)
+    process = time.perf_counter() - T_START            # imports + model + prove: what `symhopf prove` costs
+    with blas_threads(1):                              # as in prove: fastest for these sizes
+        if name.startswith("asym"):
+            from symhopf.model import random_weights
+            fl, _ = asym_baseline(random_weights(int(name[4:]), 80, "0.1"), model.range)
+        else:
+            from symhopf.search import find_candidates
+            system = System.from_model(model)
+            search = find_candidates(system, a_range=tuple(float(v) for v in model.range))
+            fl = float_baseline(system, search)
     pts = cert.hopf_points
     complete = all(b["completeness"]["proved"] for b in cert.branches)
     return {"found": len(pts), "proved": sum(p.status == "proved" for p in pts), "prove": dt, "float": fl,
-            "complete": complete,
-            "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]}
+            "complete": complete, "process": process,
+            "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]
+            + [f"completeness: {b['completeness']['reason']}" for b in cert.branches if not b["completeness"]["proved"]][:2]}
 
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         res = one(sys.argv[2])
-        res["process"] = time.perf_counter() - T_START
         res["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        res["workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print("RESULT " + json.dumps(res))
         return
     names = sys.argv[1:] or WORKLOADS
     rows = []
-    head = f"| {'workload':<10} | found | proved | complete | prove (s) | process (s) | peak RSS (MB) | float (s) | ratio |"
+    head = (f"| {'workload':<10} | found | proved | complete | prove (s) | process (s) | peak RSS (MB) "
+            f"| workers (MB) | float (s) | ratio |")
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for name in names:
@@ -146,13 +159,14 @@ def main() -> None:
             continue
         r = json.loads(line[0][7:])
         fl = r["float"]
-        ratio = f"{r['prove'] / fl:.0f}x" if fl else "-"
+        ratio = f"{r['prove'] / fl:.0f}x" if fl and r["found"] not in (0, "-") else "-"
         comp = {True: "yes", False: "no"}.get(r.get("complete"), "-")
         print(f"| {name:<10} | {r['found']:>5} | {r['proved']:>6} | {comp:>8} | {r['prove']:>9.2f} | "
-              f"{r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} |",
+              f"{r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {r.get('workers_mb', 0):>12.0f} "
+              f"| {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} |",
               flush=True)
         if r.get("reasons"):
-            rows.append(f"  {name}: not proved because: {'; '.join(r['reasons'])}")
+            rows.append(f"  {name}: {'; '.join(r['reasons'])}")
     for r in rows:
         print(r)
 

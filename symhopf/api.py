@@ -15,11 +15,8 @@ from types import ModuleType
 from .certificate import Certificate, PointRecord
 from .errors import InputError
 from .model import Model
-from flint import arb
-
-from .parallel import run_tasks
-from .proof import family
-from .proof.hopf import HopfProof, prove_candidate
+from .parallel import blas_threads
+from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
 from .search.completeness import ProvedHopf, check_branch
 from .system import System
@@ -38,88 +35,13 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     if model.range is None:
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
     system = System.from_model(model, module)
-    search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
-    proofs = prove_all(system, search, model.range)
-    records = [PointRecord.from_proof(p) for p in proofs]
-    branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
+    with blas_threads(1):   # the float stages are faster on one BLAS thread (parallel.blas_threads)
+        search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
+        proofs = prove_all(system, search, model.range)
+        records = [PointRecord.from_proof(p) for p in proofs]
+        branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
     return Certificate(model=model.name, parameter=model.parameter,
                        range=[float(v) for v in model.range], hopf_points=records, branches=branches)
-
-
-def prove_all(system: System, search, a_range, workers: int | None = None) -> list:
-    """A HopfProof per candidate of ``search``, in order.
-
-    Candidates on a branch whose constant structure (f(x0, a) = 0, Df_a = c I on the range)
-    is verified in ball arithmetic get the family proof (one verified diagonalisation per
-    branch, symhopf/proof/family.py); all others the per-point proof. The independent
-    per-point stages run on all cores (symhopf/parallel.py); a failure there becomes
-    ``not_proved`` with its reason.
-    """
-    cands = search.candidates
-    proofs: list = [None] * len(cands)
-    tasks: list[tuple] = []
-    fams: dict[int, family.FamilyData] = {}
-    jobs: dict[int, family.PointJob] = {}
-    for br in search.branches:
-        if not br.constant:
-            continue
-        mine = [i for i, c in enumerate(cands) if c.branch == br.id]
-        if not mine:
-            continue
-        fd = family.branch_data(system, br.x[0], a_range)
-        if not fd.ok:
-            continue
-        match = family.match_candidates(fd, [cands[i] for i in mine])
-        by_disc = {k: mine[j] for j, k in match.items()}
-        prepared, fails = family.prepare(fd, sorted(by_disc))
-        for k, why in fails.items():
-            i = by_disc[k]
-            fams[i] = fd
-            proofs[i] = family.finish(fd, None, None, why)
-        for job in prepared:
-            i = by_disc[job.k]
-            fams[i], jobs[i] = fd, job
-            tasks.append(("family", i))
-    for i in range(len(cands)):
-        if proofs[i] is None and i not in jobs:
-            tasks.append(("point", i))
-
-    def run(task):
-        kind, i = task
-        if kind == "family":
-            return family.point_stage(system, fams[i], jobs[i])
-        return _pack_proof(prove_candidate(system, cands[i]))
-
-    for (kind, i), res in zip(tasks, run_tasks(run, tasks, workers)):
-        err = res.get("error") if isinstance(res, dict) else None
-        if kind == "family":
-            proofs[i] = family.finish(fams[i], jobs[i], None if err else res,
-                                      f"family proof failed: {err}" if err else "")
-        elif err:
-            proofs[i] = HopfProof("not_proved", f"proof failed: {err}")
-        else:
-            proofs[i] = _unpack_proof(res)
-    return proofs
-
-
-def _pack_proof(hp: HopfProof) -> dict:
-    """A picklable form of a HopfProof (arb balls as exact (mid, rad) integer pairs)."""
-    d = dict(hp.__dict__)
-    for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
-        d[key] = family._pack(d[key])
-    d["x"] = [family._pack(t) for t in d["x"]]
-    d["proof"] = {k: ("__arb__", family._pack(v)) if isinstance(v, arb) else v for k, v in d["proof"].items()}
-    return d
-
-
-def _unpack_proof(d: dict) -> HopfProof:
-    d = dict(d)
-    for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
-        d[key] = family._unpack(d[key])
-    d["x"] = [family._unpack(t) for t in d["x"]]
-    d["proof"] = {k: family._unpack(v[1]) if isinstance(v, tuple) and v and v[0] == "__arb__" else v
-                  for k, v in d["proof"].items()}
-    return HopfProof(**d)
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:

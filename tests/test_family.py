@@ -102,3 +102,30 @@ def test_worker_failure_becomes_not_proved(monkeypatch):
     monkeypatch.setattr(family, "point_stage", boom)
     proofs = prove_all(s, res, s.model.range, workers=2)
     assert all(not p.proved and "boom" in p.reason for p in proofs)
+
+
+@pytest.mark.parametrize("n", [100, 200])
+def test_random_nets_all_points_proved_with_tight_discs(n):
+    """The paper's random nets (seed 80): every Hopf point proved, every Gershgorin disc < 1e-9,
+    l1 agreeing with the plain float formula (x = 0: B = 0, l1 = Re <p, C(q,q,conj q)> / (2 w))."""
+    W = random_asymmetric(n, 80)
+    s = _net(W, pad=0.01)
+    res = find_candidates(s)
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    assert len(proofs) == len(res.candidates) >= 0.4 * n
+    assert all(p.proved for p in proofs), {p.reason for p in proofs if not p.proved}
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    assert fd.ok and fd.B_zero and fd.fa_zero
+    assert float(fd.diag.rho.max()) < 1e-9 and fd.diag.isolated.all()
+    assert check_branch(s, res.branches[0], [ProvedHopf((float(p.parameter.lower()), float(p.parameter.upper())))
+                                             for p in proofs]).proved
+    lam, V = np.linalg.eig(W)
+    Y = np.linalg.inv(V)
+    for p in proofs:
+        k = int(np.argmin(np.abs(lam - (-float(p.parameter.mid()) + 1j * float(p.omega.mid())))))
+        q = V[:, k] / np.linalg.norm(V[:, k])
+        u = Y[k] / (Y[k] @ q)
+        Mq = W @ q + (-lam[k].real) * q
+        l1 = (u @ (-2 * Mq * Mq * Mq.conj())).real / (2 * lam[k].imag)
+        assert abs(l1 - float(p.first_lyapunov.mid())) <= 1e-7 * (1 + abs(l1))
+        assert float(p.first_lyapunov.rad()) < 1e-6

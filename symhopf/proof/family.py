@@ -9,11 +9,46 @@ and ``Df_a(x0, R) = c I`` exactly (``c != 0`` real). Then for every ``a`` in R
 so all Jacobians of the family share the eigenvectors of A0 and have the eigenvalues
 ``mu_j + (a - a_r) c`` (``mu_j`` those of A0). A pair ``mu_k, conj(mu_k)`` (Im mu_k > 0) is on
 the imaginary axis exactly at ``a_k = a_r - Re(mu_k) / c`` with ``omega_k = Im mu_k``.
+``A0`` is enclosed by a ball matrix (the generated ``Df`` at ``HIPREC`` bits); everything below
+holds for every real matrix ``A`` in that ball, in particular for ``A0``.
 
-Approximation. ``lam, V = numpy.linalg.eig(mid A0)``, ``Y = inv(V)`` (float64, used as exact
-matrices). ``Lam = diag(lam)``.
+Approximation (floats, not trusted). ``lam, V`` from ``numpy.linalg.eig`` (of the search's
+``Df(x0, a_s)``, whose eigenvectors are those of A0, its eigenvalues shifted by
+``(a_r - a_s) c``), in LAPACK's real form: real eigenvalues with real vectors, pairs
+``lam_k = al + i be, lam_k' = al - i be`` (be > 0, k' = k + 1) with conjugate vectors. Real
+basis ``Vr``: column ``V_k`` for a real eigenvalue, ``x = Re V_k``, ``y = Im V_k`` at ``k, k'`` for a
+pair. ``Lb``: block diagonal, ``[al]`` or ``[[al, be], [-be, al]]`` (so that ``A [x y] ~ [x y] Lb``).
+``Yr = fl(inv(Vr))`` (entries below 2^-1000 set to 0). ``S``: block diagonal, ``[1]`` or ``[[1, 1], [i, -i]]``;
+``S^{-1}`` has blocks ``[1]`` or ``1/2 [[1, -i], [1, i]]``. ``V := Vr S`` (columns ``x +- i y``),
+``Y := S^{-1} Yr`` (rows ``(Yr_x -+ i Yr_y) / 2``) and ``Lam = diag(lam) = S^{-1} Lb S`` are formed
+exactly in floats.
 
-Bounds (a-priori rounding error bounds; u = 2^-53, eta = 2^-1074, gamma_k = k u / (1 - k u)).
+Verified bounds (ball arithmetic at HIPREC = 106 bits; ``Vr``, ``Yr`` have float entries, exact
+as balls). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's two_prod of
+the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
+approximation are flushed to 0 first so that no product underflows). Three real ball products:
+``Q`` contains ``Yr (A Vr - Vr Lb)`` for every A in the ball (``Q = Yr (A0 Vr - H1 - L1 - H2 - L2)``;
+ball products are inclusion monotone), ``F`` contains ``I - Yr Vr``. ``|Q|`` and ``|F|`` are
+float upper bounds of the absolute values of their entries. With ``m_d`` the size (1 or 2) of
+the block of index d:
+
+1. ``delta >= ||F||_inf``, ``delta1 >= ||F||_1``, both ``< 1/2``. Then Vr is invertible,
+   ``Vr^{-1} = (I - F)^{-1} Yr``, and ``G = (I - F)^{-1} - I = (I - F)^{-1} F`` has
+   ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1 = delta1 / (1 - delta1)``. Entrywise
+   ``|Vr^{-1} - Yr|_{ij} = |(G Yr)_{ij}| <= g ymax_j``, ``ymax_j = max_i |Yr_ij|``.
+2. ``Er := Vr^{-1} A Vr - Lb = Vr^{-1} (A Vr - Vr Lb) = (I - F)^{-1} Q = Q + G Q``. Weighted row
+   sums ``sum_d m_d |Er_cd| <= sum_d m_d |Q_cd| + g max_l sum_d m_d |Q_ld| =: r_c`` (as
+   ``sum_d m_d |(GQ)_cd| <= sum_l |G_cl| sum_d m_d |Q_ld|``) and column sums
+   ``sum_c |Er_cd| <= (1 + g1) sum_c |Q_cd| =: k_d``.
+3. ``E := V^{-1} A V - Lam = S^{-1} Er S``. For a in block K and b in block L,
+   ``|E_ab| <= s_K sum_{c in K, d in L} |Er_cd|`` (``s_K`` = 1/2 for a pair, 1 otherwise; the
+   entries of S have modulus 1). Row sums: ``rho_row_a <= s_K sum_{c in K} r_c``; column sums:
+   ``rho_col_b <= sum_{d in L} k_d`` (``|K| s_K = 1``). ``rho = max(rho_row, rho_col)``.
+   Likewise ``V^{-1} - Y = S^{-1} (Vr^{-1} - Yr)``, so ``|V^{-1} - Y|_{aj} <= g ymax_j``.
+Every float sum above is rounded upward by Lemma 2 below, every ball's absolute value is
+bounded upward (``abs_upper``, converted to float and raised by ``(1 + 4u)`` and one ulp).
+
+Lemmas for the per-point float products (u = 2^-53, eta = 2^-1074, gamma_k = k u / (1 - k u)).
 Lemma 1 (Higham, Thm 3.5, with gradual underflow): for real float matrices and inner
 dimension k, in any summation order and with or without FMA,
 ``|fl(AB) - AB| <= gamma_k |A| |B| + k eta`` entrywise. Complex products are done as four
@@ -23,29 +58,26 @@ Lemma 2: if ``s`` is the float evaluation of a sum of k products of non-negative
 exact value S, then ``s >= (1 - gamma_k) S - k eta``, so ``S <= (s + k eta)(1 + 2 gamma_k)``;
 ``_up(s, k)`` evaluates this bound with one extra factor ``(1 + 4u)`` and a final rounding
 upward (``nextafter``), so ``_up`` of a float evaluation of a non-negative expression of depth
-<= k is a rigorous upper bound of its exact value. Every radius below is obtained this way.
+<= k is a rigorous upper bound of its exact value.
 
-1. ``F = I - Y V``: ``|F| <= |I - fl(YV)|_1 + err``; ``delta >= ||F||_inf``. If ``delta < 1``,
-   V is invertible, ``V^{-1} = (I - F)^{-1} Y`` and entrywise
-   ``|V^{-1} - Y|_{kj} <= g ymax_j`` with ``g = delta / (1 - delta)``, ``ymax_j = max_i |Y_ij|``
-   (since ``V^{-1} - Y = (I - F)^{-1} F Y`` and ``||(I - F)^{-1} F||_inf <= g``).
-2. ``Rm = A0 V - V Lam`` with A0 in the ball ``Am +- Ar``: ``|R| <= Rabs`` (Lemma 1 for the
-   product, 3u |V|_1 |lam|_1 for the column scaling, ``Ar |V|_1`` for the ball of A0).
-3. ``E = V^{-1} R`` so that ``A0 = V (Lam + E) V^{-1}``. Row sums of |E|:
-   ``rho_row <= |Y|_1 r + g (ymax . r)``, r = row sums of Rabs; column sums:
-   ``rho_col <= (1^T |Y|_1 + n g ymax^T) Rabs``. ``rho = max(rho_row, rho_col)``, made equal on
-   the two members of a numerical conjugate pair.
-Gershgorin (rows or columns): every eigenvalue of A0 lies in a disc ``D_k = D(lam_k, rho_k)``;
+Gershgorin (rows or columns): every eigenvalue of A lies in a disc ``D_k = D(lam_k, rho_k)``;
 a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t E``).
 Eigenvectors: for an isolated disc k the eigenvector of ``Lam + E`` is ``e_k + d`` with
 ``|d_j| <= rho_j / (|lam_k - lam_j| - rho_k)`` (from row j of ``(Lam + E) z = mu z``,
 ``|mu - lam_j| >= |lam_k - lam_j| - rho_k > rho_j`` and ``|z|_inf = 1`` attained at k);
 the same for the left eigenvector with column sums. So ``v_k = V e_k + V d`` is a right and
 ``l_k = e_k^T V^{-1} + d'^T V^{-1}`` a left eigenvector of A0, both enclosed entrywise
-(1. for ``V^{-1}``). Solves: for ``z`` not an eigenvalue of ``A = A0 + s c I``,
+(3. for ``V^{-1}``). Solves: for ``z`` not an eigenvalue of ``A = A0 + s c I``,
 ``(zI - A)^{-1} y = V (D - E)^{-1} V^{-1} y`` with ``D = diag(z - s c - lam_j)``; with ``h = D^{-1}
 V^{-1} y``, ``tau_j = rho_row_j / |D_j|``, ``tau = max tau_j < 1``: the solution ``t`` of
 ``(D - E) t = V^{-1} y`` satisfies ``|t_j - h_j| <= tau_j |h|_inf / (1 - tau)``.
+
+Branch-wide facts, verified once per branch in ball arithmetic with ``a`` the range ball R:
+if ``B(x0, R, U, U)`` is exactly 0 with ``U = [-1, 1]^n`` then ``B(x0, a, ., .) = 0`` for every a
+in R (a bilinear form vanishing on a neighbourhood of 0 vanishes on R^n x R^n, hence on
+C^n x C^n), so ``B(q, conj q) = B(q, q) = B(q, x_a) = 0`` and the two solves of l1 are not needed;
+if ``f_a(x0, R)`` is exactly 0 then ``x_a = -A^{-1} f_a = 0``. Otherwise these are evaluated per
+point.
 
 Conclusion (for each pair k, Im lam_k > rho_k, disc k and its conjugate disc isolated,
 ``a_k`` inside the range, every other disc's real part interval disjoint from disc k's):
@@ -73,11 +105,12 @@ from flint import acb, acb_mat, arb, arb_mat, fmpq
 U = 2.0 ** -53
 ETA = 2.0 ** -1074
 PREC = 53
+HIPREC = 106
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
-          "one verified diagonalisation A0 = V (Lam + E) V^-1 (a-priori float rounding bounds), "
-          "Gershgorin discs of Lam + E; l1 by Kuznetsov's full formula with the generated ball B, C "
-          "and solves through the diagonalisation (Neumann bound)")
+          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis, residual and inverse "
+          "checked by three ball products at 106 bits), Gershgorin discs of Lam + E; l1 by Kuznetsov's full formula with the generated "
+          "ball B, C and solves through the diagonalisation (Neumann bound)")
 
 
 def _gamma(k: int) -> float:
@@ -132,48 +165,206 @@ class Diagonalisation:
     isolated: np.ndarray | None = None
     partner: np.ndarray | None = None
     time: float = 0.0
+    timings: dict = field(default_factory=dict)
 
 
-def diagonalise(Am: np.ndarray, Ar: np.ndarray | None) -> Diagonalisation:
-    """Verified diagonalisation of every real matrix in the ball ``Am +- Ar`` (module docstring, 1-3)."""
-    t0 = time.perf_counter()
-    n = Am.shape[0]
-    if not (np.all(np.isfinite(Am)) and (Ar is None or np.all(np.isfinite(Ar)))):
-        return Diagonalisation(False, "Jacobian not finite")
-    lam, V = np.linalg.eig(Am)
-    try:
-        Y = np.linalg.inv(V)
-    except np.linalg.LinAlgError:
-        return Diagonalisation(False, "eigenvector matrix singular")
-    YV, eYV = cmatmul(Y, V)
-    Fm = -YV
-    Fm[np.diag_indices(n)] += 1
-    f = _up(_up(_abs1(Fm) * (1 + 2 * U) + eYV, 2).sum(axis=1), n)
-    delta = float(f.max())
-    if not delta < 0.5:
-        return Diagonalisation(False, f"eigenvector matrix not verified invertible (||I - YV|| <= {delta:.3g})")
-    g = float(_up(delta / (1 - delta) * (1 + 4 * U), 4))
-    AV, eAV = cmatmul(Am, V)
-    VL = V * lam[None, :]
-    Rm = AV - VL
-    Va = _abs1(V)
-    extra = 0.0 if Ar is None else Ar @ Va
-    Rabs = _up(_abs1(Rm) * (1 + 2 * U) + eAV + 3 * U * Va * _abs1(lam)[None, :] + extra, n + 4)
-    r = _up(Rabs.sum(axis=1), n)
-    Ya = _abs1(Y)
-    ymax = Ya.max(axis=0)
-    rho_row = _up(Ya @ r + g * float(_up(ymax @ r, n)), n + 2)
-    rho_col = _up((Ya.sum(axis=0) + n * g * ymax) @ Rabs, 2 * n + 2)
-    rho = np.maximum(rho_row, rho_col)
-    # partner: the numerical conjugate (LAPACK returns exact conjugate pairs)
+def _abs_upper(m: arb_mat) -> np.ndarray:
+    """Float upper bounds of the absolute values of the entries of a ball matrix (NaN stays NaN)."""
+    a = np.array([float(e.abs_upper()) for e in m.entries()], dtype=float).reshape(m.nrows(), m.ncols())
+    return np.nextafter(a * (1 + 4 * U) + ETA, np.inf)
+
+
+def _ball_matrix(Am: np.ndarray, Ar: np.ndarray | None) -> arb_mat:
+    """The ball matrix ``Am +- Ar`` (float entries, exact as balls)."""
+    if Ar is None:
+        return arb_mat(Am.tolist())
+    n, k = Am.shape
+    return arb_mat(n, k, [arb(float(m), float(r)) for m, r in zip(Am.ravel(), Ar.ravel())])
+
+
+def real_form(lam: np.ndarray, V: np.ndarray):
+    """(lam, Vr, sizes, partner) in the real pair form of the module docstring; None if not in it."""
+    n = len(lam)
+    lam = np.array(lam, dtype=complex)
+    V = np.asarray(V)
+    Vr = np.empty((n, n))
+    sizes = np.ones(n, dtype=int)
     partner = np.arange(n)
-    for k in np.nonzero(lam.imag != 0)[0]:
-        j = int(np.argmin(np.abs(lam - np.conj(lam[k]))))
-        partner[k] = j
-    rho = np.maximum(rho, rho[partner])
-    iso = _isolated(lam, rho)
-    return Diagonalisation(True, "", lam, V, Y, rho, rho_row, delta, g, ymax, iso, partner,
-                           time.perf_counter() - t0)
+    j = 0
+    while j < n:
+        if lam[j].imag == 0:
+            Vr[:, j] = V[:, j].real
+            j += 1
+            continue
+        if not (lam[j].imag > 0 and j + 1 < n and lam[j + 1] == np.conj(lam[j])):
+            return None
+        Vr[:, j], Vr[:, j + 1] = V[:, j].real, V[:, j].imag
+        sizes[j] = sizes[j + 1] = 2
+        partner[j], partner[j + 1] = j + 1, j
+        j += 2
+    return lam, Vr, sizes, partner
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = 134217729.0 * a                       # Dekker's splitter 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, e) with p + e = a b exactly (Dekker): valid for |a|, |b| in {0} u [2^-400, 2^400] (no overflow,
+    and every partial product a multiple of ulp(a) ulp(b) >= 2^-904, so nothing underflows)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+TINY = 2.0 ** -400
+HUGE = 2.0 ** 400
+
+
+@dataclass
+class _Approx:
+    """The float (untrusted) part of a diagonalisation: real form, approximate inverse, exact Vr Lb."""
+
+    lam: np.ndarray
+    Vr: np.ndarray
+    Yr: np.ndarray
+    sizes: np.ndarray
+    partner: np.ndarray
+    fi: np.ndarray
+    VL: tuple
+
+
+def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
+    """Real form, Yr = fl(inv(Vr)), and Vr Lb exactly as H1 + L1 + H2 + L2 (two_prod); or a reason."""
+    rf = real_form(*approx)
+    if rf is None:
+        return "eigen-decomposition not in real conjugate-pair form"
+    lam, Vr, sizes, partner = rf
+    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(Vr))):
+        return "eigen-decomposition not finite"
+    # the approximation is ours to choose: flush tiny entries so that two_prod below is exact
+    Vr[np.abs(Vr) < TINY] = 0.0
+    lam = np.where(np.abs(lam.real) < TINY, 0.0, lam.real) + 1j * lam.imag
+    be = np.abs(lam.imag)
+    if np.any((be > 0) & (be < TINY)) or np.abs(lam).max(initial=0.0) > HUGE or np.abs(Vr).max(initial=0.0) > HUGE:
+        return "eigen-decomposition out of the exactly representable range"
+    try:
+        Yr = np.linalg.inv(Vr)
+    except np.linalg.LinAlgError:
+        return "eigenvector matrix singular"
+    if not np.all(np.isfinite(Yr)):
+        return "eigenvector matrix singular"
+    Yr[np.abs(Yr) < 2.0 ** -1000] = 0.0     # any approximate inverse will do; this keeps Y = S^-1 Yr exact
+    n = len(lam)
+    fi = np.nonzero(sizes == 2)[0][::2]      # x columns of the pairs
+    # Vr Lb = Vr diag(al) + Vr[:, swap] diag(coef) exactly, as H1 + L1 + H2 + L2 (two_prod)
+    swap = np.arange(n)
+    swap[fi], swap[fi + 1] = fi + 1, fi
+    coef = np.zeros(n)
+    coef[fi], coef[fi + 1] = -be[fi], be[fi]
+    H1, L1 = two_prod(Vr, lam.real[None, :])
+    H2, L2 = two_prod(Vr[:, swap], coef[None, :])
+    return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
+
+
+def _q_sums(A: arb_mat, ap: _Approx) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb) (HIPREC balls)."""
+    tm = {}
+    with flint.ctx.workprec(HIPREC):
+        t = time.perf_counter()
+        Vb, Yb = arb_mat(ap.Vr.tolist()), arb_mat(ap.Yr.tolist())
+        VL = [arb_mat(M.tolist()) for M in ap.VL]
+        tm["to_arb"] = time.perf_counter() - t
+        t = time.perf_counter()
+        Rb = A * Vb
+        del Vb
+        for M in VL:
+            Rb -= M
+        del VL
+        Q = Yb * Rb
+        del Rb, Yb
+        tm["products"] = time.perf_counter() - t
+        t = time.perf_counter()
+        Qa = _abs_upper(Q)
+        del Q
+        tm["extract"] = time.perf_counter() - t
+    n = len(ap.lam)
+    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), tm
+
+
+def _f_sums(ap: _Approx) -> tuple[float, float]:
+    """Upper bounds of ``||F||_inf`` and ``||F||_1``, F = I - Yr Vr (HIPREC balls)."""
+    n = len(ap.lam)
+    with flint.ctx.workprec(HIPREC):
+        F = arb_mat(ap.Yr.tolist()) * arb_mat(ap.Vr.tolist())
+        for j in range(n):
+            F[j, j] -= 1                  # F here is Yr Vr - I = -(I - Yr Vr): same absolute values
+        Fa = _abs_upper(F)
+    return float(_up(Fa.sum(axis=1), n + 1).max()), float(_up(Fa.sum(axis=0), n + 1).max())
+
+
+def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
+    """Steps 1-3 of the module docstring from the sums of |Q| and the norms of F."""
+    n = len(ap.lam)
+    if not (np.all(np.isfinite(rQ)) and np.all(np.isfinite(cQ)) and math.isfinite(delta) and math.isfinite(delta1)):
+        return Diagonalisation(False, "residual of the diagonalisation not finite")
+    if not (delta < 0.5 and delta1 < 0.5):
+        return Diagonalisation(False, "eigenvector matrix not verified invertible "
+                                      f"(||I - YV|| <= {max(delta, delta1):.3g})")
+    g = float(_up(delta / (1 - delta) * (1 + 4 * U), 4))
+    g1 = float(_up(delta1 / (1 - delta1) * (1 + 4 * U), 4))
+    r = _up(rQ + g * float(rQ.max(initial=0.0)), 4)      # weighted row sums of |Er| (step 2)
+    k = _up(cQ * (1 + g1), 4)                            # column sums of |Er|
+    pair = ap.sizes == 2
+    fi = ap.fi
+    rho_row = np.where(pair, 0.0, r)
+    rho_col = np.where(pair, 0.0, k)
+    # step 3: a pair (j, j+1) shares one bound for its two rows / columns
+    rho_row[fi] = rho_row[fi + 1] = _up(0.5 * _up(r[fi] + r[fi + 1], 2), 2)
+    rho_col[fi] = rho_col[fi + 1] = _up(k[fi] + k[fi + 1], 2)
+    rho = np.maximum(rho_row, rho_col)
+    Vr, Yr = ap.Vr, ap.Yr
+    V = Vr.astype(complex)                               # V = Vr S exactly
+    V[:, fi] = Vr[:, fi] + 1j * Vr[:, fi + 1]
+    V[:, fi + 1] = Vr[:, fi] - 1j * Vr[:, fi + 1]
+    Y = Yr.astype(complex)                               # Y = S^-1 Yr exactly
+    Y[fi] = 0.5 * (Yr[fi] - 1j * Yr[fi + 1])
+    Y[fi + 1] = 0.5 * (Yr[fi] + 1j * Yr[fi + 1])
+    ymax = np.abs(Yr).max(axis=0)
+    iso = _isolated(ap.lam, rho)
+    return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, delta, g, ymax, iso, ap.partner)
+
+
+def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None,
+                Am: np.ndarray | None = None) -> Diagonalisation:
+    """Verified diagonalisation of every real matrix in the ball ``A`` (module docstring, 1-3).
+
+    ``A``: an ``arb_mat`` or a float matrix (with radii ``Ar``). ``approx = (lam, V)``: float
+    eigenpairs to verify (else ``numpy.linalg.eig`` of ``Am``, default the float matrix ``A``).
+    (``branch_data`` runs the same steps with the two independent ball stages on two cores.)
+    """
+    t0 = time.perf_counter()
+    if isinstance(A, np.ndarray):
+        if not (np.all(np.isfinite(A)) and (Ar is None or np.all(np.isfinite(Ar)))):
+            return Diagonalisation(False, "Jacobian not finite")
+        Am = A if Am is None else Am
+        A = _ball_matrix(A, Ar)
+    if approx is None:
+        if Am is None:
+            Am, _ = _to_numpy(A)
+        if not np.all(np.isfinite(Am)):
+            return Diagonalisation(False, "Jacobian not finite")
+        approx = np.linalg.eig(Am)
+    ap = _approx(approx)
+    if isinstance(ap, str):
+        return Diagonalisation(False, ap)
+    rQ, cQ, tm = _q_sums(A, ap)
+    out = _finish(ap, rQ, cQ, *_f_sums(ap))
+    out.time, out.timings = time.perf_counter() - t0, tm
+    return out
 
 
 def _dist_lower(lam: np.ndarray, lk: complex) -> np.ndarray:
@@ -209,7 +400,11 @@ def disc_arb(diag: Diagonalisation, k: int) -> acb:
 # ----------------------------------------------------------------------------- constant branch
 @dataclass
 class FamilyData:
-    """Verified constant-branch data, shared by the family proof and completeness."""
+    """Verified constant-branch data, shared by the family proof and completeness.
+
+    ``B_zero``: ``B(x0, a, ., .) = 0`` for every a in R; ``fa_zero``: ``f_a(x0, a) = 0`` for every a in
+    R (module docstring, branch-wide facts).
+    """
 
     ok: bool
     reason: str
@@ -220,6 +415,9 @@ class FamilyData:
     diag: Diagonalisation | None = None
     c_float: float = 0.0
     a_r_float: float = 0.0
+    B_zero: bool = False
+    fa_zero: bool = False
+    timings: dict = field(default_factory=dict)
 
 
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
@@ -235,17 +433,15 @@ def _arb(v) -> arb:
 
 
 def _scalar_identity(m: arb_mat) -> arb | None:
-    c = m[0, 0]
+    """``c`` when ``m`` is exactly ``c I`` with ``c`` an exact non-zero ball, else None."""
     n = m.nrows()
-    for i, e in enumerate(m.entries()):
-        if not e.is_exact():
-            return None
-        if i % (n + 1) == 0:
-            if not e == c:
-                return None
-        elif not e.is_zero():
-            return None
-    return None if c.is_zero() else c
+    c = m[0, 0]
+    if c.is_zero() or not c.is_exact():
+        return None
+    d = arb_mat(m)
+    for i in range(n):
+        d[i, i] -= c                  # exact: c - c = 0, and an inexact entry stays inexact
+    return c if arb_mat(n, m.ncols()).contains(d) else None
 
 
 def _to_numpy(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
@@ -257,37 +453,88 @@ def _to_numpy(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
     return mid, _up(rad, 1)
 
 
-def branch_data(system: Any, x0, a_range) -> FamilyData:
-    """Verify the constant-branch structure and diagonalise A0 once (cached per system and range)."""
+def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> FamilyData:
+    """Verify the constant-branch structure and diagonalise A0 once (cached per system and range).
+
+    ``approx = (a_s, lam, V)``: a float eigen-decomposition of ``Df(x0, a_s)`` (the search's) to be
+    verified instead of computing a new one (its eigenvectors are those of every Jacobian of the
+    branch; nothing in it is trusted).
+    """
     lo, hi = a_range
     key = (tuple(float(v) for v in x0), str(lo), str(hi))
     cache = _CACHE.setdefault(system, {})
     if key in cache:
         return cache[key]
-    out = _branch_data(system, np.asarray(x0, float), lo, hi)
+    out = _branch_data(system, np.asarray(x0, float), lo, hi, approx)
     cache[key] = out
     return out
 
 
-def _branch_data(system, x0: np.ndarray, lo, hi) -> FamilyData:
-    with flint.ctx.workprec(PREC):
-        ev = system.ball(PREC)
-        R = _arb(lo).union(_arb(hi))
-        xb = arb_mat([[arb(float(v))] for v in x0])
-        fx = ev.f(xb, R)
-        if not all(e.is_exact() and e.is_zero() for e in fx.entries()):
-            return FamilyData(False, "f(x0, a) is not proved identically 0 on the range")
-        c = _scalar_identity(ev.Df_a(xb, R))
-        if c is None:
-            return FamilyData(False, "Df_a(x0, a) is not proved to be c I with c != 0 on the range")
-        a_r_f = float(R.mid())
-        a_r = arb(a_r_f)
-        A = ev.Df(xb, a_r)
-    Am, Ar = _to_numpy(A)
-    diag = diagonalise(Am, Ar if Ar.any() else None)
+def _exact_zero(m: arb_mat) -> bool:
+    """Every entry an exact 0 (the zero matrix contains only exact zeros)."""
+    return arb_mat(m.nrows(), m.ncols()).contains(m)
+
+
+def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
+    """Three independent stages on all cores (symhopf/parallel.py): the branch structure in ball
+    arithmetic, the HIPREC Jacobian with the residual product Q, and the inverse check F."""
+    from ..parallel import run_tasks
+    t0 = time.perf_counter()
+    n = len(x0)
+    R = _arb(lo).union(_arb(hi))
+    a_r_f = float(R.mid())
+    system.ball(PREC)       # built once here, inherited by the forked stages and the point workers
+    if approx is not None:
+        a_s, lam, V = approx
+        lam = np.asarray(lam)
+        c_f = float(np.mean(np.diag(system.flt.Df_a(x0, a_r_f))))
+        approx = (lam + (a_r_f - float(a_s)) * c_f, V)    # a real shift keeps LAPACK's exact pairs
+    else:
+        approx = np.linalg.eig(system.flt.Df(x0, a_r_f))
+    ap = _approx(approx)
+    if isinstance(ap, str):
+        return FamilyData(False, "diagonalisation: " + ap)
+
+    def run(task: str):
+        t = time.perf_counter()
+        if task == "structure":
+            with flint.ctx.workprec(PREC):
+                ev = system.ball(PREC)
+                xb = arb_mat([[arb(float(v))] for v in x0])
+                if not _exact_zero(ev.f(xb, R)):
+                    return {"reason": "f(x0, a) is not proved identically 0 on the range"}
+                c = _scalar_identity(ev.Df_a(xb, R))
+                if c is None:
+                    return {"reason": "Df_a(x0, a) is not proved to be c I with c != 0 on the range"}
+                box = arb_mat([[arb(0, 1)] for _ in range(n)])
+                return {"c": _pack(c), "B_zero": _exact_zero(ev.B(xb, R, box, box)),
+                        "fa_zero": _exact_zero(ev.f_a(xb, R)), "time": time.perf_counter() - t}
+        if task == "Q":
+            with flint.ctx.workprec(HIPREC):
+                A = system.ball(HIPREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
+            tj = time.perf_counter() - t
+            rQ, cQ, tm = _q_sums(A, ap)
+            return {"rQ": rQ, "cQ": cQ, "jacobian": tj, **tm}
+        t = time.perf_counter()
+        d, d1 = _f_sums(ap)
+        return {"delta": d, "delta1": d1, "time": time.perf_counter() - t}
+
+    # forking pays off only for large n (the stages take ~0.1 s at n = 100)
+    q, st, f = run_tasks(run, ["Q", "structure", "F"], workers=None if n >= 150 else 1, min_tasks=2)
+    for r in (st, q, f):
+        if "error" in r:
+            return FamilyData(False, f"family data failed: {r['error']}")
+    if "reason" in st:
+        return FamilyData(False, st["reason"])
+    c = _unpack(st["c"])
+    diag = _finish(ap, q["rQ"], q["cQ"], f["delta"], f["delta1"])
+    tm = {"structure": st["time"], "F": f["time"], **{k: v for k, v in q.items() if k not in ("rQ", "cQ")}}
+    diag.time = time.perf_counter() - t0
+    tm["total"] = diag.time
+    diag.timings = tm
     if not diag.ok:
-        return FamilyData(False, "diagonalisation: " + diag.reason, x0, c, R, a_r, diag)
-    return FamilyData(True, "", x0, c, R, a_r, diag, float(c.mid()), a_r_f)
+        return FamilyData(False, "diagonalisation: " + diag.reason, x0, c, R, arb(a_r_f), diag, timings=tm)
+    return FamilyData(True, "", x0, c, R, arb(a_r_f), diag, float(c.mid()), a_r_f, st["B_zero"], st["fa_zero"], tm)
 
 
 def crossings(fd: FamilyData) -> tuple[list[tuple[arb, acb, int]], str]:
@@ -419,27 +666,31 @@ def point_stage(system, fd: FamilyData, job: PointJob) -> dict:
         qb = q.conjugate()
         shift = (a - fd.a_r) * fd.c  # A = A0 + shift I at a*
         Cv = ev.C(xb, a, q, q, qb)
-        B1 = ev.B(xb, a, q, acb_mat([[qb[i, 0], q[i, 0]] for i in range(n)]))
-        b11 = acb_mat([[B1[i, 0]] for i in range(n)])
-        b20 = acb_mat([[B1[i, 1]] for i in range(n)])
-        # h11 = A^{-1} B(q, qb) = -(0 I - A)^{-1} b11 ; h20 = (2 i w I - A)^{-1} B(q, q)
-        h11 = _solve(d, acb(-shift), b11)          # (0 I - A)^{-1} b11 = -A^{-1} b11
-        h20 = _solve(d, acb(-shift, 2 * w), b20)   # (2 i w I - A)^{-1} b20
-        if h11 is None or h20 is None:
-            res["reason"] = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
-            return res
-        h11 = -h11
-        t2 = acb_mat(n, 1) if _is_zero(h11) else ev.B(xb, a, q, h11)
-        t3 = acb_mat(n, 1) if _is_zero(h20) else ev.B(xb, a, qb, h20)
-        total = _dot(u, Cv) - 2 * _dot(u, t2) + _dot(u, t3)
+        total = _dot(u, Cv)
+        if not fd.B_zero:       # otherwise B(x0, a, ., .) = 0: both B-terms of l1 and B(q, x_a) vanish
+            B1 = ev.B(xb, a, q, acb_mat([[qb[i, 0], q[i, 0]] for i in range(n)]))
+            b11 = acb_mat([[B1[i, 0]] for i in range(n)])
+            b20 = acb_mat([[B1[i, 1]] for i in range(n)])
+            # h11 = A^{-1} B(q, qb) = -(0 I - A)^{-1} b11 ; h20 = (2 i w I - A)^{-1} B(q, q)
+            h11 = _solve(d, acb(-shift), b11)          # (0 I - A)^{-1} b11 = -A^{-1} b11
+            h20 = _solve(d, acb(-shift, 2 * w), b20)   # (2 i w I - A)^{-1} b20
+            if h11 is None or h20 is None:
+                res["reason"] = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
+                return res
+            h11 = -h11
+            t2 = acb_mat(n, 1) if _is_zero(h11) else ev.B(xb, a, q, h11)
+            t3 = acb_mat(n, 1) if _is_zero(h20) else ev.B(xb, a, qb, h20)
+            total = total - 2 * _dot(u, t2) + _dot(u, t3)
         l1 = total.real / (2 * w)
         # mu' = Re <p, Df_a q + B(q, x_a)>, Df_a = c I verified on the range, x_a = -A^{-1} f_a
-        fa = acb_mat(ev.f_a(xb, a))
-        xa = _solve(d, acb(-shift), fa)          # (0 I - A)^{-1} f_a = -A^{-1} f_a
-        if xa is None:
-            res["reason"] = "family: solve for x_a failed"
-            return res
-        tb = acb_mat(n, 1) if _is_zero(xa) else ev.B(xb, a, q, xa)
+        tb = acb_mat(n, 1)
+        if not (fd.B_zero or fd.fa_zero):
+            fa = acb_mat(ev.f_a(xb, a))
+            xa = _solve(d, acb(-shift), fa)          # (0 I - A)^{-1} f_a = -A^{-1} f_a
+            if xa is None:
+                res["reason"] = "family: solve for x_a failed"
+                return res
+            tb = acb_mat(n, 1) if _is_zero(xa) else ev.B(xb, a, q, xa)
         mu = _dot(u, q * acb(fd.c) + tb).real
         res["l1"], res["mu"] = _pack(l1), _pack(mu)
         if not (l1.is_finite() and mu.is_finite()):

@@ -33,6 +33,7 @@ bordered determinant at each proved Hopf point); its docstring states that theor
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -78,7 +79,9 @@ def _arb(v: Number) -> arb:
     return arb(v) if isinstance(v, str) else arb(float(v)) if isinstance(v, float) else arb(int(v))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _hull(lo: Number, hi: Number) -> arb:
+    """The ball [lo, hi] (cached: a certificate repeats the same enclosures, e.g. x = [0, 0] n times)."""
     return _arb(lo).union(_arb(hi))
 
 

@@ -20,6 +20,8 @@ Newton on the extended system (:mod:`.extended`).
 Constant branches (``x(a) = x0``, ``Df(x0, a) = A0 + (a - a0) c I``): the eigenvalues are
 ``lambda_j + (a - a0) c``, so the crossings are exactly ``a_j = a0 - Re(lambda_j) / c`` for
 the eigenvalues ``lambda_j`` of ``A0`` with ``Im > 0``: one eigen-decomposition, no stepping.
+It is kept on the branch (``br.eig = (a0, lambda, V)``) for the family proof to verify instead of
+computing its own.
 """
 from __future__ import annotations
 
@@ -137,6 +139,7 @@ def hopf_on_constant_branch(flt: Any, br: Branch) -> list[Candidate]:
     """Crossings ``a_j = a0 - Re(lambda_j)/c`` inside the range, ``lambda_j`` eigenvalues of Df(x0, a0)."""
     x0, (a0, a1), c = br.x[0], br.a, br.shift
     ev, V = np.linalg.eig(flt.Df(x0, a0))
+    br.eig = (a0, ev, V)   # handed to the family proof as its (untrusted) approximation
     out = []
     for k in np.nonzero(ev.imag > 0)[0]:
         a = a0 - ev[k].real / c
