@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import sympy as sp
-from sympy.matrices.expressions import (Adjoint, Identity, Inverse, MatrixExpr,
-                                        MatrixSymbol)
+from sympy.matrices.expressions import Identity, MatrixSymbol
 
 from sympy.printing.str import StrPrinter
 

@@ -1,5 +1,4 @@
 """Rigorous completeness of the Hopf list on a constant branch (4-neuron asymmetric net)."""
-import numpy as np
 
 from test_search_systems import W4, lorenz, net
 from symhopf.search import find_candidates

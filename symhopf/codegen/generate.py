@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.matrices.expressions import Identity, MatrixSymbol
 
 from .. import __version__
-from ..derive import Derivation, FormulaPrinter, N, derive
+from ..derive import Derivation, N, derive
 from ..model import Z, Model
 from .printers import (ArbPrinter, FloatPrinter, print_entries, print_matrix_expr,
                        print_scalar_function)

@@ -96,11 +96,14 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import flint
 from flint import acb, acb_mat, arb, arb_mat, fmpq
+
+if TYPE_CHECKING:
+    from .hopf import HopfProof
 
 U = 2.0 ** -53
 ETA = 2.0 ** -1074
@@ -308,7 +311,6 @@ def _f_sums(ap: _Approx) -> tuple[float, float]:
 
 def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
     """Steps 1-3 of the module docstring from the sums of |Q| and the norms of F."""
-    n = len(ap.lam)
     if not (np.all(np.isfinite(rQ)) and np.all(np.isfinite(cQ)) and math.isfinite(delta) and math.isfinite(delta1)):
         return Diagonalisation(False, "residual of the diagonalisation not finite")
     if not (delta < 0.5 and delta1 < 0.5):
