@@ -48,6 +48,12 @@ def on_branch(res, proved, br):
     return [p for c, p in zip(res.candidates, proved) if c.branch == br.id]
 
 
+
+def unmatched_interval(reason: str) -> tuple[float, float]:
+    """The a-interval in which an "unmatched zero ... at a in [lo, hi]" was isolated."""
+    lo, hi = reason.split("a in [")[1].split("]")[0].split(", ")
+    return float(lo), float(hi)
+
 def test_bialternate_product_eigenvalues_are_pair_sums():
     rng = np.random.default_rng(1)
     for n in (2, 3, 5):
@@ -89,7 +95,7 @@ def test_brusselator_without_its_hopf_point_reports_unmatched_zero():
     out = check_branch(s, res.branches[0], [])
     assert not out.proved and "unmatched zero" in out.reason
     # the zero is isolated rigorously around b = 2
-    lo, hi = (float(v) for v in out.reason.split("a in [")[1].split("]")[0].split(", "))
+    lo, hi = unmatched_interval(out.reason)
     assert lo < 2 < hi
 
 
@@ -190,7 +196,7 @@ def test_neutral_saddle_passes_but_a_missing_hopf_point_is_refused():
     assert lo <= 0.8 <= hi
     out = check_branch(s, br, [])  # the Hopf point at a = 0.8 is not in the list: refused
     assert not out.proved and "unmatched zero" in out.reason
-    lo, hi = (float(v) for v in out.reason.split("a in [")[1].split("]")[0].split(", "))
+    lo, hi = unmatched_interval(out.reason)
     assert lo < 0.8 < hi
 
 
