@@ -133,7 +133,8 @@ def _derive_rnn(model: Model) -> Derivation:
     suffixes = arch.suffixes(model.layers)
     dims = [N] + [sp.Symbol(f"m{k}", integer=True, positive=True) for k in range(1, len(suffixes))] + [N]
     x, u, v, w = (MatrixSymbol(s, N, 1) for s in "xuvw")
-    names: dict[str, sp.Basic] = {"x": x, "s": lambda arg: Act(0, arg), arch_param_name(): a}
+    # the architecture formulas write the parameter as ``a``; views show the model's own name
+    names: dict[str, sp.Basic] = {"x": x, "s": lambda arg: Act(0, arg), "a": a}
     symbols: dict[str, sp.Basic] = {"x": x, "u": u, "v": v, "w": w}
     for k, suffix in enumerate(suffixes):
         W = MatrixSymbol("W" + suffix, dims[k + 1], dims[k])
@@ -169,11 +170,6 @@ def _second_parameter_derivatives(faa: sp.Basic, dfaa: sp.Basic, b_a: sp.Basic) 
     return [Formula("f_aa", "the second parameter derivative d^2 f / d a^2", faa),
             Formula("Df_aa", "d^2/da^2 of the Jacobian (applied to u for nets)", dfaa),
             Formula("B_a", "d/da of B (of B(u, .) for ODEs)", b_a)]
-
-
-def arch_param_name() -> str:
-    """Name the formulas use for the parameter (the model's own name is shown in views)."""
-    return "a"
 
 
 def _derive_ode(model: Model) -> Derivation:

@@ -72,17 +72,17 @@ def pack_proof(hp: HopfProof) -> dict:
     """A picklable form of a HopfProof (arb balls as exact (mid, rad) integer pairs)."""
     d = dict(hp.__dict__)
     for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
-        d[key] = family._pack(d[key])
-    d["x"] = [family._pack(t) for t in d["x"]]
-    d["proof"] = {k: ("__arb__", family._pack(v)) if isinstance(v, arb) else v for k, v in d["proof"].items()}
+        d[key] = family.pack_ball(d[key])
+    d["x"] = [family.pack_ball(t) for t in d["x"]]
+    d["proof"] = {k: ("__arb__", family.pack_ball(v)) if isinstance(v, arb) else v for k, v in d["proof"].items()}
     return d
 
 
 def unpack_proof(d: dict) -> HopfProof:
     d = dict(d)
     for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
-        d[key] = family._unpack(d[key])
-    d["x"] = [family._unpack(t) for t in d["x"]]
-    d["proof"] = {k: family._unpack(v[1]) if isinstance(v, tuple) and v and v[0] == "__arb__" else v
+        d[key] = family.unpack_ball(d[key])
+    d["x"] = [family.unpack_ball(t) for t in d["x"]]
+    d["proof"] = {k: family.unpack_ball(v[1]) if isinstance(v, tuple) and v and v[0] == "__arb__" else v
                   for k, v in d["proof"].items()}
     return HopfProof(**d)

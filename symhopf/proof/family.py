@@ -509,7 +509,7 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
                 if c is None:
                     return {"reason": "Df_a(x0, a) is not proved to be c I with c != 0 on the range"}
                 box = arb_mat([[arb(0, 1)] for _ in range(n)])
-                return {"c": _pack(c), "B_zero": _exact_zero(ev.B(xb, R, box, box)),
+                return {"c": pack_ball(c), "B_zero": _exact_zero(ev.B(xb, R, box, box)),
                         "fa_zero": _exact_zero(ev.f_a(xb, R)), "time": time.perf_counter() - t}
         if task == "Q":
             with flint.ctx.workprec(HIPREC):
@@ -528,7 +528,7 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
             return FamilyData(False, f"family data failed: {r['error']}")
     if "reason" in st:
         return FamilyData(False, st["reason"])
-    c = _unpack(st["c"])
+    c = unpack_ball(st["c"])
     diag = _finish(ap, q["rQ"], q["cQ"], f["delta"], f["delta1"])
     tm = {"structure": st["time"], "F": f["time"], **{k: v for k, v in q.items() if k not in ("rQ", "cQ")}}
     diag.time = time.perf_counter() - t0
@@ -568,14 +568,15 @@ def crossings(fd: FamilyData) -> tuple[list[tuple[arb, acb, int]], str]:
 
 
 # ----------------------------------------------------------------------------- per-point stage
-def _pack(b: arb | None):
+def pack_ball(b: arb | None):
+    """A picklable, exact form of a ball: (mid, rad) as (mantissa, exponent) integer pairs."""
     if b is None:
         return None
     m, r = b.mid().man_exp(), b.rad().man_exp()
     return (int(m[0]), int(m[1])), (int(r[0]), int(r[1]))
 
 
-def _unpack(t) -> arb | None:
+def unpack_ball(t) -> arb | None:
     return None if t is None else arb(t[0], t[1])
 
 
@@ -654,7 +655,7 @@ def point_stage(system, fd: FamilyData, job: PointJob) -> dict:
     res = {"k": job.k, "l1": None, "mu": None, "reason": ""}
     with flint.ctx.workprec(PREC):
         ev = system.ball(PREC)
-        a, w = _unpack(job.a), _unpack(job.omega)
+        a, w = unpack_ball(job.a), unpack_ball(job.omega)
         xb = arb_mat([[arb(float(v))] for v in fd.x0])
         v = _acb_vec(job.qm, job.qr)
         ell = _acb_vec(job.lm, job.lr)
@@ -694,7 +695,7 @@ def point_stage(system, fd: FamilyData, job: PointJob) -> dict:
                 return res
             tb = acb_mat(n, 1) if _is_zero(xa) else ev.B(xb, a, q, xa)
         mu = _dot(u, q * acb(fd.c) + tb).real
-        res["l1"], res["mu"] = _pack(l1), _pack(mu)
+        res["l1"], res["mu"] = pack_ball(l1), pack_ball(mu)
         if not (l1.is_finite() and mu.is_finite()):
             res["reason"] = "lyapunov: NaN in l1 or mu'"
         elif not (l1 < 0 or l1 > 0):
@@ -758,9 +759,9 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
                 lo_ = arb(float(lam[jl].real)) - arb(float(rho[jl])) - (e.real.upper())
                 hi_ = arb(float(lam[jh].real)) + arb(float(rho[jh])) - (e.real.lower())
                 hi_ = hi_ + abs(hi_) * arb(2.0 ** -48) + arb(2.0 ** -1000)  # float argmax slack
-                other_max = _pack(lo_.union(hi_))
+                other_max = pack_ball(lo_.union(hi_))
             lm = d.Y[k, :]
-            jobs.append(PointJob(k, _pack(a), _pack(e.imag), d.V[:, k].copy(), qrad[i].copy(),
+            jobs.append(PointJob(k, pack_ball(a), pack_ball(e.imag), d.V[:, k].copy(), qrad[i].copy(),
                                  lm.copy(), lrad[i].copy(), other_max,
                                  {"radius": float(rho[k]), "Y": float(rho[k]), "Z1": float(d.delta),
                                   "Z2": float(Dk[i].max())}))
@@ -799,11 +800,11 @@ def finish(fd: FamilyData, job: PointJob | None, res: dict | None, reason: str =
     for key in ("radius", "Y", "Z1", "Z2"):
         info[key] = arb(job.info[key])
     x = [arb(float(v)) for v in fd.x0]
-    out = HopfProof("not_proved", reason, _unpack(job.a), _unpack(job.omega), x, proof=info)
-    out.other_eigenvalues_real_part_max = _unpack(job.other_max)
+    out = HopfProof("not_proved", reason, unpack_ball(job.a), unpack_ball(job.omega), x, proof=info)
+    out.other_eigenvalues_real_part_max = unpack_ball(job.other_max)
     if res is None:
         return out
-    out.first_lyapunov, out.transversality = _unpack(res["l1"]), _unpack(res["mu"])
+    out.first_lyapunov, out.transversality = unpack_ball(res["l1"]), unpack_ball(res["mu"])
     out.time = res.get("time", 0.0)
     if res["reason"]:
         out.reason = res["reason"]

@@ -16,14 +16,14 @@ Mat = arb_mat | acb_mat
 WIDE = 2.0 ** -30
 
 
-def _monotone(method: str, increasing: bool = True) -> Callable[[arb], arb]:
+def _monotone(method: str) -> Callable[[arb], arb]:
     def fn(z):
         if not isinstance(z, arb):
             return getattr(arb(z), method)()
         if z.rad() <= WIDE * (1 + abs(z.mid())) or not z.is_finite():
             return getattr(z, method)()
         lo, hi = getattr(z.lower(), method)(), getattr(z.upper(), method)()
-        return lo.union(hi) if increasing else hi.union(lo)
+        return lo.union(hi)
     fn.__name__ = method
     fn.__doc__ = f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints)."
     return fn
@@ -98,6 +98,11 @@ def mat(rows: int, cols: int, entries: list) -> Mat:
     return arb_mat(rows, cols, entries)
 
 
+def _diag(n: int, s) -> arb_mat:
+    """The n x n matrix s I."""
+    return arb_mat(n, n, [s if i == j else 0 for i in range(n) for j in range(n)])
+
+
 def _mul(a, b):
     """a * b for ball matrices; a real-by-complex product is done as two real products
     (python-flint would otherwise convert the real matrix to a complex one first)."""
@@ -137,7 +142,7 @@ class Eye:
 
     def __init__(self, n: int):
         self.n = n
-        self.mat = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+        self.mat = _diag(n, 1)
 
     def __mul__(self, other):
         return other
@@ -198,7 +203,7 @@ class ScaledEye(_Lazy):
         self.s, self.n = s, n
 
     def _dense(self):
-        return arb_mat(self.n, self.n, [self.s if i == j else 0 for i in range(self.n) for j in range(self.n)])
+        return _diag(self.n, self.s)
 
     def __add__(self, other):
         if isinstance(other, (arb_mat, acb_mat)) and other.nrows() == other.ncols() == self.n:
@@ -222,8 +227,7 @@ class Shifted(_Lazy):
         self.W, self.s = W, s
 
     def _dense(self):
-        n = self.W.nrows()
-        return self.W + arb_mat(n, n, [self.s if i == j else 0 for i in range(n) for j in range(n)])
+        return self.W + _diag(self.W.nrows(), self.s)
 
 
 def had(*factors: Mat) -> Mat:
@@ -244,12 +248,6 @@ def had(*factors: Mat) -> Mat:
 def act_map(fn: Callable[[arb], arb], x: arb_mat) -> arb_mat:
     """``fn`` applied to every entry of a real ball matrix."""
     return arb_mat(x.nrows(), x.ncols(), [fn(e) for e in x.entries()])
-
-
-def column(values) -> Mat:
-    """A column vector from a list of balls or numbers."""
-    values = list(values)
-    return mat(len(values), 1, values)
 
 
 def dense(m):
