@@ -78,6 +78,9 @@ def float_s3(z):
 class BallSystem(_b.BallBase):
     """Ball enclosures of f, Df, f_a, D_a Df, B, C (build and call inside ctx.workprec)."""
 
+    #: structured code: the parameter may be a batch, one value per column (runtime.ball.Columns)
+    COLUMNS = True
+
     def __init__(self, data):
         self.W = data["W"]
         self.b = data["b"]
@@ -88,18 +91,18 @@ class BallSystem(_b.BallBase):
     def _f(self, x, a):
         """f(x, a)"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s0, t3)
         return t4
 
     def _Df_apply(self, x, a, u):
         """D_x f(x, a) u"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s1, t3)
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, t5)
@@ -108,9 +111,9 @@ class BallSystem(_b.BallBase):
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s1, t3)
         t5 = _b.had(t4, x)
         return t5
@@ -118,23 +121,23 @@ class BallSystem(_b.BallBase):
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s2, t3)
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, x, t5)
         t7 = _b.act_map(ball_s1, t3)
         t8 = _b.had(t7, u)
-        t9 = t6 + t8
+        t9 = _b.add(t6, t8)
         return t9
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s2, t3)
         t5 = _b.mm(t1, v)
         t6 = _b.mm(t1, u)
@@ -144,9 +147,9 @@ class BallSystem(_b.BallBase):
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s3, t3)
         t5 = _b.mm(t1, w)
         t6 = _b.mm(t1, v)
@@ -157,9 +160,9 @@ class BallSystem(_b.BallBase):
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s2, t3)
         t5 = _b.had(t4, x, x)
         return t5
@@ -167,24 +170,24 @@ class BallSystem(_b.BallBase):
     def _Df_aa_apply(self, x, a, u):
         """(d^2/da^2 D_x f(x, a)) u"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s3, t3)
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, x, x, t5)
         t7 = _b.act_map(ball_s2, t3)
         t8 = _b.had(t7, x, u)
-        t9 = t6 + t8
-        t10 = t9 + t8
+        t9 = _b.add(t6, t8)
+        t10 = _b.add(t9, t8)
         return t10
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
         t0 = a * self.eye_n
-        t1 = t0 + self.W
+        t1 = _b.add(t0, self.W)
         t2 = _b.mm(t1, x)
-        t3 = t2 + self.b
+        t3 = _b.add(t2, self.b)
         t4 = _b.act_map(ball_s3, t3)
         t5 = _b.mm(t1, v)
         t6 = _b.mm(t1, u)
@@ -192,7 +195,7 @@ class BallSystem(_b.BallBase):
         t8 = _b.act_map(ball_s2, t3)
         t9 = _b.had(t8, v, t6)
         t10 = _b.had(t8, t5, u)
-        t11 = t7 + t9 + t10
+        t11 = _b.add(t7, t9, t10)
         return t11
 
 

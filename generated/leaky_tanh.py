@@ -78,6 +78,9 @@ def float_s3(z):
 class BallSystem(_b.BallBase):
     """Ball enclosures of f, Df, f_a, D_a Df, B, C (build and call inside ctx.workprec)."""
 
+    #: structured code: the parameter may be a batch, one value per column (runtime.ball.Columns)
+    COLUMNS = True
+
     def __init__(self, data):
         self.W = data["W"]
         self.b = data["b"]
@@ -90,9 +93,9 @@ class BallSystem(_b.BallBase):
         t0 = -1 * x
         t1 = _b.act_map(ball_s0, x)
         t2 = a * self.eye_n
-        t3 = t2 + self.W
+        t3 = _b.add(t2, self.W)
         t4 = _b.mm(t3, t1)
-        t5 = t0 + t4 + self.b
+        t5 = _b.add(t0, t4, self.b)
         return t5
 
     def _Df_apply(self, x, a, u):
@@ -101,9 +104,9 @@ class BallSystem(_b.BallBase):
         t1 = _b.act_map(ball_s1, x)
         t2 = _b.had(t1, u)
         t3 = a * self.eye_n
-        t4 = t3 + self.W
+        t4 = _b.add(t3, self.W)
         t5 = _b.mm(t4, t2)
-        t6 = t0 + t5
+        t6 = _b.add(t0, t5)
         return t6
 
     def _f_a(self, x, a):
@@ -122,7 +125,7 @@ class BallSystem(_b.BallBase):
         t0 = _b.act_map(ball_s2, x)
         t1 = _b.had(t0, v, u)
         t2 = a * self.eye_n
-        t3 = t2 + self.W
+        t3 = _b.add(t2, self.W)
         t4 = _b.mm(t3, t1)
         return t4
 
@@ -131,7 +134,7 @@ class BallSystem(_b.BallBase):
         t0 = _b.act_map(ball_s3, x)
         t1 = _b.had(t0, w, v, u)
         t2 = a * self.eye_n
-        t3 = t2 + self.W
+        t3 = _b.add(t2, self.W)
         t4 = _b.mm(t3, t1)
         return t4
 

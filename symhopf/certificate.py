@@ -6,6 +6,7 @@ exact binary end points are rounded down (lo) and up (hi) to decimal.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -51,8 +52,17 @@ def enclosure(x: arb | None, digits: int | None = None) -> Interval | None:
         return None
     if digits is None:
         digits = min(100, max(17, int(x.rel_accuracy_bits() * 0.30103) + 3))
-    return [round_decimal(exact_fraction(x.lower()), digits, False),
-            round_decimal(exact_fraction(x.upper()), digits, True)]
+    (m, e), (r, f) = x.mid().man_exp(), x.rad().man_exp()
+    return list(_enclosure(int(m), int(e), int(r), int(f), digits))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _enclosure(m: int, e: int, r: int, f: int, digits: int) -> tuple[str, str]:
+    """Decimal end points of the ball ``m 2^e +- r 2^f`` (exact end points rounded outward); cached,
+    as many enclosures repeat (the equilibrium of a constant branch in every one of its points)."""
+    mid = Fraction(m) * Fraction(2) ** e
+    rad = Fraction(r) * Fraction(2) ** f
+    return round_decimal(mid - rad, digits, False), round_decimal(mid + rad, digits, True)
 
 
 def upper_decimal(x: arb | None) -> str | None:
@@ -72,6 +82,19 @@ def lower_decimal(x: arb | None) -> str | None:
 def interval(pair: Interval) -> tuple[Fraction, Fraction]:
     """The exact rational end points of an enclosure as written in the certificate."""
     return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
+
+
+_LAST_X: list = [None, None]
+
+
+def _x_enclosures(x: list | None) -> list[Interval] | None:
+    """Enclosures of an equilibrium; the points of a constant branch share one list of balls,
+    converted once (the last list is kept, so its identity cannot be reused meanwhile)."""
+    if not x:
+        return None
+    if _LAST_X[0] is not x:
+        _LAST_X[:] = [x, [enclosure(t) for t in x]]
+    return [list(t) for t in _LAST_X[1]]
 
 
 @dataclass
@@ -103,7 +126,7 @@ class PointRecord:
         return cls(
             status=hp.status, reason=hp.reason,
             parameter=enclosure(hp.parameter), omega=enclosure(hp.omega),
-            x=[enclosure(t) for t in hp.x] if hp.x else None,
+            x=_x_enclosures(hp.x),
             first_lyapunov=enclosure(hp.first_lyapunov), transversality=enclosure(hp.transversality),
             criticality=hp.criticality if hp.status == "proved" else None,
             other_eigenvalues_real_part_max=enclosure(hp.other_eigenvalues_real_part_max),

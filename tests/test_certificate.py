@@ -21,7 +21,8 @@ from symhopf.proof import prove_candidate
 def test_enclosure_is_outward_and_tight(mid, rad, prec, digits, scale):
     with ctx.workprec(prec):
         x = arb(mid) * arb(2) ** scale / 3 + arb(0, rad) * arb(2) ** scale
-        lo, hi = exact_fraction(x.lower()), exact_fraction(x.upper())
+        m, r = exact_fraction(x.mid()), exact_fraction(x.rad())
+        lo, hi = m - r, m + r                  # the ball's exact end points
         pair = enclosure(x, digits)
     dlo, dhi = interval(pair)
     assert dlo <= lo and hi <= dhi

@@ -16,6 +16,8 @@ from symhopf.calculus import Act
 from symhopf.codegen import render
 from symhopf.codegen.printers import ArbPrinter, FloatPrinter, PrintError, print_matrix_expr
 from symhopf.model import Model
+from symhopf.runtime import ball as _b
+from symhopf.runtime.ball import Columns
 from symhopf.system import System
 from test_derive import componentwise
 
@@ -351,3 +353,79 @@ def test_containment_check_can_fail():
     ball = ball_call(system, "C", x, a, u, v, w, False)
     with pytest.raises(AssertionError):
         assert_contains(ball, want, "C vs B")
+
+
+# ---------------------------------------------------------------- batches: one call, m parameter values
+@pytest.mark.parametrize("name", sorted(MODELS))
+@HYP
+@given(data=st.data())
+def test_batched_evaluation_contains_the_50_digit_values(name, data):
+    """``at_columns``: column j evaluated at a = values[j] on column j of the directions; the RNN
+    modules take the whole batch in one call (runtime.ball.Columns), the ODE ones column by column."""
+    model, system, ref = setup(name)
+    n = model.n
+    x, _, uu, vv, ww, _ = data.draw(point(n))
+    lo, hi = model.range
+    m = n + 1                   # a batch is never square (runtime.ball.Columns)
+    ts = data.draw(st.lists(st.floats(0, 1), min_size=m, max_size=m))
+    avals = [float(lo) + t * float(hi - lo) for t in ts]
+    cols = [[complex(p[(2 * i + j) % (2 * n)], p[(2 * i + j + 1) % (2 * n)]) for i in range(n)]
+            for p in (uu, vv, ww) for j in range(m)]
+    U, V, Wd = (cols[m * k:m * k + m] for k in range(3))
+
+    def cmat(c):
+        return acb_mat(n, m, [acb(c[j][i].real, c[j][i].imag) for i in range(n) for j in range(m)])
+
+    with ctx.workprec(PREC):
+        S = system.ball(PREC)
+        X = column(x)
+        args = {"f": (), "f_a": (), "f_aa": (), "B": (cmat(U), cmat(V)), "B_a": (cmat(U), cmat(V)),
+                "C": (cmat(U), cmat(V), cmat(Wd))}
+        for fn, a_args in args.items():
+            if name in ("asymmetric4", "leaky3_bias", "leaky sigmoid"):   # W + a I: one call
+                assert getattr(S, fn)(X, Columns(avals), *a_args).ncols() in (1, m)
+            out = S.at_columns(fn, X, [arb(t) for t in avals], *a_args)
+            assert (out.nrows(), out.ncols()) == (n, m), fn
+            for j, a in enumerate(avals):
+                dirs = [U[j], V[j], Wd[j]][:len(a_args)]
+                want = ref(fn, x, a, *dirs)
+                assert_contains(acb_mat([[out[i, j]] for i in range(n)]), want, f"{fn}[{j}]")
+
+
+def test_columns_refuses_what_it_cannot_broadcast():
+    with ctx.workprec(PREC):
+        c = Columns([arb(1), arb(2)])
+        W = arb_mat([[1, 2], [3, 4]])
+        shifted = c * _b.Eye(2) + W
+        with pytest.raises(TypeError):
+            shifted.mat                              # W + a I has no dense form for a batch
+        with pytest.raises(TypeError):
+            _b.scale(arb_mat(2, 3, [1] * 6), c)     # 3 columns for a batch of 2
+        with pytest.raises(TypeError):
+            _b.had(arb_mat([[1], [1]]), c * _b.Eye(2))
+        assert _b.mm(shifted, arb_mat([[1], [0]])).ncols() == 2
+        zero = arb_mat(2, 1)
+        assert _b.mm(shifted, zero).ncols() == 1     # 0 for every member: stays one column
+
+
+@HYP
+@given(rows=st.lists(st.lists(st.floats(-3, 3), min_size=3, max_size=3), min_size=3, max_size=3),
+       col=st.lists(st.floats(-3, 3), min_size=3, max_size=3))
+def test_had_shortcuts_agree_with_the_general_product(rows, col):
+    """Exact zero columns, exact ones and identity factors: the same balls as entrywise products."""
+    with ctx.workprec(PREC):
+        M = arb_mat(rows)
+        c = arb_mat([[t] for t in col])
+        eye = _b.Eye(3)
+        general = _b.mat(3, 3, [c[i, 0] * M[i, j] for i in range(3) for j in range(3)])
+        def same(p, q):
+            return p.contains(q) and q.contains(p)
+
+        assert same(_b.had(c, M), general)
+        assert same(_b.had(arb_mat(3, 1), M), arb_mat(3, 3))
+        assert same(_b.had(arb_mat([[1], [1], [1]]), M), M)
+        diag = _b.had(c, eye)
+        assert same(diag, _b.mat(3, 3, [c[i, 0] if i == j else 0 for i in range(3) for j in range(3)]))
+        shifted = _b.had(c, arb(2) * eye + M)
+        assert all(shifted[i, j].overlaps(c[i, 0] * (M[i, j] + (2 if i == j else 0)))
+                   for i in range(3) for j in range(3))

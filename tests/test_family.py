@@ -99,7 +99,7 @@ def test_worker_failure_becomes_not_proved(monkeypatch):
     def boom(*args, **kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(family, "point_stage", boom)
+    monkeypatch.setattr(family, "point_batch", boom)
     proofs = prove_all(s, res, s.model.range, workers=2)
     assert all(not p.proved and "boom" in p.reason for p in proofs)
 
@@ -129,3 +129,45 @@ def test_random_nets_all_points_proved_with_tight_discs(n):
         l1 = (u @ (-2 * Mq * Mq * Mq.conj())).real / (2 * lam[k].imag)
         assert abs(l1 - float(p.first_lyapunov.mid())) <= 1e-7 * (1 + abs(l1))
         assert float(p.first_lyapunov.rad()) < 1e-6
+
+
+def test_family_with_quadratic_activation_term_agrees_with_per_point_proof():
+    """s(z) = tanh(z) + z^2/4: s''(0) = 1/2, so B != 0 at x = 0 and the family proof takes both
+    solves of l1 through the diagonalisation (batched B, h11 = A^-1 B(q, conj q), h20)."""
+    from symhopf.model import Model
+    from symhopf.system import System
+    W = random_asymmetric(6, 5)
+    ev = np.linalg.eigvals(W)
+    s = System.from_model(Model.rnn("asymmetric", weights=W, activation="tanh(z) + z**2/4",
+                                    range=[float(-ev.real.max() - 0.3), float(-ev.real.min() + 0.3)]))
+    res = find_candidates(s)
+    zero = next(br for br in res.branches if br.constant)
+    fd = family.branch_data(s, zero.x[0], s.model.range)
+    assert fd.ok and not fd.B_zero and not np.any(zero.x[0])
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    on = [(c, p) for c, p in zip(res.candidates, proofs) if c.branch == zero.id]
+    assert len(on) >= 2 and all(p.proof["method"] == family.METHOD for _, p in on)
+    for c, p in on:
+        q = prove_candidate(s, c)
+        assert p.proved and q.proved, (p.reason, q.reason)
+        assert p.first_lyapunov.overlaps(q.first_lyapunov) and p.transversality.overlaps(q.transversality)
+        # the quadratic term matters: l1 differs from the pure tanh net's
+        assert abs(float(p.first_lyapunov.mid())) > 0
+
+
+def test_batches_are_split_across_workers_and_agree():
+    """Two batches on two processes give the same enclosures as one batch in this process."""
+    W = random_asymmetric(60, 80)
+    s = _net(W, pad=0.01)
+    res = find_candidates(s)
+    one = prove_all(s, res, s.model.range, workers=1)
+    from symhopf.proof import batch
+    old = batch.BATCH
+    batch.BATCH = 5
+    try:
+        two = prove_all(s, res, s.model.range, workers=2)
+    finally:
+        batch.BATCH = old
+    assert len(one) == len(two) >= 20 and all(p.proved for p in one + two)
+    for p, q in zip(one, two):
+        assert p.first_lyapunov.overlaps(q.first_lyapunov) and p.parameter.overlaps(q.parameter)

@@ -138,6 +138,12 @@ class ArbPrinter(_Structured, PythonCodePrinter):
             return self.memo[expr]
         return self._temp(expr, f"_b.act_map(ball_s{expr.order}, {self._print(expr.arg)})")
 
+    def _print_MatAdd(self, expr: MatAdd) -> str:
+        # _b.add: an n x 1 term is added to every column of a batch (runtime.ball.Columns)
+        if expr in self.memo:
+            return self.memo[expr]
+        return self._temp(expr, "_b.add(" + ", ".join(self._print(t) for t in expr.args) + ")")
+
 
 # Every function PythonCodePrinter knows (math.*, abs, sign, Max, ...) goes through
 # _print_Function: a ball kernel or a PrintError, never a bare float-math call.

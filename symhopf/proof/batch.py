@@ -14,9 +14,13 @@ from typing import Any
 
 from flint import arb
 
-from ..parallel import run_tasks
+from ..parallel import default_workers, run_tasks
 from . import family
 from .hopf import HopfProof, prove_candidate
+
+
+#: smallest batch of family points worth its own process
+BATCH = 100
 
 
 def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
@@ -26,6 +30,7 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
     tasks: list[tuple] = []
     fams: dict[int, family.FamilyData] = {}
     jobs: dict[int, family.PointJob] = {}
+    cores = workers or default_workers()
     for br in search.branches:
         if not br.constant:
             continue
@@ -42,10 +47,13 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
             i = by_disc[k]
             fams[i] = fd
             proofs[i] = family.finish(fd, None, None, why)
-        for job in prepared:
-            i = by_disc[job.k]
+        mine_jobs = [by_disc[job.k] for job in prepared]
+        for job, i in zip(prepared, mine_jobs):
             fams[i], jobs[i] = fd, job
-            tasks.append(("family", i))
+        # one batch per core, one evaluation of the generated C per batch (family.point_batch);
+        # at least BATCH points each: ball products with fewer columns are much slower per column
+        size = max(BATCH, -(-len(mine_jobs) // cores))
+        tasks += [("family", tuple(mine_jobs[s:s + size])) for s in range(0, len(mine_jobs), size)]
     for i in range(len(cands)):
         if proofs[i] is None and i not in jobs:
             tasks.append(("point", i))
@@ -53,14 +61,15 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
     def run(task):
         kind, i = task
         if kind == "family":
-            return family.point_stage(system, fams[i], jobs[i])
+            return family.point_batch(system, fams[i[0]], [jobs[j] for j in i])
         return pack_proof(prove_candidate(system, cands[i]))
 
-    for (kind, i), res in zip(tasks, run_tasks(run, tasks, workers)):
+    big = any(kind == "family" for kind, _ in tasks)     # family batches: worth a process each
+    for (kind, i), res in zip(tasks, run_tasks(run, tasks, workers, min_tasks=2 if big else 4)):
         err = res.get("error") if isinstance(res, dict) else None
         if kind == "family":
-            proofs[i] = family.finish(fams[i], jobs[i], None if err else res,
-                                      f"family proof failed: {err}" if err else "")
+            for j, r in zip(i, [None] * len(i) if err else res):
+                proofs[j] = family.finish(fams[j], jobs[j], r, f"family proof failed: {err}" if err else "")
         elif err:
             proofs[i] = HopfProof("not_proved", f"proof failed: {err}")
         else:

@@ -9,8 +9,8 @@ and ``Df_a(x0, R) = c I`` exactly (``c != 0`` real). Then for every ``a`` in R
 so all Jacobians of the family share the eigenvectors of A0 and have the eigenvalues
 ``mu_j + (a - a_r) c`` (``mu_j`` those of A0). A pair ``mu_k, conj(mu_k)`` (Im mu_k > 0) is on
 the imaginary axis exactly at ``a_k = a_r - Re(mu_k) / c`` with ``omega_k = Im mu_k``.
-``A0`` is enclosed by a ball matrix (the generated ``Df`` at ``HIPREC`` bits); everything below
-holds for every real matrix ``A`` in that ball, in particular for ``A0``.
+``A0`` is enclosed by a ball matrix (the generated ``Df``); everything below holds for every
+real matrix ``A`` in that ball, in particular for ``A0``.
 
 Approximation (floats, not trusted). ``lam, V`` from ``numpy.linalg.eig`` (of the search's
 ``Df(x0, a_s)``, whose eigenvectors are those of A0, its eigenvalues shifted by
@@ -23,14 +23,17 @@ pair. ``Lb``: block diagonal, ``[al]`` or ``[[al, be], [-be, al]]`` (so that ``A
 ``Y := S^{-1} Yr`` (rows ``(Yr_x -+ i Yr_y) / 2``) and ``Lam = diag(lam) = S^{-1} Lb S`` are formed
 exactly in floats.
 
-Verified bounds (ball arithmetic at HIPREC = 106 bits; ``Vr``, ``Yr`` have float entries, exact
-as balls). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's two_prod of
-the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
-approximation are flushed to 0 first so that no product underflows). Three real ball products:
-``Q`` contains ``Yr (A Vr - Vr Lb)`` for every A in the ball (``Q = Yr (A0 Vr - H1 - L1 - H2 - L2)``;
-ball products are inclusion monotone), ``F`` contains ``I - Yr Vr``. ``|Q|`` and ``|F|`` are
-float upper bounds of the absolute values of their entries. With ``m_d`` the size (1 or 2) of
-the block of index d:
+Verified bounds (float64 products with rigorous error bounds, symhopf/proof/fpbounds.py).
+The Jacobian ball ``A0 in Am +- Ar`` (generated ``Df`` at 53 bits, midpoints and radii as floats,
+radii rounded up). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
+two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
+approximation are flushed to 0 first so that no product underflows). ``R = Am Vr - Vr Lb`` by
+exact slice products (fpbounds Lemma 3) summed error-free (two_sum): a float matrix with an
+entrywise error bound far below ``u |Am| |Vr|``. For every A in the ball,
+``|A Vr - Vr Lb - R| <= err_R + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
+``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
+``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
+float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
 
 1. ``delta >= ||F||_inf``, ``delta1 >= ||F||_1``, both ``< 1/2``. Then Vr is invertible,
    ``Vr^{-1} = (I - F)^{-1} Yr``, and ``G = (I - F)^{-1} - I = (I - F)^{-1} F`` has
@@ -45,20 +48,8 @@ the block of index d:
    entries of S have modulus 1). Row sums: ``rho_row_a <= s_K sum_{c in K} r_c``; column sums:
    ``rho_col_b <= sum_{d in L} k_d`` (``|K| s_K = 1``). ``rho = max(rho_row, rho_col)``.
    Likewise ``V^{-1} - Y = S^{-1} (Vr^{-1} - Yr)``, so ``|V^{-1} - Y|_{aj} <= g ymax_j``.
-Every float sum above is rounded upward by Lemma 2 below, every ball's absolute value is
-bounded upward (``abs_upper``, converted to float and raised by ``(1 + 4u)`` and one ulp).
-
-Lemmas for the per-point float products (u = 2^-53, eta = 2^-1074, gamma_k = k u / (1 - k u)).
-Lemma 1 (Higham, Thm 3.5, with gradual underflow): for real float matrices and inner
-dimension k, in any summation order and with or without FMA,
-``|fl(AB) - AB| <= gamma_k |A| |B| + k eta`` entrywise. Complex products are done as four
-real products (``Re = Ar Br - Ai Bi`` ...), so with ``|z|_1 = |Re z| + |Im z| >= |z|``,
-``|fl(AB) - AB| <= 2 gamma_k |A|_1 |B|_1 + 2 u |fl(AB)|_1 + 4 k eta`` (modulus, entrywise).
-Lemma 2: if ``s`` is the float evaluation of a sum of k products of non-negative floats with
-exact value S, then ``s >= (1 - gamma_k) S - k eta``, so ``S <= (s + k eta)(1 + 2 gamma_k)``;
-``_up(s, k)`` evaluates this bound with one extra factor ``(1 + 4u)`` and a final rounding
-upward (``nextafter``), so ``_up`` of a float evaluation of a non-negative expression of depth
-<= k is a rigorous upper bound of its exact value.
+Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
+(``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
 Gershgorin (rows or columns): every eigenvalue of A lies in a disc ``D_k = D(lam_k, rho_k)``;
 a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t E``).
@@ -91,6 +82,7 @@ the crossings of different discs are distinct when their enclosures are disjoint
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 import weakref
@@ -102,52 +94,18 @@ import numpy as np
 import flint
 from flint import acb, acb_mat, arb, arb_mat, fmpq
 
+from .fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
+
 if TYPE_CHECKING:
     from .hopf import HopfProof
 
-U = 2.0 ** -53
-ETA = 2.0 ** -1074
 PREC = 53
-HIPREC = 106
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
-          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis, residual and inverse "
-          "checked by three ball products at 106 bits), Gershgorin discs of Lam + E; l1 by Kuznetsov's full formula with the generated "
-          "ball B, C and solves through the diagonalisation (Neumann bound)")
-
-
-def _gamma(k: int) -> float:
-    g = Fraction(k) * Fraction(1, 2 ** 53) / (1 - Fraction(k) * Fraction(1, 2 ** 53))
-    return math.nextafter(float(g), math.inf)
-
-
-def _up(s, k: int):
-    """Rigorous upper bound of the exact value of a non-negative depth-k float expression s (Lemma 2)."""
-    c = math.nextafter(float((1 + 2 * Fraction(_gamma(k + 2))) * (1 + 4 * Fraction(1, 2 ** 53))), math.inf)
-    return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * c, np.inf)
-
-
-def _abs1(z: np.ndarray) -> np.ndarray:
-    return np.abs(z.real) + np.abs(z.imag) if np.iscomplexobj(z) else np.abs(z)
-
-
-def cmatmul(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """fl(A B) by real products and an entrywise bound of the modulus of its error (Lemma 1)."""
-    k = A.shape[1] if A.ndim == 2 else A.shape[0]
-    Ar, Ai = (A.real, A.imag) if np.iscomplexobj(A) else (A, None)
-    Br, Bi = (B.real, B.imag) if np.iscomplexobj(B) else (B, None)
-    re = Ar @ Br
-    im = None
-    if Ai is not None and Bi is not None:
-        re = re - Ai @ Bi
-    if Bi is not None:
-        im = Ar @ Bi
-    if Ai is not None:
-        im = Ai @ Br if im is None else im + Ai @ Br
-    mid = re if im is None else re + 1j * im
-    T = _abs1(A) @ _abs1(B)
-    err = _up(2 * _gamma(2 * k) * T + 2 * U * _abs1(mid) + 4 * k * ETA, 2 * k)
-    return mid, err
+          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by exact float slice "
+          "products, inverse by an a-priori bound), Gershgorin discs of Lam + E; l1 by Kuznetsov's full "
+          "formula with the generated ball B, C (all points of the branch in one batch) and solves "
+          "through the diagonalisation (Neumann bound)")
 
 
 # ----------------------------------------------------------------------------- diagonalisation
@@ -171,18 +129,14 @@ class Diagonalisation:
     timings: dict = field(default_factory=dict)
 
 
-def _abs_upper(m: arb_mat) -> np.ndarray:
-    """Float upper bounds of the absolute values of the entries of a ball matrix (NaN stays NaN)."""
-    a = np.array([float(e.abs_upper()) for e in m.entries()], dtype=float).reshape(m.nrows(), m.ncols())
-    return np.nextafter(a * (1 + 4 * U) + ETA, np.inf)
-
-
-def _ball_matrix(Am: np.ndarray, Ar: np.ndarray | None) -> arb_mat:
-    """The ball matrix ``Am +- Ar`` (float entries, exact as balls)."""
-    if Ar is None:
-        return arb_mat(Am.tolist())
-    n, k = Am.shape
-    return arb_mat(n, k, [arb(float(m), float(r)) for m, r in zip(Am.ravel(), Ar.ravel())])
+def to_numpy(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
+    """Float midpoints and radii with ``m`` inside ``mid +- rad`` entrywise (any precision: the
+    rounding of a midpoint to a float is added to its radius, all radii rounded up)."""
+    n, k = m.nrows(), m.ncols()
+    ents = m.entries()
+    mid = np.fromiter((float(e.mid()) for e in ents), float, n * k).reshape(n, k)
+    rad = np.fromiter((float(e.rad()) for e in ents), float, n * k).reshape(n, k)
+    return mid, _up(rad + U * np.abs(mid) + ETA, 2)
 
 
 def real_form(lam: np.ndarray, V: np.ndarray):
@@ -206,25 +160,6 @@ def real_form(lam: np.ndarray, V: np.ndarray):
         partner[j], partner[j + 1] = j + 1, j
         j += 2
     return lam, Vr, sizes, partner
-
-
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    c = 134217729.0 * a                       # Dekker's splitter 2^27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(p, e) with p + e = a b exactly (Dekker): valid for |a|, |b| in {0} u [2^-400, 2^400] (no overflow,
-    and every partial product a multiple of ulp(a) ulp(b) >= 2^-904, so nothing underflows)."""
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-TINY = 2.0 ** -400
-HUGE = 2.0 ** 400
 
 
 @dataclass
@@ -273,39 +208,25 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
 
 
-def _q_sums(A: arb_mat, ap: _Approx) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb) (HIPREC balls)."""
-    tm = {}
-    with flint.ctx.workprec(HIPREC):
-        t = time.perf_counter()
-        Vb, Yb = arb_mat(ap.Vr.tolist()), arb_mat(ap.Yr.tolist())
-        VL = [arb_mat(M.tolist()) for M in ap.VL]
-        tm["to_arb"] = time.perf_counter() - t
-        t = time.perf_counter()
-        Rb = A * Vb
-        del Vb
-        for M in VL:
-            Rb -= M
-        del VL
-        Q = Yb * Rb
-        del Rb, Yb
-        tm["products"] = time.perf_counter() - t
-        t = time.perf_counter()
-        Qa = _abs_upper(Q)
-        del Q
-        tm["extract"] = time.perf_counter() - t
+def _q_sums(Am: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np.ndarray] | str:
+    """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb), for every
+    A in ``Am +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
-    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), tm
+    got = exact_residual(Am, ap.Vr, list(ap.VL))
+    if got is None:
+        return "Jacobian or eigenvectors out of the range of exact float products"
+    R, err = got
+    Ya = np.abs(ap.Yr)
+    D = _up(err + _up(Ar @ np.abs(ap.Vr), n), 2)
+    Qa = _up(np.abs(ap.Yr @ R) + gamma(n) * (Ya @ np.abs(R)) + n * ETA + Ya @ D, n + 4)
+    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1)
 
 
 def _f_sums(ap: _Approx) -> tuple[float, float]:
-    """Upper bounds of ``||F||_inf`` and ``||F||_1``, F = I - Yr Vr (HIPREC balls)."""
+    """Upper bounds of ``||F||_inf`` and ``||F||_1``, F = I - Yr Vr (Lemma 1)."""
     n = len(ap.lam)
-    with flint.ctx.workprec(HIPREC):
-        F = arb_mat(ap.Yr.tolist()) * arb_mat(ap.Vr.tolist())
-        for j in range(n):
-            F[j, j] -= 1                  # F here is Yr Vr - I = -(I - Yr Vr): same absolute values
-        Fa = _abs_upper(F)
+    D = np.eye(n) - ap.Yr @ ap.Vr
+    Fa = _up(np.abs(D) * (1 + U) + gamma(n) * (np.abs(ap.Yr) @ np.abs(ap.Vr)) + n * ETA, n + 4)
     return float(_up(Fa.sum(axis=1), n + 1).max()), float(_up(Fa.sum(axis=0), n + 1).max())
 
 
@@ -340,32 +261,24 @@ def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: f
     return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, delta, g, ymax, iso, ap.partner)
 
 
-def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None,
-                Am: np.ndarray | None = None) -> Diagonalisation:
+def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None) -> Diagonalisation:
     """Verified diagonalisation of every real matrix in the ball ``A`` (module docstring, 1-3).
 
-    ``A``: an ``arb_mat`` or a float matrix (with radii ``Ar``). ``approx = (lam, V)``: float
-    eigenpairs to verify (else ``numpy.linalg.eig`` of ``Am``, default the float matrix ``A``).
-    (``branch_data`` runs the same steps with the two independent ball stages on two cores.)
+    ``A``: an ``arb_mat`` or a float matrix (with radii ``Ar``, default 0). ``approx = (lam, V)``:
+    float eigenpairs to verify (else ``numpy.linalg.eig`` of the midpoint matrix).
     """
     t0 = time.perf_counter()
-    if isinstance(A, np.ndarray):
-        if not (np.all(np.isfinite(A)) and (Ar is None or np.all(np.isfinite(Ar)))):
-            return Diagonalisation(False, "Jacobian not finite")
-        Am = A if Am is None else Am
-        A = _ball_matrix(A, Ar)
-    if approx is None:
-        if Am is None:
-            Am, _ = _to_numpy(A)
-        if not np.all(np.isfinite(Am)):
-            return Diagonalisation(False, "Jacobian not finite")
-        approx = np.linalg.eig(Am)
-    ap = _approx(approx)
+    Am, Ar = to_numpy(A) if isinstance(A, arb_mat) else (np.asarray(A, float), np.zeros(np.shape(A)) if Ar is None else Ar)
+    if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
+        return Diagonalisation(False, "Jacobian not finite")
+    ap = _approx(np.linalg.eig(Am) if approx is None else approx)
     if isinstance(ap, str):
         return Diagonalisation(False, ap)
-    rQ, cQ, tm = _q_sums(A, ap)
-    out = _finish(ap, rQ, cQ, *_f_sums(ap))
-    out.time, out.timings = time.perf_counter() - t0, tm
+    q = _q_sums(Am, Ar, ap)
+    if isinstance(q, str):
+        return Diagonalisation(False, q)
+    out = _finish(ap, *q, *_f_sums(ap))
+    out.time = time.perf_counter() - t0
     return out
 
 
@@ -421,6 +334,11 @@ class FamilyData:
     fa_zero: bool = False
     timings: dict = field(default_factory=dict)
 
+    @functools.cached_property
+    def x_balls(self) -> list[arb]:
+        """x0 as exact balls, one list shared by every point of the branch."""
+        return [arb(float(v)) for v in self.x0]
+
 
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
@@ -446,15 +364,6 @@ def _scalar_identity(m: arb_mat) -> arb | None:
     return c if arb_mat(n, m.ncols()).contains(d) else None
 
 
-def _to_numpy(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
-    """Float midpoints and radii (upper bounds) of an arb_mat at 53 bits (midpoints then exact)."""
-    n, k = m.nrows(), m.ncols()
-    ents = m.entries()
-    mid = np.array([float(e.mid()) for e in ents]).reshape(n, k)
-    rad = np.array([float(e.rad()) for e in ents]).reshape(n, k)
-    return mid, _up(rad, 1)
-
-
 def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> FamilyData:
     """Verify the constant-branch structure and diagonalise A0 once (cached per system and range).
 
@@ -477,15 +386,28 @@ def _exact_zero(m: arb_mat) -> bool:
     return arb_mat(m.nrows(), m.ncols()).contains(m)
 
 
-def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
-    """Three independent stages on all cores (symhopf/parallel.py): the branch structure in ball
-    arithmetic, the HIPREC Jacobian with the residual product Q, and the inverse check F."""
-    from ..parallel import run_tasks
-    t0 = time.perf_counter()
+def _structure(system, x0: np.ndarray, R: arb) -> dict:
+    """Ball checks with ``a`` the range ball R: f(x0, R) = 0, Df_a(x0, R) = c I (c exact, != 0), and
+    whether B(x0, R, ., .) and f_a(x0, R) vanish identically (module docstring)."""
     n = len(x0)
+    with flint.ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        xb = arb_mat([[arb(float(v))] for v in x0])
+        if not _exact_zero(ev.f(xb, R)):
+            return {"reason": "f(x0, a) is not proved identically 0 on the range"}
+        c = _scalar_identity(ev.Df_a(xb, R))
+        if c is None:
+            return {"reason": "Df_a(x0, a) is not proved to be c I with c != 0 on the range"}
+        box = arb_mat([[arb(0, 1)] for _ in range(n)])
+        return {"c": c, "B_zero": _exact_zero(ev.B(xb, R, box, box)), "fa_zero": _exact_zero(ev.f_a(xb, R))}
+
+
+def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
+    """The branch structure in ball arithmetic, then the Jacobian ball at the middle of the range
+    with the bounds of Q and F (module docstring)."""
+    t0 = time.perf_counter()
     R = _arb(lo).union(_arb(hi))
     a_r_f = float(R.mid())
-    system.ball(PREC)       # built once here, inherited by the forked stages and the point workers
     if approx is not None:
         a_s, lam, V = approx
         lam = np.asarray(lam)
@@ -496,44 +418,25 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     ap = _approx(approx)
     if isinstance(ap, str):
         return FamilyData(False, "diagonalisation: " + ap)
-
-    def run(task: str):
-        t = time.perf_counter()
-        if task == "structure":
-            with flint.ctx.workprec(PREC):
-                ev = system.ball(PREC)
-                xb = arb_mat([[arb(float(v))] for v in x0])
-                if not _exact_zero(ev.f(xb, R)):
-                    return {"reason": "f(x0, a) is not proved identically 0 on the range"}
-                c = _scalar_identity(ev.Df_a(xb, R))
-                if c is None:
-                    return {"reason": "Df_a(x0, a) is not proved to be c I with c != 0 on the range"}
-                box = arb_mat([[arb(0, 1)] for _ in range(n)])
-                return {"c": pack_ball(c), "B_zero": _exact_zero(ev.B(xb, R, box, box)),
-                        "fa_zero": _exact_zero(ev.f_a(xb, R)), "time": time.perf_counter() - t}
-        if task == "Q":
-            with flint.ctx.workprec(HIPREC):
-                A = system.ball(HIPREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
-            tj = time.perf_counter() - t
-            rQ, cQ, tm = _q_sums(A, ap)
-            return {"rQ": rQ, "cQ": cQ, "jacobian": tj, **tm}
-        t = time.perf_counter()
-        d, d1 = _f_sums(ap)
-        return {"delta": d, "delta1": d1, "time": time.perf_counter() - t}
-
-    # forking pays off only for large n (the stages take ~0.1 s at n = 100)
-    q, st, f = run_tasks(run, ["Q", "structure", "F"], workers=None if n >= 150 else 1, min_tasks=2)
-    for r in (st, q, f):
-        if "error" in r:
-            return FamilyData(False, f"family data failed: {r['error']}")
+    st = _structure(system, x0, R)
     if "reason" in st:
         return FamilyData(False, st["reason"])
-    c = unpack_ball(st["c"])
-    diag = _finish(ap, q["rQ"], q["cQ"], f["delta"], f["delta1"])
-    tm = {"structure": st["time"], "F": f["time"], **{k: v for k, v in q.items() if k not in ("rQ", "cQ")}}
-    diag.time = time.perf_counter() - t0
-    tm["total"] = diag.time
+    t1 = time.perf_counter()
+    with flint.ctx.workprec(PREC):
+        A = system.ball(PREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
+    Am, Ar = to_numpy(A)
+    t2 = time.perf_counter()
+    tm = {"structure": t1 - t0, "jacobian": t2 - t1}
+    if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
+        return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
+    q = _q_sums(Am, Ar, ap)
+    if isinstance(q, str):
+        return FamilyData(False, "diagonalisation: " + q, timings=tm)
+    diag = _finish(ap, *q, *_f_sums(ap))
+    tm["bounds"] = time.perf_counter() - t2
+    diag.time = tm["total"] = time.perf_counter() - t0
     diag.timings = tm
+    c = st["c"]
     if not diag.ok:
         return FamilyData(False, "diagonalisation: " + diag.reason, x0, c, R, arb(a_r_f), diag, timings=tm)
     return FamilyData(True, "", x0, c, R, arb(a_r_f), diag, float(c.mid()), a_r_f, st["B_zero"], st["fa_zero"], tm)
@@ -593,15 +496,10 @@ def _np_vec(v: acb_mat) -> tuple[np.ndarray, np.ndarray]:
     return mid, _up(rad, 2)
 
 
-def _is_zero(v: acb_mat) -> bool:
-    return all(e.real.is_zero() and e.real.is_exact() and e.imag.is_zero() and e.imag.is_exact()
-               for e in v.entries())
-
-
 def _solve(d: Diagonalisation, z: acb, y: acb_mat) -> acb_mat | None:
     """Enclosure of (z I - A0)^{-1} y through the diagonalisation (module docstring); None if tau >= 1."""
     n = len(d.lam)
-    if _is_zero(y):
+    if acb_mat(n, 1).contains(y):       # y = 0 exactly
         return acb_mat(n, 1)
     ym, yr = _np_vec(y)
     # g1 = V^{-1} y = Y y + (V^{-1} - Y) y
@@ -628,8 +526,29 @@ def _solve(d: Diagonalisation, z: acb, y: acb_mat) -> acb_mat | None:
     return _acb_vec(xm, xr)
 
 
-def _dot(u: acb_mat, z: acb_mat) -> acb:
-    return (u.transpose() * z)[0, 0]
+def _acb_cols(mids: list[np.ndarray], rads: list[np.ndarray]) -> acb_mat:
+    """The n x m complex ball matrix whose column j is ``mids[j] +- rads[j]`` (real and imaginary part)."""
+    n, m = len(mids[0]), len(mids)
+    M, R = np.stack(mids, axis=1), np.stack(rads, axis=1)
+    return acb_mat(n, m, [acb(arb(z.real, r), arb(z.imag, r)) for z, r in zip(M.ravel().tolist(), R.ravel().tolist())])
+
+
+def _col_dots(L: acb_mat, X: acb_mat) -> list[acb]:
+    """``sum_i L_ij X_ij`` for every column j (L, X n x m)."""
+    m = L.ncols()
+    out = [acb(0)] * m
+    for i, (l, x) in enumerate(zip(L.entries(), X.entries())):
+        out[i % m] += l * x
+    return out
+
+
+def _column(M: acb_mat, j: int) -> acb_mat:
+    return acb_mat([[M[i, j]] for i in range(M.nrows())])
+
+
+def _hstack(cols: list[acb_mat]) -> acb_mat:
+    n, m = cols[0].nrows(), len(cols)
+    return acb_mat(n, m, [c[i, 0] for i in range(n) for c in cols])
 
 
 @dataclass
@@ -647,62 +566,81 @@ class PointJob:
     info: dict = field(default_factory=dict)
 
 
-def point_stage(system, fd: FamilyData, job: PointJob) -> dict:
-    """Ball-arithmetic q, p, l1 and mu' for one pair; returns a picklable dict."""
+def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
+    """Ball-arithmetic l1 and mu' for the pairs of ``jobs``; one picklable dict per job.
+
+    All m points in one evaluation of the generated C (and B) with the parameter as a batch
+    (one value per column, ``BallBase.at_columns``). With the enclosed right and left
+    eigenvectors ``v``, ``l`` (any scaling), ``nu = |v|``, ``sigma = l^T v``: ``q = v / nu`` and
+    ``u = conj(p) = l nu / sigma`` (``<q, q> = u^T q = 1``), so by multilinearity
+    ``l1 = Re(l^T C(v, v, conj v) - 2 l^T B(v, h11) + l^T B(conj v, h20)) / (2 omega sigma nu^2)`` with
+    ``h11 = A^{-1} B(v, conj v)``, ``h20 = (2 i omega - A)^{-1} B(v, v)``, and
+    ``mu' = Re(l^T (c v + B(v, x_a))) / sigma``: the scalings are scalar divisions at the end.
+    """
     t0 = time.perf_counter()
     d = fd.diag
-    n = len(d.lam)
-    res = {"k": job.k, "l1": None, "mu": None, "reason": ""}
+    n, m = len(d.lam), len(jobs)
+    res = [{"k": j.k, "l1": None, "mu": None, "reason": ""} for j in jobs]
     with flint.ctx.workprec(PREC):
         ev = system.ball(PREC)
-        a, w = unpack_ball(job.a), unpack_ball(job.omega)
+        a = [unpack_ball(j.a) for j in jobs]
+        w = [unpack_ball(j.omega) for j in jobs]
         xb = arb_mat([[arb(float(v))] for v in fd.x0])
-        v = _acb_vec(job.qm, job.qr)
-        ell = _acb_vec(job.lm, job.lr)
-        nv = sum((e.real * e.real + e.imag * e.imag for e in v.entries()), arb(0)).sqrt()
-        q = v * (1 / acb(nv))
-        s = _dot(ell, q)
-        if not (s.real.is_finite() and (abs(s) > 0)):
-            res["reason"] = "family: <p, q> not enclosed away from 0"
-            return res
-        u = ell * (1 / s)            # u = conj(p): u^T q = 1
-        qb = q.conjugate()
-        shift = (a - fd.a_r) * fd.c  # A = A0 + shift I at a*
-        Cv = ev.C(xb, a, q, q, qb)
-        total = _dot(u, Cv)
+        V = _acb_cols([j.qm for j in jobs], [j.qr for j in jobs])
+        L = _acb_cols([j.lm for j in jobs], [j.lr for j in jobs])
+        Vb = V.conjugate()
+        nu2 = [arb(0)] * m
+        for i, e in enumerate(V.entries()):
+            nu2[i % m] += e.real * e.real + e.imag * e.imag
+        sigma = _col_dots(L, V)
+        total = _col_dots(L, ev.at_columns("C", xb, a, V, V, Vb))
+        fail: dict[int, str] = {}
         if not fd.B_zero:       # otherwise B(x0, a, ., .) = 0: both B-terms of l1 and B(q, x_a) vanish
-            B1 = ev.B(xb, a, q, acb_mat([[qb[i, 0], q[i, 0]] for i in range(n)]))
-            b11 = acb_mat([[B1[i, 0]] for i in range(n)])
-            b20 = acb_mat([[B1[i, 1]] for i in range(n)])
-            # h11 = A^{-1} B(q, qb) = -(0 I - A)^{-1} b11 ; h20 = (2 i w I - A)^{-1} B(q, q)
-            h11 = _solve(d, acb(-shift), b11)          # (0 I - A)^{-1} b11 = -A^{-1} b11
-            h20 = _solve(d, acb(-shift, 2 * w), b20)   # (2 i w I - A)^{-1} b20
-            if h11 is None or h20 is None:
-                res["reason"] = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
-                return res
-            h11 = -h11
-            t2 = acb_mat(n, 1) if _is_zero(h11) else ev.B(xb, a, q, h11)
-            t3 = acb_mat(n, 1) if _is_zero(h20) else ev.B(xb, a, qb, h20)
-            total = total - 2 * _dot(u, t2) + _dot(u, t3)
-        l1 = total.real / (2 * w)
-        # mu' = Re <p, Df_a q + B(q, x_a)>, Df_a = c I verified on the range, x_a = -A^{-1} f_a
-        tb = acb_mat(n, 1)
+            b11 = ev.at_columns("B", xb, a, V, Vb)
+            b20 = ev.at_columns("B", xb, a, V, V)
+            h11, h20 = [], []
+            for j in range(m):
+                shift = (a[j] - fd.a_r) * fd.c                  # A = A0 + shift I at a_j
+                x11 = _solve(d, acb(-shift), _column(b11, j))   # (0 I - A)^{-1} b11 = -A^{-1} b11
+                x20 = _solve(d, acb(-shift, 2 * w[j]), _column(b20, j))
+                if x11 is None or x20 is None:
+                    fail[j] = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
+                    x11 = x20 = acb_mat(n, 1)
+                h11.append(-x11)    # h11 = A^{-1} B(v, conj v)
+                h20.append(x20)
+            t2 = _col_dots(L, ev.at_columns("B", xb, a, V, _hstack(h11)))
+            t3 = _col_dots(L, ev.at_columns("B", xb, a, Vb, _hstack(h20)))
+            total = [t - 2 * x + y for t, x, y in zip(total, t2, t3)]
+        mu_num = [s * acb(fd.c) for s in sigma]        # l^T (c v) = c sigma
         if not (fd.B_zero or fd.fa_zero):
-            fa = acb_mat(ev.f_a(xb, a))
-            xa = _solve(d, acb(-shift), fa)          # (0 I - A)^{-1} f_a = -A^{-1} f_a
-            if xa is None:
-                res["reason"] = "family: solve for x_a failed"
-                return res
-            tb = acb_mat(n, 1) if _is_zero(xa) else ev.B(xb, a, q, xa)
-        mu = _dot(u, q * acb(fd.c) + tb).real
-        res["l1"], res["mu"] = pack_ball(l1), pack_ball(mu)
-        if not (l1.is_finite() and mu.is_finite()):
-            res["reason"] = "lyapunov: NaN in l1 or mu'"
-        elif not (l1 < 0 or l1 > 0):
-            res["reason"] = "l1 enclosure contains 0"
-        elif not (mu < 0 or mu > 0):
-            res["reason"] = "transversality mu' enclosure contains 0"
-    res["time"] = time.perf_counter() - t0
+            fa = acb_mat(ev.at_columns("f_a", xb, a))
+            xa = []
+            for j in range(m):
+                z = _solve(d, acb(-(a[j] - fd.a_r) * fd.c), _column(fa, j))   # (0 I - A)^{-1} f_a = x_a
+                if z is None:
+                    fail.setdefault(j, "family: solve for x_a failed")
+                    z = acb_mat(n, 1)
+                xa.append(z)
+            mu_num = [s + t for s, t in zip(mu_num, _col_dots(L, ev.at_columns("B", xb, a, V, _hstack(xa))))]
+        for j, r in enumerate(res):
+            if j in fail:
+                r["reason"] = fail[j]
+                continue
+            if not (sigma[j].real.is_finite() and abs(sigma[j]) > 0 and nu2[j] > 0):
+                r["reason"] = "family: <p, q> not enclosed away from 0"
+                continue
+            l1 = (total[j] / (sigma[j] * nu2[j])).real / (2 * w[j])
+            mu = (mu_num[j] / sigma[j]).real
+            r["l1"], r["mu"] = pack_ball(l1), pack_ball(mu)
+            if not (l1.is_finite() and mu.is_finite()):
+                r["reason"] = "lyapunov: NaN in l1 or mu'"
+            elif not (l1 < 0 or l1 > 0):
+                r["reason"] = "l1 enclosure contains 0"
+            elif not (mu < 0 or mu > 0):
+                r["reason"] = "transversality mu' enclosure contains 0"
+    dt = (time.perf_counter() - t0) / max(m, 1)
+    for r in res:
+        r["time"] = dt
     return res
 
 
@@ -799,8 +737,7 @@ def finish(fd: FamilyData, job: PointJob | None, res: dict | None, reason: str =
         return HopfProof("not_proved", reason, proof=info)
     for key in ("radius", "Y", "Z1", "Z2"):
         info[key] = arb(job.info[key])
-    x = [arb(float(v)) for v in fd.x0]
-    out = HopfProof("not_proved", reason, unpack_ball(job.a), unpack_ball(job.omega), x, proof=info)
+    out = HopfProof("not_proved", reason, unpack_ball(job.a), unpack_ball(job.omega), fd.x_balls, proof=info)
     out.other_eigenvalues_real_part_max = unpack_ball(job.other_max)
     if res is None:
         return out

@@ -3,6 +3,11 @@
 Every function returns a ball that contains the exact result for every point
 of its input balls. Monotone elementary functions are evaluated at the
 endpoints of a wide ball, which is tight where ``arb.tanh`` on a wide ball is not.
+
+Batches: structured code (``COLUMNS = True``) also accepts the parameter as
+:class:`Columns`, one ball per column, and then returns column j evaluated at
+``a = values[j]`` on column j of the direction arguments. An n x 1 operand stands
+for the same column in every member of the batch (``add`` and ``had`` broadcast it).
 """
 from __future__ import annotations
 
@@ -100,7 +105,104 @@ def mat(rows: int, cols: int, entries: list) -> Mat:
 
 def _diag(n: int, s) -> arb_mat:
     """The n x n matrix s I."""
-    return arb_mat(n, n, [s if i == j else 0 for i in range(n) for j in range(n)])
+    if isinstance(s, Columns):
+        raise TypeError("a per-column parameter has no dense n x n form")
+    m = acb_mat(n, n) if isinstance(s, acb) else arb_mat(n, n)
+    for i in range(n):
+        m[i, i] = s
+    return m
+
+
+def _widen(m: Mat, k: int) -> Mat:
+    """An n x 1 column repeated k times (a product with exact ones)."""
+    return m * arb_mat(1, k, [1] * k)
+
+
+def add(*terms):
+    """Sum; an n x 1 column is added to every column of an n x k matrix (batch broadcast).
+    Lazy terms (``s I``, ``W + s I``) stay lazy under ``+``."""
+    cols = {t.ncols() for t in terms if isinstance(t, (arb_mat, acb_mat))}
+    if len(cols) > 1:
+        k = max(cols)
+        terms = tuple(_widen(t, k) if isinstance(t, (arb_mat, acb_mat)) and t.ncols() == 1 else t
+                      for t in terms)
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _is_exact_zero(m) -> bool:
+    return isinstance(m, (arb_mat, acb_mat)) and (acb_mat if isinstance(m, acb_mat) else arb_mat)(
+        m.nrows(), m.ncols()).contains(m)
+
+
+def _covers(x: Mat, y: Mat) -> bool:
+    """Every ball of y lies in the ball of x at the same place (first entry checked first)."""
+    return (x.nrows(), x.ncols()) == (y.nrows(), y.ncols()) and x[0, 0].contains(y[0, 0]) and x.contains(y)
+
+
+class Columns:
+    """The parameter with one ball per column (a batch of m parameter values).
+
+    Products with an n x m matrix scale column j by ``values[j]``; an n x 1 matrix becomes the n x m
+    matrix of its multiples (an exact zero column stays n x 1: it is 0 for every member). Any
+    other use raises TypeError (``at_columns`` then evaluates column by column), so that nothing
+    is silently broadcast wrongly: a square matrix (a coefficient matrix ``a E`` or a batch?) too.
+    """
+
+    def __init__(self, values):
+        self.values = [arb(v) for v in values]
+        self.m = len(self.values)
+        self.row = arb_mat(1, self.m, self.values)
+
+    def _map(self, other, op):
+        if isinstance(other, Columns) and other.m == self.m:
+            return Columns([op(x, y) for x, y in zip(self.values, other.values)])
+        if isinstance(other, (int, arb)):
+            return Columns([op(x, other) for x in self.values])
+        return NotImplemented
+
+    def __mul__(self, other):
+        if isinstance(other, (arb_mat, acb_mat)):
+            return scale(other, self)
+        if isinstance(other, Eye):
+            return ScaledEye(self, other.n)
+        return self._map(other, lambda x, y: x * y)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other):
+        return self._map(other, lambda x, y: x + y)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._map(other, lambda x, y: x - y)
+
+    def __rsub__(self, other):
+        return self._map(other, lambda x, y: y - x)
+
+    def __neg__(self):
+        return Columns([-x for x in self.values])
+
+    def __truediv__(self, other):
+        return self._map(other, lambda x, y: x / y)
+
+
+def scale(m: Mat, s):
+    """``s m`` for a scalar s; for :class:`Columns`, column j times ``values[j]``."""
+    if not isinstance(s, Columns):
+        return m * s
+    if m.ncols() == 1:
+        return m if _is_exact_zero(m) else m * s.row
+    if m.ncols() != s.m or m.nrows() == m.ncols():
+        # a square matrix could be a coefficient matrix (a E) as well as a batch: refused
+        raise TypeError(f"{m.nrows()} x {m.ncols()} matrix times a batch of {s.m}")
+    k = s.m
+    e = m.entries()
+    v = s.values
+    return mat(m.nrows(), k, [x * v[i % k] for i, x in enumerate(e)])
 
 
 def _mul(a, b):
@@ -123,13 +225,13 @@ def mm(a, b):
     if getattr(b, "_is_eye", False):
         return a
     if isinstance(a, ScaledEye):
-        return dense(b) * a.s
-    if isinstance(b, ScaledEye):
+        return scale(dense(b), a.s)
+    if isinstance(b, ScaledEye) and not isinstance(b.s, Columns):
         return dense(a) * b.s
     if isinstance(a, Shifted):
         b = dense(b)
-        return _mul(a.W, b) + b * a.s
-    if isinstance(b, Shifted):
+        return add(a.product(b), scale(b, a.s))
+    if isinstance(b, Shifted) and not isinstance(b.s, Columns):
         a = dense(a)
         return _mul(a, b.W) + a * b.s
     return _mul(dense(a), dense(b))
@@ -214,27 +316,90 @@ class ScaledEye(_Lazy):
 
     def __mul__(self, other):
         if isinstance(other, (arb_mat, acb_mat)):
-            return other * self.s
+            return scale(other, self.s)
         return ScaledEye(self.s * other, self.n)
 
     __rmul__ = __mul__
 
 
 class Shifted(_Lazy):
-    """``W + s I`` kept as (W, s): products cost one product with W."""
+    """``W + s I`` kept as (W, s): products cost one product with W.
+
+    ``W b`` is remembered per argument: a second product with the same ``b``, or (W real) with
+    a ``b'`` inside ``conj(b)``, reuses it (``W conj(z) = conj(W z)`` for every point of the balls).
+    """
 
     def __init__(self, W, s):
         self.W, self.s = W, s
+        self._products: list[tuple[Mat, Mat]] = []
 
     def _dense(self):
         return self.W + _diag(self.W.nrows(), self.s)
 
+    def product(self, b: Mat) -> Mat:
+        for arg, out in self._products:
+            if arg is b:
+                return out
+        for arg, out in self._products:
+            if (isinstance(self.W, arb_mat) and isinstance(b, acb_mat) and isinstance(arg, acb_mat)
+                    and _covers(arg.conjugate(), b)):
+                self._products.append((b, out.conjugate()))
+                return self._products[-1][1]
+        out = _mul(self.W, b)
+        self._products.append((b, out))
+        return out
+
+
+def _shape(f) -> tuple[int, int]:
+    if isinstance(f, (Eye, ScaledEye)):
+        return f.n, f.n
+    if isinstance(f, Shifted):
+        return f.W.nrows(), f.W.ncols()
+    return f.nrows(), f.ncols()
+
+
+def _is_complex(f) -> bool:
+    if isinstance(f, Eye):
+        return False
+    if isinstance(f, ScaledEye):
+        return isinstance(f.s, acb)
+    if isinstance(f, Shifted):
+        return isinstance(f.W, acb_mat) or isinstance(f.s, acb)
+    return isinstance(f, acb_mat)
+
 
 def had(*factors: Mat) -> Mat:
-    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix."""
+    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix.
+
+    Exact shortcuts: an exactly zero column factor gives the zero matrix (0 times any real
+    number is 0), exactly-one columns are skipped, and an identity factor (``I`` or ``s I``)
+    makes the product diagonal, so only its diagonal is computed.
+    """
+    if any(isinstance(getattr(f, "s", None), Columns) for f in factors):
+        raise TypeError("entrywise product with a batch of s I")
+    rows = _shape(factors[0])[0]
+    cols = max(_shape(f)[1] for f in factors)
+    cplx = any(_is_complex(f) for f in factors)
+    plain = [f for f in factors if isinstance(f, (arb_mat, acb_mat)) and f.ncols() == 1]
+    if any(_is_exact_zero(f) for f in plain):
+        return acb_mat(rows, cols) if cplx else arb_mat(rows, cols)
+    ones = arb_mat(rows, 1, [1] * rows)
+    factors = [f for f in factors if not (isinstance(f, arb_mat) and f.ncols() == 1 and f == ones)]
+    if not factors:
+        return _widen(ones, cols)
+    if len(factors) == 1 and _shape(factors[0])[1] == cols:
+        return dense(factors[0])
+    if cols == rows and any(isinstance(f, (Eye, ScaledEye)) for f in factors):
+        out = acb_mat(rows, cols) if cplx else arb_mat(rows, cols)
+        for i in range(rows):
+            d = 1
+            for f in factors:
+                if isinstance(f, Eye):
+                    continue
+                d = d * (f.s if isinstance(f, ScaledEye) else dense(f)[i, 0 if _shape(f)[1] == 1 else i])
+            out[i, i] = d
+        return out
     factors = [dense(f) for f in factors]
-    rows = factors[0].nrows()
-    cols = max(f.ncols() for f in factors)
     out = [1] * (rows * cols)
     for f in factors:
         e = f.entries()
@@ -255,6 +420,16 @@ def dense(m):
     return m.mat if isinstance(m, (Eye, _Lazy)) else m
 
 
+def _param(a):
+    return a if isinstance(a, Columns) else arb(a)
+
+
+def _column(m: Mat, j: int) -> Mat:
+    if m.ncols() == 1:
+        return m
+    return mat(m.nrows(), 1, [m[i, j] for i in range(m.nrows())])
+
+
 class BallBase:
     """Public API of a generated ball evaluator (docs/internals.md).
 
@@ -265,30 +440,48 @@ class BallBase:
 
     n: int
 
+    #: the structured code accepts a :class:`Columns` parameter (batches); see ``at_columns``
+    COLUMNS = False
+
+    def at_columns(self, name: str, x: arb_mat, values: list, *args: Mat) -> Mat:
+        """Column j of the result is ``name(x, values[j], *(column j of args))`` (an n x 1
+        argument is the same for every j): one evaluation with :class:`Columns` when the
+        generated code supports it, else one evaluation per column."""
+        m = len(values)
+        if self.COLUMNS:
+            try:
+                out = dense(getattr(self, name)(x, Columns(values), *args))
+            except TypeError:
+                out = None
+            if out is not None:
+                return _widen(out, m) if out.ncols() == 1 and m > 1 else out
+        cols = [dense(getattr(self, name)(x, arb(v), *(_column(A, j) for A in args))) for j, v in enumerate(values)]
+        return mat(cols[0].nrows(), m, [c[i, 0] for i in range(cols[0].nrows()) for c in cols])
+
     def f(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f(x, arb(a)))
+        return dense(self._f(x, _param(a)))
 
     def Df(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_apply(x, arb(a), self.eye))
+        return dense(self._Df_apply(x, _param(a), self.eye))
 
     def f_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_a(x, arb(a)))
+        return dense(self._f_a(x, _param(a)))
 
     def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_a_apply(x, arb(a), self.eye))
+        return dense(self._Df_a_apply(x, _param(a), self.eye))
 
     def B(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
-        return dense(self._B(x, arb(a), u, v))
+        return dense(self._B(x, _param(a), u, v))
 
     def C(self, x: arb_mat, a: arb, u: Mat, v: Mat, w: Mat) -> Mat:
-        return dense(self._C(x, arb(a), u, v, w))
+        return dense(self._C(x, _param(a), u, v, w))
 
     def f_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_aa(x, arb(a)))
+        return dense(self._f_aa(x, _param(a)))
 
     def Df_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_aa_apply(x, arb(a), self.eye))
+        return dense(self._Df_aa_apply(x, _param(a), self.eye))
 
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
-        return dense(self._B_a(x, arb(a), u, v))
+        return dense(self._B_a(x, _param(a), u, v))

@@ -40,6 +40,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 import flint
+import numpy as np
 from flint import acb_mat, arb, arb_mat, fmpq
 
 from .continuation import Branch
@@ -135,12 +136,23 @@ def _crossings(E: list, c: arb, a_r: arb, R: arb) -> tuple[list[tuple[arb, Any]]
     return out, ""
 
 
-def _matches(aj: arb, e: Any, p: ProvedHopf, x0: Sequence[float]) -> bool:
+def _matches(aj: arb, e: Any, p: ProvedHopf, x_ok: dict, xb: list[arb]) -> bool:
+    """The crossing (aj, e) may be the proved point p (its a, omega and x enclosures meet)."""
     if not aj.overlaps(_hull(*p.a)):
         return False
     if p.omega is not None and not e.imag.overlaps(_hull(*p.omega)):
         return False
-    return p.x is None or all(_hull(lo, hi).contains(arb(float(xi))) for (lo, hi), xi in zip(p.x, x0))
+    if p.x is None:
+        return True
+    key = tuple(tuple(t) for t in p.x)
+    if key not in x_ok:      # the points of one branch share x: checked once
+        x_ok[key] = all(_hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
+    return x_ok[key]
+
+
+def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
+    """Indices whose outward float bounds [lo, hi] meet [l, h]: a superset of the overlapping balls."""
+    return np.nonzero((lo <= h) & (hi >= l))[0]
 
 
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
@@ -163,11 +175,16 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
     cross = [(aj, e) for aj, e, _ in cross3]
     with flint.ctx.workprec(prec):
         bounds = [_bounds(aj) for aj, _ in cross]
-        for i in range(len(cross)):
-            for k in range(i):
-                if cross[i][0].overlaps(cross[k][0]):
-                    return _not("two crossing enclosures overlap", bounds)
-        hits = [[k for k, p in enumerate(proved) if _matches(aj, e, p, x0)] for aj, e in cross]
+        lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+        for i, (l, h) in enumerate(bounds):
+            if any(cross[i][0].overlaps(cross[k][0]) for k in _meeting(lo[:i], hi[:i], l, h)):
+                return _not("two crossing enclosures overlap", bounds)
+        pb = [_bounds(_hull(*p.a)) for p in proved]
+        plo, phi = np.array([b[0] for b in pb]), np.array([b[1] for b in pb])
+        x_ok: dict = {}
+        xb = [arb(v) for v in x0]
+        hits = [[int(k) for k in _meeting(plo, phi, l, h) if _matches(aj, e, proved[k], x_ok, xb)]
+                for (aj, e), (l, h) in zip(cross, bounds)]
     for (aj, _), h, b in zip(cross, hits, bounds):
         if len(h) != 1:
             inside = R.contains(aj)

@@ -1,0 +1,164 @@
+"""Rigorous bounds for float64 (numpy/BLAS) computations: a-priori error lemmas and error-free products.
+
+Model: IEEE binary64, round to nearest, gradual underflow; ``u = 2^-53``, ``eta = 2^-1074``,
+``gamma_k = k u / (1 - k u)``. A BLAS matrix product computes every entry as a sum of its k
+products in some order, with or without FMA (true of OpenBLAS/MKL ``dgemm``; not of
+Strassen-like algorithms, which numpy does not use).
+
+Lemma 1 (Higham, Thm 3.5, with underflow): for real float matrices with inner dimension k,
+``|fl(A B) - A B| <= gamma_k |A| |B| + k eta`` entrywise. Complex products as four real ones.
+Lemma 2: if ``s`` is the float evaluation of a sum of k products of non-negative floats with
+exact value S, then ``S <= (s + k eta)(1 + 2 gamma_k)``; :func:`up` evaluates this with one more
+factor ``(1 + 4u)`` and rounds upward, so ``up(s, k)`` bounds the exact value of a non-negative
+float expression of depth <= k evaluated on non-negative inputs.
+Lemma 3 (exact slice products, Ozaki-Ogita-Oishi-Rump): if every entry of row i of A is an
+integer multiple of ``2^s_i`` of modulus <= ``2^(beta-1) 2^s_i``, every entry of column j of B an
+integer multiple of ``2^t_j`` of modulus <= ``2^(beta-1) 2^t_j``, ``k 2^(2 beta - 2) <= 2^53`` and
+``s_i + t_j >= -1074``, then every partial sum of ``(A B)_ij`` is an integer multiple of
+``2^(s_i + t_j)`` of modulus <= ``2^53 2^(s_i + t_j)``, hence a float: ``fl(A B) = A B`` exactly.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+U = 2.0 ** -53
+ETA = 2.0 ** -1074
+#: the exact-product kernels refuse entries outside [2^-400, 2^400] (zero allowed): no overflow or underflow
+TINY = 2.0 ** -400
+HUGE = 2.0 ** 400
+
+
+def gamma(k: int) -> float:
+    """An upper bound of gamma_k = k u / (1 - k u)."""
+    g = Fraction(k) * Fraction(1, 2 ** 53) / (1 - Fraction(k) * Fraction(1, 2 ** 53))
+    return math.nextafter(float(g), math.inf)
+
+
+def up(s, k: int):
+    """Rigorous upper bound of the exact value of a non-negative depth-k float expression s (Lemma 2)."""
+    c = math.nextafter(float((1 + 2 * Fraction(gamma(k + 2))) * (1 + 4 * Fraction(1, 2 ** 53))), math.inf)
+    return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * c, np.inf)
+
+
+def abs1(z: np.ndarray) -> np.ndarray:
+    """|Re z| + |Im z| (>= |z|); |z| for real z."""
+    return np.abs(z.real) + np.abs(z.imag) if np.iscomplexobj(z) else np.abs(z)
+
+
+def cmatmul(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """fl(A B) by real products and an entrywise bound of the modulus of its error (Lemma 1):
+    ``|fl(AB) - AB| <= 2 gamma_2k |A|_1 |B|_1 + 2 u |fl(AB)|_1 + 4 k eta``."""
+    k = A.shape[1] if A.ndim == 2 else A.shape[0]
+    Ar, Ai = (A.real, A.imag) if np.iscomplexobj(A) else (A, None)
+    Br, Bi = (B.real, B.imag) if np.iscomplexobj(B) else (B, None)
+    re = Ar @ Br
+    im = None
+    if Ai is not None and Bi is not None:
+        re = re - Ai @ Bi
+    if Bi is not None:
+        im = Ar @ Bi
+    if Ai is not None:
+        im = Ai @ Br if im is None else im + Ai @ Br
+    mid = re if im is None else re + 1j * im
+    T = abs1(A) @ abs1(B)
+    err = up(2 * gamma(2 * k) * T + 2 * U * abs1(mid) + 4 * k * ETA, 2 * k)
+    return mid, err
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = 134217729.0 * a                       # Dekker's splitter 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, e) with p + e = a b exactly (Dekker): valid for |a|, |b| in {0} u [2^-400, 2^400] (no overflow,
+    and every partial product a multiple of ulp(a) ulp(b) >= 2^-904, so nothing underflows)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(s, e) with s + e = a + b exactly (Knuth; any order of magnitudes, no overflow)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _slices(M: np.ndarray, axis: int, beta: int, count: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """``count`` slices of M along rows (axis=1: one scale per row) or columns (axis=0), and the
+    exponents e with ``max |M| < 2^e`` per row/column.
+
+    Slice p (1-based) has entries that are integer multiples of ``2^(e - p beta + 1)`` of modulus
+    <= ``2^(e - (p-1) beta)``; ``|M - sum of the slices| <= 2^(e - count beta)`` (Lemma 3's form).
+    Extraction: ``hi = fl(fl(r + sigma) - sigma)`` with ``sigma = 1.5 * 2^(s + 52)`` rounds the rest r
+    to a multiple of ``2^s`` (|r| <= 2^(s + 51): r + sigma stays in sigma's binade, the subtraction
+    is exact by Sterbenz, and ``r - hi`` is the exact rounding error).
+    """
+    big = np.abs(M).max(axis=axis, keepdims=True)
+    e = np.frexp(big)[1].astype(float)                  # 2^(e-1) <= max < 2^e
+    e[big == 0] = -1100.0                               # a zero row: zero slices, 2^e = 0 in the bounds
+    out = []
+    rest = M.copy()
+    for p in range(1, count + 1):
+        s = e - p * beta + 1
+        sigma = 1.5 * np.exp2(s + 52)
+        hi = (rest + sigma) - sigma
+        out.append(hi)
+        rest = rest - hi
+    return out, e
+
+
+def exact_product_terms(A: np.ndarray, B: np.ndarray, count: int = 3):
+    """The products ``A_p B_q`` (p + q <= count + 1) of Lemma 3's slices of A (by rows) and B (by
+    columns), each computed exactly by BLAS, and an entrywise bound ``omit`` with
+    ``|A B - sum of the terms| <= omit``; or None if the entries are out of range.
+
+    Omitted: ``sum_{p+q > count+1} A_p B_q + A_r B + (A - A_r) B_r`` (``A_r``, ``B_r`` the rests), bounded
+    by ``k 2^(e_i + t_j) c`` with ``c = sum_{p+q>count+1} 2^(-(p+q-2) beta) + 2^(-count beta) (2 + 2^(-count beta))``.
+    """
+    k = A.shape[1]
+    for M in (A, B):
+        a = np.abs(M)
+        if not (np.all(np.isfinite(M)) and a.max(initial=0.0) <= HUGE and np.all((a == 0) | (a >= TINY))):
+            return None
+    beta = (55 - math.ceil(math.log2(max(k, 2)))) // 2
+    As, e = _slices(A, 1, beta, count)
+    Bs, t = _slices(B, 0, beta, count)
+    terms = [As[p] @ Bs[q] for p in range(count) for q in range(count) if p + q + 2 <= count + 1]
+    c = Fraction(0)
+    for p in range(1, count + 1):
+        for q in range(1, count + 1):
+            if p + q > count + 1:
+                c += Fraction(1, 2 ** ((p + q - 2) * beta))
+    r = Fraction(1, 2 ** (count * beta))
+    c += r * (2 + r)
+    coef = math.nextafter(float(c * k), math.inf)
+    omit = up(coef * (np.exp2(e) * np.exp2(t)), 2)      # e + t >= -800 - 3 beta: no underflow
+    return terms, omit
+
+
+def exact_residual(A: np.ndarray, B: np.ndarray, minus: list[np.ndarray]):
+    """``(R, err)``: a float matrix R and an entrywise bound with ``|A B - sum(minus) - R| <= err``,
+    accurate far below ``u |A| |B|`` (Lemma 3 products summed by two_sum); None if out of range."""
+    got = exact_product_terms(A, B)
+    if got is None:
+        return None
+    terms, omit = got
+    s = terms[0]
+    errs = []
+    for T in terms[1:] + [-M for M in minus]:
+        s, e = two_sum(s, T)
+        errs.append(e)
+    # sum(terms) - sum(minus) = s + sum(errs) exactly; the float sum of errs errs by gamma_m sum |errs|
+    m = len(errs)
+    e = sum(errs[1:], errs[0])
+    R = s + e
+    abserr = sum((np.abs(x) for x in errs[1:]), np.abs(errs[0]))
+    err = up(omit + gamma(m) * abserr + U * np.abs(R), m + 4)
+    return R, err
