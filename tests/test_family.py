@@ -155,19 +155,18 @@ def test_family_with_quadratic_activation_term_agrees_with_per_point_proof():
         assert abs(float(p.first_lyapunov.mid())) > 0
 
 
-def test_batches_are_split_across_workers_and_agree():
-    """Two batches on two processes give the same enclosures as one batch in this process."""
+def test_one_batch_agrees_with_single_point_batches():
+    """All points of a branch in one evaluation (per-column parameter, numpy balls) give the same
+    enclosures as one point at a time."""
     W = random_asymmetric(60, 80)
     s = _net(W, pad=0.01)
     res = find_candidates(s)
-    one = prove_all(s, res, s.model.range, workers=1)
-    from symhopf.proof import batch
-    old = batch.BATCH
-    batch.BATCH = 5
-    try:
-        two = prove_all(s, res, s.model.range, workers=2)
-    finally:
-        batch.BATCH = old
-    assert len(one) == len(two) >= 20 and all(p.proved for p in one + two)
-    for p, q in zip(one, two):
-        assert p.first_lyapunov.overlaps(q.first_lyapunov) and p.parameter.overlaps(q.parameter)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    assert len(jobs) >= 20 and not fails
+    together = family.point_batch(s, fd, jobs)
+    for job, r in zip(jobs, together):
+        (alone,) = family.point_batch(s, fd, [job])
+        assert not r["reason"] and not alone["reason"]
+        for key in ("l1", "mu"):
+            assert family.unpack_ball(r[key]).overlaps(family.unpack_ball(alone[key]))

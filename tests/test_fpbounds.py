@@ -1,4 +1,4 @@
-"""Rigorous float64 kernels (symhopf.proof.fpbounds) checked against exact rational arithmetic."""
+"""Rigorous float64 kernels (symhopf.runtime.fpbounds) checked against exact rational arithmetic."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from symhopf.proof.fpbounds import cmatmul, exact_product_terms, exact_residual, two_prod, two_sum, up
+from symhopf.runtime.fpbounds import cmatmul, exact_product_terms, exact_residual, two_prod, two_sum, up
 
 HYP = settings(max_examples=60, deadline=None)
 

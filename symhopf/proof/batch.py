@@ -4,9 +4,9 @@
 a branch whose constant structure (f(x0, a) = 0, Df_a = c I on the range) is verified in ball
 arithmetic get the family proof (one verified diagonalisation per branch,
 symhopf/proof/family.py; the search's float eigen-decomposition of that branch is handed over
-as the approximation to verify); all others the per-point proof (symhopf/proof/hopf.py). The
-independent per-point stages run on all cores (symhopf/parallel.py); a failure there becomes
-``not_proved`` with its reason.
+as the approximation to verify); all others the per-point proof (symhopf/proof/hopf.py). All points
+of a constant branch are one batch in this process; the independent per-point proofs run on
+all cores (symhopf/parallel.py). A failure in either becomes ``not_proved`` with its reason.
 """
 from __future__ import annotations
 
@@ -14,23 +14,15 @@ from typing import Any
 
 from flint import arb
 
-from ..parallel import default_workers, run_tasks
+from ..parallel import run_tasks
 from . import family
 from .hopf import HopfProof, prove_candidate
-
-
-#: smallest batch of family points worth its own process
-BATCH = 100
 
 
 def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
     """A HopfProof per candidate of ``search``, in order (module docstring)."""
     cands = search.candidates
     proofs: list = [None] * len(cands)
-    tasks: list[tuple] = []
-    fams: dict[int, family.FamilyData] = {}
-    jobs: dict[int, family.PointJob] = {}
-    cores = workers or default_workers()
     for br in search.branches:
         if not br.constant:
             continue
@@ -44,36 +36,19 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
         by_disc = {k: mine[j] for j, k in match.items()}
         prepared, fails = family.prepare(fd, sorted(by_disc))
         for k, why in fails.items():
-            i = by_disc[k]
-            fams[i] = fd
-            proofs[i] = family.finish(fd, None, None, why)
-        mine_jobs = [by_disc[job.k] for job in prepared]
-        for job, i in zip(prepared, mine_jobs):
-            fams[i], jobs[i] = fd, job
-        # one batch per core, one evaluation of the generated C per batch (family.point_batch);
-        # at least BATCH points each: ball products with fewer columns are much slower per column
-        size = max(BATCH, -(-len(mine_jobs) // cores))
-        tasks += [("family", tuple(mine_jobs[s:s + size])) for s in range(0, len(mine_jobs), size)]
-    for i in range(len(cands)):
-        if proofs[i] is None and i not in jobs:
-            tasks.append(("point", i))
-
-    def run(task):
-        kind, i = task
-        if kind == "family":
-            return family.point_batch(system, fams[i[0]], [jobs[j] for j in i])
-        return pack_proof(prove_candidate(system, cands[i]))
-
-    big = any(kind == "family" for kind, _ in tasks)     # family batches: worth a process each
-    for (kind, i), res in zip(tasks, run_tasks(run, tasks, workers, min_tasks=2 if big else 4)):
+            proofs[by_disc[k]] = family.finish(fd, None, None, why)
+        if not prepared:
+            continue
+        try:        # all points of the branch in one batch (numpy ball products: one process is fastest)
+            results, err = family.point_batch(system, fd, prepared), ""
+        except Exception as exc:  # a failed proof, not a crash
+            results, err = [None] * len(prepared), f"family proof failed: {type(exc).__name__}: {exc}"
+        for job, r in zip(prepared, results):
+            proofs[by_disc[job.k]] = family.finish(fd, job, r, err)
+    tasks = [i for i in range(len(cands)) if proofs[i] is None]
+    for i, res in zip(tasks, run_tasks(lambda i: pack_proof(prove_candidate(system, cands[i])), tasks, workers)):
         err = res.get("error") if isinstance(res, dict) else None
-        if kind == "family":
-            for j, r in zip(i, [None] * len(i) if err else res):
-                proofs[j] = family.finish(fams[j], jobs[j], r, f"family proof failed: {err}" if err else "")
-        elif err:
-            proofs[i] = HopfProof("not_proved", f"proof failed: {err}")
-        else:
-            proofs[i] = unpack_proof(res)
+        proofs[i] = HopfProof("not_proved", f"proof failed: {err}") if err else unpack_proof(res)
     return proofs
 
 

@@ -23,7 +23,7 @@ pair. ``Lb``: block diagonal, ``[al]`` or ``[[al, be], [-be, al]]`` (so that ``A
 ``Y := S^{-1} Yr`` (rows ``(Yr_x -+ i Yr_y) / 2``) and ``Lam = diag(lam) = S^{-1} Lb S`` are formed
 exactly in floats.
 
-Verified bounds (float64 products with rigorous error bounds, symhopf/proof/fpbounds.py).
+Verified bounds (float64 products with rigorous error bounds, symhopf/runtime/fpbounds.py).
 The Jacobian ball ``A0 in Am +- Ar`` (generated ``Df`` at 53 bits, midpoints and radii as floats,
 radii rounded up). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
 two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
@@ -94,7 +94,9 @@ import numpy as np
 import flint
 from flint import acb, acb_mat, arb, arb_mat, fmpq
 
-from .fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
+from ..parallel import blas_threads, default_workers
+from ..runtime.npball import NBall, as_nball, column_dots, column_norms2, hstack, to_acb
+from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
 
 if TYPE_CHECKING:
     from .hopf import HopfProof
@@ -129,14 +131,10 @@ class Diagonalisation:
     timings: dict = field(default_factory=dict)
 
 
-def to_numpy(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
-    """Float midpoints and radii with ``m`` inside ``mid +- rad`` entrywise (any precision: the
-    rounding of a midpoint to a float is added to its radius, all radii rounded up)."""
-    n, k = m.nrows(), m.ncols()
-    ents = m.entries()
-    mid = np.fromiter((float(e.mid()) for e in ents), float, n * k).reshape(n, k)
-    rad = np.fromiter((float(e.rad()) for e in ents), float, n * k).reshape(n, k)
-    return mid, _up(rad + U * np.abs(mid) + ETA, 2)
+def _floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray]:
+    """Float midpoints and radii with every matrix of the ball A inside ``mid +- rad``."""
+    nb = as_nball(A)
+    return nb.mid, np.array(nb.rad)
 
 
 def real_form(lam: np.ndarray, V: np.ndarray):
@@ -268,7 +266,7 @@ def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.nd
     float eigenpairs to verify (else ``numpy.linalg.eig`` of the midpoint matrix).
     """
     t0 = time.perf_counter()
-    Am, Ar = to_numpy(A) if isinstance(A, arb_mat) else (np.asarray(A, float), np.zeros(np.shape(A)) if Ar is None else Ar)
+    Am, Ar = _floats(A) if isinstance(A, arb_mat) else (np.asarray(A, float), np.zeros(np.shape(A)) if Ar is None else Ar)
     if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
         return Diagonalisation(False, "Jacobian not finite")
     ap = _approx(np.linalg.eig(Am) if approx is None else approx)
@@ -424,15 +422,16 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     t1 = time.perf_counter()
     with flint.ctx.workprec(PREC):
         A = system.ball(PREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
-    Am, Ar = to_numpy(A)
+    Am, Ar = _floats(A)
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
     if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
         return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
-    q = _q_sums(Am, Ar, ap)
-    if isinstance(q, str):
-        return FamilyData(False, "diagonalisation: " + q, timings=tm)
-    diag = _finish(ap, *q, *_f_sums(ap))
+    with blas_threads(default_workers()):      # large products: BLAS threads pay off here
+        q = _q_sums(Am, Ar, ap)
+        if isinstance(q, str):
+            return FamilyData(False, "diagonalisation: " + q, timings=tm)
+        diag = _finish(ap, *q, *_f_sums(ap))
     tm["bounds"] = time.perf_counter() - t2
     diag.time = tm["total"] = time.perf_counter() - t0
     diag.timings = tm
@@ -483,31 +482,19 @@ def unpack_ball(t) -> arb | None:
     return None if t is None else arb(t[0], t[1])
 
 
-def _acb_vec(mid: np.ndarray, rad: np.ndarray) -> acb_mat:
-    return acb_mat([[acb(arb(float(m.real), float(r)), arb(float(m.imag), float(r)))]
-                    for m, r in zip(mid, rad)])
-
-
-def _np_vec(v: acb_mat) -> tuple[np.ndarray, np.ndarray]:
-    ents = v.entries()
-    mid = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in ents])
-    rad = np.array([float(e.real.rad()) + float(e.imag.rad()) for e in ents])
-    # midpoints of 53-bit balls are floats exactly; the sum of two radii rounds: _up
-    return mid, _up(rad, 2)
-
-
-def _solve(d: Diagonalisation, z: acb, y: acb_mat) -> acb_mat | None:
-    """Enclosure of (z I - A0)^{-1} y through the diagonalisation (module docstring); None if tau >= 1."""
+def _solve(d: Diagonalisation, z: acb, y: NBall) -> NBall | None:
+    """Enclosure of (z I - A0)^{-1} y (y an n x 1 ball) through the diagonalisation (module
+    docstring); None if tau >= 1."""
     n = len(d.lam)
-    if acb_mat(n, 1).contains(y):       # y = 0 exactly
-        return acb_mat(n, 1)
-    ym, yr = _np_vec(y)
+    if y.is_exact_zero():
+        return y
+    ym, yr = y.mid[:, 0], y.rad[:, 0]
     # g1 = V^{-1} y = Y y + (V^{-1} - Y) y
     gm, ge = cmatmul(d.Y, ym)
     ya = _abs1(ym)
     gr = _up(_abs1(d.Y) @ yr + ge + d.g * float(_up(d.ymax @ (ya + yr), n)), n + 2)
-    zm = complex(float(z.real.mid()), float(z.imag.mid()))
-    zr = float(_up(float(z.real.rad()) + float(z.imag.rad()), 2))
+    zm = complex(float(z.real.mid()), float(z.imag.mid()))          # 53-bit balls: exact
+    zr = float(_up(float(z.real.rad()) * (1 + 4 * U) + float(z.imag.rad()) * (1 + 4 * U), 4))
     Dm = zm - d.lam
     Dr = _up(zr + 2 * U * _abs1(Dm), 2)
     Dlo = np.abs(Dm) * (1 - 4 * U) - Dr
@@ -523,32 +510,7 @@ def _solve(d: Diagonalisation, z: acb, y: acb_mat) -> acb_mat | None:
     tr = _up(hr + tau_j * hinf / (1 - tau) * (1 + 4 * U), 4)
     xm, xe = cmatmul(d.V, hm)
     xr = _up(_abs1(d.V) @ tr + xe, n + 2)
-    return _acb_vec(xm, xr)
-
-
-def _acb_cols(mids: list[np.ndarray], rads: list[np.ndarray]) -> acb_mat:
-    """The n x m complex ball matrix whose column j is ``mids[j] +- rads[j]`` (real and imaginary part)."""
-    n, m = len(mids[0]), len(mids)
-    M, R = np.stack(mids, axis=1), np.stack(rads, axis=1)
-    return acb_mat(n, m, [acb(arb(z.real, r), arb(z.imag, r)) for z, r in zip(M.ravel().tolist(), R.ravel().tolist())])
-
-
-def _col_dots(L: acb_mat, X: acb_mat) -> list[acb]:
-    """``sum_i L_ij X_ij`` for every column j (L, X n x m)."""
-    m = L.ncols()
-    out = [acb(0)] * m
-    for i, (l, x) in enumerate(zip(L.entries(), X.entries())):
-        out[i % m] += l * x
-    return out
-
-
-def _column(M: acb_mat, j: int) -> acb_mat:
-    return acb_mat([[M[i, j]] for i in range(M.nrows())])
-
-
-def _hstack(cols: list[acb_mat]) -> acb_mat:
-    n, m = cols[0].nrows(), len(cols)
-    return acb_mat(n, m, [c[i, 0] for i in range(n) for c in cols])
+    return NBall(xm[:, None], xr[:, None])
 
 
 @dataclass
@@ -570,7 +532,8 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
     """Ball-arithmetic l1 and mu' for the pairs of ``jobs``; one picklable dict per job.
 
     All m points in one evaluation of the generated C (and B) with the parameter as a batch
-    (one value per column, ``BallBase.at_columns``). With the enclosed right and left
+    (one value per column, ``BallBase.at_columns``) on numpy ball matrices (runtime.npball:
+    BLAS products with a-priori rounding bounds). With the enclosed right and left
     eigenvectors ``v``, ``l`` (any scaling), ``nu = |v|``, ``sigma = l^T v``: ``q = v / nu`` and
     ``u = conj(p) = l nu / sigma`` (``<q, q> = u^T q = 1``), so by multilinearity
     ``l1 = Re(l^T C(v, v, conj v) - 2 l^T B(v, h11) + l^T B(conj v, h20)) / (2 omega sigma nu^2)`` with
@@ -579,49 +542,51 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
     """
     t0 = time.perf_counter()
     d = fd.diag
-    n, m = len(d.lam), len(jobs)
+    m = len(jobs)
     res = [{"k": j.k, "l1": None, "mu": None, "reason": ""} for j in jobs]
     with flint.ctx.workprec(PREC):
         ev = system.ball(PREC)
         a = [unpack_ball(j.a) for j in jobs]
         w = [unpack_ball(j.omega) for j in jobs]
         xb = arb_mat([[arb(float(v))] for v in fd.x0])
-        V = _acb_cols([j.qm for j in jobs], [j.qr for j in jobs])
-        L = _acb_cols([j.lm for j in jobs], [j.lr for j in jobs])
+        V = NBall(np.stack([j.qm for j in jobs], axis=1), np.stack([j.qr for j in jobs], axis=1))
+        L = NBall(np.stack([j.lm for j in jobs], axis=1), np.stack([j.lr for j in jobs], axis=1))
         Vb = V.conjugate()
-        nu2 = [arb(0)] * m
-        for i, e in enumerate(V.entries()):
-            nu2[i % m] += e.real * e.real + e.imag * e.imag
-        sigma = _col_dots(L, V)
-        total = _col_dots(L, ev.at_columns("C", xb, a, V, V, Vb))
+
+        def dots(X) -> list[acb]:
+            mid, rad = column_dots(L, as_nball(X))
+            return [to_acb(z, r) for z, r in zip(mid, rad)]
+
+        n2m, n2r = column_norms2(V)
+        nu2 = [arb(float(z), float(r)) for z, r in zip(n2m, n2r)]
+        sigma = dots(V)
+        total = dots(ev.at_columns("C", xb, a, V, V, Vb))
         fail: dict[int, str] = {}
+
+        def solves(Y, zs: list[acb], why: str) -> NBall:
+            cols = []
+            for j, z in enumerate(zs):
+                x = _solve(d, z, NBall(Y.mid[:, j:j + 1], Y.rad[:, j:j + 1]))
+                if x is None:
+                    fail.setdefault(j, why)
+                    x = NBall(np.zeros((Y.nrows(), 1), complex), 0.0)
+                cols.append(x)
+            return hstack(cols)
+
+        shifts = [(aj - fd.a_r) * fd.c for aj in a]     # A = A0 + shift I at a_j
         if not fd.B_zero:       # otherwise B(x0, a, ., .) = 0: both B-terms of l1 and B(q, x_a) vanish
-            b11 = ev.at_columns("B", xb, a, V, Vb)
-            b20 = ev.at_columns("B", xb, a, V, V)
-            h11, h20 = [], []
-            for j in range(m):
-                shift = (a[j] - fd.a_r) * fd.c                  # A = A0 + shift I at a_j
-                x11 = _solve(d, acb(-shift), _column(b11, j))   # (0 I - A)^{-1} b11 = -A^{-1} b11
-                x20 = _solve(d, acb(-shift, 2 * w[j]), _column(b20, j))
-                if x11 is None or x20 is None:
-                    fail[j] = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
-                    x11 = x20 = acb_mat(n, 1)
-                h11.append(-x11)    # h11 = A^{-1} B(v, conj v)
-                h20.append(x20)
-            t2 = _col_dots(L, ev.at_columns("B", xb, a, V, _hstack(h11)))
-            t3 = _col_dots(L, ev.at_columns("B", xb, a, Vb, _hstack(h20)))
-            total = [t - 2 * x + y for t, x, y in zip(total, t2, t3)]
+            why = "family: solve through the diagonalisation failed (Neumann bound >= 1)"
+            # (0 I - A)^{-1} B(v, conj v) = -h11;  h20 = (2 i w I - A)^{-1} B(v, v)
+            mh11 = solves(as_nball(ev.at_columns("B", xb, a, V, Vb)), [acb(-s) for s in shifts], why)
+            h20 = solves(as_nball(ev.at_columns("B", xb, a, V, V)), [acb(-s, 2 * wj) for s, wj in zip(shifts, w)], why)
+            t2 = dots(ev.at_columns("B", xb, a, V, mh11))      # = -l^T B(v, h11)
+            t3 = dots(ev.at_columns("B", xb, a, Vb, h20))
+            total = [t + 2 * x + y for t, x, y in zip(total, t2, t3)]
         mu_num = [s * acb(fd.c) for s in sigma]        # l^T (c v) = c sigma
         if not (fd.B_zero or fd.fa_zero):
-            fa = acb_mat(ev.at_columns("f_a", xb, a))
-            xa = []
-            for j in range(m):
-                z = _solve(d, acb(-(a[j] - fd.a_r) * fd.c), _column(fa, j))   # (0 I - A)^{-1} f_a = x_a
-                if z is None:
-                    fail.setdefault(j, "family: solve for x_a failed")
-                    z = acb_mat(n, 1)
-                xa.append(z)
-            mu_num = [s + t for s, t in zip(mu_num, _col_dots(L, ev.at_columns("B", xb, a, V, _hstack(xa))))]
+            fa = as_nball(ev.at_columns("f_a", xb, a))
+            xa = solves(fa, [acb(-s) for s in shifts], "family: solve for x_a failed")   # (0 I - A)^{-1} f_a = x_a
+            mu_num = [s + t for s, t in zip(mu_num, dots(ev.at_columns("B", xb, a, V, xa)))]
         for j, r in enumerate(res):
             if j in fail:
                 r["reason"] = fail[j]

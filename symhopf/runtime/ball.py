@@ -8,14 +8,21 @@ Batches: structured code (``COLUMNS = True``) also accepts the parameter as
 :class:`Columns`, one ball per column, and then returns column j evaluated at
 ``a = values[j]`` on column j of the direction arguments. An n x 1 operand stands
 for the same column in every member of the batch (``add`` and ``had`` broadcast it).
+Direction arguments may be numpy ball matrices (:class:`~.npball.NBall`); ``mm``,
+``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from flint import acb, acb_mat, arb, arb_mat
 
-Mat = arb_mat | acb_mat
+from . import npball as _nb
+from .npball import NBall
+
+Mat = arb_mat | acb_mat | NBall
 
 #: relative radius above which a ball counts as wide (endpoint evaluation pays off)
 WIDE = 2.0 ** -30
@@ -115,12 +122,21 @@ def _diag(n: int, s) -> arb_mat:
 
 def _widen(m: Mat, k: int) -> Mat:
     """An n x 1 column repeated k times (a product with exact ones)."""
+    if isinstance(m, NBall):
+        return _nb.widen(m, k)
     return m * arb_mat(1, k, [1] * k)
 
 
 def add(*terms):
     """Sum; an n x 1 column is added to every column of an n x k matrix (batch broadcast).
     Lazy terms (``s I``, ``W + s I``) stay lazy under ``+``."""
+    if any(isinstance(t, NBall) for t in terms):
+        if any(isinstance(t, (Eye, _Lazy)) for t in terms):
+            raise TypeError("a numpy ball matrix plus a lazy matrix")
+        out = terms[0]
+        for t in terms[1:]:
+            out = _nb.nadd(out, t)                  # numpy broadcasting: n x 1 + n x k
+        return out
     cols = {t.ncols() for t in terms if isinstance(t, (arb_mat, acb_mat))}
     if len(cols) > 1:
         k = max(cols)
@@ -133,13 +149,20 @@ def add(*terms):
 
 
 def _is_exact_zero(m) -> bool:
+    if isinstance(m, NBall):
+        return m.is_exact_zero()
     return isinstance(m, (arb_mat, acb_mat)) and (acb_mat if isinstance(m, acb_mat) else arb_mat)(
         m.nrows(), m.ncols()).contains(m)
 
 
 def _covers(x: Mat, y: Mat) -> bool:
     """Every ball of y lies in the ball of x at the same place (first entry checked first)."""
-    return (x.nrows(), x.ncols()) == (y.nrows(), y.ncols()) and x[0, 0].contains(y[0, 0]) and x.contains(y)
+    if (x.nrows(), x.ncols()) != (y.nrows(), y.ncols()):
+        return False
+    if isinstance(x, NBall) or isinstance(y, NBall):
+        return (isinstance(x, NBall) and isinstance(y, NBall) and np.array_equal(x.mid, y.mid)
+                and np.array_equal(x.rad, y.rad))
+    return x[0, 0].contains(y[0, 0]) and x.contains(y)
 
 
 class Columns:
@@ -155,6 +178,7 @@ class Columns:
         self.values = [arb(v) for v in values]
         self.m = len(self.values)
         self.row = arb_mat(1, self.m, self.values)
+        self.nrow = _nb.as_nball(self.row)
 
     def _map(self, other, op):
         if isinstance(other, Columns) and other.m == self.m:
@@ -164,7 +188,7 @@ class Columns:
         return NotImplemented
 
     def __mul__(self, other):
-        if isinstance(other, (arb_mat, acb_mat)):
+        if isinstance(other, (arb_mat, acb_mat, NBall)):
             return scale(other, self)
         if isinstance(other, Eye):
             return ScaledEye(self, other.n)
@@ -193,12 +217,16 @@ class Columns:
 def scale(m: Mat, s):
     """``s m`` for a scalar s; for :class:`Columns`, column j times ``values[j]``."""
     if not isinstance(s, Columns):
-        return m * s
-    if m.ncols() == 1:
-        return m if _is_exact_zero(m) else m * s.row
-    if m.ncols() != s.m or m.nrows() == m.ncols():
+        return _nb.nmul(m, _nb.scalar(s)) if isinstance(m, NBall) else m * s
+    if m.ncols() == 1 and _is_exact_zero(m):
+        return m
+    if m.ncols() != 1 and (m.ncols() != s.m or m.nrows() == m.ncols()):
         # a square matrix could be a coefficient matrix (a E) as well as a batch: refused
         raise TypeError(f"{m.nrows()} x {m.ncols()} matrix times a batch of {s.m}")
+    if isinstance(m, NBall):
+        return _nb.nmul(m, s.nrow)
+    if m.ncols() == 1:
+        return m * s.row
     k = s.m
     e = m.entries()
     v = s.values
@@ -207,7 +235,12 @@ def scale(m: Mat, s):
 
 def _mul(a, b):
     """a * b for ball matrices; a real-by-complex product is done as two real products
-    (python-flint would otherwise convert the real matrix to a complex one first)."""
+    (python-flint would otherwise convert the real matrix to a complex one first); a real
+    python-flint matrix times a numpy ball matrix by BLAS (npball.nmatmul)."""
+    if isinstance(b, NBall) or isinstance(a, NBall):
+        if isinstance(a, arb_mat) and isinstance(b, NBall):
+            return _nb.nmatmul(a, b)
+        raise TypeError("numpy ball matrices: only (real python-flint matrix) x (numpy ball matrix)")
     if isinstance(a, arb_mat) and isinstance(b, acb_mat):
         return acb_mat(a * b.real) + acb_mat(a * b.imag) * acb(0, 1)
     if isinstance(a, acb_mat) and isinstance(b, arb_mat):
@@ -377,6 +410,17 @@ def had(*factors: Mat) -> Mat:
     """
     if any(isinstance(getattr(f, "s", None), Columns) for f in factors):
         raise TypeError("entrywise product with a batch of s I")
+    if any(isinstance(f, NBall) for f in factors):
+        if any(isinstance(f, (Eye, _Lazy)) for f in factors):
+            raise TypeError("entrywise product of a numpy ball matrix and a lazy matrix")
+        if any(f.ncols() == 1 and _is_exact_zero(f) for f in factors):
+            rows, cols = factors[0].nrows(), max(f.ncols() for f in factors)
+            cplx = any(isinstance(f, acb_mat) or (isinstance(f, NBall) and np.iscomplexobj(f.mid)) for f in factors)
+            return NBall(np.zeros((rows, cols), complex if cplx else float), 0.0)
+        out = factors[0]
+        for f in factors[1:]:
+            out = _nb.nmul(out, f)                  # numpy broadcasting: n x 1 times n x k
+        return out
     rows = _shape(factors[0])[0]
     cols = max(_shape(f)[1] for f in factors)
     cplx = any(_is_complex(f) for f in factors)
@@ -412,6 +456,8 @@ def had(*factors: Mat) -> Mat:
 
 def act_map(fn: Callable[[arb], arb], x: arb_mat) -> arb_mat:
     """``fn`` applied to every entry of a real ball matrix."""
+    if isinstance(x, NBall):
+        x = x.to_mat()
     return arb_mat(x.nrows(), x.ncols(), [fn(e) for e in x.entries()])
 
 
@@ -455,6 +501,7 @@ class BallBase:
                 out = None
             if out is not None:
                 return _widen(out, m) if out.ncols() == 1 and m > 1 else out
+        args = tuple(A.to_mat() if isinstance(A, NBall) else A for A in args)
         cols = [dense(getattr(self, name)(x, arb(v), *(_column(A, j) for A in args))) for j, v in enumerate(values)]
         return mat(cols[0].nrows(), m, [c[i, 0] for i in range(cols[0].nrows()) for c in cols])
 

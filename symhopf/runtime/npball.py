@@ -1,0 +1,187 @@
+"""Ball matrices as numpy arrays: midpoints and radii with a-priori rounding bounds (53 bits).
+
+``NBall(mid, rad)`` is the set of matrices X with ``|X_ij - mid_ij| <= rad_ij`` (``mid`` real or
+complex float64, ``rad >= 0`` bounds the modulus). The structured generated code runs on it
+unchanged (``runtime.ball`` dispatches ``mm``, ``had``, ``add``, ``scale`` here): a batch of
+points is evaluated with BLAS products instead of per-entry python-flint calls.
+
+Bounds (fpbounds: u = 2^-53, eta = 2^-1074, ``abs1(z) = |Re z| + |Im z| >= |z|``; every radius is
+rounded up by Lemma 2, ``up``):
+- sum: ``|fl(a + b) - (a + b)| <= u abs1(fl(a + b))`` (each part rounds once), radii add;
+- product: ``|xy - zw| <= |z| r_w + r_z |w| + r_z r_w`` for ``|x - z| <= r_z``, ``|y - w| <= r_w``;
+  ``|fl(zw) - zw| <= 5 u abs1(z) abs1(w) + 2 eta`` (each part of a complex product is one or two
+  rounded products and one rounded sum, with or without FMA);
+- matrix product with a real ball matrix ``A = Am +- Ar`` (inner dimension k):
+  ``|A x - fl(Am xm)| <= gamma_k |Am| abs1(xm) + 2 k eta + |Am| r_x + Ar (abs1(xm) + r_x)`` (Lemma 1
+  on the real and imaginary parts);
+- column sums of k terms: ``|fl(sum p) - sum p| <= gamma_k sum abs1(p)`` (Higham, recursive sum).
+"""
+from __future__ import annotations
+
+import numpy as np
+from flint import acb, acb_mat, arb, arb_mat
+
+from .fpbounds import ETA, U, abs1, gamma, up
+
+
+class NBall:
+    """An n x k ball matrix ``mid +- rad`` (module docstring)."""
+
+    __slots__ = ("mid", "rad")
+
+    def __init__(self, mid: np.ndarray, rad: np.ndarray):
+        self.mid = np.asarray(mid)
+        self.rad = np.broadcast_to(np.asarray(rad, float), self.mid.shape)
+
+    def nrows(self) -> int:
+        return self.mid.shape[0]
+
+    def ncols(self) -> int:
+        return self.mid.shape[1]
+
+    def conjugate(self) -> "NBall":
+        return NBall(np.conj(self.mid), self.rad)
+
+    def __neg__(self) -> "NBall":
+        return NBall(-self.mid, self.rad)
+
+    def __add__(self, other) -> "NBall":
+        return nadd(self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> "NBall":
+        return nadd(self, -as_nball(other))
+
+    def __rsub__(self, other) -> "NBall":
+        return nadd(as_nball(other), -self)
+
+    def __mul__(self, other) -> "NBall":
+        if isinstance(other, (int, float, arb, acb)):
+            return nmul(self, scalar(other))
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def is_exact_zero(self) -> bool:
+        return not np.any(self.mid) and not np.any(self.rad)
+
+    def to_mat(self) -> arb_mat | acb_mat:
+        """The same balls as a python-flint matrix (a complex box contains the disc)."""
+        n, k = self.mid.shape
+        if np.iscomplexobj(self.mid):
+            return acb_mat(n, k, [acb(arb(z.real, r), arb(z.imag, r))
+                                  for z, r in zip(self.mid.ravel().tolist(), self.rad.ravel().tolist())])
+        return arb_mat(n, k, [arb(z, r) for z, r in zip(self.mid.ravel().tolist(), self.rad.ravel().tolist())])
+
+
+def scalar(c) -> NBall:
+    """A number or a ball as a 1 x 1 NBall."""
+    if isinstance(c, NBall):
+        return c
+    if isinstance(c, (int, float)) and float(c) == c:
+        return NBall(np.array([[float(c)]]), np.zeros((1, 1)))
+    return as_nball(acb_mat([[acb(c)]]) if isinstance(c, acb) else arb_mat([[arb(c)]]))
+
+
+def as_nball(m) -> NBall:
+    """An NBall holding the python-flint matrix (or number) m: midpoints rounded to floats, the
+    rounding added to the radii, radii rounded up."""
+    if isinstance(m, NBall):
+        return m
+    if not isinstance(m, (arb_mat, acb_mat)):
+        return scalar(m)
+    n, k = m.nrows(), m.ncols()
+    ents = m.entries()
+    if isinstance(m, acb_mat):
+        mid = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in ents]).reshape(n, k)
+        rad = np.array([float(e.real.rad()) + float(e.imag.rad()) for e in ents]).reshape(n, k)
+    else:
+        mid = np.array([float(e.mid()) for e in ents], dtype=float).reshape(n, k)
+        rad = np.array([float(e.rad()) for e in ents], dtype=float).reshape(n, k)
+    # float() rounds to nearest: |r - fl(r)| <= u r, so r <= fl(r) (1 + 2u); likewise the midpoint
+    rad = up(rad * (1 + 4 * U) + 2 * U * abs1(mid) + 4 * ETA, 6)
+    for i in np.flatnonzero((mid == 0).ravel()):           # exact zeros stay exact
+        if ents[i].is_zero():
+            rad.flat[i] = 0.0
+    return NBall(mid, rad)
+
+
+def nadd(x, y) -> NBall:
+    x, y = as_nball(x), as_nball(y)
+    mid = x.mid + y.mid
+    return NBall(mid, up(x.rad + y.rad + U * abs1(mid), 3))
+
+
+def nmul(x, y) -> NBall:
+    """Entrywise product (numpy broadcasting: an n x 1 column multiplies every column)."""
+    x, y = as_nball(x), as_nball(y)
+    ax, ay = abs1(x.mid), abs1(y.mid)
+    mid = x.mid * y.mid
+    return NBall(mid, up(ax * y.rad + x.rad * ay + x.rad * y.rad + 5 * U * ax * ay + 2 * ETA, 8))
+
+
+_DATA: dict[int, tuple] = {}
+
+
+def _data(A: arb_mat) -> NBall:
+    """A (constant data) matrix as an NBall, converted once per matrix object."""
+    hit = _DATA.get(id(A))
+    if hit is None or hit[0] is not A:
+        if len(_DATA) > 16:
+            _DATA.clear()
+        hit = _DATA[id(A)] = (A, as_nball(A))       # the reference keeps id(A) from being reused
+    return hit[1]
+
+
+def nmatmul(A: arb_mat, x: NBall) -> NBall:
+    """``A x`` for a real ball matrix A (module docstring)."""
+    a = _data(A)
+    k = a.mid.shape[1]
+    if np.iscomplexobj(x.mid):
+        m = x.mid.shape[1]
+        both = a.mid @ np.concatenate([x.mid.real, x.mid.imag], axis=1)
+        mid = both[:, :m] + 1j * both[:, m:]
+    else:
+        mid = a.mid @ x.mid
+    ax = abs1(x.mid)
+    rad = np.abs(a.mid) @ up(gamma(k) * ax + x.rad, 2)
+    if np.any(a.rad):
+        rad = rad + a.rad @ up(ax + x.rad, 1)
+    return NBall(mid, up(rad + 2 * k * ETA, 2 * k + 6))
+
+
+def column_dots(L: NBall, X: NBall) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_i L_ij X_ij`` for every column j: midpoints and radii."""
+    p = nmul(L, X)
+    k = p.mid.shape[0]
+    mid = p.mid.sum(axis=0)
+    return mid, up(p.rad.sum(axis=0) + gamma(k) * abs1(p.mid).sum(axis=0), 2 * k + 4)
+
+
+def column_norms2(X: NBall) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_i |X_ij|^2`` for every column j: for ``|x - z| <= r``, ``|x|^2 - |z|^2`` lies in
+    ``[-2|z| r, 2|z| r + r^2]``; ``|z|^2 = Re^2 + Im^2`` is rounded at most three times."""
+    z, r = X.mid, X.rad
+    p = z.real * z.real + z.imag * z.imag if np.iscomplexobj(z) else z * z
+    k = z.shape[0]
+    mid = p.sum(axis=0)
+    return mid, up(gamma(k + 3) * p.sum(axis=0) + (2 * abs1(z) * r + r * r).sum(axis=0), 2 * k + 6)
+
+
+def widen(x: NBall, k: int) -> NBall:
+    """An n x 1 NBall repeated k times."""
+    return NBall(np.repeat(x.mid, k, axis=1), np.repeat(x.rad, k, axis=1))
+
+
+def hstack(cols: list[NBall]) -> NBall:
+    return NBall(np.concatenate([c.mid for c in cols], axis=1), np.concatenate([c.rad for c in cols], axis=1))
+
+
+def column(x: NBall, j: int) -> NBall:
+    return NBall(x.mid[:, j:j + 1], x.rad[:, j:j + 1])
+
+
+def to_acb(mid: complex, rad: float) -> acb:
+    """The complex box holding the disc ``mid +- rad``."""
+    return acb(arb(float(np.real(mid)), float(rad)), arb(float(np.imag(mid)), float(rad)))

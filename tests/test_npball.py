@@ -1,0 +1,103 @@
+"""Numpy ball matrices (symhopf.runtime.npball): every result holds the exact value for points
+of the input balls (checked at 400 bits, where these float computations are exact)."""
+from __future__ import annotations
+
+import numpy as np
+from flint import acb, acb_mat, arb, arb_mat, ctx
+from hypothesis import given, settings, strategies as st
+
+from symhopf.runtime.npball import (NBall, as_nball, column_dots, column_norms2, nadd, nmatmul, nmul)
+
+HYP = settings(max_examples=40, deadline=None)
+HI = 400
+
+
+@st.composite
+def nball(draw, rows, cols, cplx=True):
+    """A ball matrix and a point in it (radii from 0 to ~1e-3 relative; moderate exponents)."""
+    def arr():
+        v = draw(st.lists(st.floats(-1, 1), min_size=rows * cols, max_size=rows * cols))
+        e = draw(st.lists(st.integers(-20, 20), min_size=rows * cols, max_size=rows * cols))
+        return np.array([x * 2.0 ** k for x, k in zip(v, e)]).reshape(rows, cols)
+    mid = arr() + 1j * arr() if cplx else arr()
+    rad = np.abs(arr()) * 1e-3
+    t = np.array(draw(st.lists(st.floats(-1, 1), min_size=rows * cols, max_size=rows * cols))).reshape(rows, cols)
+    point = mid + 0.5 * t * rad * (1 + 1j if cplx else 1) / 1.5      # |point - mid| <= rad
+    return NBall(mid, rad), point
+
+
+def exact(M: np.ndarray):
+    """The float matrix as exact python-flint balls at HI bits."""
+    n, k = M.shape
+    if np.iscomplexobj(M):
+        return acb_mat(n, k, [acb(float(z.real), float(z.imag)) for z in M.ravel()])
+    return arb_mat(n, k, [arb(float(z)) for z in M.ravel()])
+
+
+def holds(ball: NBall, value) -> bool:
+    """Every entry of the HI-bit value lies in the disc of the ball."""
+    n, k = ball.mid.shape
+    for i in range(n):
+        for j in range(k):
+            z = value[i, j] if not isinstance(value, (arb, acb)) else value
+            d = acb(z) - acb(complex(ball.mid[i, j]))
+            if not abs(d) <= arb(float(ball.rad[i, j])):
+                return False
+    return True
+
+
+@HYP
+@given(x=nball(3, 4), y=nball(3, 4))
+def test_sum_and_product_hold_the_exact_values(x, y):
+    (X, xp), (Y, yp) = x, y
+    with ctx.workprec(HI):
+        ex, ey = exact(xp), exact(yp)
+        assert holds(nadd(X, Y), ex + ey)
+        prod = acb_mat(3, 4, [ex[i, j] * ey[i, j] for i in range(3) for j in range(4)])
+        assert holds(nmul(X, Y), prod)
+
+
+@HYP
+@given(x=nball(3, 1, cplx=False), y=nball(3, 4))
+def test_a_column_broadcasts_over_the_columns(x, y):
+    (X, xp), (Y, yp) = x, y
+    with ctx.workprec(HI):
+        ex, ey = exact(xp), exact(yp)
+        prod = acb_mat(3, 4, [ex[i, 0] * ey[i, j] for i in range(3) for j in range(4)])
+        assert holds(nmul(X, Y), prod)
+
+
+@HYP
+@given(A=nball(4, 5, cplx=False), x=nball(5, 3))
+def test_matrix_product_with_a_ball_matrix(A, x):
+    (An, Ap), (X, xp) = A, x
+    with ctx.workprec(53):
+        Aball = An.to_mat()                        # the python-flint ball holding An
+    with ctx.workprec(HI):
+        assert holds(nmatmul(Aball, X), acb_mat(exact(Ap)) * exact(xp))
+
+
+@HYP
+@given(l=nball(6, 3), x=nball(6, 3))
+def test_column_dots_and_norms(l, x):
+    (L, lp), (X, xp) = l, x
+    mid, rad = column_dots(L, X)
+    nm, nr = column_norms2(X)
+    with ctx.workprec(HI):
+        el, ex = exact(lp), exact(xp)
+        for j in range(3):
+            dot = sum((el[i, j] * ex[i, j] for i in range(6)), acb(0))
+            assert abs(dot - acb(complex(mid[j]))) <= arb(float(rad[j]))
+            nrm = sum((abs(ex[i, j]) ** 2 for i in range(6)), arb(0))
+            assert abs(nrm - arb(float(nm[j]))) <= arb(float(nr[j]))
+
+
+def test_conversion_holds_every_ball_and_round_trips():
+    with ctx.workprec(106):
+        m = acb_mat([[acb(arb("0.1", 1e-20), arb("-1/3")), acb(arb(2) ** -600, 0)],
+                     [acb(arb("1e-300"), arb("7")), acb(arb(0), arb(0, 1e-9))]])
+        nb = as_nball(m)
+        back = nb.to_mat()
+        assert all(back[i, j].contains(m[i, j]) for i in range(2) for j in range(2))
+    z = as_nball(arb_mat(2, 1))
+    assert z.is_exact_zero() and not as_nball(arb_mat([[arb(0, 1e-30)], [0]])).is_exact_zero()
