@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
@@ -148,13 +148,16 @@ class Certificate:
     def to_dict(self) -> dict[str, Any]:
         d = {"symhopf_version": self.symhopf_version, "model": self.model, "parameter": self.parameter,
              "range": [float(r) for r in self.range], "normalisation": self.normalisation,
-             "hopf_points": [asdict(p) for p in self.hopf_points]}
+             "hopf_points": [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.hopf_points]}
         if self.branches:
             d["branches"] = self.branches
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """JSON text; with ``indent``, objects are laid out one key per line and every other value
+        (an enclosure, the list of x enclosures) is written on its line compactly."""
+        d = self.to_dict()
+        return json.dumps(d) if indent is None else _layout(d, indent, 0)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Certificate":
@@ -166,3 +169,14 @@ class Certificate:
     @classmethod
     def from_json(cls, text: str) -> "Certificate":
         return cls.from_dict(json.loads(text))
+
+
+def _layout(obj: Any, indent: int, level: int) -> str:
+    """Objects (and lists holding objects) indented, any other value as compact JSON."""
+    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(k)}: {_layout(v, indent, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(v, dict) for v in obj):
+        return "[\n" + ",\n".join(inner + _layout(v, indent, level + 1) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj, separators=(", ", ": "))
