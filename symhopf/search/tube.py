@@ -350,11 +350,19 @@ def _bialt_structure(n: int) -> tuple[tuple[tuple[int, int, tuple[tuple[int, int
     return tuple(out), len(pairs)
 
 
+@lru_cache(maxsize=None)
+def _bialt_index(n: int) -> tuple[np.ndarray, ...]:
+    """Rows, columns, signs and A-indices of the terms of 2A (.) I, as flat arrays."""
+    st, m = _bialt_structure(n)
+    R, C, S, I, J = (np.array(v, dtype=int) for v in zip(*[(r, c, sg, i, j) for r, c, terms in st
+                                                          for sg, i, j in terms]))
+    return R, C, S, I, J, m
+
+
 def bialt_float(A: np.ndarray) -> np.ndarray:
-    st, m = _bialt_structure(A.shape[0])
+    R, C, S, I, J, m = _bialt_index(A.shape[0])
     M = np.zeros((m, m), dtype=A.dtype)
-    for R, C, terms in st:
-        M[R, C] = sum(sg * A[i, j] for sg, i, j in terms)
+    np.add.at(M, (R, C), S * A[I, J])
     return M
 
 
