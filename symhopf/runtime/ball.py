@@ -24,15 +24,18 @@ from .npball import NBall
 
 Mat = arb_mat | acb_mat | NBall
 
-#: relative radius above which a ball counts as wide (endpoint evaluation pays off)
-WIDE = 2.0 ** -30
+#: radius (relative, or absolute near 0) above which a ball counts as wide (endpoint evaluation pays off)
+WIDE_BITS = 30
+WIDE = 2.0 ** -WIDE_BITS
+#: entrywise products of at most this many entries skip the exact shortcuts of ``had``
+SMALL = 64
 
 
 def _monotone(method: str) -> Callable[[arb], arb]:
     def fn(z):
         if not isinstance(z, arb):
             return getattr(arb(z), method)()
-        if z.rad() <= WIDE * (1 + abs(z.mid())) or not z.is_finite():
+        if z.rel_accuracy_bits() >= WIDE_BITS or not z.is_finite() or z.rad() <= WIDE:
             return getattr(z, method)()
         lo, hi = getattr(z.lower(), method)(), getattr(z.upper(), method)()
         return lo.union(hi)
@@ -85,8 +88,8 @@ def ipow(x, k: int):
     """
     if not isinstance(x, arb):
         return _product_power(x, k) if isinstance(x, acb) else x ** k
-    if x.rad() == 0 or not x.is_finite():
-        return _product_power(x, k)
+    if x.rel_accuracy_bits() >= WIDE_BITS or x.rad() == 0 or not x.is_finite():
+        return _product_power(x, k)     # narrow: the product is as tight
     lo, hi = x.lower(), x.upper()
     hull = _product_power(lo, k).union(_product_power(hi, k))
     if k % 2 == 0 and lo < 0 < hi:
@@ -103,9 +106,9 @@ def pi() -> arb:
     return arb.pi()
 
 
-def mat(rows: int, cols: int, entries: list) -> Mat:
-    """A ball matrix from row-major entries (complex if any entry is)."""
-    if any(isinstance(e, acb) for e in entries):
+def mat(rows: int, cols: int, entries: list, cplx: bool | None = None) -> Mat:
+    """A ball matrix from row-major entries (complex if any entry is, or if ``cplx``)."""
+    if cplx or (cplx is None and any(isinstance(e, acb) for e in entries)):
         return acb_mat(rows, cols, entries)
     return arb_mat(rows, cols, entries)
 
@@ -130,6 +133,9 @@ def _widen(m: Mat, k: int) -> Mat:
 def add(*terms):
     """Sum; an n x 1 column is added to every column of an n x k matrix (batch broadcast).
     Lazy terms (``s I``, ``W + s I``) stay lazy under ``+``."""
+    if len(terms) == 2 and isinstance(terms[0], (arb_mat, acb_mat)) and isinstance(terms[1], (arb_mat, acb_mat)) \
+            and terms[0].ncols() == terms[1].ncols():
+        return terms[0] + terms[1]
     if any(isinstance(t, NBall) for t in terms):
         if any(isinstance(t, (Eye, _Lazy)) for t in terms):
             raise TypeError("a numpy ball matrix plus a lazy matrix")
@@ -408,6 +414,8 @@ def had(*factors: Mat) -> Mat:
     number is 0), exactly-one columns are skipped, and an identity factor (``I`` or ``s I``)
     makes the product diagonal, so only its diagonal is computed.
     """
+    if all(isinstance(f, (arb_mat, acb_mat)) for f in factors) and factors[0].nrows() * factors[0].ncols() <= SMALL:
+        return _had_entries(factors, factors[0].nrows(), max(f.ncols() for f in factors))
     if any(isinstance(getattr(f, "s", None), Columns) for f in factors):
         raise TypeError("entrywise product with a batch of s I")
     if any(isinstance(f, NBall) for f in factors):
@@ -443,7 +451,10 @@ def had(*factors: Mat) -> Mat:
                 d = d * (f.s if isinstance(f, ScaledEye) else dense(f)[i, 0 if _shape(f)[1] == 1 else i])
             out[i, i] = d
         return out
-    factors = [dense(f) for f in factors]
+    return _had_entries([dense(f) for f in factors], rows, cols)
+
+
+def _had_entries(factors: list, rows: int, cols: int) -> Mat:
     out = [1] * (rows * cols)
     for f in factors:
         e = f.entries()
@@ -451,7 +462,7 @@ def had(*factors: Mat) -> Mat:
             out = [o * x for o, x in zip(out, e)]
         else:
             out = [out[i * cols + j] * e[i] for i in range(rows) for j in range(cols)]
-    return mat(rows, cols, out)
+    return mat(rows, cols, out, any(isinstance(f, acb_mat) for f in factors))
 
 
 def act_map(fn: Callable[[arb], arb], x: arb_mat) -> arb_mat:
