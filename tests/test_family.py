@@ -170,3 +170,14 @@ def test_one_batch_agrees_with_single_point_batches():
         assert not r["reason"] and not alone["reason"]
         for key in ("l1", "mu"):
             assert family.unpack_ball(r[key]).overlaps(family.unpack_ball(alone[key]))
+
+
+def test_diagonalisation_moves_tiny_entries_into_the_radius():
+    """Entries below the exact-product range (2^-400) are taken as 0 +- |a|: still verified, and
+    every eigenvalue lies in its disc."""
+    A = np.array([[0.0, -2.0, 1e-200], [2.0, 0.0, 0.0], [0.0, 1e-300, -1.0]])
+    d = family.diagonalise(A)
+    assert d.ok and d.isolated.all()
+    for ev in np.linalg.eigvals(A):
+        k = int(np.argmin(np.abs(d.lam - ev)))
+        assert abs(d.lam[k] - ev) <= d.rho[k] + 1e-15

@@ -210,6 +210,9 @@ def _q_sums(Am: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np
     """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb), for every
     A in ``Am +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
+    tiny = np.abs(Am) < TINY            # below the exact-product range: moved into the radius
+    if tiny.any():
+        Am, Ar = np.where(tiny, 0.0, Am), _up(Ar + np.where(tiny, np.abs(Am), 0.0), 1)
     got = exact_residual(Am, ap.Vr, list(ap.VL))
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
