@@ -23,10 +23,11 @@ from .system import System
 
 
 def prove(model: Model | str | Path, *, module: ModuleType | None = None, progress: bool = False,
-          a_range: tuple[Fraction, Fraction] | None = None) -> Certificate:
+          a_range: tuple[Fraction, Fraction] | None = None, system: System | None = None) -> Certificate:
     """Find every Hopf candidate of ``model`` in its search range and try to prove each.
 
     Candidates that fail are kept as ``not_proved`` with the reason, never dropped.
+    ``system``: the model's loaded System, if the caller has one (else it is built here).
     """
     if not isinstance(model, Model):
         model = Model.from_toml(model)
@@ -34,7 +35,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         model.search.range = a_range
     if model.range is None:
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
-    system = System.from_model(model, module)
+    if system is None:
+        system = System.from_model(model, module)
     with blas_threads(1):   # the float stages are faster on one BLAS thread (parallel.blas_threads)
         search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
         proofs = prove_all(system, search, model.range)
@@ -94,7 +96,8 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
-    cert = prove(model, module=module, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range)
+    system = System.from_model(model, module)
+    cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
     print(summary(cert))
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
@@ -102,7 +105,7 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         from .derive import derive
         from .report import compile_pdf, write_report
         path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                            system=System.from_model(model, module))
+                            system=system)
         print(f"report: {path}")
         if args.pdf:
             ok, message = compile_pdf(path)
