@@ -181,3 +181,18 @@ def test_diagonalisation_moves_tiny_entries_into_the_radius():
     for ev in np.linalg.eigvals(A):
         k = int(np.argmin(np.abs(d.lam - ev)))
         assert abs(d.lam[k] - ev) <= d.rho[k] + 1e-15
+
+
+def test_a_non_finite_eigenvector_bound_is_not_proved_and_spares_the_others():
+    W = random_asymmetric(20, 80)
+    s = _net(W, pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    jobs, _ = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    jobs[0].qr = jobs[0].qr.copy()
+    jobs[0].qr[3] = np.inf
+    jobs[1].lm = jobs[1].lm.copy()
+    jobs[1].lm[0] = np.nan
+    out = family.point_batch(s, fd, jobs)
+    assert out[0]["reason"] and out[1]["reason"]
+    assert all(not r["reason"] for r in out[2:]) and len(out) > 4
