@@ -49,8 +49,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:
     """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
-    proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega),
-                         x=[tuple(t) for t in records[i].x])
+    proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
     result = check_branch(system, branch, proved, a_range=model.range)
     return {**branch.summary(), "hopf_points": mine,

@@ -89,12 +89,13 @@ _LAST_X: list = [None, None]
 
 def _x_enclosures(x: list | None) -> list[Interval] | None:
     """Enclosures of an equilibrium; the points of a constant branch share one list of balls,
-    converted once (the last list is kept, so its identity cannot be reused meanwhile)."""
+    converted once into one list of enclosures that their records share (read-only; the last
+    list of balls is kept, so its identity cannot be reused meanwhile)."""
     if not x:
         return None
     if _LAST_X[0] is not x:
         _LAST_X[:] = [x, [enclosure(t) for t in x]]
-    return [list(t) for t in _LAST_X[1]]
+    return _LAST_X[1]
 
 
 @dataclass

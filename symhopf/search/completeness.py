@@ -144,8 +144,8 @@ def _matches(aj: arb, e: Any, p: ProvedHopf, x_ok: dict, xb: list[arb]) -> bool:
         return False
     if p.x is None:
         return True
-    key = tuple(tuple(t) for t in p.x)
-    if key not in x_ok:      # the points of one branch share x: checked once
+    key = id(p.x)            # the points of one branch often share one x list: checked once
+    if key not in x_ok:      # (p.x is alive during the check, so its id is not reused)
         x_ok[key] = all(_hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
     return x_ok[key]
 
