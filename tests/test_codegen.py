@@ -18,6 +18,7 @@ from symhopf.codegen.printers import ArbPrinter, FloatPrinter, PrintError, print
 from symhopf.model import Model
 from symhopf.runtime import ball as _b
 from symhopf.runtime.ball import Columns
+from symhopf.runtime.npball import NBall
 from symhopf.system import System
 from test_derive import componentwise
 
@@ -382,14 +383,20 @@ def test_batched_evaluation_contains_the_50_digit_values(name, data):
         args = {"f": (), "f_a": (), "f_aa": (), "B": (cmat(U), cmat(V)), "B_a": (cmat(U), cmat(V)),
                 "C": (cmat(U), cmat(V), cmat(Wd))}
         for fn, a_args in args.items():
+            # the same directions as python-flint matrices and as numpy ball matrices
+            nb_args = tuple(NBall(np.array([[complex(float(A[i, j].real.mid()), float(A[i, j].imag.mid()))
+                                             for j in range(m)] for i in range(n)]), 0.0) for A in a_args)
             if name in ("asymmetric4", "leaky3_bias", "leaky sigmoid"):   # W + a I: one call
                 assert getattr(S, fn)(X, Columns(avals), *a_args).ncols() in (1, m)
-            out = S.at_columns(fn, X, [arb(t) for t in avals], *a_args)
-            assert (out.nrows(), out.ncols()) == (n, m), fn
-            for j, a in enumerate(avals):
-                dirs = [U[j], V[j], Wd[j]][:len(a_args)]
-                want = ref(fn, x, a, *dirs)
-                assert_contains(acb_mat([[out[i, j]] for i in range(n)]), want, f"{fn}[{j}]")
+                assert getattr(S, fn)(X, Columns(avals), *nb_args).ncols() in (1, m)
+            for fargs in (a_args, nb_args):
+                out = S.at_columns(fn, X, [arb(t) for t in avals], *fargs)
+                out = out.to_mat() if isinstance(out, NBall) else out
+                assert (out.nrows(), out.ncols()) == (n, m), fn
+                for j, a in enumerate(avals):
+                    dirs = [U[j], V[j], Wd[j]][:len(a_args)]
+                    want = ref(fn, x, a, *dirs)
+                    assert_contains(acb_mat([[out[i, j]] for i in range(n)]), want, f"{fn}[{j}]")
 
 
 def test_columns_refuses_what_it_cannot_broadcast():
