@@ -216,9 +216,6 @@ class Columns:
     def __neg__(self):
         return Columns([-x for x in self.values])
 
-    def __truediv__(self, other):
-        return self._map(other, lambda x, y: x / y)
-
 
 def scale(m: Mat, s):
     """``s m`` for a scalar s; for :class:`Columns`, column j times ``values[j]``."""
