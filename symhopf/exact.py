@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any, Iterable
 
 import numpy as np
-from flint import arb, arb_mat, fmpq
+from flint import arb_mat, fmpq, fmpq_mat
 
 from .errors import InputError
 
@@ -46,6 +46,7 @@ class ExactArray:
     def __init__(self, values: np.ndarray, exact: np.ndarray | None = None):
         self.values = values
         self.exact = exact
+        self._fmpq: fmpq_mat | None = None
 
     @classmethod
     def from_nested(cls, rows: Any, what: str) -> "ExactArray":
@@ -92,8 +93,9 @@ class ExactArray:
         rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape
         if self.exact is None:
             return arb_mat(rows, cols, self.values.ravel().tolist())
-        entries = [arb(fmpq(q.numerator, q.denominator)) for q in self.exact.ravel()]
-        return arb_mat(rows, cols, entries)
+        if self._fmpq is None:      # built once; each precision then converts in C
+            self._fmpq = fmpq_mat(rows, cols, [fmpq(q.numerator, q.denominator) for q in self.exact.ravel()])
+        return arb_mat(self._fmpq)
 
     def is_identity(self) -> bool:
         return len(self.shape) == 2 and self.exact is None and np.array_equal(self.values, np.eye(self.shape[0]))

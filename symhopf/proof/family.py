@@ -24,13 +24,15 @@ pair. ``Lb``: block diagonal, ``[al]`` or ``[[al, be], [-be, al]]`` (so that ``A
 exactly in floats.
 
 Verified bounds (float64 products with rigorous error bounds, symhopf/runtime/fpbounds.py).
-The Jacobian ball ``A0 in Am +- Ar`` (generated ``Df`` at 53 bits, midpoints and radii as floats,
-radii rounded up). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
+The Jacobian ball ``A0 in A1 + A2 +- Ar`` (generated ``Df`` at HIPREC = 106 bits; its midpoint as
+a double-double ``A1 + A2``, both float matrices, the rest and the radii in ``Ar``, rounded up:
+a 53-bit Jacobian would carry radii ~u |A0| from the rounding of decimal weights, which then
+dominate every disc). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
 two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
-approximation are flushed to 0 first so that no product underflows). ``R = Am Vr - Vr Lb`` by
-exact slice products (fpbounds Lemma 3) summed error-free (two_sum): a float matrix with an
-entrywise error bound far below ``u |Am| |Vr|``. For every A in the ball,
-``|A Vr - Vr Lb - R| <= err_R + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
+approximation are flushed to 0 first so that no product underflows). ``R = A1 Vr + fl(A2 Vr) - Vr Lb``
+by exact slice products (fpbounds Lemma 3) summed error-free (two_sum): a float matrix with an
+entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
+ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
 float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
@@ -102,6 +104,7 @@ if TYPE_CHECKING:
     from .hopf import HopfProof
 
 PREC = 53
+HIPREC = 106
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
           "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by exact float slice "
@@ -131,10 +134,31 @@ class Diagonalisation:
     timings: dict = field(default_factory=dict)
 
 
-def _floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray]:
-    """Float midpoints and radii with every matrix of the ball A inside ``mid +- rad``."""
-    nb = as_nball(A)
-    return nb.mid, np.array(nb.rad)
+def _double_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(A1, A2, Ar)`` floats with every matrix of the ball A inside ``A1 + A2 +- Ar`` entrywise.
+
+    In python-flint (C): ``B1`` = the midpoints rounded to 53 bits, ``D = mid - B1`` at 106 bits
+    (a ball), ``B2`` = D's midpoints rounded to 53 bits, so ``|mid - B1 - B2| <= rad D + 2u |B2|``
+    (a rounding errs by less than one ulp); the radii of A and D are bounded per row by the
+    radius of ``((A - mid A) + (D - mid D)) 1`` (a sum of balls centred at 0). Converting B1, B2
+    to floats is exact except in the subnormal range (< eta/2 each).
+    """
+    n, k = A.nrows(), A.ncols()
+    with flint.ctx.workprec(HIPREC):
+        M = A.mid()
+    with flint.ctx.workprec(PREC):
+        B1 = (M * arb(1)).mid()
+    with flint.ctx.workprec(HIPREC):
+        D = M - B1
+    with flint.ctx.workprec(PREC):
+        B2 = (D * arb(1)).mid()
+    with flint.ctx.workprec(HIPREC):
+        rows = ((A - M) + (D - D.mid())) * arb_mat(k, 1, [1] * k)
+    A1 = np.fromiter((float(e) for e in B1.entries()), float, n * k).reshape(n, k)
+    A2 = np.fromiter((float(e) for e in B2.entries()), float, n * k).reshape(n, k)
+    radrow = np.array([float(rows[i, 0].rad()) for i in range(n)])
+    Ar = _up(radrow[:, None] * (1 + 4 * U) + 4 * U * np.abs(A2) + 2 * ETA, 6)
+    return A1, A2, Ar
 
 
 def real_form(lam: np.ndarray, V: np.ndarray):
@@ -206,19 +230,21 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
 
 
-def _q_sums(Am: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np.ndarray] | str:
+def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np.ndarray] | str:
     """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb), for every
-    A in ``Am +- Ar`` (module docstring, verified bounds); or a reason."""
+    A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
-    tiny = np.abs(Am) < TINY            # below the exact-product range: moved into the radius
+    tiny = np.abs(A1) < TINY            # below the exact-product range: moved into the radius
     if tiny.any():
-        Am, Ar = np.where(tiny, 0.0, Am), _up(Ar + np.where(tiny, np.abs(Am), 0.0), 1)
-    got = exact_residual(Am, ap.Vr, list(ap.VL))
+        A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
+    Va = np.abs(ap.Vr)
+    P2 = A2 @ ap.Vr
+    got = exact_residual(A1, ap.Vr, list(ap.VL) + [-P2])
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
     Ya = np.abs(ap.Yr)
-    D = _up(err + _up(Ar @ np.abs(ap.Vr), n), 2)
+    D = _up(err + _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) + _up(Ar @ Va, n), 2)
     Qa = _up(np.abs(ap.Yr @ R) + gamma(n) * (Ya @ np.abs(R)) + n * ETA + Ya @ D, n + 4)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1)
 
@@ -269,13 +295,17 @@ def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.nd
     float eigenpairs to verify (else ``numpy.linalg.eig`` of the midpoint matrix).
     """
     t0 = time.perf_counter()
-    Am, Ar = _floats(A) if isinstance(A, arb_mat) else (np.asarray(A, float), np.zeros(np.shape(A)) if Ar is None else Ar)
-    if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
+    if isinstance(A, arb_mat):
+        A1, A2, Ar = _double_floats(A)
+    else:
+        A1 = np.asarray(A, float)
+        A2, Ar = np.zeros_like(A1), (np.zeros_like(A1) if Ar is None else Ar)
+    if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
         return Diagonalisation(False, "Jacobian not finite")
-    ap = _approx(np.linalg.eig(Am) if approx is None else approx)
+    ap = _approx(np.linalg.eig(A1) if approx is None else approx)
     if isinstance(ap, str):
         return Diagonalisation(False, ap)
-    q = _q_sums(Am, Ar, ap)
+    q = _q_sums(A1, A2, Ar, ap)
     if isinstance(q, str):
         return Diagonalisation(False, q)
     out = _finish(ap, *q, *_f_sums(ap))
@@ -423,15 +453,15 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if "reason" in st:
         return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
-    with flint.ctx.workprec(PREC):
-        A = system.ball(PREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
-    Am, Ar = _floats(A)
+    with flint.ctx.workprec(HIPREC):
+        A = system.ball(HIPREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
+    A1, A2, Ar = _double_floats(A)
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
-    if not (np.all(np.isfinite(Am)) and np.all(np.isfinite(Ar))):
+    if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
         return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
     with blas_threads(default_workers()):      # large products: BLAS threads pay off here
-        q = _q_sums(Am, Ar, ap)
+        q = _q_sums(A1, A2, Ar, ap)
         if isinstance(q, str):
             return FamilyData(False, "diagonalisation: " + q, timings=tm)
         diag = _finish(ap, *q, *_f_sums(ap))
