@@ -67,6 +67,31 @@ def test_bialternate_product_eigenvalues_are_pair_sums():
             assert abs(z - got.pop(k)) < 1e-9
 
 
+def test_numpy_ball_bialternate_and_lemma_hold_the_exact_values():
+    """bialt_nball contains the 128-bit bialternate product of every matrix in the ball, and
+    lemma_solve_nb the solution of the bordered system (checked at 128 bits)."""
+    from flint import arb, arb_mat, ctx
+    from symhopf.runtime.npball import as_nball
+    from symhopf.search.tube import bialt_ball, bialt_nball, lemma_solve_nb, _bordered_nb
+    rng = np.random.default_rng(2)
+    with ctx.workprec(128):
+        A = arb_mat([[arb(float(v), 1e-12) for v in row] for row in rng.normal(size=(5, 5))])
+        Mb = bialt_ball(A)
+        Mn = bialt_nball(as_nball(A))
+        assert all(Mn.to_mat()[i, j].contains(Mb[i, j]) for i in range(10) for j in range(10))
+        b, c = rng.normal(size=10), rng.normal(size=10)
+        N = _bordered_nb(Mn, b, c)
+        e = np.zeros(11)
+        e[10] = 1.0
+        z = lemma_solve_nb(N, e)
+        assert z is not None and np.all(z.rad < 1e-6)
+        Nm = N.to_mat()                              # every matrix of the ball: here its midpoint
+        exact = arb_mat(Nm.tolist()).mid().solve(arb_mat([[float(t)] for t in e]))
+        assert all(z.to_mat()[i, 0].contains(exact[i, 0]) for i in range(11))
+    singular = _bordered_nb(bialt_nball(as_nball(arb_mat(5, 5))), np.zeros(10), np.zeros(10))
+    assert lemma_solve_nb(singular, e) is None
+
+
 def test_brusselator_complete_with_its_hopf_point_and_fast():
     s = brusselator()
     res, proved = proved_points(s)

@@ -33,7 +33,9 @@ interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordin
 Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the component
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
 
-Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse).
+Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
+bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
+a-priori rounding bounds replace ball arithmetic there).
 
 * Krawczyk tube. Centre ``z~`` (float equilibrium, ``z~_k`` = float midpoint of T),
   ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with ``Z = (T at k, U)``:
@@ -87,8 +89,9 @@ Not covered (reported as not proved, with the reason): ``n > NMAX = 20``; branch
 inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
-whose a-enclosure meets a range end. Cost: O(n^3) ball arithmetic per plain piece (O(m^3),
-m = n(n-1)/2, only on Hopf pieces and fallbacks); the ball evaluations of Df, B, Df_a dominate.
+whose a-enclosure meets a range end. Cost: O(n^3) ball arithmetic per plain piece (O(m^3)
+BLAS, only on Hopf pieces and fallbacks); the ball evaluations of Df, B, Df_a and the spectral
+Lemma dominate.
 """
 from __future__ import annotations
 
@@ -104,8 +107,11 @@ import flint
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, fmpq
 
+from ..runtime.fpbounds import ETA, U, gamma, up as fp_up
+from ..runtime.npball import NBall, as_nball
+
 #: largest n tried: the bialternate product has n(n-1)/2 rows (measured on the bench's leaky
-#: nets: all branches of n = 16 in 0.7 s, n = 20 in 5 s, n = 24 in ~100 s)
+#: nets: all branches of n = 16 in 0.7 s, n = 20 in 3 s, n = 24 in ~70 s)
 NMAX = 20
 METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coordinate charts, "
           "folds included); no eigenvalue of Df on iR \\ {0} on plain pieces (Gershgorin discs in a "
@@ -366,6 +372,62 @@ def bialt_float(A: np.ndarray) -> np.ndarray:
     M = np.zeros((m, m), dtype=A.dtype)
     np.add.at(M, (R, C), S * A[I, J])
     return M
+
+
+def bialt_nball(A: NBall) -> NBall:
+    """``2A (.) I`` for every matrix of the ball A (numpy balls): each entry is a signed sum of at
+    most four entries of A, so its rounding errs by at most gamma_4 times their moduli' sum."""
+    R, C, S, I, J, m = _bialt_index(A.nrows())
+    mid, rad, ab = np.zeros((m, m)), np.zeros((m, m)), np.zeros((m, m))
+    np.add.at(mid, (R, C), S * A.mid[I, J])
+    np.add.at(rad, (R, C), A.rad[I, J])
+    np.add.at(ab, (R, C), np.abs(A.mid[I, J]))
+    return NBall(mid, fp_up(rad + gamma(4) * ab, 8))
+
+
+def _contraction(Y: np.ndarray, D: NBall) -> np.ndarray:
+    """Entrywise upper bound of ``|I - Y D'|`` for every matrix D' in the ball D (float Y; fpbounds
+    Lemma 1 for ``fl(Y mid D)``, one more rounding for the subtraction)."""
+    k = D.mid.shape[0]
+    Ya = np.abs(Y)
+    E = np.eye(k) - Y @ D.mid
+    return fp_up(np.abs(E) * (1 + U) + gamma(k) * (Ya @ np.abs(D.mid)) + k * ETA + Ya @ D.rad, k + 6)
+
+
+def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
+    try:
+        Y = np.linalg.inv(D.mid)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(Y)):
+        return None
+    E = _contraction(Y, D)
+    return Y, E, float(fp_up(E.sum(axis=1), E.shape[1] + 1).max())
+
+
+def lemma_solve_nb(D: NBall, b: np.ndarray) -> NBall | None:
+    """Enclosure of ``D'^-1 b`` (b an exact float vector) for every matrix D' in the ball D: the
+    Lemma (module docstring) in numpy balls; None when ``||I - Y D|| < 1`` is not proved."""
+    got = _contracts(D)
+    if got is None or not got[2] < 1:
+        return None
+    Y, E, e = got
+    k = len(b)
+    yb = Y @ b
+    yerr = fp_up(gamma(k) * (np.abs(Y) @ np.abs(b)) + k * ETA, k + 2)
+    rho = float(np.nextafter(float(fp_up(np.abs(yb) + yerr, 1).max()) / ((1 - e) * (1 - 4 * U)) * (1 + 4 * U), np.inf))
+    return NBall(yb[:, None], fp_up(yerr + rho * E.sum(axis=1), k + 2)[:, None])
+
+
+def _bordered_nb(M: NBall, b: np.ndarray, c: np.ndarray) -> NBall:
+    """``N = [[M, b], [c^T, 0]]`` (b, c exact floats)."""
+    m = M.nrows()
+    mid = np.zeros((m + 1, m + 1))
+    rad = np.zeros((m + 1, m + 1))
+    mid[:m, :m], rad[:m, :m] = M.mid, M.rad
+    mid[:m, m], mid[m, :m] = b, c
+    return NBall(mid, rad)
 
 
 def bialt_ball(A: arb_mat) -> arb_mat:
@@ -707,14 +769,6 @@ class MovingBranchCheck:
         p.Amv, p.Ap = D0 + Ap * S, Ap
         return p.Amv, p.Ap
 
-    def _enclose_M(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
-        """(M, M') enclosing ``2 Df (.) I`` and its t-derivative on the piece's arc (mean-value form,
-        from :meth:`_enclose_A`: the bialternate product is linear in A)."""
-        enc = self._enclose_A(p, run)
-        if enc is None:
-            return None
-        return bialt_ball(enc[0]), bialt_ball(enc[1])
-
     def _plain_ok(self, p: Piece, run: _Run) -> bool:
         """No eigenvalue of Df on iR \\ {0} at any point of the piece's arc: the spectral Lemma on
         Df over the box, then on the mean-value enclosure A; else ``g != 0`` by ||I - Y M|| < 1
@@ -731,45 +785,34 @@ class MovingBranchCheck:
             self.n_saddle_pieces += nsad > 0
             return True
         for A in (enc[0], p.D):
-            M = bialt_ball(A)
-            m = M.nrows()
-            try:
-                Y = np.linalg.inv(_mid(M))
-            except np.linalg.LinAlgError:
-                continue
-            if np.all(np.isfinite(Y)) and _norm_inf(_eye(m) - _amat(Y) * M) < 1:
+            got = _contracts(bialt_nball(as_nball(A)))
+            if got is not None and got[2] < 1:
                 return True
         return False
 
     def _bordered(self, p: Piece, run: _Run) -> tuple[arb_mat, np.ndarray, np.ndarray, arb] | None:
         """(N ball, b, c, d sigma/dt enclosure) on the piece, or None."""
         n = self.n
-        enc = self._enclose_M(p, run)
+        enc = self._enclose_A(p, run)
         if enc is None:
             return None
-        M, Mp = enc
+        M, Mp = bialt_nball(as_nball(enc[0])), bialt_ball(enc[1])
         zc = self._point(run, float((p.lo + p.hi) / 2))
         Mc = bialt_float(self.tube.flt.Df(zc[:n], float(zc[n])))
         Us, _, Vt = np.linalg.svd(Mc)
         b, c = Us[:, -1], Vt[-1]
-        N = self._border(M, b, c)
+        N = _bordered_nb(M, b, c)
         m = M.nrows()
-        e = _col([arb(0)] * m + [arb(1)])
-        vz = lemma_solve(N, e)
-        wz = lemma_solve(N.transpose(), e)
+        e = np.zeros(m + 1)
+        e[m] = 1.0
+        vz = lemma_solve_nb(N, e)
+        wz = lemma_solve_nb(NBall(N.mid.T, N.rad.T), e)
         if vz is None or wz is None:
             return None
-        v = _col([vz[i, 0] for i in range(m)])
-        w = arb_mat([[wz[i, 0] for i in range(m)]])
+        v = _col([arb(float(z), float(r)) for z, r in zip(vz.mid[:m, 0], vz.rad[:m, 0])])
+        w = arb_mat([[arb(float(z), float(r)) for z, r in zip(wz.mid[:m, 0], wz.rad[:m, 0])]])
         ds = -(w * (Mp * v))[0, 0]
         return N, b, c, ds
-
-    @staticmethod
-    def _border(M: arb_mat, b: np.ndarray, c: np.ndarray) -> arb_mat:
-        m = M.nrows()
-        rows = [[M[i, j] for j in range(m)] + [arb(float(b[i]))] for i in range(m)]
-        rows.append([arb(float(v)) for v in c] + [arb(0)])
-        return arb_mat(rows)
 
     def _sigma_at(self, p: Piece, run: _Run, t: Fraction, b: np.ndarray, c: np.ndarray) -> arb | None:
         """sigma at the arc's point with z_k = t (the thin box must lie in p's uniqueness box)."""
@@ -778,10 +821,11 @@ class MovingBranchCheck:
         except Fail:
             return None
         x, a = self.tube.xa(Z0)
-        N = self._border(bialt_ball(self.tube.ev.Df(x, a)), b, c)
-        m = N.nrows()
-        s = lemma_solve(N, _col([arb(0)] * (m - 1) + [arb(1)]))
-        return None if s is None else s[m - 1, 0]
+        N = _bordered_nb(bialt_nball(as_nball(self.tube.ev.Df(x, a))), b, c)
+        e = np.zeros(N.nrows())
+        e[-1] = 1.0
+        s = lemma_solve_nb(N, e)
+        return None if s is None else arb(float(s.mid[-1, 0]), float(s.rad[-1, 0]))
 
     def _hopf_piece(self, run: _Run, tc: Fraction, enc: tuple[Fraction, Fraction] | None,
                     taken: list[tuple[Fraction, Fraction]], unmatched: bool) -> Piece | None:
