@@ -6,7 +6,7 @@ import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, ctx
 from hypothesis import given, settings, strategies as st
 
-from symhopf.runtime.npball import (NBall, as_nball, column_dots, column_norms2, nadd, nmatmul, nmul)
+from symhopf.runtime.npball import (NBall, as_nball, column_dots, column_norms2, nadd, nmatmul, nmul, nprod)
 
 HYP = settings(max_examples=40, deadline=None)
 HI = 400
@@ -101,3 +101,11 @@ def test_conversion_holds_every_ball_and_round_trips():
         assert all(back[i, j].contains(m[i, j]) for i in range(2) for j in range(2))
     z = as_nball(arb_mat(2, 1))
     assert z.is_exact_zero() and not as_nball(arb_mat([[arb(0, 1e-30)], [0]])).is_exact_zero()
+
+
+@HYP
+@given(x=nball(3, 4), y=nball(4, 2))
+def test_product_of_two_ball_matrices(x, y):
+    (X, xp), (Y, yp) = x, y
+    with ctx.workprec(HI):
+        assert holds(nprod(X, Y), exact(xp) * exact(yp))

@@ -14,6 +14,7 @@ rounded up by Lemma 2, ``up``):
 - matrix product with a real ball matrix ``A = Am +- Ar`` (inner dimension k):
   ``|A x - fl(Am xm)| <= gamma_k |Am| abs1(xm) + 2 k eta + |Am| r_x + Ar (abs1(xm) + r_x)`` (Lemma 1
   on the real and imaginary parts);
+- product of two ball matrices: ``|xy - fl(xm ym)| <= err(Lemma 1) + |xm| r_y + r_x (|ym| + r_y)``;
 - column sums of k terms: ``|fl(sum p) - sum p| <= gamma_k sum abs1(p)`` (Higham, recursive sum).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
-from .fpbounds import ETA, U, abs1, gamma, up
+from .fpbounds import ETA, U, abs1, cmatmul, gamma, up
 
 
 class NBall:
@@ -149,6 +150,15 @@ def nmatmul(A: arb_mat, x: NBall) -> NBall:
     if np.any(a.rad):
         rad = rad + a.rad @ up(ax + x.rad, 1)
     return NBall(mid, up(rad + 2 * k * ETA, 2 * k + 6))
+
+
+def nprod(x: NBall, y: NBall) -> NBall:
+    """Matrix product of two ball matrices (real or complex): ``fl(xm ym)`` with its Lemma-1 error
+    (fpbounds.cmatmul) plus ``|xm| r_y + r_x (|ym| + r_y)``."""
+    mid, err = cmatmul(x.mid, y.mid)
+    k = x.mid.shape[1]
+    rad = abs1(x.mid) @ y.rad + x.rad @ (abs1(y.mid) + y.rad)
+    return NBall(mid, up(err + rad, 2 * k + 6))
 
 
 def column_dots(L: NBall, X: NBall) -> tuple[np.ndarray, np.ndarray]:

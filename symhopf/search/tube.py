@@ -107,8 +107,8 @@ import flint
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, fmpq
 
-from ..runtime.fpbounds import ETA, U, gamma, up as fp_up
-from ..runtime.npball import NBall, as_nball
+from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
+from ..runtime.npball import NBall, as_nball, nprod, to_acb
 
 #: largest n tried: the bialternate product has n(n-1)/2 rows (measured on the bench's leaky
 #: nets: all branches of n = 16 in 0.7 s, n = 20 in 3 s, n = 24 in ~70 s)
@@ -210,37 +210,26 @@ def lemma_solve(D: arb_mat, Bm: arb_mat, Y: np.ndarray | None = None) -> arb_mat
 
 
 # --------------------------------------------------------------------------- spectral lemma
-def _discs(B: acb_mat) -> tuple[list[complex], list[float]]:
+def _offs(B: NBall) -> np.ndarray:
+    """Upper bounds of the off-diagonal row sums of |B| over the ball B."""
+    T = abs1(B.mid) + B.rad
+    np.fill_diagonal(T, 0.0)
+    return fp_up(T.sum(axis=1), T.shape[1] + 2)
+
+
+def _discs(B: NBall) -> tuple[list[complex], list[float]]:
     """Row Gershgorin discs (float centre, upward-rounded radius) of every matrix in the ball B."""
-    n = B.nrows()
-    cs, rs = [], []
-    for p in range(n):
-        c = B[p, p]
-        cm = complex(float(c.real.mid()), float(c.imag.mid()))
-        s = abs(c - acb(cm.real, cm.imag))
-        for q in range(n):
-            if q != p:
-                s += abs(B[p, q])
-        cs.append(cm)
-        rs.append(_up(s))
-    return cs, rs
+    rs = fp_up(np.diag(B.rad) + _offs(B), 2)
+    return [complex(c) for c in np.diag(B.mid)], [float(r) for r in rs]
 
 
-def _off(B: acb_mat, p: int) -> float:
-    s = arb(0)
-    for q in range(B.ncols()):
-        if q != p:
-            s += abs(B[p, q])
-    return _up(s)
-
-
-def _moving_off_axis(B0: acb_mat, B1: acb_mat, p: int, h: float) -> bool:
+def _moving_off_axis(B0: NBall, B1: NBall, p: int, h: float, off0: np.ndarray, off1: np.ndarray) -> bool:
     """Disc p of ``B0 + s B1`` has real part of one sign for every ``s`` in [-h, h] (the Lemma's
     parametrised form): ``Re(B0_pp + s B1_pp) -+ (R0 + R1 |s|)`` is concave in s, so its extreme over
     [-h, h] is at s = +-h (R0, R1: off-diagonal row sums of |B0|, |B1|)."""
-    R0, R1 = _off(B0, p), _off(B1, p)
-    rad = arb(R0) + arb(R1) * arb(h)
-    vals = [(B0[p, p] + B1[p, p] * arb(sg * h)).real for sg in (-1.0, 1.0)]
+    rad = arb(float(off0[p])) + arb(float(off1[p])) * arb(h)
+    c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
+    vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
     return all(v > rad for v in vals) or all(v < -rad for v in vals)
 
 
@@ -279,22 +268,29 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
         return False, 0
     Vb = acb_mat([[complex(v) for v in row] for row in V])
     try:
-        Vi = Vb.inv()
+        Vi = as_nball(Vb.inv())
     except (ZeroDivisionError, ValueError):
         return False, 0
-    B = Vi * acb_mat(A) * Vb
-    Bs = None
-    if A0 is not None:
-        Bs = (Vi * acb_mat(A0) * Vb, Vi * acb_mat(A1) * Vb)
+    Vn = NBall(V, 0.0)
+
+    def similar(X: arb_mat) -> NBall:        # V^-1 X V for every matrix of the ball X
+        return nprod(Vi, nprod(as_nball(X), Vn))
+
+    def tp(X: NBall) -> NBall:
+        return NBall(X.mid.T, X.rad.T)
+
+    B = similar(A)
+    Bs = None if A0 is None else (similar(A0), similar(A1))
     for tr in (False, True):
-        Bt = B.transpose() if tr else B
+        Bt = tp(B) if tr else B
         cs, rs = _discs(Bt)
         if not all(math.isfinite(r) for r in rs):
             continue
         touch = [abs(c.real) <= r for c, r in zip(cs, rs)]
         if Bs is not None and any(touch):
-            B0, B1 = (Bs[0].transpose(), Bs[1].transpose()) if tr else Bs
-            touch = [t and not _moving_off_axis(B0, B1, p, h) for p, t in enumerate(touch)]
+            B0, B1 = (tp(Bs[0]), tp(Bs[1])) if tr else Bs
+            off0, off1 = _offs(B0), _offs(B1)
+            touch = [t and not _moving_off_axis(B0, B1, p, h, off0, off1) for p, t in enumerate(touch)]
         fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
         fr = [_up(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
         ok = True
