@@ -41,7 +41,7 @@ from typing import Any, Sequence
 
 import flint
 import numpy as np
-from flint import acb_mat, arb, arb_mat, fmpq
+from flint import arb, fmpq
 
 from .continuation import Branch
 
@@ -90,50 +90,8 @@ def _bounds(b: arb) -> tuple[float, float]:
     return math.nextafter(float(b.lower()), -math.inf), math.nextafter(float(b.upper()), math.inf)
 
 
-def _exact_zero(m: arb_mat) -> bool:
-    return all(m[i, j].is_exact() and m[i, j].is_zero() for i in range(m.nrows()) for j in range(m.ncols()))
-
-
-def _scalar_identity(m: arb_mat) -> arb | None:
-    """``c`` when ``m`` is exactly ``c I`` with ``c != 0``, else None."""
-    c = m[0, 0]
-    for i in range(m.nrows()):
-        for j in range(m.ncols()):
-            e = m[i, j]
-            if not e.is_exact() or (i == j and not (e == c)) or (i != j and not e.is_zero()):
-                return None
-    return None if c.is_zero() else c
-
-
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
     return CompletenessResult(False, reason, METHOD, crossings or [])
-
-
-def _eig(A: arb_mat, prec: int) -> list | None:
-    for p in (prec, 2 * prec, 4 * prec):
-        with flint.ctx.workprec(p):
-            try:
-                return acb_mat(A).eig()
-            except ValueError:
-                continue
-    return None
-
-
-def _crossings(E: list, c: arb, a_r: arb, R: arb) -> tuple[list[tuple[arb, Any]], str]:
-    """(a_j, lambda_j) for non-real upper eigenvalues whose crossing meets R; or an error reason."""
-    out = []
-    for j, e in enumerate(E):
-        ce = e.conjugate()
-        if all(not ce.overlaps(E[k]) for k in range(len(E)) if k != j):
-            continue  # proved real: never on the imaginary axis away from 0, no Hopf
-        if not (e.imag > 0 or e.imag < 0):
-            return [], f"cannot decide whether eigenvalue {e.str(5)} is real"
-        if e.imag < 0:
-            continue
-        aj = a_r - e.real / c
-        if aj.overlaps(R):
-            out.append((aj, e))
-    return out, ""
 
 
 def _matches(aj: arb, e: Any, p: ProvedHopf, x_ok: dict, xb: list[arb]) -> bool:
