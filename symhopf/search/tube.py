@@ -183,32 +183,6 @@ def _finite(v: Sequence[arb]) -> bool:
     return all(e.is_finite() for e in v)
 
 
-def lemma_solve(D: arb_mat, Bm: arb_mat, Y: np.ndarray | None = None) -> arb_mat | None:
-    """Enclosure of ``D^-1 Bm`` for every matrix in the ball ``D`` (module docstring, Lemma); None
-    when ``||I - Y D|| < 1`` is not proved."""
-    m = D.nrows()
-    if Y is None:
-        try:
-            Y = np.linalg.inv(_mid(D))
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(Y)):
-            return None
-    Yb = _amat(Y)
-    E = _eye(m) - Yb * D
-    e = _norm_inf(E)
-    if not e < 1:
-        return None
-    YB = Yb * Bm
-    scale = arb(1) / (arb(1) - arb(e))
-    cols = []
-    for c in range(Bm.ncols()):
-        yc = [YB[i, c] for i in range(m)]
-        rho = _up(max((abs(v) for v in yc), key=_up) * scale) if m else 0.0
-        cols.append(_col(yc) + E * _col([arb(0, rho)] * m))
-    return arb_mat([[cols[c][i, 0] for c in range(len(cols))] for i in range(m)])
-
-
 # --------------------------------------------------------------------------- spectral lemma
 def _offs(B: NBall) -> np.ndarray:
     """Upper bounds of the off-diagonal row sums of |B| over the ball B."""
@@ -319,13 +293,15 @@ def _solve_refined(Ju: arb_mat, Jk: arb_mat, iters: int = 12) -> list[arb] | Non
         return None
     if not np.all(np.isfinite(Y)):
         return None
-    z0 = lemma_solve(Ju, -Jk, Y)
-    if z0 is None:
-        return None
-    z = [z0[i, 0] for i in range(n)]
     Yb = _amat(Y)
     E = _eye(n) - Yb * Ju
+    e = _norm_inf(E)
+    if not e < 1:
+        return None
     b = Yb * (-Jk)
+    rho = _up(max((abs(b[i, 0]) for i in range(n)), key=_up) / (arb(1) - arb(e))) if n else 0.0
+    z0 = b + E * _col([arb(0, rho)] * n)            # the Lemma
+    z = [z0[i, 0] for i in range(n)]
     for _ in range(iters):
         zn = b + E * _col(z)
         z = [zi.intersection(zn[i, 0]) for i, zi in enumerate(z)]
