@@ -97,7 +97,8 @@ import flint
 from flint import acb, acb_mat, arb, arb_mat, fmpq
 
 from ..parallel import blas_threads, default_workers
-from ..runtime.npball import NBall, as_nball, column_dots, column_norms2, hstack, to_acb
+from ..runtime.ball import is_exact_zero
+from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
 from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
 
 if TYPE_CHECKING:
@@ -412,11 +413,6 @@ def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> Family
     return out
 
 
-def _exact_zero(m: arb_mat) -> bool:
-    """Every entry an exact 0 (the zero matrix contains only exact zeros)."""
-    return arb_mat(m.nrows(), m.ncols()).contains(m)
-
-
 def _structure(system, x0: np.ndarray, R: arb) -> dict:
     """Ball checks with ``a`` the range ball R: f(x0, R) = 0, Df_a(x0, R) = c I (c exact, != 0), and
     whether B(x0, R, ., .) and f_a(x0, R) vanish identically (module docstring)."""
@@ -424,13 +420,13 @@ def _structure(system, x0: np.ndarray, R: arb) -> dict:
     with flint.ctx.workprec(PREC):
         ev = system.ball(PREC)
         xb = arb_mat([[arb(float(v))] for v in x0])
-        if not _exact_zero(ev.f(xb, R)):
+        if not is_exact_zero(ev.f(xb, R)):
             return {"reason": "f(x0, a) is not proved identically 0 on the range"}
         c = _scalar_identity(ev.Df_a(xb, R))
         if c is None:
             return {"reason": "Df_a(x0, a) is not proved to be c I with c != 0 on the range"}
         box = arb_mat([[arb(0, 1)] for _ in range(n)])
-        return {"c": c, "B_zero": _exact_zero(ev.B(xb, R, box, box)), "fa_zero": _exact_zero(ev.f_a(xb, R))}
+        return {"c": c, "B_zero": is_exact_zero(ev.B(xb, R, box, box)), "fa_zero": is_exact_zero(ev.f_a(xb, R))}
 
 
 def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
@@ -599,7 +595,7 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
         def solves(Y, zs: list[acb], why: str) -> NBall:
             cols = []
             for j, z in enumerate(zs):
-                x = _solve(d, z, NBall(Y.mid[:, j:j + 1], Y.rad[:, j:j + 1]))
+                x = _solve(d, z, column(Y, j))
                 if x is None:
                     fail.setdefault(j, why)
                     x = NBall(np.zeros((Y.nrows(), 1), complex), 0.0)

@@ -13,6 +13,7 @@ Direction arguments may be numpy ball matrices (:class:`~.npball.NBall`); ``mm``
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -154,7 +155,8 @@ def add(*terms):
     return out
 
 
-def _is_exact_zero(m) -> bool:
+def is_exact_zero(m) -> bool:
+    """Every entry of the ball matrix is an exact 0 (the zero matrix contains only exact zeros)."""
     if isinstance(m, NBall):
         return m.is_exact_zero()
     return isinstance(m, (arb_mat, acb_mat)) and (acb_mat if isinstance(m, acb_mat) else arb_mat)(
@@ -184,7 +186,11 @@ class Columns:
         self.values = [arb(v) for v in values]
         self.m = len(self.values)
         self.row = arb_mat(1, self.m, self.values)
-        self.nrow = _nb.as_nball(self.row)
+
+    @functools.cached_property
+    def nrow(self) -> NBall:
+        """The values as a 1 x m numpy ball row (for batches of numpy ball matrices)."""
+        return _nb.as_nball(self.row)
 
     def _map(self, other, op):
         if isinstance(other, Columns) and other.m == self.m:
@@ -221,7 +227,7 @@ def scale(m: Mat, s):
     """``s m`` for a scalar s; for :class:`Columns`, column j times ``values[j]``."""
     if not isinstance(s, Columns):
         return _nb.nmul(m, _nb.scalar(s)) if isinstance(m, NBall) else m * s
-    if m.ncols() == 1 and _is_exact_zero(m):
+    if m.ncols() == 1 and is_exact_zero(m):
         return m
     if m.ncols() != 1 and (m.ncols() != s.m or m.nrows() == m.ncols()):
         # a square matrix could be a coefficient matrix (a E) as well as a batch: refused
@@ -418,7 +424,7 @@ def had(*factors: Mat) -> Mat:
     if any(isinstance(f, NBall) for f in factors):
         if any(isinstance(f, (Eye, _Lazy)) for f in factors):
             raise TypeError("entrywise product of a numpy ball matrix and a lazy matrix")
-        if any(f.ncols() == 1 and _is_exact_zero(f) for f in factors):
+        if any(f.ncols() == 1 and is_exact_zero(f) for f in factors):
             rows, cols = factors[0].nrows(), max(f.ncols() for f in factors)
             cplx = any(isinstance(f, acb_mat) or (isinstance(f, NBall) and np.iscomplexobj(f.mid)) for f in factors)
             return NBall(np.zeros((rows, cols), complex if cplx else float), 0.0)
@@ -430,7 +436,7 @@ def had(*factors: Mat) -> Mat:
     cols = max(_shape(f)[1] for f in factors)
     cplx = any(_is_complex(f) for f in factors)
     plain = [f for f in factors if isinstance(f, (arb_mat, acb_mat)) and f.ncols() == 1]
-    if any(_is_exact_zero(f) for f in plain):
+    if any(is_exact_zero(f) for f in plain):
         return acb_mat(rows, cols) if cplx else arb_mat(rows, cols)
     ones = arb_mat(rows, 1, [1] * rows)
     factors = [f for f in factors if not (isinstance(f, arb_mat) and f.ncols() == 1 and f == ones)]
