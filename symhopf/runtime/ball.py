@@ -407,6 +407,8 @@ def _is_complex(f) -> bool:
         return isinstance(f.s, acb)
     if isinstance(f, Shifted):
         return isinstance(f.W, acb_mat) or isinstance(f.s, acb)
+    if isinstance(f, NBall):
+        return np.iscomplexobj(f.mid)
     return isinstance(f, acb_mat)
 
 
@@ -421,23 +423,21 @@ def had(*factors: Mat) -> Mat:
         return _had_entries(factors, factors[0].nrows(), max(f.ncols() for f in factors))
     if any(isinstance(getattr(f, "s", None), Columns) for f in factors):
         raise TypeError("entrywise product with a batch of s I")
-    if any(isinstance(f, NBall) for f in factors):
-        if any(isinstance(f, (Eye, _Lazy)) for f in factors):
-            raise TypeError("entrywise product of a numpy ball matrix and a lazy matrix")
-        if any(f.ncols() == 1 and is_exact_zero(f) for f in factors):
-            rows, cols = factors[0].nrows(), max(f.ncols() for f in factors)
-            cplx = any(isinstance(f, acb_mat) or (isinstance(f, NBall) and np.iscomplexobj(f.mid)) for f in factors)
+    numpy = any(isinstance(f, NBall) for f in factors)
+    if numpy and any(isinstance(f, (Eye, _Lazy)) for f in factors):
+        raise TypeError("entrywise product of a numpy ball matrix and a lazy matrix")
+    rows = _shape(factors[0])[0]
+    cols = max(_shape(f)[1] for f in factors)
+    cplx = any(_is_complex(f) for f in factors)
+    if any(_shape(f)[1] == 1 and is_exact_zero(f) for f in factors):
+        if numpy:
             return NBall(np.zeros((rows, cols), complex if cplx else float), 0.0)
+        return acb_mat(rows, cols) if cplx else arb_mat(rows, cols)
+    if numpy:
         out = factors[0]
         for f in factors[1:]:
             out = _nb.nmul(out, f)                  # numpy broadcasting: n x 1 times n x k
         return out
-    rows = _shape(factors[0])[0]
-    cols = max(_shape(f)[1] for f in factors)
-    cplx = any(_is_complex(f) for f in factors)
-    plain = [f for f in factors if isinstance(f, (arb_mat, acb_mat)) and f.ncols() == 1]
-    if any(is_exact_zero(f) for f in plain):
-        return acb_mat(rows, cols) if cplx else arb_mat(rows, cols)
     ones = arb_mat(rows, 1, [1] * rows)
     factors = [f for f in factors if not (isinstance(f, arb_mat) and f.ncols() == 1 and f == ones)]
     if not factors:
