@@ -31,7 +31,8 @@ def load(model):
 
 
 def prove(model, **kwargs):
-    """Search and prove every Hopf point in the model's range; returns a Certificate."""
+    """Find the Hopf candidates on the equilibrium branches the search finds in the model's range and
+    prove each; returns a Certificate."""
     from .api import prove as _prove
     return _prove(model, **kwargs)
 

@@ -1,4 +1,4 @@
-"""The whole job for one model: search every candidate, prove each, certify.
+"""The whole job for one model: search the equilibrium branches and their Hopf candidates, prove each, certify.
 
 ``prove(model)`` returns a :class:`~symhopf.certificate.Certificate`; the CLI's
 ``symhopf prove`` (and every generated module run as a script) goes through
@@ -22,11 +22,23 @@ from .search.completeness import ProvedHopf, check_branch
 from .system import System
 
 
+#: how the float search seeks equilibrium branches (the certificate's ``search.method``)
+SEARCH_METHOD = ("float search, not a proof: damped Newton from the guesses, the box centre and random points "
+                 "of the box at each seed parameter; each new equilibrium continued over the range")
+#: what every statement of a certificate is about (the certificate's ``search.scope``)
+SCOPE = ("The Hopf points, and each branch's completeness result, concern only the equilibrium branches "
+         "listed in 'branches' (found by the search above); branches the search did not find are not covered, "
+         "so the Hopf points listed need not be all Hopf points of the system in the range.")
+
+
 def prove(model: Model | str | Path, *, module: ModuleType | None = None, progress: bool = False,
           a_range: tuple[Fraction, Fraction] | None = None, system: System | None = None) -> Certificate:
-    """Find every Hopf candidate of ``model`` in its search range and try to prove each.
+    """Find the Hopf candidates of ``model`` on the equilibrium branches its float search finds in the
+    search range, and try to prove each.
 
-    Candidates that fail are kept as ``not_proved`` with the reason, never dropped.
+    Candidates that fail are kept as ``not_proved`` with the reason, never dropped. The certificate
+    records how the branches were sought (``search``) and keeps the exact range (``range`` holds
+    Fractions; JSON has floats).
     ``system``: the model's loaded System, if the caller has one (else it is built here).
     """
     if not isinstance(model, Model):
@@ -42,8 +54,9 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         proofs = prove_all(system, search, model.range)
         records = [PointRecord.from_proof(p) for p in proofs]
         branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
-    return Certificate(model=model.name, parameter=model.parameter,
-                       range=[float(v) for v in model.range], hopf_points=records, branches=branches)
+    sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
+    return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
+                       hopf_points=records, branches=branches, search=sought)
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:
@@ -56,15 +69,33 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
             "completeness": {"proved": result.proved, "reason": result.reason, "method": result.method}}
 
 
+def branches_found(k: int) -> str:
+    """``"on the k branches found"`` (``"on the 1 branch found"``)."""
+    return f"on the {k} branch{'' if k == 1 else 'es'} found"
+
+
+def search_scope(sought: dict, parameter: str) -> str:
+    """One line: how the branches were sought, and that branches the search missed are not covered."""
+    m, s, g = (len(sought.get("seed_parameters", [])), sought.get("samples_per_seed_parameter", "?"),
+               len(sought.get("guesses", [])))
+    return (f"branches sought by a float search (not a proof) at {m} values of {parameter}, from {g} guess(es), "
+            f"the box centre and {s} random box points each; branches it missed are not covered")
+
+
 def summary(cert: Certificate) -> str:
-    """One line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
+    """The scope (the branches found and how they were sought), each branch's completeness, and one
+    line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
+    lo, hi = (float(v) for v in cert.range)
     lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
-             f"[{cert.range[0]:g}, {cert.range[1]:g}], "
+             f"[{lo:g}, {hi:g}] {branches_found(len(cert.branches))}, "
              f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
+    if cert.search:
+        lines.append("  " + search_scope(cert.search, cert.parameter))
     for b in cert.branches:
         c = b["completeness"]
         lines.append(f"  branch {b['id']} ({b['kind']}): {len(b['hopf_points'])} Hopf point(s); "
-                     + ("list proved complete" if c["proved"] else f"completeness not proved: {c['reason']}"))
+                     + ("list proved complete for this branch" if c["proved"]
+                        else f"completeness not proved: {c['reason']}"))
     for p in cert.hopf_points:
         par = _mid(p.parameter)
         om = _mid(p.omega)

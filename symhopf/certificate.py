@@ -79,6 +79,56 @@ def lower_decimal(x: arb | None) -> str | None:
     return round_decimal(exact_fraction(x.lower()), 17, False)
 
 
+def exact_decimal(x: float | arb | None) -> str | None:
+    """The exact decimal expansion of a binary number (a float, or an arb of radius 0); None for
+    None or a non-finite value."""
+    if x is None or not (x.is_finite() if isinstance(x, arb) else math.isfinite(x)):
+        return None
+    if isinstance(x, arb) and not x.is_exact():
+        raise ValueError(f"exact_decimal: {x} is not an exact number")
+    q = exact_fraction(x) if isinstance(x, arb) else Fraction(x)
+    k = q.denominator.bit_length() - 1            # q = m / 2^k = m 5^k / 10^k
+    with localcontext() as ctx:
+        ctx.prec = len(str(abs(q.numerator) * 5 ** k)) + 2
+        return str(Decimal(q.numerator * 5 ** k).scaleb(-k))
+
+
+#: how ``proof`` numbers are printed so that each stays what its name says: upper bounds rounded
+#: up, radii rounded down (the theorems hold on the smaller ball), the rest exactly
+_UPPER = ("Y", "Z1", "Z2", "eigenvector_error_bound")
+_LOWER = ("radius", "uniqueness_radius")
+_EXACT = ("disc_radius", "largest_disc_radius", "disc_separation", "real_part_separation", "delta", "g",
+          "branch_slope", "reference_parameter")
+
+
+def proof_record(info: dict[str, Any]) -> dict[str, Any]:
+    """The certificate's ``proof`` of one point: ``method``, ``theorem`` (``"newton-kantorovich"`` or
+    ``"verified-diagonalisation"``) and the numbers of that theorem under their names (see
+    symhopf/proof/existence.py and symhopf/proof/family.py); the Newton-Kantorovich keys
+    (radius, Y, Z1, Z2, uniqueness_radius) are null under another theorem."""
+    proof = {"method": info.get("method"), "theorem": info.get("theorem"), "precision_bits": info.get("precision_bits")}
+    for key in ("radius", "Y", "Z1", "Z2", "uniqueness_radius"):
+        proof[key] = (lower_decimal if key in _LOWER else upper_decimal)(info.get(key))
+    nk = ("Y", "Z1", "Z2", "radius")
+    if all(proof[k] is not None for k in nk) and not _radii_polynomial_negative(*(proof[k] for k in nk)):
+        for key in nk:          # rounding lost the margin: the exact values, for which ball arithmetic proved it
+            proof[key] = exact_decimal(info[key])
+    if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
+        proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
+    if info.get("disc_centre") is not None:
+        proof["disc_centre"] = [exact_decimal(t) for t in info["disc_centre"]]
+    for key in _EXACT + ("eigenvector_error_bound",):
+        if key in info:
+            proof[key] = (upper_decimal if key in _UPPER else exact_decimal)(info[key])
+    return proof
+
+
+def _radii_polynomial_negative(Y: str, Z1: str, Z2: str, r: str) -> bool:
+    """``p(r) = Y + (Z1 + Z2 r - 1) r < 0`` exactly for the decimal strings (symhopf/proof/existence.py)."""
+    y, z1, z2, rr = (Fraction(Decimal(t)) for t in (Y, Z1, Z2, r))
+    return y + (z1 + z2 * rr - 1) * rr < 0
+
+
 def interval(pair: Interval) -> tuple[Fraction, Fraction]:
     """The exact rational end points of an enclosure as written in the certificate."""
     return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
@@ -117,13 +167,7 @@ class PointRecord:
     @classmethod
     def from_proof(cls, hp) -> "PointRecord":
         """From a ``symhopf.proof.HopfProof``."""
-        info = hp.proof
-        proof = {"method": info.get("method"), "precision_bits": info.get("precision_bits")}
-        for key in ("radius", "Y", "Z1", "Z2"):
-            proof[key] = upper_decimal(info.get(key))
-        proof["uniqueness_radius"] = lower_decimal(info.get("uniqueness_radius"))
-        if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
-            proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
+        proof = proof_record(hp.proof)
         return cls(
             status=hp.status, reason=hp.reason,
             parameter=enclosure(hp.parameter), omega=enclosure(hp.omega),
@@ -136,7 +180,9 @@ class PointRecord:
 
 @dataclass
 class Certificate:
-    """What ``prove`` established for one model; ``branches`` is reserved for per-branch data."""
+    """What ``prove`` established for one model; ``branches``: the equilibrium branches found and
+    whether each one's list of Hopf points is proved complete; ``search``: how those branches were
+    sought (every statement concerns the branches found, not branches the search missed)."""
 
     model: str
     parameter: str
@@ -145,11 +191,14 @@ class Certificate:
     normalisation: str = NORMALISATION
     symhopf_version: str = VERSION
     branches: list[dict[str, Any]] = field(default_factory=list)
+    search: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"symhopf_version": self.symhopf_version, "model": self.model, "parameter": self.parameter,
              "range": [float(r) for r in self.range], "normalisation": self.normalisation,
              "hopf_points": [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.hopf_points]}
+        if self.search:
+            d["search"] = self.search
         if self.branches:
             d["branches"] = self.branches
         return d
@@ -165,7 +214,8 @@ class Certificate:
         return cls(model=d["model"], parameter=d["parameter"], range=list(d["range"]),
                    hopf_points=[PointRecord(**p) for p in d.get("hopf_points", [])],
                    normalisation=d.get("normalisation", NORMALISATION),
-                   symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []))
+                   symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []),
+                   search=d.get("search", {}))
 
     @classmethod
     def from_json(cls, text: str) -> "Certificate":

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="emit the specialised prover module")
     g.add_argument("model")
     g.add_argument("--out", default="generated")
-    pr = sub.add_parser("prove", help="find and prove every Hopf point in the range")
+    pr = sub.add_parser("prove", help="find Hopf candidates on the equilibrium branches found and prove each")
     _prove_arguments(pr)
     return p
 

@@ -5,15 +5,22 @@
 ``appendix=True``, a ``\\section`` to ``\\input`` into a paper (whose preamble
 then needs ``amsmath, amssymb, amsthm, booktabs, graphicx, longtable, array``).
 The content follows Formulation -> Approximation -> Bounds -> Conclusion:
-the model as written, the derived formulas (SymPy's LaTeX), the existence
-theorem of :mod:`symhopf.proof.existence` with its norms and bounds, the
-spectral separation argument, one ``theorem`` per proved Hopf point, the
-table of all candidates and the software versions.
+the model as written, the derived formulas (SymPy's LaTeX), the theorems the
+points were proved with (``proof.theorem``: the existence theorem of
+:mod:`symhopf.proof.existence` with its norms, bounds and the spectral
+separation argument; the verified-diagonalisation theorem of
+:mod:`symhopf.proof.family` for constant branches), one ``theorem`` per proved
+Hopf point whose proof names its theorem with the numbers of its hypothesis
+(:func:`theorem_sentence`), the table of the candidates found and the software
+versions. The scope is stated: the candidates lie on the equilibrium branches
+the float search found, and branches it missed are not covered.
 
 Every number printed from the certificate is either its exact decimal string
 (enclosures in the theorems) or that string rounded *outward* (short
-enclosures in tables, upper bounds rounded up, the uniqueness radius rounded
-down), so every printed statement stays true. Long numbers are split into
+enclosures in tables, upper bounds rounded up, radii and separations rounded
+down), so every printed statement stays true; the numbers under a theorem are
+rounded to as many digits as its hypothesis needs to hold in the printed
+numbers themselves (:func:`fit_digits`). Long numbers are split into
 groups of five digits with a thin space and a permitted line break.
 
 ``compile_pdf(tex)`` runs latexmk (or pdflatex twice) and never raises.
@@ -185,6 +192,94 @@ def _sign(pair: Sequence[str] | None) -> int:
         return 0
     lo, hi = Decimal(pair[0]), Decimal(pair[1])
     return 1 if lo > 0 else -1 if hi < 0 else 0
+
+
+# ---------------------------------------------------------------- the theorem of each point
+NK = "newton-kantorovich"
+FAMILY = "verified-diagonalisation"
+
+
+def point_theorem(point: Any) -> str:
+    """The theorem a point's proof states (``proof.theorem``; for certificates written before that
+    key existed, the family proof is recognised by its method)."""
+    proof = point.proof or {}
+    if proof.get("theorem"):
+        return proof["theorem"]
+    return FAMILY if str(proof.get("method") or "").startswith("family proof") else NK
+
+
+def fit_digits(values: dict[str, tuple[str, bool]], holds) -> dict[str, str]:
+    """``values`` (name -> (decimal string, round up?)) rounded up or down to the fewest significant
+    digits (at least 4) for which ``holds`` (given the rounded values as Fractions) is true, so that
+    the printed numbers themselves satisfy the hypothesis; the exact strings when no rounding does."""
+    for d in range(4, 41):
+        out = {k: _round(Decimal(v), d, ROUND_CEILING if up else ROUND_FLOOR) for k, (v, up) in values.items()}
+        if holds({k: Fraction(Decimal(x)) for k, x in out.items()}):
+            return out
+    return {k: v for k, (v, _) in values.items()}
+
+
+def _numbers(values: dict[str, tuple[str | None, bool]], holds, proved: bool) -> dict[str, str]:
+    """Math-mode numbers for a theorem's table and sentence: for a proved point rounded by
+    :func:`fit_digits` (the printed hypothesis holds), else to four digits; a dash when absent."""
+    present = {k: v for k, v in values.items() if v[0] is not None}
+    if proved and len(present) == len(values):
+        out = fit_digits(present, holds)
+    else:
+        out = {k: _round(Decimal(v), 4, ROUND_CEILING if up else ROUND_FLOOR) for k, (v, up) in present.items()}
+    return {k: tex_number(out[k]) if k in out else r"\text{---}" for k in values}
+
+
+def nk_numbers(point: Any) -> dict[str, str]:
+    """Y, Z1, Z2 rounded up and r rounded down so that the printed p(r) = Y + (Z1 + Z2 r - 1) r < 0 holds."""
+    proof = point.proof or {}
+    return _numbers({"Y": (proof.get("Y"), True), "Z1": (proof.get("Z1"), True), "Z2": (proof.get("Z2"), True),
+                     "r": (proof.get("radius"), False)},
+                    lambda q: q["Y"] + (q["Z1"] + q["Z2"] * q["r"] - 1) * q["r"] < 0, point.status == "proved")
+
+
+def family_numbers(point: Any) -> dict[str, str]:
+    """delta, g, the disc radius rho and eps rounded up, the separations sigma, tau rounded down, so that
+    the printed delta < 1/2, rho < sigma and rho < tau hold (tau absent for n = 2: a dash)."""
+    proof = point.proof or {}
+    vals = {"delta": (proof.get("delta"), True), "g": (proof.get("g"), True), "rho": (proof.get("disc_radius"), True),
+            "sigma": (proof.get("disc_separation"), False), "eps": (proof.get("eigenvector_error_bound"), True)}
+    tau = proof.get("real_part_separation")
+    if tau is not None:
+        vals["tau"] = (tau, False)
+    out = _numbers(vals, lambda q: (q["delta"] < Fraction(1, 2) and q["rho"] < q["sigma"]
+                                    and ("tau" not in q or q["rho"] < q["tau"])), point.status == "proved")
+    out.setdefault("tau", r"\text{---}")
+    return out
+
+
+def nk_sentence(point: Any, L: str) -> str:
+    """The first sentence of a Newton-Kantorovich point's proof: its theorem and the numbers of its hypothesis."""
+    v = nk_numbers(point)
+    return (rf"Theorem~\ref{{{L}-nk}} applies to \eqref{{{L}-G}} with $Y \le {v['Y']}$, $Z_1 \le {v['Z1']}$, "
+            rf"$Z_2 \le {v['Z2']}$ and $r = {v['r']}$, for which $p(r) = Y + (Z_1 + Z_2 r - 1)\,r < 0$ holds exactly "
+            rf"in these numbers (bounds computed in ball arithmetic at {(point.proof or {{}}).get('precision_bits')} bits).")
+
+
+def family_sentence(point: Any, L: str, P: str) -> str:
+    """The first sentence of a family point's proof: its theorem and the numbers of its hypotheses."""
+    proof = point.proof
+    v = family_numbers(point)
+    re, im = (_round(Decimal(t), 6, ROUND_FLOOR) for t in proof["disc_centre"])
+    centre = tex_number(re) + (" - " if im.startswith("-") else " + ") + tex_number(im.lstrip("-"))
+    sep = (rf", real-part separation $\tau_k \ge {v['tau']} > \rho_k$"
+           if proof.get("real_part_separation") is not None else "")
+    return (rf"Theorem~\ref{{{L}-fam}} applies to the constant branch $x_0 = x^*$ with $c = "
+            rf"{tex_number(proof['branch_slope'])}$ and ${P}_r = {tex_number(proof['reference_parameter'])}$: "
+            rf"$\delta \le {v['delta']} < 1/2$, $g \le {v['g']}$, and the disc of centre "
+            rf"$\lambda_k \approx {centre}\,i$ has radius $\rho_k \le {v['rho']}$, disc separation "
+            rf"$\sigma_k \ge {v['sigma']} > \rho_k${sep} and eigenvector error bound "
+            rf"$\varepsilon_k \le {v['eps']}$ (exact values in the JSON certificate).")
+
+
+def theorem_sentence(point: Any, L: str, P: str) -> str:
+    """The sentence of a proved point's proof that names its theorem and the numbers satisfying its hypothesis."""
+    return family_sentence(point, L, P) if point_theorem(point) == FAMILY else nk_sentence(point, L)
 
 
 # ---------------------------------------------------------------- jinja2
@@ -386,8 +481,9 @@ def _x_rows(point: Any) -> tuple[list[tuple[int, str]], int, str | None]:
     return rows, n - len(shown), widest_s
 
 
-def _point_context(k: int, p: Any) -> dict[str, Any]:
+def _point_context(k: int, p: Any, L: str, P: str) -> dict[str, Any]:
     proof = p.proof or {}
+    theorem = point_theorem(p)
     rows, omitted, widest = _x_rows(p)
     d: dict[str, Any] = {
         "index": k, "status": p.status, "proved": p.status == "proved",
@@ -397,12 +493,16 @@ def _point_context(k: int, p: Any) -> dict[str, Any]:
         "other": p.other_eigenvalues_real_part_max,
         "x_rows": rows, "x_omitted": omitted, "x_widest": widest, "n": len(p.x or []),
         "x_last": tex_enclosure(p.x[-1]) if omitted else "",
-        "Y": proof.get("Y"), "Z1": proof.get("Z1"), "Z2": proof.get("Z2"), "Z": proof.get("Z"),
-        "radius": proof.get("radius"), "uniqueness_radius": proof.get("uniqueness_radius"),
+        "theorem": theorem, "uniqueness_radius": proof.get("uniqueness_radius"),
         "precision": proof.get("precision_bits"),
         "time": p.time_seconds,
     }
+    if theorem == FAMILY:
+        d["fam"] = family_numbers(p)
+    else:
+        d.update(zip(("Y", "Z1", "Z2", "radius"), nk_numbers(p).values()))
     if d["proved"]:
+        d["sentence"] = theorem_sentence(p, L, P)
         d["consequence"] = consequence(p)
         d["other_sign"] = _sign(p.other_eigenvalues_real_part_max)
     return d
@@ -429,14 +529,16 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
                    figure: str | None = None, figure_note: str = "") -> dict[str, Any]:
     """Everything the template shows (all strings already LaTeX)."""
     P = _param_tex(certificate.parameter)
-    points = [_point_context(k, p) for k, p in enumerate(certificate.hopf_points, 1)]
+    L = "symhopf-" + _label(certificate.model)
+    points = [_point_context(k, p, L, P) for k, p in enumerate(certificate.hopf_points, 1)]
+    sought = getattr(certificate, "search", None) or {}
     precisions = sorted({p["precision"] for p in points if p["precision"]})
     lo, hi = (Fraction(Decimal(str(r))) if not isinstance(r, Fraction) else r for r in
               (model.range if model.range is not None else certificate.range))
     return {
         "appendix": appendix,
         "name": tex_tt_escape(certificate.model),
-        "label": "symhopf-" + _label(certificate.model),
+        "label": L,
         "P": P,
         "range": (tex_fraction(lo), tex_fraction(hi)),
         "model": _model_context(model, P),
@@ -444,6 +546,11 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "normalisation": tex_tt(certificate.normalisation),
         "points": points,
         "proved": [p for p in points if p["proved"]],
+        "nk_points": [p for p in points if p["theorem"] != FAMILY],
+        "family_points": [p for p in points if p["theorem"] == FAMILY],
+        "search": sought and {"branches": len(certificate.branches), "seeds": len(sought.get("seed_parameters", [])),
+                              "guesses": len(sought.get("guesses", [])),
+                              "samples": sought.get("samples_per_seed_parameter", "?")},
         "cert_version": tex_escape(certificate.symhopf_version),
         "versions": [(tex_escape(a), tex_escape(b)) for a, b in versions()],
         "precisions": precisions,

@@ -24,3 +24,39 @@ def _isolated_module_cache(tmp_path_factory):
     mp.setenv("SYMHOPF_CACHE", str(tmp_path_factory.mktemp("symhopf-cache")))
     yield
     mp.undo()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "false_certificates: the test makes false certificates on purpose "
+                                       "(a checker's test); the certificate re-check leaves them alone")
+
+
+@pytest.fixture(autouse=True)
+def _recheck_certificates(monkeypatch, request):
+    """Every certificate a test makes (not one read back from JSON) is re-checked when the test ends:
+    each proved point's numbers satisfy the hypothesis of the theorem it states, exactly, and its
+    parameter enclosure lies in the exact range (tests/recheck.py). Tests marked
+    ``false_certificates`` are exempt."""
+    from recheck import recheck
+    from symhopf.certificate import Certificate
+
+    made, read = [], set()
+    init, from_dict = Certificate.__init__, Certificate.from_dict.__func__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    def reading(cls, d):
+        cert = from_dict(cls, d)
+        read.add(id(cert))
+        return cert
+
+    monkeypatch.setattr(Certificate, "__init__", recording_init)
+    monkeypatch.setattr(Certificate, "from_dict", classmethod(reading))
+    yield made
+    if request.node.get_closest_marker("false_certificates"):
+        return
+    problems = [why for cert in made if id(cert) not in read for why in recheck(cert)]
+    if problems:
+        pytest.fail("certificate re-check failed:\n" + "\n".join(problems), pytrace=False)

@@ -31,6 +31,11 @@ Bounds (all in ball arithmetic at the working precision, upper ends taken):
 
 Conclusion. On success the unique zero lies in x̄ +- r (existence radius r) and
 is the only zero in x̄ +- R (uniqueness radius R >= r).
+
+Certificate (``proof.theorem = "newton-kantorovich"``): Y, Z1, Z2 rounded up and r rounded
+down. The theorem holds for the printed numbers: Z2 bounds D^2 G on B_r, hence on the smaller
+box of the printed radius, and p(printed r) < 0 is an exact rational inequality that
+symhopf's tests re-check on every certificate they write.
 """
 from __future__ import annotations
 
@@ -40,6 +45,9 @@ import numpy as np
 from flint import arb, arb_mat, ctx
 
 from .extended import D2G_ball, DG_ball, G_ball
+
+#: the theorem a per-point proof states (``proof.theorem`` of the certificate)
+THEOREM = "newton-kantorovich"
 
 
 @dataclass

@@ -81,6 +81,25 @@ evaluated in ball arithmetic with the generated B, C at ``(x0, a_k)`` (a_k a bal
 the enclosed eigenvectors and the two solves above, are enclosed and exclude 0. Uniqueness:
 ``a_k`` is the only parameter in the range at which this eigenvalue crosses (``c != 0``), and
 the crossings of different discs are distinct when their enclosures are disjoint.
+
+Certificate (the theorem as each proved point states it, ``proof.theorem = "verified-diagonalisation"``;
+every number an exact binary64 value unless marked, so the hypotheses below are exact
+comparisons of the printed decimals). For the disc k of the point, with k' its conjugate disc:
+``disc_centre = lam_k``, ``disc_radius = rho_k``, ``largest_disc_radius = max_j rho_j``,
+``disc_separation = sigma_k <= min_{j != k} (|lam_k - lam_j| - rho_j)`` (distance from lam_k to
+every other disc, conjugate included), ``real_part_separation = tau_k <= min_{j != k, k'}
+(|Re lam_j - Re lam_k| - rho_j)`` (absent when n = 2), ``delta`` (both norms of ``I - Yr Vr``),
+``g``, ``branch_slope = c``, ``reference_parameter = a_r``, and ``eigenvector_error_bound``
+(rounded up) ``eps_k >= rho_max / (sigma_k - rho_k + rho_max)``. Hypotheses: ``delta < 1/2``,
+``g >= delta / (1 - delta)``, ``rho_k < sigma_k`` (disc k, hence also k', isolated; it gives
+``Im lam_k > rho_k``), ``rho_k < tau_k``. Conclusions: exactly one eigenvalue ``mu_k`` of A0 in
+disc k, simple; ``a_k = a_r - Re(mu_k) / c`` lies in ``a_r - (Re lam_k + [-rho_k, rho_k]) / c``,
+``omega_k = Im mu_k`` in ``Im lam_k + [-rho_k, rho_k]``; every other eigenvalue of
+``Df(x0, a_k)`` has real part ``|Re(mu_j - mu_k)| >= tau_k - rho_k > 0``; the right eigenvector is
+``V (e_k + d)`` with ``|d|_inf <= eps_k`` (as ``rho_j / (|lam_k - lam_j| - rho_k) <=
+rho_j / (sigma_k - rho_k + rho_j) <= rho_max / (sigma_k - rho_k + rho_max)``), the left one
+``(e_k + d')^T V^{-1}`` likewise, and ``|V^{-1} - Y|_ij <= g max_l |Yr_lj|``. The prover checks
+the two isolation hypotheses on exactly these numbers (:func:`disc_record`).
 """
 from __future__ import annotations
 
@@ -106,6 +125,8 @@ if TYPE_CHECKING:
 
 PREC = 53
 HIPREC = 106
+#: the theorem a family-proved point states (``proof.theorem`` of the certificate)
+THEOREM = "verified-diagonalisation"
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
           "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by exact float slice "
@@ -117,7 +138,8 @@ METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on 
 # ----------------------------------------------------------------------------- diagonalisation
 @dataclass
 class Diagonalisation:
-    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|."""
+    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|;
+    ``delta`` bounds both norms of ``I - Yr Vr``, ``g >= delta / (1 - delta)``."""
 
     ok: bool
     reason: str
@@ -286,7 +308,9 @@ def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: f
     Y[fi + 1] = 0.5 * (Yr[fi] + 1j * Yr[fi + 1])
     ymax = np.abs(Yr).max(axis=0)
     iso = _isolated(ap.lam, rho)
-    return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, delta, g, ymax, iso, ap.partner)
+    # one delta and g for both norms (g bounds ||G||_inf; the larger one is still a bound)
+    return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, max(delta, delta1), max(g, g1), ymax, iso,
+                           ap.partner)
 
 
 def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None) -> Diagonalisation:
@@ -692,11 +716,13 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
                 hi_ = arb(float(lam[jh].real)) + arb(float(rho[jh])) - (e.real.lower())
                 hi_ = hi_ + abs(hi_) * arb(2.0 ** -48) + arb(2.0 ** -1000)  # float argmax slack
                 other_max = pack_ball(lo_.union(hi_))
+            rec = disc_record(fd, k)
+            if isinstance(rec, str):
+                fails[k] = rec
+                continue
             lm = d.Y[k, :]
             jobs.append(PointJob(k, pack_ball(a), pack_ball(e.imag), d.V[:, k].copy(), qrad[i].copy(),
-                                 lm.copy(), lrad[i].copy(), other_max,
-                                 {"radius": float(rho[k]), "Y": float(rho[k]), "Z1": float(d.delta),
-                                  "Z2": float(Dk[i].max())}))
+                                 lm.copy(), lrad[i].copy(), other_max, rec))
     return jobs, fails
 
 
@@ -723,14 +749,49 @@ def match_candidates(fd: FamilyData, cands: list) -> dict[int, int]:
     return out
 
 
+def disc_record(fd: FamilyData, k: int) -> dict[str, Any] | str:
+    """The numbers of the certificate's theorem for disc k (module docstring, Certificate), or why
+    they do not satisfy its isolation hypotheses ``rho_k < sigma_k``, ``rho_k < tau_k``.
+
+    Floats are exact binary64 values (compared exactly); sigma_k, tau_k are lower bounds formed in
+    floats: ``|z| >= fl|z| (1 - 4u) - 4 eta`` for the modulus of a float difference (one rounding
+    each for the difference and the hypot), then one subtraction ``s - rho_j``, rounded down by the
+    factor ``1 -+ 4u``. ``eps_k`` is an arb upper bound (exact floats in, rounded outward).
+    """
+    d = fd.diag
+    lam, rho = d.lam, d.rho
+    n = len(lam)
+
+    def lower(s: np.ndarray) -> float:
+        s = s.min(initial=math.inf)
+        return float(s * (1 - 4 * U) if s > 0 else s * (1 + 4 * U))
+
+    rk = float(rho[k])
+    others = np.arange(n) != k
+    sigma = lower(_dist_lower(lam[others], lam[k]) - rho[others])
+    others[int(d.partner[k])] = False
+    tau = lower(np.maximum(np.abs(lam.real[others] - lam.real[k]) * (1 - 4 * U) - 4 * ETA, 0.0)
+                - rho[others]) if others.any() else None
+    if not rk < sigma:
+        return "spectrum: eigenvalue disc of the pair not isolated (disc radius >= disc separation)"
+    if tau is not None and not rk < tau:
+        return "spectrum: another eigenvalue may lie on the imaginary axis (real-part separation <= disc radius)"
+    rmax = float(rho.max())
+    with flint.ctx.workprec(PREC):
+        eps = arb(rmax) / (arb(sigma) - arb(rk) + arb(rmax))
+    return {"disc_centre": (float(lam[k].real), float(lam[k].imag)), "disc_radius": rk,
+            "largest_disc_radius": rmax, "disc_separation": sigma, "real_part_separation": tau,
+            "delta": float(d.delta), "g": float(d.g), "eigenvector_error_bound": eps.upper(),
+            "branch_slope": fd.c, "reference_parameter": fd.a_r}
+
+
 def finish(fd: FamilyData, job: PointJob | None, res: dict | None, reason: str = "") -> "HopfProof":
-    """The HopfProof record of one family point."""
+    """The HopfProof record of one family point (its ``proof`` holds :func:`disc_record`)."""
     from .hopf import HopfProof
-    info = {"method": METHOD, "precision_bits": PREC}
+    info = {"method": METHOD, "theorem": THEOREM, "precision_bits": PREC}
     if job is None:
         return HopfProof("not_proved", reason, proof=info)
-    for key in ("radius", "Y", "Z1", "Z2"):
-        info[key] = arb(job.info[key])
+    info.update(job.info)
     out = HopfProof("not_proved", reason, unpack_ball(job.a), unpack_ball(job.omega), fd.x_balls, proof=info)
     out.other_eigenvalues_real_part_max = unpack_ball(job.other_max)
     if res is None:

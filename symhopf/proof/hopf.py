@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from flint import arb, arb_mat, ctx
 
 from ..candidate import Candidate
-from .existence import prove_existence
+from .existence import THEOREM, prove_existence
 from .lyapunov import lyapunov
 from .newton import newton
 from .spectrum import prove_spectrum
@@ -80,7 +80,7 @@ def _attempt(system, cand: Candidate, prec: int) -> tuple[HopfProof, bool]:
     if not nr.converged:
         return HopfProof("not_proved", nr.reason, proof={"precision_bits": prec}), False
     ex = prove_existence(system, nr.c, nr.X, prec)
-    info = {"method": METHOD, "precision_bits": prec, "radius": ex.radius,
+    info = {"method": METHOD, "theorem": THEOREM, "precision_bits": prec, "radius": ex.radius,
             "uniqueness_radius": ex.uniqueness_radius, "Y": ex.Y, "Z1": ex.Z1, "Z2": ex.Z2}
     if not ex.success:
         return HopfProof("not_proved", ex.reason, proof=info), True

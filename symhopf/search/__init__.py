@@ -18,7 +18,7 @@ from ..candidate import Candidate
 from ..errors import InputError
 from .continuation import Branch, Continuer, Fold, constant_branch
 from .detect import BranchScanner, hopf_on_constant_branch
-from .equilibria import Box, find_equilibria
+from .equilibria import Box, default_samples, find_equilibria
 from .progress import ProgressFn, make_progress
 
 __all__ = ["SearchResult", "Branch", "Fold", "find_candidates", "default_box"]
@@ -28,12 +28,14 @@ DEFAULT_HALF_WIDTH = 10.0
 
 @dataclass
 class SearchResult:
-    """Candidates sorted by parameter, the branches they lie on, and any warnings."""
+    """Candidates sorted by parameter, the branches they lie on, and any warnings; ``sought``: how
+    the branches were sought (seed parameters, box, samples per seed parameter, guesses)."""
 
     candidates: list[Candidate]
     branches: list[Branch]
     a_range: tuple[float, float]
     warnings: list[str] = field(default_factory=list)
+    sought: dict[str, Any] = field(default_factory=dict)
 
 
 def default_box(system: Any, half_width: float = DEFAULT_HALF_WIDTH) -> Box:
@@ -101,4 +103,8 @@ def find_candidates(
         cands += hopf_on_constant_branch(flt, br) if br.constant else scanner.scan(br)
     report("detection", 1.0)
     done()
-    return SearchResult(_dedupe(cands), branches, (a0, a1), scanner.warnings)
+    sought = {"seed_parameters": [float(a) for a in params],
+              "box": [np.broadcast_to(np.asarray(b, float), (n,)).tolist() for b in box],
+              "samples_per_seed_parameter": default_samples(n) if samples is None else samples,
+              "guesses": [[float(v) for v in g] for g in guesses]}
+    return SearchResult(_dedupe(cands), branches, (a0, a1), scanner.warnings, sought)
