@@ -270,16 +270,25 @@ def family_sentence(point: Any, L: str, P: str) -> str:
     sep = (rf", real-part separation $\tau_k \ge {v['tau']} > \rho_k$"
            if proof.get("real_part_separation") is not None else "")
     return (rf"Theorem~\ref{{{L}-fam}} applies to the constant branch $x_0 = x^*$ with $c = "
-            rf"{tex_number(proof['branch_slope'])}$ and ${P}_r = {tex_number(proof['reference_parameter'])}$: "
+            rf"{tex_number(proof['branch_slope'])}$ and ${{{P}}}_r = {tex_number(proof['reference_parameter'])}$: "
             rf"$\delta \le {v['delta']} < 1/2$, $g \le {v['g']}$, and the disc of centre "
             rf"$\lambda_k \approx {centre}\,i$ has radius $\rho_k \le {v['rho']}$, disc separation "
             rf"$\sigma_k \ge {v['sigma']} > \rho_k${sep} and eigenvector error bound "
             rf"$\varepsilon_k \le {v['eps']}$ (exact values in the JSON certificate).")
 
 
+_NEEDED = {FAMILY: ("disc_centre", "disc_radius", "disc_separation", "delta", "g", "eigenvector_error_bound",
+                    "branch_slope", "reference_parameter"), NK: ("Y", "Z1", "Z2", "radius")}
+
+
 def theorem_sentence(point: Any, L: str, P: str) -> str:
-    """The sentence of a proved point's proof that names its theorem and the numbers satisfying its hypothesis."""
-    return family_sentence(point, L, P) if point_theorem(point) == FAMILY else nk_sentence(point, L)
+    """The sentence of a proved point's proof that names its theorem and the numbers satisfying its hypothesis
+    (a certificate written before points stated their theorem lacks them: then it says so)."""
+    theorem = point_theorem(point)
+    if any((point.proof or {}).get(k) is None for k in _NEEDED.get(theorem, ("theorem",))):
+        return (r"This certificate does not record the numbers of the theorem this point was proved with "
+                r"(it predates \texttt{proof.theorem}); run \texttt{symhopf prove} again to state them.")
+    return family_sentence(point, L, P) if theorem == FAMILY else nk_sentence(point, L)
 
 
 # ---------------------------------------------------------------- jinja2

@@ -162,11 +162,20 @@ def test_brusselator_point_just_outside_the_range_is_not_proved():
 # ------------------------------------------------------------------ the report's theorem sentence, exactly
 def test_theorem_sentence_of_a_family_point():
     assert theorem_sentence(family_point(), "L", r"\alpha") == (
-        r"Theorem~\ref{L-fam} applies to the constant branch $x_0 = x^*$ with $c = 1$ and $\alpha_r = 0$: "
+        r"Theorem~\ref{L-fam} applies to the constant branch $x_0 = x^*$ with $c = 1$ and ${\alpha}_r = 0$: "
         r"$\delta \le 3.353\cdot 10^{-15} < 1/2$, $g \le 3.353\cdot 10^{-15}$, and the disc of centre "
         r"$\lambda_k \approx -0.013581 + 2.64351\,i$ has radius $\rho_k \le 3.624\cdot 10^{-15}$, disc separation "
         r"$\sigma_k \ge 2.576 > \rho_k$, real-part separation $\tau_k \ge 0.1271 > \rho_k$ and eigenvector error "
         r"bound $\varepsilon_k \le 1.407\cdot 10^{-15}$ (exact values in the JSON certificate).")
+
+
+def test_theorem_sentence_without_the_numbers_of_its_theorem():
+    """A certificate written before points stated their theorem (the old family record) says so."""
+    old = family_point()
+    old.proof = {"method": "family proof on a verified constant branch ...", "radius": "1E-15", "Y": "1E-15",
+                 "Z1": "1E-15", "Z2": "1E-15"}
+    assert "does not record the numbers of the theorem" in theorem_sentence(old, "L", "a_{1}")
+    assert "${a_{1}}_r = 0$" in theorem_sentence(family_point(), "L", "a_{1}")     # no double subscript
 
 
 def test_theorem_sentence_of_an_nk_point():
