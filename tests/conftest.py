@@ -35,17 +35,25 @@ def pytest_configure(config):
 def _recheck_certificates(monkeypatch, request):
     """Every certificate a test makes (not one read back from JSON) is re-checked when the test ends:
     each proved point's numbers satisfy the hypothesis of the theorem it states, exactly, and its
-    parameter enclosure lies in the exact range (tests/recheck.py). Tests marked
-    ``false_certificates`` are exempt."""
-    from recheck import recheck
-    from symhopf.certificate import Certificate
+    parameter enclosure lies in the exact range (tests/recheck.py). So is every proved point the
+    prover returns in this process (a ``HopfProof``, as its certificate record would state it; its
+    range is not known there). Tests marked ``false_certificates`` are exempt."""
+    from types import SimpleNamespace
 
-    made, read = [], set()
-    init, from_dict = Certificate.__init__, Certificate.from_dict.__func__
+    from recheck import recheck, recheck_proof
+    from symhopf.certificate import Certificate
+    from symhopf.proof.hopf import HopfProof
+
+    made, read, proofs = [], set(), []
+    init, from_dict, proof_init = Certificate.__init__, Certificate.from_dict.__func__, HopfProof.__init__
 
     def recording_init(self, *args, **kwargs):
         init(self, *args, **kwargs)
         made.append(self)
+
+    def recording_proof(self, *args, **kwargs):
+        proof_init(self, *args, **kwargs)
+        proofs.append(self)
 
     def reading(cls, d):
         cert = from_dict(cls, d)
@@ -54,9 +62,11 @@ def _recheck_certificates(monkeypatch, request):
 
     monkeypatch.setattr(Certificate, "__init__", recording_init)
     monkeypatch.setattr(Certificate, "from_dict", classmethod(reading))
-    yield made
+    monkeypatch.setattr(HopfProof, "__init__", recording_proof)
+    yield SimpleNamespace(certificates=made, proofs=proofs)
     if request.node.get_closest_marker("false_certificates"):
         return
     problems = [why for cert in made if id(cert) not in read for why in recheck(cert)]
+    problems += [f"HopfProof {i}: {why}" for i, hp in enumerate(proofs) for why in recheck_proof(hp)]
     if problems:
         pytest.fail("certificate re-check failed:\n" + "\n".join(problems), pytrace=False)

@@ -3,7 +3,7 @@
 :func:`recheck` lists what is wrong with the proved points of a certificate (empty: nothing).
 For every point with ``status == "proved"``:
 
-- its parameter enclosure lies inside the exact range ``cert.range`` (certificates made by
+- its parameter enclosure lies inside the exact range ``cert.range`` (when known; certificates made by
   ``symhopf.api.prove`` keep the model's exact range; read back from JSON it is the binary one);
 - ``omega > 0``; ``l1`` and ``mu'`` exclude 0 and ``criticality`` is the sign of ``l1``; the other
   eigenvalues' largest real part, when given, excludes 0;
@@ -81,13 +81,14 @@ def _family(point: Any, proof: dict) -> list[str]:
     return out + [f"verified-diagonalisation: hypothesis {what} fails" for ok, what in checks if not ok]
 
 
-def recheck_point(point: Any, a_range: tuple[Fraction, Fraction]) -> list[str]:
-    """What is wrong with one proved point (a ``PointRecord``) of a certificate over ``a_range``."""
+def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) -> list[str]:
+    """What is wrong with one proved point (a ``PointRecord``) of a certificate over ``a_range``
+    (None: range unknown, not checked)."""
     if point.status != "proved":
         return []
     out = []
     lo, hi = _pair(point.parameter)
-    if not (a_range[0] <= lo and hi <= a_range[1]):
+    if a_range is not None and not (a_range[0] <= lo and hi <= a_range[1]):
         out.append(f"parameter enclosure [{point.parameter[0]}, {point.parameter[1]}] not inside the exact range "
                    f"[{a_range[0]}, {a_range[1]}]")
     if not _pair(point.omega)[0] > 0:
@@ -110,6 +111,12 @@ def recheck_point(point: Any, a_range: tuple[Fraction, Fraction]) -> list[str]:
     else:
         out.append(f"proof.theorem {theorem!r} names no theorem symhopf states")
     return out
+
+
+def recheck_proof(hp: Any) -> list[str]:
+    """What is wrong with a ``HopfProof`` as its certificate record would state it (range not checked)."""
+    from symhopf.certificate import PointRecord
+    return recheck_point(PointRecord.from_proof(hp)) if hp.status == "proved" else []
 
 
 def recheck(cert: Any) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from recheck import recheck, recheck_point
+from recheck import recheck, recheck_point, recheck_proof
 
 from symhopf.api import prove, summary
 from symhopf.certificate import Certificate, PointRecord
@@ -25,6 +25,15 @@ from symhopf.report import nk_sentence, render_report, theorem_sentence
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 _RUNS: dict[str, tuple] = {}
+
+
+def prove_candidate_of(stem: str):
+    """A fresh per-point proof (HopfProof) of the first candidate of examples/<stem>.toml."""
+    from symhopf.proof.hopf import prove_candidate
+    from symhopf.search import find_candidates
+    from symhopf.system import System
+    system = System.from_model(Model.from_toml(EXAMPLES / f"{stem}.toml"))
+    return prove_candidate(system, find_candidates(system).candidates[0])
 
 
 def run(stem: str, a_range=None) -> tuple[Model, Certificate]:
@@ -116,12 +125,21 @@ def test_recheck_compares_with_the_exact_range():
 def test_every_certificate_a_test_makes_is_rechecked(_recheck_certificates):
     """The conftest hook records every certificate made in a test; one read from JSON is left to a
     checker (this one is false, and the hook must not fail the test for it)."""
-    made = _recheck_certificates
+    made = _recheck_certificates.certificates
     good = Certificate("m", "a", [Fraction(-1, 20), Fraction(1, 20)], [family_point()])
     bad = json.loads(good.to_json())
     bad["hopf_points"][0]["proof"]["delta"] = "0.5"
     read = Certificate.from_dict(bad)
     assert made == [good, read] and recheck(good) == [] and recheck(read)
+
+
+def test_every_proved_point_the_prover_returns_is_rechecked(_recheck_certificates):
+    """The hook records every HopfProof made in a test; recheck_proof finds a false one."""
+    hp = prove_candidate_of("brusselator")
+    assert hp in _recheck_certificates.proofs and hp.proved and recheck_proof(hp) == []
+    hp.proof = {**hp.proof, "Y": hp.proof["radius"]}          # p(r) = r (Z1 + Z2 r) > 0: false as stated
+    assert len(recheck_proof(hp)) == 1
+    hp.status = "not_proved"                                   # (and not left proved for the hook)
 
 
 @pytest.mark.false_certificates
