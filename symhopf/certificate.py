@@ -93,10 +93,7 @@ def exact_decimal(x: float | arb | None) -> str | None:
         return str(Decimal(q.numerator * 5 ** k).scaleb(-k))
 
 
-#: how ``proof`` numbers are printed so that each stays what its name says: upper bounds rounded
-#: up, radii rounded down (the theorems hold on the smaller ball), the rest exactly
-_UPPER = ("Y", "Z1", "Z2", "eigenvector_error_bound")
-_LOWER = ("radius", "uniqueness_radius")
+#: the family theorem's numbers (symhopf/proof/family.py), printed exactly (binary64 or exact balls)
 _EXACT = ("disc_radius", "largest_disc_radius", "disc_separation", "real_part_separation", "delta", "g",
           "branch_slope", "reference_parameter")
 
@@ -105,21 +102,26 @@ def proof_record(info: dict[str, Any]) -> dict[str, Any]:
     """The certificate's ``proof`` of one point: ``method``, ``theorem`` (``"newton-kantorovich"`` or
     ``"verified-diagonalisation"``) and the numbers of that theorem under their names (see
     symhopf/proof/existence.py and symhopf/proof/family.py); the Newton-Kantorovich keys
-    (radius, Y, Z1, Z2, uniqueness_radius) are null under another theorem."""
+    (radius, Y, Z1, Z2, uniqueness_radius) are null under another theorem.
+
+    Each number stays what its name says: Y, Z1, Z2 rounded up and the radii down (the
+    theorem holds on the smaller ball); if that rounding loses ``p(r) < 0``, the exact values
+    (for which ball arithmetic proved it). The family numbers are exact, its eigenvector bound
+    rounded up."""
     proof = {"method": info.get("method"), "theorem": info.get("theorem"), "precision_bits": info.get("precision_bits")}
     for key in ("radius", "Y", "Z1", "Z2", "uniqueness_radius"):
-        proof[key] = (lower_decimal if key in _LOWER else upper_decimal)(info.get(key))
+        proof[key] = (lower_decimal if "radius" in key else upper_decimal)(info.get(key))
     nk = ("Y", "Z1", "Z2", "radius")
     if all(proof[k] is not None for k in nk) and not _radii_polynomial_negative(*(proof[k] for k in nk)):
-        for key in nk:          # rounding lost the margin: the exact values, for which ball arithmetic proved it
+        for key in nk:
             proof[key] = exact_decimal(info[key])
     if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
         proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
     if info.get("disc_centre") is not None:
         proof["disc_centre"] = [exact_decimal(t) for t in info["disc_centre"]]
-    for key in _EXACT + ("eigenvector_error_bound",):
-        if key in info:
-            proof[key] = (upper_decimal if key in _UPPER else exact_decimal)(info[key])
+    proof.update({key: exact_decimal(info[key]) for key in _EXACT if key in info})
+    if "eigenvector_error_bound" in info:
+        proof["eigenvector_error_bound"] = upper_decimal(info["eigenvector_error_bound"])
     return proof
 
 
