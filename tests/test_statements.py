@@ -279,3 +279,44 @@ def test_nk_numbers_keep_the_hypothesis_when_rounding_would_lose_it():
     assert len(proof["radius"]) > 50 and len(proof["Y"]) > 50
     p = nk_point(**{k: proof[k] for k in ("Y", "Z1", "Z2", "radius")})
     assert recheck_point(p, (Fraction(3, 2), Fraction(5, 2))) == []
+
+
+# ------------------------------------------------------------------ the family record's own isolation check
+def _disc_data(lam, rho):
+    import numpy as np
+    from flint import arb
+
+    from symhopf.proof import family
+    lam, n = np.array(lam, complex), len(lam)
+    partner = np.arange(n)
+    for j in range(n):
+        if lam[j].imag > 0:
+            partner[j], partner[j + 1] = j + 1, j
+    diag = family.Diagonalisation(True, "", lam=lam, rho=np.array(rho, float), delta=1e-15, g=1.1e-15,
+                                  partner=partner)
+    return family.FamilyData(True, "", c=arb(1), a_r=arb(0), diag=diag)
+
+
+def test_disc_record_states_lower_bounds_of_the_separations():
+    from symhopf.certificate import exact_fraction
+    from symhopf.proof.family import disc_record
+    rec = disc_record(_disc_data([1j, -1j, -3, -5], [0.01, 0.01, 0.02, 0.03]), 0)
+    sigma, tau = Fraction(rec["disc_separation"]), Fraction(rec["real_part_separation"])
+    true_sigma = Fraction(2) - Fraction(0.01)                       # to the conjugate disc
+    true_tau = Fraction(3) - Fraction(0.02)                         # to the disc at -3
+    assert true_sigma * (1 - Fraction(1, 10 ** 15)) <= sigma <= true_sigma
+    assert true_tau * (1 - Fraction(1, 10 ** 15)) <= tau <= true_tau
+    eps, bound = exact_fraction(rec["eigenvector_error_bound"]), Fraction(0.03) / (sigma - Fraction(0.01) + Fraction(0.03))
+    assert bound <= eps <= bound * (1 + Fraction(1, 10 ** 14))
+
+
+def test_disc_record_rejects_a_disc_covered_by_a_far_larger_one():
+    """Discs sorted by centre: (0, 0.01), (0.1, 0.001), (0.5, 10). The big disc covers the pair's disc
+    although its centre lies beyond a disc that does not meet it (issue 13 item 3's sweep case): the
+    record's exact separation check refuses the point whatever the isolation flags say."""
+    from symhopf.proof.family import disc_record
+    why = disc_record(_disc_data([1j, -1j, 0.1, 0.5], [0.01, 0.01, 0.001, 10.0]), 0)
+    assert why == "spectrum: eigenvalue disc of the pair not isolated (disc radius >= disc separation)"
+    why = disc_record(_disc_data([1j, -1j, 0.005], [0.01, 0.01, 0.001]), 0)      # real parts overlap
+    assert why == ("spectrum: another eigenvalue may lie on the imaginary axis "
+                   "(real-part separation <= disc radius)")
