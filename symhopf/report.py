@@ -43,6 +43,8 @@ import sympy as sp
 from sympy import MatrixSymbol
 
 from .codegen.generate import templates_dir
+from .proof.existence import THEOREM as NK
+from .proof.family import THEOREM as FAMILY
 
 #: packages a paper must load to \input an appendix report
 APPENDIX_PACKAGES = "amsmath, amssymb, amsthm, booktabs, graphicx, longtable, array"
@@ -195,8 +197,6 @@ def _sign(pair: Sequence[str] | None) -> int:
 
 
 # ---------------------------------------------------------------- the theorem of each point
-NK = "newton-kantorovich"
-FAMILY = "verified-diagonalisation"
 
 
 def point_theorem(point: Any) -> str:
