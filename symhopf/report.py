@@ -255,10 +255,10 @@ def family_numbers(point: Any) -> dict[str, str]:
 
 def nk_sentence(point: Any, L: str) -> str:
     """The first sentence of a Newton-Kantorovich point's proof: its theorem and the numbers of its hypothesis."""
-    v = nk_numbers(point)
+    v, bits = nk_numbers(point), (point.proof or {}).get("precision_bits")
     return (rf"Theorem~\ref{{{L}-nk}} applies to \eqref{{{L}-G}} with $Y \le {v['Y']}$, $Z_1 \le {v['Z1']}$, "
             rf"$Z_2 \le {v['Z2']}$ and $r = {v['r']}$, for which $p(r) = Y + (Z_1 + Z_2 r - 1)\,r < 0$ holds exactly "
-            rf"in these numbers (bounds computed in ball arithmetic at {(point.proof or {{}}).get('precision_bits')} bits).")
+            rf"in these numbers (bounds computed in ball arithmetic at {bits} bits).")
 
 
 def family_sentence(point: Any, L: str, P: str) -> str:
