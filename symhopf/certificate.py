@@ -102,7 +102,7 @@ def proof_record(info: dict[str, Any]) -> dict[str, Any]:
     """The certificate's ``proof`` of one point: ``method``, ``theorem`` (``"newton-kantorovich"`` or
     ``"verified-diagonalisation"``) and the numbers of that theorem under their names (see
     symhopf/proof/existence.py and symhopf/proof/family.py); the Newton-Kantorovich keys
-    (radius, Y, Z1, Z2, uniqueness_radius) are null under another theorem.
+    (radius, Y, Z1, Z2, Z, uniqueness_radius; those of interface.md) are null under another theorem.
 
     Each number stays what its name says: Y, Z1, Z2 rounded up and the radii down (the
     theorem holds on the smaller ball); if that rounding loses ``p(r) < 0``, the exact values
@@ -115,8 +115,8 @@ def proof_record(info: dict[str, Any]) -> dict[str, Any]:
     if all(proof[k] is not None for k in nk) and not _radii_polynomial_negative(*(proof[k] for k in nk)):
         for key in nk:
             proof[key] = exact_decimal(info[key])
-    if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")):
-        proof["Z"] = upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
+    proof["Z"] = (upper_decimal(info["Z1"] + info["Z2"] * info["radius"])
+                  if all(info.get(k) is not None for k in ("Z1", "Z2", "radius")) else None)
     if info.get("disc_centre") is not None:
         proof["disc_centre"] = [exact_decimal(t) for t in info["disc_centre"]]
     proof.update({key: exact_decimal(info[key]) for key in _EXACT if key in info})
