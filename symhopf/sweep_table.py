@@ -34,7 +34,9 @@ def write_tables(records: Sequence[dict], out: str | Path) -> tuple[list[dict], 
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.Table.from_pylist(rows, schema=_schema(pa, columns)), out / f"{name}.parquet")
+            tmp = out / f".{name}.parquet.tmp"
+            pq.write_table(pa.Table.from_pylist(rows, schema=_schema(pa, columns)), tmp)
+            tmp.replace(out / f"{name}.parquet")
     return points, models
 
 
@@ -123,7 +125,8 @@ def summary(points: Sequence[dict], models: Sequence[dict], out: str | Path | No
         lines.append(f"{a['n']!s:>6} {a['models']:>7} {a['failed']:>6} {a['points']:>7} {a['proved']:>7} "
                      f"{sup:>6} {l1:>11} {a['branches_complete']:>8} {a['time']:>9.2f}")
     lines.append("(super: supercritical share of the proved points; l1: midpoints of the proved "
-                 "enclosures; complete: models whose branches found all have their Hopf list proved complete)")
+                 "enclosures; complete: models whose branches found all have their Hopf list proved complete; "
+                 "time: sum of the models' proof times)")
     failed = [m for m in models if m["status"] != "done"]
     for m in failed:
         lines.append(f"  failed {m['model']}: {m['reason']}")

@@ -343,7 +343,8 @@ def test_summary_text_and_aggregates(tmp_path, capsys):
         "     6       1      0       1       0      -           -        0      0.25",
         "   all       3      1       3       2    50%        -0.5        1      1.75",
         "(super: supercritical share of the proved points; l1: midpoints of the proved enclosures; "
-        "complete: models whose branches found all have their Hopf list proved complete)",
+        "complete: models whose branches found all have their Hopf list proved complete; "
+        "time: sum of the models' proof times)",
         "  failed c: c.toml: malformed TOML"]
 
 
@@ -368,3 +369,49 @@ def test_parquet_when_pyarrow(tmp_path):
     table = pq.read_table(tmp_path / "out" / "points.parquet")
     assert table.column_names == POINT_COLUMNS
     assert table.num_rows == len(read_csv(tmp_path / "out" / "points.csv"))
+
+
+class DyingItem(Item):
+    """An item whose worker process dies while loading the model (shipped to Dask by value)."""
+
+    def model(self):
+        os._exit(3)
+
+
+def test_dask_records_a_dead_worker(tmp_path):
+    """A task whose worker process dies is recorded as failed; the other items complete."""
+    import cloudpickle
+    import dask
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    good = tmp_path / "good.toml"
+    good.write_text(template(n=5, seed=1))
+    todo = [Item("good", str(good)), DyingItem("dies", str(good))]
+    from symhopf.sweep_run import execute
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            records = execute(todo, tmp_path / "out", workers=2, progress=False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert records[0]["status"] == "done" and (tmp_path / "out" / "good.json").exists()
+    assert records[1]["status"] == "failed" and records[1]["reason"].startswith("task failed: KilledWorker")
+    assert records[1]["row"]["status"] == "failed" and records[1]["rows"] == []
+
+
+def test_scheduler_address(tmp_path):
+    """--scheduler: the items run on an existing cluster (here a loopback LocalCluster)."""
+    from distributed import LocalCluster
+
+    tpl = tmp_path / "tpl.toml"
+    tpl.write_text(template(n=5))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert cli.main(["sweep", str(tpl), "--seeds", "0:4", "--out", str(tmp_path / "out"),
+                         "--scheduler", cluster.scheduler_address, "--quiet"]) == 0
+    check_tables_agree(tmp_path / "out", [f"tpl-n5-s{s}" for s in range(4)])
+    serial = tmp_path / "serial"
+    symhopf.sweep(tpl, serial, seeds="0:4", n="5", workers=1, progress=False)
+    for s in range(4):
+        assert without_times(json.loads((tmp_path / "out" / f"tpl-n5-s{s}.json").read_text())) == \
+            without_times(json.loads((serial / f"tpl-n5-s{s}.json").read_text()))
