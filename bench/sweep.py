@@ -45,8 +45,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "template.toml"
         template.write_text(TEMPLATE)
-        for w in workers:
-            out = Path(tmp) / f"out{w}"
+        for k, w in enumerate(workers):
+            out = Path(tmp) / f"out{k}"
             first = run(template, out, count, n, w)
             again = run(template, out, count, n, w)
             with open(out / "models.csv", newline="") as fh:

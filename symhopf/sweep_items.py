@@ -98,16 +98,16 @@ class Item:
 
 
 def read_toml(path: str | Path) -> dict:
-    """A TOML document with exact decimals (``0.1`` is Decimal('0.1')); InputError if unreadable."""
+    """A template's TOML document with exact decimals (``0.1`` is Decimal('0.1')); InputError
+    if unreadable (a missing file, malformed TOML, not UTF-8, nested too deeply, ...)."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh, parse_float=Decimal)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such model file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ValueError, RecursionError) as exc:   # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{path}: not a readable TOML file: {detail}") from None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -162,6 +162,7 @@ def _inner_workers(k: int | None) -> Iterator[None]:
 
 def run_item(item: Item, out: str | Path, inner_workers: int | None = None) -> dict:
     """Prove ``item`` unless finished; write its certificate and record; return the record.
+    A failed item has no certificate (one left by an earlier run of other input is removed).
 
     The record: ``model`` (the stem), ``status`` (``done`` or ``failed``), ``reason``,
     ``seconds`` (wall time of the proof), ``resumed`` (finished by an earlier run),
@@ -189,12 +190,12 @@ def run_item(item: Item, out: str | Path, inner_workers: int | None = None) -> d
         write_atomic(certificate_path(out, item), text)
         record["status"] = "done"
         rows, row = rows_from_certificate(json.loads(text), record)
-    except InputError as exc:
-        record["reason"] = str(exc)
-        rows, row = [], None
     except Exception as exc:  # a failed item is recorded, never the end of the sweep
-        record["reason"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        record.update(status="failed", reason=message.splitlines()[0] if message else type(exc).__name__)
         rows, row = [], None
+        with contextlib.suppress(FileNotFoundError):   # a certificate left from other input
+            certificate_path(out, item).unlink()
     if record["seconds"] is None:
         record["seconds"] = round(time.perf_counter() - t0, 6)
     record["rows"] = rows

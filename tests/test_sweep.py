@@ -300,10 +300,14 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     (tmp_path / "b" / "m.toml").write_text(template())
     (tmp_path / "fixed.toml").write_text(template().replace("random = { n = 4, seed = 0, perturbation = 0.1 }",
                                                             "weights = [[0, 1], [-1, 0]]"))
+    (tmp_path / "broken.toml").write_text("name = [unclosed\n")
+    (tmp_path / "latin1.toml").write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
     cases = [(["sweep", str(tmp_path / "none*.toml"), "--out", out], "no model files match"),
              (["sweep", str(tmp_path / "a" / "m.toml"), str(tmp_path / "b" / "m.toml"), "--out", out],
               "both would write m.json"),
              (["sweep", str(tmp_path / "fixed.toml"), "--seeds", "0:2", "--out", out], "[rnn] random"),
+             (["sweep", str(tmp_path / "broken.toml"), "--seeds", "0:2", "--out", out], "not a readable TOML file"),
+             (["sweep", str(tmp_path / "latin1.toml"), "--n", "4", "--out", out], "not a readable TOML file"),
              (["sweep", "--out", out], "give MODEL files"),
              (["sweep", "--summary", "--out", out], "no sweep table here")]
     for argv, message in cases:
@@ -415,3 +419,16 @@ def test_scheduler_address(tmp_path):
     for s in range(4):
         assert without_times(json.loads((tmp_path / "out" / f"tpl-n5-s{s}.json").read_text())) == \
             without_times(json.loads((serial / f"tpl-n5-s{s}.json").read_text()))
+
+
+def test_failed_rerun_leaves_no_stale_certificate(tmp_path):
+    """The model file changed and now fails: its old certificate does not stay beside the failure."""
+    m = tmp_path / "m.toml"
+    m.write_text(template())
+    symhopf.sweep(m, tmp_path / "out", workers=1, progress=False)
+    assert (tmp_path / "out" / "m.json").exists()
+    m.write_text(template().replace('architecture = "asymmetric"', 'architecture = "nope"'))
+    symhopf.sweep(m, tmp_path / "out", workers=1, progress=False)
+    assert not (tmp_path / "out" / "m.json").exists()
+    row = read_csv(tmp_path / "out" / "models.csv")[0]
+    assert row["status"] == "failed" and "unknown 'nope'" in row["reason"]
