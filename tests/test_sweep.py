@@ -239,7 +239,19 @@ def test_dask_sweep_equals_separate_prove_runs(tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")} == mtimes
 
 
-def test_dask_records_a_bad_item(tmp_path):
+def test_dask_records_a_bad_item(tmp_path, monkeypatch):
+    """A bad model among good ones on Dask; the sweep's own cluster listens on 127.0.0.1 only."""
+    import distributed
+
+    seen = []
+    real = distributed.LocalCluster
+
+    def loopback_cluster(**kwargs):
+        cluster = real(**kwargs)
+        seen.append([cluster.scheduler_address, *cluster.scheduler_info["workers"]])
+        return cluster
+
+    monkeypatch.setattr(distributed, "LocalCluster", loopback_cluster)
     (tmp_path / "a.toml").write_text(template(n=5, seed=1))
     (tmp_path / "b.toml").write_text("[rnn]\narchitecture = 'nope'\n")
     (tmp_path / "c.toml").write_text(template(n=6, seed=2))
@@ -249,6 +261,7 @@ def test_dask_records_a_bad_item(tmp_path):
     assert [m["status"] for m in models] == ["done", "failed", "done"]
     assert "missing key 'parameter'" in models[1]["reason"]
     assert set(df["model"]) <= {"a", "c"} and (tmp_path / "out" / "c.json").exists()
+    assert len(seen) == 1 and len(seen[0]) == 3 and all(a.startswith("tcp://127.0.0.1:") for a in seen[0])
 
 
 def test_killed_sweep_resumes(tmp_path):
@@ -411,6 +424,9 @@ def test_scheduler_address(tmp_path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        workers = cluster.scheduler_info["workers"]
+        addresses = [*workers, *(w["nanny"] for w in workers.values())]
+        assert len(addresses) == 4 and all(str(a).startswith("tcp://127.0.0.1:") for a in addresses), addresses
         assert cli.main(["sweep", str(tpl), "--seeds", "0:4", "--out", str(tmp_path / "out"),
                          "--scheduler", cluster.scheduler_address, "--quiet"]) == 0
     check_tables_agree(tmp_path / "out", [f"tpl-n5-s{s}" for s in range(4)])
