@@ -193,11 +193,13 @@ def test_weights_directory(tmp_path):
         assert without_times(got) == without_times(want)
 
 
-def test_returns_rows_without_pandas(tmp_path, monkeypatch):
+def test_returns_rows_without_pandas(tmp_path, monkeypatch, capsys):
     tpl = tmp_path / "tpl.toml"
     tpl.write_text(template())
-    df = symhopf.sweep(tpl, tmp_path / "out", seeds="0:2", workers=1, progress=False)
+    df = symhopf.sweep(tpl, tmp_path / "out", seeds="0:2", workers=1)
     assert list(df.columns) == POINT_COLUMNS
+    err = capsys.readouterr().err                  # the progress bar (default progress=True)
+    assert "sweep: 100%" in err and "2/2" in err
     monkeypatch.setitem(sys.modules, "pandas", None)
     rows = symhopf.sweep(tpl, tmp_path / "out", seeds="0:2", workers=1, progress=False)
     assert isinstance(rows, list) and rows == df.astype(object).where(df.notna(), None).to_dict("records")
