@@ -15,6 +15,8 @@ import statistics
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from .errors import InputError
 from .sweep_items import MODEL_COLUMNS, POINT_COLUMNS, write_atomic
 
@@ -145,10 +147,12 @@ def write_figure(points: Sequence[dict], models: Sequence[dict], out: str | Path
 
     rows = [a for a in aggregates(points, models) if a["n"] != "all"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    proved = [p for p in points if p["status"] == "proved" and p["l1"] is not None]
+    bins = np.histogram_bin_edges([p["l1"] for p in proved] or [0.0], bins=30)   # shared by every n
     for a in rows:
-        l1 = [p["l1"] for p in points if p["n"] == a["n"] and p["status"] == "proved" and p["l1"] is not None]
+        l1 = [p["l1"] for p in proved if p["n"] == a["n"]]
         if l1:
-            left.hist(l1, bins=30, alpha=0.6, label=f"n = {a['n']}")
+            left.hist(l1, bins=bins, alpha=0.6, label=f"n = {a['n']}")
     left.set_xlabel("first Lyapunov coefficient l1 (midpoint)")
     left.set_ylabel("proved Hopf points")
     if rows:
