@@ -49,7 +49,7 @@ def parse_sizes(text: str) -> list[int]:
 
 def model_files(models: Sequence[str | Path]) -> list[Path]:
     """Model files from paths, glob patterns and directories (their ``*.toml``), in order, once each."""
-    found: list[Path] = []
+    found: dict[Path, None] = {}
     for m in models:
         m = str(m)
         if Path(m).is_dir():
@@ -60,8 +60,8 @@ def model_files(models: Sequence[str | Path]) -> list[Path]:
             paths = sorted(Path(p) for p in glob.glob(m))
         if not paths:
             raise InputError(f"{m}: no model files match")
-        found += [p.resolve() for p in paths if p.resolve() not in found]
-    return found
+        found.update(dict.fromkeys(p.absolute() for p in paths))   # names as given (a link keeps its name)
+    return list(found)
 
 
 def items(models: Sequence[str | Path], seeds: Sequence[int] | None = None, sizes: Sequence[int] | None = None,
@@ -113,7 +113,7 @@ def _weight_files(weights: str | Path, template: Path) -> list[Path]:
     d = Path(weights)
     if not d.is_dir():
         raise InputError(f"--weights {weights}: not a directory")
-    files = sorted(p.resolve() for p in d.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+    files = sorted(p.absolute() for p in d.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
     if not files:
         raise InputError(f"--weights {weights}: no weight files ({', '.join(WEIGHT_SUFFIXES)})")
     return files

@@ -339,6 +339,8 @@ def test_items_and_option_parsing(tmp_path):
     assert [(i.stem, i.n, i.seed) for i in items([tpl], seeds=[0, 1])] == [("tpl-n9-s0", 9, 0), ("tpl-n9-s1", 9, 1)]
     assert [(i.stem, i.n, i.seed) for i in items([tpl], sizes=[4])] == [("tpl-n4-s4", 4, 4)]
     assert [i.stem for i in items([tmp_path])] == ["tpl"]           # a directory: its *.toml
+    (tmp_path / "link.toml").symlink_to(tpl)
+    assert [i.stem for i in items([tmp_path / "link.toml", tpl, tpl])] == ["link", "tpl"]
     with pytest.raises(InputError):
         Item("x", str(tmp_path / "missing.toml"), n=4, seed=0).model()
 
