@@ -37,4 +37,11 @@ def prove(model, **kwargs):
     return _prove(model, **kwargs)
 
 
-__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove"]
+def sweep(models, out, **kwargs):
+    """Prove many models into ``out`` (see :func:`symhopf.sweep_run.sweep`); returns the
+    table of Hopf points (a pandas DataFrame when pandas is installed, else a list of rows)."""
+    from .sweep_run import sweep as _sweep
+    return _sweep(models, out, **kwargs)
+
+
+__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove", "sweep"]

@@ -1,4 +1,4 @@
-"""The ``symhopf`` command: derive, generate, prove.
+"""The ``symhopf`` command: derive, generate, prove, sweep.
 
 Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run,
 2 on bad input with a one-line reason (never a traceback).
@@ -32,7 +32,20 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default="generated")
     pr = sub.add_parser("prove", help="find Hopf candidates on the equilibrium branches found and prove each")
     _prove_arguments(pr)
+    _sweep_arguments(sub.add_parser("sweep", help="prove many models (in this process or on Dask)"))
     return p
+
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", nargs="*", help="model files, globs, directories; or templates with --seeds/--n/--weights")
+    p.add_argument("--out", required=True, metavar="DIR", help="certificates DIR/<stem>.json, tables, figure")
+    p.add_argument("--workers", type=int, metavar="N", help="local worker processes (1: no Dask; default: cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster of this scheduler")
+    p.add_argument("--seeds", metavar="A:B", help="template seeds A..B-1 ([rnn] random.seed)")
+    p.add_argument("--n", metavar="N1,N2", help="template sizes ([rnn] random.n)")
+    p.add_argument("--weights", metavar="DIR", help="one item per weights file (*.npz) in DIR, with the template")
+    p.add_argument("--summary", action="store_true", help="print the aggregates of DIR's tables (no MODEL: prove nothing)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _prove_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +60,8 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None)}
+    commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None),
+                "sweep": _sweep}
     return _guarded(commands[args.command], args)
 
 
@@ -93,6 +107,19 @@ def _prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     from .api import run_prove
 
     return run_prove(args, module)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep_run import sweep
+    from .sweep_table import read_tables, summary
+
+    if args.model:
+        sweep(args.model, args.out, seeds=args.seeds, n=args.n, weights=args.weights, workers=args.workers,
+              scheduler=args.scheduler, progress=not args.quiet and sys.stderr.isatty())
+    elif not args.summary:
+        raise InputError("sweep: give MODEL files (or --summary to print DIR's aggregates)")
+    print(summary(*read_tables(args.out), out=args.out))
+    return 0
 
 
 if __name__ == "__main__":
