@@ -18,7 +18,7 @@ from .model import Model
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
-from .search.completeness import ProvedHopf, check_branch
+from .proof.completeness import ProvedHopf, check_branch
 from .system import System
 
 

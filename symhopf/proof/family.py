@@ -89,14 +89,14 @@ import math
 import time
 import weakref
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import flint
-from flint import acb, acb_mat, arb, arb_mat, fmpq
+from flint import acb, acb_mat, arb, arb_mat
 
 from ..parallel import blas_threads, default_workers
+from ..runtime.arbtools import exact_ball
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
 from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
@@ -375,15 +375,6 @@ class FamilyData:
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
 
-def _arb(v) -> arb:
-    if isinstance(v, Fraction):
-        return arb(fmpq(v.numerator, v.denominator))
-    if isinstance(v, str):
-        f = Fraction(v)
-        return arb(fmpq(f.numerator, f.denominator))
-    return arb(float(v)) if isinstance(v, float) else arb(int(v)) if isinstance(v, int) else arb(v)
-
-
 def _scalar_identity(m: arb_mat) -> arb | None:
     """``c`` when ``m`` is exactly ``c I`` with ``c`` an exact non-zero ball, else None."""
     n = m.nrows()
@@ -433,7 +424,7 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     """The branch structure in ball arithmetic, then the Jacobian ball at the middle of the range
     with the bounds of Q and F (module docstring)."""
     t0 = time.perf_counter()
-    R = _arb(lo).union(_arb(hi))
+    R = exact_ball(lo).union(exact_ball(hi))
     a_r_f = float(R.mid())
     if approx is not None:
         a_s, lam, V = approx

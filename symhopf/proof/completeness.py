@@ -33,22 +33,18 @@ bordered determinant at each proved Hopf point); its docstring states that theor
 """
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Sequence
 
 import flint
 import numpy as np
-from flint import arb, fmpq
+from flint import arb
 
-from .continuation import Branch
+from ..runtime.arbtools import Number, float_bounds, hull
+from ..search.continuation import Branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
-
-Number = float | int | str | Fraction
 
 
 @dataclass
@@ -74,37 +70,21 @@ class CompletenessResult:
     crossings: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _arb(v: Number) -> arb:
-    if isinstance(v, Fraction):
-        return arb(fmpq(v.numerator, v.denominator))
-    return arb(v) if isinstance(v, str) else arb(float(v)) if isinstance(v, float) else arb(int(v))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _hull(lo: Number, hi: Number) -> arb:
-    """The ball [lo, hi] (cached: a certificate repeats the same enclosures, e.g. x = [0, 0] n times)."""
-    return _arb(lo).union(_arb(hi))
-
-
-def _bounds(b: arb) -> tuple[float, float]:
-    return math.nextafter(float(b.lower()), -math.inf), math.nextafter(float(b.upper()), math.inf)
-
-
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
     return CompletenessResult(False, reason, METHOD, crossings or [])
 
 
 def _matches(aj: arb, e: Any, p: ProvedHopf, x_ok: dict, xb: list[arb]) -> bool:
     """The crossing (aj, e) may be the proved point p (its a, omega and x enclosures meet)."""
-    if not aj.overlaps(_hull(*p.a)):
+    if not aj.overlaps(hull(*p.a)):
         return False
-    if p.omega is not None and not e.imag.overlaps(_hull(*p.omega)):
+    if p.omega is not None and not e.imag.overlaps(hull(*p.omega)):
         return False
     if p.x is None:
         return True
     key = id(p.x)            # the points of one branch often share one x list: checked once
     if key not in x_ok:      # (p.x is alive during the check, so its id is not reused)
-        x_ok[key] = all(_hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
+        x_ok[key] = all(hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
     return x_ok[key]
 
 
@@ -122,7 +102,7 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
         ok, reason, tube_cross, _ = check_moving_branch(system, branch, proved, (lo, hi), prec)
         return CompletenessResult(ok, reason, TUBE_METHOD, tube_cross)
     x0 = [float(v) for v in branch.x[0]]
-    from ..proof.family import branch_data, crossings  # the family proof's verified diagonalisation
+    from .family import branch_data, crossings  # the family proof's verified diagonalisation
     fd = branch_data(system, x0, (lo, hi))
     if not fd.ok:
         return _not(fd.reason)
@@ -132,12 +112,12 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
         return _not(why)
     cross = [(aj, e) for aj, e, _ in cross3]
     with flint.ctx.workprec(prec):
-        bounds = [_bounds(aj) for aj, _ in cross]
+        bounds = [float_bounds(aj) for aj, _ in cross]
         lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
         for i, (l, h) in enumerate(bounds):
             if any(cross[i][0].overlaps(cross[k][0]) for k in _meeting(lo[:i], hi[:i], l, h)):
                 return _not("two crossing enclosures overlap", bounds)
-        pb = [_bounds(_hull(*p.a)) for p in proved]
+        pb = [float_bounds(hull(*p.a)) for p in proved]
         plo, phi = np.array([b[0] for b in pb]), np.array([b[1] for b in pb])
         x_ok: dict = {}
         xb = [arb(v) for v in x0]

@@ -1,4 +1,4 @@
-"""Rigorous completeness on moving branches: Krawczyk tube + bialternate product (search/tube.py)."""
+"""Rigorous completeness on moving branches: Krawczyk tube + bialternate product (proof/tube.py)."""
 import time
 from fractions import Fraction
 
@@ -9,8 +9,8 @@ from symhopf.api import prove
 from symhopf.model import Model
 from symhopf.proof.hopf import prove_candidate
 from symhopf.search import find_candidates
-from symhopf.search.completeness import ProvedHopf, check_branch
-from symhopf.search.tube import METHOD, bialt_float
+from symhopf.proof.completeness import ProvedHopf, check_branch
+from symhopf.proof.tube import METHOD, bialt_float
 from symhopf.system import System
 
 
@@ -72,7 +72,7 @@ def test_numpy_ball_bialternate_and_lemma_hold_the_exact_values():
     lemma_solve_nb the solution of the bordered system (checked at 128 bits)."""
     from flint import arb, arb_mat, ctx
     from symhopf.runtime.npball import as_nball
-    from symhopf.search.tube import bialt_ball, bialt_nball, lemma_solve_nb, _bordered_nb
+    from symhopf.proof.tube import bialt_ball, bialt_nball, lemma_solve_nb, _bordered_nb
     rng = np.random.default_rng(2)
     with ctx.workprec(128):
         A = arb_mat([[arb(float(v), 1e-12) for v in row] for row in rng.normal(size=(5, 5))])
@@ -183,7 +183,7 @@ def test_neutral_saddle_is_excluded_rigorously():
     """The zero of det(2A (.) I) at a = 1 is a real pair +-r: the spectral Lemma (isolated,
     real-centred Gershgorin discs) proves no eigenvalue on iR \\ {0} there, so the empty list is
     complete."""
-    from symhopf.search.tube import spectral_ok
+    from symhopf.proof.tube import spectral_ok
     s = neutral_saddle()
     res, proved = proved_points(s)
     assert res.candidates == []  # no Hopf point: the zero of det(2A (.) I) is a real pair +-r
@@ -238,7 +238,7 @@ def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():
 
 def test_large_dimension_is_refused():
     from types import SimpleNamespace
-    from symhopf.search.tube import check_moving_branch
+    from symhopf.proof.tube import check_moving_branch
     ok, reason, _, _ = check_moving_branch(SimpleNamespace(n=21), None, [], (0, 1))
     assert not ok and reason == "completeness for moving branches implemented for n <= 20"
 
