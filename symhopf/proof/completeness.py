@@ -10,16 +10,18 @@ evaluator of the system at ``prec`` bits and ``R`` a ball containing the range [
    ``a_r`` = midpoint of R.
 3. The verified diagonalisation of the family proof (symhopf/proof/family.py, shared: computed
    once per branch) puts every eigenvalue of ``A`` in a Gershgorin disc ``E_j``; discs whose
-   crossing parameter meets the range must be isolated, each then holds exactly one eigenvalue
-   ``lambda_j`` (discs whose crossing interval misses the range hold no crossing in it). The eigenvalues of ``Df(x0, a)`` are
-   ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary axis iff
-   ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is proved real
-   when ``conj(E_j)`` meets no other ``E_k`` (then ``conj(lambda_j) = lambda_j``), proved
-   non-real when ``Im E_j`` excludes 0; otherwise nothing is proved.
-4. The enclosures of ``a_j`` (``Im lambda_j > 0``) that meet the range are the crossings. They
-   must be pairwise disjoint and match the given proved Hopf points one to one (each
-   crossing meets the a-enclosure, and the omega-enclosure when given, of exactly one proved
-   point, and each proved point meets exactly one crossing).
+   crossing parameter meets the exact range [a0, a1] (Fractions) must be isolated (disjoint
+   from every other disc), each then holds exactly one eigenvalue ``lambda_j`` (discs whose
+   crossing interval misses the exact range hold no crossing in it). The eigenvalues of
+   ``Df(x0, a)`` are ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary
+   axis iff ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is
+   proved real when ``E_j`` is real-centred (then ``conj(E_j) = E_j`` holds ``conj(lambda_j)``),
+   proved non-real when ``Im E_j`` excludes 0; otherwise nothing is proved.
+4. The enclosures of ``a_j`` (``Im lambda_j > 0``) that meet the exact range must lie inside it
+   (one meeting a range end is undecided: not proved); they are the crossings. They must be
+   pairwise disjoint and match the given proved Hopf points one to one (each crossing meets
+   the a-enclosure, and the omega-enclosure when given, of exactly one proved point, and each
+   proved point meets exactly one crossing).
 
 Conclusion (when proved): the branch has exactly as many Hopf parameters in the range as
 there are crossings. If the given proved points lie on this branch (their x-enclosures,
@@ -42,6 +44,8 @@ from flint import arb
 
 from ..runtime.arbtools import Number, float_bounds, hull
 from ..search.continuation import Branch
+from .family import branch_data, crossings
+from .tube import METHOD as TUBE_METHOD, check_moving_branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
@@ -98,15 +102,12 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
     """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
-        from .tube import METHOD as TUBE_METHOD, check_moving_branch
         ok, reason, tube_cross, _ = check_moving_branch(system, branch, proved, (lo, hi), prec)
         return CompletenessResult(ok, reason, TUBE_METHOD, tube_cross)
     x0 = [float(v) for v in branch.x[0]]
-    from .family import branch_data, crossings  # the family proof's verified diagonalisation
     fd = branch_data(system, x0, (lo, hi))
     if not fd.ok:
         return _not(fd.reason)
-    R = fd.R
     cross3, why = crossings(fd)
     if why:
         return _not(why)
@@ -123,13 +124,14 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
         xb = [arb(v) for v in x0]
         hits = [[int(k) for k in _meeting(plo, phi, l, h) if _matches(aj, e, proved[k], x_ok, xb)]
                 for (aj, e), (l, h) in zip(cross, bounds)]
-    for (aj, _), h, b in zip(cross, hits, bounds):
+    for h, b in zip(hits, bounds):
         if len(h) != 1:
-            inside = R.contains(aj)
             what = "no proved Hopf point" if not h else "several proved Hopf points"
-            where = "" if inside else " (enclosure meets a range end)"
-            return _not(f"crossing at a in [{b[0]:.17g}, {b[1]:.17g}]{where} matches {what}", bounds)
+            return _not(f"crossing at a in [{b[0]:.17g}, {b[1]:.17g}] matches {what}", bounds)
     used = [h[0] for h in hits]
     if len(set(used)) != len(used):
         return _not("one proved Hopf point matches several crossings", bounds)
+    for k in sorted(set(range(len(proved))) - set(used)):
+        return _not(f"proved Hopf point {k} (a in [{pb[k][0]:.17g}, {pb[k][1]:.17g}]) matches no crossing "
+                    "of this branch in the range", bounds)
     return CompletenessResult(True, f"{len(cross)} crossing(s) on the range, all proved Hopf points", METHOD, bounds)

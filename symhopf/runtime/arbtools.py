@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from typing import Sequence
 
@@ -74,6 +75,38 @@ def in_range(x: arb, lo: Number, hi: Number) -> bool | None:
     if b[1] < l or b[0] > h:
         return False
     return None
+
+
+def _decimal(q: Fraction, digits: int, rounding: str) -> str:
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = digits, rounding
+        return str(Decimal(q.numerator) / Decimal(q.denominator))
+
+
+def interval_text(x: arb, digits: int = 20) -> str:
+    """``[lo, hi]`` in decimal, the exact end points of x rounded outward (``digits`` digits)."""
+    b = exact_bounds(x)
+    if b is None:
+        return "[nan]"
+    return f"[{_decimal(b[0], digits, ROUND_FLOOR)}, {_decimal(b[1], digits, ROUND_CEILING)}]"
+
+
+def number_text(v: Number) -> str:
+    """The exact value of v: a terminating decimal when it is one, else ``p/q``."""
+    q = fraction(v)
+    k, d = 0, q.denominator
+    while d % 10 == 0:
+        d, k = d // 10, k + 1
+    while d % 2 == 0 or d % 5 == 0:
+        d, k = d // (2 if d % 2 == 0 else 5), k + 1
+    if d != 1:
+        return f"{q.numerator}/{q.denominator}"
+    return format(Decimal(f"{q.numerator * 10 ** k // q.denominator}e-{k}"), "f")
+
+
+def range_text(a_range: tuple[Number, Number]) -> str:
+    """``[lo, hi]`` with the exact end points of a range."""
+    return f"[{number_text(a_range[0])}, {number_text(a_range[1])}]"
 
 
 def column(v: Sequence[arb]) -> arb_mat:
