@@ -29,9 +29,10 @@ when given, are checked to contain x0), a proved point at ``a*`` is some ``a_j``
 one-to-one matching, different points are different crossings: so the proved points are
 *all* the Hopf points of the branch in the range.
 
-Moving branches (every other branch) go to :mod:`.tube` (method ``tube + bialternate``:
-Krawczyk tube around the branch, bialternate-product determinant excluded piece by piece,
-bordered determinant at each proved Hopf point); its docstring states that theorem.
+Moving branches, and constant branches whose structure (1-3) is not proved, go to :mod:`.tube`
+(method ``tube + bialternate``: Krawczyk tube around the branch, bialternate-product determinant
+excluded piece by piece, bordered determinant at each proved Hopf point); its docstring states
+that theorem.
 """
 from __future__ import annotations
 
@@ -97,17 +98,25 @@ def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
     return np.nonzero((lo <= h) & (hi >= l))[0]
 
 
+def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tuple[Number, Number],
+          prec: int) -> CompletenessResult:
+    ok, reason, cross, _ = check_moving_branch(system, branch, proved, a_range, prec)
+    return CompletenessResult(ok, reason, TUBE_METHOD, cross)
+
+
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
                  a_range: tuple[Number, Number] | None = None, prec: int = 128) -> CompletenessResult:
     """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
-        ok, reason, tube_cross, _ = check_moving_branch(system, branch, proved, (lo, hi), prec)
-        return CompletenessResult(ok, reason, TUBE_METHOD, tube_cross)
+        return _tube(system, branch, proved, (lo, hi), prec)
     x0 = [float(v) for v in branch.x[0]]
     fd = branch_data(system, x0, (lo, hi))
-    if not fd.ok:
-        return _not(fd.reason)
+    if not fd.ok:   # e.g. Df_a = c I only in floats (c ~ 1e-16): the tube needs no structure
+        out = _tube(system, branch, proved, (lo, hi), prec)
+        if not out.proved:
+            out.reason = f"constant branch: {fd.reason}; tube: {out.reason}"
+        return out
     cross3, why = crossings(fd)
     if why:
         return _not(why)

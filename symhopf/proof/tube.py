@@ -890,10 +890,11 @@ class MovingBranchCheck:
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
                 raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           "isolated rigorously): a Hopf point not in the proved list")
+                           "isolated rigorously): no proved Hopf point of this branch accounts for it")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
-                       "one zero there; a non-real pair in floats): a Hopf point not in the proved list")
+                       "one zero there; a non-real pair in floats): no proved Hopf point of this branch "
+                       "accounts for it")
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
