@@ -239,8 +239,8 @@ def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():
 def test_large_dimension_is_refused():
     from types import SimpleNamespace
     from symhopf.proof.tube import check_moving_branch
-    ok, reason, _, _ = check_moving_branch(SimpleNamespace(n=21), None, [], (0, 1))
-    assert not ok and reason == "completeness for moving branches implemented for n <= 20"
+    out = check_moving_branch(SimpleNamespace(n=21), None, [], (0, 1))
+    assert not out.proved and out.reason == "completeness for moving branches implemented for n <= 20"
 
 
 def test_range_exact_ends_and_branch_without_hopf():

@@ -67,12 +67,17 @@ class CompletenessResult:
 
     ``crossings``: outward-rounded float enclosures (lo, hi) of every parameter in the range
     at which the branch has a purely imaginary pair (only when steps 1-3 succeeded).
+    Tube checks only: ``pieces`` tried out of the work ``budget``; ``budget_exhausted`` when the
+    budget stopped the check.
     """
 
     proved: bool
     reason: str
     method: str
     crossings: list[tuple[float, float]] = field(default_factory=list)
+    pieces: int | None = None
+    budget: int | None = None
+    budget_exhausted: bool = False
 
 
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
@@ -99,21 +104,24 @@ def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
 
 
 def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tuple[Number, Number],
-          prec: int) -> CompletenessResult:
-    ok, reason, cross, _ = check_moving_branch(system, branch, proved, a_range, prec)
-    return CompletenessResult(ok, reason, TUBE_METHOD, cross)
+          prec: int, budget: int | None) -> CompletenessResult:
+    t = check_moving_branch(system, branch, proved, a_range, prec, budget)
+    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted)
 
 
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
-                 a_range: tuple[Number, Number] | None = None, prec: int = 128) -> CompletenessResult:
-    """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
+                 a_range: tuple[Number, Number] | None = None, prec: int = 128,
+                 budget: int | None = None) -> CompletenessResult:
+    """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range.
+
+    ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
-        return _tube(system, branch, proved, (lo, hi), prec)
+        return _tube(system, branch, proved, (lo, hi), prec, budget)
     x0 = [float(v) for v in branch.x[0]]
     fd = branch_data(system, x0, (lo, hi))
     if not fd.ok:   # e.g. Df_a = c I only in floats (c ~ 1e-16): the tube needs no structure
-        out = _tube(system, branch, proved, (lo, hi), prec)
+        out = _tube(system, branch, proved, (lo, hi), prec, budget)
         if not out.proved:
             out.reason = f"constant branch: {fd.reason}; tube: {out.reason}"
         return out

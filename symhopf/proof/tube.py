@@ -89,19 +89,18 @@ Not covered (reported as not proved, with the reason): ``n > NMAX = 20``; branch
 inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
-whose a-enclosure meets a range end. Cost: O(n^3) ball arithmetic per plain piece (O(m^3)
-BLAS, only on Hopf pieces and fallbacks); the ball evaluations of Df, B, Df_a and the spectral
-Lemma dominate.
+whose a-enclosure meets a range end; checks that need more than ``budget`` Krawczyk pieces
+(default ``BUDGET``: deterministic work, not time; the reason says the budget stopped it).
+Cost: O(n^3) ball arithmetic per plain piece (O(m^3) BLAS, only on Hopf pieces and fallbacks);
+the ball evaluations of Df, B, Df_a and the spectral Lemma dominate.
 """
 from __future__ import annotations
-
-import time
 
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import flint
 import numpy as np
@@ -120,9 +119,9 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
           "verified eigenbasis; neutral saddles pass), else det(2 Df (.) I) != 0 by ||I - Y M|| < 1; "
           "bordered determinant with monotone sigma on each Hopf piece")
 MIN_REL_WIDTH = 1e-11
-MAX_PIECES = 20000
-#: wall-clock budget (seconds) of one branch's completeness check; past it: not proved, with that reason
-TIME_BUDGET = 30.0
+#: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
+#: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
+BUDGET = 5000
 INITIAL_PIECES = 8
 GROW = 1.3
 TANGENT_PASSES = 2
@@ -131,6 +130,10 @@ DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 class Fail(Exception):
     """Completeness not proved; the message is the reason."""
+
+
+class Budget(Fail):
+    """The work budget stopped the check (not proved; the message says so)."""
 
 
 # --------------------------------------------------------------------------- spectral lemma
@@ -517,17 +520,17 @@ class Tube:
 # --------------------------------------------------------------------------- the checker
 class MovingBranchCheck:
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                 prec: int) -> None:
+                 prec: int, budget: int = BUDGET) -> None:
         self.tube = Tube(system, prec)
         self.n = system.n
         self.branch, self.proved, self.prec = branch, list(proved), prec
         self.a0, self.a1 = fraction(a_range[0]), fraction(a_range[1])
         self.A0, self.A1 = exact_ball(self.a0), exact_ball(self.a1)
-        self.n_pieces = 0
+        self.n_pieces = 0   # Krawczyk pieces tried
+        self.budget = budget
         self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
-        self.deadline = time.monotonic() + TIME_BUDGET
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -619,6 +622,10 @@ class MovingBranchCheck:
 
     # ---- building pieces
     def _piece(self, run: _Run, lo: Fraction, hi: Fraction) -> Piece | None:
+        if self.n_pieces >= self.budget:
+            raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
+                         f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
+        self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
         res = self.tube.krawczyk(run.k, hull(lo, hi), zc)
@@ -947,15 +954,12 @@ class MovingBranchCheck:
                 raise Fail("piece width below float resolution")
             p = self._piece(run, cur, hi)
             ok = p is not None and self._plain_ok(p, run)
-            self.n_pieces += 1
-            if time.monotonic() > self.deadline:
-                raise Fail(f"completeness check stopped after {TIME_BUDGET:g} s ({self.n_pieces} pieces)")
             if ok:
                 out.append(p)
                 self.rel_w = float(hi - cur) / run.span
                 cur, w = hi, GROW * float(hi - cur)
                 continue
-            if float(hi - cur) < MIN_REL_WIDTH * run.span or self.n_pieces > MAX_PIECES:
+            if float(hi - cur) < MIN_REL_WIDTH * run.span:
                 what = "tube (Krawczyk) failed" if p is None else \
                     "could not exclude a purely imaginary pair of Df (Hopf point)"
                 zc = self.tube.point(run.k, float(cur), self._guess(run, float(cur)))
@@ -1000,20 +1004,33 @@ class MovingBranchCheck:
             raise Fail(f"tube pieces do not overlap at {self._cname(P.k)} = {float(P.end()):.17g}")
 
 
+class TubeResult(NamedTuple):
+    """Outcome of one branch's tube check: ``pieces`` Krawczyk pieces were tried (the work counted
+    against ``budget``); ``exhausted``: the budget stopped the check."""
+
+    proved: bool
+    reason: str
+    crossings: list[tuple[float, float]]
+    pieces: int
+    budget: int
+    exhausted: bool = False
+
+
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                        prec: int = 128) -> tuple[bool, str, list[tuple[float, float]], int]:
-    """(proved, reason, crossings, number of pieces) for a non-constant branch (module docstring)."""
+                        prec: int = 128, budget: int | None = None) -> TubeResult:
+    """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET)."""
+    budget = BUDGET if budget is None else int(budget)
     if system.n > NMAX:
-        return False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0
-    chk = MovingBranchCheck(system, branch, proved, a_range, prec)
+        return TubeResult(False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0, budget)
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget)
     try:
         with flint.ctx.workprec(prec):
             pieces, cross = chk.run()
     except Fail as e:
-        return False, str(e), [], chk.n_pieces
+        return TubeResult(False, str(e), [], chk.n_pieces, budget, isinstance(e, Budget))
     n_hopf = sum(p.kind == "hopf" for p in pieces)
     charts = sorted({chk._cname(p.k) for p in pieces})
-    return (True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
-            f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
-            + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
-               if chk.saddles else ""), cross, len(pieces))
+    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
+                      f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
+                      + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
+                         if chk.saddles else ""), cross, chk.n_pieces, budget)
