@@ -3,6 +3,7 @@ enclosure of the other eigenvalues' largest real part (adversarial, untrusted ap
 import mpmath
 import numpy as np
 from flint import arb, ctx
+from hypothesis import given, settings, strategies as st
 
 from test_search_systems import net, random_asymmetric
 from symhopf.api import prove_all
@@ -30,6 +31,29 @@ def test_components_sweep_finds_overlaps_of_discs_with_different_radii():
     lam = np.array([0.0, 1.0, 2.0, 3.0])
     assert len(set(family._components(lam, np.array([0.6, 0.45, 0.6, 0.1])))) == 2
     assert len(set(family._components(lam, np.array([0.6, 0.6, 0.6, 0.6])))) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-8, 8), st.integers(-8, 8), st.integers(0, 12)), min_size=1, max_size=12))
+def test_components_agree_with_all_pairs(discs):
+    lam = np.array([complex(x / 4, y / 4) for x, y, _ in discs])
+    rho = np.array([r / 8 for _, _, r in discs])
+    n = len(lam)
+    parent = list(range(n))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(n):      # the same overlap test as the sweep, on every pair
+        for j in range(i):
+            if family._dist_lower(lam[j:j + 1], lam[i])[0] <= (rho[i] + rho[j]) * (1 + 4 * family.U):
+                parent[root(i)] = root(j)
+    comp = family._components(lam, rho)
+    for i in range(n):
+        for j in range(n):
+            assert (comp[i] == comp[j]) == (root(i) == root(j))
 
 
 def _block_net():

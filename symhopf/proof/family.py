@@ -334,6 +334,7 @@ def _components(lam: np.ndarray, rho: np.ndarray) -> np.ndarray:
     lo = lam.real - rho * (1 + 4 * U) - np.abs(lam.real) * 4 * U
     hi = lam.real + rho * (1 + 4 * U) + np.abs(lam.real) * 4 * U
     order = np.argsort(lo, kind="stable")
+    ends = np.searchsorted(lo[order], hi[order], side="right")   # discs starting before each one ends
     parent = np.arange(n)
 
     def root(i: int) -> int:
@@ -343,13 +344,10 @@ def _components(lam: np.ndarray, rho: np.ndarray) -> np.ndarray:
         return i
 
     for a in range(n):
-        ka = order[a]
-        b = a + 1
-        while b < n and lo[order[b]] <= hi[ka]:
-            kb = order[b]
-            if _dist_lower(lam[kb:kb + 1], lam[ka])[0] <= (rho[ka] + rho[kb]) * (1 + 4 * U):
-                parent[root(ka)] = root(kb)
-            b += 1
+        ka, later = order[a], order[a + 1:ends[a]]
+        meet = later[_dist_lower(lam[later], lam[ka]) <= (rho[ka] + rho[later]) * (1 + 4 * U)]
+        for kb in meet:
+            parent[root(ka)] = root(int(kb))
     return np.array([root(i) for i in range(n)])
 
 
