@@ -52,3 +52,13 @@ def test_unmatched_zero_reason_names_the_branch_not_a_missing_point():
     reason = cert.branches[0]["completeness"]["reason"]
     assert "no proved Hopf point of this branch accounts for it" in reason
     assert "not in the proved list" not in reason
+
+
+def test_tube_box_holds_the_enclosure_of_a_hopf_point_at_x_30():
+    # a = 30: Hopf point at b = 901, x = (30, 30.03); x does not move with b, so the tangent gave the
+    # Hopf piece a box of radius ~3e-10 in x, narrower than the point's enclosure (radius 2.6e-9)
+    cert = prove(Model.ode(["x", "y"], ["a - (b+1)*x + x**2*y", "b*x - x**2*y"], "b", constants={"a": 30},
+                           range=["900.99999", "901.00001"]))
+    assert [p.status for p in cert.hopf_points] == ["proved"]
+    (br,) = cert.branches
+    assert br["completeness"]["proved"], br["completeness"]["reason"]

@@ -459,11 +459,14 @@ class Tube:
         o = self.others(k)
         return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
 
-    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8
+    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+                 cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
         """(U, K, Df(box), f_a(box)) with K in the interior of U (module docstring; ``box`` = (T at k,
         U)), or None. One ball Jacobian per try; K is then tightened by ``K <- K(K) /\\ K`` with the
-        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X)."""
+        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X). ``cover``:
+        float bounds (lo, hi) of all n + 1 coordinates of a box that U should hold (a proved point's
+        enclosure; U's radii start at least that large, whatever the tangent says)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         Jzc = self.Jz(zc)
@@ -492,6 +495,8 @@ class Tube:
         tang = np.abs(Y @ Jzc[:, k])
         eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
         r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
+        if cover is not None:
+            r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
         I = identity(n)
         base = uccol - YF
         for _ in range(tries):
@@ -621,14 +626,15 @@ class MovingBranchCheck:
         return "a" if k == self.n else f"x{k}"
 
     # ---- building pieces
-    def _piece(self, run: _Run, lo: Fraction, hi: Fraction) -> Piece | None:
+    def _piece(self, run: _Run, lo: Fraction, hi: Fraction,
+               cover: tuple[np.ndarray, np.ndarray] | None = None) -> Piece | None:
         if self.n_pieces >= self.budget:
             raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
                          f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
-        res = self.tube.krawczyk(run.k, hull(lo, hi), zc)
+        res = self.tube.krawczyk(run.k, hull(lo, hi), zc, cover=cover)
         if res is None:
             return None
         p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3])
@@ -757,8 +763,12 @@ class MovingBranchCheck:
         return None if s is None else arb(float(s.mid[-1, 0]), float(s.rad[-1, 0]))
 
     def _hopf_piece(self, run: _Run, tc: Fraction, enc: tuple[Fraction, Fraction] | None,
-                    taken: list[tuple[Fraction, Fraction]], unmatched: bool) -> Piece | None:
-        """A piece around ``tc`` on which g has at most one zero (exactly one when unmatched)."""
+                    taken: list[tuple[Fraction, Fraction]], unmatched: bool,
+                    box: tuple[list[Fraction], list[Fraction]] | None = None) -> Piece | None:
+        """A piece around ``tc`` on which g has at most one zero (exactly one when unmatched); with a
+        proved point's ``box`` (all n + 1 coordinates), one whose tube box holds it."""
+        cover = None if box is None else (np.array([float_lower(exact_ball(v)) for v in box[0]]),
+                                          np.array([float_upper(exact_ball(v)) for v in box[1]]))
         for rel in DELTAS:
             delta = Fraction(rel * run.span)
             if enc is not None:
@@ -771,8 +781,8 @@ class MovingBranchCheck:
                 continue
             if not lo < hi:
                 continue
-            p = self._piece(run, lo, hi)
-            if p is None:
+            p = self._piece(run, lo, hi, cover)
+            if p is None or (box is not None and not self._inside(p, *box)):
                 continue
             bd = self._bordered(p, run)
             if bd is None or not (bd[3] > 0 or bd[3] < 0):
@@ -905,13 +915,12 @@ class MovingBranchCheck:
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
-            p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False)
+            p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False, boxes[i])
             if p is None:
                 alo, ahi = boxes[i][0][n], boxes[i][1][n]
                 raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {i} "
-                           f"(a in [{float(alo):.17g}, {float(ahi):.17g}])")
-            if not self._inside(p, *boxes[i]):
-                raise Fail(f"proved Hopf point {i}'s enclosure is not inside the branch's tube box")
+                           f"(a in [{float(alo):.17g}, {float(ahi):.17g}]) in a tube piece whose box holds "
+                           "its enclosure")
             p.index = i
             taken[ri].append((p.lo, p.hi))
             pieces_by_run[ri].append(p)
