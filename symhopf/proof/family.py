@@ -73,10 +73,11 @@ if ``f_a(x0, R)`` is exactly 0 then ``x_a = -A^{-1} f_a = 0``. Otherwise these a
 point.
 
 Conclusion (for each pair k, Im lam_k > rho_k, disc k and its conjugate disc isolated,
-``a_k`` inside the range, every other disc's real part interval disjoint from disc k's):
-``(x0, a_k, omega_k)`` is a Hopf point: ``f(x0, a_k) = 0``, ``+- i omega_k`` simple eigenvalues
-of ``Df(x0, a_k)``, every other eigenvalue has real part ``Re(mu_j - mu_k) != 0`` (its max is
-enclosed), ``mu' = Re <p, c q + B(q, x_a)>`` and l1 by Kuznetsov's full formula (hopf-math.md)
+the enclosure of ``a_k`` inside the exact range (Fractions), every other disc's real part
+interval disjoint from disc k's): ``(x0, a_k, omega_k)`` is a Hopf point: ``f(x0, a_k) = 0``,
+``+- i omega_k`` simple eigenvalues of ``Df(x0, a_k)``, every other eigenvalue has real part
+``Re(mu_j - mu_k) != 0`` (its max is enclosed: every connected component of the other discs
+holds an eigenvalue), ``mu' = Re <p, c q + B(q, x_a)>`` and l1 by Kuznetsov's full formula (hopf-math.md)
 evaluated in ball arithmetic with the generated B, C at ``(x0, a_k)`` (a_k a ball), q, p from
 the enclosed eigenvectors and the two solves above, are enclosed and exclude 0. Uniqueness:
 ``a_k`` is the only parameter in the range at which this eigenvalue crosses (``c != 0``), and
