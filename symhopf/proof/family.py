@@ -98,7 +98,7 @@ import flint
 from flint import acb, acb_mat, arb, arb_mat
 
 from ..parallel import blas_threads, default_workers
-from ..runtime.arbtools import exact_ball, fraction, in_range, interval_text, range_text
+from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
 from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
@@ -446,7 +446,7 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     """The branch structure in ball arithmetic, then the Jacobian ball at the middle of the range
     with the bounds of Q and F (module docstring)."""
     t0 = time.perf_counter()
-    R = exact_ball(lo).union(exact_ball(hi))
+    R = hull(lo, hi)
     a_r_f = float(R.mid())
     if approx is not None:
         a_s, lam, V = approx
