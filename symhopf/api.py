@@ -18,7 +18,7 @@ from .model import Model
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
-from .search.completeness import ProvedHopf, check_branch
+from .proof.completeness import ProvedHopf, check_branch
 from .system import System
 
 
@@ -32,7 +32,8 @@ SCOPE = ("The Hopf points, and each branch's completeness result, concern only t
 
 
 def prove(model: Model | str | Path, *, module: ModuleType | None = None, progress: bool = False,
-          a_range: tuple[Fraction, Fraction] | None = None, system: System | None = None) -> Certificate:
+          a_range: tuple[Fraction, Fraction] | None = None, system: System | None = None,
+          budget: int | None = None) -> Certificate:
     """Find the Hopf candidates of ``model`` on the equilibrium branches its float search finds in the
     search range, and try to prove each.
 
@@ -40,6 +41,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     records how the branches were sought (``search``) and keeps the exact range (``range`` holds
     Fractions; JSON has floats).
     ``system``: the model's loaded System, if the caller has one (else it is built here).
+    ``budget``: work budget of each branch's tube check in pieces (default ``proof.tube.BUDGET``).
     """
     if not isinstance(model, Model):
         model = Model.from_toml(model)
@@ -53,20 +55,24 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
         proofs = prove_all(system, search, model.range)
         records = [PointRecord.from_proof(p) for p in proofs]
-        branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
+        branches = [_branch_record(system, model, br, search.candidates, records, budget) for br in search.branches]
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
                        hopf_points=records, branches=branches, search=sought)
 
 
-def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:
-    """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete."""
+def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
+                   budget: int | None = None) -> dict:
+    """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete
+    (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
-    result = check_branch(system, branch, proved, a_range=model.range)
-    return {**branch.summary(), "hopf_points": mine,
-            "completeness": {"proved": result.proved, "reason": result.reason, "method": result.method}}
+    result = check_branch(system, branch, proved, a_range=model.range, budget=budget)
+    completeness = {"proved": result.proved, "reason": result.reason, "method": result.method}
+    if result.budget is not None:
+        completeness.update(pieces=result.pieces, budget=result.budget, budget_exhausted=result.budget_exhausted)
+    return {**branch.summary(), "hopf_points": mine, "completeness": completeness}
 
 
 def branches_found(k: int) -> str:
@@ -127,7 +133,10 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
     system = System.from_model(model, module)
-    cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
+    if args.budget is not None and args.budget < 1:
+        raise InputError(f"--budget: expected a positive number of pieces, got {args.budget}")
+    cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system,
+                 budget=args.budget)
     print(summary(cert))
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")

@@ -56,6 +56,9 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pdf", action="store_true", help="compile the report with latexmk/pdflatex")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--range", nargs=2, metavar=("LO", "HI"), help="override the search range")
+    p.add_argument("--budget", type=int, metavar="PIECES",
+                   help="work budget of each branch's completeness check, in tube pieces tried "
+                        "(the certificate records the budget and the pieces used)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

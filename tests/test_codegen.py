@@ -1,7 +1,6 @@
 """Code generation (issue 4): printers, and the generated ball functions against
 50-digit values of the componentwise SymPy derivation."""
 import functools
-import time
 from pathlib import Path
 
 import mpmath
@@ -111,13 +110,11 @@ def test_one_module_per_architecture_and_weights_are_data():
     assert "1.4" not in src and "-1.6" not in src
 
 
-def test_generate_is_fast_for_200_neurons():
+def test_generated_code_does_not_grow_with_n():
+    """Structured code: the module for 200 neurons is the module for 2 (timings live in bench/)."""
     rng = np.random.default_rng(0)
-    t0 = time.perf_counter()
     model = Model.rnn("leaky", weights=rng.standard_normal((200, 200)), bias=rng.standard_normal(200))
-    src = render(model)
-    assert time.perf_counter() - t0 < 2.0
-    assert src.count("\n") < 1000   # structured code: its size does not grow with n
+    assert render(model) == render(Model.rnn("leaky", weights=np.eye(2), bias=np.ones(2)))
 
 
 # ---------------------------------------------------------------- generated functions vs 50 digits

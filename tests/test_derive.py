@@ -2,7 +2,6 @@
 derivation of the same vector field (issue 3)."""
 import json
 import random
-import time
 from pathlib import Path
 
 import numpy as np
@@ -220,15 +219,12 @@ def test_comparison_detects_a_wrong_formula():
 
 def test_derivation_does_not_grow_with_n():
     small = Model.rnn("leaky", weights=np.eye(2), bias=np.ones(2))
-    t0 = time.perf_counter()
     rng = np.random.default_rng(0)
     big = Model.rnn("leaky", weights=rng.standard_normal((200, 200)), bias=rng.standard_normal(200))
     d_big = derive(big)
-    elapsed = time.perf_counter() - t0
     d_small = derive(small)
     for name in RNN_FORMULAS:
-        assert d_big[name] == d_small[name]   # the same formula: n is a symbol
-    assert elapsed < 2.0
+        assert d_big[name] == d_small[name]   # the same formula: n is a symbol (timings live in bench/)
 
 
 # ---------------------------------------------------------------- views

@@ -10,7 +10,7 @@ from symhopf.api import prove_all
 from symhopf.proof import family
 from symhopf.proof.hopf import prove_candidate
 from symhopf.search import find_candidates
-from symhopf.search.completeness import check_branch, ProvedHopf
+from symhopf.proof.completeness import check_branch, ProvedHopf
 
 
 def _net(W, pad=0.3):

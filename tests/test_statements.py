@@ -169,11 +169,10 @@ def test_nk_point_states_the_nk_theorem():
     assert "disc_radius" not in p.proof and recheck(cert) == []
 
 
-@pytest.mark.xfail(reason="issue 13 item 2 (developer i13a): per-point proofs do not yet check that the parameter "
-                          "enclosure lies in the exact range; b = 2 is listed as proved for b in [2 + 1e-16, 3]",
-                   strict=False)
 def test_brusselator_point_just_outside_the_range_is_not_proved():
     _, cert = run("brusselator", (Fraction(2) + Fraction(1, 10 ** 16), Fraction(3)))
+    (p,) = cert.hopf_points
+    assert p.status == "not_proved" and "the range" in p.reason
     assert recheck(cert) == []
 
 

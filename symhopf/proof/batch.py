@@ -15,6 +15,7 @@ from typing import Any
 from flint import arb
 
 from ..parallel import run_tasks
+from ..runtime.arbtools import in_range, interval_text, range_text
 from . import family
 from .hopf import HopfProof, prove_candidate
 
@@ -48,8 +49,22 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
     tasks = [i for i in range(len(cands)) if proofs[i] is None]
     for i, res in zip(tasks, run_tasks(lambda i: pack_proof(prove_candidate(system, cands[i])), tasks, workers)):
         err = res.get("error") if isinstance(res, dict) else None
-        proofs[i] = HopfProof("not_proved", f"proof failed: {err}") if err else unpack_proof(res)
+        proofs[i] = HopfProof("not_proved", f"proof failed: {err}") if err else in_range_or_not(unpack_proof(res), a_range)
     return proofs
+
+
+def in_range_or_not(hp: HopfProof, a_range) -> HopfProof:
+    """``hp``, made ``not_proved`` (with the reason) unless its parameter enclosure lies inside the
+    exact range: a Hopf point proved just outside the range is not a Hopf point in the range."""
+    if not hp.proved:
+        return hp
+    inside = in_range(hp.parameter, *a_range)
+    if not inside:
+        hp.status, hp.criticality = "not_proved", None
+        hp.reason = (f"parameter enclosure {interval_text(hp.parameter)} "
+                     + ("lies outside" if inside is False else "meets an end of")
+                     + f" the range {range_text(a_range)}")
+    return hp
 
 
 def pack_proof(hp: HopfProof) -> dict:

@@ -73,10 +73,11 @@ if ``f_a(x0, R)`` is exactly 0 then ``x_a = -A^{-1} f_a = 0``. Otherwise these a
 point.
 
 Conclusion (for each pair k, Im lam_k > rho_k, disc k and its conjugate disc isolated,
-``a_k`` inside the range, every other disc's real part interval disjoint from disc k's):
-``(x0, a_k, omega_k)`` is a Hopf point: ``f(x0, a_k) = 0``, ``+- i omega_k`` simple eigenvalues
-of ``Df(x0, a_k)``, every other eigenvalue has real part ``Re(mu_j - mu_k) != 0`` (its max is
-enclosed), ``mu' = Re <p, c q + B(q, x_a)>`` and l1 by Kuznetsov's full formula (hopf-math.md)
+the enclosure of ``a_k`` inside the exact range (Fractions), every other disc's real part
+interval disjoint from disc k's): ``(x0, a_k, omega_k)`` is a Hopf point: ``f(x0, a_k) = 0``,
+``+- i omega_k`` simple eigenvalues of ``Df(x0, a_k)``, every other eigenvalue has real part
+``Re(mu_j - mu_k) != 0`` (its max is enclosed: every connected component of the other discs
+holds an eigenvalue), ``mu' = Re <p, c q + B(q, x_a)>`` and l1 by Kuznetsov's full formula (hopf-math.md)
 evaluated in ball arithmetic with the generated B, C at ``(x0, a_k)`` (a_k a ball), q, p from
 the enclosed eigenvectors and the two solves above, are enclosed and exclude 0. Uniqueness:
 ``a_k`` is the only parameter in the range at which this eigenvalue crosses (``c != 0``), and
@@ -107,15 +108,16 @@ import functools
 import math
 import time
 import weakref
-from dataclasses import dataclass, field
 from fractions import Fraction
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import flint
-from flint import acb, acb_mat, arb, arb_mat, fmpq
+from flint import acb, acb_mat, arb, arb_mat
 
 from ..parallel import blas_threads, default_workers
+from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
 from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
@@ -139,7 +141,8 @@ METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on 
 @dataclass
 class Diagonalisation:
     """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|;
-    ``delta`` bounds both norms of ``I - Yr Vr``, ``g >= delta / (1 - delta)``."""
+    ``delta`` bounds both norms of ``I - Yr Vr``, ``g >= delta / (1 - delta)``;
+    ``component`` labels the connected components of the union of the discs."""
 
     ok: bool
     reason: str
@@ -153,6 +156,7 @@ class Diagonalisation:
     ymax: np.ndarray | None = None
     isolated: np.ndarray | None = None
     partner: np.ndarray | None = None
+    component: np.ndarray | None = None
     time: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -307,10 +311,10 @@ def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: f
     Y[fi] = 0.5 * (Yr[fi] - 1j * Yr[fi + 1])
     Y[fi + 1] = 0.5 * (Yr[fi] + 1j * Yr[fi + 1])
     ymax = np.abs(Yr).max(axis=0)
-    iso = _isolated(ap.lam, rho)
+    comp = _components(ap.lam, rho)
     # one delta and g for both norms (g bounds ||G||_inf; the larger one is still a bound)
-    return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, max(delta, delta1), max(g, g1), ymax, iso,
-                           ap.partner)
+    return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, max(delta, delta1), max(g, g1), ymax,
+                           _isolated(comp), ap.partner, comp)
 
 
 def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None) -> Diagonalisation:
@@ -344,22 +348,36 @@ def _dist_lower(lam: np.ndarray, lk: complex) -> np.ndarray:
     return np.maximum(d * (1 - 4 * U) - 4 * ETA, 0.0)
 
 
-def _isolated(lam: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """iso[k]: disc k is disjoint from every other disc (sorted sweep on real parts, O(n log n + overlaps))."""
+def _components(lam: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Connected components of the union of the discs ``D(lam_k, rho_k)`` (a label per disc; two
+    discs are joined unless they are proved disjoint). Sweep over the discs sorted by the lower end
+    of their real part: a disc meeting disc k and starting after it starts before k's real part
+    ends, so it is among the discs visited from k (O(n log n + overlaps)). Gershgorin: a component
+    of m discs holds exactly m eigenvalues; a disc alone in its component holds exactly one."""
     n = len(lam)
-    order = np.argsort(lam.real)
-    lo = lam.real[order] - rho[order] * (1 + 4 * U) - np.abs(lam.real[order]) * 4 * U
-    hi = lam.real[order] + rho[order] * (1 + 4 * U) + np.abs(lam.real[order]) * 4 * U
-    iso = np.ones(n, bool)
+    lo = lam.real - rho * (1 + 4 * U) - np.abs(lam.real) * 4 * U
+    hi = lam.real + rho * (1 + 4 * U) + np.abs(lam.real) * 4 * U
+    order = np.argsort(lo, kind="stable")
+    ends = np.searchsorted(lo[order], hi[order], side="right")   # discs starting before each one ends
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
     for a in range(n):
-        b = a + 1
-        ka = order[a]
-        while b < n and lo[b] <= hi[a]:
-            kb = order[b]
-            if _dist_lower(lam[kb:kb + 1], lam[ka])[0] <= (rho[ka] + rho[kb]) * (1 + 4 * U):
-                iso[ka] = iso[kb] = False
-            b += 1
-    return iso
+        ka, later = order[a], order[a + 1:ends[a]]
+        meet = later[_dist_lower(lam[later], lam[ka]) <= (rho[ka] + rho[later]) * (1 + 4 * U)]
+        for kb in meet:
+            parent[root(ka)] = root(int(kb))
+    return np.array([root(i) for i in range(n)])
+
+
+def _isolated(comp: np.ndarray) -> np.ndarray:
+    """iso[k]: disc k is alone in its component (disjoint from every other disc)."""
+    return np.bincount(comp, minlength=len(comp))[comp] == 1
 
 
 def disc_arb(diag: Diagonalisation, k: int) -> acb:
@@ -374,7 +392,8 @@ class FamilyData:
     """Verified constant-branch data, shared by the family proof and completeness.
 
     ``B_zero``: ``B(x0, a, ., .) = 0`` for every a in R; ``fa_zero``: ``f_a(x0, a) = 0`` for every a in
-    R (module docstring, branch-wide facts).
+    R (module docstring, branch-wide facts). ``R`` is a ball around the range, for the ball checks;
+    ``a_range`` is the exact range (Fractions) that crossings and proved points are compared with.
     """
 
     ok: bool
@@ -389,6 +408,7 @@ class FamilyData:
     B_zero: bool = False
     fa_zero: bool = False
     timings: dict = field(default_factory=dict)
+    a_range: tuple[Fraction, Fraction] | None = None
 
     @functools.cached_property
     def x_balls(self) -> list[arb]:
@@ -397,15 +417,6 @@ class FamilyData:
 
 
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-
-
-def _arb(v) -> arb:
-    if isinstance(v, Fraction):
-        return arb(fmpq(v.numerator, v.denominator))
-    if isinstance(v, str):
-        f = Fraction(v)
-        return arb(fmpq(f.numerator, f.denominator))
-    return arb(float(v)) if isinstance(v, float) else arb(int(v)) if isinstance(v, int) else arb(v)
 
 
 def _scalar_identity(m: arb_mat) -> arb | None:
@@ -433,6 +444,7 @@ def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> Family
     if key in cache:
         return cache[key]
     out = _branch_data(system, np.asarray(x0, float), lo, hi, approx)
+    out.a_range = (fraction(lo), fraction(hi))
     cache[key] = out
     return out
 
@@ -457,7 +469,7 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     """The branch structure in ball arithmetic, then the Jacobian ball at the middle of the range
     with the bounds of Q and F (module docstring)."""
     t0 = time.perf_counter()
-    R = _arb(lo).union(_arb(hi))
+    R = hull(lo, hi)
     a_r_f = float(R.mid())
     if approx is not None:
         a_s, lam, V = approx
@@ -495,12 +507,13 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
 
 
 def crossings(fd: FamilyData) -> tuple[list[tuple[arb, acb, int]], str]:
-    """(a_j, lambda_j box, disc index) for every crossing meeting the range; or a reason.
+    """(a_j, lambda_j box, disc index) for every crossing in the range; or a reason.
 
-    Every eigenvalue lies in a disc; a disc whose parameter interval misses the range gives no
-    crossing in it. A disc whose interval meets the range must be isolated; it is then real
+    Every eigenvalue lies in a disc; a disc whose parameter interval misses the exact range gives
+    no crossing in it. A disc whose interval meets the range must be isolated; it is then real
     (real centre: conjugation maps the disc and its one eigenvalue to themselves) or non-real
-    (``|Im lam| > rho``); otherwise nothing is proved.
+    (``|Im lam| > rho``); otherwise nothing is proved. A non-real disc's crossing interval must
+    lie inside the exact range (one meeting a range end is undecided: a reason).
     """
     d = fd.diag
     out = []
@@ -508,7 +521,8 @@ def crossings(fd: FamilyData) -> tuple[list[tuple[arb, acb, int]], str]:
         for j in range(len(d.lam)):
             e = disc_arb(d, j)
             aj = fd.a_r - e.real / fd.c
-            if not aj.overlaps(fd.R):
+            inside = in_range(aj, *fd.a_range)
+            if inside is False:
                 continue
             if not d.isolated[j]:
                 return [], f"eigenvalue disc {e.str(5)} (crossing in the range) overlaps another disc"
@@ -517,6 +531,9 @@ def crossings(fd: FamilyData) -> tuple[list[tuple[arb, acb, int]], str]:
             if not (e.imag > 0 or e.imag < 0):
                 return [], f"cannot decide whether eigenvalue {e.str(5)} is real"
             if e.imag > 0:
+                if inside is None:
+                    return [], (f"crossing at a in {interval_text(aj)} meets an end of the range "
+                                f"{range_text(fd.a_range)}: cannot decide whether it is in the range")
                 out.append((aj, e, j))
     out.sort(key=lambda t: float(t[0].mid()))
     return out, ""
@@ -698,24 +715,19 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
     Va, Ya = _abs1(d.V), _abs1(d.Y)
     qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| Dk_j
     gY = _up(d.g * d.ymax, 2)
+    other = _OtherMax(d)
     lrad = _up(Dk @ Ya + gY[None, :] * (1 + _up(Dk.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
     with flint.ctx.workprec(PREC):
         for i, k in enumerate(good):
             e = disc_arb(d, k)
             a = fd.a_r - e.real / fd.c
-            if not (a > fd.R.lower() and a < fd.R.upper()):
-                fails[k] = "family: parameter enclosure meets a range end"
+            inside = in_range(a, *fd.a_range)
+            if not inside:
+                fails[k] = (f"family: parameter enclosure {interval_text(a)} "
+                            + ("lies outside" if inside is False else "meets an end of")
+                            + f" the range {range_text(fd.a_range)}")
                 continue
-            others = np.ones(n, bool)
-            others[[k, int(d.partner[k])]] = False
-            other_max = None
-            if others.any():
-                jl = int(np.argmax(np.where(others, lam.real - rho, -np.inf)))
-                jh = int(np.argmax(np.where(others, lam.real + rho, -np.inf)))
-                lo_ = arb(float(lam[jl].real)) - arb(float(rho[jl])) - (e.real.upper())
-                hi_ = arb(float(lam[jh].real)) + arb(float(rho[jh])) - (e.real.lower())
-                hi_ = hi_ + abs(hi_) * arb(2.0 ** -48) + arb(2.0 ** -1000)  # float argmax slack
-                other_max = pack_ball(lo_.union(hi_))
+            other_max = other.enclosure(k, e.real)
             rec = disc_record(fd, k)
             if isinstance(rec, str):
                 fails[k] = rec
@@ -724,6 +736,36 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
             jobs.append(PointJob(k, pack_ball(a), pack_ball(e.imag), d.V[:, k].copy(), qrad[i].copy(),
                                  lm.copy(), lrad[i].copy(), other_max, rec))
     return jobs, fails
+
+
+class _OtherMax:
+    """Enclosures of ``max Re(mu_j) - Re(mu_k)`` over the eigenvalues other than the pair of disc k.
+
+    Upper end: the largest right end of the other discs. Lower end: each connected component of the
+    other discs holds at least one eigenvalue (Gershgorin; the pair's isolated discs are components
+    of their own), whose real part is at least the component's smallest left end: the largest of
+    these over the components. End points are rounded outward (one float operation, then one ulp).
+    """
+
+    def __init__(self, d: Diagonalisation) -> None:
+        left = np.nextafter(d.lam.real - d.rho, -np.inf)
+        right = np.nextafter(d.lam.real + d.rho, np.inf)
+        comp_left = np.full(len(left), np.inf)
+        np.minimum.at(comp_left, d.component, left)
+        comps = np.unique(d.component)
+        self.left = sorted(((float(comp_left[c]), int(c)) for c in comps), reverse=True)[:3]
+        self.right = sorted(((float(r), j) for j, r in enumerate(right)), reverse=True)[:3]
+        self.d = d
+
+    def enclosure(self, k: int, re_k: arb) -> tuple | None:
+        """Packed ball, or None when the pair is the whole spectrum."""
+        pair = {k, int(self.d.partner[k])}
+        if len(pair) == len(self.d.lam):
+            return None
+        skip = {int(self.d.component[j]) for j in pair}
+        lo = next(v for v, c in self.left if c not in skip)
+        hi = next(v for v, j in self.right if j not in pair)
+        return pack_ball((arb(lo) - re_k.upper()).union(arb(hi) - re_k.lower()))
 
 
 # ----------------------------------------------------------------------------- driver

@@ -85,8 +85,12 @@ class Continuer:
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
         return np.append(x, (a - self.a0) / self.L)
 
+    def a_of(self, s: float) -> float:
+        """``a0 + (a1 - a0) s``, exactly a0 at s = 0 and a1 at s = 1 (the sum may round off a1)."""
+        return self.a1 if s == 1 else self.a0 if s == 0 else self.a0 + self.L * float(s)
+
     def xa(self, z: np.ndarray) -> tuple[np.ndarray, float]:
-        return z[: self.n], float(self.a0 + self.L * z[self.n])
+        return z[: self.n], self.a_of(z[self.n])
 
     def H(self, z: np.ndarray) -> np.ndarray:
         return self.flt.f(*self.xa(z))
@@ -144,7 +148,7 @@ class Continuer:
         sb = 0.0 if z1[-1] < 0 else 1.0
         th = (sb - z0[-1]) / (z1[-1] - z0[-1])
         x0 = (1 - th) * z0[: self.n] + th * z1[: self.n]
-        x = newton_equilibrium(self.flt, x0, self.a0 + self.L * sb)
+        x = newton_equilibrium(self.flt, x0, self.a_of(sb))
         return np.append(x if x is not None else x0, sb)
 
     # --- tracing -------------------------------------------------------------------
@@ -206,7 +210,7 @@ class Continuer:
             zf = self.point_between(Z[k], Z[k + 1], th)
             zf = (1 - th) * Z[k] + th * Z[k + 1] if zf is None else zf
             folds.append(Fold(*self.xa(zf)))
-        return Branch(bid, Z[:, : self.n], self.a0 + self.L * Z[:, -1], T, folds, closed)
+        return Branch(bid, Z[:, : self.n], np.array([self.a_of(s) for s in Z[:, -1]]), T, folds, closed)
 
     def on_branch(self, br: Branch, x: np.ndarray, a: float, tol: float = 1e-6) -> bool:
         """Is the equilibrium (x, a) on branch ``br``? (Newton at fixed a from the branch's chords.)"""

@@ -4,8 +4,8 @@ Seeds are the user's guesses first, then the centre of a box and uniform samples
 (for RNNs with bounded activations every equilibrium lies in a computable box; for
 general ODEs the caller passes a default box). Newton step ``d = -Df^{-1} f``, damped by
 backtracking ``x + t d`` (t = 1, 1/2, ...) until ``|f|`` decreases. A limit is accepted
-when ``|f| <= tol (1 + |x|)`` and ``Df`` is numerically nonsingular (smallest singular
-value above ``1e-10 |Df|``); accepted equilibria are deduplicated. Floats only:
+when ``|f| <= tol (1 + |x|)``, ``Df`` is numerically nonsingular (smallest singular
+value above ``1e-10 |Df|``) and the Newton correction bound ``|f| / sigma_min`` is small; accepted equilibria are deduplicated. Floats only:
 nothing here is trusted.
 """
 from __future__ import annotations
@@ -53,9 +53,18 @@ def newton_equilibrium(
 
 
 def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
-    """Df(x, a) numerically nonsingular: sigma_min > 1e-10 sigma_max."""
-    s = np.linalg.svd(flt.Df(x, a), compute_uv=False)
-    return bool(s[-1] > 1e-10 * max(s[0], 1e-300))
+    """Df(x, a) numerically nonsingular (sigma_min > 1e-10 sigma_max) and x accurate: the Newton
+    correction bound ``|f| / sigma_min`` is below 1e-6 (1 + |x|), the tolerance at which the search
+    tells equilibria apart. Near a singular Df (a pitchfork at this parameter value) Newton stops
+    at a small residual far from the equilibrium; such points are not accepted (the branches
+    through them are found from the other parameter values)."""
+    D = flt.Df(x, a)
+    if not np.all(np.isfinite(D)):
+        return False
+    s = np.linalg.svd(D, compute_uv=False)
+    if not s[-1] > 1e-10 * max(s[0], 1e-300):
+        return False
+    return bool(np.linalg.norm(flt.f(x, a)) <= 1e-6 * (1 + np.linalg.norm(x)) * s[-1])
 
 
 def _seeds(n: int, guesses: Sequence[Sequence[float]], box: Box, samples: int, rng: np.random.Generator) -> list[np.ndarray]:

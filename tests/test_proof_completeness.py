@@ -2,7 +2,7 @@
 
 from test_search_systems import W4, lorenz, net
 from symhopf.search import find_candidates
-from symhopf.search.completeness import ProvedHopf, check_branch
+from symhopf.proof.completeness import ProvedHopf, check_branch
 
 
 
@@ -41,6 +41,6 @@ def test_completeness_with_no_crossing_in_range_and_exact_range_ends():
 def test_moving_branch_without_its_hopf_point_reported_not_proved():
     s = lorenz()
     res = find_candidates(s)
-    br = res.branches[res.candidates[0].branch]  # moving branch: tube + bialternate (search/tube.py)
+    br = res.branches[res.candidates[0].branch]  # moving branch: tube + bialternate (proof/tube.py)
     out = check_branch(s, br, [])
     assert not out.proved and "unmatched zero" in out.reason

@@ -10,16 +10,18 @@ evaluator of the system at ``prec`` bits and ``R`` a ball containing the range [
    ``a_r`` = midpoint of R.
 3. The verified diagonalisation of the family proof (symhopf/proof/family.py, shared: computed
    once per branch) puts every eigenvalue of ``A`` in a Gershgorin disc ``E_j``; discs whose
-   crossing parameter meets the range must be isolated, each then holds exactly one eigenvalue
-   ``lambda_j`` (discs whose crossing interval misses the range hold no crossing in it). The eigenvalues of ``Df(x0, a)`` are
-   ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary axis iff
-   ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is proved real
-   when ``conj(E_j)`` meets no other ``E_k`` (then ``conj(lambda_j) = lambda_j``), proved
-   non-real when ``Im E_j`` excludes 0; otherwise nothing is proved.
-4. The enclosures of ``a_j`` (``Im lambda_j > 0``) that meet the range are the crossings. They
-   must be pairwise disjoint and match the given proved Hopf points one to one (each
-   crossing meets the a-enclosure, and the omega-enclosure when given, of exactly one proved
-   point, and each proved point meets exactly one crossing).
+   crossing parameter meets the exact range [a0, a1] (Fractions) must be isolated (disjoint
+   from every other disc), each then holds exactly one eigenvalue ``lambda_j`` (discs whose
+   crossing interval misses the exact range hold no crossing in it). The eigenvalues of
+   ``Df(x0, a)`` are ``lambda_j + (a - a_r) c``; as ``c`` is real, a pair is on the imaginary
+   axis iff ``Im lambda_j != 0`` and ``a = a_j := a_r - Re(lambda_j) / c``. ``lambda_j`` is
+   proved real when ``E_j`` is real-centred (then ``conj(E_j) = E_j`` holds ``conj(lambda_j)``),
+   proved non-real when ``Im E_j`` excludes 0; otherwise nothing is proved.
+4. The enclosures of ``a_j`` (``Im lambda_j > 0``) that meet the exact range must lie inside it
+   (one meeting a range end is undecided: not proved); they are the crossings. They must be
+   pairwise disjoint and match the given proved Hopf points one to one (each crossing meets
+   the a-enclosure, and the omega-enclosure when given, of exactly one proved point, and each
+   proved point meets exactly one crossing).
 
 Conclusion (when proved): the branch has exactly as many Hopf parameters in the range as
 there are crossings. If the given proved points lie on this branch (their x-enclosures,
@@ -27,28 +29,27 @@ when given, are checked to contain x0), a proved point at ``a*`` is some ``a_j``
 one-to-one matching, different points are different crossings: so the proved points are
 *all* the Hopf points of the branch in the range.
 
-Moving branches (every other branch) go to :mod:`.tube` (method ``tube + bialternate``:
-Krawczyk tube around the branch, bialternate-product determinant excluded piece by piece,
-bordered determinant at each proved Hopf point); its docstring states that theorem.
+Moving branches, and constant branches whose structure (1-3) is not proved, go to :mod:`.tube`
+(method ``tube + bialternate``: Krawczyk tube around the branch, bialternate-product determinant
+excluded piece by piece, bordered determinant at each proved Hopf point); its docstring states
+that theorem.
 """
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Sequence
 
 import flint
 import numpy as np
-from flint import arb, fmpq
+from flint import arb
 
-from .continuation import Branch
+from ..runtime.arbtools import Number, float_bounds, hull
+from ..search.continuation import Branch
+from .family import branch_data, crossings
+from .tube import METHOD as TUBE_METHOD, check_moving_branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
-
-Number = float | int | str | Fraction
 
 
 @dataclass
@@ -66,28 +67,17 @@ class CompletenessResult:
 
     ``crossings``: outward-rounded float enclosures (lo, hi) of every parameter in the range
     at which the branch has a purely imaginary pair (only when steps 1-3 succeeded).
+    Tube checks only: ``pieces`` tried out of the work ``budget``; ``budget_exhausted`` when the
+    budget stopped the check.
     """
 
     proved: bool
     reason: str
     method: str
     crossings: list[tuple[float, float]] = field(default_factory=list)
-
-
-def _arb(v: Number) -> arb:
-    if isinstance(v, Fraction):
-        return arb(fmpq(v.numerator, v.denominator))
-    return arb(v) if isinstance(v, str) else arb(float(v)) if isinstance(v, float) else arb(int(v))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _hull(lo: Number, hi: Number) -> arb:
-    """The ball [lo, hi] (cached: a certificate repeats the same enclosures, e.g. x = [0, 0] n times)."""
-    return _arb(lo).union(_arb(hi))
-
-
-def _bounds(b: arb) -> tuple[float, float]:
-    return math.nextafter(float(b.lower()), -math.inf), math.nextafter(float(b.upper()), math.inf)
+    pieces: int | None = None
+    budget: int | None = None
+    budget_exhausted: bool = False
 
 
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
@@ -96,15 +86,15 @@ def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> Com
 
 def _matches(aj: arb, e: Any, p: ProvedHopf, x_ok: dict, xb: list[arb]) -> bool:
     """The crossing (aj, e) may be the proved point p (its a, omega and x enclosures meet)."""
-    if not aj.overlaps(_hull(*p.a)):
+    if not aj.overlaps(hull(*p.a)):
         return False
-    if p.omega is not None and not e.imag.overlaps(_hull(*p.omega)):
+    if p.omega is not None and not e.imag.overlaps(hull(*p.omega)):
         return False
     if p.x is None:
         return True
     key = id(p.x)            # the points of one branch often share one x list: checked once
     if key not in x_ok:      # (p.x is alive during the check, so its id is not reused)
-        x_ok[key] = all(_hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
+        x_ok[key] = all(hull(lo, hi).contains(xi) for (lo, hi), xi in zip(p.x, xb))
     return x_ok[key]
 
 
@@ -113,43 +103,52 @@ def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
     return np.nonzero((lo <= h) & (hi >= l))[0]
 
 
+def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tuple[Number, Number],
+          prec: int, budget: int | None) -> CompletenessResult:
+    t = check_moving_branch(system, branch, proved, a_range, prec, budget)
+    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted)
+
+
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
-                 a_range: tuple[Number, Number] | None = None, prec: int = 128) -> CompletenessResult:
-    """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range."""
+                 a_range: tuple[Number, Number] | None = None, prec: int = 128,
+                 budget: int | None = None) -> CompletenessResult:
+    """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range.
+
+    ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
-        from .tube import METHOD as TUBE_METHOD, check_moving_branch
-        ok, reason, tube_cross, _ = check_moving_branch(system, branch, proved, (lo, hi), prec)
-        return CompletenessResult(ok, reason, TUBE_METHOD, tube_cross)
+        return _tube(system, branch, proved, (lo, hi), prec, budget)
     x0 = [float(v) for v in branch.x[0]]
-    from ..proof.family import branch_data, crossings  # the family proof's verified diagonalisation
     fd = branch_data(system, x0, (lo, hi))
-    if not fd.ok:
-        return _not(fd.reason)
-    R = fd.R
+    if not fd.ok:   # e.g. Df_a = c I only in floats (c ~ 1e-16): the tube needs no structure
+        out = _tube(system, branch, proved, (lo, hi), prec, budget)
+        if not out.proved:
+            out.reason = f"constant branch: {fd.reason}; tube: {out.reason}"
+        return out
     cross3, why = crossings(fd)
     if why:
         return _not(why)
     cross = [(aj, e) for aj, e, _ in cross3]
     with flint.ctx.workprec(prec):
-        bounds = [_bounds(aj) for aj, _ in cross]
+        bounds = [float_bounds(aj) for aj, _ in cross]
         lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
         for i, (l, h) in enumerate(bounds):
             if any(cross[i][0].overlaps(cross[k][0]) for k in _meeting(lo[:i], hi[:i], l, h)):
                 return _not("two crossing enclosures overlap", bounds)
-        pb = [_bounds(_hull(*p.a)) for p in proved]
+        pb = [float_bounds(hull(*p.a)) for p in proved]
         plo, phi = np.array([b[0] for b in pb]), np.array([b[1] for b in pb])
         x_ok: dict = {}
         xb = [arb(v) for v in x0]
         hits = [[int(k) for k in _meeting(plo, phi, l, h) if _matches(aj, e, proved[k], x_ok, xb)]
                 for (aj, e), (l, h) in zip(cross, bounds)]
-    for (aj, _), h, b in zip(cross, hits, bounds):
+    for h, b in zip(hits, bounds):
         if len(h) != 1:
-            inside = R.contains(aj)
             what = "no proved Hopf point" if not h else "several proved Hopf points"
-            where = "" if inside else " (enclosure meets a range end)"
-            return _not(f"crossing at a in [{b[0]:.17g}, {b[1]:.17g}]{where} matches {what}", bounds)
+            return _not(f"crossing at a in [{b[0]:.17g}, {b[1]:.17g}] matches {what}", bounds)
     used = [h[0] for h in hits]
     if len(set(used)) != len(used):
         return _not("one proved Hopf point matches several crossings", bounds)
+    for k in sorted(set(range(len(proved))) - set(used)):
+        return _not(f"proved Hopf point {k} (a in [{pb[k][0]:.17g}, {pb[k][1]:.17g}]) matches no crossing "
+                    "of this branch in the range", bounds)
     return CompletenessResult(True, f"{len(cross)} crossing(s) on the range, all proved Hopf points", METHOD, bounds)

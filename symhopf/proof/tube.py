@@ -89,24 +89,25 @@ Not covered (reported as not proved, with the reason): ``n > NMAX = 20``; branch
 inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
-whose a-enclosure meets a range end. Cost: O(n^3) ball arithmetic per plain piece (O(m^3)
-BLAS, only on Hopf pieces and fallbacks); the ball evaluations of Df, B, Df_a and the spectral
-Lemma dominate.
+whose a-enclosure meets a range end; checks that need more than ``budget`` Krawczyk pieces
+(default ``BUDGET``: deterministic work, not time; the reason says the budget stopped it).
+Cost: O(n^3) ball arithmetic per plain piece (O(m^3) BLAS, only on Hopf pieces and fallbacks);
+the ball evaluations of Df, B, Df_a and the spectral Lemma dominate.
 """
 from __future__ import annotations
-
-import time
 
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import flint
 import numpy as np
-from flint import acb, acb_mat, arb, arb_mat, fmpq
+from flint import acb, acb_mat, arb, arb_mat
 
+from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, float_matrix, float_upper,
+                               fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
 
@@ -118,9 +119,9 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
           "verified eigenbasis; neutral saddles pass), else det(2 Df (.) I) != 0 by ||I - Y M|| < 1; "
           "bordered determinant with monotone sigma on each Hopf piece")
 MIN_REL_WIDTH = 1e-11
-MAX_PIECES = 20000
-#: wall-clock budget (seconds) of one branch's completeness check; past it: not proved, with that reason
-TIME_BUDGET = 30.0
+#: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
+#: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
+BUDGET = 5000
 INITIAL_PIECES = 8
 GROW = 1.3
 TANGENT_PASSES = 2
@@ -131,56 +132,8 @@ class Fail(Exception):
     """Completeness not proved; the message is the reason."""
 
 
-# --------------------------------------------------------------------------- small helpers
-def _frac(v: Any) -> Fraction:
-    return v if isinstance(v, Fraction) else Fraction(v)
-
-
-def _ab(q: Fraction) -> arb:
-    return arb(fmpq(q.numerator, q.denominator))
-
-
-def _hull(lo: Fraction, hi: Fraction) -> arb:
-    return _ab(lo).union(_ab(hi))
-
-
-def _up(x: arb) -> float:
-    return math.nextafter(float(x.upper()), math.inf)
-
-
-def _lo(x: arb) -> float:
-    return math.nextafter(float(x.lower()), -math.inf)
-
-
-def _col(v: Sequence[arb]) -> arb_mat:
-    return arb_mat([[e] for e in v])
-
-
-def _amat(A: np.ndarray) -> arb_mat:
-    return arb_mat([[float(e) for e in row] for row in np.atleast_2d(A)])
-
-
-def _mid(M: arb_mat) -> np.ndarray:
-    return np.array([[float(e.mid()) for e in row] for row in M.tolist()])
-
-
-def _eye(m: int) -> arb_mat:
-    return arb_mat(np.eye(m).tolist())
-
-
-def _norm_inf(M: arb_mat) -> float:
-    """Rigorous upper bound of the max row sum of |entries| over the ball matrix."""
-    best = 0.0
-    for row in M.tolist():
-        s = arb(0)
-        for e in row:
-            s += abs(e)
-        best = max(best, _up(s))
-    return best
-
-
-def _finite(v: Sequence[arb]) -> bool:
-    return all(e.is_finite() for e in v)
+class Budget(Fail):
+    """The work budget stopped the check (not proved; the message says so)."""
 
 
 # --------------------------------------------------------------------------- spectral lemma
@@ -233,7 +186,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
     Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
     could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
     n = A.nrows()
-    Am = _mid(A) if A0 is None else _mid(A0)
+    Am = midpoints(A) if A0 is None else midpoints(A0)
     try:
         ev, V = np.linalg.eig(Am)
     except np.linalg.LinAlgError:
@@ -266,7 +219,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
             off0, off1 = _offs(B0), _offs(B1)
             touch = [t and not _moving_off_axis(B0, B1, p, h, off0, off1) for p, t in enumerate(touch)]
         fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
-        fr = [_up(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
+        fr = [float_upper(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
         ok = True
         for p in range(n):
             if not touch[p]:
@@ -288,22 +241,22 @@ def _solve_refined(Ju: arb_mat, Jk: arb_mat, iters: int = 12) -> list[arb] | Non
     ``z <- (Y b + (I - Y D) z) /\\ z`` (every solution satisfies ``z = Y b + (I - Y D) z``)."""
     n = Ju.nrows()
     try:
-        Y = np.linalg.inv(_mid(Ju))
+        Y = np.linalg.inv(midpoints(Ju))
     except np.linalg.LinAlgError:
         return None
     if not np.all(np.isfinite(Y)):
         return None
-    Yb = _amat(Y)
-    E = _eye(n) - Yb * Ju
-    e = _norm_inf(E)
+    Yb = float_matrix(Y)
+    E = identity(n) - Yb * Ju
+    e = norm_inf_upper(E)
     if not e < 1:
         return None
     b = Yb * (-Jk)
-    rho = _up(max((abs(b[i, 0]) for i in range(n)), key=_up) / (arb(1) - arb(e))) if n else 0.0
-    z0 = b + E * _col([arb(0, rho)] * n)            # the Lemma
+    rho = float_upper(max((abs(b[i, 0]) for i in range(n)), key=float_upper) / (arb(1) - arb(e))) if n else 0.0
+    z0 = b + E * column([arb(0, rho)] * n)            # the Lemma
     z = [z0[i, 0] for i in range(n)]
     for _ in range(iters):
-        zn = b + E * _col(z)
+        zn = b + E * column(z)
         z = [zi.intersection(zn[i, 0]) for i, zi in enumerate(z)]
     return z
 
@@ -495,7 +448,7 @@ class Tube:
         return v
 
     def xa(self, Z: Sequence[arb]) -> tuple[arb_mat, arb]:
-        return _col(Z[: self.n]), Z[self.n]
+        return column(Z[: self.n]), Z[self.n]
 
     def split(self, k: int, D: arb_mat, fa: arb_mat) -> tuple[arb_mat, arb_mat]:
         """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k)."""
@@ -506,11 +459,14 @@ class Tube:
         o = self.others(k)
         return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
 
-    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8
+    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+                 cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
         """(U, K, Df(box), f_a(box)) with K in the interior of U (module docstring; ``box`` = (T at k,
         U)), or None. One ball Jacobian per try; K is then tightened by ``K <- K(K) /\\ K`` with the
-        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X)."""
+        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X). ``cover``:
+        float bounds (lo, hi) of all n + 1 coordinates of a box that U should hold (a proved point's
+        enclosure; U's radii start at least that large, whatever the tangent says)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         Jzc = self.Jz(zc)
@@ -520,13 +476,13 @@ class Tube:
             return None
         if not np.all(np.isfinite(Y)):
             return None
-        Yb = _amat(Y)
+        Yb = float_matrix(Y)
         ucb = [arb(float(v)) for v in uc]
-        uccol = _col(ucb)
+        uccol = column(ucb)
         tm = arb(float(T.mid()))
         x, a = self.xa(self.full(k, tm, ucb))
         YF = Yb * self.ev.f(x, a)
-        h = max(_up(T) - float(T.mid()), float(T.mid()) - _lo(T), 0.0)
+        h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
         if h > 0:
             # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
             xt, at = self.xa(self.full(k, T, ucb))
@@ -534,12 +490,14 @@ class Tube:
                 Jk = self.ev.f_a(xt, at)
             else:
                 Dt = self.ev.Df(xt, at)
-                Jk = _col([Dt[i, k] for i in range(n)])
+                Jk = column([Dt[i, k] for i in range(n)])
             YF = YF + (Yb * Jk) * (T - tm)
         tang = np.abs(Y @ Jzc[:, k])
         eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
         r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
-        I = _eye(n)
+        if cover is not None:
+            r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
+        I = identity(n)
         base = uccol - YF
         for _ in range(tries):
             U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
@@ -547,16 +505,16 @@ class Tube:
             D, fa = self.ev.Df(xb, ab), self.ev.f_a(xb, ab)
             Ju, _ = self.split(k, D, fa)
             C = I - Yb * Ju
-            Kc = base + C * _col([arb(0, float(ri)) for ri in r])
+            Kc = base + C * column([arb(0, float(ri)) for ri in r])
             K = [Kc[i, 0] for i in range(n)]
-            if not _finite(K):
+            if not all_finite(K):
                 return None
             if all(Ui.contains_interior(Ki) for Ui, Ki in zip(U, K)):
                 for _ in range(3):
-                    K2c = base + C * _col([Ki - c for Ki, c in zip(K, ucb)])
+                    K2c = base + C * column([Ki - c for Ki, c in zip(K, ucb)])
                     K = [Ki.intersection(K2c[i, 0]) for i, Ki in enumerate(K)]
                 return U, K, D, fa
-            dev = np.array([_up(abs(Ki - c)) for Ki, c in zip(K, ucb)])
+            dev = np.array([float_upper(abs(Ki - c)) for Ki, c in zip(K, ucb)])
             with np.errstate(over="ignore"):
                 r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
             if not np.all(np.isfinite(r)):
@@ -567,17 +525,17 @@ class Tube:
 # --------------------------------------------------------------------------- the checker
 class MovingBranchCheck:
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                 prec: int) -> None:
+                 prec: int, budget: int = BUDGET) -> None:
         self.tube = Tube(system, prec)
         self.n = system.n
         self.branch, self.proved, self.prec = branch, list(proved), prec
-        self.a0, self.a1 = _frac(a_range[0]), _frac(a_range[1])
-        self.A0, self.A1 = _ab(self.a0), _ab(self.a1)
-        self.n_pieces = 0
+        self.a0, self.a1 = fraction(a_range[0]), fraction(a_range[1])
+        self.A0, self.A1 = exact_ball(self.a0), exact_ball(self.a1)
+        self.n_pieces = 0   # Krawczyk pieces tried
+        self.budget = budget
         self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
-        self.deadline = time.monotonic() + TIME_BUDGET
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -668,10 +626,15 @@ class MovingBranchCheck:
         return "a" if k == self.n else f"x{k}"
 
     # ---- building pieces
-    def _piece(self, run: _Run, lo: Fraction, hi: Fraction) -> Piece | None:
+    def _piece(self, run: _Run, lo: Fraction, hi: Fraction,
+               cover: tuple[np.ndarray, np.ndarray] | None = None) -> Piece | None:
+        if self.n_pieces >= self.budget:
+            raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
+                         f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
+        self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
-        res = self.tube.krawczyk(run.k, _hull(lo, hi), zc)
+        res = self.tube.krawczyk(run.k, hull(lo, hi), zc, cover=cover)
         if res is None:
             return None
         p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3])
@@ -684,16 +647,16 @@ class MovingBranchCheck:
         return p
 
     def _box(self, p: Piece) -> list[arb]:
-        return self.tube.full(p.k, _hull(p.lo, p.hi), p.U)
+        return self.tube.full(p.k, hull(p.lo, p.hi), p.U)
 
     def _kbox(self, p: Piece) -> list[arb]:
-        return self.tube.full(p.k, _hull(p.lo, p.hi), p.K)
+        return self.tube.full(p.k, hull(p.lo, p.hi), p.K)
 
     def _a_of(self, p: Piece) -> tuple[float, float]:
         if p.k == self.n:
             return float(p.lo), float(p.hi)
         Ka = p.K[self.n - 1]
-        return _lo(Ka), _up(Ka)
+        return float_lower(Ka), float_upper(Ka)
 
     @staticmethod
     def _tm(p: Piece) -> Fraction:
@@ -714,21 +677,21 @@ class MovingBranchCheck:
             return p.Amv, p.Ap
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
-        res = self.tube.krawczyk(k, _ab(tm), self._point(run, float(tm)))
+        res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
         if res is None or not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
             return None  # the thin box must hold the arc's point (uniqueness in U)
         D0, fa0 = res[2], res[3]
-        S = _hull(p.lo, p.hi) - _ab(tm)
+        S = hull(p.lo, p.hi) - exact_ball(tm)
         du = _solve_refined(*self.tube.split(k, p.D, p.fa))
         if du is None:
             return None
         x, a = self.tube.xa(self._kbox(p))
         Dfa = ev.Df_a(x, a)
         faa = ev.f_aa(x, a) if TANGENT_PASSES else None
-        I = _eye(n)
+        I = identity(n)
         for it in range(TANGENT_PASSES + 1):
             zp = self.tube.full(k, arb(1), du)
-            xp, ap = _col(zp[:n]), zp[n]
+            xp, ap = column(zp[:n]), zp[n]
             Ap = Dfa * ap + ev.B(x, a, xp, I)
             if it == TANGENT_PASSES:
                 break
@@ -751,7 +714,7 @@ class MovingBranchCheck:
         if enc is None:
             return False
         tm = self._tm(p)
-        h = max(_up(_ab(p.hi) - _ab(tm)), _up(_ab(tm) - _ab(p.lo)))
+        h = max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
         ok, nsad = spectral_ok(enc[0], p.A0, enc[1], h)
         if ok:
             self.n_saddle_pieces += nsad > 0
@@ -781,7 +744,7 @@ class MovingBranchCheck:
         wz = lemma_solve_nb(NBall(N.mid.T, N.rad.T), e)
         if vz is None or wz is None:
             return None
-        v = _col([arb(float(z), float(r)) for z, r in zip(vz.mid[:m, 0], vz.rad[:m, 0])])
+        v = column([arb(float(z), float(r)) for z, r in zip(vz.mid[:m, 0], vz.rad[:m, 0])])
         w = arb_mat([[arb(float(z), float(r)) for z, r in zip(wz.mid[:m, 0], wz.rad[:m, 0])]])
         ds = -(w * (Mp * v))[0, 0]
         return N, b, c, ds
@@ -800,8 +763,12 @@ class MovingBranchCheck:
         return None if s is None else arb(float(s.mid[-1, 0]), float(s.rad[-1, 0]))
 
     def _hopf_piece(self, run: _Run, tc: Fraction, enc: tuple[Fraction, Fraction] | None,
-                    taken: list[tuple[Fraction, Fraction]], unmatched: bool) -> Piece | None:
-        """A piece around ``tc`` on which g has at most one zero (exactly one when unmatched)."""
+                    taken: list[tuple[Fraction, Fraction]], unmatched: bool,
+                    box: tuple[list[Fraction], list[Fraction]] | None = None) -> Piece | None:
+        """A piece around ``tc`` on which g has at most one zero (exactly one when unmatched); with a
+        proved point's ``box`` (all n + 1 coordinates), one whose tube box holds it."""
+        cover = None if box is None else (np.array([float_lower(exact_ball(v)) for v in box[0]]),
+                                          np.array([float_upper(exact_ball(v)) for v in box[1]]))
         for rel in DELTAS:
             delta = Fraction(rel * run.span)
             if enc is not None:
@@ -814,8 +781,8 @@ class MovingBranchCheck:
                 continue
             if not lo < hi:
                 continue
-            p = self._piece(run, lo, hi)
-            if p is None:
+            p = self._piece(run, lo, hi, cover)
+            if p is None or (box is not None and not self._inside(p, *box)):
                 continue
             bd = self._bordered(p, run)
             if bd is None or not (bd[3] > 0 or bd[3] < 0):
@@ -887,7 +854,7 @@ class MovingBranchCheck:
             if j == p.k:
                 if not (p.lo <= zlo[j] and zhi[j] <= p.hi):
                     return False
-            elif not box[j].contains(_hull(zlo[j], zhi[j])):
+            elif not box[j].contains(hull(zlo[j], zhi[j])):
                 return False
         return True
 
@@ -900,7 +867,7 @@ class MovingBranchCheck:
         specials: list[tuple[int, Fraction, tuple[Fraction, Fraction] | None, int | None]] = []
         boxes: dict[int, tuple[list[Fraction], list[Fraction]]] = {}
         for i, p in enumerate(self.proved):
-            alo, ahi = _frac(p.a[0]), _frac(p.a[1])
+            alo, ahi = fraction(p.a[0]), fraction(p.a[1])
             if ahi < self.a0 or alo > self.a1:
                 continue
             if not (self.a0 < alo and ahi < self.a1):
@@ -908,8 +875,8 @@ class MovingBranchCheck:
                            "meeting a range end")
             if p.x is None:
                 raise Fail(f"proved Hopf point {i} has no x-enclosure: cannot place it on the branch")
-            zlo = [_frac(lo) for lo, _ in p.x] + [alo]
-            zhi = [_frac(hi) for _, hi in p.x] + [ahi]
+            zlo = [fraction(lo) for lo, _ in p.x] + [alo]
+            zhi = [fraction(hi) for _, hi in p.x] + [ahi]
             boxes[i] = (zlo, zhi)
             loc = self._locate(runs, np.array([float(v) for v in zlo]), np.array([float(v) for v in zhi]))
             if loc is None:
@@ -940,24 +907,24 @@ class MovingBranchCheck:
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
                 raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           "isolated rigorously): a Hopf point not in the proved list")
+                           "isolated rigorously): no proved Hopf point of this branch accounts for it")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
-                       "one zero there; a non-real pair in floats): a Hopf point not in the proved list")
+                       "one zero there; a non-real pair in floats): no proved Hopf point of this branch "
+                       "accounts for it")
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
-            p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False)
+            p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False, boxes[i])
             if p is None:
                 alo, ahi = boxes[i][0][n], boxes[i][1][n]
                 raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {i} "
-                           f"(a in [{float(alo):.17g}, {float(ahi):.17g}])")
-            if not self._inside(p, *boxes[i]):
-                raise Fail(f"proved Hopf point {i}'s enclosure is not inside the branch's tube box")
+                           f"(a in [{float(alo):.17g}, {float(ahi):.17g}]) in a tube piece whose box holds "
+                           "its enclosure")
             p.index = i
             taken[ri].append((p.lo, p.hi))
             pieces_by_run[ri].append(p)
-            crossing[i] = (_lo(_ab(boxes[i][0][n])), _up(_ab(boxes[i][1][n])))
+            crossing[i] = (float_lower(exact_ball(boxes[i][0][n])), float_upper(exact_ball(boxes[i][1][n])))
         # plain pieces filling the rest of each run
         for ri, run in enumerate(runs):
             cuts = sorted(taken[ri])
@@ -996,15 +963,12 @@ class MovingBranchCheck:
                 raise Fail("piece width below float resolution")
             p = self._piece(run, cur, hi)
             ok = p is not None and self._plain_ok(p, run)
-            self.n_pieces += 1
-            if time.monotonic() > self.deadline:
-                raise Fail(f"completeness check stopped after {TIME_BUDGET:g} s ({self.n_pieces} pieces)")
             if ok:
                 out.append(p)
                 self.rel_w = float(hi - cur) / run.span
                 cur, w = hi, GROW * float(hi - cur)
                 continue
-            if float(hi - cur) < MIN_REL_WIDTH * run.span or self.n_pieces > MAX_PIECES:
+            if float(hi - cur) < MIN_REL_WIDTH * run.span:
                 what = "tube (Krawczyk) failed" if p is None else \
                     "could not exclude a purely imaginary pair of Df (Hopf point)"
                 zc = self.tube.point(run.k, float(cur), self._guess(run, float(cur)))
@@ -1017,19 +981,19 @@ class MovingBranchCheck:
 
     def _thin(self, p: Piece, run: _Run, t: Fraction) -> list[arb]:
         """Box (all n+1 coordinates) holding the equilibrium with z_k = t in p's box (thin Krawczyk)."""
-        res = self.tube.krawczyk(p.k, _ab(t), self._point(run, float(t)))
+        res = self.tube.krawczyk(p.k, exact_ball(t), self._point(run, float(t)))
         if res is None:
             raise Fail(f"link between tube pieces failed at {self._cname(p.k)} = {float(t):.17g}")
         if not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
             raise Fail(f"tube pieces do not overlap at {self._cname(p.k)} = {float(t):.17g}")
-        return self.tube.full(p.k, _ab(t), res[1])
+        return self.tube.full(p.k, exact_ball(t), res[1])
 
     def _on(self, Z0: list[arb], p: Piece, strict: bool) -> bool:
         """Z0 inside p's box; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
         box = self._box(p)
         for j in range(self.n + 1):
             if j == p.k:
-                lo, hi = _ab(p.lo), _ab(p.hi)
+                lo, hi = exact_ball(p.lo), exact_ball(p.hi)
                 ok = (Z0[j] > lo and Z0[j] < hi) if strict else (Z0[j] >= lo and Z0[j] <= hi)
             else:
                 ok = box[j].contains(Z0[j])
@@ -1049,20 +1013,33 @@ class MovingBranchCheck:
             raise Fail(f"tube pieces do not overlap at {self._cname(P.k)} = {float(P.end()):.17g}")
 
 
+class TubeResult(NamedTuple):
+    """Outcome of one branch's tube check: ``pieces`` Krawczyk pieces were tried (the work counted
+    against ``budget``); ``exhausted``: the budget stopped the check."""
+
+    proved: bool
+    reason: str
+    crossings: list[tuple[float, float]]
+    pieces: int
+    budget: int
+    exhausted: bool = False
+
+
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                        prec: int = 128) -> tuple[bool, str, list[tuple[float, float]], int]:
-    """(proved, reason, crossings, number of pieces) for a non-constant branch (module docstring)."""
+                        prec: int = 128, budget: int | None = None) -> TubeResult:
+    """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET)."""
+    budget = BUDGET if budget is None else int(budget)
     if system.n > NMAX:
-        return False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0
-    chk = MovingBranchCheck(system, branch, proved, a_range, prec)
+        return TubeResult(False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0, budget)
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget)
     try:
         with flint.ctx.workprec(prec):
             pieces, cross = chk.run()
     except Fail as e:
-        return False, str(e), [], chk.n_pieces
+        return TubeResult(False, str(e), [], chk.n_pieces, budget, isinstance(e, Budget))
     n_hopf = sum(p.kind == "hopf" for p in pieces)
     charts = sorted({chk._cname(p.k) for p in pieces})
-    return (True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
-            f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
-            + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
-               if chk.saddles else ""), cross, len(pieces))
+    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
+                      f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
+                      + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
+                         if chk.saddles else ""), cross, chk.n_pieces, budget)
