@@ -39,6 +39,11 @@ BALL_FUNCTIONS = {"tanh": "tanh", "atan": "atan", "exp": "exp", "sinh": "sinh", 
                   "erf": "erf", "log": "log", "cosh": "cosh", "sin": "sin", "cos": "cos"}
 
 
+def act_function(name: str, order: int) -> str:
+    """The generated name of g^(order) for the elementwise function ``name``: s0, tanh1, pow2_0."""
+    return f"{name}_{order}" if name[-1].isdigit() else f"{name}{order}"
+
+
 class _Structured:
     """Mixin: symbol table and one-line-per-node printing of matrix expressions."""
 
@@ -66,6 +71,8 @@ class _Structured:
 
     def _print_Identity(self, expr: Identity) -> str:
         return self._print_Symbol(expr)
+
+    _print_OneMatrix = _print_Identity
 
     def _print_Float(self, expr: sp.Float) -> str:
         raise PrintError(f"float literal {expr} in a formula: symhopf prints exact numbers only")
@@ -136,7 +143,7 @@ class ArbPrinter(_Structured, PythonCodePrinter):
     def _print_Act(self, expr: Act) -> str:
         if expr in self.memo:
             return self.memo[expr]
-        return self._temp(expr, f"_b.act_map(ball_s{expr.order}, {self._print(expr.arg)})")
+        return self._temp(expr, f"_b.act_map(ball_{act_function(expr.name, expr.order)}, {self._print(expr.arg)})")
 
     def _print_MatAdd(self, expr: MatAdd) -> str:
         # _b.add: an n x 1 term is added to every column of a batch (runtime.ball.Columns)
@@ -168,7 +175,7 @@ class FloatPrinter(_Structured, NumPyPrinter):
     def _print_Act(self, expr: Act) -> str:
         if expr in self.memo:
             return self.memo[expr]
-        return self._temp(expr, f"float_s{expr.order}({self._print(expr.arg)})")
+        return self._temp(expr, f"float_{act_function(expr.name, expr.order)}({self._print(expr.arg)})")
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         # NumPyPrinter turns a negative integer exponent into a Float (z**(-2.0)),
