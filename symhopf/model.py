@@ -228,6 +228,21 @@ class Model:
                                  _merge_search(search, range, equilibrium_guesses))
 
     @classmethod
+    def from_torch(cls, module: Any, formula: str, names: dict[str, str] | None = None,
+                   parameter: str = "a", **kwargs: Any) -> "Model":
+        """A net whose data are tensors of ``module.state_dict()`` (a torch ``nn.Module``):
+        ``names`` maps formula names to state_dict keys; an unmapped name is its own key.
+        The tensors' binary values are taken exactly. Other keywords: as :meth:`from_formula`."""
+        state = module.state_dict()
+        mapping = {check_name(k, "names"): v for k, v in (names or {}).items()}
+        missing = sorted(v for v in mapping.values() if v not in state)
+        if missing:
+            raise InputError(f"from_torch: no tensor {missing[0]!r} in the state_dict")
+        wanted = {n: n for n in _referenced(formula) if n in state and n not in mapping}
+        data = {k: state[key] for k, key in {**wanted, **mapping}.items()}
+        return cls.from_formula(formula, data, parameter=parameter, **kwargs)
+
+    @classmethod
     def _from_formula(cls, formula: Any, data: dict[str, ExactArray], parameter: Any, activation: Any,
                       name: str, search: dict, what: str = "[rnn] formula", keep_unused: bool = False) -> "Model":
         """The one construction of every net: parse, check shapes, keep the data the formula uses
@@ -343,6 +358,14 @@ class Model:
         radius = equilibrium_radius(self.formula, self.float_data(), [float(v) for v in self.range],
                                     activation_bound)
         return None if radius is None else (-radius, radius)
+
+    def equilibrium_box_note(self) -> str | None:
+        """For a net without ``[search] box`` and without an a-priori bound: says so (else None)."""
+        if self.kind != "rnn" or self.search.box is not None or self.range is None \
+                or self.equilibrium_box() is not None:
+            return None
+        return ("no a-priori bound on the equilibria follows from the formula; the search seeds "
+                "its default box (set [search] box = [lo, hi] to choose it)")
 
     def float_data(self) -> dict[str, np.ndarray]:
         return {k: v.values for k, v in self.data.items()}
