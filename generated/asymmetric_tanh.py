@@ -4,15 +4,15 @@ Prover for the asymmetric RNN family
 Architecture: x' = act((W + a E) x + b)
 Activation: s(z) = tanh(z)
 
-f = s((alpha*I + W)*x + b)
-Df = s'((alpha*I + W)*x + b) o ((alpha*I + W)*u)
-f_a = s'((alpha*I + W)*x + b) o x
-Df_a = s'((alpha*I + W)*x + b) o u + s''((alpha*I + W)*x + b) o x o ((alpha*I + W)*u)
-B = s''((alpha*I + W)*x + b) o ((alpha*I + W)*v) o ((alpha*I + W)*u)
-C = s'''((alpha*I + W)*x + b) o ((alpha*I + W)*w) o ((alpha*I + W)*v) o ((alpha*I + W)*u)
-f_aa = s''((alpha*I + W)*x + b) o x o x
-Df_aa = (s''((alpha*I + W)*x + b) o x o u + s'''((alpha*I + W)*x + b) o x o x o ((alpha*I + W)*u)) + s''((alpha*I + W)*x + b) o x o u
-B_a = s''((alpha*I + W)*x + b) o ((alpha*I + W)*v) o u + s''((alpha*I + W)*x + b) o v o ((alpha*I + W)*u) + s'''((alpha*I + W)*x + b) o x o ((alpha*I + W)*v) o ((alpha*I + W)*u)
+f = s((alpha*I + W) @ x + b)
+Df = s'((alpha*I + W) @ x + b) o ((alpha*I + W) @ u)
+f_a = s'((alpha*I + W) @ x + b) o x
+Df_a = s'((alpha*I + W) @ x + b) o u + s''((alpha*I + W) @ x + b) o x o ((alpha*I + W) @ u)
+B = s''((alpha*I + W) @ x + b) o ((alpha*I + W) @ v) o ((alpha*I + W) @ u)
+C = s'''((alpha*I + W) @ x + b) o ((alpha*I + W) @ w) o ((alpha*I + W) @ v) o ((alpha*I + W) @ u)
+f_aa = s''((alpha*I + W) @ x + b) o x o x
+Df_aa = (s''((alpha*I + W) @ x + b) o x o u + s'''((alpha*I + W) @ x + b) o x o x o ((alpha*I + W) @ u)) + s''((alpha*I + W) @ x + b) o x o u
+B_a = s''((alpha*I + W) @ x + b) o ((alpha*I + W) @ v) o u + s''((alpha*I + W) @ x + b) o v o ((alpha*I + W) @ u) + s'''((alpha*I + W) @ x + b) o x o ((alpha*I + W) @ v) o ((alpha*I + W) @ u)
 
 Ball evaluation (python-flint) of every quantity a Hopf proof uses, and the
 same in float64 (numpy) for the numerical search. Run it as a prover:

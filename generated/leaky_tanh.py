@@ -4,12 +4,12 @@ Prover for the leaky RNN family
 Architecture: x' = -x + (W + a E) act(x) + b
 Activation: s(z) = tanh(z)
 
-f = (alpha*I + W)*s(x) + b - x
-Df = (alpha*I + W)*(s'(x) o u) - u
+f = (alpha*I + W) @ s(x) + b - x
+Df = (alpha*I + W) @ (s'(x) o u) - u
 f_a = s(x)
 Df_a = s'(x) o u
-B = (alpha*I + W)*(s''(x) o v o u)
-C = (alpha*I + W)*(s'''(x) o w o v o u)
+B = (alpha*I + W) @ (s''(x) o v o u)
+C = (alpha*I + W) @ (s'''(x) o w o v o u)
 f_aa = 0
 Df_aa = 0
 B_a = s''(x) o v o u

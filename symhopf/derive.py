@@ -39,6 +39,16 @@ class FormulaPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr) -> str:
         return " o ".join(self.parenthesize(a, 50) for a in expr.args)
 
+    def _print_MatMul(self, expr) -> str:
+        """``c*A @ B @ x``: ``@`` for the matrix product, as in the formula language."""
+        coeff, mats = expr.as_coeff_matrices()
+        text = " @ ".join(self.parenthesize(m, 50) for m in mats)
+        if coeff == 1:
+            return text
+        if coeff == -1:
+            return "-" + text
+        return self.parenthesize(coeff, 50) + "*" + text
+
 
 @dataclass
 class Formula:
