@@ -575,3 +575,20 @@ def test_from_torch_reads_the_state_dict():
     assert np.array_equal(m.data["W1"].values, np.asarray(t["net.0.weight"], np.float32).astype(float))
     with pytest.raises(InputError, match="no tensor 'nope'"):
         Model.from_torch(_Module(t), "-x + W @ x", names={"W": "nope"})
+
+
+# ---------------------------------------------------------------- report
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex not installed")
+def test_formula_report_compiles_with_the_formula_and_data(tmp_path):
+    from symhopf.report import compile_pdf, tex_tt, write_report
+    m = Model.from_formula("(1 - sigmoid(W_z @ x + b_z)) * (tanh(a * (W_h @ x) + b_h) - x)", {
+        "W_z": [["0.2", "-0.1"], ["0.3", "0.1"]], "b_z": ["0.1", "-0.2"], "W_h": [[1, 2], [-2, 1]],
+        "b_h": ["0.05", "-0.1"]}, name="gru_{#1}", range=["0.5", "1.5"], search={"box": [-2, 2]})
+    cert = prove(m)
+    assert [p.status for p in cert.hopf_points] == ["proved"]
+    path = write_report(cert, m, derive(m), tmp_path / "gru.tex")
+    tex = path.read_text()
+    assert tex_tt(m.formula.text) in tex and r"W\char95{}z" in tex   # the formula as written, escaped
+    assert r"W_{h} = \begin{bmatrix}1 & 2\\ -2 & 1\end{bmatrix}" in tex and "b_{z} = " in tex
+    ok, msg = compile_pdf(path)
+    assert ok, msg
