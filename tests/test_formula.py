@@ -1,6 +1,7 @@
 """Architectures from vector formulas (issue 15): the formula language, named data, weights
 files, shapes, activations; the structured derivation against the componentwise one; the
 generated ball functions against 50-digit values; certificates against the [system] model."""
+import importlib.util
 import json
 import random
 import re
@@ -29,6 +30,10 @@ from test_codegen import HYP, Reference, assert_contains, ball_call, float_call,
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+_spec = importlib.util.spec_from_file_location("make_safetensors", EXAMPLES / "make_safetensors.py")
+_make = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_make)
+write_safetensors = _make.write_safetensors     # the safetensors layout, written by hand
 ALL = ["f", "Df", "f_a", "Df_a", "B", "C", "f_aa", "Df_aa", "B_a"]
 
 
@@ -428,22 +433,6 @@ def test_shape_error_names_the_term():
 
 
 # ---------------------------------------------------------------- weights files
-def write_safetensors(path, tensors, dtype="F32", meta=True):
-    """The safetensors layout, written by hand (what safetensors.torch.save_file writes)."""
-    np_dtype = {"F32": "<f4", "F64": "<f8", "F16": "<f2"}[dtype]
-    header, blobs, offset = {}, [], 0
-    if meta:
-        header["__metadata__"] = {"format": "pt"}
-    for key, arr in tensors.items():
-        raw = np.ascontiguousarray(arr, dtype=np_dtype).tobytes()
-        header[key] = {"dtype": dtype, "shape": list(np.shape(arr)), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def bf16_safetensors(path, key, values):
     raw = (np.asarray(values, np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
     text = json.dumps({key: {"dtype": "BF16", "shape": [len(values)], "data_offsets": [0, len(raw)]}}).encode()
@@ -592,3 +581,17 @@ def test_formula_report_compiles_with_the_formula_and_data(tmp_path):
     assert r"W_{h} = \begin{bmatrix}1 & 2\\ -2 & 1\end{bmatrix}" in tex and "b_{z} = " in tex
     ok, msg = compile_pdf(path)
     assert ok, msg
+
+
+def test_the_pytorch_example_file_is_what_the_script_writes(tmp_path):
+    """examples/mlp_ode.safetensors is current, and its model proves the Hopf point of the decimal model
+    (float32 weights move it by ~1e-8)."""
+    want = tmp_path / "w.safetensors"
+    tensors = {"net." + k: np.array(data_of("mlp-ode")[n], float) for n, k in _make.KEYS.items()}
+    write_safetensors(want, tensors)
+    assert want.read_bytes() == (EXAMPLES / "mlp_ode.safetensors").read_bytes()
+    m = Model.from_toml(EXAMPLES / "mlp_torch.toml")
+    assert m.data["b1"].values[0] == float(np.float32(0.1)) != 0.1
+    c = prove(m)
+    assert [p.status for p in c.hopf_points] == ["proved"]
+    assert abs(float(Fraction(c.hopf_points[0].parameter[0])) - 0.3519776977) < 1e-7
