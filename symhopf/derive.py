@@ -43,11 +43,10 @@ class FormulaPrinter(StrPrinter):
         """``c*A @ B @ x``: ``@`` for the matrix product, as in the formula language."""
         coeff, mats = expr.as_coeff_matrices()
         text = " @ ".join(self.parenthesize(m, 50) for m in mats)
-        if coeff == 1:
-            return text
-        if coeff == -1:
-            return "-" + text
-        return self.parenthesize(coeff, 50) + "*" + text
+        sign = ""
+        if sp.sympify(coeff).could_extract_minus_sign():
+            sign, coeff = "-", -coeff
+        return sign + (text if coeff == 1 else self.parenthesize(coeff, 50) + "*" + text)
 
 
 @dataclass
