@@ -69,6 +69,10 @@ REFUSED: dict[str, str] = {
     "round": "round is not continuous",
 }
 
+#: largest decimal exponent of a number and largest constant exponent of ``**`` (keeps exact
+#: arithmetic on the formula's numbers small)
+MAX_EXPONENT = 1000
+
 #: names a model cannot give to its data or parameter
 RESERVED = {"x", "I", "s", *FUNCTIONS, *REFUSED}
 
@@ -280,9 +284,12 @@ class _Parser:
         if isinstance(node.value, int):
             return sp.Integer(node.value)
         try:
-            q = Fraction(Decimal(self.term(node).replace("_", "")))
+            d = Decimal(self.term(node).replace("_", ""))
         except (InvalidOperation, ValueError):
             self.fail(node, "not a finite number")
+        if not d.is_finite() or abs(d.adjusted()) > MAX_EXPONENT:
+            self.fail(node, f"number out of range (decimal exponent beyond +-{MAX_EXPONENT})")
+        q = Fraction(d)
         return sp.Rational(q.numerator, q.denominator)
 
     # ------------------------------------------------------------ pass 2: SymPy
@@ -323,6 +330,8 @@ class _Parser:
         if isinstance(op, ast.MatMult):
             return left * right
         if isinstance(op, ast.Pow):
+            if right.is_Number and abs(right) > MAX_EXPONENT and (left.is_Number or ls is not None):
+                self.fail(node, f"exponent beyond +-{MAX_EXPONENT}")
             if shape is None:
                 return left ** right
             p = sp.Rational(right)

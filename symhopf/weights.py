@@ -25,6 +25,8 @@ MAX_HEADER = 100_000_000
 def load_weights(path: Path, names: set[str], mapping: dict[str, str]) -> dict[str, np.ndarray]:
     """The arrays for ``mapping`` (formula name -> key, every key must exist) and for each
     name in ``names`` that is a key of the file (name = key)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(path)):
+        raise InputError(f"weights_file: control characters in the path {str(path)!r}")
     suffix = path.suffix.lower()
     if suffix not in (".npz", ".safetensors"):
         raise InputError(f"{path}: weights_file must be .npz or .safetensors")

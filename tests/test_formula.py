@@ -409,6 +409,10 @@ BAD = {
     "unknown time": (f_model("tanh(W @ x)", extra='time = "sometimes"\n'), "expected \"continuous\""),
     "string data": (f_model("-x", data='[rnn.data]\nW = [["one", 0], [0, 1]]\n'), "not a number"),
     "3-d data": (f_model("-x", data='[rnn.data]\nW = [[[1]]]\n'), "vector or matrix"),
+    "huge number": (f_model("-x + W @ x * 1e999999999"), "number out of range"),
+    "huge power": (f_model("-x + W @ x * 9 ** 9 ** 9"), "exponent beyond +-1000"),
+    "huge entrywise power": (f_model("-x + W @ x ** 100001"), "exponent beyond +-1000"),
+    "newline in weights path": (f_model("-x + W @ x", extra='weights_file = "a\\nb.npz"\n'), "control characters"),
     "names without file": (f_model("-x + W @ x", extra='[rnn.names]\nW = "w"\n'), "no weights_file"),
 }
 
