@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symhopf.api import prove
@@ -599,3 +599,21 @@ def test_the_pytorch_example_file_is_what_the_script_writes(tmp_path):
     c = prove(m)
     assert [p.status for p in c.hopf_points] == ["proved"]
     assert abs(float(Fraction(c.hopf_points[0].parameter[0])) - 0.3519776977) < 1e-7
+
+
+TOKENS = ["x", "W", "b", "c", "a", "I", "s", "tanh", "sigmoid", "relu", "(", ")", "@", "*", "/", "+", "-", "**",
+          "0.1", "2", "1e999", ",", ".", "T", "[", "]", "'", '"', "lambda", ":", "__import__", " ", "=", "==", "1j"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14))
+def test_any_text_parses_or_is_refused_with_a_reason(tokens):
+    """Hostile formula text: a model or an InputError, never another exception."""
+    text = " ".join(tokens)
+    try:
+        m = Model.from_formula(text, {"W": [[0, 1], [-1, 0]], "b": [1, 2], "c": 3}, activation="atan",
+                               range=[0, 1])
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert m.formula.expr.shape == (N, 1)
