@@ -16,6 +16,8 @@ so that the SymPy expression, the derivation and the generated code do not depen
 from __future__ import annotations
 
 import ast
+import functools
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -474,14 +476,11 @@ def equilibrium_radius(vf: VectorFormula, data: dict, a_range: list[float],
             return np.eye(size(e.shape[0]))
         if isinstance(e, OneMatrix):
             return 1.0
-        if isinstance(e, sp.MatAdd):
+        if isinstance(e, (sp.MatAdd, sp.HadamardProduct)):   # |sum| <= sum |.|, |prod| = prod |.|
             parts = [absmat(t) for t in e.args]
             if any(p is None for p in parts):
                 return None
-            out = parts[0]
-            for p in parts[1:]:
-                out = out + p
-            return out
+            return functools.reduce(operator.add if isinstance(e, sp.MatAdd) else operator.mul, parts)
         if isinstance(e, sp.MatMul):
             c, mats = e.as_coeff_matrices()
             k = abs_coeff(c)
@@ -495,14 +494,6 @@ def equilibrium_radius(vf: VectorFormula, data: dict, a_range: list[float],
                     continue
                 out = p.sum(axis=1) * out if not isinstance(out, np.ndarray) else p @ out
             return out if k == 1 else k * out
-        if isinstance(e, sp.HadamardProduct):
-            parts = [absmat(t) for t in e.args]
-            if any(p is None for p in parts):
-                return None
-            out = parts[0]
-            for p in parts[1:]:
-                out = out * p
-            return out
         if isinstance(e, Act) and e.order == 0:
             return sup(vf.functions[e.name])
         return None

@@ -26,7 +26,7 @@ from symhopf.formula import FUNCTIONS, N, Z
 from symhopf.model import Model
 from symhopf.system import System
 from test_derive import exact
-from test_codegen import HYP, Reference, assert_contains, ball_call, float_call, point, reference_values
+from test_codegen import HYP, Reference, assert_contains, ball_call, check_at_a_drawn_point
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -176,19 +176,7 @@ def setup(case):
 @HYP
 @given(data=st.data())
 def test_generated_ball_functions_contain_the_50_digit_values(case, data):
-    model, system, ref = setup(case)
-    n = model.n
-    x, t, uu, vv, ww, cplx = data.draw(point(n))
-    lo, hi = model.range
-    a = float(lo) + t * float(hi - lo)
-    make = (lambda p: [complex(p[2 * i], p[2 * i + 1]) for i in range(n)]) if cplx else (lambda p: p[:n])
-    u, v, w = make(uu), make(vv), make(ww)
-    for fn in ALL:
-        want = reference_values(ref, fn, x, a, u, v, w)
-        assert_contains(ball_call(system, fn, x, a, u, v, w, cplx), want, fn)
-        got = float_call(system, fn, x, a, u, v, w)
-        exact = np.array([[complex(val) for val in row] for row in want])
-        assert np.abs(got - exact).max() <= 1e-10 * max(1.0, float(np.abs(exact).max())), fn
+    check_at_a_drawn_point(*setup(case), data, ALL)
 
 
 # ---------------------------------------------------------------- presets are formulas
