@@ -74,6 +74,8 @@ REFUSED: dict[str, str] = {
 #: largest decimal exponent of a number and largest constant exponent of ``**`` (keeps exact
 #: arithmetic on the formula's numbers small)
 MAX_EXPONENT = 1000
+#: longest formula text
+MAX_LENGTH = 10_000
 
 #: names a model cannot give to its data or parameter
 RESERVED = {"x", "I", "s", *FUNCTIONS, *REFUSED}
@@ -88,6 +90,17 @@ def check_name(name: object, what: str) -> str:
     if name in RESERVED:
         raise InputError(f"{what}: {name!r} is reserved in formulas (x, I, s and function names)")
     return name
+
+
+def names_in(text: object) -> set[str]:
+    """The names a formula text mentions (to pick arrays out of a weights file); empty when the
+    text is not a formula (the parser then reports why)."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        return set()
+    try:
+        return {n.id for n in ast.walk(ast.parse(text.strip(), mode="eval")) if isinstance(n, ast.Name)}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
 
 
 def power_name(p: sp.Rational) -> str:
@@ -374,8 +387,8 @@ def parse_vector_formula(text: object, parameter: str, shapes: dict[str, tuple[i
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{what}: expected a non-empty formula string")
     text = text.strip()
-    if len(text) > 10_000:
-        raise InputError(f"{what}: formula longer than 10000 characters")
+    if len(text) > MAX_LENGTH:
+        raise InputError(f"{what}: formula longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError):

@@ -21,7 +21,8 @@ import sympy as sp
 from .architectures import ARCHITECTURES, RNNArchitecture
 from .errors import InputError
 from .exact import ExactArray, to_fraction
-from .formula import FUNCTIONS, VectorFormula, check_name, equilibrium_radius, parse_vector_formula
+from .formula import (FUNCTIONS, VectorFormula, check_name, equilibrium_radius, names_in,
+                      parse_vector_formula)
 from .parsing import parse_formula
 from .weights import load_weights
 
@@ -238,7 +239,7 @@ class Model:
         missing = sorted(v for v in mapping.values() if v not in state)
         if missing:
             raise InputError(f"from_torch: no tensor {missing[0]!r} in the state_dict")
-        wanted = {n: n for n in _referenced(formula) if n in state and n not in mapping}
+        wanted = {n: n for n in names_in(formula) if n in state and n not in mapping}
         data = {k: state[key] for k, key in {**wanted, **mapping}.items()}
         return cls.from_formula(formula, data, parameter=parameter, **kwargs)
 
@@ -313,7 +314,7 @@ class Model:
             for k, v in wanted.items():
                 if k in data:
                     raise InputError(f"[rnn.names] {k}: also given in [rnn.data]")
-            for k, arr in load_weights(base_dir / r["weights_file"], _referenced(r.get("formula")) - set(data),
+            for k, arr in load_weights(base_dir / r["weights_file"], names_in(r.get("formula")) - set(data),
                                        wanted).items():
                 data[k] = _as_array(arr, f"{r['weights_file']}: {wanted.get(k, k)}", scalar=True)
         return cls._from_formula(r.get("formula"), data, r["parameter"], r.get("activation"), name, search or {})
@@ -443,15 +444,6 @@ def _as_data(value: Any, what: str) -> ExactArray:
     if isinstance(value, (list, tuple, np.ndarray, ExactArray)) or hasattr(value, "detach"):
         return _as_array(value, what, scalar=True)
     return ExactArray.from_scalar(to_fraction(value, what))
-
-
-def _referenced(formula: Any) -> set[str]:
-    """The names a formula text mentions (to pick arrays out of a weights file)."""
-    import ast
-    try:
-        return {n.id for n in ast.walk(ast.parse(formula.strip(), mode="eval")) if isinstance(n, ast.Name)}
-    except (SyntaxError, ValueError, AttributeError, RecursionError):
-        return set()     # the formula parser reports the error
 
 
 def _activation(activation: Any) -> sp.Expr:
