@@ -511,6 +511,33 @@ def equilibrium_radius(vf: VectorFormula, data: dict, a_range: list[float],
             return sup(vf.functions[e.name])
         return None
 
+    def value(e: sp.Basic, a0: float):
+        """The float value of an expression free of x at a = a0 (None if not supported)."""
+        if isinstance(e, MatrixSymbol):
+            arr = np.asarray(data[e.name], float)
+            return arr.reshape(-1) if e.shape[1] == 1 else arr
+        if isinstance(e, (Identity, OneMatrix)):
+            return np.eye(size(e.shape[0])) if isinstance(e, Identity) else 1.0
+        if isinstance(e, Act) and e.order == 0:
+            arg = value(e.arg, a0)
+            return None if arg is None else sp.lambdify(Z, vf.functions[e.name], "numpy")(arg)
+        parts = [value(t, a0) for t in (e.as_coeff_matrices()[1] if isinstance(e, sp.MatMul) else e.args)]
+        if any(p is None for p in parts):
+            return None
+        if isinstance(e, sp.MatMul):
+            return float(sp.sympify(e.as_coeff_matrices()[0]).xreplace({**scalars, a: a0})) * \
+                functools.reduce(operator.matmul, parts)
+        if isinstance(e, (sp.MatAdd, sp.HadamardProduct)):
+            return functools.reduce(operator.add if isinstance(e, sp.MatAdd) else operator.mul, parts)
+        return None
+
+    def never_zero(e: sp.Basic) -> bool:
+        """A factor free of x with no zero entry (sampled over the range)."""
+        if vf.x in e.atoms(MatrixSymbol):
+            return False
+        vals = [value(e, a0) for a0 in grid[::32]]
+        return all(v is not None and np.all(np.isfinite(v)) and np.all(v != 0) for v in vals)
+
     expr = vf.expr
     if isinstance(expr, sp.MatMul):           # c (...): the same equilibria when c != 0
         c, mats = expr.as_coeff_matrices()
@@ -518,6 +545,11 @@ def equilibrium_radius(vf: VectorFormula, data: dict, a_range: list[float],
         if len(mats) != 1 or vals is None or not (np.all(vals > 0) or np.all(vals < 0)):
             return None
         expr = mats[0]
+    if isinstance(expr, sp.HadamardProduct):  # p o q with p != 0 (e.g. 1/tau): the zeros of q
+        rest = [t for t in expr.args if not never_zero(t)]
+        if len(rest) != 1:
+            return None
+        expr = rest[0]
     terms = expr.args if isinstance(expr, sp.MatAdd) else (expr,)
     linear, rest = [], []
     for t in terms:

@@ -605,3 +605,18 @@ def test_any_text_parses_or_is_refused_with_a_reason(tokens):
         assert "\n" not in str(exc)
         return
     assert m.formula.expr.shape == (N, 1)
+
+
+def test_equilibrium_box_through_a_factor_that_never_vanishes():
+    """(-x + sigmoid(.)) / tau: the zeros are those of -x + sigmoid(.), in (0, 1)^n."""
+    m = Model.from_toml(EXAMPLES / "wilson_cowan.toml")
+    lo, hi = m.equilibrium_box()
+    assert np.allclose(hi, 1) and np.all(hi >= 1) and np.array_equal(lo, -hi)
+
+
+def test_no_box_when_a_factor_can_vanish():
+    """c = [1, 0]: x2' = 0 identically, every x2 is an equilibrium coordinate; no bound may be claimed."""
+    data = {"W": [[0, 1], [-1, 0]], "c": [1, 0]}
+    assert formula_model("(-x + tanh(W @ x)) * c", data).equilibrium_box() is None
+    assert formula_model("(-x + tanh(W @ x)) * c", {**data, "c": [1, 2]}).equilibrium_box() is not None
+    assert formula_model("(-x + tanh(W @ x)) * (c - a)", {**data, "c": [1, 2]}).equilibrium_box() is None  # a = 1 in [0, 1]
