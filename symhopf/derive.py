@@ -148,8 +148,18 @@ def _derive_rnn(model: Model) -> Derivation:
     """The structured derivation of the model's vector formula (sizes symbolic: cost flat in n)."""
     vf = model.formula
     a, x, f = vf.parameter, vf.x, vf.expr
-    u, v, w = (MatrixSymbol(s, N, 1) for s in "uvw")
-    symbols: dict[str, sp.Basic] = {"x": x, "u": u, "v": v, "w": w, **vf.data}
+    taken = {"x", *vf.data}
+
+    def direction(name: str) -> MatrixSymbol:
+        """u, v, w, renamed (u_, ...) when a data array has that name: a data vector u of size n
+        would otherwise be the very same SymPy object as the direction u."""
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return MatrixSymbol(name, N, 1)
+
+    u, v, w = (direction(s) for s in "uvw")
+    symbols: dict[str, sp.Basic] = {**vf.data, "x": x, "u": u, "v": v, "w": w}
     if model.architecture is not None:   # presets: E_k is I where the formula says I (report)
         for k in model.architecture.suffixes(model.layers):
             W = vf.data["W" + k]

@@ -26,7 +26,7 @@ from symhopf.formula import FUNCTIONS, N, Z
 from symhopf.model import Model
 from symhopf.system import System
 from test_derive import exact
-from test_codegen import HYP, Reference, assert_contains, ball_call, check_at_a_drawn_point
+from test_codegen import HYP, Reference, assert_contains, ball_call, check_at_a_drawn_point, reference_values
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -56,6 +56,10 @@ def ones(k):
 
 def M(rows):
     return sp.Matrix([[sp.Rational(str(v)) for v in r] for r in rows])
+
+
+def exact_matrix(rows):
+    return M(rows)
 
 
 def V(vals):
@@ -620,3 +624,24 @@ def test_no_box_when_a_factor_can_vanish():
     assert formula_model("(-x + tanh(W @ x)) * c", data).equilibrium_box() is None
     assert formula_model("(-x + tanh(W @ x)) * c", {**data, "c": [1, 2]}).equilibrium_box() is not None
     assert formula_model("(-x + tanh(W @ x)) * (c - a)", {**data, "c": [1, 2]}).equilibrium_box() is None  # a = 1 in [0, 1]
+
+
+def test_data_named_like_the_directions_are_not_the_directions():
+    """Data vectors u, v, w of size n (the directions' names): Df u is still the Jacobian applied
+    to the direction, not to the data."""
+    data = {"W": [["0.5", "-1"], ["1.25", "0.75"]], "u": ["0.1", "0.2"], "v": ["0.3", "-0.4"], "w": [2, 3]}
+    m = formula_model("-x + tanh(W @ x + u) * w + v", data)
+    d = derive(m)
+    assert d.symbols["u"] != m.formula.data["u"] and str(d.symbols["u"]) == "u_"
+    s = System.from_model(m)
+    W, u, v, w = (np.array(data[k], float) for k in ("W", "u", "v", "w"))
+    x = np.array([0.3, -0.7])
+    J = -np.eye(2) + ((1 - np.tanh(W @ x + u) ** 2) * w)[:, None] * W
+    assert np.allclose(s.flt.Df(x, 0.5), J, atol=1e-14)
+    xs = sp.symbols("x1:3", real=True)
+    f = -sp.Matrix(xs) + had(th(exact_matrix(data["W"]) * sp.Matrix(xs) + V(data["u"])), V(data["w"])) + V(data["v"])
+    ode = Model.ode(["x1", "x2"], [sp.sstr(e) for e in f], "a", range=[0, 1])
+    ref = Reference(ode)
+    args = (list(x), 0.5, [1, 0.5], [0.25, -1], [2, 1])
+    for fn in ("Df", "B", "C"):
+        assert_contains(ball_call(s, fn, *args, False), reference_values(ref, fn, *args), fn)
