@@ -1,6 +1,7 @@
 """Architectures from vector formulas (issue 15): the formula language, named data, weights
 files, shapes, activations; the structured derivation against the componentwise one; the
 generated ball functions against 50-digit values; certificates against the [system] model."""
+import functools
 import importlib.util
 import json
 import random
@@ -645,3 +646,27 @@ def test_data_named_like_the_directions_are_not_the_directions():
     args = (list(x), 0.5, [1, 0.5], [0.25, -1], [2, 1])
     for fn in ("Df", "B", "C"):
         assert_contains(ball_call(s, fn, *args, False), reference_values(ref, fn, *args), fn)
+
+
+COEFF_FORMULA = "(-x + tanh((W + a * E) @ x + (a - 1) * b) * k) / (tau + a**2) + (a - 1) * (1 - a) * x / (2 + a)"
+COEFF_DATA = {"W": [["0.5", "-1"], ["1.25", "0.75"]], "E": [[0, 1], [1, 0]], "b": ["0.1", "-0.2"], "k": "3/2",
+              "tau": "0.5"}
+
+
+@functools.lru_cache(maxsize=None)
+def coefficient_setup():
+    """Scalar coefficients that are sums, quotients and powers of the parameter and scalar data."""
+    m = formula_model(COEFF_FORMULA, COEFF_DATA)
+    xs = sp.symbols("x1:3", real=True)
+    a, x = sp.Symbol("a", real=True), sp.Matrix(xs)
+    W, E, b = M(COEFF_DATA["W"]), M(COEFF_DATA["E"]), V(COEFF_DATA["b"])
+    f = (-x + th((W + a * E) * x + (a - 1) * b) * sp.Rational(3, 2)) / (sp.Rational(1, 2) + a**2) \
+        + (a - 1) * (1 - a) * x / (2 + a)
+    return m, System.from_model(m), Reference(Model.ode([str(s) for s in xs], [sp.sstr(e) for e in f], "a",
+                                                        range=[0, 1]))
+
+
+@HYP
+@given(data=st.data())
+def test_generated_code_with_compound_coefficients_contains_the_50_digit_values(data):
+    check_at_a_drawn_point(*coefficient_setup(), data, ALL)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul, ZeroMatrix
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import (PythonCodePrinter, _known_functions,
                                    _known_functions_math)
 
@@ -84,8 +85,9 @@ class _Structured:
         code = self._print(mats[-1])
         for m in reversed(mats[:-1]):  # right to left: matrix-vector products only
             code = f"{self.backend}.mm({self._print(m)}, {code})"
-        if coeff != 1:
-            code = f"{self._print(coeff)} * {code}"
+        if coeff != 1:   # a coefficient such as a - 1 needs parentheses: (a - 1) * x
+            scalar = self._print(coeff) if coeff.is_Number else self.parenthesize(coeff, PRECEDENCE["Mul"])
+            code = f"{scalar} * {code}"
         return self._temp(expr, code)
 
     def _print_MatAdd(self, expr: MatAdd) -> str:
