@@ -26,7 +26,8 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions import Identity, MatrixExpr, MatrixSymbol, OneMatrix
+from sympy.matrices.expressions import (HadamardPower, HadamardProduct, Identity, MatAdd, MatMul,
+                                        MatPow, MatrixExpr, MatrixSymbol, OneMatrix, ZeroMatrix)
 
 from .calculus import Act, hadamard
 from .errors import InputError
@@ -431,7 +432,7 @@ def parse_vector_formula(text: object, parameter: str, shapes: dict[str, tuple[i
         data[name] = sp.Symbol(name, real=True) if shape is None else \
             MatrixSymbol(name, sizes[p.dims.find(shape[0])], sizes[p.dims.find(shape[1])])
     try:
-        expr = p.build(tree.body, sizes, a, x, data)
+        expr = _plain(p.build(tree.body, sizes, a, x, data), p.used_functions, what)
     except RecursionError:
         raise InputError(f"{what}: formula nested too deeply") from None
     if not x in expr.atoms(MatrixSymbol):
@@ -439,6 +440,30 @@ def parse_vector_formula(text: object, parameter: str, shapes: dict[str, tuple[i
     if any(e.has(sp.zoo, sp.nan, sp.oo, sp.I) for e in _scalars(expr)):
         raise InputError(f"{what}: {text!r} has a scalar that is not a finite real number")
     return VectorFormula(text, expr, a, x, data, carriers, p.used_functions)
+
+
+#: the matrix expressions the calculus, the printers and to_explicit know
+_STRUCTURED = (MatrixSymbol, Identity, OneMatrix, ZeroMatrix, MatAdd, MatMul, HadamardProduct, Act)
+
+
+def _plain(e: sp.Basic, functions: dict[str, sp.Expr], what: str) -> sp.Basic:
+    """Undo the canonical forms SymPy's operators introduce that the calculus does not know:
+    ``A**k`` (matrix power) becomes ``A @ ... @ A``, ``X^{o k}`` (entrywise power) ``powk(X)``.
+    Any other kind of matrix expression is refused."""
+    if isinstance(e, MatrixExpr) and not isinstance(e, (*_STRUCTURED, MatPow, HadamardPower)):
+        raise InputError(f"{what}: unsupported matrix expression {type(e).__name__}")
+    if not e.args or isinstance(e, (MatrixSymbol, Identity, OneMatrix, ZeroMatrix)):
+        return e
+    args = [_plain(t, functions, what) for t in e.args]
+    if isinstance(e, MatPow) and e.exp.is_Integer and e.exp > 0:
+        return MatMul(*[args[0]] * int(e.exp))
+    if isinstance(e, HadamardPower) and e.exp.is_Rational:
+        name = power_name(sp.Rational(e.exp))
+        functions[name] = Z ** e.exp
+        return Act(0, args[0], name)
+    if isinstance(e, (MatPow, HadamardPower)):
+        raise InputError(f"{what}: unsupported power {e}")
+    return e if all(t is u for t, u in zip(args, e.args)) else e.func(*args)
 
 
 def _scalars(expr: sp.Basic) -> list[sp.Expr]:

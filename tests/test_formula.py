@@ -601,7 +601,8 @@ TOKENS = ["x", "W", "b", "c", "a", "I", "s", "tanh", "sigmoid", "relu", "(", ")"
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14))
 def test_any_text_parses_or_is_refused_with_a_reason(tokens):
-    """Hostile formula text: a model or an InputError, never another exception."""
+    """Hostile formula text: a model whose derivation and code exist, or an InputError, never
+    another exception."""
     text = " ".join(tokens)
     try:
         m = Model.from_formula(text, {"W": [[0, 1], [-1, 0]], "b": [1, 2], "c": 3}, activation="atan",
@@ -610,6 +611,7 @@ def test_any_text_parses_or_is_refused_with_a_reason(tokens):
         assert "\n" not in str(exc)
         return
     assert m.formula.expr.shape == (N, 1)
+    render(m)     # derive + print: every node of the formula is one the calculus and printers know
 
 
 def test_equilibrium_box_through_a_factor_that_never_vanishes():
@@ -670,3 +672,26 @@ def coefficient_setup():
 @given(data=st.data())
 def test_generated_code_with_compound_coefficients_contains_the_50_digit_values(data):
     check_at_a_drawn_point(*coefficient_setup(), data, ALL)
+
+
+#: SymPy's operators turn W @ W into W**2 and x * x into x^{o 2}: the parser undoes that
+CANONICAL = {
+    "-x + x * x * b": lambda W, b, x: -x + had(had(x, x), b),
+    "-x + (W @ x) * (W @ x) / 4": lambda W, b, x: -x + had(W * x, W * x) / 4,
+    "W @ W @ x - x + b": lambda W, b, x: W * W * x - x + b,
+    "((W @ W) * W) @ x / 2 - x": lambda W, b, x: had(W * W, W) * x / 2 - x,
+    "x * x * x * b - x + b * b": lambda W, b, x: had(had(had(x, x), x), b) - x + had(b, b),
+}
+
+
+@pytest.mark.parametrize("formula", sorted(CANONICAL))
+def test_matrix_and_entrywise_powers_from_repeated_factors(formula):
+    data = {"W": [["0.5", "-1"], ["1.25", "0.75"]], "b": ["0.1", "-0.2"]}
+    m = formula_model(formula, data)
+    xs = sp.symbols("x1:3", real=True)
+    f = CANONICAL[formula](M(data["W"]), V(data["b"]), sp.Matrix(xs))
+    ref = Reference(Model.ode([str(s) for s in xs], [sp.sstr(e) for e in f], "a", range=[0, 1]))
+    args = ([0.3, -0.7], 0.5, [1, 0.5], [0.25, -1], [2, 1])
+    s = System.from_model(m)
+    for fn in ("f", "Df", "B", "C"):
+        assert_contains(ball_call(s, fn, *args, False), reference_values(ref, fn, *args), fn)
