@@ -27,7 +27,19 @@ T_START = time.perf_counter()
 
 import numpy as np  # noqa: E402
 
-WORKLOADS = ["asym50", "asym100", "asym200", "asym400", "asym1000", "leaky10", "leaky50", "derive200"]
+WORKLOADS = ["asym50", "asym100", "asym200", "asym400", "asym1000", "leaky10", "leaky50", "derive200",
+             "derivegru200", "gru2"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GRU = "(1 - sigmoid(Wz @ x + bz)) * (tanh(a * (Wh @ x) + bh) - x)"
+
+
+def _gru(n: int):
+    """The GRU-like formula of examples/gru2.toml with n neurons (numpy seed 80, N(0, 1/n) weights)."""
+    from symhopf.model import Model
+    rng = np.random.default_rng(80)
+    data = {"Wz": rng.standard_normal((n, n)) / np.sqrt(n), "bz": rng.standard_normal(n) / 10,
+            "Wh": rng.standard_normal((n, n)) / np.sqrt(n), "bh": rng.standard_normal(n) / 10}
+    return Model.from_formula(GRU, data, parameter="a", range=[0.1, 3], name=f"gru{n}")
 
 
 def _asym(n: int):
@@ -101,13 +113,23 @@ def one(name: str) -> dict:
     from symhopf.parallel import blas_threads
     from symhopf.system import System
     if name.startswith("derive"):
-        n = int(name[6:])
+        gru = name.startswith("derivegru")
+        n = int(name[9:] if gru else name[6:])
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["SYMHOPF_CACHE"] = tmp
             t = time.perf_counter()
-            System.from_model(_asym(n))
+            System.from_model(_gru(n) if gru else _asym(n))      # model, derive, generate, load
             dt = time.perf_counter() - t
         return {"found": "-", "proved": "-", "prove": dt, "float": None, "process": time.perf_counter() - T_START}
+    if name == "gru2":
+        from symhopf.model import Model
+        model = Model.from_toml(os.path.join(ROOT, "examples", "gru2.toml"))
+        t = time.perf_counter()
+        cert = prove(model)
+        dt = time.perf_counter() - t
+        return {"found": len(cert.hopf_points), "proved": sum(p.status == "proved" for p in cert.hopf_points),
+                "prove": dt, "float": None, "complete": all(b["completeness"]["proved"] for b in cert.branches),
+                "process": time.perf_counter() - T_START}
     model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
     t = time.perf_counter()
     cert = prove(model)

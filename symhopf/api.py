@@ -132,6 +132,9 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+    note = model.equilibrium_box_note()
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     system = System.from_model(model, module)
     if args.budget is not None and args.budget < 1:
         raise InputError(f"--budget: expected a positive number of pieces, got {args.budget}")

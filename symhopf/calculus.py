@@ -15,15 +15,21 @@ from __future__ import annotations
 from typing import Iterable
 
 import sympy as sp
+from sympy.core.symbol import Str
 from sympy.matrices.expressions import (HadamardProduct, Identity, MatAdd, MatMul,
-                                        MatrixExpr, MatrixSymbol, ZeroMatrix)
+                                        MatrixExpr, MatrixSymbol, OneMatrix, ZeroMatrix)
 
 
 class Act(MatrixExpr):
-    """``s^(k)`` (the k-th derivative of the activation) applied entrywise to a vector."""
+    """``g^(k)`` (the k-th derivative of the elementwise function named ``name``, by default
+    the activation ``s``) applied entrywise to a matrix."""
 
-    def __new__(cls, k: int, arg: MatrixExpr):
-        return super().__new__(cls, sp.Integer(k), arg)
+    def __new__(cls, k: int, arg: MatrixExpr, name: str | Str = "s"):
+        return super().__new__(cls, sp.Integer(k), arg, Str(str(name)))
+
+    @property
+    def name(self) -> str:
+        return str(self.args[2])
 
     @property
     def order(self) -> int:
@@ -38,10 +44,11 @@ class Act(MatrixExpr):
         return self.args[1].shape
 
     def _sympystr(self, printer) -> str:  # noqa: D102
-        return "s" + "'" * self.order + "(" + printer._print(self.arg) + ")"
+        return self.name + "'" * self.order + "(" + printer._print(self.arg) + ")"
 
     def _latex(self, printer) -> str:
-        return r"s" + "'" * self.order + r"\left(" + printer._print(self.arg) + r"\right)"
+        name = self.name if len(self.name) == 1 else r"\operatorname{" + self.name.replace("_", r"\_") + "}"
+        return name + "'" * self.order + r"\left(" + printer._print(self.arg) + r"\right)"
 
 
 def is_zero(e: sp.Basic) -> bool:
@@ -76,7 +83,7 @@ def derivative(e: MatrixExpr, wrt: sp.Basic, direction: sp.Basic) -> MatrixExpr:
     """D e along ``wrt -> wrt + t*direction`` (``wrt`` a MatrixSymbol or a scalar Symbol)."""
     if e == wrt:
         return direction
-    if isinstance(e, (MatrixSymbol, Identity, ZeroMatrix)):
+    if isinstance(e, (MatrixSymbol, Identity, ZeroMatrix, OneMatrix)):
         return ZeroMatrix(*e.shape)
     if isinstance(e, MatAdd):
         return add((derivative(t, wrt, direction) for t in e.args), e.shape)
@@ -100,24 +107,27 @@ def derivative(e: MatrixExpr, wrt: sp.Basic, direction: sp.Basic) -> MatrixExpr:
                 terms.append(hadamard(*e.args[:i], df, *e.args[i + 1:]))
         return add(terms, e.shape)
     if isinstance(e, Act):
-        return hadamard(Act(e.order + 1, e.arg), derivative(e.arg, wrt, direction))
+        return hadamard(Act(e.order + 1, e.arg, e.name), derivative(e.arg, wrt, direction))
     raise TypeError(f"cannot differentiate {type(e).__name__}: {e}")
 
 
-def max_act_order(e: sp.Basic) -> int:
-    """Highest activation derivative that occurs in ``e`` (-1 if none)."""
-    return max((a.order for a in e.atoms(Act)), default=-1)
+def max_act_order(e: sp.Basic, name: str | None = None) -> int:
+    """Highest derivative of an elementwise function (of ``name`` if given) in ``e`` (-1 if none)."""
+    return max((a.order for a in e.atoms(Act) if name is None or a.name == name), default=-1)
 
 
-def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr, z: sp.Symbol) -> sp.Matrix:
+def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr | dict[str, sp.Expr],
+                z: sp.Symbol) -> sp.Matrix:
     """The explicit SymPy Matrix of a structured expression (for checks and small n).
 
     ``values`` maps each MatrixSymbol to an explicit matrix, each symbolic
     dimension (e.g. ``n``) to an integer, and scalar symbols (the parameter)
-    to values; ``Act(k, X)`` becomes the k-th derivative of ``activation``
-    (an expression in ``z``) applied entrywise, a HadamardProduct the
-    entrywise product. Symbols without a value stay symbolic.
+    to values; ``Act(k, X, name)`` becomes the k-th derivative of the function
+    ``activation[name]`` (an expression in ``z``; a single expression is ``s``)
+    applied entrywise, a HadamardProduct the entrywise product. Symbols
+    without a value stay symbolic.
     """
+    functions = activation if isinstance(activation, dict) else {"s": activation}
     scalars = {k: v for k, v in values.items() if isinstance(k, sp.Symbol)}
 
     def dim(d) -> int:
@@ -130,6 +140,8 @@ def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr, z: sp.Symbol) ->
             return sp.eye(dim(e.shape[0]))
         if isinstance(e, ZeroMatrix):
             return sp.zeros(dim(e.shape[0]), dim(e.shape[1]))
+        if isinstance(e, OneMatrix):
+            return sp.ones(dim(e.shape[0]), dim(e.shape[1]))
         if isinstance(e, MatrixSymbol):
             raise KeyError(f"no value for {e}")
         if isinstance(e, MatAdd):
@@ -147,7 +159,7 @@ def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr, z: sp.Symbol) ->
                 out = out.multiply_elementwise(go(f))
             return out
         if isinstance(e, Act):
-            dk = sp.diff(activation, z, e.order)
+            dk = sp.diff(functions[e.name], z, e.order)
             return go(e.arg).applyfunc(lambda t: dk.xreplace({z: t}))
         raise TypeError(f"cannot make {type(e).__name__} explicit: {e}")
 

@@ -23,10 +23,10 @@ from sympy.matrices.expressions import Identity, MatrixSymbol
 
 from sympy.printing.str import StrPrinter
 
-from .calculus import Act, derivative, max_act_order
+from .calculus import derivative, max_act_order
+from .formula import N
 from .model import Z, Model
 
-N = sp.Symbol("n", integer=True, positive=True)
 L1_TEXT = ("l1 = Re(<p, C(q,q,qbar)> - 2 <p, B(q, A^{-1} B(q,qbar))> "
            "+ <p, B(qbar, (2 i w I - A)^{-1} B(q,q))>) / (2 w)")
 MU_TEXT = "mu'(a*) = Re <p, (D_a A) q + B(q, x'(a*))>,  x'(a*) = -A^{-1} f_a"
@@ -38,6 +38,15 @@ class FormulaPrinter(StrPrinter):
 
     def _print_HadamardProduct(self, expr) -> str:
         return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_MatMul(self, expr) -> str:
+        """``c*A @ B @ x``: ``@`` for the matrix product, as in the formula language."""
+        coeff, mats = expr.as_coeff_matrices()
+        text = " @ ".join(self.parenthesize(m, 50) for m in mats)
+        sign = ""
+        if sp.sympify(coeff).could_extract_minus_sign():
+            sign, coeff = "-", -coeff
+        return sign + (text if coeff == 1 else self.parenthesize(coeff, 50) + "*" + text)
 
 
 @dataclass
@@ -66,6 +75,8 @@ class Derivation:
     activation_derivatives: list[sp.Expr] = field(default_factory=list)
     #: RNN: symbols of the state, directions and data in the formulas
     symbols: dict[str, sp.Basic] = field(default_factory=dict)
+    #: RNN: every elementwise function g (``s`` included) and the derivatives g^(k)(z) used
+    functions: dict[str, list[sp.Expr]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> sp.Basic:
         for f in self.formulas:
@@ -76,9 +87,9 @@ class Derivation:
     # ---------------------------------------------------------------- views
     def to_text(self) -> str:
         lines = [f"model {self.model.name}: {self._summary()}", f"parameter: {self.model.parameter}", ""]
-        for k, d in enumerate(self.activation_derivatives):
-            lines.append(f"s{chr(39) * k}(z) = {sp.sstr(d)}")
-        if self.activation_derivatives:
+        for name, derivs in self.functions.items():
+            lines += [f"{name}{chr(39) * k}(z) = {sp.sstr(d)}" for k, d in enumerate(derivs)]
+        if self.functions:
             lines.append("")
         for f in self.formulas:
             lines.append(f"{f.name} = {f.text()}")
@@ -87,7 +98,8 @@ class Derivation:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        rows = [rf"s^{{({k})}}(z) &= {sp.latex(d)}" for k, d in enumerate(self.activation_derivatives)]
+        rows = [rf"{_latex_function(name)}^{{({k})}}(z) &= {sp.latex(d)}"
+                for name, derivs in self.functions.items() for k, d in enumerate(derivs)]
         rows += [rf"{_latex_name(f.name)} &= {f.latex()}" for f in self.formulas]
         rows.append(r"\ell_1 &= \frac{1}{2\omega}\operatorname{Re}\Big(\langle p, C(q,q,\bar q)\rangle"
                     r" - 2\langle p, B(q, A^{-1}B(q,\bar q))\rangle"
@@ -105,6 +117,8 @@ class Derivation:
             "n": self.model.n,
             "activation_derivatives": [{"order": k, "text": sp.sstr(d), "latex": sp.latex(d)}
                                        for k, d in enumerate(self.activation_derivatives)],
+            "functions": [{"name": name, "order": k, "text": sp.sstr(d), "latex": sp.latex(d)}
+                          for name, derivs in self.functions.items() for k, d in enumerate(derivs)],
             "formulas": [{"name": f.name, "meaning": f.meaning, "text": f.text(), "latex": f.latex()}
                          for f in self.formulas],
             "first_lyapunov": L1_TEXT,
@@ -117,8 +131,11 @@ class Derivation:
         return "$$" + self.to_latex().replace("align*", "aligned") + "$$"
 
     def _summary(self) -> str:
-        if self.model.kind == "rnn":
-            return f"{self.model.architecture.summary}, act(z) = {sp.sstr(self.model.activation)}"
+        m = self.model
+        if m.kind == "rnn" and m.architecture is not None:
+            return f"{m.architecture.summary}, act(z) = {sp.sstr(m.activation)}"
+        if m.kind == "rnn":
+            return f"x' = {FormulaPrinter().doprint(m.formula.expr)}, structured (vector formula)"
         return "x' = f(x, a), componentwise"
 
 
@@ -128,21 +145,25 @@ def derive(model: Model) -> Derivation:
 
 
 def _derive_rnn(model: Model) -> Derivation:
-    a = sp.Symbol(model.parameter, real=True)
-    arch = model.architecture
-    suffixes = arch.suffixes(model.layers)
-    dims = [N] + [sp.Symbol(f"m{k}", integer=True, positive=True) for k in range(1, len(suffixes))] + [N]
-    x, u, v, w = (MatrixSymbol(s, N, 1) for s in "xuvw")
-    # the architecture formulas write the parameter as ``a``; views show the model's own name
-    names: dict[str, sp.Basic] = {"x": x, "s": lambda arg: Act(0, arg), "a": a}
-    symbols: dict[str, sp.Basic] = {"x": x, "u": u, "v": v, "w": w}
-    for k, suffix in enumerate(suffixes):
-        W = MatrixSymbol("W" + suffix, dims[k + 1], dims[k])
-        b = MatrixSymbol("b" + suffix, dims[k + 1], 1)
-        E = Identity(dims[k]) if model.direction_is_identity(suffix) else MatrixSymbol("E" + suffix, dims[k + 1], dims[k])
-        symbols.update({"W" + suffix: W, "b" + suffix: b, "E" + suffix: E})
-        names.update({"M" + suffix: W + a * E, "b" + suffix: b})
-    f = sp.sympify(eval(arch.formula(model.layers), {"__builtins__": {}}, names))  # formula: trusted library data
+    """The structured derivation of the model's vector formula (sizes symbolic: cost flat in n)."""
+    vf = model.formula
+    a, x, f = vf.parameter, vf.x, vf.expr
+    taken = {"x", *vf.data}
+
+    def direction(name: str) -> MatrixSymbol:
+        """u, v, w, renamed (u_, ...) when a data array has that name: a data vector u of size n
+        would otherwise be the very same SymPy object as the direction u."""
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return MatrixSymbol(name, N, 1)
+
+    u, v, w = (direction(s) for s in "uvw")
+    symbols: dict[str, sp.Basic] = {**vf.data, "x": x, "u": u, "v": v, "w": w}
+    if model.architecture is not None:   # presets: E_k is I where the formula says I (report)
+        for k in model.architecture.suffixes(model.layers):
+            W = vf.data["W" + k]
+            symbols.setdefault("E" + k, Identity(W.shape[1]))
     df = derivative(f, x, u)
     b_form = derivative(df, x, v)
     c_form = derivative(b_form, x, w)
@@ -151,8 +172,9 @@ def _derive_rnn(model: Model) -> Derivation:
     faa = derivative(fa, a, sp.Integer(1))
     dfaa = derivative(dfa, a, sp.Integer(1))
     b_a = derivative(b_form, a, sp.Integer(1))
-    order = max(max_act_order(e) for e in (f, df, b_form, c_form, fa, dfa, faa, dfaa, b_a))
-    acts = [sp.diff(model.activation, Z, k) for k in range(order + 1)]
+    exprs = (f, df, b_form, c_form, fa, dfa, faa, dfaa, b_a)
+    functions = {name: [sp.diff(g, Z, k) for k in range(max(max_act_order(e, name) for e in exprs) + 1)]
+                 for name, g in vf.functions.items()}
     formulas = [
         Formula("f", "the vector field f(x, a)", f),
         Formula("Df", "the Jacobian applied to u: D_x f(x, a) u", df),
@@ -162,7 +184,7 @@ def _derive_rnn(model: Model) -> Derivation:
         Formula("C", "C(u, v, w) = D_x^3 f(x, a)[u, v, w]", c_form),
         *_second_parameter_derivatives(faa, dfaa, b_a),
     ]
-    return Derivation(model, a, formulas, acts, symbols)
+    return Derivation(model, a, formulas, functions.get("s", []), symbols, functions)
 
 
 def _second_parameter_derivatives(faa: sp.Basic, dfaa: sp.Basic, b_a: sp.Basic) -> list[Formula]:
@@ -195,6 +217,10 @@ def _derive_ode(model: Model) -> Derivation:
     ]
     symbols = {"x": xs, "u": list(us), "v": list(vs), "constants": consts}
     return Derivation(model, a, formulas, [], symbols)
+
+
+def _latex_function(name: str) -> str:
+    return name if len(name) == 1 else r"\operatorname{" + name.replace("_", r"\_") + "}"
 
 
 def _latex_name(name: str) -> str:

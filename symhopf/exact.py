@@ -75,6 +75,16 @@ class ExactArray:
             raise InputError(f"{what}: contains NaN or infinite entries")
         return cls(values)
 
+    @classmethod
+    def from_scalar(cls, q: Fraction) -> "ExactArray":
+        """A scalar (shape ()), exact."""
+        values = np.array(float(q))
+        if Fraction(float(q)) == q:
+            return cls(values)
+        exact = np.empty((), dtype=object)
+        exact[()] = q
+        return cls(values, exact)
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.values.shape
@@ -90,7 +100,7 @@ class ExactArray:
 
         Binary floats convert exactly; other rationals become balls containing them.
         """
-        rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape
+        rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape or (1, 1)
         if self.exact is None:
             return arb_mat(rows, cols, self.values.ravel().tolist())
         if self._fmpq is None:      # built once; each precision then converts in C

@@ -21,12 +21,17 @@ import sympy as sp
 from .architectures import ARCHITECTURES, RNNArchitecture
 from .errors import InputError
 from .exact import ExactArray, to_fraction
+from .formula import (FUNCTIONS, VectorFormula, check_name, equilibrium_radius, names_in,
+                      parse_vector_formula)
 from .parsing import parse_formula
+from .weights import load_weights
 
 TOP_KEYS = {"name", "system", "rnn", "search"}
 SYSTEM_KEYS = {"variables", "parameter", "constants", "rhs"}
 RNN_KEYS = {"architecture", "activation", "weights", "weights_file", "bias", "parameter",
-            "parameter_direction", "random", "layers"}
+            "parameter_direction", "random", "layers", "formula", "data", "names", "time"}
+#: [rnn] keys of a formula model (the others belong to the presets)
+FORMULA_KEYS = {"formula", "parameter", "activation", "data", "weights_file", "names", "time"}
 LAYER_KEYS = {"weights", "bias", "parameter_direction"}
 SEARCH_KEYS = {"range", "equilibrium_guesses", "box"}
 RANDOM_KEYS = {"n", "seed", "perturbation"}
@@ -102,7 +107,8 @@ class Model:
     constants: dict[str, Fraction] = field(default_factory=dict)
     rhs_text: list[str] = field(default_factory=list)
     rhs: list[sp.Expr] = field(default_factory=list)
-    # RNN
+    # RNN: a vector formula in x and named data (the presets are formulas too)
+    formula: VectorFormula | None = None
     architecture: RNNArchitecture | None = None
     layers: int = 1
     activation_text: str = ""
@@ -197,19 +203,76 @@ class Model:
                 raise InputError("[rnn]: missing weights (give weights, weights_file or random)")
             specs = [(weights, bias, parameter_direction)]
         data, dims = _layer_data(arch, specs)
-        z_names = {"z": Z}
-        if not isinstance(activation, str):
-            raise InputError("[rnn] activation: expected a formula in z or a function name")
-        formula = f"{activation}(z)" if activation.isidentifier() and activation != "z" else activation
-        act = parse_formula(formula, z_names, "[rnn] activation")
-        _check_activation(act)
-        n = dims[0]
-        search = Search.parse(_merge_search(search, range, equilibrium_guesses), n)
-        return cls(name=name, kind="rnn", parameter=parameter, n=n, search=search, architecture=arch,
-                   layers=len(specs), activation_text=activation, activation=act, data=data, dims=dims)
+        if parameter in data:
+            raise InputError(f"[rnn] parameter: {parameter!r} is a data name of the {architecture} preset")
+        identity = {s: data["E" + s].is_identity() for s in arch.suffixes(len(specs))}
+        model = cls._from_formula(arch.formula(len(specs), parameter, identity), data, parameter,
+                                  activation, name, _merge_search(search, range, equilibrium_guesses),
+                                  what=f"[rnn] {architecture} preset", keep_unused=True)
+        model.architecture, model.layers, model.dims = arch, len(specs), dims
+        return model
+
+    @classmethod
+    def from_formula(cls, formula: str, data: dict[str, Any], parameter: str = "a",
+                     activation: str | None = None, name: str = "rnn", range: Sequence[Any] | None = None,
+                     equilibrium_guesses: Sequence[Sequence[float]] | None = None,
+                     search: dict | None = None) -> "Model":
+        """A net ``x' = formula`` (the vector formula language, :mod:`symhopf.formula`).
+
+        ``data`` maps names to arrays (numpy arrays and tensors are their binary values; nested
+        lists may hold Decimals, ints or 'p/q' strings) or scalars; ``activation`` defines ``s``.
+        """
+        if not isinstance(data, dict):
+            raise InputError("[rnn.data]: expected a table of named arrays and numbers")
+        exact = {check_name(k, "[rnn.data]"): _as_data(v, f"[rnn.data] {k}") for k, v in data.items()}
+        return cls._from_formula(formula, exact, parameter, activation, name,
+                                 _merge_search(search, range, equilibrium_guesses))
+
+    @classmethod
+    def from_torch(cls, module: Any, formula: str, names: dict[str, str] | None = None,
+                   parameter: str = "a", **kwargs: Any) -> "Model":
+        """A net whose data are tensors of ``module.state_dict()`` (a torch ``nn.Module``):
+        ``names`` maps formula names to state_dict keys; an unmapped name is its own key.
+        The tensors' binary values are taken exactly. Other keywords: as :meth:`from_formula`."""
+        state = module.state_dict()
+        mapping = {check_name(k, "names"): v for k, v in (names or {}).items()}
+        missing = sorted(v for v in mapping.values() if v not in state)
+        if missing:
+            raise InputError(f"from_torch: no tensor {missing[0]!r} in the state_dict")
+        wanted = {n: n for n in names_in(formula) if n in state and n not in mapping}
+        data = {k: state[key] for k, key in {**wanted, **mapping}.items()}
+        return cls.from_formula(formula, data, parameter=parameter, **kwargs)
+
+    @classmethod
+    def _from_formula(cls, formula: Any, data: dict[str, ExactArray], parameter: Any, activation: Any,
+                      name: str, search: dict, what: str = "[rnn] formula", keep_unused: bool = False) -> "Model":
+        """The one construction of every net: parse, check shapes, keep the data the formula uses
+        (``keep_unused``: all of it, e.g. a preset's identity directions, for the report)."""
+        parameter = check_name(parameter, "[rnn] parameter")
+        if parameter in data:
+            raise InputError(f"[rnn] parameter: {parameter!r} is also a data name")
+        functions, act, act_text = {}, None, ""
+        if activation is not None:
+            act_text, act = activation, _activation(activation)
+            functions["s"] = act
+        vf = parse_vector_formula(formula, parameter, {k: v.shape for k, v in data.items()}, functions, what)
+        n = vf.n
+        return cls(name=name, kind="rnn", parameter=parameter, n=n, search=Search.parse(search, n),
+                   formula=vf, activation_text=act_text, activation=act,
+                   data=data if keep_unused else {k: data[k] for k in vf.data},
+                   dims=[n])
 
     @classmethod
     def _rnn_from_table(cls, r: dict, base_dir: Path, name: str, search: dict | None) -> "Model":
+        if "time" in r and r["time"] != "continuous":
+            if r["time"] == "discrete":
+                raise InputError("[rnn] time: discrete-time models are not supported yet")
+            raise InputError(f"[rnn] time: expected \"continuous\" or \"discrete\", got {r['time']!r}")
+        if "formula" in r:
+            return cls._formula_from_table(r, base_dir, name, search)
+        extra = sorted(set(r) & {"data", "names"})
+        if extra:
+            raise InputError(f"[rnn]: {', '.join(extra)} belong(s) to a formula model (give formula = \"...\")")
         for key in ("architecture", "parameter"):
             if key not in r:
                 raise InputError(f"[rnn]: missing key {key!r}")
@@ -227,6 +290,35 @@ class Model:
                        parameter=r["parameter"], parameter_direction=r.get("parameter_direction"),
                        layers=r.get("layers"), name=name, search=search)
 
+    @classmethod
+    def _formula_from_table(cls, r: dict, base_dir: Path, name: str, search: dict | None) -> "Model":
+        extra = sorted(set(r) - FORMULA_KEYS)
+        if extra:
+            raise InputError(f"[rnn]: {', '.join(extra)} cannot be used with formula (allowed: "
+                             f"{', '.join(sorted(FORMULA_KEYS))})")
+        if "parameter" not in r:
+            raise InputError("[rnn]: missing key 'parameter'")
+        table = r.get("data", {})
+        if not isinstance(table, dict):
+            raise InputError("[rnn.data]: expected a table of named arrays and numbers")
+        data = {check_name(k, "[rnn.data]"): _as_data(v, f"[rnn.data] {k}") for k, v in table.items()}
+        names = r.get("names", {})
+        if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+            raise InputError("[rnn.names]: expected a table of formula name = \"key in the weights file\"")
+        if names and "weights_file" not in r:
+            raise InputError("[rnn.names]: maps names to keys of a weights file, but there is no weights_file")
+        if "weights_file" in r:
+            if not isinstance(r["weights_file"], str):
+                raise InputError("[rnn] weights_file: expected a path")
+            wanted = {check_name(k, "[rnn.names]"): v for k, v in names.items()}
+            for k, v in wanted.items():
+                if k in data:
+                    raise InputError(f"[rnn.names] {k}: also given in [rnn.data]")
+            for k, arr in load_weights(base_dir / r["weights_file"], names_in(r.get("formula")) - set(data),
+                                       wanted).items():
+                data[k] = _as_array(arr, f"{r['weights_file']}: {wanted.get(k, k)}", scalar=True)
+        return cls._from_formula(r.get("formula"), data, r["parameter"], r.get("activation"), name, search or {})
+
     # ---------------------------------------------------------------- views
     @property
     def range(self) -> tuple[Fraction, Fraction] | None:
@@ -238,14 +330,16 @@ class Model:
             parts = [self.kind, self.parameter, *self.variables, *(sp.srepr(e) for e in self.rhs),
                      *(f"{k}={v}" for k, v in sorted(self.constants.items()))]
         else:
-            parts = [self.kind, self.architecture.name, str(self.layers), sp.srepr(self.activation),
-                     *(f"{k}:{'I' if self.direction_is_identity(k) else 'E'}" for k in self.architecture.suffixes(self.layers))]
+            parts = [self.kind, self.parameter, sp.srepr(self.formula.expr),
+                     *(f"{k}={sp.srepr(g)}" for k, g in sorted(self.formula.functions.items())),
+                     *(f"{k}:{'scalar' if self.data[k].shape == () else 'array'}" for k in sorted(self.formula.data))]
         return "\n".join(parts)
 
     def structure_hash(self, version: str) -> str:
         return hashlib.sha256((version + "\n" + self.structure_key()).encode()).hexdigest()[:16]
 
     def direction_is_identity(self, suffix: str) -> bool:
+        """Presets: the direction E of layer ``suffix`` is the identity (the formula says I)."""
         return self.data["E" + suffix].is_identity()
 
     @property
@@ -260,21 +354,26 @@ class Model:
         """
         if self.search.box is not None:
             return self.search.box
-        if self.kind != "rnn" or self.architecture.equilibrium_bound is None or self.range is None:
+        if self.kind != "rnn" or self.range is None:
             return None
-        bound = activation_bound(self.activation)
-        if bound is None:
+        radius = equilibrium_radius(self.formula, self.float_data(), [float(v) for v in self.range],
+                                    activation_bound)
+        return None if radius is None else (-radius, radius)
+
+    def equilibrium_box_note(self) -> str | None:
+        """For a net without ``[search] box`` and without an a-priori bound: says so (else None)."""
+        if self.kind != "rnn" or self.search.box is not None or self.range is None \
+                or self.equilibrium_box() is not None:
             return None
-        amax = max(abs(float(v)) for v in self.range)
-        radius = self.architecture.equilibrium_bound(self.float_data(), amax, bound)
-        return -radius, radius
+        return ("no a-priori bound on the equilibria follows from the formula; the search seeds "
+                "its default box (set [search] box = [lo, hi] to choose it)")
 
     def float_data(self) -> dict[str, np.ndarray]:
         return {k: v.values for k, v in self.data.items()}
 
     def ball_data(self) -> dict:
-        """Weights as arb_mat balls at the current working precision."""
-        return {k: v.to_arb_mat() for k, v in self.data.items()}
+        """Weights as arb_mat balls (scalars as arb) at the current working precision."""
+        return {k: v.to_arb_mat()[0, 0] if v.shape == () else v.to_arb_mat() for k, v in self.data.items()}
 
 
 def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:
@@ -286,10 +385,14 @@ def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:
     return table
 
 
-def _as_array(value: Any, what: str) -> ExactArray:
+def _as_array(value: Any, what: str, scalar: bool = False) -> ExactArray:
     if isinstance(value, ExactArray):
         return value
+    if hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch tensor: its binary values
+        value = value.detach().cpu().double().numpy()
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        if scalar and value.ndim == 0:
+            return ExactArray.from_scalar(to_fraction(value[()], what))
         return ExactArray.from_float(value, what)
     if not isinstance(value, (list, tuple, np.ndarray)):
         raise InputError(f"{what}: expected an array of numbers")
@@ -334,6 +437,26 @@ def _layer_data(arch: RNNArchitecture, specs: list) -> tuple[dict[str, ExactArra
     if dims[0] != dims[-1]:
         raise InputError(f"[rnn] weights: the net maps R^{dims[0]} to R^{dims[-1]}; a vector field needs a square net")
     return data, dims
+
+
+def _as_data(value: Any, what: str) -> ExactArray:
+    """A named array or scalar of a formula model, exact."""
+    if isinstance(value, (list, tuple, np.ndarray, ExactArray)) or hasattr(value, "detach"):
+        return _as_array(value, what, scalar=True)
+    return ExactArray.from_scalar(to_fraction(value, what))
+
+
+def _activation(activation: Any) -> sp.Expr:
+    """The activation s(z): a function name (tanh, sigmoid, ...) or a C^3 formula in z."""
+    if not isinstance(activation, str):
+        raise InputError("[rnn] activation: expected a formula in z or a function name")
+    if activation.strip() in FUNCTIONS:
+        act = FUNCTIONS[activation.strip()]
+    else:
+        formula = f"{activation}(z)" if activation.isidentifier() and activation != "z" else activation
+        act = parse_formula(formula, {"z": Z}, "[rnn] activation")
+    _check_activation(act)
+    return act
 
 
 def _check_activation(act: sp.Expr) -> None:

@@ -352,8 +352,13 @@ def _model_context(model: Any, P: str) -> dict[str, Any]:
             "constants": [(sp.latex(sp.Symbol(k)), tex_fraction(q)) for k, q in sorted(model.constants.items())],
             "variables": ", ".join(sp.latex(names[v]) for v in model.variables),
         }
-        ctx["rnn"] = None
+        ctx["rnn"] = ctx["formula"] = None
         return ctx
+    if model.architecture is None:
+        ctx["ode"] = ctx["rnn"] = None
+        ctx["formula"] = _formula_context(model)
+        return ctx
+    ctx["formula"] = None
     arch = model.architecture
     suffixes = arch.suffixes(model.layers)
     shown = model.layers == 1 and model.n <= MAX_PRINTED_WEIGHTS
@@ -376,12 +381,33 @@ def _model_context(model: Any, P: str) -> dict[str, Any]:
     return ctx
 
 
+def _formula_context(model: Any) -> dict[str, Any]:
+    """A net given by a vector formula: the formula as written, its functions and named data."""
+    vf = model.formula
+    shown = model.n <= MAX_PRINTED_WEIGHTS and all(arr.values.size <= MAX_PRINTED_WEIGHTS ** 2
+                                                   for arr in model.data.values())
+    data = []
+    for name, arr in model.data.items():
+        scalar = arr.shape == ()
+        data.append({"name": sp.latex(sp.Symbol(name)),
+                     "shape": "scalar" if scalar else r"\times".join(map(str, arr.shape)),
+                     "value": (tex_fraction(next(iter(arr.fractions()))) if scalar else _matrix_tex(arr)) if shown else None,
+                     "binary": arr.exact is None})
+    return {"written": tex_tt(vf.text), "data": data, "shown": shown, "hash": _data_hash(model),
+            "functions": [(_function_tex(name), sp.latex(g)) for name, g in vf.functions.items()],
+            "sizes": ", ".join(rf"{sp.latex(dim)} = {value}" for dim, (_, _, value) in vf.dims.items())}
+
+
+def _function_tex(name: str) -> str:
+    return name if len(name) == 1 else r"\operatorname{" + tex_escape(name) + "}"
+
+
 def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
     rnn = model.kind == "rnn"
     a = derivation.parameter
     subs = {}
     m_defs = []
-    if rnn:
+    if rnn and model.architecture is not None:
         for s in model.architecture.suffixes(model.layers):
             W, E = derivation.symbols["W" + s], derivation.symbols["E" + s]
             M = MatrixSymbol("M" + s, *W.shape)
@@ -405,7 +431,9 @@ def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
                              "qbar", r"\bar{q}"),
                          "meaning": tex_escape(f.meaning)})
     acts = [(k, sp.latex(d)) for k, d in enumerate(derivation.activation_derivatives)]
-    return {"formulas": formulas, "activation_derivatives": acts, "M_defs": m_defs,
+    functions = [(_function_tex(name), k, sp.latex(d)) for name, derivs in derivation.functions.items()
+                 for k, d in enumerate(derivs)]
+    return {"formulas": formulas, "activation_derivatives": acts, "functions": functions, "M_defs": m_defs,
             "directions": (r"u, v, w \in \mathbb{C}^{n}" if rnn else
                            r",\ ".join(f"{d} = (" + ", ".join(sp.latex(s) for s in derivation.symbols.get(d, [])) + ")"
                                       for d in ("u", "v")))}

@@ -4,5 +4,5 @@ from .base import RNNArchitecture
 ARCHITECTURE = RNNArchitecture(
     name="asymmetric",
     summary="x' = act((W + a E) x + b)",
-    formula_template="s(M*x + b)",
+    formula_template="s({M} @ {inner} + {b})",
 )

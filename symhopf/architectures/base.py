@@ -1,19 +1,14 @@
-"""An RNN architecture is data: a vector formula that the derivation reads.
+"""A preset architecture is a vector formula with named data.
 
-The formula is written with SymPy matrix syntax in the state ``x`` and, per
-layer k (suffix "" for single-layer nets), the parameter-dependent weight
-``Mk = Wk + a Ek`` and the bias ``bk``; ``s(...)`` applies the activation
-entrywise. Nothing else in symhopf looks at an architecture's name.
+The formula is written in the formula language of :mod:`symhopf.formula` (the same one a
+model file's ``[rnn] formula`` uses) with the placeholders ``{a}`` (the parameter) and, per
+layer k (suffix "" for single-layer nets), ``{Mk}`` for ``(Wk + a*Ek)`` and ``{bk}`` for the
+bias; ``s(...)`` is the activation. Nothing in symhopf looks at a preset's name after the
+model is built: the derivation, the generated code and the proofs see the formula only.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-import numpy as np
-
-#: (float weights by name, max |a| over the range, sup |s|) -> componentwise bound on |x*|
-EquilibriumBound = Callable[[dict[str, np.ndarray], float, float], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -24,15 +19,18 @@ class RNNArchitecture:
     summary: str
     formula_template: str
     layered: bool = False
-    equilibrium_bound: EquilibriumBound | None = None
 
-    def formula(self, layers: int = 1) -> str:
-        """The vector formula for ``layers`` layers (``layered`` families only take > 1)."""
+    def formula(self, layers: int, parameter: str, identity: dict[str, bool]) -> str:
+        """The formula for ``layers`` layers with parameter ``parameter``; ``identity[suffix]``:
+        the direction E of that layer is I (then the formula says I, not E)."""
+        def weight(s: str) -> str:
+            return f"(W{s} + {parameter}*{'I' if identity[s] else 'E' + s})"
+
         if not self.layered:
-            return self.formula_template
+            return self.formula_template.format(M=weight(""), b="b", inner="x")
         inner = "x"
-        for k in range(1, layers + 1):
-            inner = self.formula_template.format(M=f"M{k}", b=f"b{k}", inner=inner)
+        for s in self.suffixes(layers):
+            inner = self.formula_template.format(M=weight(s), b="b" + s, inner=inner)
         return inner
 
     def suffixes(self, layers: int = 1) -> list[str]:

@@ -4,6 +4,6 @@ from .base import RNNArchitecture
 ARCHITECTURE = RNNArchitecture(
     name="multilayer",
     summary="x' = act(W_L(a) ... act(W_1(a) x + b_1) ... + b_L)",
-    formula_template="s({M}*{inner} + {b})",
+    formula_template="s({M} @ {inner} + {b})",
     layered=True,
 )

@@ -19,12 +19,12 @@ from types import ModuleType
 
 import jinja2
 import sympy as sp
-from sympy.matrices.expressions import Identity, MatrixSymbol
+from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix
 
 from .. import __version__
 from ..derive import Derivation, N, derive
 from ..model import Z, Model
-from .printers import (ArbPrinter, FloatPrinter, print_entries, print_matrix_expr,
+from .printers import (ArbPrinter, FloatPrinter, act_function, print_entries, print_matrix_expr,
                        print_scalar_function)
 
 
@@ -39,10 +39,31 @@ class Function:
 
 
 @dataclass
-class Eyes:
-    name: str
-    weight: str
-    side: str
+class Data:
+    """One named array or scalar of the model, as the generated constructor reads it."""
+
+    attr: str       # attribute: d_<name> (never an internal name such as B, f, n)
+    key: str        # the data dict's key, as a Python literal
+    scalar: bool
+
+
+@dataclass
+class Size:
+    """A size symbol (n, m1, ...) read from one axis of one data array."""
+
+    attr: str
+    data: str       # attribute of the array
+    axis: int
+
+
+@dataclass
+class Fixed:
+    """An identity or ones matrix of the formula, built once from the sizes."""
+
+    attr: str
+    kind: str       # "eye" or "ones"
+    rows: str
+    cols: str
 
 
 def templates_dir() -> Path:
@@ -61,9 +82,9 @@ def environment() -> jinja2.Environment:
 
 def module_name(model: Model) -> str:
     """A readable module name: architecture and activation for nets, the model name for ODEs."""
-    if model.kind == "ode":
-        slug = re.sub(r"\W+", "_", model.name).strip("_").lower() or "ode"
-        return slug if slug[0].isalpha() else "ode_" + slug
+    if model.kind == "ode" or model.architecture is None:
+        slug = re.sub(r"\W+", "_", model.name).strip("_").lower() or model.kind
+        return slug if slug[0].isalpha() else model.kind + "_" + slug
     arch = model.architecture
     act = model.activation_text if model.activation_text.isidentifier() else \
         "act_" + hashlib.sha256(sp.srepr(model.activation).encode()).hexdigest()[:8]
@@ -151,21 +172,29 @@ METHODS = [("_f", ["x", "a"], "f", "f(x, a)"),
            ("_B_a", ["x", "a", "u", "v"], "B_a", "d/da B(u, v)")]
 
 
+def _size_code(dim: sp.Basic) -> str:
+    return "1" if dim == 1 else "self.n" if dim == N else f"self.size_{dim}"
+
+
 def _rnn_context(d: Derivation) -> dict:
-    model, syms = d.model, d.symbols
-    data_names = [k for k, v in syms.items() if isinstance(v, MatrixSymbol) and k not in "xuvw"]
-    first_weight = "W" + model.architecture.suffixes(model.layers)[0]
-    names: dict[sp.Basic, str] = {d.parameter: "a", **{syms[k]: k for k in "xuvw"}}
-    names.update({syms[k]: f"self.{k}" for k in data_names})
-    eyes = [Eyes("eye_n", first_weight, "ncols")]
+    model, vf = d.model, d.model.formula
+    data = [Data(f"d_{name}", repr(name), not isinstance(sym, MatrixSymbol)) for name, sym in vf.data.items()]
+    names: dict[sp.Basic, str] = {d.parameter: "a", **{d.symbols[k]: k for k in "xuvw"}}
+    names.update({sym: f"self.d_{name}" for name, sym in vf.data.items()})
+    sizes = [Size("n" if dim == N else f"size_{dim}", f"d_{name}", axis)
+             for dim, (name, axis, _) in vf.dims.items()]
+    fixed: list[Fixed] = [Fixed("eye_n", "eye", "self.n", "self.n")]
     names[Identity(N)] = "self.eye_n"
     for f in d.formulas:
-        for eye in f.expr.atoms(Identity):
-            if eye not in names:
-                dim = str(eye.shape[0])
-                suffix = dim[1:]  # m<k>: the output size of layer k
-                eyes.append(Eyes(f"eye_{dim}", "W" + suffix, "nrows"))
-                names[eye] = f"self.eye_{dim}"
+        for m in sorted(f.expr.atoms(Identity, OneMatrix), key=sp.default_sort_key):
+            if m not in names:
+                rows, cols = (str(s) for s in m.shape)
+                if isinstance(m, Identity):
+                    fixed.append(Fixed(f"eye_{rows}", "eye", _size_code(m.shape[0]), _size_code(m.shape[0])))
+                else:
+                    fixed.append(Fixed(f"ones_{rows}" if cols == "1" else f"ones_{rows}_{cols}", "ones",
+                                       _size_code(m.shape[0]), _size_code(m.shape[1])))
+                names[m] = "self." + fixed[-1].attr
     methods = {}
     for printer, key in ((ArbPrinter(), "ball_methods"), (FloatPrinter(), "float_methods")):
         methods[key] = [Function(name, args, print_matrix_expr(printer, d[formula], names, args[-1] if args[-1] != "a" else "x"), doc)
@@ -173,14 +202,19 @@ def _rnn_context(d: Derivation) -> dict:
     scalars = {}
     for printer, prefix in ((ArbPrinter(), "ball"), (FloatPrinter(), "float")):
         scalars[f"{prefix}_scalars"] = [
-            Function(f"{prefix}_s{k}", ["z"], print_scalar_function(printer, expr, Z),
-                     f"s{chr(39) * k}(z) = {sp.sstr(expr)}")
-            for k, expr in enumerate(d.activation_derivatives)]
-    description = [f"Architecture: {model.architecture.summary}",
-                   f"Activation: s(z) = {sp.sstr(model.activation)}", ""]
+            Function(f"{prefix}_{act_function(name, k)}", ["z"], print_scalar_function(printer, expr, Z),
+                     f"{name}{chr(39) * k}(z) = {sp.sstr(expr)}")
+            for name, derivs in d.functions.items() for k, expr in enumerate(derivs)]
+    if model.architecture is not None:
+        title = f"Prover for the {model.architecture.name} RNN family"
+        description = [f"Architecture: {model.architecture.summary}",
+                       f"Activation: s(z) = {sp.sstr(model.activation)}", ""]
+    else:
+        title = "Prover for an RNN given by a vector formula"
+        description = [f"Elementwise {name}(z) = {sp.sstr(g)}" for name, g in vf.functions.items()] + [""]
     description += [f"{f.name} = {f.text()}" for f in d.formulas]
-    return dict(title=f"Prover for the {model.architecture.name} RNN family", description=description,
-                data_names=data_names, first_weight=first_weight, eyes=eyes, **methods, **scalars)
+    return dict(title=title, description=description, data=data, sizes=sizes, fixed=fixed,
+                **methods, **scalars)
 
 
 def _ode_context(d: Derivation) -> dict:

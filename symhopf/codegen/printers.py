@@ -16,6 +16,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul, ZeroMatrix
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import (PythonCodePrinter, _known_functions,
                                    _known_functions_math)
 
@@ -37,6 +38,11 @@ _KNOWN = {*_known_functions, *_known_functions_math, "sign", "Abs", "Max", "Min"
 #: SymPy function -> kernel name in symhopf.runtime.ball
 BALL_FUNCTIONS = {"tanh": "tanh", "atan": "atan", "exp": "exp", "sinh": "sinh", "asinh": "asinh",
                   "erf": "erf", "log": "log", "cosh": "cosh", "sin": "sin", "cos": "cos"}
+
+
+def act_function(name: str, order: int) -> str:
+    """The generated name of g^(order) for the elementwise function ``name``: s0, tanh1, pow2_0."""
+    return f"{name}_{order}" if name[-1].isdigit() else f"{name}{order}"
 
 
 class _Structured:
@@ -67,6 +73,8 @@ class _Structured:
     def _print_Identity(self, expr: Identity) -> str:
         return self._print_Symbol(expr)
 
+    _print_OneMatrix = _print_Identity
+
     def _print_Float(self, expr: sp.Float) -> str:
         raise PrintError(f"float literal {expr} in a formula: symhopf prints exact numbers only")
 
@@ -77,8 +85,9 @@ class _Structured:
         code = self._print(mats[-1])
         for m in reversed(mats[:-1]):  # right to left: matrix-vector products only
             code = f"{self.backend}.mm({self._print(m)}, {code})"
-        if coeff != 1:
-            code = f"{self._print(coeff)} * {code}"
+        if coeff != 1:   # a coefficient such as a - 1 needs parentheses: (a - 1) * x
+            scalar = self._print(coeff) if coeff.is_Number else self.parenthesize(coeff, PRECEDENCE["Mul"])
+            code = f"{scalar} * {code}"
         return self._temp(expr, code)
 
     def _print_MatAdd(self, expr: MatAdd) -> str:
@@ -136,7 +145,7 @@ class ArbPrinter(_Structured, PythonCodePrinter):
     def _print_Act(self, expr: Act) -> str:
         if expr in self.memo:
             return self.memo[expr]
-        return self._temp(expr, f"_b.act_map(ball_s{expr.order}, {self._print(expr.arg)})")
+        return self._temp(expr, f"_b.act_map(ball_{act_function(expr.name, expr.order)}, {self._print(expr.arg)})")
 
     def _print_MatAdd(self, expr: MatAdd) -> str:
         # _b.add: an n x 1 term is added to every column of a batch (runtime.ball.Columns)
@@ -168,7 +177,7 @@ class FloatPrinter(_Structured, NumPyPrinter):
     def _print_Act(self, expr: Act) -> str:
         if expr in self.memo:
             return self.memo[expr]
-        return self._temp(expr, f"float_s{expr.order}({self._print(expr.arg)})")
+        return self._temp(expr, f"float_{act_function(expr.name, expr.order)}({self._print(expr.arg)})")
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         # NumPyPrinter turns a negative integer exponent into a Float (z**(-2.0)),
