@@ -53,6 +53,8 @@ MAX_PRINTED_WEIGHTS = 6
 #: equilibria with more components than this are abbreviated in the theorems
 MAX_PRINTED_COMPONENTS = 6
 SHORT_DIGITS = 8
+#: the report's forms: one theorem over a table of all points, or one theorem per point
+REPORT_STYLES = ("compact", "full")
 #: displayed formulas longer than this (in printed characters) are split at the terms of a sum
 MAX_FORMULA_WIDTH = 54
 
@@ -157,6 +159,33 @@ def tex_short(pair: Sequence[str] | None, digits: int = SHORT_DIGITS) -> str:
     if not pair:
         return r"\text{---}"
     return tex_enclosure(outward(pair, digits))
+
+
+def tex_tight(pair: Sequence[str] | None, digits: int = 6) -> str:
+    r"""A short outward-rounded enclosure in interval notation: the digits ``lo`` and ``hi`` share,
+    then ``lo``'s remaining digits as a subscript and ``hi``'s as a superscript
+    (``1.234_{5}^{7}`` is ``[1.2345, 1.2347]``); ``[lo, hi]`` when they share no digit (math mode)."""
+    if not pair:
+        return r"\text{---}"
+    lo, hi = outward(pair, digits)
+    if lo == hi:
+        return tex_number(lo)
+    if Decimal(lo) < 0 < Decimal(hi) or lo.lstrip("-").partition(".")[0] != hi.lstrip("-").partition(".")[0]:
+        return tex_enclosure((lo, hi))   # no shared digits: the plain interval
+    if "E" in lo + hi or (lo.startswith("-") != hi.startswith("-")) or "0" in (lo, hi):
+        return tex_enclosure((lo, hi))
+    fl, fh = (len(t.partition(".")[2]) for t in (lo, hi))
+    lo_p, hi_p = (t + ("." if "." not in t and max(fl, fh) else "") + "0" * (max(fl, fh) - f)
+                  for t, f in ((lo, fl), (hi, fh)))
+    if len(lo_p) != len(hi_p):
+        return tex_enclosure((lo, hi))
+    k = 0
+    while k < len(lo_p) and lo_p[k] == hi_p[k]:
+        k += 1
+    head = lo_p[:k]
+    if not any(c.isdigit() and c != "0" for c in head) or head.endswith("."):
+        return tex_enclosure((lo, hi))
+    return head + "_{" + lo_p[k:] + "}^{" + hi_p[k:] + "}"
 
 
 def tex_upper(value: str | None, digits: int = 4) -> str:
@@ -534,9 +563,59 @@ def versions() -> list[tuple[str, str]]:
     return out
 
 
+def _compact_row(k: int, p: Any) -> dict[str, Any]:
+    """A proved point's row of the compact table: short outward-rounded enclosures, the orbits' side and
+    stability, and the equilibrium's stability below and above the parameter (symhopf.special)."""
+    from .special import equilibrium_sides
+
+    c = consequence(p)
+    below, above = equilibrium_sides(p)
+    stable = c["kind"] == "supercritical" and c["stability"].startswith("orbitally asymptotically stable")
+    return {"index": k, "parameter": tex_tight(p.parameter, 8), "omega": tex_tight(p.omega, 8),
+            "l1": tex_tight(p.first_lyapunov, 4), "mu": tex_tight(p.transversality, 4),
+            "other": tex_tight(p.other_eigenvalues_real_part_max, 4) if p.other_eigenvalues_real_part_max
+            else r"	ext{---}",
+            "side": c["orbit_side"], "orbits": "s" if stable else "u",
+            "kind": "super" if c["kind"] == "supercritical" else "sub",
+            "equilibrium": f"{below[0]}\,/\,{above[0]}", "theorem": "NK" if point_theorem(p) == NK else "D"}
+
+
+def _provenance_context(prov: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The provenance paragraph's strings (symhopf.provenance), escaped."""
+    if not prov:
+        return None
+    r = prov.get("random")
+    return {"command": tex_tt(prov["command"]) if prov.get("command") else None,
+            "version": tex_escape(prov.get("version", "")), "date": tex_escape(prov.get("date", "")),
+            "model_file": tex_tt(prov["model_file"]) if prov.get("model_file") else None,
+            "sha": tex_tt_escape(prov.get("model_sha256", "")),
+            "weights_sha": tex_tt_escape(prov.get("weights_sha256", "")),
+            "random": r and {"generator": tex_tt(r["generator"]), "n": tex_escape(r["n"]),
+                             "seed": tex_escape(r["seed"]), "perturbation": tex_escape(r["perturbation"])},
+            "certificate": tex_tt(prov["certificate"]) if prov.get("certificate") else None}
+
+
+def _family_branches(certificate: Any) -> list[dict[str, Any]]:
+    """The constant branches' shared numbers c, P_r, g, with the rows proved on each (compact form)."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for k, p in enumerate(certificate.hopf_points, 1):
+        proof = p.proof or {}
+        if p.status != "proved" or point_theorem(p) != FAMILY or proof.get("branch_slope") is None:
+            continue
+        g = groups.setdefault((proof["branch_slope"], proof["reference_parameter"]),
+                              {"c": tex_number(proof["branch_slope"]), "Pr": tex_number(proof["reference_parameter"]),
+                               "rows": []})
+        g["rows"].append(k)
+    return list(groups.values())
+
+
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                   figure: str | None = None, figure_note: str = "") -> dict[str, Any]:
-    """Everything the template shows (all strings already LaTeX)."""
+                   figure: str | None = None, figure_note: str = "", style: str = "full",
+                   provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the template shows (all strings already LaTeX); ``style``: "full" (a theorem per
+    point) or "compact" (one theorem over a table of all points)."""
+    if style not in REPORT_STYLES:
+        raise ValueError(f"report style {style!r}: expected one of {', '.join(REPORT_STYLES)}")
     P = _param_tex(certificate.parameter)
     L = "symhopf-" + _label(certificate.model)
     points = [_point_context(k, p, L, P) for k, p in enumerate(certificate.hopf_points, 1)]
@@ -566,14 +645,43 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "figure": figure,
         "figure_note": figure_note,
         "packages": APPENDIX_PACKAGES,
+        "style": style,
+        "rows": [_compact_row(k, p) for k, p in enumerate(certificate.hopf_points, 1) if p.status == "proved"],
+        "x_widest": _x_widest(certificate),
+        "family_branches": _family_branches(certificate),
+        "provenance": _provenance_context(provenance),
+        "completeness": _completeness_context(certificate),
     }
+
+
+def _x_widest(certificate: Any) -> str | None:
+    """Upper bound (3 digits) of the widest enclosure of any proved point's x* ("0": all exact)."""
+    widths = [Decimal(t[1]) - Decimal(t[0]) for p in certificate.hopf_points if p.status == "proved"
+              for t in (p.x or [])]
+    if not widths:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return _round(max(widths), 3, ROUND_CEILING)
+
+
+def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
+    """Each branch found: kind, its Hopf points, and whether (with the method) or why not its list is
+    proved complete; the scope (this branch, this range) is stated by the template."""
+    return [{"id": b["id"], "kind": tex_escape(b.get("kind", "")),
+             "points": [i + 1 for i in b.get("hopf_points", [])],
+             "proved": bool(b.get("completeness", {}).get("proved")),
+             "method": tex_escape(b.get("completeness", {}).get("method") or ""),
+             "reason": tex_escape(b.get("completeness", {}).get("reason") or "")} for b in certificate.branches]
 
 
 # ---------------------------------------------------------------- writing and compiling
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                  figure: str | None = None, figure_note: str = "") -> str:
-    """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it)."""
-    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note)
+                  figure: str | None = None, figure_note: str = "", style: str = "full",
+                  provenance: dict[str, Any] | None = None) -> str:
+    """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
+    ``provenance``: see :func:`write_report`)."""
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance)
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
 
@@ -586,8 +694,15 @@ def figure_path_for(tex_path: str | Path) -> Path:
 
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
                  figure: str | Path | None = None, system: Any = None,
-                 branches: Sequence[Any] | None = None) -> Path:
+                 branches: Sequence[Any] | None = None, style: str = "full",
+                 provenance: dict[str, Any] | None = None) -> Path:
     """Write the report to ``path`` and return it.
+
+    ``style``: "full" (one theorem per point, with its equilibrium; the library's default, so
+    existing callers keep their reports) or "compact" (one theorem over a table of all points,
+    each theorem and lemma stated once: the default of ``symhopf prove --report``, as a paper's
+    appendix should not grow by a page per point). ``provenance``: the run's command, version,
+    date and model hash (:func:`symhopf.provenance.provenance`), printed when given.
 
     ``figure``: an existing diagram (PDF) to include; when None and ``system``
     is given, the diagram is drawn here (:func:`symhopf.figure.bifurcation_diagram`,
@@ -620,7 +735,8 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
             graphic = fig.as_posix()
         if re.search(r"[\s%#{}\\]", graphic):
             raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
-    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note), encoding="utf-8")
+    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance),
+                    encoding="utf-8")
     return path
 
 

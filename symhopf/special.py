@@ -8,9 +8,12 @@ generalized-Hopf candidates:
   ``omega``), the side of the periodic orbits and the stability of the equilibrium on each
   side of ``a*``;
 - ``LP``: a fold of an equilibrium branch, as located by the float search (not proved);
-- ``GH?``: a generalized-Hopf candidate: two consecutive proved Hopf points of one branch whose
-  ``l1`` enclosures have opposite signs (a sign change of ``l1`` between them; not a proof
-  that a codimension-two point lies on the branch, nor that it exists there).
+- ``GH?``: a generalized-Hopf candidate: two consecutive proved Hopf points of one branch where a
+  pair may cross the axis and cross back (``mu'`` of opposite signs) with ``l1`` of opposite signs.
+  Under a second parameter the Hopf curve joining them may pass ``l1 = 0``; nothing of this is
+  proved. Consecutive points with the same sign of ``mu'`` are different pairs crossing (as on
+  a constant branch, where every ``mu'`` is the same ``c``), so a sign change of ``l1`` between
+  them says nothing about a generalized-Hopf point and is not listed.
 
 Branch points (BP) are not sought by the search; the table says so rather than listing none.
 Every enclosure is the certificate's, or (``omega * l1``) its exact product rounded outward.
@@ -134,11 +137,12 @@ def special_points(certificate: Any) -> list[SpecialPoint]:
                       key=lambda i: _q(certificate.hopf_points[i].parameter)[0])
         for i, j in zip(mine, mine[1:]):
             p, q = certificate.hopf_points[i], certificate.hopf_points[j]
-            if sign(p.first_lyapunov) * sign(q.first_lyapunov) < 0:
+            if (sign(p.first_lyapunov) * sign(q.first_lyapunov) < 0
+                    and sign(p.transversality) * sign(q.transversality) < 0):
                 rows.append(SpecialPoint(
                     "GH?", f"GH?{sum(r.type == 'GH?' for r in rows) + 1}", b["id"],
                     [p.parameter[0], q.parameter[1]],
-                    note=f"l1 changes sign between H{i + 1} and H{j + 1} (candidate, not proved)"))
+                    note=f"l1 and mu' change sign between H{i + 1} and H{j + 1} (candidate, not proved)"))
     return rows
 
 
