@@ -577,7 +577,7 @@ def _compact_row(k: int, p: Any) -> dict[str, Any]:
             else r"	ext{---}",
             "side": c["orbit_side"], "orbits": "s" if stable else "u",
             "kind": "super" if c["kind"] == "supercritical" else "sub",
-            "equilibrium": f"{below[0]}\,/\,{above[0]}", "theorem": "NK" if point_theorem(p) == NK else "D"}
+            "equilibrium": rf"{below[0]}\,/\,{above[0]}", "theorem": "NK" if point_theorem(p) == NK else "D"}
 
 
 def _provenance_context(prov: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -588,11 +588,17 @@ def _provenance_context(prov: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"command": tex_tt(prov["command"]) if prov.get("command") else None,
             "version": tex_escape(prov.get("version", "")), "date": tex_escape(prov.get("date", "")),
             "model_file": tex_tt(prov["model_file"]) if prov.get("model_file") else None,
-            "sha": tex_tt_escape(prov.get("model_sha256", "")),
-            "weights_sha": tex_tt_escape(prov.get("weights_sha256", "")),
-            "random": r and {"generator": tex_tt(r["generator"]), "n": tex_escape(r["n"]),
+            "sha": _hex(prov.get("model_sha256", "")),
+            "weights_sha": _hex(prov.get("weights_sha256", "")),
+            "random": r and {"generator": tex_tt(r["generator"]).replace(".", r".\allowbreak{}"), "n": tex_escape(r["n"]),
                              "seed": tex_escape(r["seed"]), "perturbation": tex_escape(r["perturbation"])},
             "certificate": tex_tt(prov["certificate"]) if prov.get("certificate") else None}
+
+
+def _hex(digest: str) -> str:
+    """A hex digest for ``\\texttt``, breakable after every 16 digits."""
+    digest = re.sub(r"[^0-9a-fA-F]", "", digest)
+    return r"\allowbreak{}".join(digest[i:i + 16] for i in range(0, len(digest), 16))
 
 
 def _family_branches(certificate: Any) -> list[dict[str, Any]]:
