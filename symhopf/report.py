@@ -776,7 +776,7 @@ def compile_pdf(tex_path: str | Path, timeout: float = 180) -> tuple[bool, str]:
     else:
         return False, ("no LaTeX installed (neither latexmk nor pdflatex found); the .tex file "
                        f"{tex_path} was written, compile it yourself or install texlive "
-                       "(apt-get install texlive-latex-base texlive-latex-recommended latexmk)")
+                       "(apt-get install texlive-latex-base texlive-latex-recommended lmodern latexmk)")
     pdf, log = tex_path.with_suffix(".pdf"), tex_path.with_suffix(".log")
     for cmd in runs:
         try:
