@@ -184,3 +184,125 @@ def _mathtext(name: str) -> str:
         return "\\" + name
     base, _, sub = name.partition("_")
     return base + (f"_{{{sub}}}" if sub else "")
+
+
+# ---------------------------------------------------------------- the MatCont/AUTO-style diagram
+#: label font size (points) of the H/LP labels
+LABEL_SIZE = 7
+
+
+def _measure(X: np.ndarray, component: int | None) -> np.ndarray:
+    """The plotted state measure: the Euclidean norm of x, or one component (0-based)."""
+    X = np.atleast_2d(X)
+    return np.linalg.norm(X, axis=1) if component is None else X[:, component]
+
+
+def _stable(system: Any, A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Whether every eigenvalue of Df(x(a), a) has negative real part, per sample (floats)."""
+    return np.array([bool(np.max(np.linalg.eigvals(np.asarray(system.flt.Df(x, float(a)), float)).real) < 0)
+                     for a, x in zip(A, X)], bool)
+
+
+def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], width: float, height: float,
+                 step: float) -> list[float]:
+    """Vertical offsets (display units) so that no two label boxes overlap: each label (centred on its
+    point's x, ``width`` per character, ``height`` tall) goes to the lowest free level, one ``step``
+    apart. Points and sizes in the same display units."""
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = []
+    for (x, y), t in sorted(zip(points, texts), key=lambda p: p[0][0]):
+        w = width * len(t)
+        for level in range(200):
+            y0 = y + step * (1 + level)
+            box = (x - w / 2, x + w / 2, y0, y0 + height)
+            if all(box[1] <= b[0] or box[0] >= b[1] or box[3] <= b[2] or box[2] >= b[3] for b in placed):
+                break
+        placed.append(box)
+        offsets.append(((x, y, t), step * (1 + level)))
+    order = {(x, y, t): off for (x, y, t), off in offsets}
+    return [order[(x, y, t)] for (x, y), t in zip(points, texts)]
+
+
+def state_diagram(system: Any, certificate: Any, path: str | Path, branches: Sequence[Any] | None = None,
+                  component: int | None = None, samples: int | None = None) -> Path | None:
+    """The bifurcation diagram as MatCont/AUTO draw it, as a vector PDF at ``path`` (None without
+    matplotlib): ``|x|`` (or ``x[component]``) of the equilibria against the parameter, solid where
+    the equilibrium is stable and dashed where it is unstable (float eigenvalues), the Hopf points
+    labelled H1, H2, ... without overlap (proved: filled, not proved: open), the search's folds as
+    LP. Floats only, for orientation; branch points are not sought and not marked."""
+    if not matplotlib_available():
+        return None
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    a0, a1 = (float(r) for r in certificate.range)
+    curves = branch_samples(system, certificate, branches, samples)
+    ylabel = r"$\|x\|_2$" if component is None else f"$x_{{{component + 1}}}$"
+    with plt.rc_context({"font.size": 9, "pdf.fonttype": 42}):
+        fig, ax = plt.subplots(figsize=(6.0, 3.2))
+        ys: list[float] = []
+        for A, X in curves:
+            if len(A) < 2:
+                continue
+            Y, st = _measure(X, component), _stable(system, A, X)
+            ys += list(Y)
+            start = 0
+            for i in range(1, len(A) + 1):
+                if i == len(A) or st[i] != st[start]:
+                    seg = slice(start, min(i + 1, len(A)))
+                    ax.plot(A[seg], Y[seg], color="C0", lw=1.2, ls="-" if st[start] else "--")
+                    start = i
+        pts, texts, colors = [], [], []
+        for k, p in enumerate(certificate.hopf_points, 1):
+            a = _mid(p.parameter)
+            if a is None or not p.x:
+                continue
+            y = float(_measure(np.array([[_mid(t) for t in p.x]]), component)[0])
+            proved = p.status == "proved"
+            ax.plot([a], [y], "o", ms=4, color="C3", mfc="C3" if proved else "white", zorder=3)
+            pts.append((a, y)), texts.append(f"H{k}"), colors.append("C3" if proved else "0.4")
+            ys.append(y)
+        for b in certificate.branches:
+            for a in b.get("folds", []):
+                match = [(A, X) for A, X in curves if len(A) and min(A) - 1e-9 <= a <= max(A) + 1e-9]
+                if not match:
+                    continue
+                A, X = match[0]
+                i = int(np.argmin(np.abs(A - a)))
+                y = float(_measure(X[i:i + 1], component)[0])
+                ax.plot([a], [y], "s", ms=4, color="C2", zorder=3)
+                pts.append((a, y)), texts.append("LP"), colors.append("C2")
+        ax.set_xlim(a0, a1)
+        lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        pad = (hi - lo) * 0.1 or max(abs(hi), 1.0) * 0.1
+        ax.set_ylim(lo - (pad if hi > lo else pad / 4), hi + pad)
+        fig.tight_layout()
+        if pts:
+            # offsets in points: one label level = 1.3 label heights; the axes grow to hold the highest
+            to_pt = ax.transData.transform
+            disp = [tuple(to_pt(p) * 72.0 / fig.dpi) for p in pts]
+            offs = place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
+            top_pt = max(d[1] + o for d, o in zip(disp, offs)) + 2 * LABEL_SIZE
+            ax_top_pt = ax.get_window_extent().y1 * 72.0 / fig.dpi
+            if top_pt > ax_top_pt:    # raise the upper y limit so that every label is inside the axes
+                y_lo, y_hi = ax.get_ylim()
+                h_pt = ax.get_window_extent().height * 72.0 / fig.dpi
+                ax.set_ylim(y_lo, y_hi + (top_pt - ax_top_pt) * (y_hi - y_lo) / max(h_pt - (top_pt - ax_top_pt), 1.0))
+                disp = [tuple(to_pt(p) * 72.0 / fig.dpi) for p in pts]
+                offs = place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
+            for (a, y), t, c, o in zip(pts, texts, colors, offs):
+                ax.annotate(t, (a, y), textcoords="offset points", xytext=(0, o), ha="center", va="bottom",
+                            fontsize=LABEL_SIZE, color=c,
+                            arrowprops=dict(arrowstyle="-", lw=0.4, color="0.6", shrinkA=0, shrinkB=2)
+                            if o > 1.5 * LABEL_SIZE else None)
+        ax.plot([], [], color="C0", ls="-", label="stable equilibrium")
+        ax.plot([], [], color="C0", ls="--", label="unstable equilibrium")
+        ax.set_xlabel(f"parameter ${_mathtext(certificate.parameter)}$")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        fig.savefig(path, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
+        plt.close(fig)
+    return path

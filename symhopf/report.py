@@ -425,16 +425,24 @@ def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
                "B_u": r"\bigl[h\mapsto B(u,h)\bigr]", "C_uv": r"\bigl[h\mapsto C(u,v,h)\bigr]",
                "f_aa": rf"\partial_{{{P}}}^2 f(x)", "Df_aa": rf"\partial_{{{P}}}^2 D_x f(x)",
                "B_a": rf"\partial_{{{P}}}\bigl[h\mapsto B(u,h)\bigr]"})
+    from .derive import common_terms, vector_form
+
+    defs, exprs = vector_form([f.expr.xreplace(subs) if subs else f.expr for f in derivation.formulas])
+    if defs:                      # nested layers: the repeated directional derivatives named too
+        terms, exprs = common_terms(exprs)
+        defs += terms
+    vector_defs = [(sp.latex(z), split_sum_latex(e, MAX_FORMULA_WIDTH - 4)) for z, e in defs]
+    system = sp.latex(derivation.formulas[0].expr.xreplace(subs) if subs else derivation.formulas[0].expr)
     formulas = []
-    for f in derivation.formulas:
-        expr = f.expr.xreplace(subs) if subs else f.expr
+    for f, expr in zip(derivation.formulas, exprs):
         label = labels.get(f.name, r"\mathrm{" + tex_escape(f.name) + "}")
         formulas.append({"label": label,
                          "latex": split_sum_latex(expr, MAX_FORMULA_WIDTH - _visible_len(label)).replace(
                              "qbar", r"\bar{q}"),
                          "meaning": tex_escape(f.meaning)})
     acts = [(k, sp.latex(d)) for k, d in enumerate(derivation.activation_derivatives)]
-    return {"formulas": formulas, "activation_derivatives": acts, "M_defs": m_defs,
+    return {"formulas": formulas, "activation_derivatives": acts, "M_defs": m_defs, "vector_defs": vector_defs,
+            "system": system,
             "directions": (r"u, v, w \in \mathbb{C}^{n}" if rnn else
                            r",\ ".join(f"{d} = (" + ", ".join(sp.latex(s) for s in derivation.symbols.get(d, [])) + ")"
                                       for d in ("u", "v")))}
@@ -650,6 +658,7 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "precisions": precisions,
         "figure": figure,
         "figure_note": figure_note,
+        "figure2": None,
         "packages": APPENDIX_PACKAGES,
         "style": style,
         "rows": [_compact_row(k, p) for k, p in enumerate(certificate.hopf_points, 1) if p.status == "proved"],
@@ -684,18 +693,20 @@ def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- writing and compiling
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                   figure: str | None = None, figure_note: str = "", style: str = "full",
-                  provenance: dict[str, Any] | None = None) -> str:
+                  provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None) -> str:
     """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
     ``provenance``: see :func:`write_report`)."""
     ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance)
+    ctx["figure2"] = eigenvalue_figure
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
 
-def figure_path_for(tex_path: str | Path) -> Path:
-    """Where :func:`write_report` puts the diagram: ``<stem>-diagram.pdf`` next to the .tex."""
+def figure_path_for(tex_path: str | Path, kind: str = "diagram") -> Path:
+    """Where :func:`write_report` puts a figure: ``<stem>-diagram.pdf`` (the bifurcation diagram) or
+    ``<stem>-eigenvalues.pdf`` (the real parts of the eigenvalues) next to the .tex."""
     tex_path = Path(tex_path)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", tex_path.stem) or "report"
-    return tex_path.with_name(f"{stem}-diagram.pdf")
+    return tex_path.with_name(f"{stem}-{kind}.pdf")
 
 
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
@@ -711,20 +722,23 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
     date and model hash (:func:`symhopf.provenance.provenance`), printed when given.
 
     ``figure``: an existing diagram (PDF) to include; when None and ``system``
-    is given, the diagram is drawn here (:func:`symhopf.figure.bifurcation_diagram`,
-    with the search ``branches`` when given) next to the .tex. Without matplotlib
+    is given, two figures are drawn here next to the .tex, with the search ``branches`` when
+    given: the bifurcation diagram (:func:`symhopf.figure.state_diagram`) and the real parts of
+    the eigenvalues (:func:`symhopf.figure.bifurcation_diagram`). Without matplotlib
     the report says that the figure was omitted. The graphics path is written
     relative to the .tex file's directory (compile there, or \\input the appendix
     from a paper in the same directory).
     """
-    from .figure import bifurcation_diagram, matplotlib_available
+    from .figure import bifurcation_diagram, matplotlib_available, state_diagram
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    note = ""
+    note, second = "", None
     if figure is None and system is not None:
         if matplotlib_available():
-            figure = bifurcation_diagram(system, certificate, figure_path_for(path), branches=branches)
+            figure = state_diagram(system, certificate, figure_path_for(path), branches=branches)
+            second = bifurcation_diagram(system, certificate, figure_path_for(path, "eigenvalues"),
+                                         branches=branches)
         else:
             note = ("The numerical bifurcation diagram is omitted: matplotlib is not installed "
                     "(install the extra \\texttt{symhopf[plot]}).")
@@ -732,18 +746,24 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
         note = ("No numerical bifurcation diagram was drawn for this report." if matplotlib_available() else
                 "The numerical bifurcation diagram is omitted: matplotlib is not installed "
                 "(install the extra \\texttt{symhopf[plot]}).")
-    graphic = None
-    if figure is not None:
-        fig = Path(figure).resolve()
-        try:
-            graphic = fig.relative_to(path.parent.resolve()).as_posix()
-        except ValueError:
-            graphic = fig.as_posix()
-        if re.search(r"[\s%#{}\\]", graphic):
-            raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
-    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance),
-                    encoding="utf-8")
+    graphic, graphic2 = (_graphic_path(f, path) for f in (figure, second))
+    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance,
+                                  graphic2), encoding="utf-8")
     return path
+
+
+def _graphic_path(figure: str | Path | None, tex: Path) -> str | None:
+    """The figure's path as \\includegraphics in ``tex`` sees it (relative to its directory when inside)."""
+    if figure is None:
+        return None
+    fig = Path(figure).resolve()
+    try:
+        graphic = fig.relative_to(tex.parent.resolve()).as_posix()
+    except ValueError:
+        graphic = fig.as_posix()
+    if re.search(r"[\s%#{}\\]", graphic):
+        raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
+    return graphic
 
 
 def figure_available() -> bool:
