@@ -16,6 +16,7 @@ not depend on n; general ODEs are derived componentwise.
 from __future__ import annotations
 
 import json
+import functools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -54,11 +55,24 @@ def vector_form(exprs: list[sp.Basic], nested_only: bool = True) -> tuple[list[t
             current = [e.xreplace({arg: z}) for e in current]
 
 
-def common_terms(exprs: list[sp.Basic], min_length: int = 24, name: str = "d"
+@functools.lru_cache(maxsize=1 << 14)
+def _len(e: sp.Basic) -> int:
+    """Printed length (characters of the plain text form)."""
+    return len(sp.sstr(e))
+
+
+def _vector_parts(e: sp.Basic) -> list[sp.Basic]:
+    return [sub for sub in sp.preorder_traversal(e) if isinstance(sub, MatrixExpr)
+            and not isinstance(sub, (MatrixSymbol, Act)) and sub.shape[1] == 1]
+
+
+def common_terms(exprs: list[sp.Basic], min_length: int = 24, name: str = "d", max_length: int = 110
                  ) -> tuple[list[tuple[MatrixSymbol, sp.Basic]], list[sp.Basic]]:
     """Name the vector subexpressions that occur more than once (across all ``exprs``) and print
-    longer than ``min_length`` characters, longest first, as ``d_1, d_2, ...`` (each definition
-    may use the earlier names); returns the definitions and the expressions with them substituted."""
+    longer than ``min_length`` characters, longest first, as ``d_1, d_2, ...``; then, while a formula
+    or definition prints longer than ``max_length``, its longest vector part of at most that length
+    (and more than a quarter of it). Each definition uses only earlier names; returns the definitions
+    and the expressions with them substituted (equal to the given ones once the names are expanded)."""
     from collections import Counter
 
     current, defs = list(exprs), []
@@ -68,14 +82,23 @@ def common_terms(exprs: list[sp.Basic], min_length: int = 24, name: str = "d"
             for sub in sp.preorder_traversal(e):
                 if isinstance(sub, MatrixExpr) and not isinstance(sub, (MatrixSymbol, Act)) and sub.shape[1] == 1:
                     counts[sub] += 1
-        repeated = [sub for sub, k in counts.items() if k > 1 and len(sp.sstr(sub)) > min_length]
+        repeated = [sub for sub, k in counts.items() if k > 1 and _len(sub) > min_length]
         if not repeated:
-            return _in_order(defs, current, name)
-        sub = max(repeated, key=lambda t: (len(sp.sstr(t)), sp.default_sort_key(t)))
+            break
+        sub = max(repeated, key=lambda t: (_len(t), sp.default_sort_key(t)))
         d = MatrixSymbol(f"{name}_{len(defs) + 1}", *sub.shape)
         defs.append((d, sub))
         current = [e.xreplace({sub: d}) for e in current]
         defs = [(w, v.xreplace({sub: d}) if w != d else v) for w, v in defs]
+    while True:
+        long = [e for e in current + [v for _, v in defs] if _len(e) > max_length]
+        parts = [sub for e in long for sub in _vector_parts(e)[1:] if max_length // 4 < _len(sub) <= max_length]
+        if not parts:
+            return _in_order(defs, current, name)
+        sub = max(parts, key=lambda t: (_len(t), sp.default_sort_key(t)))
+        d = MatrixSymbol(f"{name}_{len(defs) + 1}", *sub.shape)
+        current = [e.xreplace({sub: d}) for e in current]
+        defs = [(w, v.xreplace({sub: d})) for w, v in defs] + [(d, sub)]
 
 
 def _in_order(defs: list[tuple[MatrixSymbol, sp.Basic]], exprs: list[sp.Basic], name: str

@@ -293,3 +293,49 @@ def test_paper_n50_compact_pdf(tmp_path):
     assert "symhopfprove" + str(EX / "paper_n50.toml").replace(" ", "").replace("-", "") in text.replace("-", "")
     assert "??" not in text
     assert not re.findall(r"Overfull \\hbox \((\d+\.\d+)pt", tex.with_suffix(".log").read_text(errors="replace"))
+
+
+# ------------------------------------------------------------------ long formulas in vector form
+def _expand(defs, e):
+    for z, v in reversed(defs):
+        e = e.xreplace({z: v})
+    return e
+
+
+def test_vector_form_names_expand_back_to_the_formulas():
+    from symhopf.derive import common_terms, vector_form
+    model = symhopf.Model.from_toml(EX / "paper_multilayer.toml")
+    exprs = [f.expr for f in derive(model).formulas]
+    defs, short = vector_form(exprs)
+    assert [str(z) for z, _ in defs] == ["z_1", "z_2", "z_3"]
+    terms, shorter = common_terms(short)
+    names = [z for z, _ in defs + terms]
+    for k, (z, v) in enumerate(defs + terms):          # each definition uses only earlier names
+        assert not (v.free_symbols & set(names[k:])), z
+    for e, s in zip(exprs, shorter):
+        assert _expand(defs + terms, s) == e
+    assert max(len(str(s)) for s in shorter) < 200
+    single = [f.expr for f in derive(symhopf.Model.from_toml(EX / "paper_n4.toml")).formulas]
+    assert vector_form(single) == ([], single)           # one layer: nothing renamed
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_multilayer_derive_latex_compiles(tmp_path, capsys):
+    assert main(["derive", str(EX / "paper_multilayer.toml"), "--format", "latex"]) == 0
+    (tmp_path / "f.tex").write_text(capsys.readouterr().out)
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{amsmath,amssymb}\\allowdisplaybreaks\n"
+                                      "\\begin{document}\n\\input{f.tex}\n\\end{document}\n")
+    ok, msg = report.compile_pdf(tmp_path / "doc.tex")
+    assert ok, msg
+
+
+# ------------------------------------------------------------------ the docs' claims
+@pytest.mark.parametrize("doc", ["README.md", "docs/tutorial.md", "docs/architectures/ode.md",
+                                 "docs/architectures/leaky.md", "docs/architectures/multilayer.md",
+                                 "docs/architectures/asymmetric.md"])
+def test_docs_name_only_shipped_examples_and_run_modules_with_the_venv(doc):
+    text = (ROOT / doc).read_text()
+    for name in re.findall(r"examples/([A-Za-z0-9_]+)\.toml", text):
+        assert (EX / f"{name}.toml").is_file(), name
+    assert "the format is in `docs/internals.md`" not in text
+    assert not re.search(r"(^|\$ )python generated/", text, re.M)          # outside the venv it fails
