@@ -55,6 +55,8 @@ MAX_PRINTED_COMPONENTS = 6
 SHORT_DIGITS = 8
 #: the report's forms: one theorem over a table of all points, or one theorem per point
 REPORT_STYLES = ("compact", "full")
+#: statements a report can leave to another section of the same document (``shared``): key -> label suffixes
+SHARED_KEYS = {"def": ("def", "l1", "mu"), "nk": ("nk", "spectrum"), "fam": ("fam",)}
 #: displayed formulas longer than this (in printed characters) are split at the terms of a sum
 MAX_FORMULA_WIDTH = 54
 
@@ -625,11 +627,14 @@ def _family_branches(certificate: Any) -> list[dict[str, Any]]:
 
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                    figure: str | None = None, figure_note: str = "", style: str = "full",
-                   provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+                   provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything the template shows (all strings already LaTeX); ``style``: "full" (a theorem per
-    point) or "compact" (one theorem over a table of all points)."""
+    point) or "compact" (one theorem over a table of all points); ``shared``: for the keys of
+    :data:`SHARED_KEYS`, the label of the section of the same document that states them (an
+    appendix ``\\input`` after it refers to it instead of stating them again; :func:`stated`)."""
     if style not in REPORT_STYLES:
         raise ValueError(f"report style {style!r}: expected one of {', '.join(REPORT_STYLES)}")
+    shared = shared if appendix else None          # a standalone report states everything itself
     P = _param_tex(certificate.parameter)
     L = "symhopf-" + _label(certificate.model)
     points = [_point_context(k, p, L, P) for k, p in enumerate(certificate.hopf_points, 1)]
@@ -665,6 +670,9 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "x_widest": _x_widest(certificate),
         "family_branches": _family_branches(certificate),
         "provenance": _provenance_context(provenance),
+        "shared": {k: shared.get(k) for k in SHARED_KEYS} if shared else dict.fromkeys(SHARED_KEYS),
+        "shared_aliases": [(f"{L}-{suffix}", f"{shared[k]}-{suffix}") for k, suffixes in SHARED_KEYS.items()
+                           for suffix in suffixes if shared and shared.get(k)],
         "completeness": _completeness_context(certificate),
     }
 
@@ -693,10 +701,11 @@ def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- writing and compiling
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                   figure: str | None = None, figure_note: str = "", style: str = "full",
-                  provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None) -> str:
+                  provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None,
+                  shared: dict[str, str] | None = None) -> str:
     """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
     ``provenance``: see :func:`write_report`)."""
-    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance)
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance, shared)
     ctx["figure2"] = eigenvalue_figure
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
@@ -712,7 +721,7 @@ def figure_path_for(tex_path: str | Path, kind: str = "diagram") -> Path:
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
                  figure: str | Path | None = None, system: Any = None,
                  branches: Sequence[Any] | None = None, style: str = "full",
-                 provenance: dict[str, Any] | None = None) -> Path:
+                 provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None) -> Path:
     """Write the report to ``path`` and return it.
 
     ``style``: "full" (one theorem per point, with its equilibrium; the library's default, so
@@ -748,7 +757,7 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
                 "(install the extra \\texttt{symhopf[plot]}).")
     graphic, graphic2 = (_graphic_path(f, path) for f in (figure, second))
     path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance,
-                                  graphic2), encoding="utf-8")
+                                  graphic2, shared), encoding="utf-8")
     return path
 
 
@@ -764,6 +773,18 @@ def _graphic_path(figure: str | Path | None, tex: Path) -> str | None:
     if re.search(r"[\s%#{}\\]", graphic):
         raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
     return graphic
+
+
+def stated(certificate: Any, shared: dict[str, str] | None = None) -> dict[str, str]:
+    """``shared`` updated with what the report of ``certificate`` states itself (its label for each
+    key of :data:`SHARED_KEYS` not in ``shared``): pass it to the next appendix of the document."""
+    out = dict(shared or {})
+    L = "symhopf-" + _label(certificate.model)
+    kinds = {point_theorem(p) for p in certificate.hopf_points}
+    for key, needed in (("def", True), ("nk", bool(kinds - {FAMILY})), ("fam", FAMILY in kinds)):
+        if needed and key not in out:
+            out[key] = L
+    return out
 
 
 def figure_available() -> bool:

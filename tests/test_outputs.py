@@ -339,3 +339,31 @@ def test_docs_name_only_shipped_examples_and_run_modules_with_the_venv(doc):
         assert (EX / f"{name}.toml").is_file(), name
     assert "the format is in `docs/internals.md`" not in text
     assert not re.search(r"(^|\$ )python generated/", text, re.M)          # outside the venv it fails
+
+
+# ------------------------------------------------------------------ a document of several appendices
+def test_appendices_state_shared_theorems_once(tmp_path):
+    from test_report import brusselator
+    a, b = brusselator("first"), brusselator("second")
+    ca, cb = prove(a), prove(b)
+    shared = report.stated(ca)
+    assert shared == {"def": "symhopf-first", "nk": "symhopf-first"}
+    first = report.write_report(ca, a, derive(a), tmp_path / "a.tex", appendix=True, style="compact")
+    second = report.write_report(cb, b, derive(b), tmp_path / "b.tex", appendix=True, style="compact", shared=shared)
+    ta, tb = first.read_text(), second.read_text()
+    assert r"\begin{theorem}[Newton--Kantorovich" in ta and r"\begin{theorem}[Newton--Kantorovich" not in tb
+    assert r"\begin{definition}[Hopf point]" not in tb and r"\begin{lemma}[spectral" not in tb
+    assert r"\csname r@symhopf-second-nk\expandafter\endcsname\csname r@symhopf-first-nk\endcsname" in tb
+    assert "are those of" in tb and r"\begin{theorem}[Hopf bifurcations in" in tb
+    # a standalone report states everything, whatever it is given
+    alone = report.render_report(cb, b, derive(b), style="compact", shared=shared)
+    assert r"\begin{theorem}[Newton--Kantorovich" in alone and "are those of" not in alone
+    if shutil.which("pdflatex") and shutil.which("pdftotext"):
+        doc = tmp_path / "doc.tex"
+        doc.write_text("\\documentclass{article}\n\\usepackage{" + report.APPENDIX_PACKAGES + "}\n\\begin{document}\n"
+                       "\\input{a}\n\\input{b}\n\\end{document}\n")
+        ok, msg = report.compile_pdf(doc)
+        assert ok, msg
+        assert "undefined" not in doc.with_suffix(".log").read_text(errors="replace")
+        text = subprocess.run(["pdftotext", msg, "-"], capture_output=True, text=True).stdout
+        assert "Theorem 2 (Newton–Kantorovich) and Lemma 3 (spectral separation) are those of" in " ".join(text.split())
