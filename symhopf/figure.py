@@ -150,6 +150,7 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
                     ax.scatter(aa[mask], re[mask], linewidths=0, label=None if lab in labelled else lab,
                                zorder=2, **style)
                     labelled.add(lab)
+        marks: list = []
         for k, p in enumerate(certificate.hopf_points, 1):
             a = _mid(p.parameter)
             if a is None:
@@ -161,8 +162,7 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
                        label=None if ("p" if proved else "n") in labelled else
                        ("proved Hopf point" if proved else "candidate, not proved"))
             labelled.add("p" if proved else "n")
-            ax.annotate(f"H{k}", (a, 0), textcoords="offset points", xytext=(3, 5), fontsize=8,
-                        color="C3" if proved else "0.4")
+            marks.append(((a, 0.0), f"H{k}", "C3" if proved else "0.4"))
         if all_re:
             lim = float(np.quantile(np.abs(all_re), 0.98)) * 1.15 or 1.0
             ax.set_ylim(-lim, lim)
@@ -170,9 +170,12 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
         name = certificate.parameter
         ax.set_xlabel(f"parameter ${_mathtext(name)}$")
         ax.set_ylabel(r"Re $\lambda$")
-        ax.legend(loc="best", fontsize=7, frameon=False)
-        fig.tight_layout()
-        fig.savefig(path, format="pdf", metadata={"CreationDate": None})
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        if marks:
+            annotate_without_overlap(fig, ax, *zip(*marks))
+        else:
+            fig.tight_layout()
+        fig.savefig(path, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
         plt.close(fig)
     return path
 
@@ -221,6 +224,33 @@ def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], wi
         offsets.append(((x, y, t), step * (1 + level)))
     order = {(x, y, t): off for (x, y, t), off in offsets}
     return [order[(x, y, t)] for (x, y), t in zip(points, texts)]
+
+
+def annotate_without_overlap(fig: Any, ax: Any, pts: Sequence[tuple[float, float]], texts: Sequence[str],
+                             colors: Sequence[str]) -> None:
+    """Label the points (data coordinates) above themselves at the levels of :func:`place_labels`
+    (a thin leader line when raised); the upper y limit grows so that every label stays inside."""
+    if not pts:
+        return
+    fig.tight_layout()
+
+    def offsets() -> tuple[list[tuple[float, float]], list[float]]:
+        disp = [tuple(ax.transData.transform(p) * 72.0 / fig.dpi) for p in pts]
+        return disp, place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
+
+    disp, offs = offsets()
+    top_pt = max(d[1] + o for d, o in zip(disp, offs)) + 2 * LABEL_SIZE
+    box = ax.get_window_extent()
+    ax_top_pt, h_pt = box.y1 * 72.0 / fig.dpi, box.height * 72.0 / fig.dpi
+    if top_pt > ax_top_pt:
+        y_lo, y_hi = ax.get_ylim()
+        ax.set_ylim(y_lo, y_hi + (top_pt - ax_top_pt) * (y_hi - y_lo) / max(h_pt - (top_pt - ax_top_pt), 1.0))
+        disp, offs = offsets()
+    for (a, y), t, c, o in zip(pts, texts, colors, offs):
+        ax.annotate(t, (a, y), textcoords="offset points", xytext=(0, o), ha="center", va="bottom",
+                    fontsize=LABEL_SIZE, color=c,
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.6", shrinkA=0, shrinkB=2)
+                    if o > 1.5 * LABEL_SIZE else None)
 
 
 def state_diagram(system: Any, certificate: Any, path: str | Path, branches: Sequence[Any] | None = None,
@@ -279,25 +309,7 @@ def state_diagram(system: Any, certificate: Any, path: str | Path, branches: Seq
         lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
         pad = (hi - lo) * 0.1 or max(abs(hi), 1.0) * 0.1
         ax.set_ylim(lo - (pad if hi > lo else pad / 4), hi + pad)
-        fig.tight_layout()
-        if pts:
-            # offsets in points: one label level = 1.3 label heights; the axes grow to hold the highest
-            to_pt = ax.transData.transform
-            disp = [tuple(to_pt(p) * 72.0 / fig.dpi) for p in pts]
-            offs = place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
-            top_pt = max(d[1] + o for d, o in zip(disp, offs)) + 2 * LABEL_SIZE
-            ax_top_pt = ax.get_window_extent().y1 * 72.0 / fig.dpi
-            if top_pt > ax_top_pt:    # raise the upper y limit so that every label is inside the axes
-                y_lo, y_hi = ax.get_ylim()
-                h_pt = ax.get_window_extent().height * 72.0 / fig.dpi
-                ax.set_ylim(y_lo, y_hi + (top_pt - ax_top_pt) * (y_hi - y_lo) / max(h_pt - (top_pt - ax_top_pt), 1.0))
-                disp = [tuple(to_pt(p) * 72.0 / fig.dpi) for p in pts]
-                offs = place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
-            for (a, y), t, c, o in zip(pts, texts, colors, offs):
-                ax.annotate(t, (a, y), textcoords="offset points", xytext=(0, o), ha="center", va="bottom",
-                            fontsize=LABEL_SIZE, color=c,
-                            arrowprops=dict(arrowstyle="-", lw=0.4, color="0.6", shrinkA=0, shrinkB=2)
-                            if o > 1.5 * LABEL_SIZE else None)
+        annotate_without_overlap(fig, ax, pts, texts, colors)
         ax.plot([], [], color="C0", ls="-", label="stable equilibrium")
         ax.plot([], [], color="C0", ls="--", label="unstable equilibrium")
         ax.set_xlabel(f"parameter ${_mathtext(certificate.parameter)}$")

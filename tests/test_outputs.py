@@ -367,3 +367,16 @@ def test_appendices_state_shared_theorems_once(tmp_path):
         assert "undefined" not in doc.with_suffix(".log").read_text(errors="replace")
         text = subprocess.run(["pdftotext", msg, "-"], capture_output=True, text=True).stdout
         assert "Theorem 2 (Newton–Kantorovich) and Lemma 3 (spectral separation) are those of" in " ".join(text.split())
+
+
+def test_place_labels_never_overlap():
+    """Labels of points closer than a label's width go to different levels; far ones stay low."""
+    pts = [(0.0, 0.0), (3.0, 0.0), (6.0, 0.0), (100.0, 0.0), (101.0, 5.0)]
+    texts = ["H1", "H2", "H10", "LP", "H3"]
+    from symhopf.figure import place_labels
+    offs = place_labels(pts, texts, width=4.2, height=7.0, step=9.1)
+    boxes = [(x - 2.1 * len(t), x + 2.1 * len(t), y + o, y + o + 7.0) for (x, y), t, o in zip(pts, texts, offs)]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2], (a, b)
+    assert offs[0] == 9.1 and len(set(offs[:3])) == 3
