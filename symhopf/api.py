@@ -159,6 +159,7 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+    component = _component(args, model)
     system = System.from_model(model, module)
     to_stdout = args.json == "-"
     out = sys.stderr if to_stdout else sys.stdout
@@ -184,7 +185,7 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
             prov = provenance(args.model, getattr(args, "command_line", None),
                               args.json if args.json and not to_stdout else None)
             path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                                system=system, style=args.report_style, provenance=prov)
+                                system=system, style=args.report_style, provenance=prov, component=component)
             print(f"report: {path}", file=out)
             if args.pdf:
                 ok, message = compile_pdf(path)
@@ -192,6 +193,16 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         elif args.pdf:
             print("pdf not built: --pdf needs --report FILE.tex", file=out)
     return 1 if args.strict and not all_proved(cert) else 0
+
+
+def _component(args: argparse.Namespace, model: Model) -> int | None:
+    """``--diagram-component K`` as a 0-based index (checked against the model's dimension)."""
+    k = getattr(args, "diagram_component", None)
+    if k is None:
+        return None
+    if not 1 <= k <= model.n:
+        raise InputError(f"--diagram-component: expected 1..{model.n}, got {k}")
+    return k - 1
 
 
 def all_proved(cert: Certificate) -> bool:

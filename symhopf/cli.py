@@ -67,6 +67,9 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-style", choices=["compact", "full"], default="compact",
                    help="compact (default): one theorem over a table of all points, for papers; "
                         "full: one theorem per point with its equilibrium")
+    p.add_argument("--diagram-component", type=int, metavar="K",
+                   help="plot the K-th state component (1-based) in the report's bifurcation diagram "
+                        "instead of the norm |x|")
     p.add_argument("--appendix", action="store_true",
                    help="write the report as a \\section to \\input into a paper (no preamble)")
     p.add_argument("--pdf", action="store_true", help="compile the report with latexmk (or pdflatex)")

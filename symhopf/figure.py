@@ -122,19 +122,32 @@ def leading_real_parts(system: Any, A: np.ndarray, X: np.ndarray, k: int = N_EIG
     return aa, re, cplx
 
 
-def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
-                        branches: Sequence[Any] | None = None, samples: int | None = None) -> Path | None:
-    """Write the diagram as a vector PDF at ``path``; None when matplotlib is not installed."""
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend; None when matplotlib is not installed."""
     if not matplotlib_available():
         return None
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def _prepare(system: Any, certificate: Any, path: str | Path, branches: Sequence[Any] | None,
+             samples: int | None) -> tuple[Path, tuple[float, float], list[tuple[np.ndarray, np.ndarray]]]:
+    """The output path (its directory made), the range as floats and the sampled branches."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     a0, a1 = (float(r) for r in certificate.range)
-    curves = branch_samples(system, certificate, branches, samples)
+    return path, (a0, a1), branch_samples(system, certificate, branches, samples)
+
+
+def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
+                        branches: Sequence[Any] | None = None, samples: int | None = None) -> Path | None:
+    """Write the diagram as a vector PDF at ``path``; None when matplotlib is not installed."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    path, (a0, a1), curves = _prepare(system, certificate, path, branches, samples)
     with plt.rc_context({"font.size": 9, "axes.titlesize": 9, "pdf.fonttype": 42}):
         fig, ax = plt.subplots(figsize=(6.0, 3.1))
         ax.axhline(0, color="0.4", lw=0.8)
@@ -260,16 +273,10 @@ def state_diagram(system: Any, certificate: Any, path: str | Path, branches: Seq
     the equilibrium is stable and dashed where it is unstable (float eigenvalues), the Hopf points
     labelled H1, H2, ... without overlap (proved: filled, not proved: open), the search's folds as
     LP. Floats only, for orientation; branch points are not sought and not marked."""
-    if not matplotlib_available():
+    plt = _pyplot()
+    if plt is None:
         return None
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a0, a1 = (float(r) for r in certificate.range)
-    curves = branch_samples(system, certificate, branches, samples)
+    path, (a0, a1), curves = _prepare(system, certificate, path, branches, samples)
     ylabel = r"$\|x\|_2$" if component is None else f"$x_{{{component + 1}}}$"
     with plt.rc_context({"font.size": 9, "pdf.fonttype": 42}):
         fig, ax = plt.subplots(figsize=(6.0, 3.2))

@@ -664,6 +664,7 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "figure": figure,
         "figure_note": figure_note,
         "figure2": None,
+        "component": None,
         "packages": APPENDIX_PACKAGES,
         "style": style,
         "rows": [_compact_row(k, p) for k, p in enumerate(certificate.hopf_points, 1) if p.status == "proved"],
@@ -702,11 +703,11 @@ def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                   figure: str | None = None, figure_note: str = "", style: str = "full",
                   provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None,
-                  shared: dict[str, str] | None = None) -> str:
+                  shared: dict[str, str] | None = None, component: int | None = None) -> str:
     """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
     ``provenance``: see :func:`write_report`)."""
     ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance, shared)
-    ctx["figure2"] = eigenvalue_figure
+    ctx["figure2"], ctx["component"] = eigenvalue_figure, component
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
 
@@ -721,7 +722,8 @@ def figure_path_for(tex_path: str | Path, kind: str = "diagram") -> Path:
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
                  figure: str | Path | None = None, system: Any = None,
                  branches: Sequence[Any] | None = None, style: str = "full",
-                 provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None) -> Path:
+                 provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None,
+                 component: int | None = None) -> Path:
     """Write the report to ``path`` and return it.
 
     ``style``: "full" (one theorem per point, with its equilibrium; the library's default, so
@@ -733,7 +735,8 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
     ``figure``: an existing diagram (PDF) to include; when None and ``system``
     is given, two figures are drawn here next to the .tex, with the search ``branches`` when
     given: the bifurcation diagram (:func:`symhopf.figure.state_diagram`) and the real parts of
-    the eigenvalues (:func:`symhopf.figure.bifurcation_diagram`). Without matplotlib
+    the eigenvalues (:func:`symhopf.figure.bifurcation_diagram`); ``component`` (0-based): the state
+    component the diagram plots instead of the norm. Without matplotlib
     the report says that the figure was omitted. The graphics path is written
     relative to the .tex file's directory (compile there, or \\input the appendix
     from a paper in the same directory).
@@ -745,7 +748,8 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
     note, second = "", None
     if figure is None and system is not None:
         if matplotlib_available():
-            figure = state_diagram(system, certificate, figure_path_for(path), branches=branches)
+            figure = state_diagram(system, certificate, figure_path_for(path), branches=branches,
+                                   component=component)
             second = bifurcation_diagram(system, certificate, figure_path_for(path, "eigenvalues"),
                                          branches=branches)
         else:
@@ -757,7 +761,7 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
                 "(install the extra \\texttt{symhopf[plot]}).")
     graphic, graphic2 = (_graphic_path(f, path) for f in (figure, second))
     path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance,
-                                  graphic2, shared), encoding="utf-8")
+                                  graphic2, shared, component), encoding="utf-8")
     return path
 
 

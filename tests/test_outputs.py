@@ -380,3 +380,13 @@ def test_place_labels_never_overlap():
         for b in boxes[i + 1:]:
             assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2], (a, b)
     assert offs[0] == 9.1 and len(set(offs[:3])) == 3
+
+
+def test_diagram_component_is_checked_before_the_proof(tmp_path, capsys):
+    assert main(["prove", str(EX / "brusselator.toml"), "--report", str(tmp_path / "r.tex"),
+                 "--diagram-component", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "symhopf: error: --diagram-component: expected 1..2, got 3\n"
+    assert main(["prove", str(EX / "brusselator.toml"), "--report", str(tmp_path / "r.tex"), "--quiet",
+                 "--diagram-component", "2"]) == 0
+    assert "the component $x_{2}$ of the equilibria" in (tmp_path / "r.tex").read_text()
