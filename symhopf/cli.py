@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Sequence
@@ -34,9 +35,9 @@ _RAW = argparse.RawDescriptionHelpFormatter
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symhopf", formatter_class=_RAW, epilog=EXAMPLES,
-                description="Computer-assisted proofs of Hopf bifurcations: SymPy derives the formulas, "
-                            "ball arithmetic proves each Hopf point found, and a JSON certificate and a "
-                            "LaTeX appendix state what was proved.")
+                description=textwrap.fill("Computer-assisted proofs of Hopf bifurcations: SymPy derives the "
+                                          "formulas, ball arithmetic proves each Hopf point found, and a JSON "
+                                          "certificate and a LaTeX appendix state what was proved.", 78))
     p.add_argument("--version", action="version", version=f"symhopf {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     d = sub.add_parser("derive", help="show every formula SymPy derives for the model",
@@ -50,10 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default="generated", help="directory to write the module into (default: generated)")
     pr = sub.add_parser("prove", help="find Hopf candidates on the equilibrium branches found and prove each",
                         formatter_class=_RAW, epilog=EXAMPLES,
-                        description="Search the equilibrium branches in the parameter range for Hopf "
-                                    "candidates, try to prove each one, print a summary and the special "
-                                    "points, and write the certificate, the CSV table and the LaTeX report "
-                                    "on request.")
+                        description=textwrap.fill(
+                            "Search the equilibrium branches in the parameter range for Hopf candidates, try "
+                            "to prove each one, print a summary and the special points, and write the "
+                            "certificate, the CSV table and the LaTeX report on request.", 78))
     _prove_arguments(pr)
     return p
 

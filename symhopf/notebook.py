@@ -45,7 +45,8 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 def certificate_html(cert: Any) -> str:
     """A heading (model, range, counts) and one row per Hopf point."""
     proved = sum(p.status == "proved" for p in cert.hopf_points)
-    lo, hi = (str(v) for v in cert.range)
+    from .api import exact_text
+    lo, hi = (exact_text(v) for v in cert.range)
     head = ["", *_header(cert.parameter)]
     rows = [[f"H{k}", *_row(p)] for k, p in enumerate(cert.hopf_points, 1)]
     return (f"<p><b>{html.escape(cert.model)}</b>: {len(cert.hopf_points)} Hopf candidate(s) for "
