@@ -83,17 +83,22 @@ def write_reports(results: list[tuple[str, str, Model, object]], out: Path, pdf:
     from symhopf.derive import derive
     from symhopf.system import System
 
-    parts = []
+    from symhopf.report import stated
+
+    parts, shared = [], {}
     try:
         for stem, what, model, cert in results:
-            # next to demo_report.tex, so the appendices' figure paths resolve when \input there
+            # next to demo_report.tex, so the appendices' figure paths resolve when \input there;
+            # compact, and each theorem stated once: later appendices refer to the first that states it
             write_report(cert, model, derive(model), out / f"report_{stem}.tex", appendix=True,
-                         system=System.from_model(model))
+                         system=System.from_model(model), style="compact", shared=shared)
+            shared = stated(cert, shared)
             parts.append(f"% {what}\n\\input{{report_{stem}.tex}}\n\\clearpage\n")
     except Exception as exc:  # the report module is new: say what failed, never fake a report
         return f"report: not written (write_report failed: {type(exc).__name__}: {exc}); certificates are in {out}/"
     doc = (
-        "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[margin=2.5cm]{geometry}\n"
+        "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+        "\\usepackage[margin=2.5cm]{geometry}\n"
         f"\\usepackage{{{APPENDIX_PACKAGES}}}\n"
         "\\usepackage[hidelinks]{hyperref}  % a clickable table of contents\n"
         "\\title{symhopf: the configurations of Kuehn \\& Queirolo (arXiv 2202.05073), proved}\n"

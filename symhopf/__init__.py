@@ -10,12 +10,15 @@ __version__ = "0.1.0"
 
 from .errors import InputError  # noqa: E402
 from .model import Model  # noqa: E402
+# the submodule symhopf.derive is imported now, before the function of that name is defined below:
+# importing a submodule for the first time sets it as an attribute of the package, which would
+# otherwise replace the function symhopf.derive with the module on the first ``from .derive import``
+from . import derive as _derive_module  # noqa: E402,F401
 
 
 def derive(model):
     """The SymPy derivation of a model (see :mod:`symhopf.derive`)."""
-    from .derive import derive as _derive
-    return _derive(model)
+    return _derive_module.derive(model)
 
 
 def generate(model, out_dir="generated"):

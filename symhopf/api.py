@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from contextlib import nullcontext
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +21,9 @@ from .model import Model
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
+from .search.progress import make_progress
 from .proof.completeness import ProvedHopf, check_branch
+from .special import equilibrium_sides, special_points, text_table, to_csv
 from .system import System
 
 
@@ -51,11 +56,17 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
     if system is None:
         system = System.from_model(model, module)
+    report, done = make_progress(progress)
     with blas_threads(1):   # the float stages are faster on one BLAS thread (parallel.blas_threads)
-        search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
+        search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=report)
+        report(f"proofs ({len(search.candidates)})", 0.0)
         proofs = prove_all(system, search, model.range)
         records = [PointRecord.from_proof(p) for p in proofs]
-        branches = [_branch_record(system, model, br, search.candidates, records, budget) for br in search.branches]
+        branches = []
+        for i, br in enumerate(search.branches):
+            report(f"completeness ({len(search.branches)})", i / len(search.branches))
+            branches.append(_branch_record(system, model, br, search.candidates, records, budget))
+    done()
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
                        hopf_points=records, branches=branches, search=sought)
@@ -91,9 +102,9 @@ def search_scope(sought: dict, parameter: str) -> str:
 def summary(cert: Certificate) -> str:
     """The scope (the branches found and how they were sought), each branch's completeness, and one
     line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
-    lo, hi = (float(v) for v in cert.range)
+    lo, hi = (exact_text(v) for v in cert.range)
     lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
-             f"[{lo:g}, {hi:g}] {branches_found(len(cert.branches))}, "
+             f"[{lo}, {hi}] {branches_found(len(cert.branches))}, "
              f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
     if cert.search:
         lines.append("  " + search_scope(cert.search, cert.parameter))
@@ -107,10 +118,32 @@ def summary(cert: Certificate) -> str:
         om = _mid(p.omega)
         l1 = _mid(p.first_lyapunov)
         crit = f" ({p.criticality})" if p.criticality else ""
+        if p.status == "proved":
+            below, above = equilibrium_sides(p)
+            crit += f"; equilibrium {below} below, {above} above"
         status = "PROVED" if p.status == "proved" else f"not proved: {p.reason}"
         t = f"{p.time_seconds:.2f}s" if p.time_seconds is not None else "-"
         lines.append(f"  {cert.parameter} = {par}  omega = {om}  l1 = {l1}{crit}  {status}  [{t}]")
     return "\n".join(lines)
+
+
+def exact_text(v: Fraction | float | str) -> str:
+    """A range end point exactly: its decimal expansion when finite (1999999999/1000000000 ->
+    1.999999999), else p/q; a float (a certificate read from JSON) by its shortest repr."""
+    if isinstance(v, float):
+        return repr(v)
+    q = Fraction(v)
+    den = q.denominator
+    for f in (2, 5):
+        while den % f == 0:
+            den //= f
+    if den != 1:
+        return f"{q.numerator}/{q.denominator}"
+    k = q.denominator.bit_length()                 # 10^k / denominator is an integer
+    with localcontext() as ctx:
+        ctx.prec = len(str(abs(q.numerator))) + 2 * k + 2
+        text = format(Decimal(q.numerator * 10 ** k // q.denominator).scaleb(-k), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _mid(pair: list[str] | None) -> str:
@@ -135,23 +168,56 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     note = model.equilibrium_box_note()
     if note:
         print(f"note: {note}", file=sys.stderr)
-    system = System.from_model(model, module)
     if args.budget is not None and args.budget < 1:
         raise InputError(f"--budget: expected a positive number of pieces, got {args.budget}")
-    cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system,
-                 budget=args.budget)
-    print(summary(cert))
-    if args.json:
-        Path(args.json).write_text(cert.to_json() + "\n")
-    if args.report:
-        from .derive import derive
-        from .report import compile_pdf, write_report
-        path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                            system=system)
-        print(f"report: {path}")
-        if args.pdf:
-            ok, message = compile_pdf(path)
-            print(f"pdf: {message}" if ok else f"pdf not built: {message}")
-    elif args.pdf:
-        print("pdf not built: --pdf needs --report FILE.tex")
-    return 0
+    component = _component(args, model)
+    system = System.from_model(model, module)
+    to_stdout = args.json == "-"
+    out = sys.stderr if to_stdout else sys.stdout
+    quiet = warnings.catch_warnings() if args.quiet else nullcontext()
+    with quiet:
+        if args.quiet:
+            warnings.simplefilter("ignore")
+        cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system,
+                     budget=args.budget)
+        print(summary(cert), file=out)
+        rows = special_points(cert)
+        print(text_table(rows, cert.parameter), file=out)
+        if to_stdout:
+            sys.stdout.write(cert.to_json() + "\n")
+        elif args.json:
+            Path(args.json).write_text(cert.to_json() + "\n")
+        if args.csv:
+            Path(args.csv).write_text(to_csv(rows), encoding="utf-8")
+            print(f"csv: {args.csv}", file=out)
+        if args.report:
+            from .derive import derive
+            from .provenance import provenance
+            from .report import compile_pdf, write_report
+            prov = provenance(args.model, getattr(args, "command_line", None),
+                              args.json if args.json and not to_stdout else None)
+            path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
+                                system=system, style=args.report_style, provenance=prov, component=component)
+            print(f"report: {path}", file=out)
+            if args.pdf:
+                ok, message = compile_pdf(path)
+                print(f"pdf: {message}" if ok else f"pdf not built: {message}", file=out)
+        elif args.pdf:
+            print("pdf not built: --pdf needs --report FILE.tex", file=out)
+    return 1 if args.strict and not all_proved(cert) else 0
+
+
+def _component(args: argparse.Namespace, model: Model) -> int | None:
+    """``--diagram-component K`` as a 0-based index (checked against the model's dimension)."""
+    k = getattr(args, "diagram_component", None)
+    if k is None:
+        return None
+    if not 1 <= k <= model.n:
+        raise InputError(f"--diagram-component: expected 1..{model.n}, got {k}")
+    return k - 1
+
+
+def all_proved(cert: Certificate) -> bool:
+    """Every candidate proved and every branch's list of Hopf points proved complete (``--strict``)."""
+    return (all(p.status == "proved" for p in cert.hopf_points)
+            and all(b.get("completeness", {}).get("proved") for b in cert.branches))

@@ -16,6 +16,8 @@ from typing import Any
 
 from flint import arb
 
+from .enclosure import Enclosure, wrap
+
 try:
     from symhopf import __version__ as VERSION
 except ImportError:  # the package __init__ may not define it yet
@@ -53,7 +55,7 @@ def enclosure(x: arb | None, digits: int | None = None) -> Interval | None:
     if digits is None:
         digits = min(100, max(17, int(x.rel_accuracy_bits() * 0.30103) + 3))
     (m, e), (r, f) = x.mid().man_exp(), x.rad().man_exp()
-    return list(_enclosure(int(m), int(e), int(r), int(f), digits))
+    return Enclosure(_enclosure(int(m), int(e), int(r), int(f), digits))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -166,6 +168,21 @@ class PointRecord:
     proof: dict[str, Any] = field(default_factory=dict)
     time_seconds: float | None = None
 
+    def __post_init__(self) -> None:
+        """Enclosures as :class:`~symhopf.enclosure.Enclosure` (still the ``[lo, hi]`` lists of the JSON)."""
+        for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
+            setattr(self, key, wrap(getattr(self, key)))
+        if self.x and not all(isinstance(t, Enclosure) for t in self.x):
+            self.x = [wrap(t) for t in self.x]
+
+    def _repr_html_(self) -> str:
+        from .notebook import point_html
+        return point_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .notebook import point_latex
+        return point_latex(self)
+
     @classmethod
     def from_proof(cls, hp) -> "PointRecord":
         """From a ``symhopf.proof.HopfProof``."""
@@ -222,6 +239,14 @@ class Certificate:
     @classmethod
     def from_json(cls, text: str) -> "Certificate":
         return cls.from_dict(json.loads(text))
+
+    def _repr_html_(self) -> str:
+        from .notebook import certificate_html
+        return certificate_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .notebook import certificate_latex
+        return certificate_latex(self)
 
 
 def _layout(obj: Any, indent: int, level: int) -> str:

@@ -1,12 +1,14 @@
 """The ``symhopf`` command: derive, generate, prove, sweep.
 
-Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run,
-2 on bad input with a one-line reason (never a traceback).
+Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run (and, with
+``prove --strict``, when a candidate or a branch's completeness is not proved), 2 on bad input
+with a one-line reason (never a traceback).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Sequence
@@ -20,17 +22,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"symhopf: error: {message}\n")
 
 
+EXAMPLES = """examples:
+  symhopf prove examples/lorenz.toml
+  symhopf prove examples/paper_n50.toml --json n50.json --report n50.tex --pdf
+  symhopf prove examples/brusselator.toml --json - --quiet | python -m json.tool
+  symhopf prove examples/paper_n6.toml --csv points.csv --strict
+  symhopf derive examples/brusselator.toml --format latex
+  python -m symhopf --help
+"""
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="symhopf", description="Computer-assisted proofs of Hopf bifurcations.")
+    p = _Parser(prog="symhopf", formatter_class=_RAW, epilog=EXAMPLES,
+                description=textwrap.fill("Computer-assisted proofs of Hopf bifurcations: SymPy derives the "
+                                          "formulas, ball arithmetic proves each Hopf point found, and a JSON "
+                                          "certificate and a LaTeX appendix state what was proved.", 78))
     p.add_argument("--version", action="version", version=f"symhopf {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    d = sub.add_parser("derive", help="show every derived formula")
-    d.add_argument("model")
-    d.add_argument("--format", choices=["text", "latex", "json"], default="text")
-    g = sub.add_parser("generate", help="emit the specialised prover module")
-    g.add_argument("model")
-    g.add_argument("--out", default="generated")
-    pr = sub.add_parser("prove", help="find Hopf candidates on the equilibrium branches found and prove each")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    d = sub.add_parser("derive", help="show every formula SymPy derives for the model",
+                       description="Print every formula the proofs use, derived by SymPy from the model file.")
+    d.add_argument("model", help="the model file (TOML)")
+    d.add_argument("--format", choices=["text", "latex", "json"], default="text",
+                   help="plain text (default), LaTeX (an align* environment) or JSON")
+    g = sub.add_parser("generate", help="write the model's specialised prover module",
+                       description="Write the generated prover module of the model's architecture.")
+    g.add_argument("model", help="the model file (TOML)")
+    g.add_argument("--out", default="generated", help="directory to write the module into (default: generated)")
+    pr = sub.add_parser("prove", help="find Hopf candidates on the equilibrium branches found and prove each",
+                        formatter_class=_RAW, epilog=EXAMPLES,
+                        description=textwrap.fill(
+                            "Search the equilibrium branches in the parameter range for Hopf candidates, try "
+                            "to prove each one, print a summary and the special points, and write the "
+                            "certificate, the CSV table and the LaTeX report on request.", 78))
     _prove_arguments(pr)
     _sweep_arguments(sub.add_parser("sweep", help="prove many models (in this process or on Dask)"))
     return p
@@ -49,20 +73,34 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _prove_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model")
-    p.add_argument("--json", metavar="FILE", help="write the certificate")
-    p.add_argument("--report", metavar="FILE.tex", help="write a LaTeX proof report")
-    p.add_argument("--appendix", action="store_true", help="report as a \\section to \\input into a paper")
-    p.add_argument("--pdf", action="store_true", help="compile the report with latexmk/pdflatex")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--range", nargs=2, metavar=("LO", "HI"), help="override the search range")
+    p.add_argument("model", help="the model file (TOML)")
+    p.add_argument("--json", metavar="FILE", help="write the JSON certificate to FILE ('-': to standard "
+                                                   "output, the summary then goes to standard error)")
+    p.add_argument("--csv", metavar="FILE", help="write the special-point table (H, LP, GH candidates) as CSV")
+    p.add_argument("--report", metavar="FILE.tex", help="write the LaTeX proof report to FILE.tex")
+    p.add_argument("--report-style", choices=["compact", "full"], default="compact",
+                   help="compact (default): one theorem over a table of all points, for papers; "
+                        "full: one theorem per point with its equilibrium")
+    p.add_argument("--diagram-component", type=int, metavar="K",
+                   help="plot the K-th state component (1-based) in the report's bifurcation diagram "
+                        "instead of the norm |x|")
+    p.add_argument("--appendix", action="store_true",
+                   help="write the report as a \\section to \\input into a paper (no preamble)")
+    p.add_argument("--pdf", action="store_true", help="compile the report with latexmk (or pdflatex)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no library warnings")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a candidate or a branch's completeness is not proved")
+    p.add_argument("--range", nargs=2, metavar=("LO", "HI"),
+                   help="search this parameter range instead of the model's (exact decimals)")
     p.add_argument("--budget", type=int, metavar="PIECES",
                    help="work budget of each branch's completeness check, in tube pieces tried "
                         "(the certificate records the budget and the pieces used)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.command_line = ["symhopf", *argv]
     commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None),
                 "sweep": _sweep}
     return _guarded(commands[args.command], args)
@@ -70,9 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_generated(module: ModuleType, argv: Sequence[str]) -> int:
     """``python generated/<name>.py MODEL``: prove with this very module."""
-    p = _Parser(prog=Path(module.__file__).name, description=(module.__doc__ or "").splitlines()[0])
+    p = _Parser(prog=Path(module.__file__).name, description=(module.__doc__ or "").splitlines()[0],
+                formatter_class=_RAW, epilog=EXAMPLES)
     _prove_arguments(p)
-    return _guarded(lambda a: _prove(a, module=module), p.parse_args(argv))
+    args = p.parse_args(argv)
+    args.command_line = ["python", Path(module.__file__).name, *argv]
+    return _guarded(lambda a: _prove(a, module=module), args)
 
 
 def _guarded(command, args: argparse.Namespace) -> int:

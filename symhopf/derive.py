@@ -16,10 +16,11 @@ not depend on n; general ODEs are derived componentwise.
 from __future__ import annotations
 
 import json
+import functools
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.matrices.expressions import Identity, MatrixSymbol
+from sympy.matrices.expressions import Identity, MatrixExpr, MatrixSymbol
 
 from sympy.printing.str import StrPrinter
 
@@ -31,6 +32,89 @@ L1_TEXT = ("l1 = Re(<p, C(q,q,qbar)> - 2 <p, B(q, A^{-1} B(q,qbar))> "
            "+ <p, B(qbar, (2 i w I - A)^{-1} B(q,q))>) / (2 w)")
 MU_TEXT = "mu'(a*) = Re <p, (D_a A) q + B(q, x'(a*))>,  x'(a*) = -A^{-1} f_a"
 NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"
+
+
+def vector_form(exprs: list[sp.Basic], nested_only: bool = True) -> tuple[list[tuple[MatrixSymbol, sp.Basic]],
+                                                                          list[sp.Basic]]:
+    """Name the pre-activations: every argument ``X`` of an entrywise activation ``s^(k)(X)`` becomes a
+    vector ``z_j`` (innermost first, so ``z_2 = (a I + W_2) s(z_1) + b_2``); returns the definitions
+    ``[(z_j, X_j)]`` and the expressions with them substituted. ``nested_only``: only when some
+    activation's argument holds another activation (a multilayer net); else nothing is renamed."""
+    current = list(exprs)
+    if nested_only and not any(a.arg.atoms(Act) for e in current for a in e.atoms(Act)):
+        return [], current
+    defs: list[tuple[MatrixSymbol, sp.Basic]] = []
+    while True:
+        inner = {a.arg for e in current for a in e.atoms(Act) if not isinstance(a.arg, MatrixSymbol)
+                 and all(isinstance(b.arg, MatrixSymbol) for b in a.arg.atoms(Act))}
+        if not inner:
+            return defs, current
+        for arg in sorted(inner, key=sp.default_sort_key):
+            z = MatrixSymbol(f"z_{len(defs) + 1}", *arg.shape)
+            defs.append((z, arg))
+            current = [e.xreplace({arg: z}) for e in current]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _len(e: sp.Basic) -> int:
+    """Printed length (characters of the plain text form)."""
+    return len(sp.sstr(e))
+
+
+def _vector_parts(e: sp.Basic) -> list[sp.Basic]:
+    return [sub for sub in sp.preorder_traversal(e) if isinstance(sub, MatrixExpr)
+            and not isinstance(sub, (MatrixSymbol, Act)) and sub.shape[1] == 1]
+
+
+def common_terms(exprs: list[sp.Basic], min_length: int = 24, name: str = "d", max_length: int = 110
+                 ) -> tuple[list[tuple[MatrixSymbol, sp.Basic]], list[sp.Basic]]:
+    """Name the vector subexpressions that occur more than once (across all ``exprs``) and print
+    longer than ``min_length`` characters, longest first, as ``d_1, d_2, ...``; then, while a formula
+    or definition prints longer than ``max_length``, its longest vector part of at most that length
+    (and more than a quarter of it). Each definition uses only earlier names; returns the definitions
+    and the expressions with them substituted (equal to the given ones once the names are expanded)."""
+    from collections import Counter
+
+    current, defs = list(exprs), []
+    while True:
+        counts: Counter = Counter()
+        for e in current:
+            for sub in sp.preorder_traversal(e):
+                if isinstance(sub, MatrixExpr) and not isinstance(sub, (MatrixSymbol, Act)) and sub.shape[1] == 1:
+                    counts[sub] += 1
+        repeated = [sub for sub, k in counts.items() if k > 1 and _len(sub) > min_length]
+        if not repeated:
+            break
+        sub = max(repeated, key=lambda t: (_len(t), sp.default_sort_key(t)))
+        d = MatrixSymbol(f"{name}_{len(defs) + 1}", *sub.shape)
+        defs.append((d, sub))
+        current = [e.xreplace({sub: d}) for e in current]
+        defs = [(w, v.xreplace({sub: d}) if w != d else v) for w, v in defs]
+    while True:
+        long = [e for e in current + [v for _, v in defs] if _len(e) > max_length]
+        parts = [sub for e in long for sub in _vector_parts(e)[1:] if max_length // 4 < _len(sub) <= max_length]
+        if not parts:
+            return _in_order(defs, current, name)
+        sub = max(parts, key=lambda t: (_len(t), sp.default_sort_key(t)))
+        d = MatrixSymbol(f"{name}_{len(defs) + 1}", *sub.shape)
+        current = [e.xreplace({sub: d}) for e in current]
+        defs = [(w, v.xreplace({sub: d})) for w, v in defs] + [(d, sub)]
+
+
+def _in_order(defs: list[tuple[MatrixSymbol, sp.Basic]], exprs: list[sp.Basic], name: str
+              ) -> tuple[list[tuple[MatrixSymbol, sp.Basic]], list[sp.Basic]]:
+    """The definitions renumbered so that each uses only earlier names."""
+    names = {w for w, _ in defs}
+    placed: list[tuple[MatrixSymbol, sp.Basic]] = []
+    while len(placed) < len(defs):
+        done = {w for w, _ in placed}
+        placed += [(w, v) for w, v in defs if w not in done and (v.free_symbols & names) <= done][:1]
+    tmp = {w: MatrixSymbol(f"_{name}{k}", *w.shape) for k, (w, _) in enumerate(placed, 1)}
+    new = {tmp[w]: MatrixSymbol(f"{name}_{k}", *w.shape) for k, (w, _) in enumerate(placed, 1)}
+
+    def rename(e: sp.Basic) -> sp.Basic:
+        return e.xreplace(tmp).xreplace(new)
+    return [(rename(w), rename(v)) for w, v in placed], [rename(e) for e in exprs]
 
 
 class FormulaPrinter(StrPrinter):
@@ -98,9 +182,17 @@ class Derivation:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
+        """An ``align*`` of every formula; nested layers (multilayer nets) in vector form, through the
+        pre-activations ``z_k`` (:func:`vector_form`), so that no line grows with the depth."""
         rows = [rf"{_latex_function(name)}^{{({k})}}(z) &= {sp.latex(d)}"
                 for name, derivs in self.functions.items() for k, d in enumerate(derivs)]
-        rows += [rf"{_latex_name(f.name)} &= {f.latex()}" for f in self.formulas]
+        defs, exprs = vector_form([f.expr for f in self.formulas])
+        if defs:
+            terms, exprs = common_terms(exprs)
+            defs += terms
+        rows += [rf"{sp.latex(z)} &= {sp.latex(e)}" for z, e in defs]
+        rows += [rf"{_latex_name(f.name)} &= " + sp.latex(e).replace("qbar", r"\bar{q}")
+                 for f, e in zip(self.formulas, exprs)]
         rows.append(r"\ell_1 &= \frac{1}{2\omega}\operatorname{Re}\Big(\langle p, C(q,q,\bar q)\rangle"
                     r" - 2\langle p, B(q, A^{-1}B(q,\bar q))\rangle"
                     r" + \langle p, B(\bar q, (2i\omega I - A)^{-1}B(q,q))\rangle\Big)")

@@ -122,19 +122,32 @@ def leading_real_parts(system: Any, A: np.ndarray, X: np.ndarray, k: int = N_EIG
     return aa, re, cplx
 
 
-def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
-                        branches: Sequence[Any] | None = None, samples: int | None = None) -> Path | None:
-    """Write the diagram as a vector PDF at ``path``; None when matplotlib is not installed."""
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend; None when matplotlib is not installed."""
     if not matplotlib_available():
         return None
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def _prepare(system: Any, certificate: Any, path: str | Path, branches: Sequence[Any] | None,
+             samples: int | None) -> tuple[Path, tuple[float, float], list[tuple[np.ndarray, np.ndarray]]]:
+    """The output path (its directory made), the range as floats and the sampled branches."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     a0, a1 = (float(r) for r in certificate.range)
-    curves = branch_samples(system, certificate, branches, samples)
+    return path, (a0, a1), branch_samples(system, certificate, branches, samples)
+
+
+def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
+                        branches: Sequence[Any] | None = None, samples: int | None = None) -> Path | None:
+    """Write the diagram as a vector PDF at ``path``; None when matplotlib is not installed."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    path, (a0, a1), curves = _prepare(system, certificate, path, branches, samples)
     with plt.rc_context({"font.size": 9, "axes.titlesize": 9, "pdf.fonttype": 42}):
         fig, ax = plt.subplots(figsize=(6.0, 3.1))
         ax.axhline(0, color="0.4", lw=0.8)
@@ -150,6 +163,7 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
                     ax.scatter(aa[mask], re[mask], linewidths=0, label=None if lab in labelled else lab,
                                zorder=2, **style)
                     labelled.add(lab)
+        marks: list = []
         for k, p in enumerate(certificate.hopf_points, 1):
             a = _mid(p.parameter)
             if a is None:
@@ -161,8 +175,7 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
                        label=None if ("p" if proved else "n") in labelled else
                        ("proved Hopf point" if proved else "candidate, not proved"))
             labelled.add("p" if proved else "n")
-            ax.annotate(f"H{k}", (a, 0), textcoords="offset points", xytext=(3, 5), fontsize=8,
-                        color="C3" if proved else "0.4")
+            marks.append(((a, 0.0), f"H{k}", "C3" if proved else "0.4"))
         if all_re:
             lim = float(np.quantile(np.abs(all_re), 0.98)) * 1.15 or 1.0
             ax.set_ylim(-lim, lim)
@@ -170,9 +183,12 @@ def bifurcation_diagram(system: Any, certificate: Any, path: str | Path,
         name = certificate.parameter
         ax.set_xlabel(f"parameter ${_mathtext(name)}$")
         ax.set_ylabel(r"Re $\lambda$")
-        ax.legend(loc="best", fontsize=7, frameon=False)
-        fig.tight_layout()
-        fig.savefig(path, format="pdf", metadata={"CreationDate": None})
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        if marks:
+            annotate_without_overlap(fig, ax, *zip(*marks))
+        else:
+            fig.tight_layout()
+        fig.savefig(path, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
         plt.close(fig)
     return path
 
@@ -184,3 +200,128 @@ def _mathtext(name: str) -> str:
         return "\\" + name
     base, _, sub = name.partition("_")
     return base + (f"_{{{sub}}}" if sub else "")
+
+
+# ---------------------------------------------------------------- the MatCont/AUTO-style diagram
+#: label font size (points) of the H/LP labels
+LABEL_SIZE = 7
+
+
+def _measure(X: np.ndarray, component: int | None) -> np.ndarray:
+    """The plotted state measure: the Euclidean norm of x, or one component (0-based)."""
+    X = np.atleast_2d(X)
+    return np.linalg.norm(X, axis=1) if component is None else X[:, component]
+
+
+def _stable(system: Any, A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Whether every eigenvalue of Df(x(a), a) has negative real part, per sample (floats)."""
+    return np.array([bool(np.max(np.linalg.eigvals(np.asarray(system.flt.Df(x, float(a)), float)).real) < 0)
+                     for a, x in zip(A, X)], bool)
+
+
+def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], width: float, height: float,
+                 step: float) -> list[float]:
+    """Vertical offsets (display units) so that no two label boxes overlap: each label (centred on its
+    point's x, ``width`` per character, ``height`` tall) goes to the lowest free level, one ``step``
+    apart. Points and sizes in the same display units."""
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = []
+    for (x, y), t in sorted(zip(points, texts), key=lambda p: p[0][0]):
+        w = width * len(t)
+        for level in range(200):
+            y0 = y + step * (1 + level)
+            box = (x - w / 2, x + w / 2, y0, y0 + height)
+            if all(box[1] <= b[0] or box[0] >= b[1] or box[3] <= b[2] or box[2] >= b[3] for b in placed):
+                break
+        placed.append(box)
+        offsets.append(((x, y, t), step * (1 + level)))
+    order = {(x, y, t): off for (x, y, t), off in offsets}
+    return [order[(x, y, t)] for (x, y), t in zip(points, texts)]
+
+
+def annotate_without_overlap(fig: Any, ax: Any, pts: Sequence[tuple[float, float]], texts: Sequence[str],
+                             colors: Sequence[str]) -> None:
+    """Label the points (data coordinates) above themselves at the levels of :func:`place_labels`
+    (a thin leader line when raised); the upper y limit grows so that every label stays inside."""
+    if not pts:
+        return
+    fig.tight_layout()
+
+    def offsets() -> tuple[list[tuple[float, float]], list[float]]:
+        disp = [tuple(ax.transData.transform(p) * 72.0 / fig.dpi) for p in pts]
+        return disp, place_labels(disp, texts, 0.6 * LABEL_SIZE, LABEL_SIZE, 1.3 * LABEL_SIZE)
+
+    disp, offs = offsets()
+    top_pt = max(d[1] + o for d, o in zip(disp, offs)) + 2 * LABEL_SIZE
+    box = ax.get_window_extent()
+    ax_top_pt, h_pt = box.y1 * 72.0 / fig.dpi, box.height * 72.0 / fig.dpi
+    if top_pt > ax_top_pt:
+        y_lo, y_hi = ax.get_ylim()
+        ax.set_ylim(y_lo, y_hi + (top_pt - ax_top_pt) * (y_hi - y_lo) / max(h_pt - (top_pt - ax_top_pt), 1.0))
+        disp, offs = offsets()
+    for (a, y), t, c, o in zip(pts, texts, colors, offs):
+        ax.annotate(t, (a, y), textcoords="offset points", xytext=(0, o), ha="center", va="bottom",
+                    fontsize=LABEL_SIZE, color=c,
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color="0.6", shrinkA=0, shrinkB=2)
+                    if o > 1.5 * LABEL_SIZE else None)
+
+
+def state_diagram(system: Any, certificate: Any, path: str | Path, branches: Sequence[Any] | None = None,
+                  component: int | None = None, samples: int | None = None) -> Path | None:
+    """The bifurcation diagram as MatCont/AUTO draw it, as a vector PDF at ``path`` (None without
+    matplotlib): ``|x|`` (or ``x[component]``) of the equilibria against the parameter, solid where
+    the equilibrium is stable and dashed where it is unstable (float eigenvalues), the Hopf points
+    labelled H1, H2, ... without overlap (proved: filled, not proved: open), the search's folds as
+    LP. Floats only, for orientation; branch points are not sought and not marked."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    path, (a0, a1), curves = _prepare(system, certificate, path, branches, samples)
+    ylabel = r"$\|x\|_2$" if component is None else f"$x_{{{component + 1}}}$"
+    with plt.rc_context({"font.size": 9, "pdf.fonttype": 42}):
+        fig, ax = plt.subplots(figsize=(6.0, 3.2))
+        ys: list[float] = []
+        for A, X in curves:
+            if len(A) < 2:
+                continue
+            Y, st = _measure(X, component), _stable(system, A, X)
+            ys += list(Y)
+            start = 0
+            for i in range(1, len(A) + 1):
+                if i == len(A) or st[i] != st[start]:
+                    seg = slice(start, min(i + 1, len(A)))
+                    ax.plot(A[seg], Y[seg], color="C0", lw=1.2, ls="-" if st[start] else "--")
+                    start = i
+        pts, texts, colors = [], [], []
+        for k, p in enumerate(certificate.hopf_points, 1):
+            a = _mid(p.parameter)
+            if a is None or not p.x:
+                continue
+            y = float(_measure(np.array([[_mid(t) for t in p.x]]), component)[0])
+            proved = p.status == "proved"
+            ax.plot([a], [y], "o", ms=4, color="C3", mfc="C3" if proved else "white", zorder=3)
+            pts.append((a, y)), texts.append(f"H{k}"), colors.append("C3" if proved else "0.4")
+            ys.append(y)
+        for b in certificate.branches:
+            for a in b.get("folds", []):
+                match = [(A, X) for A, X in curves if len(A) and min(A) - 1e-9 <= a <= max(A) + 1e-9]
+                if not match:
+                    continue
+                A, X = match[0]
+                i = int(np.argmin(np.abs(A - a)))
+                y = float(_measure(X[i:i + 1], component)[0])
+                ax.plot([a], [y], "s", ms=4, color="C2", zorder=3)
+                pts.append((a, y)), texts.append("LP"), colors.append("C2")
+        ax.set_xlim(a0, a1)
+        lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        pad = (hi - lo) * 0.1 or max(abs(hi), 1.0) * 0.1
+        ax.set_ylim(lo - (pad if hi > lo else pad / 4), hi + pad)
+        annotate_without_overlap(fig, ax, pts, texts, colors)
+        ax.plot([], [], color="C0", ls="-", label="stable equilibrium")
+        ax.plot([], [], color="C0", ls="--", label="unstable equilibrium")
+        ax.set_xlabel(f"parameter ${_mathtext(certificate.parameter)}$")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        fig.savefig(path, format="pdf", metadata={"CreationDate": None}, bbox_inches="tight")
+        plt.close(fig)
+    return path

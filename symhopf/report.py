@@ -53,6 +53,10 @@ MAX_PRINTED_WEIGHTS = 6
 #: equilibria with more components than this are abbreviated in the theorems
 MAX_PRINTED_COMPONENTS = 6
 SHORT_DIGITS = 8
+#: the report's forms: one theorem over a table of all points, or one theorem per point
+REPORT_STYLES = ("compact", "full")
+#: statements a report can leave to another section of the same document (``shared``): key -> label suffixes
+SHARED_KEYS = {"def": ("def", "l1", "mu"), "nk": ("nk", "spectrum"), "fam": ("fam",)}
 #: displayed formulas longer than this (in printed characters) are split at the terms of a sum
 MAX_FORMULA_WIDTH = 54
 
@@ -157,6 +161,33 @@ def tex_short(pair: Sequence[str] | None, digits: int = SHORT_DIGITS) -> str:
     if not pair:
         return r"\text{---}"
     return tex_enclosure(outward(pair, digits))
+
+
+def tex_tight(pair: Sequence[str] | None, digits: int = 6) -> str:
+    r"""A short outward-rounded enclosure in interval notation: the digits ``lo`` and ``hi`` share,
+    then ``lo``'s remaining digits as a subscript and ``hi``'s as a superscript
+    (``1.234_{5}^{7}`` is ``[1.2345, 1.2347]``); ``[lo, hi]`` when they share no digit (math mode)."""
+    if not pair:
+        return r"\text{---}"
+    lo, hi = outward(pair, digits)
+    if lo == hi:
+        return tex_number(lo)
+    if Decimal(lo) < 0 < Decimal(hi) or lo.lstrip("-").partition(".")[0] != hi.lstrip("-").partition(".")[0]:
+        return tex_enclosure((lo, hi))   # no shared digits: the plain interval
+    if "E" in lo + hi or (lo.startswith("-") != hi.startswith("-")) or "0" in (lo, hi):
+        return tex_enclosure((lo, hi))
+    fl, fh = (len(t.partition(".")[2]) for t in (lo, hi))
+    lo_p, hi_p = (t + ("." if "." not in t and max(fl, fh) else "") + "0" * (max(fl, fh) - f)
+                  for t, f in ((lo, fl), (hi, fh)))
+    if len(lo_p) != len(hi_p):
+        return tex_enclosure((lo, hi))
+    k = 0
+    while k < len(lo_p) and lo_p[k] == hi_p[k]:
+        k += 1
+    head = lo_p[:k]
+    if not any(c.isdigit() and c != "0" for c in head) or head.endswith("."):
+        return tex_enclosure((lo, hi))
+    return head + "_{" + lo_p[k:] + "}^{" + hi_p[k:] + "}"
 
 
 def tex_upper(value: str | None, digits: int = 4) -> str:
@@ -422,9 +453,16 @@ def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
                "B_u": r"\bigl[h\mapsto B(u,h)\bigr]", "C_uv": r"\bigl[h\mapsto C(u,v,h)\bigr]",
                "f_aa": rf"\partial_{{{P}}}^2 f(x)", "Df_aa": rf"\partial_{{{P}}}^2 D_x f(x)",
                "B_a": rf"\partial_{{{P}}}\bigl[h\mapsto B(u,h)\bigr]"})
+    from .derive import common_terms, vector_form
+
+    defs, exprs = vector_form([f.expr.xreplace(subs) if subs else f.expr for f in derivation.formulas])
+    if defs:                      # nested layers: the repeated directional derivatives named too
+        terms, exprs = common_terms(exprs)
+        defs += terms
+    vector_defs = [(sp.latex(z), split_sum_latex(e, MAX_FORMULA_WIDTH - 4)) for z, e in defs]
+    system = sp.latex(derivation.formulas[0].expr.xreplace(subs) if subs else derivation.formulas[0].expr)
     formulas = []
-    for f in derivation.formulas:
-        expr = f.expr.xreplace(subs) if subs else f.expr
+    for f, expr in zip(derivation.formulas, exprs):
         label = labels.get(f.name, r"\mathrm{" + tex_escape(f.name) + "}")
         formulas.append({"label": label,
                          "latex": split_sum_latex(expr, MAX_FORMULA_WIDTH - _visible_len(label)).replace(
@@ -433,7 +471,8 @@ def _derivation_context(model: Any, derivation: Any, P: str) -> dict[str, Any]:
     acts = [(k, sp.latex(d)) for k, d in enumerate(derivation.activation_derivatives)]
     functions = [(_function_tex(name), k, sp.latex(d)) for name, derivs in derivation.functions.items()
                  for k, d in enumerate(derivs)]
-    return {"formulas": formulas, "activation_derivatives": acts, "functions": functions, "M_defs": m_defs,
+    return {"formulas": formulas, "activation_derivatives": acts, "functions": functions, "M_defs": m_defs, "vector_defs": vector_defs,
+            "system": system,
             "directions": (r"u, v, w \in \mathbb{C}^{n}" if rnn else
                            r",\ ".join(f"{d} = (" + ", ".join(sp.latex(s) for s in derivation.symbols.get(d, [])) + ")"
                                       for d in ("u", "v")))}
@@ -562,9 +601,68 @@ def versions() -> list[tuple[str, str]]:
     return out
 
 
+def _compact_row(k: int, p: Any) -> dict[str, Any]:
+    """A proved point's row of the compact table: short outward-rounded enclosures, the orbits' side and
+    stability, and the equilibrium's stability below and above the parameter (symhopf.special)."""
+    from .special import equilibrium_sides
+
+    c = consequence(p)
+    below, above = equilibrium_sides(p)
+    stable = c["kind"] == "supercritical" and c["stability"].startswith("orbitally asymptotically stable")
+    return {"index": k, "parameter": tex_tight(p.parameter, 8), "omega": tex_tight(p.omega, 8),
+            "l1": tex_tight(p.first_lyapunov, 4), "mu": tex_tight(p.transversality, 4),
+            "other": tex_tight(p.other_eigenvalues_real_part_max, 4) if p.other_eigenvalues_real_part_max
+            else r"	ext{---}",
+            "side": c["orbit_side"], "orbits": "s" if stable else "u",
+            "kind": "super" if c["kind"] == "supercritical" else "sub",
+            "equilibrium": rf"{below[0]}\,/\,{above[0]}", "theorem": "NK" if point_theorem(p) == NK else "D"}
+
+
+def _provenance_context(prov: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The provenance paragraph's strings (symhopf.provenance), escaped."""
+    if not prov:
+        return None
+    r = prov.get("random")
+    return {"command": tex_tt(prov["command"]) if prov.get("command") else None,
+            "version": tex_escape(prov.get("version", "")), "date": tex_escape(prov.get("date", "")),
+            "model_file": tex_tt(prov["model_file"]) if prov.get("model_file") else None,
+            "sha": _hex(prov.get("model_sha256", "")),
+            "weights_sha": _hex(prov.get("weights_sha256", "")),
+            "random": r and {"generator": tex_tt(r["generator"]).replace(".", r".\allowbreak{}"), "n": tex_escape(r["n"]),
+                             "seed": tex_escape(r["seed"]), "perturbation": tex_escape(r["perturbation"])},
+            "certificate": tex_tt(prov["certificate"]) if prov.get("certificate") else None}
+
+
+def _hex(digest: str) -> str:
+    """A hex digest for ``\\texttt``, breakable after every 16 digits."""
+    digest = re.sub(r"[^0-9a-fA-F]", "", digest)
+    return r"\allowbreak{}".join(digest[i:i + 16] for i in range(0, len(digest), 16))
+
+
+def _family_branches(certificate: Any) -> list[dict[str, Any]]:
+    """The constant branches' shared numbers c, P_r, g, with the rows proved on each (compact form)."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for k, p in enumerate(certificate.hopf_points, 1):
+        proof = p.proof or {}
+        if p.status != "proved" or point_theorem(p) != FAMILY or proof.get("branch_slope") is None:
+            continue
+        g = groups.setdefault((proof["branch_slope"], proof["reference_parameter"]),
+                              {"c": tex_number(proof["branch_slope"]), "Pr": tex_number(proof["reference_parameter"]),
+                               "rows": []})
+        g["rows"].append(k)
+    return list(groups.values())
+
+
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                   figure: str | None = None, figure_note: str = "") -> dict[str, Any]:
-    """Everything the template shows (all strings already LaTeX)."""
+                   figure: str | None = None, figure_note: str = "", style: str = "full",
+                   provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the template shows (all strings already LaTeX); ``style``: "full" (a theorem per
+    point) or "compact" (one theorem over a table of all points); ``shared``: for the keys of
+    :data:`SHARED_KEYS`, the label of the section of the same document that states them (an
+    appendix ``\\input`` after it refers to it instead of stating them again; :func:`stated`)."""
+    if style not in REPORT_STYLES:
+        raise ValueError(f"report style {style!r}: expected one of {', '.join(REPORT_STYLES)}")
+    shared = shared if appendix else None          # a standalone report states everything itself
     P = _param_tex(certificate.parameter)
     L = "symhopf-" + _label(certificate.model)
     points = [_point_context(k, p, L, P) for k, p in enumerate(certificate.hopf_points, 1)]
@@ -593,45 +691,95 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "precisions": precisions,
         "figure": figure,
         "figure_note": figure_note,
+        "figure2": None,
+        "component": None,
         "packages": APPENDIX_PACKAGES,
+        "style": style,
+        "rows": [_compact_row(k, p) for k, p in enumerate(certificate.hopf_points, 1) if p.status == "proved"],
+        "x_widest": _x_widest(certificate),
+        "family_branches": _family_branches(certificate),
+        "provenance": _provenance_context(provenance),
+        "shared": {k: shared.get(k) for k in SHARED_KEYS} if shared else dict.fromkeys(SHARED_KEYS),
+        "shared_aliases": [(f"{L}-{suffix}", f"{shared[k]}-{suffix}") for k, suffixes in SHARED_KEYS.items()
+                           for suffix in suffixes if shared and shared.get(k)],
+        "completeness": _completeness_context(certificate),
     }
+
+
+def _x_widest(certificate: Any) -> str | None:
+    """Upper bound (3 digits) of the widest enclosure of any proved point's x* ("0": all exact)."""
+    widths = [Decimal(t[1]) - Decimal(t[0]) for p in certificate.hopf_points if p.status == "proved"
+              for t in (p.x or [])]
+    if not widths:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return _round(max(widths), 3, ROUND_CEILING)
+
+
+def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
+    """Each branch found: kind, its Hopf points, and whether (with the method) or why not its list is
+    proved complete; the scope (this branch, this range) is stated by the template."""
+    return [{"id": b["id"], "kind": tex_escape(b.get("kind", "")),
+             "points": [i + 1 for i in b.get("hopf_points", [])],
+             "proved": bool(b.get("completeness", {}).get("proved")),
+             "method": tex_escape(b.get("completeness", {}).get("method") or ""),
+             "reason": tex_escape(b.get("completeness", {}).get("reason") or "")} for b in certificate.branches]
 
 
 # ---------------------------------------------------------------- writing and compiling
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                  figure: str | None = None, figure_note: str = "") -> str:
-    """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it)."""
-    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note)
+                  figure: str | None = None, figure_note: str = "", style: str = "full",
+                  provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None,
+                  shared: dict[str, str] | None = None, component: int | None = None) -> str:
+    """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
+    ``provenance``: see :func:`write_report`)."""
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance, shared)
+    ctx["figure2"], ctx["component"] = eigenvalue_figure, component
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
 
-def figure_path_for(tex_path: str | Path) -> Path:
-    """Where :func:`write_report` puts the diagram: ``<stem>-diagram.pdf`` next to the .tex."""
+def figure_path_for(tex_path: str | Path, kind: str = "diagram") -> Path:
+    """Where :func:`write_report` puts a figure: ``<stem>-diagram.pdf`` (the bifurcation diagram) or
+    ``<stem>-eigenvalues.pdf`` (the real parts of the eigenvalues) next to the .tex."""
     tex_path = Path(tex_path)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", tex_path.stem) or "report"
-    return tex_path.with_name(f"{stem}-diagram.pdf")
+    return tex_path.with_name(f"{stem}-{kind}.pdf")
 
 
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
                  figure: str | Path | None = None, system: Any = None,
-                 branches: Sequence[Any] | None = None) -> Path:
+                 branches: Sequence[Any] | None = None, style: str = "full",
+                 provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None,
+                 component: int | None = None) -> Path:
     """Write the report to ``path`` and return it.
 
+    ``style``: "full" (one theorem per point, with its equilibrium; the library's default, so
+    existing callers keep their reports) or "compact" (one theorem over a table of all points,
+    each theorem and lemma stated once: the default of ``symhopf prove --report``, as a paper's
+    appendix should not grow by a page per point). ``provenance``: the run's command, version,
+    date and model hash (:func:`symhopf.provenance.provenance`), printed when given.
+
     ``figure``: an existing diagram (PDF) to include; when None and ``system``
-    is given, the diagram is drawn here (:func:`symhopf.figure.bifurcation_diagram`,
-    with the search ``branches`` when given) next to the .tex. Without matplotlib
+    is given, two figures are drawn here next to the .tex, with the search ``branches`` when
+    given: the bifurcation diagram (:func:`symhopf.figure.state_diagram`) and the real parts of
+    the eigenvalues (:func:`symhopf.figure.bifurcation_diagram`); ``component`` (0-based): the state
+    component the diagram plots instead of the norm. Without matplotlib
     the report says that the figure was omitted. The graphics path is written
     relative to the .tex file's directory (compile there, or \\input the appendix
     from a paper in the same directory).
     """
-    from .figure import bifurcation_diagram, matplotlib_available
+    from .figure import bifurcation_diagram, matplotlib_available, state_diagram
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    note = ""
+    note, second = "", None
     if figure is None and system is not None:
         if matplotlib_available():
-            figure = bifurcation_diagram(system, certificate, figure_path_for(path), branches=branches)
+            figure = state_diagram(system, certificate, figure_path_for(path), branches=branches,
+                                   component=component)
+            second = bifurcation_diagram(system, certificate, figure_path_for(path, "eigenvalues"),
+                                         branches=branches)
         else:
             note = ("The numerical bifurcation diagram is omitted: matplotlib is not installed "
                     "(install the extra \\texttt{symhopf[plot]}).")
@@ -639,17 +787,36 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
         note = ("No numerical bifurcation diagram was drawn for this report." if matplotlib_available() else
                 "The numerical bifurcation diagram is omitted: matplotlib is not installed "
                 "(install the extra \\texttt{symhopf[plot]}).")
-    graphic = None
-    if figure is not None:
-        fig = Path(figure).resolve()
-        try:
-            graphic = fig.relative_to(path.parent.resolve()).as_posix()
-        except ValueError:
-            graphic = fig.as_posix()
-        if re.search(r"[\s%#{}\\]", graphic):
-            raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
-    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note), encoding="utf-8")
+    graphic, graphic2 = (_graphic_path(f, path) for f in (figure, second))
+    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance,
+                                  graphic2, shared, component), encoding="utf-8")
     return path
+
+
+def _graphic_path(figure: str | Path | None, tex: Path) -> str | None:
+    """The figure's path as \\includegraphics in ``tex`` sees it (relative to its directory when inside)."""
+    if figure is None:
+        return None
+    fig = Path(figure).resolve()
+    try:
+        graphic = fig.relative_to(tex.parent.resolve()).as_posix()
+    except ValueError:
+        graphic = fig.as_posix()
+    if re.search(r"[\s%#{}\\]", graphic):
+        raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
+    return graphic
+
+
+def stated(certificate: Any, shared: dict[str, str] | None = None) -> dict[str, str]:
+    """``shared`` updated with what the report of ``certificate`` states itself (its label for each
+    key of :data:`SHARED_KEYS` not in ``shared``): pass it to the next appendix of the document."""
+    out = dict(shared or {})
+    L = "symhopf-" + _label(certificate.model)
+    kinds = {point_theorem(p) for p in certificate.hopf_points}
+    for key, needed in (("def", True), ("nk", bool(kinds - {FAMILY})), ("fam", FAMILY in kinds)):
+        if needed and key not in out:
+            out[key] = L
+    return out
 
 
 def figure_available() -> bool:
@@ -682,7 +849,7 @@ def compile_pdf(tex_path: str | Path, timeout: float = 180) -> tuple[bool, str]:
     else:
         return False, ("no LaTeX installed (neither latexmk nor pdflatex found); the .tex file "
                        f"{tex_path} was written, compile it yourself or install texlive "
-                       "(apt-get install texlive-latex-base texlive-latex-recommended latexmk)")
+                       "(apt-get install texlive-latex-base texlive-latex-recommended lmodern latexmk)")
     pdf, log = tex_path.with_suffix(".pdf"), tex_path.with_suffix(".log")
     for cmd in runs:
         try:
