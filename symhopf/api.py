@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 
-from .certificate import Certificate, PointRecord
+from .certificate import Certificate, PointRecord, embed_model
 from .errors import InputError
 from .model import Model
 from .parallel import blas_threads
@@ -43,7 +43,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         records = [PointRecord.from_proof(p) for p in proofs]
         branches = [_branch_record(system, model, br, search.candidates, records) for br in search.branches]
     return Certificate(model=model.name, parameter=model.parameter,
-                       range=[float(v) for v in model.range], hopf_points=records, branches=branches)
+                       range=[float(v) for v in model.range], hopf_points=records, branches=branches,
+                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model))
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord]) -> dict:
@@ -53,7 +54,10 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
               for i in mine if records[i].status == "proved"]
     result = check_branch(system, branch, proved, a_range=model.range)
     return {**branch.summary(), "hopf_points": mine,
-            "completeness": {"proved": result.proved, "reason": result.reason, "method": result.method}}
+            "completeness": {"proved": result.proved, "reason": result.reason, "method": result.method,
+                             "rests_on": {"proved_hopf_points": [i for i in mine if records[i].status == "proved"],
+                                          "range": [str(v) for v in model.range],
+                                          "checked_by_verify": "consistency of the branch record only"}}}
 
 
 def summary(cert: Certificate) -> str:
