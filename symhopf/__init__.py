@@ -36,4 +36,10 @@ def prove(model, **kwargs):
     return _prove(model, **kwargs)
 
 
-__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove"]
+def verify(cert):
+    """Re-check a certificate independently (see :mod:`symhopf.checker`); returns a Verdict (``.ok``)."""
+    from .checker import verify as _verify
+    return _verify(cert)
+
+
+__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove", "verify"]

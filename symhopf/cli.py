@@ -1,7 +1,7 @@
-"""The ``symhopf`` command: derive, generate, prove.
+"""The ``symhopf`` command: derive, generate, prove, verify.
 
-Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run,
-2 on bad input with a one-line reason (never a traceback).
+Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run (``verify``: a claim
+that does not re-verify), 2 on bad input with a one-line reason (never a traceback).
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default="generated")
     pr = sub.add_parser("prove", help="find and prove every Hopf point in the range")
     _prove_arguments(pr)
+    v = sub.add_parser("verify", help="re-check a certificate independently (exit 0 all hold, 1 a claim fails)")
+    v.add_argument("certificate", metavar="CERT.json")
     return p
 
 
@@ -47,7 +49,8 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None)}
+    commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None),
+                "verify": _verify}
     return _guarded(commands[args.command], args)
 
 
@@ -87,6 +90,12 @@ def _generate(args: argparse.Namespace) -> int:
     path = generate(Model.from_toml(args.model), args.out)
     print(path)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .checker import main as verify_main   # the independent checker: no prover module is loaded
+
+    return verify_main(args.certificate)
 
 
 def _prove(args: argparse.Namespace, module: ModuleType | None) -> int:

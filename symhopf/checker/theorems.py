@@ -1,0 +1,295 @@
+"""The checker's theorems: one Hopf point re-proved from the model alone (hopf-math.md, items 1-5).
+
+Notation: ``<u, v> = conj(u)^T v``; ``f`` is evaluated with :class:`~symhopf.checker.jets.Field`; every
+ball contains the exact value for every point of its input balls; "[lo, hi]" is a stated enclosure
+of the certificate, read as exact decimals, and "b inside [lo, hi]" is decided on the exact end
+points of the ball b (Fractions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from flint import acb, acb_mat, arb, arb_mat
+
+from .jets import Field, ball
+
+Pair = tuple[Fraction, Fraction]
+
+
+class Failed(Exception):
+    """A claim that does not re-verify; the message says which and why."""
+
+
+def ends(b: arb) -> Pair:
+    """The exact end points of a finite ball."""
+    if not b.is_finite():
+        raise Failed(f"non-finite enclosure {b}")
+    (m, e), (r, f) = b.mid().man_exp(), b.rad().man_exp()
+    mid, rad = Fraction(int(m)) * Fraction(2) ** int(e), Fraction(int(r)) * Fraction(2) ** int(f)
+    return mid - rad, mid + rad
+
+
+def inside(b: arb, pair: Pair | None, what: str) -> None:
+    """Claim check: the checker's enclosure b (which holds the true value) lies in the stated pair."""
+    if pair is None:
+        raise Failed(f"{what}: no enclosure stated")
+    lo, hi = ends(b)
+    if not (pair[0] <= lo and hi <= pair[1]):
+        raise Failed(f"{what}: stated [{float(pair[0]):.17g}, {float(pair[1]):.17g}] does not contain the "
+                     f"checker's enclosure [{float(lo):.17g}, {float(hi):.17g}]")
+
+
+def interval_ball(pair: Pair) -> arb:
+    """A ball containing the interval [lo, hi]."""
+    return ball((pair[0] + pair[1]) / 2) + ball((pair[1] - pair[0]) / 2) * arb(0, 1)
+
+
+@dataclass
+class Point:
+    """One proved point's claims (exact stated enclosures) and its start data."""
+
+    a: Pair
+    omega: Pair
+    x: list[Pair]
+    l1: Pair | None
+    mu: Pair | None
+    other: Pair | None
+    criticality: str | None
+    centre: list[Fraction] | None
+    phase: list[complex] | None
+
+
+def krawczyk(F: Field, p: Point) -> tuple[list[arb], arb, arb]:
+    """Existence and local uniqueness of a zero of the extended system; returns its x, a, w balls.
+
+    Formulation. ``G(X) = (f(x, a), A vr + w vi, A vi - w vr, Re <c, v> - 1, Im <c, v>)``,
+    ``X = (x, a, w, vr, vi)`` in R^(3n+2), ``A = D_x f(x, a)``, ``c`` the certificate's phase vector.
+    A zero is a Hopf point candidate: f(x, a) = 0 and A v = i w v with v != 0 (as <c, v> = 1).
+
+    Approximation. ``z`` = the certificate's Newton centre (exact binary midpoints), the box
+    ``X = z +- rho`` (every coordinate), rho = 4 x the largest half-width of the stated x, a, w
+    enclosures; ``Y`` = float64 inverse of the midpoint of DG(X).
+
+    Bounds. ``K = z - Y G(z) + (I - Y DG(X)) (X - z)`` in ball arithmetic, DG(X) the ball Jacobian
+    (blocks ``[Df, f_a, 0, 0, 0; B(vr, .), Df_a vr, vi, A, w I; B(vi, .), Df_a vi, -vr, -w I, A;
+    0, 0, 0, cr^T, ci^T; 0, 0, 0, -ci^T, cr^T]``) over the whole box.
+
+    Conclusion (Krawczyk; Neumaier, Interval Methods for Systems of Equations, Thm 5.1.7). If
+    ``K`` lies in the interior of ``X``, then G has exactly one zero X* in X and X* lies in K. If
+    moreover K's x, a, w components lie in the stated enclosures (and these in X), the stated
+    enclosures hold the Hopf candidate, unique in X.
+    """
+    n = F.n
+    if p.centre is None or p.phase is None or len(p.centre) != 3 * n + 2 or len(p.phase) != n:
+        raise Failed("no start data (Newton centre and phase vector) for the Krawczyk test")
+    stated = [*p.x, p.a, p.omega]
+    rho = 4 * max((hi - lo) / 2 for lo, hi in stated)
+    if rho == 0:
+        raise Failed("every stated enclosure is a point: no box for the Krawczyk test")
+    for (lo, hi), z in zip(stated, p.centre):
+        if not (z - rho <= lo and hi <= z + rho):
+            raise Failed("the Newton centre lies outside the stated enclosures")
+    z = [ball(t) for t in p.centre]
+    X = [t + ball(rho) * arb(0, 1) for t in z]
+    cr, ci = [arb(c.real) for c in p.phase], [arb(c.imag) for c in p.phase]
+    DG = _dG(F, X, cr, ci)
+    Y = arb_mat(np.linalg.inv(np.array([[float(DG[i, j].mid()) for j in range(3 * n + 2)]
+                                        for i in range(3 * n + 2)])).tolist())
+    I = arb_mat([[int(i == j) for j in range(3 * n + 2)] for i in range(3 * n + 2)])
+    zc = arb_mat([[t] for t in z])
+    K = zc - Y * _G(F, z, cr, ci) + (I - Y * DG) * arb_mat([[t - u] for t, u in zip(X, z)])
+    r = ball(rho)
+    for i in range(3 * n + 2):
+        if not (K[i, 0] - z[i]).abs_upper() < r:
+            raise Failed(f"Krawczyk test fails: K(X) is not inside X (coordinate {i})")
+    for i, pair in enumerate(p.x):
+        inside(K[i, 0], pair, f"x[{i}]")
+    inside(K[n, 0], p.a, "parameter")
+    inside(K[n + 1, 0], p.omega, "omega")
+    if not K[n + 1, 0] > 0:
+        raise Failed("omega > 0 not established")
+    return [K[i, 0] for i in range(n)], K[n, 0], K[n + 1, 0]
+
+
+def _G(F: Field, X: list, cr: list, ci: list) -> arb_mat:
+    n = F.n
+    x, a, w, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+    Avr, Avi = F.D(x, a, [vr]), F.D(x, a, [vi])
+    rows = [*F.D(x, a, []), *(Avr[i] + w * vi[i] for i in range(n)), *(Avi[i] - w * vr[i] for i in range(n)),
+            sum((cr[j] * vr[j] + ci[j] * vi[j] for j in range(n)), arb(-1)),
+            sum((cr[j] * vi[j] - ci[j] * vr[j] for j in range(n)), arb(0))]
+    return arb_mat([[t] for t in rows])
+
+
+def _dG(F: Field, X: list, cr: list, ci: list) -> arb_mat:
+    n, N = F.n, 3 * F.n + 2
+    x, a, w, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+    A, fa = F.D(x, a, ["I"]), F.D(x, a, ["a"])
+    Br, Bi, Dr, Di = F.D(x, a, [vr, "I"]), F.D(x, a, [vi, "I"]), F.D(x, a, ["a", vr]), F.D(x, a, ["a", vi])
+    M = [[arb(0)] * N for _ in range(N)]
+    for i in range(n):
+        for j in range(n):
+            M[i][j], M[n + i][j], M[2 * n + i][j] = A[i, j], Br[i, j], Bi[i, j]
+            M[n + i][n + 2 + j] = M[2 * n + i][2 * n + 2 + j] = A[i, j]
+        M[i][n], M[n + i][n], M[2 * n + i][n] = fa[i], Dr[i], Di[i]
+        M[n + i][n + 1], M[2 * n + i][n + 1] = vi[i], -vr[i]
+        M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = w, -w
+    for j in range(n):
+        M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr[j], ci[j]
+        M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci[j], cr[j]
+    return arb_mat(M)
+
+
+def diagonalise(A: arb_mat):
+    """``E, L, R`` with, for every real matrix A' in the ball A, simple eigenvalues in the pairwise
+    disjoint discs E_j, right eigenvectors in the columns of R and ``L = R^{-1}`` (rows: left
+    eigenvectors), ``L A' R = diag``: Arb's ``acb_mat_eig_simple`` (van der Hoeven-Mourrain
+    certification; Arb documentation, "acb_mat: eigenvalues and eigenvectors")."""
+    try:
+        return acb_mat(A).eig(left=True, right=True)
+    except ValueError:
+        raise Failed("the eigenvalues of Df could not be isolated (Arb eig)") from None
+
+
+def pair_index(E: list, w: arb, other_than: int | None = None) -> int:
+    """The unique j with E_j meeting i w (resp. -i w for other_than); Failed if none or several."""
+    hits = [j for j, e in enumerate(E) if j != other_than and e.overlaps(acb(0, w if other_than is None else -w))]
+    if len(hits) != 1:
+        raise Failed(f"{len(hits)} eigenvalue disc(s) meet {'+' if other_than is None else '-'}i omega (need 1)")
+    return hits[0]
+
+
+def spectrum(E: list, k: int, kk: int, shift: arb, p: Point) -> None:
+    """Items 2-3. Theorem: with every eigenvalue of A* in its own disc E_j + shift (diagonalise),
+    +- i w* in the discs k, kk (and in no other disc), the pair is simple; if Re(E_j + shift)
+    excludes 0 for every other j, no other eigenvalue lies on the imaginary axis (0 included), and
+    their largest real part lies in [max_j lo_j, max_j hi_j] of those real parts."""
+    others = [E[j].real + shift for j in range(len(E)) if j not in (k, kk)]
+    for r in others:
+        if not (r > 0 or r < 0):
+            raise Failed("an eigenvalue other than +-i omega may lie on the imaginary axis")
+    if others:
+        lo, hi = max(ends(r)[0] for r in others), max(ends(r)[1] for r in others)
+        if p.other is not None and not (p.other[0] <= lo and hi <= p.other[1]):
+            raise Failed(f"other eigenvalues' largest real part: stated [{float(p.other[0]):.17g}, "
+                         f"{float(p.other[1]):.17g}] does not contain [{float(lo):.17g}, {float(hi):.17g}]")
+
+
+def coefficients(F: Field, x: list, a: arb, w: arb, R, L, k: int, solve, p: Point) -> None:
+    """Items 4-5: mu' and l1 (hopf-math.md) in the stated enclosures, l1 != 0, mu' != 0.
+
+    Formulation. q = R e_k / |R e_k| (so A q = i w q, <q, q> = 1); conj(p)^T = e_k^T L / (e_k^T L q)
+    (so A^T p = -i w p, <p, q> = 1). ``solve(z, y)`` encloses ``(z I - A)^{-1} y``.
+    Bounds. ``x_a = -A^{-1} f_a``; ``mu' = Re <p, D_aA q + B(q, x_a)>``;
+    ``l1 = Re(<p, C(q,q,qbar)> - 2 <p, B(q, A^{-1} B(q,qbar))> + <p, B(qbar, (2iwI - A)^{-1} B(q,q))>) / (2w)``,
+    B, C the jets' second and third derivatives at the balls (x, a), which hold (x*, a*).
+    Conclusion. Both are continuous functions of (A*, q, p, x*, a*, w*) evaluated in ball
+    arithmetic over balls holding these, so the true values lie in the computed balls.
+    """
+    n = F.n
+    r = [R[i, k] for i in range(n)]
+    norm = sum((t.real * t.real + t.imag * t.imag for t in r), arb(0)).sqrt()
+    q = [t / norm for t in r]
+    qb = [t.conjugate() for t in q]
+    lrow = [L[k, j] for j in range(n)]
+    gamma = sum((lrow[j] * q[j] for j in range(n)), acb(0))
+    pb = [t / gamma for t in lrow]
+
+    def dot(y: list) -> acb:
+        return sum((pb[j] * y[j] for j in range(n)), acb(0))
+
+    fa = F.D(x, a, ["a"])
+    xa = [arb(0)] * n if all(t.is_zero() for t in fa) else solve(acb(0), fa)   # -A^{-1} f_a
+    mu = dot([s + t for s, t in zip(F.D(x, a, ["a", q]), F.D(x, a, [q, xa]))]).real
+    h1 = solve(acb(0), F.D(x, a, [q, qb]))            # (0 I - A)^{-1} y = -A^{-1} y
+    h2 = solve(acb(0, 2 * w), F.D(x, a, [q, q]))
+    l1 = (dot(F.D(x, a, [q, q, qb])) + 2 * dot(F.D(x, a, [q, h1])) + dot(F.D(x, a, [qb, h2]))).real / (2 * w)
+    inside(mu, p.mu, "transversality mu'")
+    inside(l1, p.l1, "first Lyapunov coefficient l1")
+    if not (mu > 0 or mu < 0):
+        raise Failed("mu' != 0 not established")
+    if not (l1 > 0 or l1 < 0):
+        raise Failed("l1 != 0 not established")
+    crit = "supercritical" if l1 < 0 else "subcritical"
+    if p.criticality != crit:
+        raise Failed(f"criticality stated {p.criticality!r}, but l1 is {'negative' if l1 < 0 else 'positive'}")
+
+
+def prove_point(F: Field, p: Point) -> str:
+    """A point of a curve branch: Krawczyk, then spectrum and coefficients at the proved box."""
+    x, a, w = krawczyk(F, p)
+    A = F.D(x, a, ["I"])
+    E, L, R = diagonalise(A)
+    k = pair_index(E, w)
+    spectrum(E, k, pair_index(E, w, other_than=k), arb(0), p)
+
+    def solve(z: acb, y: list) -> list:
+        M = acb_mat([[z if i == j else acb(0) for j in range(F.n)] for i in range(F.n)]) - acb_mat(A)
+        s = M.solve(acb_mat([[t] for t in y]))
+        return [s[i, 0] for i in range(F.n)]
+
+    coefficients(F, x, a, w, R, L, k, solve, p)
+    return "Krawczyk box, Arb eigen-decomposition, l1 and mu'"
+
+
+def prove_family(F: Field, x0: list[Fraction], a_range: Pair, points: list[Point]) -> list[str | Exception]:
+    """Points of one constant branch x(a) = x0 from ONE diagonalisation.
+
+    Formulation. If ``f(x0, R) = 0`` and ``Df_a(x0, R) = c I`` (c != 0), both exactly for the range
+    ball R, then x0 is an equilibrium for every a in the range and
+    ``Df(x0, a) = A0 + (a - a_r) c I`` with ``A0 = Df(x0, a_r)`` (fundamental theorem of calculus):
+    the same eigenvectors, eigenvalues ``lambda_j + (a - a_r) c``.
+    Bounds. ``diagonalise(A0)``: discs E_j. For the stated point pick the unique k whose
+    ``a_k = a_r - Re(E_k) / c`` meets the stated parameter enclosure and Im E_k the stated omega.
+    Conclusion. ``a* = a_r - Re(lambda_k)/c`` lies in a_k, ``w* = Im(lambda_k)`` in Im E_k; at a* the
+    eigenvalues are ``lambda_j - Re(lambda_k)`` (spectrum with shift -Re E_k). As A(a) is invertible
+    near a*, the equilibria near (x0, a*) are x0 only (implicit function theorem) and eigenvalue k
+    crosses the axis once (real part linear in a, slope c): the Hopf point is locally unique.
+    """
+    n = F.n
+    xb = [ball(t) for t in x0]
+    if not all(t.is_exact() for t in xb):
+        raise Failed("the stated equilibrium is not a binary number")
+    R_ball = interval_ball(a_range)
+    if not all(t.is_zero() for t in F.D(xb, R_ball, [])):
+        raise Failed("f(x0, a) = 0 on the whole range is not established exactly")
+    Da = F.D(xb, R_ball, ["a", "I"])
+    c = Da[0, 0]
+    if not (c.is_exact() and not c.is_zero() and all(
+            (Da[i, j] - (c if i == j else 0)).is_zero() for i in range(n) for j in range(n))):
+        raise Failed("Df_a(x0, a) = c I on the range is not established exactly")
+    a_r = ball((a_range[0] + a_range[1]) / 2).mid()
+    A0 = F.D(xb, a_r, ["I"])
+    E, L, R = diagonalise(A0)
+    out: list[str | Exception] = []
+    for p in points:
+        try:
+            a_b, w_b = interval_ball(p.a), interval_ball(p.omega)
+            ks = [j for j, e in enumerate(E) if (a_r - e.real / c).overlaps(a_b) and e.imag.overlaps(w_b)]
+            if len(ks) != 1:
+                raise Failed(f"{len(ks)} eigenvalue(s) of the branch match the stated point (need 1)")
+            k = ks[0]
+            a, w = a_r - E[k].real / c, E[k].imag
+            inside(a, p.a, "parameter")
+            inside(w, p.omega, "omega")
+            if not w > 0:
+                raise Failed("omega > 0 not established")
+            kk = [j for j, e in enumerate(E) if j != k and e.overlaps(E[k].conjugate())]
+            if len(kk) != 1:
+                raise Failed("the conjugate eigenvalue is not isolated")
+            shift = (a - a_r) * c
+            spectrum(E, k, kk[0], -E[k].real, p)
+            lam = [e + shift for e in E]
+
+            def solve(z: acb, y: list) -> list:
+                t = L * acb_mat([[v] for v in y])
+                s = R * acb_mat([[t[j, 0] / (z - lam[j])] for j in range(n)])
+                return [s[i, 0] for i in range(n)]
+
+            coefficients(F, xb, a, w, R, L, k, solve, p)
+            out.append("constant branch: one Arb eigen-decomposition, eigenvalue shift, l1 and mu'")
+        except Exception as exc:  # noqa: BLE001  (a failed claim, reported with its reason)
+            out.append(exc)
+    return out
