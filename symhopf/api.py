@@ -108,7 +108,7 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         from .derive import derive
         from .report import compile_pdf, write_report
         path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                            system=system)
+                            system=system, certificate_file=args.json)
         print(f"report: {path}")
         if args.pdf:
             ok, message = compile_pdf(path)

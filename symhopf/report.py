@@ -426,8 +426,10 @@ def versions() -> list[tuple[str, str]]:
 
 
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                   figure: str | None = None, figure_note: str = "") -> dict[str, Any]:
-    """Everything the template shows (all strings already LaTeX)."""
+                   figure: str | None = None, figure_note: str = "",
+                   certificate_file: str | None = None) -> dict[str, Any]:
+    """Everything the template shows (all strings already LaTeX); ``certificate_file``: the JSON
+    certificate's path, for the ``symhopf verify`` command the report prints."""
     P = _param_tex(certificate.parameter)
     points = [_point_context(k, p) for k, p in enumerate(certificate.hopf_points, 1)]
     precisions = sorted({p["precision"] for p in points if p["precision"]})
@@ -450,14 +452,16 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "figure": figure,
         "figure_note": figure_note,
         "packages": APPENDIX_PACKAGES,
+        "verify_command": (r"\texttt{symhopf verify " + tex_tt_escape(certificate_file) + "}" if certificate_file else
+                           r"\texttt{symhopf verify FILE.json} on the certificate of \texttt{symhopf prove --json FILE.json}"),
     }
 
 
 # ---------------------------------------------------------------- writing and compiling
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
-                  figure: str | None = None, figure_note: str = "") -> str:
+                  figure: str | None = None, figure_note: str = "", certificate_file: str | None = None) -> str:
     """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it)."""
-    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note)
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, certificate_file)
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
 
@@ -470,7 +474,7 @@ def figure_path_for(tex_path: str | Path) -> Path:
 
 def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path, appendix: bool = False,
                  figure: str | Path | None = None, system: Any = None,
-                 branches: Sequence[Any] | None = None) -> Path:
+                 branches: Sequence[Any] | None = None, certificate_file: str | None = None) -> Path:
     """Write the report to ``path`` and return it.
 
     ``figure``: an existing diagram (PDF) to include; when None and ``system``
@@ -504,7 +508,8 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
             graphic = fig.as_posix()
         if re.search(r"[\s%#{}\\]", graphic):
             raise ValueError(f"figure path {graphic!r}: LaTeX cannot include a path with spaces or %#{{}}\\")
-    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note), encoding="utf-8")
+    path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, certificate_file),
+                    encoding="utf-8")
     return path
 
 
