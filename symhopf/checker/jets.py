@@ -21,7 +21,7 @@ import functools
 from fractions import Fraction
 
 import sympy as sp
-from flint import acb, acb_mat, arb, arb_mat, fmpq
+from flint import acb, acb_mat, arb, arb_mat, ctx, fmpq
 
 Z = sp.Symbol("z", real=True)
 _MATS = (arb_mat, acb_mat)
@@ -121,9 +121,20 @@ def apply(template: sp.Expr, y: Jet) -> Jet:
     return out
 
 
+_PLAIN: dict = {}
+
+
 def _plain(e: sp.Expr, t):
-    """e(z = t) for a ball t (arb or acb)."""
-    return evaluate(e, {Z: Jet({0: t})}).c.get(0, arb(0))
+    """e(z = t) for a ball t (arb or acb); real balls are remembered by (e, precision, mid, radius)."""
+    key = (e, ctx.prec, t.mid().man_exp(), t.rad().man_exp()) if isinstance(t, arb) else None
+    if key in _PLAIN:
+        return _PLAIN[key]
+    value = evaluate(e, {Z: Jet({0: t})}).c.get(0, arb(0))
+    if key is not None:
+        if len(_PLAIN) > 1 << 16:
+            _PLAIN.clear()
+        _PLAIN[key] = value
+    return value
 
 
 def evaluate(e: sp.Expr, env: dict) -> Jet:
@@ -180,7 +191,7 @@ class Field:
     """
 
     def __init__(self, model):
-        self.model, self.n = model, model.n
+        self.model, self.n, self._balls = model, model.n, {}
         if model.kind == "ode":
             syms = {str(s): s for e in model.rhs for s in e.free_symbols}
             self.x_syms = [syms.get(v, sp.Symbol(v, real=True)) for v in model.variables]
@@ -214,6 +225,13 @@ class Field:
             return arb_mat(self.n, self.n) if "I" in dirs else [arb(0)] * self.n
         return out.c[top] if "I" in dirs else _entries(out.c[top])
 
+    def _ball(self, name: str) -> arb_mat:
+        """The exact data as a ball matrix at the working precision (converted once per precision)."""
+        key = (name, ctx.prec)
+        if key not in self._balls:
+            self._balls[key] = self.model.data[name].to_arb_mat()
+        return self._balls[key]
+
     def _rnn(self, node, xj: Jet, aj: Jet) -> Jet:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
             left, right = self._rnn(node.left, xj, aj), self._rnn(node.right, xj, aj)
@@ -226,11 +244,10 @@ class Field:
         if isinstance(node, ast.Name) and node.id == "x":
             return xj
         if isinstance(node, ast.Name) and node.id[0] in "Mb":
-            data = self.model.data
             if node.id[0] == "b":
-                return Jet({0: data[node.id].to_arb_mat()})
+                return Jet({0: self._ball(node.id)})
             k = node.id[1:]
-            return Jet({0: data["W" + k].to_arb_mat()}) + aj * Jet({0: data["E" + k].to_arb_mat()})
+            return Jet({0: self._ball("W" + k)}) + aj * Jet({0: self._ball("E" + k)})
         raise Unsupported(f"architecture formula node {ast.dump(node)}")
 
 

@@ -215,10 +215,10 @@ def _entries(m: acb_mat) -> list:
 def diagonalise(A: arb_mat) -> Eigen:
     """Every eigenvalue of every real matrix A' in the ball A, simple, in its own disc.
 
-    Approximation. ``V, V^-1`` from numpy; ``T0 = V^-1 A V`` (balls); ``X_ij = T0_ij / (T0_jj - T0_ii)``
-    (i != j, floats); ``V1 = V (I + X)`` (one step of eigenvector refinement: the off-diagonal of
-    V1^-1 A V1 is second order), ``W1 = W + W (I - V1 W)`` with ``W = (I - X) V^-1`` (a Newton step
-    for the inverse), both exact at the working precision.
+    Approximation. ``V, Vi ~ V^-1`` from numpy; ``W0 = Vi + Vi (I - V Vi)`` (a Newton step for the
+    inverse); ``T0 = W0 A V``; ``X_ij = T0_ij / (T0_jj - T0_ii)`` (i != j, floats); ``V1 = V (I + X)``
+    (one step of eigenvector refinement: the off-diagonal of V1^-1 A V1 is second order),
+    ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision.
     Bounds. ``P = W1 V1``, ``Q = W1 A V1`` (balls, for every A'). ``delta = ||I - P||_inf``,
     ``delta1 = ||I - P||_1``, both < 1/2: V1 is invertible, ``V1^{-1} = (I + G) W1`` with
     ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1`` likewise. ``T := V1^{-1} A' V1 = Q + G Q``;
@@ -235,6 +235,8 @@ def diagonalise(A: arb_mat) -> Eigen:
     lam, V = np.linalg.eig(np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)]))
     Vi = np.linalg.inv(V)
     Ac, V0, W0 = acb_mat(A), _cmat(V), _cmat(Vi)
+    I = acb_mat([[int(i == j) for j in range(n)] for i in range(n)])
+    W0 = (W0 + W0 * (I - V0 * W0)).mid()
     T0 = _mids(W0 * (Ac * V0))
     d = np.diag(T0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,7 +246,6 @@ def diagonalise(A: arb_mat) -> Eigen:
         raise Failed("the eigenvalues of Df are not separated (numerically)")
     Xc = _cmat(X)
     V1, W1 = (V0 + V0 * Xc).mid(), (W0 - Xc * W0).mid()
-    I = acb_mat([[int(i == j) for j in range(n)] for i in range(n)])
     W1 = (W1 + W1 * (I - V1 * W1)).mid()
     Q = W1 * (Ac * V1)
     IP = _bound(I - W1 * V1)
