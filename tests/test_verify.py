@@ -164,6 +164,7 @@ def test_branch_record_must_match_the_points():
     (lambda d: d["hopf_points"][0].update(status="maybe"), "status 'proved' or 'not_proved'"),
     (lambda d: d["hopf_points"][0].update(parameter=["2", "x"]), "not a number"),
     (lambda d: d["hopf_points"][0].update(kind="neimark-sacker"), "is not re-checked by this checker"),
+    (lambda d: d["embedded_model"]["data"].update(rnn={"weights_file": "w.npz"}), "refers to a weights file"),
 ])
 def test_bad_input_is_refused_with_a_message(change, message):
     d = copy.deepcopy(cert("brusselator"))
@@ -213,3 +214,25 @@ def test_checker_sources_import_no_prover_code():
                 assert not any(p.split(".")[1] in name.split(".") for p in PROVER), (path, name)
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith(PROVER) for a in node.names), path
+
+
+def test_crossing_just_outside_the_range_is_rejected():
+    d = cert("brusselator")                    # Hopf at b = 2 exactly; the range now ends 1e-16 before it
+    d["embedded_model"]["data"]["search"]["range"] = d["range_exact"] = ["3/2", "19999999999999999/10000000000000000"]
+    assert "point 0: parameter enclosure [" in failures(rehash(d))
+
+
+def test_criticality_flipped():
+    d = cert("lorenz")                         # subcritical
+    d["hopf_points"][0]["criticality"] = "supercritical"
+    assert "point 0: criticality stated 'supercritical', but l1 is positive" in failures(d)
+
+
+def test_report_prints_the_verify_command(tmp_path):
+    cert_path, tex = tmp_path / "b.json", tmp_path / "b.tex"
+    r = _run("prove", str(EXAMPLES / "brusselator.toml"), "--json", str(cert_path), "--report", str(tex), "--quiet")
+    assert r.returncode == 0, r.stderr
+    from symhopf.report import tex_tt_escape
+
+    assert f"\\texttt{{symhopf verify {tex_tt_escape(str(cert_path))}}}" in tex.read_text()
+    assert _run("verify", str(cert_path)).returncode == 0

@@ -155,6 +155,8 @@ def _load(cert: Any) -> dict:
     emb = cert.get("embedded_model")
     if not isinstance(emb, dict) or not isinstance(emb.get("data"), dict) or "range_exact" not in cert:
         raise InputError("the certificate does not embed its model and exact range (embedded_model, range_exact)")
+    if isinstance(emb["data"].get("rnn"), dict) and "weights_file" in emb["data"]["rnn"]:
+        raise InputError("the embedded model refers to a weights file: it must hold its data itself")
     if not isinstance(cert["hopf_points"], list) or not isinstance(cert.get("branches", []), list):
         raise InputError("hopf_points and branches must be lists")
     return cert

@@ -87,7 +87,7 @@ def krawczyk(F: Field, p: Point) -> tuple[list[arb], arb, arb]:
     rho = 2 * max(max(z - lo, hi - z) for (lo, hi), z in zip([*p.x, p.a, p.omega], p.centre))
     if rho <= 0:
         raise Failed("every stated enclosure is a point: no box for the Krawczyk test")
-    z = [ball(t) for t in p.centre]
+    z = [ball(t).mid() for t in p.centre]        # exact points
     X = [t + ball(rho) * arb(0, 1) for t in z]
     cr, ci = [arb(c.real) for c in p.phase], [arb(c.imag) for c in p.phase]
     DG = _dG(F, X, cr, ci)
