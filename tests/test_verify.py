@@ -236,3 +236,52 @@ def test_report_prints_the_verify_command(tmp_path):
 
     assert f"\\texttt{{symhopf verify {tex_tt_escape(str(cert_path))}}}" in tex.read_text()
     assert _run("verify", str(cert_path)).returncode == 0
+
+
+def test_diagonalise_encloses_50_digit_eigenvalues_vectors_and_solves():
+    import mpmath as mp
+    import numpy as np
+    from flint import acb, arb_mat, ctx
+
+    from symhopf.checker.theorems import diagonalise
+
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((6, 6))
+    mp.mp.dps = 50
+    Wm = mp.matrix([[mp.mpf(float(v)) for v in row] for row in W])
+    ev, _ = mp.eig(Wm)
+    with ctx.workprec(128):
+        eig = diagonalise(arb_mat(W.tolist()))
+        for lam in ev:
+            hits = [e for e in eig.E if e.contains(_acb(lam))]
+            assert len(hits) == 1
+        k = max(range(6), key=lambda j: float(eig.E[j].imag.mid()))
+        r, l = eig.right(k), eig.left(k)
+        lam = eig.E[k]
+        for i in range(6):              # A r = lam r and l A = lam l, as balls
+            assert sum((float(W[i, j]) * r[j] for j in range(6)), acb(0)).overlaps(lam * r[i])
+            assert sum((l[j] * float(W[j, i]) for j in range(6)), acb(0)).overlaps(lam * l[i])
+        y = [acb(1), acb(0), acb(-2), acb(0.5), acb(0), acb(3)]
+        z = acb(0.25, 1)
+        t = eig.solve(z, y, acb(0))
+        exact = mp.lu_solve(mp.mpc(0.25, 1) * mp.eye(6) - Wm, mp.matrix([1, 0, -2, 0.5, 0, 3]))
+        for i in range(6):
+            assert t[i].contains(_acb(exact[i]))
+
+
+@pytest.mark.parametrize("A", [[[1, 0], [0, 1]], [[1, 1], [0, 1]], [[0, 1e-30], [0, 0]]])
+def test_diagonalise_refuses_multiple_eigenvalues(A):
+    from flint import arb_mat, ctx
+
+    from symhopf.checker.theorems import Failed, diagonalise
+
+    with ctx.workprec(128), pytest.raises(Failed):
+        diagonalise(arb_mat(A))
+
+
+def _acb(z):
+    """A tight ball around a 50-digit mpmath complex number."""
+    import mpmath as mp
+    from flint import acb, arb
+
+    return acb(arb(mp.nstr(mp.re(z), 45)), arb(mp.nstr(mp.im(z), 45)))

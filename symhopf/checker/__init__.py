@@ -3,8 +3,8 @@
 It shares no code with the prover: it imports the model parser (``symhopf.model``, ``.parsing``,
 ``.exact``, ``.errors``), python-flint, SymPy and numpy, and nothing of ``symhopf.proof``,
 ``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
-:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`. ``symhopf.verify(cert)`` and the command
-``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
+:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`.
+``symhopf.verify(cert)`` and ``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
 
 What a certificate of format 2 must pass (each failure is printed with its reason):
 
@@ -49,9 +49,6 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-    def __bool__(self) -> bool:
-        return self.ok
 
 
 def verify(cert: Any) -> Verdict:

@@ -97,7 +97,8 @@ class Jet:
         return self._combine(o, lambda u, v: u * v)
 
 
-def _entries(u) -> list:
+def entries(u) -> list:
+    """The entries of a column (a scalar: itself, as a one-element list)."""
     return [u[i, 0] for i in range(u.nrows())] if isinstance(u, _MATS) else [u]
 
 
@@ -113,7 +114,7 @@ def apply(template: sp.Expr, y: Jet) -> Jet:
     order = bin(functools.reduce(lambda s, t: s | t, d.c, 0)).count("1")
     out, power, fact = None, Jet({0: arb(1)}), 1
     for j in range(order + 1):
-        vals = [_plain(_derivative(template, j), t) for t in _entries(y0)]
+        vals = [_plain(_derivative(template, j), t) for t in entries(y0)]
         g = type(y0)([[v] for v in vals]) if isinstance(y0, _MATS) else vals[0]
         term = power * Jet({0: g * arb(fmpq(1, fact))})
         out = term if out is None else out + term
@@ -223,7 +224,7 @@ class Field:
         out = self._rnn(self.tree, xj, aj)
         if top not in out.c:
             return arb_mat(self.n, self.n) if "I" in dirs else [arb(0)] * self.n
-        return out.c[top] if "I" in dirs else _entries(out.c[top])
+        return out.c[top] if "I" in dirs else entries(out.c[top])
 
     def _ball(self, name: str) -> arb_mat:
         """The exact data as a ball matrix at the working precision (converted once per precision)."""

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
-from .jets import Field, ball
+from .jets import Field, ball, entries
 
 Pair = tuple[Fraction, Fraction]
 
@@ -145,10 +145,6 @@ def _cmat(M: np.ndarray) -> acb_mat:
     return acb_mat([[acb(float(z.real), float(z.imag)) for z in row] for row in M])
 
 
-def _mids(M) -> np.ndarray:
-    return np.array([[complex(M[i, j].mid()) for j in range(M.ncols())] for i in range(M.nrows())])
-
-
 def _bound(M) -> np.ndarray:
     """Float upper bounds of |M_ij| (rounded up)."""
     return np.array([[float(abs(M[i, j]).upper()) for j in range(M.ncols())] for i in range(M.nrows())]) * UP
@@ -167,7 +163,7 @@ class Eigen:
 
     def right(self, k: int) -> list:
         """A right eigenvector V1 (e_k + d) of A' for eigenvalue k, |d_j| <= r_j / (|c_j - c_k| - r_j - r_k)."""
-        return _entries(self.V * self._z(k))
+        return entries(self.V * self._z(k))
 
     def left(self, k: int) -> list:
         """A left eigenvector (e_k + d)^T V1^{-1} = (e_k + d)^T (I + G) W1 of A' (row)."""
@@ -200,16 +196,12 @@ class Eigen:
         h = [u[j] / den[j] for j in range(len(u))]
         hn = max(float(abs(t).upper()) for t in h) * UP
         t = [h[j] + _disc(tau[j] * hn / (1 - max(tau)) * UP) for j in range(len(h))]
-        return _entries(self.V * acb_mat([[v] for v in t]))
+        return entries(self.V * acb_mat([[v] for v in t]))
 
 
 def _disc(rad: float) -> acb:
     """A box holding the complex disc |z| <= rad."""
     return acb(arb(0, rad), arb(0, rad))
-
-
-def _entries(m: acb_mat) -> list:
-    return [m[i, 0] for i in range(m.nrows())]
 
 
 def diagonalise(A: arb_mat) -> Eigen:
@@ -232,12 +224,16 @@ def diagonalise(A: arb_mat) -> Eigen:
     ``|z_j| <= r_j / (|c_j - c_k| - r_j - r_k)``; the same by columns for the left eigenvector.
     """
     n = A.nrows()
-    lam, V = np.linalg.eig(np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)]))
-    Vi = np.linalg.inv(V)
+    try:
+        _, V = np.linalg.eig(np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)]))
+        Vi = np.linalg.inv(V)
+    except np.linalg.LinAlgError:
+        raise Failed("no numerical eigen-decomposition of Df") from None
     Ac, V0, W0 = acb_mat(A), _cmat(V), _cmat(Vi)
     I = acb_mat([[int(i == j) for j in range(n)] for i in range(n)])
     W0 = (W0 + W0 * (I - V0 * W0)).mid()
-    T0 = _mids(W0 * (Ac * V0))
+    T0 = W0 * (Ac * V0)
+    T0 = np.array([[complex(T0[i, j].mid()) for j in range(n)] for i in range(n)])
     d = np.diag(T0)
     with np.errstate(divide="ignore", invalid="ignore"):
         X = T0 / (d[None, :] - d[:, None])
