@@ -102,6 +102,12 @@ def test_range_widened():
     assert "range: range_exact [1, 5/2] is not the embedded model's range" in failures(d)
 
 
+def test_parameter_name_changed():
+    d = cert("brusselator")
+    d["parameter"] = "a"
+    assert "parameter 'a': not the embedded model's ('brusselator', 'b')" in failures(d)
+
+
 def test_x_entry_changed():
     d = cert("lorenz")
     lo, hi = (Fraction(s) for s in d["hopf_points"][1]["x"][2])

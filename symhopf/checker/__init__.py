@@ -63,6 +63,9 @@ def verify(cert: Any) -> Verdict:
     digest = hashlib.sha256(json.dumps(emb["data"], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     if digest != emb.get("sha256"):
         out.failures.append(f"embedded model: its SHA-256 is {digest}, not the stated {emb.get('sha256')}")
+    if (d.get("model"), d.get("parameter")) != (model.name, model.parameter):
+        out.failures.append(f"model {d.get('model')!r}, parameter {d.get('parameter')!r}: not the embedded model's "
+                            f"({model.name!r}, {model.parameter!r})")
     rng = _pair(d["range_exact"], "range_exact")
     if model.range is None or tuple(model.range) != rng:
         out.failures.append(f"range: range_exact [{rng[0]}, {rng[1]}] is not the embedded model's range")
