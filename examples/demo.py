@@ -3,7 +3,8 @@
 Proves the Hopf points found in range of the asymmetric tanh nets n = 4, 6, 20, 50, the 3-layer
 [6, 6, 6] net and the two n = 6 nets with the parameter on one weight (n = 400 is a
 benchmark: `symhopf prove examples/paper_n400.toml`). Prints a table, writes one
-certificate per configuration to out/<config>.json and, when the report module is
+certificate per configuration to out/<config>.json (each re-checked by the independent
+`symhopf verify`) and, when the report module is
 available, one combined LaTeX report out/demo_report.tex (each configuration's proof
 appendix is out/report_<config>.tex, \\input by the combined file).
 
@@ -91,7 +92,8 @@ def write_reports(results: list[tuple[str, str, Model, object]], out: Path, pdf:
             # next to demo_report.tex, so the appendices' figure paths resolve when \input there;
             # compact, and each theorem stated once: later appendices refer to the first that states it
             write_report(cert, model, derive(model), out / f"report_{stem}.tex", appendix=True,
-                         system=System.from_model(model), style="compact", shared=shared)
+                         system=System.from_model(model), style="compact", shared=shared,
+                         certificate_file=str(out / f"{stem}.json"))
             shared = stated(cert, shared)
             parts.append(f"% {what}\n\\input{{report_{stem}.tex}}\n\\clearpage\n")
     except Exception as exc:  # the report module is new: say what failed, never fake a report
@@ -111,6 +113,18 @@ def write_reports(results: list[tuple[str, str, Model, object]], out: Path, pdf:
         ok, msg = compile_pdf(tex)
         line += f"; pdf: {msg}" if ok else f"; pdf not compiled: {msg}"
     return line
+
+
+def verify_all(out: Path, stems: list[str]) -> tuple[str, bool]:
+    """Re-check every certificate written with the independent checker (``symhopf verify``)."""
+    bad = []
+    t0 = time.perf_counter()
+    for stem in stems:
+        verdict = symhopf.verify(out / f"{stem}.json")
+        bad += [f"{stem}: {why}" for why in verdict.failures]
+    head = (f"verified: {len(stems) - len({b.split(':')[0] for b in bad})}/{len(stems)} certificates re-proved by "
+            f"`symhopf verify` ({time.perf_counter() - t0:.1f}s)")
+    return "\n".join([head, *(f"  FAILED {b}" for b in bad)]), not bad
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,11 +153,13 @@ def main(argv: list[str] | None = None) -> int:
           "complete (see 'branches' and 'search' in the certificate; branches not found are not covered)")
     print(f"certificates: {out}/<config>.json")
     print(write_reports(results, out, args.pdf))
+    line, verified = verify_all(out, [r[0] for r in rows])
+    print(line)
     print(f"wall time: {time.perf_counter() - t_all:.1f}s")
     unproved = sum(r[2]["found"] - r[2]["proved"] for r in rows)
     if unproved:
         print(f"{unproved} candidate(s) not proved: see the 'reason' fields in the certificates")
-    return 0
+    return 0 if verified else 1
 
 
 if __name__ == "__main__":

@@ -47,4 +47,10 @@ def sweep(models, out, **kwargs):
     return _sweep(models, out, **kwargs)
 
 
-__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove", "sweep"]
+def verify(cert):
+    """Re-check a certificate independently (see :mod:`symhopf.checker`); returns a Verdict (``.ok``)."""
+    from .checker import verify as _verify
+    return _verify(cert)
+
+
+__all__ = ["__version__", "InputError", "Model", "derive", "generate", "load", "prove", "sweep", "verify"]

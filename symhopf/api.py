@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 
-from .certificate import Certificate, PointRecord
+from .certificate import Certificate, PointRecord, embed_model
 from .errors import InputError
 from .model import Model
 from .parallel import blas_threads
@@ -69,7 +69,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     done()
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
-                       hopf_points=records, branches=branches, search=sought)
+                       hopf_points=records, branches=branches, search=sought,
+                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model))
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
@@ -80,7 +81,10 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
     result = check_branch(system, branch, proved, a_range=model.range, budget=budget)
-    completeness = {"proved": result.proved, "reason": result.reason, "method": result.method}
+    completeness = {"proved": result.proved, "reason": result.reason, "method": result.method,
+                    "rests_on": {"proved_hopf_points": [i for i in mine if records[i].status == "proved"],
+                                 "range": [str(v) for v in model.range],
+                                 "checked_by_verify": "consistency of the branch record only"}}
     if result.budget is not None:
         completeness.update(pieces=result.pieces, budget=result.budget, budget_exhausted=result.budget_exhausted)
     return {**branch.summary(), "hopf_points": mine, "completeness": completeness}
@@ -197,7 +201,8 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
             prov = provenance(args.model, getattr(args, "command_line", None),
                               args.json if args.json and not to_stdout else None)
             path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                                system=system, style=args.report_style, provenance=prov, component=component)
+                                system=system, style=args.report_style, provenance=prov, component=component,
+                                certificate_file=args.json if args.json and not to_stdout else None)
             print(f"report: {path}", file=out)
             if args.pdf:
                 ok, message = compile_pdf(path)

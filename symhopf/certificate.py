@@ -1,5 +1,10 @@
 """The certificate of ``symhopf prove`` (interface.md): JSON with outward-rounded enclosures.
 
+Format 2 (``"format": 2``) is self-contained: it embeds the model as exact data with the SHA-256
+of that data (``embedded_model``), the exact range (``range_exact``) and, per point proved by the
+Newton-Kantorovich route, the approximate zero and phase vector a checker starts from (``start``);
+``symhopf verify`` re-proves it from these alone. Format-1 files (no ``format`` key) still load.
+
 Every enclosure is written as ``[lo, hi]``, two decimal strings with
 lo <= every point of the ball <= hi when read as exact decimals: the ball's
 exact binary end points are rounded down (lo) and up (hi) to decimal.
@@ -7,6 +12,7 @@ exact binary end points are rounded down (lo) and up (hi) to decimal.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field, fields
@@ -23,6 +29,7 @@ try:
 except ImportError:  # the package __init__ may not define it yet
     VERSION = "0.1.0"
 
+FORMAT = 2
 NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"
 Interval = list[str]
 
@@ -167,6 +174,7 @@ class PointRecord:
     other_eigenvalues_real_part_max: Interval | None = None
     proof: dict[str, Any] = field(default_factory=dict)
     time_seconds: float | None = None
+    start: dict[str, Any] | None = None     # format 2: where a checker starts (approximate, not a claim)
 
     def __post_init__(self) -> None:
         """Enclosures as :class:`~symhopf.enclosure.Enclosure` (still the ``[lo, hi]`` lists of the JSON)."""
@@ -194,7 +202,8 @@ class PointRecord:
             first_lyapunov=enclosure(hp.first_lyapunov), transversality=enclosure(hp.transversality),
             criticality=hp.criticality if hp.status == "proved" else None,
             other_eigenvalues_real_part_max=enclosure(hp.other_eigenvalues_real_part_max),
-            proof=proof, time_seconds=round(hp.time, 6))
+            proof=proof, time_seconds=round(hp.time, 6),
+            start={"centre": hp.proof["centre"], "phase": hp.proof["phase"]} if "centre" in hp.proof else None)
 
 
 @dataclass
@@ -211,15 +220,23 @@ class Certificate:
     symhopf_version: str = VERSION
     branches: list[dict[str, Any]] = field(default_factory=list)
     search: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT
+    range_exact: list[str] | None = None              # format 2: the range as exact 'p/q' strings
+    embedded_model: dict[str, Any] | None = None      # format 2: embed_model(model)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"symhopf_version": self.symhopf_version, "model": self.model, "parameter": self.parameter,
-             "range": [float(r) for r in self.range], "normalisation": self.normalisation,
-             "hopf_points": [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.hopf_points]}
+        d = {"format": self.format, "symhopf_version": self.symhopf_version, "model": self.model,
+             "parameter": self.parameter, "range": [float(r) for r in self.range]}
+        if self.range_exact is not None:
+            d["range_exact"] = self.range_exact
+        d.update({"normalisation": self.normalisation,
+                  "hopf_points": [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.hopf_points]})
         if self.search:
             d["search"] = self.search
         if self.branches:
             d["branches"] = self.branches
+        if self.embedded_model is not None:
+            d["embedded_model"] = self.embedded_model
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -234,7 +251,8 @@ class Certificate:
                    hopf_points=[PointRecord(**p) for p in d.get("hopf_points", [])],
                    normalisation=d.get("normalisation", NORMALISATION),
                    symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []),
-                   search=d.get("search", {}))
+                   search=d.get("search", {}), format=d.get("format", 1), range_exact=d.get("range_exact"),
+                   embedded_model=d.get("embedded_model"))
 
     @classmethod
     def from_json(cls, text: str) -> "Certificate":
@@ -247,6 +265,56 @@ class Certificate:
     def _repr_latex_(self) -> str:
         from .notebook import certificate_latex
         return certificate_latex(self)
+
+
+def embed_model(model) -> dict[str, Any] | None:
+    """``{"encoding", "sha256", "data"}``: the model as exact data that ``Model.from_dict`` reads
+    back (every number an exact ``'p/q'`` string), with the SHA-256 of its canonical JSON
+    (``model_sha256``). None for a model this encoding cannot hold (checked by a round trip)."""
+    from .model import Model  # the parser; loaded lazily like the rest of the package
+
+    data = _model_data(model)
+    if data is None or Model.from_dict(data).structure_key() != model.structure_key():
+        return None
+    return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
+            "sha256": model_sha256(data), "data": data}
+
+
+def model_sha256(data: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of embedded model data."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _model_data(model) -> dict[str, Any] | None:
+    exact = lambda arr: _nested([str(q) for q in arr.fractions()], arr.shape)  # noqa: E731
+    search = {"range": [str(v) for v in model.range]} if model.range is not None else {}
+    if model.kind == "ode":
+        return {"name": model.name, "search": search,
+                "system": {"variables": list(model.variables), "parameter": model.parameter,
+                           "constants": {k: str(v) for k, v in model.constants.items()},
+                           "rhs": list(model.rhs_text)}}
+    arch = getattr(model, "architecture", None)
+    if model.kind != "rnn" or arch is None or not isinstance(model.activation_text, str):
+        return None
+    layers = []
+    for k in arch.suffixes(model.layers):
+        layer = {"weights": exact(model.data["W" + k]), "bias": exact(model.data["b" + k])}
+        if not model.direction_is_identity(k):
+            layer["parameter_direction"] = exact(model.data["E" + k])
+        layers.append(layer)
+    rnn = {"architecture": arch.name, "activation": model.activation_text, "parameter": model.parameter}
+    if arch.layered:
+        rnn["layers"] = layers
+    else:
+        rnn.update(layers[0])
+    return {"name": model.name, "search": search, "rnn": rnn}
+
+
+def _nested(flat: list[str], shape: tuple[int, ...]) -> list:
+    if len(shape) == 1:
+        return flat
+    cols = shape[1]
+    return [flat[i:i + cols] for i in range(0, len(flat), cols)]
 
 
 def _layout(obj: Any, indent: int, level: int) -> str:

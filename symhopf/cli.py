@@ -1,8 +1,8 @@
-"""The ``symhopf`` command: derive, generate, prove, sweep.
+"""The ``symhopf`` command: derive, generate, prove, verify, sweep.
 
-Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run (and, with
-``prove --strict``, when a candidate or a branch's completeness is not proved), 2 on bad input
-with a one-line reason (never a traceback).
+Exit codes: 0 when the command ran (whatever it proved), 1 on a failed run (with ``prove
+--strict``, also when a candidate or a branch's completeness is not proved; ``verify``: a claim
+that does not re-verify), 2 on bad input with a one-line reason (never a traceback).
 """
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                             "to prove each one, print a summary and the special points, and write the "
                             "certificate, the CSV table and the LaTeX report on request.", 78))
     _prove_arguments(pr)
+    v = sub.add_parser("verify", help="re-check a certificate independently (exit 0 all hold, 1 a claim fails)")
+    v.add_argument("certificate", metavar="CERT.json")
     _sweep_arguments(sub.add_parser("sweep", help="prove many models (in this process or on Dask)"))
     return p
 
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.command_line = ["symhopf", *argv]
     commands = {"derive": _derive, "generate": _generate, "prove": lambda a: _prove(a, module=None),
-                "sweep": _sweep}
+                "verify": _verify, "sweep": _sweep}
     return _guarded(commands[args.command], args)
 
 
@@ -145,6 +147,12 @@ def _generate(args: argparse.Namespace) -> int:
     path = generate(Model.from_toml(args.model), args.out)
     print(path)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .checker import main as verify_main   # the independent checker: no prover module is loaded
+
+    return verify_main(args.certificate)
 
 
 def _prove(args: argparse.Namespace, module: ModuleType | None) -> int:

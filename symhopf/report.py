@@ -655,11 +655,13 @@ def _family_branches(certificate: Any) -> list[dict[str, Any]]:
 
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                    figure: str | None = None, figure_note: str = "", style: str = "full",
-                   provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None) -> dict[str, Any]:
+                   provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None,
+                   certificate_file: str | None = None) -> dict[str, Any]:
     """Everything the template shows (all strings already LaTeX); ``style``: "full" (a theorem per
     point) or "compact" (one theorem over a table of all points); ``shared``: for the keys of
     :data:`SHARED_KEYS`, the label of the section of the same document that states them (an
-    appendix ``\\input`` after it refers to it instead of stating them again; :func:`stated`)."""
+    appendix ``\\input`` after it refers to it instead of stating them again; :func:`stated`);
+    ``certificate_file``: the JSON certificate's path, for the ``symhopf verify`` command the report prints."""
     if style not in REPORT_STYLES:
         raise ValueError(f"report style {style!r}: expected one of {', '.join(REPORT_STYLES)}")
     shared = shared if appendix else None          # a standalone report states everything itself
@@ -703,6 +705,8 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "shared_aliases": [(f"{L}-{suffix}", f"{shared[k]}-{suffix}") for k, suffixes in SHARED_KEYS.items()
                            for suffix in suffixes if shared and shared.get(k)],
         "completeness": _completeness_context(certificate),
+        "verify_command": (r"\texttt{symhopf verify " + tex_tt_escape(certificate_file) + "}" if certificate_file else
+                           r"\texttt{symhopf verify FILE.json} on the certificate of \texttt{symhopf prove --json FILE.json}"),
     }
 
 
@@ -731,10 +735,12 @@ def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
 def render_report(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
                   figure: str | None = None, figure_note: str = "", style: str = "full",
                   provenance: dict[str, Any] | None = None, eigenvalue_figure: str | None = None,
-                  shared: dict[str, str] | None = None, component: int | None = None) -> str:
+                  shared: dict[str, str] | None = None, component: int | None = None,
+                  certificate_file: str | None = None) -> str:
     """The LaTeX source (``figure``: the graphics path as \\includegraphics should see it; ``style`` and
     ``provenance``: see :func:`write_report`)."""
-    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance, shared)
+    ctx = report_context(certificate, model, derivation, appendix, figure, figure_note, style, provenance, shared,
+                         certificate_file)
     ctx["figure2"], ctx["component"] = eigenvalue_figure, component
     return latex_environment().get_template("report.tex.jinja").render(**ctx)
 
@@ -751,7 +757,8 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
                  figure: str | Path | None = None, system: Any = None,
                  branches: Sequence[Any] | None = None, style: str = "full",
                  provenance: dict[str, Any] | None = None, shared: dict[str, str] | None = None,
-                 component: int | None = None) -> Path:
+                 component: int | None = None,
+                 certificate_file: str | None = None) -> Path:
     """Write the report to ``path`` and return it.
 
     ``style``: "full" (one theorem per point, with its equilibrium; the library's default, so
@@ -789,7 +796,7 @@ def write_report(certificate: Any, model: Any, derivation: Any, path: str | Path
                 "(install the extra \\texttt{symhopf[plot]}).")
     graphic, graphic2 = (_graphic_path(f, path) for f in (figure, second))
     path.write_text(render_report(certificate, model, derivation, appendix, graphic, note, style, provenance,
-                                  graphic2, shared, component), encoding="utf-8")
+                                  graphic2, shared, component, certificate_file), encoding="utf-8")
     return path
 
 

@@ -81,7 +81,10 @@ def _attempt(system, cand: Candidate, prec: int) -> tuple[HopfProof, bool]:
         return HopfProof("not_proved", nr.reason, proof={"precision_bits": prec}), False
     ex = prove_existence(system, nr.c, nr.X, prec)
     info = {"method": METHOD, "theorem": THEOREM, "precision_bits": prec, "radius": ex.radius,
-            "uniqueness_radius": ex.uniqueness_radius, "Y": ex.Y, "Z1": ex.Z1, "Z2": ex.Z2}
+            "uniqueness_radius": ex.uniqueness_radius, "Y": ex.Y, "Z1": ex.Z1, "Z2": ex.Z2,
+            # for the certificate's "start" (symhopf verify begins its own proof here)
+            "centre": [t.str(int(prec * 0.30103) + 3, radius=False) for t in nr.X],
+            "phase": [[float(z.real), float(z.imag)] for z in nr.c]}
     if not ex.success:
         return HopfProof("not_proved", ex.reason, proof=info), True
     box = ex.box

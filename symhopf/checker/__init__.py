@@ -1,0 +1,222 @@
+"""``symhopf verify``: an independent checker that re-proves a certificate from the model it embeds.
+
+It shares no code with the prover: it imports the model parser (``symhopf.model``, ``.parsing``,
+``.exact``, ``.errors``), python-flint, SymPy and numpy, and nothing of ``symhopf.proof``,
+``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
+:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`.
+``symhopf.verify(cert)`` and ``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
+
+What a certificate of format 2 must pass (each failure is printed with its reason):
+
+1. Input (exit 2 when it fails): JSON with ``format`` 2, an ``embedded_model`` that the parser
+   reads, ``range_exact``. Format-1 files embed no model and are refused with that message.
+2. Integrity: the SHA-256 of the embedded model's canonical JSON is the stated one, and
+   ``range_exact`` is the embedded model's range.
+3. Per point with ``status: "proved"``: its parameter enclosure lies inside the exact range
+   (Fractions), and the point is re-proved (hopf-math.md items 1-5): on a constant branch (every
+   x enclosure a point) by ``theorems.prove_family``, else by ``theorems.prove_point`` (Krawczyk).
+4. Per branch: the record is consistent (indices valid and on one branch only, the proved points
+   its completeness claim rests on are the proved points listed, the points of a constant branch
+   share their equilibrium). The completeness argument itself (tubes) is not re-checked.
+
+Exit codes: 0 every claim re-verified, 1 some claim failed, 2 bad input.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from flint import ctx
+
+from ..errors import InputError
+from .theorems import Failed, Pair, Point, prove_family, prove_point
+
+FORMAT = 2
+
+
+@dataclass
+class Verdict:
+    """``ok`` when every claim re-verified; ``failures``: one "which: why" line per failed claim."""
+
+    verified: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def verify(cert: Any) -> Verdict:
+    """Re-prove every claim of a certificate (a path, a JSON dict, or an object with ``to_dict``).
+    Raises :class:`~symhopf.errors.InputError` on bad input."""
+    from ..model import Model
+
+    d = _load(cert)
+    emb = d["embedded_model"]
+    model = Model.from_dict(emb["data"])
+    out = Verdict()
+    digest = hashlib.sha256(json.dumps(emb["data"], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    if digest != emb.get("sha256"):
+        out.failures.append(f"embedded model: its SHA-256 is {digest}, not the stated {emb.get('sha256')}")
+    if (d.get("model"), d.get("parameter")) != (model.name, model.parameter):
+        out.failures.append(f"model {d.get('model')!r}, parameter {d.get('parameter')!r}: not the embedded model's "
+                            f"({model.name!r}, {model.parameter!r})")
+    rng = _pair(d["range_exact"], "range_exact")
+    if model.range is None or tuple(model.range) != rng:
+        out.failures.append(f"range: range_exact [{rng[0]}, {rng[1]}] is not the embedded model's range")
+    records = d.get("hopf_points", [])
+    proved = {i: _point(r, i) for i, r in enumerate(records) if _status(r, i) == "proved"}
+    for i, p in proved.items():
+        if not (rng[0] <= p.a[0] and p.a[1] <= rng[1]):
+            out.failures.append(f"point {i}: parameter enclosure [{p.a[0]}, {p.a[1]}] is not inside the range")
+    bits = max([int(r.get("proof", {}).get("precision_bits") or 53) for r in records] or [53])
+    with ctx.workprec(max(128, 2 * bits + 32)):
+        for i, result in _reprove(model, rng, proved).items():
+            if isinstance(result, Exception):
+                out.failures.append(f"point {i}: {_why(result)}")
+            else:
+                out.verified.append(f"point {i}: {result}")
+    out.failures += _branches(d.get("branches", []), records, proved)
+    return out
+
+
+def _reprove(model, rng: Pair, proved: dict[int, Point]) -> dict[int, str | Exception]:
+    from .jets import Field
+
+    try:
+        F = Field(model)
+    except Exception as exc:  # noqa: BLE001  (an unsupported model fails every claim, with the reason)
+        return {i: exc for i in proved}
+    results: dict[int, str | Exception] = {}
+    groups: dict[tuple, list[int]] = {}
+    for i, p in proved.items():
+        if all(lo == hi for lo, hi in p.x):
+            groups.setdefault(tuple(lo for lo, _ in p.x), []).append(i)
+        else:
+            try:
+                results[i] = prove_point(F, p)
+            except Exception as exc:  # noqa: BLE001
+                results[i] = exc
+    for x0, idx in groups.items():
+        try:
+            results.update(zip(idx, prove_family(F, list(x0), rng, [proved[i] for i in idx])))
+        except Exception as exc:  # noqa: BLE001
+            results.update({i: exc for i in idx})
+    return dict(sorted(results.items()))
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, Failed) else f"not re-proved ({type(exc).__name__}: {exc})"
+
+
+def _branches(branches: list, records: list, proved: dict[int, Point]) -> list[str]:
+    """Item 4 of the module docstring."""
+    fails, seen = [], set()
+    for b in branches:
+        idx = b.get("hopf_points", [])
+        name = f"branch {b.get('id')}"
+        if not all(isinstance(i, int) and 0 <= i < len(records) and i not in seen for i in idx):
+            fails.append(f"{name}: invalid or repeated Hopf point indices {idx}")
+            continue
+        seen.update(idx)
+        rests = (b.get("completeness") or {}).get("rests_on") or {}
+        listed = sorted(i for i in idx if i in proved)
+        if "proved_hopf_points" in rests and sorted(rests["proved_hopf_points"]) != listed:
+            fails.append(f"{name}: completeness rests on points {rests['proved_hopf_points']}, "
+                         f"but its proved points are {listed}")
+        if b.get("kind") == "constant" and len({tuple(proved[i].x) for i in listed}) > 1:
+            fails.append(f"{name}: a constant branch whose proved points have different equilibria")
+    return fails
+
+
+def _load(cert: Any) -> dict:
+    if isinstance(cert, (str, Path)):
+        try:
+            cert = json.loads(Path(cert).read_text())
+        except FileNotFoundError:
+            raise InputError(f"{cert}: no such certificate") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{cert}: not a readable JSON certificate ({type(exc).__name__})") from None
+    elif hasattr(cert, "to_dict"):
+        cert = cert.to_dict()
+    if not isinstance(cert, dict) or "hopf_points" not in cert:
+        raise InputError("not a symhopf certificate (no hopf_points)")
+    fmt = cert.get("format", 1)
+    if fmt == 1 or fmt is None:
+        raise InputError("a format-1 certificate embeds no model and cannot be re-checked; "
+                         "run `symhopf prove MODEL --json FILE` again to write format 2")
+    if fmt != FORMAT:
+        raise InputError(f"certificate format {fmt!r}: this checker reads format {FORMAT}")
+    emb = cert.get("embedded_model")
+    if not isinstance(emb, dict) or not isinstance(emb.get("data"), dict) or "range_exact" not in cert:
+        raise InputError("the certificate does not embed its model and exact range (embedded_model, range_exact)")
+    if isinstance(emb["data"].get("rnn"), dict) and "weights_file" in emb["data"]["rnn"]:
+        raise InputError("the embedded model refers to a weights file: it must hold its data itself")
+    if not isinstance(cert["hopf_points"], list) or not isinstance(cert.get("branches", []), list):
+        raise InputError("hopf_points and branches must be lists")
+    return cert
+
+
+def _status(r: Any, i: int) -> str:
+    if not isinstance(r, dict) or r.get("status") not in ("proved", "not_proved"):
+        raise InputError(f"hopf_points[{i}]: expected an object with status 'proved' or 'not_proved'")
+    return r["status"]
+
+
+def _num(s: Any, what: str) -> Fraction:
+    """An exact number: a decimal or 'p/q' string, or a JSON number (its exact binary value)."""
+    try:
+        if isinstance(s, bool) or not isinstance(s, (str, int, float)):
+            raise TypeError
+        return Fraction(s)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        raise InputError(f"{what}: not a number: {s!r}") from None
+
+
+def _pair(v: Any, what: str) -> Pair:
+    if not (isinstance(v, list) and len(v) == 2):
+        raise InputError(f"{what}: expected [lo, hi]")
+    lo, hi = (_num(t, what) for t in v)
+    if lo > hi:
+        raise InputError(f"{what}: reversed interval")
+    return lo, hi
+
+
+def _point(r: dict, i: int) -> Point:
+    """The claims of a proved point (None where the certificate states none: that claim then fails)."""
+    w = f"hopf_points[{i}]"
+    if r.get("kind", "hopf") != "hopf":
+        raise InputError(f"{w}: kind {r.get('kind')!r} is not re-checked by this checker")
+    opt = lambda key: None if r.get(key) is None else _pair(r[key], f"{w}.{key}")  # noqa: E731
+    if r.get("parameter") is None or r.get("omega") is None or not isinstance(r.get("x"), list):
+        raise InputError(f"{w}: a proved point needs parameter, omega and x enclosures")
+    start = r.get("start") or {}
+    try:
+        centre = [_num(t, f"{w}.start") for t in start["centre"]] if "centre" in start else None
+        phase = [complex(_num(t[0], w), _num(t[1], w)) for t in start["phase"]] if "phase" in start else None
+    except (TypeError, KeyError, IndexError):
+        raise InputError(f"{w}.start: expected centre (numbers) and phase ([re, im] pairs)") from None
+    return Point(a=_pair(r["parameter"], f"{w}.parameter"), omega=_pair(r["omega"], f"{w}.omega"),
+                 x=[_pair(t, f"{w}.x") for t in r["x"]], l1=opt("first_lyapunov"), mu=opt("transversality"),
+                 other=opt("other_eigenvalues_real_part_max"), criticality=r.get("criticality"),
+                 centre=centre, phase=phase)
+
+
+def main(path: str) -> int:
+    """The ``symhopf verify CERT.json`` command (exit codes in the module docstring)."""
+    try:
+        verdict = verify(path)
+    except InputError as exc:
+        print(f"symhopf verify: error: {exc}", file=sys.stderr)
+        return 2
+    for line in verdict.verified:
+        print(f"  verified  {line}")
+    for line in verdict.failures:
+        print(f"  FAILED    {line}")
+    print(f"{path}: " + ("every claim re-verified" if verdict.ok else f"{len(verdict.failures)} claim(s) FAILED"))
+    return 0 if verdict.ok else 1
