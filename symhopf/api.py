@@ -7,14 +7,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 
 from .certificate import Certificate, PointRecord
 from .errors import InputError
-from .model import Model
+from .model import PRACTICAL_NEURONS, Model
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
@@ -85,6 +87,7 @@ def _mid(pair: list[str] | None) -> str:
 
 def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     """``symhopf prove`` / ``python generated/<name>.py``: summary, certificate, report."""
+    _check_outputs(args)
     model = Model.from_toml(args.model)
     if module is not None and getattr(module, "STRUCTURE_HASH", None) != model.structure_hash(module.SYMHOPF_VERSION):
         raise InputError(f"{args.model}: this module proves another architecture "
@@ -95,9 +98,18 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+    if model.n > PRACTICAL_NEURONS and not args.quiet:
+        print(f"symhopf: note: n = {model.n} is large; practical sizes are n <= {PRACTICAL_NEURONS} "
+              "(every stage grows like n^3): expect a long run", file=sys.stderr)
     system = System.from_model(model, module)
-    cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
     print(summary(cert))
+    floating = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+    if floating:   # numpy's overflow / invalid value: the float search met non-finite values
+        print(f"  note: the float search met non-finite values ({'; '.join(floating)[:120]}); "
+              "candidates where f overflows may be missed")
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
     if args.report:
@@ -109,6 +121,26 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if args.pdf:
             ok, message = compile_pdf(path)
             print(f"pdf: {message}" if ok else f"pdf not built: {message}")
-    elif args.pdf:
-        print("pdf not built: --pdf needs --report FILE.tex")
     return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: the options fit together and every output file can be written."""
+    for flag in ("pdf", "appendix"):
+        if getattr(args, flag) and not args.report:
+            raise InputError(f"--{flag} needs --report FILE.tex")
+    for flag in ("json", "report"):
+        path = getattr(args, flag)
+        if path:
+            check_output_file(Path(path), f"--{flag}")
+
+
+def check_output_file(path: Path, what: str) -> None:
+    """``path`` can be created or overwritten: its directory exists and it is not a directory."""
+    if path.is_dir():
+        raise InputError(f"{what} {path}: is a directory; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"{what} {path}: not writable")

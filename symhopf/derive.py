@@ -179,8 +179,8 @@ def _derive_ode(model: Model) -> Derivation:
     n = model.n
     f = sp.Matrix([e.xreplace(consts) for e in model.rhs])
     jac = f.jacobian(xs)
-    us = sp.symbols(f"u1:{n + 1}", real=True) if n > 1 else (sp.Symbol("u1", real=True),)
-    vs = sp.symbols(f"v1:{n + 1}", real=True) if n > 1 else (sp.Symbol("v1", real=True),)
+    taken = {*model.variables, model.parameter, *model.constants}
+    us, vs = _directions("u", n, taken), _directions("v", n, taken)
     # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h)
     b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n))))
     c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n))))
@@ -195,6 +195,14 @@ def _derive_ode(model: Model) -> Derivation:
     ]
     symbols = {"x": xs, "u": list(us), "v": list(vs), "constants": consts}
     return Derivation(model, a, formulas, [], symbols)
+
+
+def _directions(stem: str, n: int, taken: set[str]) -> list[sp.Symbol]:
+    """Symbols u1..un for a direction vector, named apart from the model's own names
+    (a model may call its variables u1, v2, ...): ``stem`` gets underscores until free."""
+    while any(f"{stem}{k}" in taken for k in range(1, n + 1)):
+        stem += "_"
+    return [sp.Symbol(f"{stem}{k}", real=True) for k in range(1, n + 1)]
 
 
 def _latex_name(name: str) -> str:

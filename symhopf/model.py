@@ -8,6 +8,7 @@ value. Bad input raises :class:`~symhopf.errors.InputError`.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +22,8 @@ import sympy as sp
 from .architectures import ARCHITECTURES, RNNArchitecture
 from .errors import InputError
 from .exact import ExactArray, to_fraction
-from .parsing import parse_formula
+from .runtime import floats
+from .parsing import check_name, parse_formula, show
 
 TOP_KEYS = {"name", "system", "rnn", "search"}
 SYSTEM_KEYS = {"variables", "parameter", "constants", "rhs"}
@@ -32,6 +34,12 @@ SEARCH_KEYS = {"range", "equilibrium_guesses", "box"}
 RANDOM_KEYS = {"n", "seed", "perturbation"}
 
 Z = sp.Symbol("z", real=True)
+
+#: nets up to this size prove in minutes; beyond it each stage (eigen/SVD in float, ball
+#: matrices of n x n) grows like n^3 and the run says so before it starts
+PRACTICAL_NEURONS = 1000
+#: no net larger than this is drawn at random (its weights alone would take 3.2 GB)
+MAX_NEURONS = 20000
 
 
 def _check_keys(table: Any, allowed: set[str], where: str) -> dict:
@@ -44,8 +52,13 @@ def _check_keys(table: Any, allowed: set[str], where: str) -> dict:
 
 
 def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.isidentifier():
-        raise InputError(f"{what}: expected an identifier, got {value!r}")
+    return check_name(value, what)
+
+
+def _model_name(value: Any) -> str:
+    """The model's name: a short line of printable text (it is shown, and escaped wherever it is written)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or not value.isprintable():
+        raise InputError("name: expected a non-empty line of at most 200 printable characters")
     return value
 
 
@@ -122,6 +135,13 @@ class Model:
             raise InputError(f"{path}: no such model file") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: malformed TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not a text model file (not UTF-8)") from None
+        except (ValueError, RecursionError) as exc:   # an integer of > 4300 digits, arrays nested too deeply
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(":")[0]
+            raise InputError(f"{path}: malformed TOML: {reason}") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a directory, not a model file") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
         return cls.from_dict(doc, base_dir=path.parent, default_name=path.stem)
@@ -129,7 +149,7 @@ class Model:
     @classmethod
     def from_dict(cls, doc: dict, base_dir: Path = Path("."), default_name: str = "model") -> "Model":
         _check_keys(doc, TOP_KEYS, "model file")
-        name = str(doc.get("name", default_name))
+        name = _model_name(doc.get("name", default_name))
         if ("system" in doc) == ("rnn" in doc):
             raise InputError("model file: expected exactly one of [system] or [rnn]")
         if "system" in doc:
@@ -165,7 +185,7 @@ class Model:
         names = {v: sp.Symbol(v, real=True) for v in [*variables, parameter, *consts]}
         exprs = [parse_formula(t, names, f"[system] rhs[{i}]") for i, t in enumerate(rhs)]
         search = Search.parse(_merge_search(search, range, equilibrium_guesses), len(variables))
-        return cls(name=name, kind="ode", parameter=parameter, n=len(variables), search=search,
+        return cls(name=_model_name(name), kind="ode", parameter=parameter, n=len(variables), search=search,
                    variables=variables, constants=consts, rhs_text=list(rhs), rhs=exprs)
 
     @classmethod
@@ -205,7 +225,7 @@ class Model:
         _check_activation(act)
         n = dims[0]
         search = Search.parse(_merge_search(search, range, equilibrium_guesses), n)
-        return cls(name=name, kind="rnn", parameter=parameter, n=n, search=search, architecture=arch,
+        return cls(name=_model_name(name), kind="rnn", parameter=parameter, n=n, search=search, architecture=arch,
                    layers=len(specs), activation_text=activation, activation=act, data=data, dims=dims)
 
     @classmethod
@@ -337,7 +357,10 @@ def _layer_data(arch: RNNArchitecture, specs: list) -> tuple[dict[str, ExactArra
 
 
 def _check_activation(act: sp.Expr) -> None:
-    """The activation and its first three derivatives must be finite reals near 0 (C^3 on R)."""
+    """The activation depends on z, and it and its first three derivatives are finite reals
+    near 0 (C^3 on R)."""
+    if not act.has(Z):
+        raise InputError(f"[rnn] activation: {show(str(act))} is constant; expected a function of z")
     for k in range(4):
         d = sp.diff(act, Z, k)
         for z0 in (-1, 0, sp.Rational(1, 2)):
@@ -347,30 +370,62 @@ def _check_activation(act: sp.Expr) -> None:
 
 
 def activation_bound(act: sp.Expr) -> float | None:
-    """sup |s(z)| over R when s has finite limits at +-inf and no larger value on a grid, else None."""
+    """sup |s(z)| over R when s has finite limits at +-inf and no larger value on a grid, else None.
+
+    A limit that does not exist but is bounded (SymPy's AccumBounds, e.g. for sin) gives its bounds.
+    """
+    ends = []
     try:
-        limits = [sp.limit(act, Z, sp.oo), sp.limit(act, Z, -sp.oo)]
-    except (NotImplementedError, ValueError):
+        for end in (sp.oo, -sp.oo):
+            lim = sp.limit(act, Z, end)
+            ends += [lim.min, lim.max] if isinstance(lim, sp.AccumBounds) else [lim]
+    except (NotImplementedError, ValueError, TypeError):
         return None
-    if not all(v.is_finite for v in limits):
+    if not all(v.is_real and v.is_finite for v in ends):
         return None
-    f = sp.lambdify(Z, act, "numpy")
-    grid = np.abs(f(np.linspace(-50, 50, 20001)))
-    return float(max(max(abs(float(v)) for v in limits), np.max(grid))) * (1 + 1e-9)
+    f = sp.lambdify(Z, act, [{"erf": floats.erf, "erfc": lambda z: 1 - floats.erf(z)}, "numpy"])
+    with np.errstate(all="ignore"):
+        grid = np.abs(np.broadcast_to(f(np.linspace(-50, 50, 20001)), (20001,)))
+    if not np.all(np.isfinite(grid)):
+        return None
+    return float(max(max(abs(float(v)) for v in ends), np.max(grid))) * (1 + 1e-9)
 
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """W (and b, if present) from an .npz archive written by ``numpy.savez(path, W=W, b=b)``."""
     try:
-        with np.load(path) as npz:
-            if "W" not in npz:
-                raise InputError(f"{path}: weights file has no array 'W'")
-            return npz["W"], (npz["b"] if "b" in npz else None)
+        loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise InputError(f"{path}: weights file not found") from None
-    except (ValueError, OSError) as exc:
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a weights file") from None
+    except (ValueError, OSError, EOFError):
+        raise InputError(f"{path}: not a readable .npz weights file") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise InputError(f"{path}: a single .npy array; expected an .npz archive with arrays W "
+                         "(and optionally b), e.g. numpy.savez(path, W=W, b=b)")
+    try:
+        with loaded as npz:
+            if "W" not in npz.files:
+                found = ", ".join(show(k, 20) for k in npz.files[:10]) or "none"
+                raise InputError(f"{path}: weights file has no array 'W' (arrays found: {found})")
+            return npz["W"], (npz["b"] if "b" in npz.files else None)
+    except (ValueError, OSError, EOFError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{path}: not a readable .npz weights file") from None
+
+
+#: bytes per weight the random draw holds at its peak (R1, R2, R1^T and the sum, float64)
+_DRAW_BYTES = 4 * 8
+
+
+def _memory_bytes() -> int | None:
+    """Physical memory of this machine, when the OS says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.ndarray:
@@ -382,6 +437,11 @@ def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.
         raise InputError("[rnn] random.n: expected an integer >= 2")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError("[rnn] random.seed: expected a non-negative integer")
+    need, have = _DRAW_BYTES * n * n, _memory_bytes()
+    if n > MAX_NEURONS or (have is not None and need > have // 2):
+        raise InputError(f"[rnn] random.n = {n}: drawing the weights alone needs about {need / 2**30:.3g} GiB "
+                         f"(this machine has {have / 2**30:.3g} GiB); practical sizes are n <= {PRACTICAL_NEURONS}"
+                         if have else f"[rnn] random.n = {n}: too large (at most {MAX_NEURONS})")
     pert = float(to_fraction(perturbation, "[rnn] random.perturbation"))
     rng = np.random.default_rng(seed)
     r1 = rng.standard_normal((n, n))
