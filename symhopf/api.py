@@ -10,9 +10,11 @@ import argparse
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from .certificate import Certificate, PointRecord
 from .errors import InputError
@@ -102,13 +104,11 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         print(f"symhopf: note: n = {model.n} is large; practical sizes are n <= {PRACTICAL_NEURONS} "
               "(every stage grows like n^3): expect a long run", file=sys.stderr)
     system = System.from_model(model, module)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as floating:
         cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
     print(summary(cert))
-    floating = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     if floating:   # numpy's overflow / invalid value: the float search met non-finite values
-        print(f"  note: the float search met non-finite values ({'; '.join(floating)[:120]}); "
+        print(f"  note: the float search met non-finite values ({'; '.join(sorted(floating))[:120]}); "
               "candidates where f overflows may be missed")
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
@@ -122,6 +122,22 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
             ok, message = compile_pdf(path)
             print(f"pdf: {message}" if ok else f"pdf not built: {message}")
     return 0
+
+
+@contextmanager
+def library_warnings() -> Iterator[set[str]]:
+    """Silence numpy/SymPy warnings; yields the set of distinct RuntimeWarning texts
+    (numpy's overflow, invalid value) met meanwhile, for one line of the summary."""
+    seen: set[str] = set()
+
+    def record(message, category, *args, **kwargs) -> None:
+        if issubclass(category, RuntimeWarning) and len(seen) < 20:
+            seen.add(str(message))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = record
+        yield seen
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

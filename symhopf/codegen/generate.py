@@ -37,7 +37,8 @@ class Code(Markup):
     ints, that the code templates insert as is. User text goes in through ``pystr`` or ``doc``.
 
     (A ``Markup`` so that jinja2's autoescaping leaves it and macro output alone; any plain
-    string that reached the escaper would have been refused by ``_only_code`` first.)"""
+    string that reached the escaper would have been refused by ``_only_code`` first. Build Code
+    with f-strings or ``str`` methods: Markup's ``+`` HTML-escapes a plain operand.)"""
 
 
 def py_escape(text: str) -> Code:
