@@ -83,6 +83,8 @@ class Search:
                 raise InputError(f"[search] range: empty or reversed range [{lo}, {hi}]")
             rng = (lo, hi)
         guesses = []
+        if not isinstance(table.get("equilibrium_guesses", []), list):
+            raise InputError("[search] equilibrium_guesses: expected a list of points")
         for g in table.get("equilibrium_guesses", []):
             if not isinstance(g, (list, tuple)) or len(g) != n:
                 raise InputError(f"[search] equilibrium_guesses: each guess needs {n} numbers")
@@ -90,10 +92,14 @@ class Search:
         box = None
         if "box" in table:
             b = table["box"]
+            if not isinstance(b, list) or not b:
+                raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable")
             try:
                 arr = np.array([[float(to_fraction(v, "[search] box")) for v in row] for row in b]) \
                     if isinstance(b[0], (list, tuple)) else np.tile([float(to_fraction(v, "[search] box")) for v in b], (n, 1))
-            except (TypeError, IndexError):
+            except InputError:
+                raise
+            except (TypeError, IndexError, ValueError):   # ragged rows
                 raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable") from None
             if arr.shape != (n, 2) or not np.all(arr[:, 0] < arr[:, 1]):
                 raise InputError("[search] box: expected [lo, hi] (lo < hi) or one per variable")
@@ -174,6 +180,8 @@ class Model:
         if len(set(variables)) != len(variables):
             raise InputError("[system] variables: repeated name")
         parameter = _name(parameter, "[system] parameter")
+        if not isinstance(constants or {}, dict):
+            raise InputError("[system] constants: expected a table of name = number")
         constants = dict(constants or {})
         consts = {_name(k, "[system] constants"): to_fraction(v, f"[system] constants.{k}") for k, v in constants.items()}
         clash = ({parameter} | set(consts)) & set(variables) or ({parameter} & set(consts))
@@ -195,7 +203,7 @@ class Model:
             equilibrium_guesses: Sequence[Sequence[float]] | None = None, search: dict | None = None) -> "Model":
         """A net from the built-in library. Numpy arrays are exact binary values;
         nested lists may hold Decimals, ints or 'p/q' strings (exact)."""
-        if architecture not in ARCHITECTURES:
+        if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
             raise InputError(f"[rnn] architecture: unknown {architecture!r} (known: {', '.join(sorted(ARCHITECTURES))})")
         arch = ARCHITECTURES[architecture]
         parameter = _name(parameter, "[rnn] parameter")
@@ -205,6 +213,8 @@ class Model:
             if weights is not None or bias is not None or parameter_direction is not None:
                 raise InputError("[rnn]: a multilayer net takes weights, bias and parameter_direction per layer")
             specs = []
+            if not isinstance(layers, (list, tuple)):
+                raise InputError("[rnn] layers: expected a list of [[rnn.layers]] tables")
             for k, layer in enumerate(layers, 1):
                 layer = _check_keys(layer, LAYER_KEYS, f"[[rnn.layers]] #{k}")
                 if "weights" not in layer:
@@ -242,7 +252,11 @@ class Model:
             if bias is None:
                 bias = file_bias
         elif "random" in r:
-            weights = random_weights(**_check_keys(r["random"], RANDOM_KEYS, "[rnn] random"))
+            spec = _check_keys(r["random"], RANDOM_KEYS, "[rnn] random")
+            missing = [k for k in ("n", "seed") if k not in spec]
+            if missing:
+                raise InputError(f"[rnn] random: missing key(s) {', '.join(missing)}")
+            weights = random_weights(**spec)
         return cls.rnn(r["architecture"], weights=weights, activation=r.get("activation", "tanh"), bias=bias,
                        parameter=r["parameter"], parameter_direction=r.get("parameter_direction"),
                        layers=r.get("layers"), name=name, search=search)
@@ -298,7 +312,7 @@ class Model:
 
 
 def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:
-    table = dict(search or {})
+    table = dict(_check_keys(search or {}, SEARCH_KEYS, "[search]"))
     if range is not None:
         table["range"] = list(range)
     if guesses is not None:
