@@ -99,7 +99,7 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         from .exact import to_fraction
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
-            raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+            raise InputError(f"--range: empty or reversed range [{float(a_range[0]):.17g}, {float(a_range[1]):.17g}]")
     if model.n > PRACTICAL_NEURONS and not args.quiet:
         print(f"symhopf: note: n = {model.n} is large; practical sizes are n <= {PRACTICAL_NEURONS} "
               "(every stage grows like n^3): expect a long run", file=sys.stderr)

@@ -47,7 +47,8 @@ def _check_keys(table: Any, allowed: set[str], where: str) -> dict:
         raise InputError(f"{where}: expected a table")
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        raise InputError(f"{where}: unknown key(s) {', '.join(show(k, 24) for k in unknown[:5])} "
+                         f"(allowed: {', '.join(sorted(allowed))})")
     return table
 
 
@@ -80,7 +81,7 @@ class Search:
                 raise InputError("[search] range: expected [lo, hi]")
             lo, hi = (to_fraction(v, "[search] range") for v in r)
             if not lo < hi:
-                raise InputError(f"[search] range: empty or reversed range [{lo}, {hi}]")
+                raise InputError(f"[search] range: empty or reversed range [{float(lo):.17g}, {float(hi):.17g}]")
             rng = (lo, hi)
         guesses = []
         if not isinstance(table.get("equilibrium_guesses", []), list):
@@ -204,7 +205,8 @@ class Model:
         """A net from the built-in library. Numpy arrays are exact binary values;
         nested lists may hold Decimals, ints or 'p/q' strings (exact)."""
         if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
-            raise InputError(f"[rnn] architecture: unknown {architecture!r} (known: {', '.join(sorted(ARCHITECTURES))})")
+            shown = show(architecture, 24) if isinstance(architecture, str) else type(architecture).__name__
+            raise InputError(f"[rnn] architecture: unknown {shown} (known: {', '.join(sorted(ARCHITECTURES))})")
         arch = ARCHITECTURES[architecture]
         parameter = _name(parameter, "[rnn] parameter")
         if arch.layered:

@@ -50,6 +50,11 @@ def show(text: str, width: int = 40) -> str:
     return r if len(r) <= width else f"{r[:width - 4]}...{r[-1]} ({len(text)} characters)"
 
 
+def short(name: str, width: int = 30) -> str:
+    """A name as is, cut to ``width`` characters for a one-line message."""
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
 def is_name(value: object) -> bool:
     """A Python identifier that is not a reserved word."""
     return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
@@ -181,13 +186,13 @@ class _Translator:
     def power(self, base: sp.Basic, exp: sp.Basic) -> sp.Basic:
         if isinstance(exp, sp.Rational):
             if not exp.is_Integer and max(abs(exp.p), exp.q) > 1000:
-                raise self.fail(f"exponent {exp} too large")
+                raise self.fail(f"exponent {show(str(exp), 24)} too large")
             if isinstance(base, sp.Rational):
                 bits = abs(int(exp)) * max(int(base.p).bit_length(), int(base.q).bit_length())
                 if bits > MAX_BITS:
                     raise self.fail("number too large")
             elif abs(exp) > MAX_EXPONENT:
-                raise self.fail(f"exponent {exp} too large (at most {MAX_EXPONENT})")
+                raise self.fail(f"exponent {show(str(exp), 24)} too large (at most {MAX_EXPONENT})")
         return sp.Pow(base, exp)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> sp.Basic:
@@ -215,19 +220,20 @@ class _Translator:
             return self.names[node.id]
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        raise self.fail(f"unknown symbol(s) {node.id}")
+        raise self.fail(f"unknown symbol(s) {short(node.id)}")
 
     def visit_Call(self, node: ast.Call) -> sp.Basic:
         if node.keywords or not isinstance(node.func, ast.Name) or \
                 any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("unsupported call")
         name = node.func.id
+        shown = short(name)
         if name in self.names:
-            raise self.fail(f"{name} is a name of the model, not a function")
+            raise self.fail(f"{shown} is a name of the model, not a function")
         if name not in FUNCTIONS:
             if name in vars(builtins) or name in vars(sp):
-                raise self.fail(f"{name}(...) is not a mathematical function symhopf supports")
-            raise self.fail(f"unknown function(s) {name}")
+                raise self.fail(f"{shown}(...) is not a mathematical function symhopf supports")
+            raise self.fail(f"unknown function(s) {shown}")
         args = [self.visit(a) for a in node.args]
         try:
             return FUNCTIONS[name](*args)

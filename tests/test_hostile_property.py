@@ -156,7 +156,7 @@ def test_mutated_models_exit_0_or_2(data):
     assert rc in (0, 2), (rc, err.getvalue())
     if rc == 2:
         line = err.getvalue()
-        assert line.count("\n") == 1 and line.startswith("symhopf: error: ") and len(line) < 400, line
+        assert line.count("\n") == 1 and line.startswith("symhopf: error: ") and len(line) < 300, line
     else:
         assert "Traceback" not in err.getvalue()
     assert not MARKER.exists(), f"code ran from:\n{text}"

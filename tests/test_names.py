@@ -10,7 +10,8 @@ import re
 import pytest
 import sympy as sp
 
-from symhopf import derive, prove
+from symhopf.api import prove
+from symhopf.derive import derive
 from symhopf.cli import main
 from symhopf.model import Model
 
