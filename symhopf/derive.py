@@ -181,9 +181,12 @@ def _derive_ode(model: Model) -> Derivation:
     jac = f.jacobian(xs)
     taken = {*model.variables, model.parameter, *model.constants}
     us, vs = _directions("u", n, taken), _directions("v", n, taken)
-    # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h)
-    b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n))))
-    c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n))))
+    # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h); products are
+    # distributed, powers of sums kept ((x + y)**99 would expand to thousands of terms)
+    b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n)),
+                                                 multinomial=False))
+    c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n)),
+                                                  multinomial=False))
     formulas = [
         Formula("f", "the vector field f(x, a)", f),
         Formula("Df", "the Jacobian D_x f(x, a)", jac),

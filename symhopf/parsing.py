@@ -36,6 +36,7 @@ CONSTANTS = {"pi": sp.pi, "E": sp.E}
 
 MAX_LENGTH = 10_000     #: characters in one formula
 MAX_DEPTH = 100         #: nesting levels (a long sum or product counts as one level)
+MAX_CALLS = 10          #: functions nested in functions (each level multiplies the derivatives' size)
 MAX_EXPONENT = 100      #: |k| in x**k for a non-numeric base (SymPy expands such powers)
 MAX_BITS = 10_000       #: bits of an integer power of a number
 #: a number's magnitude (in a formula, a range, a constant, a weight): 0 or in [1/LIMIT, LIMIT]
@@ -148,6 +149,7 @@ class _Translator:
 
     def __init__(self, text: str, names: dict[str, sp.Basic], what: str):
         self.text, self.names, self.what = text, names, what
+        self.calls = 0   # function calls open around the node being visited
 
     def fail(self, reason: str) -> InputError:
         return InputError(f"{self.what}: {reason} in {show(self.text)}")
@@ -234,7 +236,11 @@ class _Translator:
             if name in vars(builtins) or name in vars(sp):
                 raise self.fail(f"{shown}(...) is not a mathematical function symhopf supports")
             raise self.fail(f"unknown function(s) {shown}")
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise self.fail(f"functions nested more than {MAX_CALLS} deep")
         args = [self.visit(a) for a in node.args]
+        self.calls -= 1
         try:
             return FUNCTIONS[name](*args)
         except (TypeError, ValueError):

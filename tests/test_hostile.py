@@ -405,3 +405,25 @@ def test_library_warnings_do_not_reach_the_terminal(tmp_path):
     assert run_.stderr == ""
     assert "note: the float search met non-finite values (overflow encountered" in run_.stdout
     assert "a = 0  omega = 1" in run_.stdout and "PROVED" in run_.stdout
+
+
+def test_hostile_name_reaches_the_latex_report_escaped(tmp_path, capsys):
+    name = r"\input{/etc/passwd} \immediate\write18{touch PWNED} $x$ % # & ~ ^ _ { } \end{document}"
+    report = tmp_path / "r.tex"
+    rc, out, err = run(["prove", _write(tmp_path, brusselator(name=name)), "--quiet", "--report", report], capsys)
+    assert rc == 0, err
+    tex = report.read_text()
+    for raw in (r"\input{/etc", r"\write18", r"\immediate", "$x$", r"\end{document} ", "% #"):
+        assert raw not in tex, raw
+    assert r"\char92{}input\char123{}/etc/passwd\char125{}" in tex
+
+
+@pytest.mark.parametrize("rhs, words", [("(x + y + a)**100", None), ("sin(" * 10 + "x" + ")" * 10, None),
+                                        ("sin(" * 11 + "x" + ")" * 11, "functions nested more than 10 deep")])
+def test_formulas_whose_derivatives_could_explode(tmp_path, rhs, words, capsys):
+    """Powers of sums stay unexpanded in B and C; function nesting is bounded."""
+    rc, out, err = run(["derive", _write(tmp_path, brusselator(rhs=[rhs, RHS[1]]))], capsys)
+    if words is None:
+        assert rc == 0 and "B_u = " in out
+    else:
+        assert_one_line_error(rc, out, err, words)
