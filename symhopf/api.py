@@ -18,7 +18,7 @@ from typing import Iterator
 
 from .certificate import Certificate, PointRecord
 from .errors import InputError
-from .model import PRACTICAL_NEURONS, Model
+from .model import PRACTICAL_NEURONS, Model, size_note
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
@@ -101,15 +101,14 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if not a_range[0] < a_range[1]:
             raise InputError(f"--range: empty or reversed range [{float(a_range[0]):.17g}, {float(a_range[1]):.17g}]")
     if model.n > PRACTICAL_NEURONS and not args.quiet:
-        print(f"symhopf: note: n = {model.n} is large; practical sizes are n <= {PRACTICAL_NEURONS} "
-              "(every stage grows like n^3): expect a long run", file=sys.stderr)
+        print(f"symhopf: note: {size_note(model.n)}", file=sys.stderr)
     system = System.from_model(model, module)
     with library_warnings() as floating:
         cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system)
     print(summary(cert))
     if floating:   # numpy's overflow / invalid value: the float search met non-finite values
-        print(f"  note: the float search met non-finite values ({'; '.join(sorted(floating))[:120]}); "
-              "candidates where f overflows may be missed")
+        print(f"  note: numpy met non-finite values ({'; '.join(sorted(floating))[:120]}); "
+              "the float search may miss candidates where f overflows")
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
     if args.report:

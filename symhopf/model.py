@@ -35,10 +35,12 @@ RANDOM_KEYS = {"n", "seed", "perturbation"}
 
 Z = sp.Symbol("z", real=True)
 
-#: nets up to this size prove in minutes; beyond it each stage (eigen/SVD in float, ball
-#: matrices of n x n) grows like n^3 and the run says so before it starts
-PRACTICAL_NEURONS = 1000
-#: no net larger than this is drawn at random (its weights alone would take 3.2 GB)
+#: nets up to this size prove in under a minute and 3 GB on 2 cores (bench/README.md: n = 2000,
+#: 29 s, 2.8 GB); beyond it time grows like n^3, memory like n^2, and `prove` says so first
+PRACTICAL_NEURONS = 2000
+#: peak memory of a proof per weight, measured (2.8 GB / 2000^2 at n = 2000, bench/README.md)
+RUN_BYTES_PER_WEIGHT = 700
+#: no net larger than this is drawn at random when the machine's memory is unknown
 MAX_NEURONS = 20000
 
 
@@ -436,7 +438,15 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 _DRAW_BYTES = 4 * 8
 
 
-def _memory_bytes() -> int | None:
+def size_note(n: int) -> str:
+    """What a net of n neurons costs, for a note before the run (from the measured n = 2000)."""
+    have = memory_bytes()
+    machine = f" (this machine has {have / 2**30:.3g} GiB)" if have else ""
+    return (f"n = {n} is beyond the practical n <= {PRACTICAL_NEURONS} (29 s, 2.8 GB there): expect about "
+            f"{RUN_BYTES_PER_WEIGHT * n * n / 2**30:.3g} GiB of memory{machine} and a time growing like n^3")
+
+
+def memory_bytes() -> int | None:
     """Physical memory of this machine, when the OS says."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -453,8 +463,8 @@ def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.
         raise InputError("[rnn] random.n: expected an integer >= 2")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError("[rnn] random.seed: expected a non-negative integer")
-    need, have = _DRAW_BYTES * n * n, _memory_bytes()
-    if n > MAX_NEURONS or (have is not None and need > have // 2):
+    need, have = _DRAW_BYTES * n * n, memory_bytes()
+    if (have is None and n > MAX_NEURONS) or (have is not None and need > have // 2):
         raise InputError(f"[rnn] random.n = {n}: drawing the weights alone needs about {need / 2**30:.3g} GiB "
                          f"(this machine has {have / 2**30:.3g} GiB); practical sizes are n <= {PRACTICAL_NEURONS}"
                          if have else f"[rnn] random.n = {n}: too large (at most {MAX_NEURONS})")
