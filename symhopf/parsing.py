@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -68,6 +69,8 @@ def check_name(value: object, what: str) -> str:
     if not is_name(value):
         shown = show(value) if isinstance(value, str) else type(value).__name__
         raise InputError(f"{what}: expected a name (letters, digits, _), got {shown}")
+    if unicodedata.normalize("NFKC", value) != value:   # a formula's parser reads it so
+        raise InputError(f"{what}: write {show(value, 24)} as {show(unicodedata.normalize('NFKC', value), 24)}")
     return value
 
 

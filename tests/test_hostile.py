@@ -396,6 +396,12 @@ def test_reserved_words_as_names(tmp_path, where, word, capsys):
     assert_one_line_error(*run(["derive", _write(tmp_path, text)], capsys), f"{word!r} is a reserved word")
 
 
+def test_names_python_would_read_differently(tmp_path, capsys):
+    """Python reads the identifier \ufb01 (the fi ligature) in a formula as fi."""
+    text = brusselator(variables=json.dumps(["\ufb01", "y"]), rhs=["a - (b + 1)*\ufb01", "b*\ufb01 - y"])
+    assert_one_line_error(*run(["derive", _write(tmp_path, text)], capsys), "as 'fi'")
+
+
 def test_library_warnings_do_not_reach_the_terminal(tmp_path):
     """exp overflows in the float search: no raw RuntimeWarning, one line in the summary."""
     text = ('[system]\nvariables = ["x", "y"]\nparameter = "a"\n'
