@@ -38,12 +38,10 @@ CONSTANTS = {"pi": sp.pi, "E": sp.E}
 MAX_LENGTH = 10_000     #: characters in one formula
 MAX_DEPTH = 100         #: nesting levels (a long sum or product counts as one level)
 MAX_CALLS = 10          #: functions nested in functions (each level multiplies the derivatives' size)
-MAX_EXPONENT = 100      #: |k| in x**k for a non-numeric base (SymPy expands such powers)
+MAX_EXPONENT = 100      #: |k| in x**k for a non-numeric base
 MAX_BITS = 10_000       #: bits of an integer power of a number
 #: a number's magnitude (in a formula, a range, a constant, a weight): 0 or in [1/LIMIT, LIMIT]
 LIMIT = Fraction(10) ** 300
-
-_OPS = {ast.Add: sp.Add, ast.Mult: sp.Mul}
 
 
 def show(text: str, width: int = 40) -> str:
