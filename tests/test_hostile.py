@@ -355,6 +355,18 @@ def test_large_nets_are_announced_up_front(tmp_path, capsys, monkeypatch):
     assert rc == 0 and err == ""
 
 
+def test_search_reports_progress_seed_by_seed():
+    """A large net spends minutes per seed parameter in Newton solves: the bar moves per seed."""
+    from symhopf.search import find_candidates
+    from symhopf.system import load
+
+    seen = []
+    find_candidates(load(EXAMPLES / "leaky3_bias.toml"), progress=lambda stage, f: seen.append((stage, f)))
+    fractions = [f for stage, f in seen if stage == "branches"]
+    assert fractions == sorted(fractions) and len(fractions) > 50
+    assert sum(f * 5 % 1 != 0 for f in fractions) > 40   # not only at the 5 seed parameters
+
+
 @pytest.mark.parametrize("flag", ["--json", "--report"])
 def test_outputs_into_a_missing_directory_or_onto_a_directory(tmp_path, flag, capsys):
     model = _write(tmp_path, brusselator())
