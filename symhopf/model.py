@@ -40,6 +40,8 @@ Z = sp.Symbol("z", real=True)
 PRACTICAL_NEURONS = 2000
 #: peak memory of a proof per weight, measured (2.8 GB / 2000^2 at n = 2000, bench/README.md)
 RUN_BYTES_PER_WEIGHT = 700
+#: a model file larger than this is refused unread (weights that large belong in a weights_file)
+MAX_MODEL_BYTES = 256 * 2**20
 #: no net larger than this is drawn at random when the machine's memory is unknown
 MAX_NEURONS = 20000
 
@@ -139,7 +141,13 @@ class Model:
         path = Path(path)
         try:
             with open(path, "rb") as fh:
-                doc = tomllib.load(fh, parse_float=Decimal)
+                data = fh.read(MAX_MODEL_BYTES + 1)
+            if len(data) > MAX_MODEL_BYTES:
+                raise InputError(f"{path}: model file larger than {MAX_MODEL_BYTES // 2**20} MiB; "
+                                 "put large weights in a weights_file")
+            doc = tomllib.loads(data.decode(), parse_float=Decimal)
+        except InputError:
+            raise
         except FileNotFoundError:
             raise InputError(f"{path}: no such model file") from None
         except tomllib.TOMLDecodeError as exc:

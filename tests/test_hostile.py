@@ -251,6 +251,10 @@ def test_toml_the_parser_chokes_on(tmp_path, text, words, capsys):
     assert_one_line_error(*run(["derive", _write(tmp_path, text)], capsys), words)
 
 
+def test_endless_model_file_is_refused_unread(capsys):
+    assert_one_line_error(*run(["derive", "/dev/zero"], capsys), "larger than 256 MiB")
+
+
 def test_model_path_is_a_directory(tmp_path, capsys):
     assert_one_line_error(*run(["derive", tmp_path], capsys), "is a directory")
 
