@@ -238,6 +238,11 @@ class Model:
             if weights is None:
                 raise InputError("[rnn]: missing weights (give weights, weights_file or random)")
             specs = [(weights, bias, parameter_direction)]
+        formula_names = {"x", "u", "v", "w", "z", "s", "I", "n"} | \
+            {p + s for s in arch.suffixes(len(specs)) for p in ("W", "b", "E", "M", "m")}
+        if parameter in formula_names:   # derive and the report would print (x*I + W)*s(x) - x
+            raise InputError(f"[rnn] parameter: {parameter!r} already names the state, a direction, the data "
+                             "or the activation in the architecture's formulas; choose another name")
         data, dims = _layer_data(arch, specs)
         z_names = {"z": Z}
         if not isinstance(activation, str):

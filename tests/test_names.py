@@ -13,6 +13,7 @@ import sympy as sp
 from symhopf.api import prove
 from symhopf.derive import derive
 from symhopf.cli import main
+from symhopf.errors import InputError
 from symhopf.model import Model
 
 RHS = ["a - (b + 1)*x + x**2*y", "b*x - x**2*y"]   # Brusselator, a = 1: Hopf at b = 2
@@ -75,14 +76,21 @@ def test_derive_text_for_variables_named_u1_u2(tmp_path, capsys):
                    "[-2*u1*u_2 - 2*u2*u_1, -2*u1*u_1]])\n")
 
 
-@pytest.mark.parametrize("parameter", ["x", "u", "z", "n", "m1", "W", "b", "E", "s", "a", "self", "t0", "eye_n"])
+LEAKY = dict(weights=[[0.1, 2.0, -0.5], [-2.0, -0.2, 1.0], [0.5, -1.0, -0.8]], bias=[0.2, -0.1, 0.1], range=[1, 1.3])
+
+
+@pytest.mark.parametrize("parameter", ["a", "m1", "self", "numpy", "arb", "_b", "t0", "c0", "eye_n", "X", "W2"])
 def test_rnn_parameter_named_like_internals(parameter):
-    weights = [[0.1, 2.0, -0.5], [-2.0, -0.2, 1.0], [0.5, -1.0, -0.8]]
-
-    def net(name):
-        return Model.rnn("leaky", weights=weights, bias=[0.2, -0.1, 0.1], parameter=name, range=[1, 1.3])
-
-    cert, ref = prove(net(parameter)), prove(net("alpha"))
+    cert, ref = prove(Model.rnn("leaky", parameter=parameter, **LEAKY)), prove(Model.rnn("leaky", parameter="alpha", **LEAKY))
     assert [(p.status, p.parameter, p.omega, p.first_lyapunov) for p in cert.hopf_points] == \
         [(p.status, p.parameter, p.omega, p.first_lyapunov) for p in ref.hopf_points]
     assert any(p.status == "proved" for p in cert.hopf_points)
+
+
+@pytest.mark.parametrize("parameter", ["x", "u", "v", "w", "z", "s", "I", "n", "W", "b", "E", "M"])
+def test_rnn_parameter_that_the_formulas_use_is_refused(parameter):
+    """``(x*I + W)*s(x) - x`` would be printed for a parameter named x: refused, with the reason."""
+    with pytest.raises(InputError, match="already names the state, a direction, the data or the activation"):
+        Model.rnn("leaky", parameter=parameter, **LEAKY)
+    with pytest.raises(InputError, match="W1"):
+        Model.rnn("multilayer", parameter="W1", layers=[{"weights": LEAKY["weights"]}])
