@@ -82,8 +82,8 @@ class BallSystem(_b.BallBase):
     COLUMNS = True
 
     def __init__(self, data):
-        self.d_W = data['W']
-        self.d_b = data['b']
+        self.d_W = data["W"]
+        self.d_b = data["b"]
         self.n = self.d_W.nrows()
         self.eye_n = _b.Eye(self.n)
         self.eye = self.eye_n
@@ -203,8 +203,8 @@ class FloatSystem(_fl.FloatBase):
     """The same in float64 (numpy), for the numerical search only."""
 
     def __init__(self, data):
-        self.d_W = data['W'].reshape(data['W'].shape[0], -1)
-        self.d_b = data['b'].reshape(data['b'].shape[0], -1)
+        self.d_W = data["W"].reshape(data["W"].shape[0], -1)
+        self.d_b = data["b"].reshape(data["b"].shape[0], -1)
         self.n = self.d_W.shape[0]
         self.eye_n = _fl.Eye(self.n)
         self.eye = self.eye_n

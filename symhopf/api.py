@@ -7,17 +7,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from .certificate import Certificate, PointRecord, embed_model
 from .errors import InputError
-from .model import Model
+from .model import PRACTICAL_NEURONS, Model, size_note
 from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
@@ -159,6 +161,7 @@ def _mid(pair: list[str] | None) -> str:
 
 def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     """``symhopf prove`` / ``python generated/<name>.py``: summary, certificate, report."""
+    _check_outputs(args)
     model = Model.from_toml(args.model)
     if module is not None and getattr(module, "STRUCTURE_HASH", None) != model.structure_hash(module.SYMHOPF_VERSION):
         raise InputError(f"{args.model}: this module proves another architecture "
@@ -168,7 +171,9 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         from .exact import to_fraction
         a_range = tuple(to_fraction(v, "--range") for v in args.range)
         if not a_range[0] < a_range[1]:
-            raise InputError(f"--range: empty or reversed range [{a_range[0]}, {a_range[1]}]")
+            raise InputError(f"--range: empty or reversed range [{float(a_range[0]):.17g}, {float(a_range[1]):.17g}]")
+    if model.n > PRACTICAL_NEURONS and not args.quiet:
+        print(f"symhopf: note: {size_note(model.n)}", file=sys.stderr)
     note = model.equilibrium_box_note()
     if note:
         print(f"note: {note}", file=sys.stderr)
@@ -178,13 +183,13 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     system = System.from_model(model, module)
     to_stdout = args.json == "-"
     out = sys.stderr if to_stdout else sys.stdout
-    quiet = warnings.catch_warnings() if args.quiet else nullcontext()
-    with quiet:
-        if args.quiet:
-            warnings.simplefilter("ignore")
+    with library_warnings() as floating:
         cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system,
                      budget=args.budget)
         print(summary(cert), file=out)
+        if floating:   # numpy's overflow / invalid value: the float search met non-finite values
+            print(f"  note: numpy met non-finite values ({'; '.join(sorted(floating))[:120]}); "
+                  "the float search may miss candidates where f overflows", file=out)
         rows = special_points(cert)
         print(text_table(rows, cert.parameter), file=out)
         if to_stdout:
@@ -207,8 +212,6 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
             if args.pdf:
                 ok, message = compile_pdf(path)
                 print(f"pdf: {message}" if ok else f"pdf not built: {message}", file=out)
-        elif args.pdf:
-            print("pdf not built: --pdf needs --report FILE.tex", file=out)
     return 1 if args.strict and not all_proved(cert) else 0
 
 
@@ -226,3 +229,41 @@ def all_proved(cert: Certificate) -> bool:
     """Every candidate proved and every branch's list of Hopf points proved complete (``--strict``)."""
     return (all(p.status == "proved" for p in cert.hopf_points)
             and all(b.get("completeness", {}).get("proved") for b in cert.branches))
+
+
+@contextmanager
+def library_warnings() -> Iterator[set[str]]:
+    """Silence numpy/SymPy warnings; yields the set of distinct RuntimeWarning texts
+    (numpy's overflow, invalid value) met meanwhile, for one line of the summary."""
+    seen: set[str] = set()
+
+    def record(message, category, *args, **kwargs) -> None:
+        if issubclass(category, RuntimeWarning) and len(seen) < 20:
+            seen.add(str(message))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = record
+        yield seen
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: the options fit together and every output file can be written."""
+    for flag in ("pdf", "appendix"):
+        if getattr(args, flag) and not args.report:
+            raise InputError(f"--{flag} needs --report FILE.tex")
+    for flag in ("json", "report"):
+        path = getattr(args, flag)
+        if path:
+            check_output_file(Path(path), f"--{flag}")
+
+
+def check_output_file(path: Path, what: str) -> None:
+    """``path`` can be created or overwritten: its directory exists and it is not a directory."""
+    if path.is_dir():
+        raise InputError(f"{what} {path}: is a directory; give a file name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"{what} {path}: not writable")

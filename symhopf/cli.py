@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Sequence
@@ -119,9 +120,12 @@ def run_generated(module: ModuleType, argv: Sequence[str]) -> int:
 
 
 def _guarded(command, args: argparse.Namespace) -> int:
-    """Bad input: one line on stderr, exit 2. A closed stdout (``| head``) ends quietly."""
+    """Bad input: one line on stderr, exit 2. A closed stdout (``| head``) ends quietly.
+    Library warnings never reach the terminal raw (``prove`` summarises the numeric ones)."""
     try:
-        return command(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return command(args)
     except InputError as exc:
         print(f"symhopf: error: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from sympy.matrices.expressions import Identity, MatrixExpr, MatrixSymbol
 
 from sympy.printing.str import StrPrinter
 
-from .calculus import derivative, max_act_order
+from .calculus import Act, derivative, max_act_order
 from .formula import N
 from .model import Z, Model
 
@@ -293,11 +293,14 @@ def _derive_ode(model: Model) -> Derivation:
     n = model.n
     f = sp.Matrix([e.xreplace(consts) for e in model.rhs])
     jac = f.jacobian(xs)
-    us = sp.symbols(f"u1:{n + 1}", real=True) if n > 1 else (sp.Symbol("u1", real=True),)
-    vs = sp.symbols(f"v1:{n + 1}", real=True) if n > 1 else (sp.Symbol("v1", real=True),)
-    # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h)
-    b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n))))
-    c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n))))
+    taken = {*model.variables, model.parameter, *model.constants}
+    us, vs = _directions("u", n, taken), _directions("v", n, taken)
+    # B(u, .) and C(u, v, .) as matrices: h -> B(u, h), h -> C(u, v, h); products are
+    # distributed, powers of sums kept ((x + y)**99 would expand to thousands of terms)
+    b_u = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(jac[i, k], xs[j]) * us[j] for j in range(n)),
+                                                 multinomial=False))
+    c_uv = sp.Matrix(n, n, lambda i, k: sp.expand(sum(sp.diff(b_u[i, k], xs[j]) * vs[j] for j in range(n)),
+                                                  multinomial=False))
     formulas = [
         Formula("f", "the vector field f(x, a)", f),
         Formula("Df", "the Jacobian D_x f(x, a)", jac),
@@ -313,6 +316,14 @@ def _derive_ode(model: Model) -> Derivation:
 
 def _latex_function(name: str) -> str:
     return name if len(name) == 1 else r"\operatorname{" + name.replace("_", r"\_") + "}"
+
+
+def _directions(stem: str, n: int, taken: set[str]) -> list[sp.Symbol]:
+    """Symbols u1..un for a direction vector, named apart from the model's own names
+    (a model may call its variables u1, v2, ...): ``stem`` gets underscores until free."""
+    while any(f"{stem}{k}" in taken for k in range(1, n + 1)):
+        stem += "_"
+    return [sp.Symbol(f"{stem}{k}", real=True) for k in range(1, n + 1)]
 
 
 def _latex_name(name: str) -> str:

@@ -14,25 +14,35 @@ import numpy as np
 from flint import arb_mat, fmpq, fmpq_mat
 
 from .errors import InputError
+from .parsing import check_magnitude, decimal_fraction, show
 
 
 def to_fraction(value: Any, what: str) -> Fraction:
-    """The exact rational a user wrote (Decimal, int, float, 'p/q' string)."""
+    """The exact rational a user wrote (Decimal, int, float, 'p/q' string); its magnitude
+    must be 0 or in [1e-300, 1e300] (what float64 holds)."""
     if isinstance(value, bool):
         raise InputError(f"{what}: expected a number, got {value!r}")
-    if isinstance(value, (int, Fraction)):
-        return Fraction(value)
-    if isinstance(value, (Decimal, float, np.floating)):
-        if not np.isfinite(float(value)) or (isinstance(value, Decimal) and not value.is_finite()):
+    if isinstance(value, (int, np.integer)):
+        return check_magnitude(Fraction(int(value)), what)
+    if isinstance(value, Fraction):
+        return check_magnitude(value, what)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
             raise InputError(f"{what}: non-finite value {value}")
-        return Fraction(value) if not isinstance(value, np.floating) else Fraction(float(value))
-    if isinstance(value, np.integer):
-        return Fraction(int(value))
+        return check_magnitude(Fraction(float(value)), what, value)
+    if isinstance(value, Decimal):
+        return decimal_fraction(value, what)
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"{what}: not a number: {value!r}") from None
+            if "/" in text:
+                p, q = (Fraction(decimal_fraction(Decimal(t), what, text)) for t in text.split("/", 1))
+                return check_magnitude(p / q, what, text)
+            return decimal_fraction(Decimal(text), what, text)
+        except InputError:
+            raise
+        except (ValueError, ArithmeticError):
+            raise InputError(f"{what}: not a number: {show(value, 40)}") from None
     raise InputError(f"{what}: expected a number, got {type(value).__name__}")
 
 

@@ -31,6 +31,7 @@ from sympy.matrices.expressions import (HadamardPower, HadamardProduct, Identity
 
 from .calculus import Act, hadamard
 from .errors import InputError
+from .parsing import check_name as check_identifier
 
 #: the state dimension
 N = sp.Symbol("n", integer=True, positive=True)
@@ -81,13 +82,15 @@ MAX_LENGTH = 10_000
 #: names a model cannot give to its data or parameter
 RESERVED = {"x", "I", "s", *FUNCTIONS, *REFUSED}
 
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def check_name(name: object, what: str) -> str:
-    """A data or parameter name: ASCII letters, digits, underscores; not reserved."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InputError(f"{what}: {name!r} is not a name (letters, digits, _; starting with a letter)")
+    """A data or parameter name: an identifier (not a Python reserved word), ASCII letters, digits,
+    underscores; not reserved in formulas."""
+    check_identifier(name, what)
+    if not _NAME.match(name):
+        raise InputError(f"{what}: {name!r} is not a name (ASCII letters, digits, _; not starting with a digit)")
     if name in RESERVED:
         raise InputError(f"{what}: {name!r} is reserved in formulas (x, I, s and function names)")
     return name

@@ -8,6 +8,7 @@ value. Bad input raises :class:`~symhopf.errors.InputError`.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +24,7 @@ from .errors import InputError
 from .exact import ExactArray, to_fraction
 from .formula import (FUNCTIONS, VectorFormula, check_name, equilibrium_radius, names_in,
                       parse_vector_formula)
-from .parsing import parse_formula
+from .parsing import check_name as check_identifier, parse_formula, show
 from .weights import load_weights
 
 TOP_KEYS = {"name", "system", "rnn", "search"}
@@ -38,19 +39,35 @@ RANDOM_KEYS = {"n", "seed", "perturbation"}
 
 Z = sp.Symbol("z", real=True)
 
+#: nets up to this size prove in under a minute and 3 GB on 2 cores (bench/README.md: n = 2000,
+#: 29 s, 2.8 GB); beyond it time grows like n^3, memory like n^2, and `prove` says so first
+PRACTICAL_NEURONS = 2000
+#: peak memory of a proof per weight, measured (2.8 GB / 2000^2 at n = 2000, bench/README.md)
+RUN_BYTES_PER_WEIGHT = 700
+#: a model file larger than this is refused unread (weights that large belong in a weights_file)
+MAX_MODEL_BYTES = 256 * 2**20
+#: no net larger than this is drawn at random when the machine's memory is unknown
+MAX_NEURONS = 20000
+
 
 def _check_keys(table: Any, allowed: set[str], where: str) -> dict:
     if not isinstance(table, dict):
         raise InputError(f"{where}: expected a table")
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        raise InputError(f"{where}: unknown key(s) {', '.join(show(k, 24) for k in unknown[:5])} "
+                         f"(allowed: {', '.join(sorted(allowed))})")
     return table
 
 
 def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.isidentifier():
-        raise InputError(f"{what}: expected an identifier, got {value!r}")
+    return check_identifier(value, what)
+
+
+def _model_name(value: Any) -> str:
+    """The model's name: a short line of printable text (it is shown, and escaped wherever it is written)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or not value.isprintable():
+        raise InputError("name: expected a non-empty line of at most 200 printable characters")
     return value
 
 
@@ -72,9 +89,11 @@ class Search:
                 raise InputError("[search] range: expected [lo, hi]")
             lo, hi = (to_fraction(v, "[search] range") for v in r)
             if not lo < hi:
-                raise InputError(f"[search] range: empty or reversed range [{lo}, {hi}]")
+                raise InputError(f"[search] range: empty or reversed range [{float(lo):.17g}, {float(hi):.17g}]")
             rng = (lo, hi)
         guesses = []
+        if not isinstance(table.get("equilibrium_guesses", []), list):
+            raise InputError("[search] equilibrium_guesses: expected a list of points")
         for g in table.get("equilibrium_guesses", []):
             if not isinstance(g, (list, tuple)) or len(g) != n:
                 raise InputError(f"[search] equilibrium_guesses: each guess needs {n} numbers")
@@ -82,10 +101,14 @@ class Search:
         box = None
         if "box" in table:
             b = table["box"]
+            if not isinstance(b, list) or not b:
+                raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable")
             try:
                 arr = np.array([[float(to_fraction(v, "[search] box")) for v in row] for row in b]) \
                     if isinstance(b[0], (list, tuple)) else np.tile([float(to_fraction(v, "[search] box")) for v in b], (n, 1))
-            except (TypeError, IndexError):
+            except InputError:
+                raise
+            except (TypeError, IndexError, ValueError):   # ragged rows
                 raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable") from None
             if arr.shape != (n, 2) or not np.all(arr[:, 0] < arr[:, 1]):
                 raise InputError("[search] box: expected [lo, hi] (lo < hi) or one per variable")
@@ -123,11 +146,24 @@ class Model:
         path = Path(path)
         try:
             with open(path, "rb") as fh:
-                doc = tomllib.load(fh, parse_float=Decimal)
+                data = fh.read(MAX_MODEL_BYTES + 1)
+            if len(data) > MAX_MODEL_BYTES:
+                raise InputError(f"{path}: model file larger than {MAX_MODEL_BYTES // 2**20} MiB; "
+                                 "put large weights in a weights_file")
+            doc = tomllib.loads(data.decode(), parse_float=Decimal)
+        except InputError:
+            raise
         except FileNotFoundError:
             raise InputError(f"{path}: no such model file") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: malformed TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not a text model file (not UTF-8)") from None
+        except (ValueError, RecursionError) as exc:   # an integer of > 4300 digits, arrays nested too deeply
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(":")[0]
+            raise InputError(f"{path}: malformed TOML: {reason}") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a directory, not a model file") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
         return cls.from_dict(doc, base_dir=path.parent, default_name=path.stem)
@@ -135,7 +171,7 @@ class Model:
     @classmethod
     def from_dict(cls, doc: dict, base_dir: Path = Path("."), default_name: str = "model") -> "Model":
         _check_keys(doc, TOP_KEYS, "model file")
-        name = str(doc.get("name", default_name))
+        name = _model_name(doc.get("name", default_name))
         if ("system" in doc) == ("rnn" in doc):
             raise InputError("model file: expected exactly one of [system] or [rnn]")
         if "system" in doc:
@@ -160,6 +196,8 @@ class Model:
         if len(set(variables)) != len(variables):
             raise InputError("[system] variables: repeated name")
         parameter = _name(parameter, "[system] parameter")
+        if not isinstance(constants or {}, dict):
+            raise InputError("[system] constants: expected a table of name = number")
         constants = dict(constants or {})
         consts = {_name(k, "[system] constants"): to_fraction(v, f"[system] constants.{k}") for k, v in constants.items()}
         clash = ({parameter} | set(consts)) & set(variables) or ({parameter} & set(consts))
@@ -171,7 +209,7 @@ class Model:
         names = {v: sp.Symbol(v, real=True) for v in [*variables, parameter, *consts]}
         exprs = [parse_formula(t, names, f"[system] rhs[{i}]") for i, t in enumerate(rhs)]
         search = Search.parse(_merge_search(search, range, equilibrium_guesses), len(variables))
-        return cls(name=name, kind="ode", parameter=parameter, n=len(variables), search=search,
+        return cls(name=_model_name(name), kind="ode", parameter=parameter, n=len(variables), search=search,
                    variables=variables, constants=consts, rhs_text=list(rhs), rhs=exprs)
 
     @classmethod
@@ -181,8 +219,9 @@ class Model:
             equilibrium_guesses: Sequence[Sequence[float]] | None = None, search: dict | None = None) -> "Model":
         """A net from the built-in library. Numpy arrays are exact binary values;
         nested lists may hold Decimals, ints or 'p/q' strings (exact)."""
-        if architecture not in ARCHITECTURES:
-            raise InputError(f"[rnn] architecture: unknown {architecture!r} (known: {', '.join(sorted(ARCHITECTURES))})")
+        if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
+            shown = show(architecture, 24) if isinstance(architecture, str) else type(architecture).__name__
+            raise InputError(f"[rnn] architecture: unknown {shown} (known: {', '.join(sorted(ARCHITECTURES))})")
         arch = ARCHITECTURES[architecture]
         parameter = _name(parameter, "[rnn] parameter")
         if arch.layered:
@@ -191,6 +230,8 @@ class Model:
             if weights is not None or bias is not None or parameter_direction is not None:
                 raise InputError("[rnn]: a multilayer net takes weights, bias and parameter_direction per layer")
             specs = []
+            if not isinstance(layers, (list, tuple)):
+                raise InputError("[rnn] layers: expected a list of [[rnn.layers]] tables")
             for k, layer in enumerate(layers, 1):
                 layer = _check_keys(layer, LAYER_KEYS, f"[[rnn.layers]] #{k}")
                 if "weights" not in layer:
@@ -202,6 +243,11 @@ class Model:
             if weights is None:
                 raise InputError("[rnn]: missing weights (give weights, weights_file or random)")
             specs = [(weights, bias, parameter_direction)]
+        formula_names = {"x", "u", "v", "w", "z", "s", "I", "n"} | \
+            {p + s for s in arch.suffixes(len(specs)) for p in ("W", "b", "E", "M", "m")}
+        if parameter in formula_names:   # derive and the report would print (x*I + W)*s(x) - x
+            raise InputError(f"[rnn] parameter: {parameter!r} already names the state, a direction, the data "
+                             "or the activation in the architecture's formulas; choose another name")
         data, dims = _layer_data(arch, specs)
         if parameter in data:
             raise InputError(f"[rnn] parameter: {parameter!r} is a data name of the {architecture} preset")
@@ -257,7 +303,7 @@ class Model:
             functions["s"] = act
         vf = parse_vector_formula(formula, parameter, {k: v.shape for k, v in data.items()}, functions, what)
         n = vf.n
-        return cls(name=name, kind="rnn", parameter=parameter, n=n, search=Search.parse(search, n),
+        return cls(name=_model_name(name), kind="rnn", parameter=parameter, n=n, search=Search.parse(search, n),
                    formula=vf, activation_text=act_text, activation=act,
                    data=data if keep_unused else {k: data[k] for k in vf.data},
                    dims=[n])
@@ -285,7 +331,11 @@ class Model:
             if bias is None:
                 bias = file_bias
         elif "random" in r:
-            weights = random_weights(**_check_keys(r["random"], RANDOM_KEYS, "[rnn] random"))
+            spec = _check_keys(r["random"], RANDOM_KEYS, "[rnn] random")
+            missing = [k for k in ("n", "seed") if k not in spec]
+            if missing:
+                raise InputError(f"[rnn] random: missing key(s) {', '.join(missing)}")
+            weights = random_weights(**spec)
         return cls.rnn(r["architecture"], weights=weights, activation=r.get("activation", "tanh"), bias=bias,
                        parameter=r["parameter"], parameter_direction=r.get("parameter_direction"),
                        layers=r.get("layers"), name=name, search=search)
@@ -377,7 +427,7 @@ class Model:
 
 
 def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:
-    table = dict(search or {})
+    table = dict(_check_keys(search or {}, SEARCH_KEYS, "[search]"))
     if range is not None:
         table["range"] = list(range)
     if guesses is not None:
@@ -460,7 +510,10 @@ def _activation(activation: Any) -> sp.Expr:
 
 
 def _check_activation(act: sp.Expr) -> None:
-    """The activation and its first three derivatives must be finite reals near 0 (C^3 on R)."""
+    """The activation depends on z, and it and its first three derivatives are finite reals
+    near 0 (C^3 on R)."""
+    if not act.has(Z):
+        raise InputError(f"[rnn] activation: {show(str(act))} is constant; expected a function of z")
     for k in range(4):
         d = sp.diff(act, Z, k)
         for z0 in (-1, 0, sp.Rational(1, 2)):
@@ -470,30 +523,71 @@ def _check_activation(act: sp.Expr) -> None:
 
 
 def activation_bound(act: sp.Expr) -> float | None:
-    """sup |s(z)| over R when s has finite limits at +-inf and no larger value on a grid, else None."""
+    """sup |s(z)| over R when s has finite limits at +-inf and no larger value on a grid, else None.
+
+    A limit that does not exist but is bounded (SymPy's AccumBounds, e.g. for sin) gives its bounds.
+    """
+    ends = []
     try:
-        limits = [sp.limit(act, Z, sp.oo), sp.limit(act, Z, -sp.oo)]
-    except (NotImplementedError, ValueError):
+        for end in (sp.oo, -sp.oo):
+            lim = sp.limit(act, Z, end)
+            ends += [lim.min, lim.max] if isinstance(lim, sp.AccumBounds) else [lim]
+    except (NotImplementedError, ValueError, TypeError):
         return None
-    if not all(v.is_finite for v in limits):
+    if not all(v.is_real and v.is_finite for v in ends):
         return None
-    f = sp.lambdify(Z, act, "numpy")
-    grid = np.abs(f(np.linspace(-50, 50, 20001)))
-    return float(max(max(abs(float(v)) for v in limits), np.max(grid))) * (1 + 1e-9)
+    from .runtime import floats   # lazily: the model parser loads no prover module (symhopf verify)
+    f = sp.lambdify(Z, act, [{"erf": floats.erf, "erfc": lambda z: 1 - floats.erf(z)}, "numpy"])
+    with np.errstate(all="ignore"):
+        grid = np.abs(np.broadcast_to(f(np.linspace(-50, 50, 20001)), (20001,)))
+    if not np.all(np.isfinite(grid)):
+        return None
+    return float(max(max(abs(float(v)) for v in ends), np.max(grid))) * (1 + 1e-9)
 
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """W (and b, if present) from an .npz archive written by ``numpy.savez(path, W=W, b=b)``."""
     try:
-        with np.load(path) as npz:
-            if "W" not in npz:
-                raise InputError(f"{path}: weights file has no array 'W'")
-            return npz["W"], (npz["b"] if "b" in npz else None)
+        loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise InputError(f"{path}: weights file not found") from None
-    except (ValueError, OSError) as exc:
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a weights file") from None
+    except (ValueError, OSError, EOFError):
+        raise InputError(f"{path}: not a readable .npz weights file") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise InputError(f"{path}: a single .npy array; expected an .npz archive with arrays W "
+                         "(and optionally b), e.g. numpy.savez(path, W=W, b=b)")
+    try:
+        with loaded as npz:
+            if "W" not in npz.files:
+                found = ", ".join(show(k, 20) for k in npz.files[:10]) or "none"
+                raise InputError(f"{path}: weights file has no array 'W' (arrays found: {found})")
+            return npz["W"], (npz["b"] if "b" in npz.files else None)
+    except (ValueError, OSError, EOFError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{path}: not a readable .npz weights file") from None
+
+
+#: bytes per weight the random draw holds at its peak (R1, R2, R1^T and the sum, float64)
+_DRAW_BYTES = 4 * 8
+
+
+def size_note(n: int) -> str:
+    """What a net of n neurons costs, for a note before the run (from the measured n = 2000)."""
+    have = memory_bytes()
+    machine = f" (this machine has {have / 2**30:.3g} GiB)" if have else ""
+    return (f"n = {n} is beyond the practical n <= {PRACTICAL_NEURONS} (29 s, 2.8 GB there): expect about "
+            f"{RUN_BYTES_PER_WEIGHT * n * n / 2**30:.3g} GiB of memory{machine} and a time growing like n^3")
+
+
+def memory_bytes() -> int | None:
+    """Physical memory of this machine, when the OS says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.ndarray:
@@ -505,6 +599,11 @@ def random_weights(n: Any, seed: Any, perturbation: Any = Decimal("0.1")) -> np.
         raise InputError("[rnn] random.n: expected an integer >= 2")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError("[rnn] random.seed: expected a non-negative integer")
+    need, have = _DRAW_BYTES * n * n, memory_bytes()
+    if (have is None and n > MAX_NEURONS) or (have is not None and need > have // 2):
+        raise InputError(f"[rnn] random.n = {n}: drawing the weights alone needs about {need / 2**30:.3g} GiB "
+                         f"(this machine has {have / 2**30:.3g} GiB); practical sizes are n <= {PRACTICAL_NEURONS}"
+                         if have else f"[rnn] random.n = {n}: too large (at most {MAX_NEURONS})")
     pert = float(to_fraction(perturbation, "[rnn] random.perturbation"))
     rng = np.random.default_rng(seed)
     r1 = rng.standard_normal((n, n))

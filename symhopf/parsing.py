@@ -1,12 +1,22 @@
-"""Parsing user formulas into SymPy, with smoothness checks (one-line errors)."""
+"""Parsing user formulas into SymPy, with smoothness checks (one-line errors).
+
+A formula is data, never code: its text is parsed by :func:`ast.parse` and the
+tree is translated node by node into SymPy (nothing is ``eval``-ed). Numbers are
+the exact rationals of their literals (``0.1`` is 1/10), user names map to the
+caller's symbols whatever they are called (``Integer``, ``E`` or ``N`` included),
+and every size (length, nesting, magnitude of numbers, exponents) is bounded, so
+no formula can run code, hang or exhaust memory.
+"""
 from __future__ import annotations
 
 import ast
 import builtins
+import keyword
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 import sympy as sp
-from sympy.parsing.sympy_parser import (convert_xor, parse_expr, rationalize,
-                                        standard_transformations)
 
 from .errors import InputError
 
@@ -14,61 +24,228 @@ from .errors import InputError
 NON_SMOOTH = (sp.Abs, sp.sign, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.floor,
               sp.ceiling, sp.frac, sp.DiracDelta, sp.re, sp.im, sp.arg, sp.Mod)
 
-#: ``rationalize`` (after ``auto_number``): a decimal 0.1 in a formula is 1/10, never a Float
-_TRANSFORMS = standard_transformations + (convert_xor, rationalize)
+#: the functions a formula may call (the non-smooth ones only to be refused as not C^3)
+FUNCTIONS = {name: getattr(sp, name) for name in (
+    "exp", "log", "sqrt", "cbrt", "sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh",
+    "tanh", "coth", "sech", "csch", "asin", "acos", "atan", "acot", "asinh", "acosh", "atanh",
+    "erf", "erfc", "Abs", "sign", "Max", "Min", "Heaviside", "floor", "ceiling", "frac", "re",
+    "im", "arg", "Mod", "DiracDelta")}
+FUNCTIONS.update(ln=sp.log, abs=sp.Abs)
 
-#: Python syntax a formula may use; parse_expr evaluates its input, so nothing else gets there
-_SYNTAX = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Constant, ast.Load,
-           ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.USub, ast.UAdd, ast.Mod,
-           ast.FloorDiv)
-_SYMPY_NAMES: dict = {}
-exec("from sympy import *", _SYMPY_NAMES)  # what parse_expr's names resolve to
-_HELPERS = (sp.sqrt, sp.cbrt, sp.root, abs)  # abs(z) -> Abs(z), then rejected as not C^3
+#: names of constants a formula may use (unless a user name shadows them)
+CONSTANTS = {"pi": sp.pi, "E": sp.E}
+
+MAX_LENGTH = 10_000     #: characters in one formula
+MAX_DEPTH = 100         #: nesting levels (a long sum or product counts as one level)
+MAX_CALLS = 10          #: functions nested in functions (each level multiplies the derivatives' size)
+MAX_EXPONENT = 100      #: |k| in x**k for a non-numeric base
+MAX_BITS = 10_000       #: bits of an integer power of a number
+#: a number's magnitude (in a formula, a range, a constant, a weight): 0 or in [1/LIMIT, LIMIT]
+LIMIT = Fraction(10) ** 300
 
 
-def check_syntax(text: str, what: str) -> None:
-    """Only arithmetic, numbers, names and calls of SymPy functions (no attributes, strings,
-    lambdas, builtins): parse_expr runs ``eval`` on the text."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise InputError(f"{what}: cannot parse {text!r} (SyntaxError)") from None
-    for node in ast.walk(tree):
-        if not isinstance(node, _SYNTAX):
-            raise InputError(f"{what}: unsupported syntax ({type(node).__name__}) in {text!r}")
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
-            raise InputError(f"{what}: unsupported constant {node.value!r} in {text!r}")
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            raise InputError(f"{what}: unsupported name {node.id!r} in {text!r}")
-        if isinstance(node, ast.Call):
-            if node.keywords or not isinstance(node.func, ast.Name):
-                raise InputError(f"{what}: unsupported call in {text!r}")
-            obj = _SYMPY_NAMES.get(node.func.id, vars(builtins).get(node.func.id))
-            if obj is not None and obj not in _HELPERS and not (isinstance(obj, type) and issubclass(obj, sp.Basic)):
-                raise InputError(f"{what}: {node.func.id}(...) is not a mathematical function")
+def show(text: str, width: int = 40) -> str:
+    """A short repr of user text for a one-line message."""
+    r = repr(text)
+    return r if len(r) <= width else f"{r[:width - 4]}...{r[-1]} ({len(text)} characters)"
+
+
+def short(name: str, width: int = 30) -> str:
+    """A name as is, cut to ``width`` characters for a one-line message."""
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
+def is_name(value: object) -> bool:
+    """A Python identifier that is not a reserved word."""
+    return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
+
+
+def check_name(value: object, what: str) -> str:
+    """``value`` if it can name a variable, parameter or constant, else a one-line InputError."""
+    if isinstance(value, str) and keyword.iskeyword(value):
+        raise InputError(f"{what}: {value!r} is a reserved word; choose another name")
+    if not is_name(value):
+        shown = show(value) if isinstance(value, str) else type(value).__name__
+        raise InputError(f"{what}: expected a name (letters, digits, _), got {shown}")
+    if unicodedata.normalize("NFKC", value) != value:   # a formula's parser reads it so
+        raise InputError(f"{what}: write {show(value, 24)} as {show(unicodedata.normalize('NFKC', value), 24)}")
+    return value
+
+
+def check_magnitude(q: Fraction, what: str, literal: object = None) -> Fraction:
+    """``q`` if it is 0 or its magnitude lies in [1e-300, 1e300] (float64 holds it)."""
+    if q != 0 and not 1 / LIMIT <= abs(q) <= LIMIT:
+        raise InputError(f"{what}: number {show(str(literal if literal is not None else q), 24)} "
+                         "out of range (magnitude must be 0 or between 1e-300 and 1e300)")
+    return q
+
+
+def decimal_fraction(d: Decimal, what: str, literal: object = None) -> Fraction:
+    """The exact value of a finite Decimal, refused before conversion when out of range
+    (``Fraction(Decimal('1e-99999999'))`` would build a 10^8-digit integer)."""
+    if not d.is_finite():
+        raise InputError(f"{what}: non-finite value {d}")
+    if d != 0 and not -301 <= d.adjusted() <= 300:
+        raise InputError(f"{what}: number {show(str(literal if literal is not None else d), 24)} "
+                         "out of range (magnitude must be 0 or between 1e-300 and 1e300)")
+    return check_magnitude(Fraction(d), what, literal if literal is not None else d)
 
 
 def parse_formula(text: str, names: dict[str, sp.Basic], what: str) -> sp.Expr:
     """Parse ``text``; every free symbol must be one of ``names``; real and smooth."""
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{what}: expected a non-empty formula string")
-    check_syntax(text, what)
+    if len(text) > MAX_LENGTH:
+        raise InputError(f"{what}: formula too long ({len(text)} characters, at most {MAX_LENGTH})")
+    if "#" in text:
+        raise InputError(f"{what}: comments (#) are not allowed in a formula")
     try:
-        expr = parse_expr(text, local_dict=dict(names), transformations=_TRANSFORMS)
-    except Exception as exc:  # SymPy raises many types for bad syntax
-        raise InputError(f"{what}: cannot parse {text!r} ({type(exc).__name__})") from None
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise InputError(f"{what}: cannot parse {show(text)} ({exc.msg})") from None
+    except (ValueError, RecursionError, MemoryError):   # null bytes, a parser stack overflow
+        raise InputError(f"{what}: cannot parse {show(text)} (too deeply nested or malformed)") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise InputError(f"{what}: formula nested too deeply (more than {MAX_DEPTH} levels)")
+    expr = _Translator(text.strip(), names, what).visit(tree.body)
     if not isinstance(expr, sp.Expr):
-        raise InputError(f"{what}: {text!r} is not a scalar expression")
-    unknown = sorted(str(s) for s in expr.free_symbols if s not in set(names.values()))
-    if unknown:
-        raise InputError(f"{what}: unknown symbol(s) {', '.join(unknown)} in {text!r}")
-    undefined = sorted({str(f.func) for f in expr.atoms(sp.core.function.AppliedUndef)})
-    if undefined:
-        raise InputError(f"{what}: unknown function(s) {', '.join(undefined)} in {text!r}")
+        raise InputError(f"{what}: {show(text)} is not a scalar expression")
     check_smooth(expr, what)
-    if expr.has(sp.I, sp.zoo, sp.nan, sp.oo):
-        raise InputError(f"{what}: {text!r} is not a finite real expression")
+    if expr.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise InputError(f"{what}: {show(text)} is not a finite real expression")
+    for q in expr.atoms(sp.Rational):
+        check_magnitude(Fraction(int(q.p), int(q.q)), what)
     return expr
+
+
+def _chain(node: ast.AST) -> list[ast.AST]:
+    """The operands of a left-nested chain ``t1 + t2 - t3 ...`` (or of ``*`` and ``/``)."""
+    family = (ast.Add, ast.Sub) if isinstance(node.op, (ast.Add, ast.Sub)) else (ast.Mult, ast.Div)
+    right = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, family):
+        right.append(node)
+        node = node.left
+    return [node, *reversed(right)]
+
+
+def _depth(root: ast.AST) -> int:
+    """Nesting depth, without recursion; a chain of + - (or * /) is one level."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            break
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            first, *ops = _chain(node)
+            children = [first, *(op.right for op in ops)]
+        else:
+            children = list(ast.iter_child_nodes(node))
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+class _Translator:
+    """``ast`` expression -> SymPy, accepting arithmetic, numbers, names and allowed calls."""
+
+    def __init__(self, text: str, names: dict[str, sp.Basic], what: str):
+        self.text, self.names, self.what = text, names, what
+        self.calls = 0   # function calls open around the node being visited
+
+    def fail(self, reason: str) -> InputError:
+        return InputError(f"{self.what}: {reason} in {show(self.text)}")
+
+    def visit(self, node: ast.AST) -> sp.Basic:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            return self.unsupported(node)
+        return method(node)
+
+    def unsupported(self, node: ast.AST) -> sp.Basic:
+        raise self.fail(f"unsupported syntax ({type(node).__name__})")
+
+    def visit_BinOp(self, node: ast.BinOp) -> sp.Basic:
+        op = type(node.op)
+        if op in (ast.Add, ast.Sub, ast.Mult, ast.Div):
+            first, *rest = _chain(node)
+            terms = [self.visit(first)]
+            for link in rest:
+                value = self.visit(link.right)
+                if isinstance(link.op, ast.Sub):
+                    value = -value
+                elif isinstance(link.op, ast.Div):
+                    value = sp.Pow(value, -1)
+                terms.append(value)
+            return (sp.Add if op in (ast.Add, ast.Sub) else sp.Mul)(*terms)
+        left, right = self.visit(node.left), self.visit(node.right)
+        if op in (ast.Pow, ast.BitXor):     # x^2 means x**2
+            return self.power(left, right)
+        if op is ast.Mod:
+            return sp.Mod(left, right)
+        if op is ast.FloorDiv:
+            return sp.floor(left / right)
+        return self.unsupported(node.op)
+
+    def power(self, base: sp.Basic, exp: sp.Basic) -> sp.Basic:
+        if isinstance(exp, sp.Rational):
+            if not exp.is_Integer and max(abs(exp.p), exp.q) > 1000:
+                raise self.fail(f"exponent {show(str(exp), 24)} too large")
+            if isinstance(base, sp.Rational):
+                bits = abs(int(exp)) * max(int(base.p).bit_length(), int(base.q).bit_length())
+                if bits > MAX_BITS:
+                    raise self.fail("number too large")
+            elif abs(exp) > MAX_EXPONENT:
+                raise self.fail(f"exponent {show(str(exp), 24)} too large (at most {MAX_EXPONENT})")
+        return sp.Pow(base, exp)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> sp.Basic:
+        value = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -value
+        if isinstance(node.op, ast.UAdd):
+            return value
+        return self.unsupported(node.op)
+
+    def visit_Constant(self, node: ast.Constant) -> sp.Basic:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"unsupported constant {show(repr(value), 24)}")
+        literal = ast.get_source_segment(self.text, node) or repr(value)
+        try:
+            q = decimal_fraction(Decimal(literal), self.what, literal) if isinstance(value, float) \
+                else check_magnitude(Fraction(value), self.what, literal)
+        except InvalidOperation:
+            raise self.fail(f"unsupported number {show(literal, 24)}") from None
+        return sp.Rational(q.numerator, q.denominator)
+
+    def visit_Name(self, node: ast.Name) -> sp.Basic:
+        if node.id in self.names:
+            return self.names[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        raise self.fail(f"unknown symbol(s) {short(node.id)}")
+
+    def visit_Call(self, node: ast.Call) -> sp.Basic:
+        if node.keywords or not isinstance(node.func, ast.Name) or \
+                any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail("unsupported call")
+        name = node.func.id
+        shown = short(name)
+        if name in self.names:
+            raise self.fail(f"{shown} is a name of the model, not a function")
+        if name not in FUNCTIONS:
+            if name in vars(builtins) or name in vars(sp):
+                raise self.fail(f"{shown}(...) is not a mathematical function symhopf supports")
+            raise self.fail(f"unknown function(s) {shown}")
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise self.fail(f"functions nested more than {MAX_CALLS} deep")
+        args = [self.visit(a) for a in node.args]
+        self.calls -= 1
+        try:
+            return FUNCTIONS[name](*args)
+        except (TypeError, ValueError):
+            raise self.fail(f"wrong arguments to {name}") from None
 
 
 def check_smooth(expr: sp.Expr, what: str) -> None:

@@ -344,7 +344,7 @@ def test_generated_source_only_sees_checked_names(tmp_path):
     """Data named like generated internals (B, f, n, eye_n) are attributes d_<name>."""
     m = formula_model("-x + tanh(B @ x + f) * n + eye_n", {"B": [[0, 1], [-1, 0]], "f": [1, 2], "n": 2, "eye_n": 0})
     src = render(m)
-    assert "self.d_B = data['B']" in src and "self.d_n = data['n']" in src
+    assert 'self.d_B = data["B"]' in src and 'self.d_n = data["n"]' in src
     s = System.from_model(m)
     assert np.allclose(s.flt.f([0.5, 0.25], 0.3), -np.array([0.5, 0.25]) + 2 * np.tanh(np.array([0.25 + 1, -0.5 + 2])))
 
@@ -392,7 +392,7 @@ BAD = {
     "no x": (f_model("b + a * b"), "does not depend on x"),
     "n unknown": (HEAD + 'formula = "-x + a * x"\n[search]\nrange = [0, 1]\n', "the size n of x is not fixed"),
     "reserved data name": (f_model("-x", data="[rnn.data]\ntanh = 1\n"), "'tanh' is reserved"),
-    "bad data name": (f_model("-x", data='[rnn.data]\n"W b" = 1\n'), "is not a name"),
+    "bad data name": (f_model("-x", data='[rnn.data]\n"W b" = 1\n'), "expected a name"),
     "parameter is data": (HEAD.replace('"a"', '"W"') + 'formula = "-x + W @ x"\n' + DATA, "also a data name"),
     "parameter is x": (HEAD.replace('"a"', '"x"') + 'formula = "-x"\n' + DATA, "'x' is reserved"),
     "formula and preset keys": (f_model("-x", extra='weights = [[1]]\n'), "weights cannot be used with formula"),

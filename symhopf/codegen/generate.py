@@ -8,8 +8,10 @@ are data passed in at run time.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -18,52 +20,110 @@ from pathlib import Path
 from types import ModuleType
 
 import jinja2
+from markupsafe import Markup
 import sympy as sp
 from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix
 
 from .. import __version__
 from ..derive import Derivation, N, derive
+from ..errors import InputError
 from ..model import Z, Model
 from .printers import (ArbPrinter, FloatPrinter, act_function, print_entries, print_matrix_expr,
                        print_scalar_function)
 
 
+class Code(Markup):
+    """Python source symhopf wrote itself (identifiers, printed formulas): the only text, with
+    ints, that the code templates insert as is. User text goes in through ``pystr`` or ``doc``.
+
+    (A ``Markup`` so that jinja2's autoescaping leaves it and macro output alone; any plain
+    string that reached the escaper would have been refused by ``_only_code`` first. Build Code
+    with f-strings or ``str`` methods: Markup's ``+`` HTML-escapes a plain operand.)"""
+
+
+def py_escape(text: str) -> Code:
+    """``text`` as the body of a double-quoted (or triple-double-quoted) Python string literal:
+    printable ASCII stays, backslash and double quote are escaped, anything else is ``\\x..``,
+    ``\\u....`` or ``\\U........``, so the literal can neither end early nor span lines."""
+    out = []
+    for c in str(text):
+        if c in '\\"':
+            out.append("\\" + c)
+        elif " " <= c <= "~":
+            out.append(c)
+        else:
+            code = ord(c)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return Code("".join(out))
+
+
+def py_str(text: str) -> Code:
+    """A Python string literal whose value is ``text``."""
+    return Code(f'"{py_escape(text)}"')
+
+
+def _only_code(value: object) -> object:
+    """jinja2 ``finalize``: a template may print Code, macro output and ints, nothing else (no
+    raw user text)."""
+    if isinstance(value, Markup) or type(value) is int:
+        return value
+    raise TypeError(f"code template prints a raw {type(value).__name__} ({str(value)[:40]!r}): "
+                    "use the pystr or doc filter, or build it as Code")
+
+
 @dataclass
 class Function:
-    """One generated function or method: name, arguments, body lines."""
+    """One generated function or method: name, arguments, body lines (Code), docstring text."""
 
-    name: str
+    name: Code
     args: list[str]
     lines: list[str]
     doc: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = Code(self.name)
+        self.lines = [Code(line) for line in self.lines]
+
+    @property
+    def signature(self) -> Code:
+        return Code(", ".join(["self", *self.args]))
 
 
 @dataclass
 class Data:
     """One named array or scalar of the model, as the generated constructor reads it."""
 
-    attr: str       # attribute: d_<name> (never an internal name such as B, f, n)
-    key: str        # the data dict's key, as a Python literal
+    attr: Code      # attribute: d_<name> (never an internal name such as B, f, n)
+    key: Code       # the data dict's key, as a Python string literal (py_str)
     scalar: bool
+
+    def __post_init__(self) -> None:
+        self.attr, self.key = Code(self.attr), py_str(self.key)
 
 
 @dataclass
 class Size:
     """A size symbol (n, m1, ...) read from one axis of one data array."""
 
-    attr: str
-    data: str       # attribute of the array
+    attr: Code
+    data: Code      # attribute of the array
     axis: int
+
+    def __post_init__(self) -> None:
+        self.attr, self.data = Code(self.attr), Code(self.data)
 
 
 @dataclass
 class Fixed:
     """An identity or ones matrix of the formula, built once from the sizes."""
 
-    attr: str
-    kind: str       # "eye" or "ones"
-    rows: str
-    cols: str
+    attr: Code
+    kind: str       # "eye" or "ones" (compared in the template, never printed)
+    rows: Code
+    cols: Code
+
+    def __post_init__(self) -> None:
+        self.attr, self.rows, self.cols = Code(self.attr), Code(self.rows), Code(self.cols)
 
 
 def templates_dir() -> Path:
@@ -74,16 +134,19 @@ def templates_dir() -> Path:
 
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
-    """The one strict jinja2 environment for code templates."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+    """The one strict jinja2 environment for code templates: every printed value is Code or
+    an int (``finalize``), user text reaches the source only through ``pystr`` and ``doc``."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, finalize=_only_code,
+                             lstrip_blocks=True, keep_trailing_newline=True, autoescape=True)
+    env.filters.update(pystr=py_str, doc=py_escape)
+    return env
 
 
 def module_name(model: Model) -> str:
     """A readable module name: architecture and activation for nets, the model name for ODEs."""
     if model.kind == "ode" or model.architecture is None:
-        slug = re.sub(r"\W+", "_", model.name).strip("_").lower() or model.kind
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", model.name).strip("_").lower()[:60] or model.kind
         return slug if slug[0].isalpha() else model.kind + "_" + slug
     arch = model.architecture
     act = model.activation_text if model.activation_text.isidentifier() else \
@@ -100,15 +163,22 @@ def render(model: Model, derivation: Derivation | None = None) -> str:
     template = f"{model.kind}.py.jinja"
     ctx.update(version=__version__, template=template, module_name=module_name(model),
                structure_hash=model.structure_hash(__version__))
-    return environment().get_template(template).render(**ctx)
+    source = environment().get_template(template).render(**ctx)
+    ast.parse(source)   # a template or printer bug shows here, not when the module is imported
+    return source
 
 
 def generate(model: Model, out_dir: str | Path = "generated") -> Path:
     """Write the generated module into ``out_dir``; returns its path."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
     path = out / f"{module_name(model)}.py"
-    path.write_text(render(model))
+    path.write_text(render(model), encoding="utf-8")
     return path
 
 
@@ -131,24 +201,33 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def source_key(model: Model) -> str:
+    """Digest of everything the generated source depends on: the structure (formulas, symhopf
+    version) and the user's text it shows (name, names, formulas as written, activation)."""
+    shown = [model.name, model.parameter, model.variables, model.rhs_text,
+             [f"{k}={v}" for k, v in model.constants.items()], model.activation_text, module_name(model)]
+    text = model.structure_hash(__version__) + "\n" + json.dumps(shown)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def load_module(model: Model) -> ModuleType:
     """The generated module for ``model``: from this process, the cache, or freshly generated.
 
-    The cache is keyed by the structure hash and the generator's fingerprint, so a
-    changed template or printer never serves stale code.
+    The cache is keyed by :func:`source_key` and the generator's fingerprint, so neither
+    another model's text nor a changed template or printer is ever served.
     """
-    key = model.structure_hash(__version__)
+    key, structure = source_key(model), model.structure_hash(__version__)
     if key in _LOADED:
         return _LOADED[key]
     path = cache_dir() / f"{key}-{generator_fingerprint()}" / f"{module_name(model)}.py"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(render(model))
+        tmp.write_text(render(model), encoding="utf-8")
         tmp.replace(path)
     module = load_file(path, f"symhopf_generated_{key}")
-    if getattr(module, "STRUCTURE_HASH", None) != key:
-        raise RuntimeError(f"cached module {path} does not match structure {key}")
+    if getattr(module, "STRUCTURE_HASH", None) != structure:
+        raise RuntimeError(f"cached module {path} does not match structure {structure}")
     _LOADED[key] = module
     return module
 
@@ -178,7 +257,7 @@ def _size_code(dim: sp.Basic) -> str:
 
 def _rnn_context(d: Derivation) -> dict:
     model, vf = d.model, d.model.formula
-    data = [Data(f"d_{name}", repr(name), not isinstance(sym, MatrixSymbol)) for name, sym in vf.data.items()]
+    data = [Data(f"d_{name}", name, not isinstance(sym, MatrixSymbol)) for name, sym in vf.data.items()]
     names: dict[sp.Basic, str] = {d.parameter: "a", **{d.symbols[k]: k for k in "xuvw"}}
     names.update({sym: f"self.d_{name}" for name, sym in vf.data.items()})
     sizes = [Size("n" if dim == N else f"size_{dim}", f"d_{name}", axis)

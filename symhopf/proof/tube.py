@@ -287,8 +287,8 @@ def _bialt_structure(n: int) -> tuple[tuple[tuple[int, int, tuple[tuple[int, int
 def _bialt_index(n: int) -> tuple[np.ndarray, ...]:
     """Rows, columns, signs and A-indices of the terms of 2A (.) I, as flat arrays."""
     st, m = _bialt_structure(n)
-    R, C, S, I, J = (np.array(v, dtype=int) for v in zip(*[(r, c, sg, i, j) for r, c, terms in st
-                                                          for sg, i, j in terms]))
+    flat = [(r, c, sg, i, j) for r, c, terms in st for sg, i, j in terms]
+    R, C, S, I, J = np.array(flat, dtype=int).reshape(-1, 5).T   # n = 1: no terms, 0 x 0
     return R, C, S, I, J, m
 
 

@@ -91,7 +91,10 @@ def find_candidates(
         def known(x: np.ndarray, a: float = float(a)) -> bool:
             return any(cont.on_branch(b, x, a) for b in branches)
 
-        for x in find_equilibria(flt, n, float(a), box, guesses, samples, known=known):
+        def tick(f: float, i: int = i) -> None:
+            report("branches", (i + f) / len(params))
+
+        for x in find_equilibria(flt, n, float(a), box, guesses, samples, known=known, tick=tick):
             if known(x):
                 continue
             bid = len(branches)

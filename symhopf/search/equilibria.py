@@ -84,17 +84,21 @@ def find_equilibria(
     samples: int | None = None,
     seed: int = 0,
     known: Callable[[np.ndarray], bool] | None = None,
+    tick: Callable[[float], None] | None = None,
 ) -> list[np.ndarray]:
     """All equilibria found at parameter ``a`` from guesses, box centre and ``samples`` box points.
 
     Returns distinct regular equilibria (two are the same when ``|x - y| <= 1e-7 (1 + |x|)``)
-    for which ``known(x)`` is false.
+    for which ``known(x)`` is false. ``tick(fraction of seeds done)`` reports progress (large n).
     """
     rng = np.random.default_rng(seed)
     samples = default_samples(n) if samples is None else samples
     found: list[np.ndarray] = []
     seen: list[np.ndarray] = []
-    for s in _seeds(n, guesses, box, samples, rng):
+    seeds = _seeds(n, guesses, box, samples, rng)
+    for k, s in enumerate(seeds):
+        if tick is not None:
+            tick(k / len(seeds))
         x = newton_equilibrium(flt, s, a)
         if x is None or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
             continue
