@@ -51,6 +51,10 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
     if system is None:
         system = System.from_model(model, module)
+    if model.map:   # Neimark-Sacker points of a map (docs/maps.md)
+        from .maps import prove_map
+        with blas_threads(1):
+            return prove_map(model, system)
     with blas_threads(1):   # the float stages are faster on one BLAS thread (parallel.blas_threads)
         search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
         proofs = prove_all(system, search, model.range)
@@ -91,6 +95,9 @@ def search_scope(sought: dict, parameter: str) -> str:
 def summary(cert: Certificate) -> str:
     """The scope (the branches found and how they were sought), each branch's completeness, and one
     line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
+    if cert.search.get("map"):
+        from .maps import summary as map_summary
+        return map_summary(cert)
     lo, hi = (float(v) for v in cert.range)
     lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
              f"[{lo:g}, {hi:g}] {branches_found(len(cert.branches))}, "
