@@ -242,7 +242,7 @@ def multipliers(A: arb_mat, theta: arb, prec: int) -> tuple[str, list[arb]]:
             pair.append(hit[0])
         if pair[0] == pair[1]:
             return "multipliers: the multiplier near e^{+-i theta} is not isolated", []
-        moduli = [b.abs() for i, b in enumerate(boxes) if i not in pair]
+        moduli = [abs(b) for i, b in enumerate(boxes) if i not in pair]
     if any(not (m < 1 or m > 1) for m in moduli):
         return "multipliers: another multiplier may lie on the unit circle (modulus enclosure contains 1)", moduli
     return "", moduli
