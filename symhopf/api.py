@@ -150,7 +150,15 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
     print(summary(cert))
     if args.json:
         Path(args.json).write_text(cert.to_json() + "\n")
-    if args.report:
+    if args.report and model.map:   # Neimark-Sacker report (symhopf/report_maps.py)
+        from .report import compile_pdf
+        from .report_maps import write_map_report
+        path = write_map_report(cert, model, args.report, appendix=args.appendix)
+        print(f"report: {path}")
+        if args.pdf:
+            ok, message = compile_pdf(path)
+            print(f"pdf: {message}" if ok else f"pdf not built: {message}")
+    elif args.report:
         from .derive import derive
         from .report import compile_pdf, write_report
         path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
