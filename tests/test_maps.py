@@ -242,3 +242,46 @@ def test_map_key_must_be_boolean(tmp_path):
     path.write_text('[system]\nvariables = ["x"]\nparameter = "r"\nrhs = ["r*x"]\nmap = "yes"\n')
     with pytest.raises(InputError, match="map: expected true or false"):
         Model.from_toml(path)
+
+
+# ------------------------------------------------------------------ a moving branch
+GRU = {"Wz": [["0.2", "-0.1", "0.1"], ["0.3", "0.1", "0.0"], ["0.0", "0.2", "-0.1"]], "bz": ["0.1", "-0.2", "0.3"],
+       "Wh": [["0.5", "-1.2", "0.3"], ["1.0", "0.2", "-0.4"], ["0.1", "0.6", "0.3"]], "bh": ["0.05", "-0.1", "0.02"]}
+
+
+def test_gru_like_cell_with_biases_moving_branch(tmp_path):
+    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz): the fixed point moves with a. The NS
+    point is recomputed here at 50 digits (mpmath findroot on F(x, a) = x, det(DF - e^{i theta} I) = 0 with
+    DF by complex steps) and must lie in the enclosures."""
+    def toml(v):
+        return json.dumps([[float(t) for t in r] for r in v]) if isinstance(v[0], list) else json.dumps([float(t) for t in v])
+    path = tmp_path / "gru.toml"
+    path.write_text('name = "gru"\n[rnn]\nformula = "(1 - sigmoid(Wz @ x + bz)) * x + sigmoid(Wz @ x + bz) * '
+                    'tanh(a * (Wh @ x) + bh)"\nparameter = "a"\ntime = "discrete"\n[rnn.data]\n'
+                    + "".join(f"{k} = {toml(v)}\n" for k, v in GRU.items()) + "[search]\nrange = [0.2, 2.0]\nbox = [-1, 1]\n")
+    cert = prove(Model.from_toml(path))
+    assert [p.status for p in cert.hopf_points] == ["proved"]
+    p = cert.hopf_points[0]
+    M = {k: mp.matrix([[mp.mpf(t) for t in r] for r in v]) if isinstance(v[0], list) else mp.matrix([mp.mpf(t) for t in v])
+         for k, v in GRU.items()}
+
+    def F(x, a):
+        zs, hs = M["Wz"] * x + M["bz"], a * (M["Wh"] * x) + M["bh"]
+        return mp.matrix([(1 - 1 / (1 + mp.exp(-zs[i]))) * x[i] + mp.tanh(hs[i]) / (1 + mp.exp(-zs[i]))
+                          for i in range(3)])
+
+    def DF(x, a, h=mp.mpf(10) ** -40):
+        cols = [F(x + mp.matrix([1j * h if i == j else 0 for i in range(3)]), a) for j in range(3)]
+        return mp.matrix([[mp.im(cols[j][i]) / h for j in range(3)] for i in range(3)])
+
+    def eqs(x1, x2, x3, a, t):
+        x = mp.matrix([x1, x2, x3])
+        g = F(x, a) - x
+        dt = mp.det(DF(x, a) - mp.exp(1j * t) * mp.eye(3))
+        return [g[0], g[1], g[2], mp.re(dt), mp.im(dt)]
+
+    mid = [float((Fraction(e[0]) + Fraction(e[1])) / 2) for e in [*p.x, p.parameter, p.theta]]
+    sol = mp.findroot(eqs, mid)
+    assert all(contains(e, sol[i]) for i, e in enumerate(p.x))
+    assert contains(p.parameter, sol[3]) and contains(p.theta, sol[4])
+    assert not contains(p.x[0], 0)          # the branch moves: x* != 0

@@ -74,9 +74,12 @@ def find_ns(system: Any, a_range: tuple[float, float], box: tuple[np.ndarray, np
     branches: list[Branch] = []
     params = np.linspace(a0, a1, seed_params)
     for a in params:
-        for x in find_equilibria(G, n, float(a), box, guesses, samples,
-                                 known=lambda x, a=float(a): any(cont.on_branch(b, x, a) for b in branches)):
-            branches.append(cont.branch(x, float(a), len(branches)))
+        def known(x: np.ndarray, a: float = float(a)) -> bool:
+            return any(cont.on_branch(b, x, a) for b in branches)
+
+        for x in find_equilibria(G, n, float(a), box, guesses, samples, known=known):
+            if not known(x):    # a branch traced from an earlier point of this list may hold it
+                branches.append(cont.branch(x, float(a), len(branches)))
     cands, special = [], []
     for br in branches:
         c, s = _scan(flt, cont, br)
