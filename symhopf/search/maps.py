@@ -91,38 +91,36 @@ def find_ns(system: Any, a_range: tuple[float, float], box: tuple[np.ndarray, np
 
 
 def _scan(flt: Any, cont: Continuer, br: Branch) -> tuple[list[NSCandidate], list[dict]]:
-    def mults(z: np.ndarray) -> np.ndarray:
-        return np.linalg.eigvals(flt.Df(*cont.xa(z)))
+    def counts(z: np.ndarray) -> tuple[int, int, int]:
+        return _counts(np.linalg.eigvals(flt.Df(*cont.xa(z))))
 
     Z = [cont.z_of(x, a) for x, a in zip(br.x, br.a)]
-    counts = [_counts(mults(z)) for z in Z]
+    cs = [counts(z) for z in Z]
     cands, special = [], []
     for k in range(len(Z) - 1):
         for which, kind in ((0, "neimark-sacker"), (1, "fold"), (2, "flip")):
-            if counts[k][which] == counts[k + 1][which]:
-                continue
-            z = _bisect(cont, Z[k], Z[k + 1], lambda z, w=which: _counts(mults(z))[w] == counts[k][w])
-            x, a = cont.xa(z)
-            if kind != "neimark-sacker":
-                special.append({"branch": br.id, "kind": kind, "parameter": float(a)})
-                continue
-            w, V = np.linalg.eig(flt.Df(x, a))
-            j = int(np.argmin(np.where(w.imag > 1e-9, np.abs(np.abs(w) - 1), np.inf)))
-            if w[j].imag > 1e-9 and abs(abs(w[j]) - 1) < 1e-6:
-                cands.append(NSCandidate(x, float(a), float(np.angle(w[j])), V[:, j], br.id))
+            for z in _crossings(cont, counts, which, Z[k], Z[k + 1], cs[k][which], cs[k + 1][which]):
+                x, a = cont.xa(z)
+                if kind != "neimark-sacker":
+                    special.append({"branch": br.id, "kind": kind, "parameter": float(a)})
+                    continue
+                w, V = np.linalg.eig(flt.Df(x, a))
+                j = int(np.argmin(np.where(w.imag > 1e-9, np.abs(np.abs(w) - 1), np.inf)))
+                if w[j].imag > 1e-9 and abs(abs(w[j]) - 1) < 1e-6:
+                    cands.append(NSCandidate(x, float(a), float(np.angle(w[j])), V[:, j], br.id))
     return cands, special
 
 
-def _bisect(cont: Continuer, z0: np.ndarray, z1: np.ndarray, like_z0, steps: int = 50) -> np.ndarray:
-    """A branch point between z0 and z1 where ``like_z0`` changes (bisection on the chord parameter)."""
-    lo, hi, best = 0.0, 1.0, z1
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        z = cont.point_between(z0, z1, mid)
-        if z is None:
-            break
-        if like_z0(z):
-            lo = mid
-        else:
-            hi, best = mid, z
-    return best
+def _crossings(cont: Continuer, counts, which: int, z0: np.ndarray, z1: np.ndarray, c0: int, c1: int,
+               depth: int = 50) -> list[np.ndarray]:
+    """Branch points between z0 and z1 where count ``which`` changes (c0 at z0, c1 at z1): recursive
+    bisection on the chord, both halves followed, so several crossings in one step are all found
+    (unless they cancel in a half)."""
+    if c0 == c1:
+        return []
+    zm = cont.point_between(z0, z1, 0.5)
+    if depth == 0 or zm is None:
+        return [z1]
+    cm = counts(zm)[which]
+    return (_crossings(cont, counts, which, z0, zm, c0, cm, depth - 1)
+            + _crossings(cont, counts, which, zm, z1, cm, c1, depth - 1))
