@@ -303,3 +303,39 @@ def test_elman_n50_every_ns_point_of_the_zero_branch(tmp_path):
     for (a, theta), p in zip(expected, sorted(at_zero, key=lambda p: Fraction(p.parameter[0]))):
         assert contains(p.parameter, a) and contains(p.theta, theta)
     assert all(not b["completeness"]["proved"] for b in cert.branches)
+
+
+# ------------------------------------------------------------------ attacks on the resonance and range checks
+def _rotation(c: str, s: str, rng=("0.5", "1.5")) -> Model:
+    """x -> a R x - (x^3, y^3), R = [[c, -s], [s, c]]: NS at a = 1 (if c^2 + s^2 = 1) with theta = atan2(s, c)."""
+    return Model.ode(["x", "y"], [f"a*(({c})*x - ({s})*y) - x**3", f"a*(({s})*x + ({c})*y) - y**3"], "a",
+                     range=list(rng), map=True, search={"box": ["-0.5", "0.5"]})
+
+
+def test_exact_one_to_three_resonance_is_not_proved_and_a_near_one_is():
+    """theta = 2 pi/3 exactly: not proved (1:3); theta = 2 pi/3 - ~1e-9 (cos = -1/2 + 1e-9, |R| = 1 kept): proved."""
+    p = _only_candidate(_rotation("-1/2", "sqrt(3)/2"))
+    assert p.status == "not_proved" and "1:3" in p.reason
+    c = "-1/2 + 10**(-9)"
+    p = _only_candidate(_rotation(c, f"sqrt(1 - ({c})**2)"))
+    assert p.status == "proved", p.reason
+    assert mp.mpf(p.theta[1]) < 2 * mp.pi / 3
+
+
+def test_ns_point_on_the_end_of_the_range_is_not_proved():
+    """The NS point a* = 1 proved, then checked against the range [1/2, 1] (its enclosure meets the end: not
+    proved there) and [1/2, 2] (inside: proved), as symhopf.maps.prove_map does."""
+    from types import SimpleNamespace
+
+    from symhopf.proof.batch import in_range_or_not
+    from symhopf.proof.neimark_sacker import prove_ns
+    from symhopf.system import System
+    system = System.from_model(_rotation("3/5", "4/5"))
+    A = system.flt.Df(np.zeros(2), 1.0)
+    w, V = np.linalg.eig(A)
+    k = int(np.argmax(w.imag))
+    cand = SimpleNamespace(x=np.zeros(2), a=1.0, theta=float(np.angle(w[k])), q=V[:, k])
+    inside = in_range_or_not(prove_ns(system, cand), (Fraction(1, 2), Fraction(2)))
+    assert inside.status == "proved"
+    end = in_range_or_not(prove_ns(system, cand), (Fraction(1, 2), Fraction(1)))
+    assert end.status == "not_proved" and "meets an end of the range" in end.reason and end.criticality is None
