@@ -101,6 +101,16 @@ def _krawczyk(proof: dict) -> list[str]:
     return out
 
 
+def _coefficients(point: Any, l1: str) -> list[str]:
+    """first_lyapunov (named ``l1``) and transversality exclude 0; criticality is the sign of first_lyapunov."""
+    out = [f"{name} enclosure contains 0" for name in ("first_lyapunov", "transversality")
+           if not _excludes_zero(getattr(point, name))]
+    if _excludes_zero(point.first_lyapunov) and point.criticality != (
+            "supercritical" if _pair(point.first_lyapunov)[1] < 0 else "subcritical"):
+        out.append(f"criticality {point.criticality} does not match the sign of {l1}")
+    return out
+
+
 def _neimark_sacker(point: Any) -> list[str]:
     """An NS point of a map (docs/maps.md): 0 < theta < pi, theta excludes pi/2 and 2 pi/3 (no strong
     resonance), d and d|mu|/da exclude 0, criticality is the sign of d, every other multiplier's modulus
@@ -112,12 +122,7 @@ def _neimark_sacker(point: Any) -> list[str]:
     for k, (plo, phi) in ((4, (PI_LO / 2, PI_HI / 2)), (3, (2 * PI_LO / 3, 2 * PI_HI / 3))):
         if not (hi < plo or lo > phi):
             out.append(f"theta enclosure does not exclude the 1:{k} resonance")
-    for name in ("first_lyapunov", "transversality"):
-        if not _excludes_zero(getattr(point, name)):
-            out.append(f"{name} enclosure contains 0")
-    if _excludes_zero(point.first_lyapunov) and point.criticality != (
-            "supercritical" if _pair(point.first_lyapunov)[1] < 0 else "subcritical"):
-        out.append(f"criticality {point.criticality} does not match the sign of d")
+    out += _coefficients(point, "d")
     for m in point.other_multipliers_modulus or []:
         mlo, mhi = _pair(m)
         if not (mhi < 1 or mlo > 1):
@@ -141,12 +146,7 @@ def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) 
         return out + _neimark_sacker(point)
     if not _pair(point.omega)[0] > 0:
         out.append("omega enclosure not positive")
-    for name in ("first_lyapunov", "transversality"):
-        if not _excludes_zero(getattr(point, name)):
-            out.append(f"{name} enclosure contains 0")
-    if _excludes_zero(point.first_lyapunov) and point.criticality != (
-            "supercritical" if _pair(point.first_lyapunov)[1] < 0 else "subcritical"):
-        out.append(f"criticality {point.criticality} does not match the sign of l1")
+    out += _coefficients(point, "l1")
     other = point.other_eigenvalues_real_part_max
     if other is not None and not _excludes_zero(other):
         out.append("largest real part of the other eigenvalues contains 0")

@@ -23,6 +23,7 @@ import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, ctx
 
 from .existence import op_norm_upper
+from .extended import normalisation_rows
 from .lyapunov import _dot, _finite
 from .spectrum import gershgorin_boxes
 
@@ -121,10 +122,7 @@ def DG_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
         M[n + i][n], M[2 * n + i][n] = Dvr[i, 0], Dvi[i, 0]
         M[n + i][n + 1], M[2 * n + i][n + 1] = st * vr[i] + ct * vi[i], st * vi[i] - ct * vr[i]
         M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = st, -st
-    for j in range(n):
-        cr, ci = arb(float(c[j].real)), arb(float(c[j].imag))
-        M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr, ci
-        M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci, cr
+    normalisation_rows(M, c)
     return arb_mat(M)
 
 
