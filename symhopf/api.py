@@ -58,6 +58,10 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
     if system is None:
         system = System.from_model(model, module)
+    if model.map:   # Neimark-Sacker points of a map (docs/maps.md)
+        from .maps import prove_map
+        with blas_threads(1):
+            return prove_map(model, system)
     report, done = make_progress(progress)
     with blas_threads(1):   # the float stages are faster on one BLAS thread (parallel.blas_threads)
         search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=report)
@@ -108,6 +112,9 @@ def search_scope(sought: dict, parameter: str) -> str:
 def summary(cert: Certificate) -> str:
     """The scope (the branches found and how they were sought), each branch's completeness, and one
     line per Hopf point: parameter, frequency, l1 and criticality, status, time."""
+    if cert.search.get("map"):
+        from .maps import summary as map_summary
+        return map_summary(cert)
     lo, hi = (exact_text(v) for v in cert.range)
     lines = [f"{cert.model}: {len(cert.hopf_points)} Hopf candidate(s) for {cert.parameter} in "
              f"[{lo}, {hi}] {branches_found(len(cert.branches))}, "
@@ -190,8 +197,9 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if floating:   # numpy's overflow / invalid value: the float search met non-finite values
             print(f"  note: numpy met non-finite values ({'; '.join(sorted(floating))[:120]}); "
                   "the float search may miss candidates where f overflows", file=out)
-        rows = special_points(cert)
-        print(text_table(rows, cert.parameter), file=out)
+        rows = [] if model.map else special_points(cert)   # maps: the NS summary above lists its points
+        if rows:
+            print(text_table(rows, cert.parameter), file=out)
         if to_stdout:
             sys.stdout.write(cert.to_json() + "\n")
         elif args.json:
@@ -199,7 +207,15 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if args.csv:
             Path(args.csv).write_text(to_csv(rows), encoding="utf-8")
             print(f"csv: {args.csv}", file=out)
-        if args.report:
+        if args.report and model.map:   # Neimark-Sacker report (symhopf/report_maps.py)
+            from .report import compile_pdf
+            from .report_maps import write_map_report
+            path = write_map_report(cert, model, args.report, appendix=args.appendix)
+            print(f"report: {path}", file=out)
+            if args.pdf:
+                ok, message = compile_pdf(path)
+                print(f"pdf: {message}" if ok else f"pdf not built: {message}", file=out)
+        elif args.report:
             from .derive import derive
             from .provenance import provenance
             from .report import compile_pdf, write_report

@@ -140,6 +140,21 @@ def _radii_polynomial_negative(Y: str, Z1: str, Z2: str, r: str) -> bool:
     return y + (z1 + z2 * rr - 1) * rr < 0
 
 
+def krawczyk_record(info: dict[str, Any]) -> dict[str, Any]:
+    """The ``proof`` of an NS point (``theorem = "krawczyk"``, symhopf/proof/neimark_sacker.py): Y and Z
+    rounded up, the radii down; the exact values if that rounding loses ``Y + (Z - 1) r < 0``."""
+    proof = {"method": info.get("method"), "theorem": info.get("theorem"), "precision_bits": info.get("precision_bits")}
+    for key in ("radius", "Y", "Z", "uniqueness_radius"):
+        proof[key] = (lower_decimal if "radius" in key else upper_decimal)(info.get(key))
+    keys = ("Y", "Z", "radius")
+    if all(proof[k] is not None for k in keys):
+        y, z, r = (Fraction(Decimal(proof[k])) for k in keys)
+        if not y + (z - 1) * r < 0:
+            for key in keys:
+                proof[key] = exact_decimal(info[key])
+    return proof
+
+
 def interval(pair: Interval) -> tuple[Fraction, Fraction]:
     """The exact rational end points of an enclosure as written in the certificate."""
     return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
@@ -165,6 +180,7 @@ class PointRecord:
 
     status: str
     reason: str = ""
+    kind: str = "hopf"
     parameter: Interval | None = None
     omega: Interval | None = None
     x: list[Interval] | None = None
@@ -175,11 +191,18 @@ class PointRecord:
     proof: dict[str, Any] = field(default_factory=dict)
     time_seconds: float | None = None
     start: dict[str, Any] | None = None     # format 2: where a checker starts (approximate, not a claim)
+    #: Neimark-Sacker points of maps only (docs/maps.md): the argument of the critical multiplier and
+    #: enclosures of the other multipliers' moduli (one per Gershgorin disc; each multiplier lies in one)
+    theta: Interval | None = None
+    other_multipliers_modulus: list[Interval] | None = None
 
     def __post_init__(self) -> None:
         """Enclosures as :class:`~symhopf.enclosure.Enclosure` (still the ``[lo, hi]`` lists of the JSON)."""
-        for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max"):
+        for key in ("parameter", "omega", "first_lyapunov", "transversality", "other_eigenvalues_real_part_max",
+                    "theta"):
             setattr(self, key, wrap(getattr(self, key)))
+        if self.other_multipliers_modulus:
+            self.other_multipliers_modulus = [wrap(t) for t in self.other_multipliers_modulus]
         if self.x and not all(isinstance(t, Enclosure) for t in self.x):
             self.x = [wrap(t) for t in self.x]
 
@@ -204,6 +227,22 @@ class PointRecord:
             other_eigenvalues_real_part_max=enclosure(hp.other_eigenvalues_real_part_max),
             proof=proof, time_seconds=round(hp.time, 6),
             start={"centre": hp.proof["centre"], "phase": hp.proof["phase"]} if "centre" in hp.proof else None)
+
+    @classmethod
+    def from_ns_proof(cls, ns) -> "PointRecord":
+        """From a ``symhopf.proof.neimark_sacker.NSProof`` (first_lyapunov is d, transversality d|mu|/da)."""
+        return cls(status=ns.status, reason=ns.reason, kind="neimark-sacker",
+                   parameter=enclosure(ns.parameter), theta=enclosure(ns.theta), x=_x_enclosures(ns.x),
+                   first_lyapunov=enclosure(ns.first_lyapunov), transversality=enclosure(ns.transversality),
+                   criticality=ns.criticality if ns.status == "proved" else None,
+                   other_multipliers_modulus=[enclosure(m) for m in ns.other_multipliers_modulus],
+                   proof=krawczyk_record(ns.proof), time_seconds=round(ns.time, 6))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON entry: a Hopf point has no theta or multiplier keys, an NS point no omega or eigenvalue keys."""
+        skip = {"theta", "other_multipliers_modulus"} if self.kind == "hopf" else \
+            {"omega", "other_eigenvalues_real_part_max"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
 @dataclass
@@ -230,7 +269,7 @@ class Certificate:
         if self.range_exact is not None:
             d["range_exact"] = self.range_exact
         d.update({"normalisation": self.normalisation,
-                  "hopf_points": [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.hopf_points]})
+                  "hopf_points": [p.to_dict() for p in self.hopf_points]})
         if self.search:
             d["search"] = self.search
         if self.branches:

@@ -224,6 +224,9 @@ class Derivation:
 
     def _summary(self) -> str:
         m = self.model
+        if m.map:   # docs/maps.md: f is the next state, its derivatives are the same formulas
+            lhs = FormulaPrinter().doprint(m.formula.expr) if m.kind == "rnn" else "f(x, a)"
+            return f"map x_(k+1) = {lhs} (f is the next state; fixed points and Neimark-Sacker points)"
         if m.kind == "rnn" and m.architecture is not None:
             return f"{m.architecture.summary}, act(z) = {sp.sstr(m.activation)}"
         if m.kind == "rnn":

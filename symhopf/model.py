@@ -28,7 +28,7 @@ from .parsing import check_name as check_identifier, parse_formula, show
 from .weights import load_weights
 
 TOP_KEYS = {"name", "system", "rnn", "search"}
-SYSTEM_KEYS = {"variables", "parameter", "constants", "rhs"}
+SYSTEM_KEYS = {"variables", "parameter", "constants", "rhs", "map"}
 RNN_KEYS = {"architecture", "activation", "weights", "weights_file", "bias", "parameter",
             "parameter_direction", "random", "layers", "formula", "data", "names", "time"}
 #: [rnn] keys of a formula model (the others belong to the presets)
@@ -138,6 +138,8 @@ class Model:
     activation: sp.Expr | None = None
     data: dict[str, ExactArray] = field(default_factory=dict)
     dims: list[int] = field(default_factory=list)
+    #: a map x_{k+1} = F(x_k, a) (``[system] map = true``, ``[rnn] time = "discrete"``; docs/maps.md)
+    map: bool = False
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -179,8 +181,10 @@ class Model:
             for key in ("variables", "parameter", "rhs"):
                 if key not in s:
                     raise InputError(f"[system]: missing key {key!r}")
+            if not isinstance(s.get("map", False), bool):
+                raise InputError("[system] map: expected true or false")
             return cls.ode(s["variables"], s["rhs"], s["parameter"], constants=s.get("constants"),
-                           name=name, search=doc.get("search"))
+                           name=name, search=doc.get("search"), map=s.get("map", False))
         r = _check_keys(doc["rnn"], RNN_KEYS, "[rnn]")
         return cls._rnn_from_table(r, base_dir, name, doc.get("search"))
 
@@ -188,8 +192,8 @@ class Model:
     def ode(cls, variables: Sequence[str], rhs: Sequence[str], parameter: str,
             constants: dict[str, Any] | None = None, name: str = "ode",
             range: Sequence[Any] | None = None, equilibrium_guesses: Sequence[Sequence[float]] | None = None,
-            search: dict | None = None) -> "Model":
-        """A general ODE x' = f(x, a) given by SymPy-parsable strings."""
+            search: dict | None = None, map: bool = False) -> "Model":
+        """A general ODE x' = f(x, a) given by SymPy-parsable strings (``map``: the map x -> f(x, a))."""
         if not isinstance(variables, (list, tuple)) or not variables:
             raise InputError("[system] variables: expected a non-empty list of names")
         variables = [_name(v, "[system] variables") for v in variables]
@@ -210,7 +214,7 @@ class Model:
         exprs = [parse_formula(t, names, f"[system] rhs[{i}]") for i, t in enumerate(rhs)]
         search = Search.parse(_merge_search(search, range, equilibrium_guesses), len(variables))
         return cls(name=_model_name(name), kind="ode", parameter=parameter, n=len(variables), search=search,
-                   variables=variables, constants=consts, rhs_text=list(rhs), rhs=exprs)
+                   variables=variables, constants=consts, rhs_text=list(rhs), rhs=exprs, map=bool(map))
 
     @classmethod
     def rnn(cls, architecture: str, weights: Any = None, activation: str = "tanh", bias: Any = None,
@@ -310,9 +314,13 @@ class Model:
 
     @classmethod
     def _rnn_from_table(cls, r: dict, base_dir: Path, name: str, search: dict | None) -> "Model":
+        if r.get("time") == "discrete":
+            if "formula" not in r:
+                raise InputError("[rnn] time = \"discrete\" needs a formula (the next state), not a preset")
+            model = cls._formula_from_table(r, base_dir, name, search)
+            model.map = True
+            return model
         if "time" in r and r["time"] != "continuous":
-            if r["time"] == "discrete":
-                raise InputError("[rnn] time: discrete-time models are not supported yet")
             raise InputError(f"[rnn] time: expected \"continuous\" or \"discrete\", got {r['time']!r}")
         if "formula" in r:
             return cls._formula_from_table(r, base_dir, name, search)
@@ -404,7 +412,7 @@ class Model:
         """
         if self.search.box is not None:
             return self.search.box
-        if self.kind != "rnn" or self.range is None:
+        if self.kind != "rnn" or self.range is None or self.map:   # the bound is for equilibria of f, not of F - x
             return None
         radius = equilibrium_radius(self.formula, self.float_data(), [float(v) for v in self.range],
                                     activation_bound)

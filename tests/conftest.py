@@ -43,9 +43,11 @@ def _recheck_certificates(monkeypatch, request):
     from recheck import recheck, recheck_proof
     from symhopf.certificate import Certificate
     from symhopf.proof.hopf import HopfProof
+    from symhopf.proof.neimark_sacker import NSProof
 
     made, read, proofs = [], set(), []
     init, from_dict, proof_init = Certificate.__init__, Certificate.from_dict.__func__, HopfProof.__init__
+    ns_init = NSProof.__init__
 
     def recording_init(self, *args, **kwargs):
         init(self, *args, **kwargs)
@@ -53,6 +55,10 @@ def _recheck_certificates(monkeypatch, request):
 
     def recording_proof(self, *args, **kwargs):
         proof_init(self, *args, **kwargs)
+        proofs.append(self)
+
+    def recording_ns(self, *args, **kwargs):
+        ns_init(self, *args, **kwargs)
         proofs.append(self)
 
     def reading(cls, d):
@@ -63,10 +69,11 @@ def _recheck_certificates(monkeypatch, request):
     monkeypatch.setattr(Certificate, "__init__", recording_init)
     monkeypatch.setattr(Certificate, "from_dict", classmethod(reading))
     monkeypatch.setattr(HopfProof, "__init__", recording_proof)
+    monkeypatch.setattr(NSProof, "__init__", recording_ns)
     yield SimpleNamespace(certificates=made, proofs=proofs)
     if request.node.get_closest_marker("false_certificates"):
         return
     problems = [why for cert in made if id(cert) not in read for why in recheck(cert)]
-    problems += [f"HopfProof {i}: {why}" for i, hp in enumerate(proofs) for why in recheck_proof(hp)]
+    problems += [f"{type(hp).__name__} {i}: {why}" for i, hp in enumerate(proofs) for why in recheck_proof(hp)]
     if problems:
         pytest.fail("certificate re-check failed:\n" + "\n".join(problems), pytrace=False)

@@ -7,6 +7,9 @@ For every point with ``status == "proved"``:
   ``symhopf.api.prove`` keep the model's exact range; read back from JSON it is the binary one);
 - ``omega > 0``; ``l1`` and ``mu'`` exclude 0 and ``criticality`` is the sign of ``l1``; the other
   eigenvalues' largest real part, when given, excludes 0;
+- a Neimark-Sacker point of a map (``kind == "neimark-sacker"``, docs/maps.md): ``0 < theta < pi`` and
+  theta excludes ``pi/2``, ``2 pi/3``; ``d`` and ``d|mu|/da`` exclude 0, ``criticality`` is the sign of d;
+  every other multiplier's modulus excludes 1; ``krawczyk``: ``Y, Z >= 0``, ``r > 0``, ``Y + (Z - 1) r < 0``;
 - the hypothesis of the theorem named by ``proof.theorem`` holds for the printed numbers:
 
   ``newton-kantorovich``: ``Y, Z1, Z2 >= 0``, ``r > 0`` and ``p(r) = Y + (Z1 + Z2 r - 1) r < 0``;
@@ -26,6 +29,10 @@ from typing import Any
 
 NK = "newton-kantorovich"
 FAMILY = "verified-diagonalisation"
+KRAWCZYK = "krawczyk"
+NS = "neimark-sacker"
+#: rational bounds of pi (35 decimals)
+PI_LO, PI_HI = Fraction("3.14159265358979323846264338327950288"), Fraction("3.14159265358979323846264338327950289")
 
 
 def _q(s: Any) -> Fraction:
@@ -81,6 +88,50 @@ def _family(point: Any, proof: dict) -> list[str]:
     return out + [f"verified-diagonalisation: hypothesis {what} fails" for ok, what in checks if not ok]
 
 
+def _krawczyk(proof: dict) -> list[str]:
+    try:
+        Y, Z, r = (_q(proof[k]) for k in ("Y", "Z", "radius"))
+    except (KeyError, TypeError, ValueError):
+        return ["krawczyk: Y, Z or radius missing"]
+    out = []
+    if min(Y, Z) < 0 or not r > 0:
+        out.append(f"krawczyk: a negative bound or a radius <= 0 (Y={Y}, Z={Z}, r={r})")
+    if not Y + (Z - 1) * r < 0:
+        out.append("krawczyk: Y + (Z - 1) r is not < 0")
+    return out
+
+
+def _coefficients(point: Any, l1: str) -> list[str]:
+    """first_lyapunov (named ``l1``) and transversality exclude 0; criticality is the sign of first_lyapunov."""
+    out = [f"{name} enclosure contains 0" for name in ("first_lyapunov", "transversality")
+           if not _excludes_zero(getattr(point, name))]
+    if _excludes_zero(point.first_lyapunov) and point.criticality != (
+            "supercritical" if _pair(point.first_lyapunov)[1] < 0 else "subcritical"):
+        out.append(f"criticality {point.criticality} does not match the sign of {l1}")
+    return out
+
+
+def _neimark_sacker(point: Any) -> list[str]:
+    """An NS point of a map (docs/maps.md): 0 < theta < pi, theta excludes pi/2 and 2 pi/3 (no strong
+    resonance), d and d|mu|/da exclude 0, criticality is the sign of d, every other multiplier's modulus
+    enclosure excludes 1, and the Krawczyk hypothesis holds for the printed numbers."""
+    out = []
+    lo, hi = _pair(point.theta)
+    if not (lo > 0 and hi < PI_LO):
+        out.append("theta enclosure not inside (0, pi)")
+    for k, (plo, phi) in ((4, (PI_LO / 2, PI_HI / 2)), (3, (2 * PI_LO / 3, 2 * PI_HI / 3))):
+        if not (hi < plo or lo > phi):
+            out.append(f"theta enclosure does not exclude the 1:{k} resonance")
+    out += _coefficients(point, "d")
+    for m in point.other_multipliers_modulus or []:
+        mlo, mhi = _pair(m)
+        if not (mhi < 1 or mlo > 1):
+            out.append("a modulus enclosure of another multiplier contains 1")
+    theorem = (point.proof or {}).get("theorem")
+    return out + (_krawczyk(point.proof) if theorem == KRAWCZYK
+                  else [f"proof.theorem {theorem!r} is not the theorem of an NS point"])
+
+
 def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) -> list[str]:
     """What is wrong with one proved point (a ``PointRecord``) of a certificate over ``a_range``
     (None: range unknown, not checked)."""
@@ -91,14 +142,11 @@ def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) 
     if a_range is not None and not (a_range[0] <= lo and hi <= a_range[1]):
         out.append(f"parameter enclosure [{point.parameter[0]}, {point.parameter[1]}] not inside the exact range "
                    f"[{a_range[0]}, {a_range[1]}]")
+    if getattr(point, "kind", "hopf") == NS:
+        return out + _neimark_sacker(point)
     if not _pair(point.omega)[0] > 0:
         out.append("omega enclosure not positive")
-    for name in ("first_lyapunov", "transversality"):
-        if not _excludes_zero(getattr(point, name)):
-            out.append(f"{name} enclosure contains 0")
-    if _excludes_zero(point.first_lyapunov) and point.criticality != (
-            "supercritical" if _pair(point.first_lyapunov)[1] < 0 else "subcritical"):
-        out.append(f"criticality {point.criticality} does not match the sign of l1")
+    out += _coefficients(point, "l1")
     other = point.other_eigenvalues_real_part_max
     if other is not None and not _excludes_zero(other):
         out.append("largest real part of the other eigenvalues contains 0")
@@ -114,9 +162,12 @@ def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) 
 
 
 def recheck_proof(hp: Any) -> list[str]:
-    """What is wrong with a ``HopfProof`` as its certificate record would state it (range not checked)."""
+    """What is wrong with a ``HopfProof`` or ``NSProof`` as its certificate record would state it (range not
+    checked)."""
     from symhopf.certificate import PointRecord
-    return recheck_point(PointRecord.from_proof(hp)) if hp.status == "proved" else []
+    if hp.status != "proved":
+        return []
+    return recheck_point(PointRecord.from_ns_proof(hp) if getattr(hp, "kind", "hopf") == NS else PointRecord.from_proof(hp))
 
 
 def recheck(cert: Any) -> list[str]:

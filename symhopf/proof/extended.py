@@ -108,11 +108,18 @@ def DG_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
         M[n + i][n], M[2 * n + i][n] = Dvr[i, 0], Dvi[i, 0]
         M[n + i][n + 1], M[2 * n + i][n + 1] = vi[i], -vr[i]
         M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = w, -w
+    normalisation_rows(M, c)
+    return arb_mat(M)
+
+
+def normalisation_rows(M: list[list[arb]], c: np.ndarray) -> None:
+    """Fill the last two rows of DG (entries as lists, unknowns (x, a, w, vr, vi)): the derivatives of
+    Re <c, v> and Im <c, v> in vr and vi."""
+    n = len(c)
     for j in range(n):
         cr, ci = arb(float(c[j].real)), arb(float(c[j].imag))
         M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr, ci
         M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci, cr
-    return arb_mat(M)
 
 
 def D2G_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
