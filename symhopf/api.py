@@ -123,8 +123,11 @@ def summary(cert: Certificate) -> str:
         lines.append("  " + search_scope(cert.search, cert.parameter))
     for b in cert.branches:
         c = b["completeness"]
-        lines.append(f"  branch {b['id']} ({b['kind']}): {len(b['hopf_points'])} Hopf point(s); "
-                     + ("list proved complete for this branch" if c["proved"]
+        proved = sum(cert.hopf_points[i].status == "proved" for i in b["hopf_points"])
+        others = len(b["hopf_points"]) - proved
+        lines.append(f"  branch {b['id']} ({b['kind']}): {proved} proved Hopf point(s)"
+                     + (f", {others} candidate(s) not proved" if others else "") + "; "
+                     + ("list of proved Hopf points proved complete for this branch in the range" if c["proved"]
                         else f"completeness not proved: {c['reason']}"))
     for p in cert.hopf_points:
         par = _mid(p.parameter)

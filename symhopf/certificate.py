@@ -241,7 +241,7 @@ class PointRecord:
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry: a Hopf point has no theta or multiplier keys, an NS point no omega or eigenvalue keys."""
         skip = {"theta", "other_multipliers_modulus"} if self.kind == "hopf" else \
-            {"omega", "other_eigenvalues_real_part_max"}
+            {"omega", "other_eigenvalues_real_part_max", "start"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 

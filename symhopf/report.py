@@ -725,7 +725,8 @@ def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
     """Each branch found: kind, its Hopf points, and whether (with the method) or why not its list is
     proved complete; the scope (this branch, this range) is stated by the template."""
     return [{"id": b["id"], "kind": tex_escape(b.get("kind", "")),
-             "points": [i + 1 for i in b.get("hopf_points", [])],
+             "points": [i + 1 for i in b.get("hopf_points", []) if certificate.hopf_points[i].status == "proved"],
+             "unproved": [i + 1 for i in b.get("hopf_points", []) if certificate.hopf_points[i].status != "proved"],
              "proved": bool(b.get("completeness", {}).get("proved")),
              "method": tex_escape(b.get("completeness", {}).get("method") or ""),
              "reason": tex_escape(b.get("completeness", {}).get("reason") or "")} for b in certificate.branches]

@@ -227,7 +227,7 @@ def test_summary_says_on_the_branches_found():
     assert lines[0] == "brusselator: 1 Hopf candidate(s) for b in [1.5, 2.5] on the 1 branch found, 1 proved"
     assert lines[1] == ("  branches sought by a float search (not a proof) at 5 values of b, from 0 guess(es), "
                         "the box centre and 64 random box points each; branches it missed are not covered")
-    assert lines[2] == "  branch 0 (curve): 1 Hopf point(s); list proved complete for this branch"
+    assert lines[2] == "  branch 0 (curve): 1 proved Hopf point(s); list of proved Hopf points proved complete for this branch in the range"
     _, cert = run("lorenz")
     k = len(cert.branches)
     assert k > 1 and f"on the {k} branches found" in summary(cert).splitlines()[0]
