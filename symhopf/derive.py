@@ -24,7 +24,7 @@ from sympy.matrices.expressions import Identity, MatrixExpr, MatrixSymbol
 
 from sympy.printing.str import StrPrinter
 
-from .calculus import derivative, max_act_order
+from .calculus import Act, derivative, max_act_order
 from .formula import N
 from .model import Z, Model
 

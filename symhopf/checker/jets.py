@@ -15,8 +15,9 @@ data, ``I``, ``@``, entrywise ``+ - *``, scalar coefficients in the parameter an
 elementwise functions). Matrix products stay products of ball matrices (``arb_mat``), so an n = 400
 net costs a few n x n products, not n^3 scalar formulas. The coefficients of x-dependent terms are
 column vectors, or a batch of n columns for the direction "I" (the result's column j is then the
-derivative along e_j); the batch is sound because every x-dependent subexpression is a column
-(checked when the model is read: then a matrix never multiplies a batch from the right side).
+derivative along e_j). The batch is sound when x enters a matrix product only in its last factor
+(checked when the model is read): then every x-dependent term is a column, a product only ever
+multiplies a batch from the left by an x-free matrix, and entrywise operations meet columns only.
 """
 from __future__ import annotations
 
@@ -210,8 +211,8 @@ class Field:
             self.funcs = {k: g.xreplace({s: Z for s in g.free_symbols}) for k, g in vf.functions.items()}
             self.scalars = {s: name for name, s in vf.data.items() if not isinstance(s, MatrixExpr)}
             for t in sp.preorder_traversal(vf.expr):
-                if isinstance(t, MatrixExpr) and t.has(vf.x) and t.shape[1] != 1:
-                    raise Unsupported(f"the x-dependent term {t} is not a vector")
+                if isinstance(t, MatMul) and any(m.has(vf.x) for m in t.as_coeff_matrices()[1][:-1]):
+                    raise Unsupported(f"the product {t} has x in a factor other than the last")
         else:
             raise Unsupported(f"model kind {model.kind!r} is not evaluated by the checker")
 
