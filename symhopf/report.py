@@ -705,7 +705,7 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "shared_aliases": [(f"{L}-{suffix}", f"{shared[k]}-{suffix}") for k, suffixes in SHARED_KEYS.items()
                            for suffix in suffixes if shared and shared.get(k)],
         "completeness": _completeness_context(certificate),
-        "verify_command": (r"\texttt{symhopf verify " + tex_tt_escape(certificate_file) + "}" if certificate_file else
+        "verify_command": (tex_tt(f"symhopf verify {certificate_file}") if certificate_file else
                            r"\texttt{symhopf verify FILE.json} on the certificate of \texttt{symhopf prove --json FILE.json}"),
     }
 
