@@ -325,31 +325,29 @@ def model_sha256(data: dict[str, Any]) -> str:
 
 
 def _model_data(model) -> dict[str, Any] | None:
-    exact = lambda arr: _nested([str(q) for q in arr.fractions()], arr.shape)  # noqa: E731
+    """The model table: an ODE's ``[system]``; every net (presets included) in the formula form,
+    ``[rnn] formula`` with the data the formula uses in ``[rnn.data]`` (exact 'p/q' strings)."""
     search = {"range": [str(v) for v in model.range]} if model.range is not None else {}
     if model.kind == "ode":
         return {"name": model.name, "search": search,
                 "system": {"variables": list(model.variables), "parameter": model.parameter,
                            "constants": {k: str(v) for k, v in model.constants.items()},
                            "rhs": list(model.rhs_text)}}
-    arch = getattr(model, "architecture", None)
-    if model.kind != "rnn" or arch is None or not isinstance(model.activation_text, str):
+    if model.kind != "rnn" or model.formula is None:
         return None
-    layers = []
-    for k in arch.suffixes(model.layers):
-        layer = {"weights": exact(model.data["W" + k]), "bias": exact(model.data["b" + k])}
-        if not model.direction_is_identity(k):
-            layer["parameter_direction"] = exact(model.data["E" + k])
-        layers.append(layer)
-    rnn = {"architecture": arch.name, "activation": model.activation_text, "parameter": model.parameter}
-    if arch.layered:
-        rnn["layers"] = layers
-    else:
-        rnn.update(layers[0])
+    rnn: dict[str, Any] = {"formula": model.formula.text, "parameter": model.parameter}
+    if model.activation is not None:
+        if not isinstance(model.activation_text, str):
+            return None
+        rnn["activation"] = model.activation_text
+    rnn["data"] = {k: _nested([str(q) for q in model.data[k].fractions()], model.data[k].shape)
+                   for k in model.formula.data}
     return {"name": model.name, "search": search, "rnn": rnn}
 
 
-def _nested(flat: list[str], shape: tuple[int, ...]) -> list:
+def _nested(flat: list[str], shape: tuple[int, ...]) -> list | str:
+    if len(shape) == 0:
+        return flat[0]
     if len(shape) == 1:
         return flat
     cols = shape[1]

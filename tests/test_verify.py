@@ -29,6 +29,13 @@ def bautin() -> Model:
                      range=["-1/2", "1/3"], name="bautin")
 
 
+def scaled_gain() -> Model:
+    """gain3 with a scalar datum: tanh(g a W x + b), g = 2 and the range halved (the same Hopf point at a/2)."""
+    m = Model.from_toml(EXAMPLES / "gain3.toml")
+    return Model.from_formula("-x + tanh(g * a * W @ x + b)", {"W": m.data["W"], "b": m.data["b"], "g": "2"},
+                              range=["1/4", "3/2"], name="gain3-scaled")
+
+
 def python_net() -> Model:
     """A net built in Python (no model file), decimal weights: 1/10 is not a binary number."""
     W = [["0.1", "1.4", "-0.6", "-1.6"], ["-1.4", "0.1", "0.9", "0.3"], ["0.6", "-0.9", "0.1", "1.2"],
@@ -39,7 +46,7 @@ def python_net() -> Model:
 
 @lru_cache(maxsize=None)
 def _cert(name: str) -> str:
-    model = {"bautin": bautin, "python_net": python_net}.get(name)
+    model = {"bautin": bautin, "python_net": python_net, "scaled_gain": scaled_gain}.get(name)
     return symhopf.prove(model() if model else Model.from_toml(EXAMPLES / f"{name}.toml")).to_json()
 
 
@@ -60,8 +67,12 @@ def failures(d: dict) -> str:
     return "\n".join(v.failures)
 
 
+#: every example model (presets single-layer and multilayer, formulas with a hidden layer, a sigmoid
+#: gate, a time constant, weights from a safetensors file, general ODEs) and models built in Python
 @pytest.mark.parametrize("name", ["brusselator", "lorenz", "leaky3_bias", "asymmetric4", "paper_n4", "paper_n6",
-                                  "paper_weight_diagonal", "bautin", "python_net"])
+                                  "paper_weight_diagonal", "paper_weight_antisymmetric", "paper_multilayer",
+                                  "gru2", "wilson_cowan", "gain3", "mlp_ode", "mlp_torch", "bautin", "python_net",
+                                  "scaled_gain"])
 def test_certificates_verify(name):
     d = cert(name)
     assert d["format"] == 2 and d["embedded_model"]["sha256"]
@@ -125,11 +136,21 @@ def test_family_x_entry_changed():
 
 def test_weight_changed_in_the_embedded_model():
     d = cert("paper_n4")
-    w = d["embedded_model"]["data"]["rnn"]["weights"]
+    w = d["embedded_model"]["data"]["rnn"]["data"]["W"]
     w[0][1] = str(Fraction(w[0][1]) + Fraction(1, 1000))
     assert "embedded model: its SHA-256 is" in failures(d)
     rehash(d)                                   # a consistent hash does not help: the claims fail
     assert "point 0: 0 eigenvalue(s) of the branch match the stated point" in failures(d)
+
+
+def test_formula_data_entry_changed_with_consistent_hash():
+    d = cert("gru2")
+    assert d["embedded_model"]["data"]["rnn"]["formula"] == "(1 - sigmoid(Wz @ x + bz)) * (tanh(a * (Wh @ x) + bh) - x)"
+    d["embedded_model"]["data"]["rnn"]["data"]["Wh"][0][1] = "201/100"       # was 2
+    assert failures(rehash(d)) == "point 0: Krawczyk test fails: K(X) is not inside X (coordinate 0)"
+    d = rehash(cert("scaled_gain"))
+    d["embedded_model"]["data"]["rnn"]["data"]["g"] = "21/10"                  # a scalar datum
+    assert "point 0:" in failures(rehash(d))
 
 
 def test_ode_constant_changed_with_consistent_hash():
@@ -177,6 +198,71 @@ def test_bad_input_is_refused_with_a_message(change, message):
     change(d)
     with pytest.raises(InputError, match=message):
         verify(d)
+
+
+@pytest.mark.parametrize("name", ["asymmetric4", "leaky3_bias", "paper_multilayer", "paper_weight_antisymmetric",
+                                  "gru2", "wilson_cowan", "mlp_torch"])
+def test_every_net_is_embedded_as_a_formula_with_exact_data(name):
+    """Presets too: [rnn] formula + [rnn.data] ('p/q' strings); the round trip keeps structure and data."""
+    from symhopf.certificate import embed_model, model_sha256
+
+    model = Model.from_toml(EXAMPLES / f"{name}.toml")
+    emb = embed_model(model)
+    rnn = emb["data"]["rnn"]
+    assert set(rnn) <= {"formula", "parameter", "activation", "data"} and rnn["formula"] == model.formula.text
+    assert emb["sha256"] == model_sha256(emb["data"])
+    back = Model.from_dict(json.loads(json.dumps(emb["data"])))
+    assert back.structure_key() == model.structure_key() and sorted(back.data) == sorted(model.formula.data)
+    for k in back.data:
+        assert list(back.data[k].fractions()) == list(model.data[k].fractions())
+    assert (back.range, back.parameter, back.activation_text) == (model.range, model.parameter, model.activation_text)
+
+
+def test_preset_embedding_names_its_direction_only_when_not_identity():
+    from symhopf.certificate import embed_model
+
+    assert embed_model(Model.from_toml(EXAMPLES / "paper_n4.toml"))["data"]["rnn"]["formula"] == "s((W + alpha*I) @ x + b)"
+    rnn = embed_model(Model.from_toml(EXAMPLES / "paper_weight_antisymmetric.toml"))["data"]["rnn"]
+    assert rnn["formula"] == "s((W + alpha*E) @ x + b)" and sorted(rnn["data"]) == ["E", "W", "b"]
+
+
+@pytest.mark.parametrize("case", ["gru2", "wilson-cowan", "gain3", "mlp-ode"])
+def test_checker_jets_of_a_formula_agree_with_the_componentwise_system(case):
+    """The checker's jets over the vector formula and over the hand-written componentwise [system]
+    model (tests/test_formula.py) enclose the same derivatives, as tight balls."""
+    from flint import acb, arb, ctx
+    from test_formula import CASES, system_model
+
+    from symhopf.checker.jets import Field, ball
+
+    model = Model.from_toml(EXAMPLES / CASES[case][0])
+    F, G = Field(model), Field(system_model(case, model))
+    n = model.n
+    with ctx.workprec(128):
+        x = [arb(f"{(-1) ** i * (i + 1) / 7:.6f}") for i in range(n)]
+        a = ball(sum(model.range) / 2 + Fraction(1, 3))
+        u = [arb(1 + i) / 3 for i in range(n)]
+        v = [arb(2 - i) / 5 for i in range(n)]
+        q = [acb(arb(1) / (i + 2), arb(i - 1) / 3) for i in range(n)]
+        qb = [t.conjugate() for t in q]
+        for dirs in ([], ["I"], ["a"], ["a", "a"], ["a", "I"], [u, "I"], [u, v], ["a", u], [u, v, u], [q, q, qb],
+                     ["a", q], [q, "I"]):
+            got, want = F.D(x, a, dirs), G.D(x, a, dirs)
+            pairs = [(got[i, j], want[i, j]) for i in range(n) for j in range(n)] if "I" in dirs else list(zip(got, want))
+            for s, t in pairs:
+                assert s.overlaps(t) and s.rad() < 1e-25, (dirs, s, t)
+        shifted = F.D([t + arb("1e-15") for t in x], a, [u, v])         # the comparison can fail
+        assert not all(s.overlaps(t) for s, t in zip(shifted, G.D(x, a, [u, v])))
+
+
+def test_checker_refuses_an_x_dependent_matrix_term():
+    """Its batch of n directions needs x in the last factor of every product: W @ x @ c @ d is refused."""
+    from symhopf.checker.jets import Field, Unsupported
+
+    m = Model.from_formula("-x + tanh(W @ x @ c @ d)", {"W": [["1", "2"], ["0", "1"]], "c": [["1", "2"]],
+                                                         "d": [["1/2"], ["1/3"]]}, range=["0", "1"])
+    with pytest.raises(Unsupported, match="has x in a factor other than the last"):
+        Field(m)
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -240,7 +326,7 @@ def test_report_prints_the_verify_command(tmp_path):
     assert r.returncode == 0, r.stderr
     from symhopf.report import tex_tt
 
-    assert tex_tt(f"symhopf verify {cert_path}") in tex.read_text()
+    assert tex_tt(f"symhopf verify {cert_path}") in tex.read_text()       # breakable after '/' (long paths)
     assert _run("verify", str(cert_path)).returncode == 0
 
 

@@ -1,15 +1,16 @@
 """``symhopf verify``: an independent checker that re-proves a certificate from the model it embeds.
 
 It shares no code with the prover: it imports the model parser (``symhopf.model``, ``.parsing``,
-``.exact``, ``.errors``), python-flint, SymPy and numpy, and nothing of ``symhopf.proof``,
-``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
+``.formula``, ``.exact``, ``.errors``, and the parser's node type ``calculus.Act``), python-flint,
+SymPy and numpy, and nothing of ``symhopf.proof``, ``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
 :mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`.
 ``symhopf.verify(cert)`` and ``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
 
 What a certificate of format 2 must pass (each failure is printed with its reason):
 
 1. Input (exit 2 when it fails): JSON with ``format`` 2, an ``embedded_model`` that the parser
-   reads, ``range_exact``. Format-1 files embed no model and are refused with that message.
+   reads (an ODE's ``[system]``, or a net, presets included, as ``[rnn] formula`` with its data
+   in ``[rnn.data]``), ``range_exact``. Format-1 files embed no model and are refused with that message.
 2. Integrity: the SHA-256 of the embedded model's canonical JSON is the stated one, and
    ``range_exact`` is the embedded model's range.
 3. Per point with ``status: "proved"``: its parameter enclosure lies inside the exact range

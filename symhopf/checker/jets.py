@@ -9,19 +9,27 @@ of ``eps_1 ... eps_k`` the mixed derivative ``D^k f(x, a)[u_1, ..., u_k]`` (a-di
 Every coefficient is computed in ball arithmetic (python-flint), so its ball contains the exact
 value for every (x, a) in the input balls.
 
-Models: a general ODE is walked as the SymPy expression tree of each component; an RNN of the
-built-in library as the tree of its architecture's vector formula (``s(M*x + b)``, ...), with
-``M_k = W_k + a E_k`` and coefficients that are column vectors, or a batch of n columns for the
-direction "I" (then the result's column j is the derivative along e_j).
+Models: a general ODE is walked as the SymPy expression tree of each component; a net (a preset
+or ``[rnn] formula``) as the tree of its vector formula as the model parser reads it (``x``, named
+data, ``I``, ``@``, entrywise ``+ - *``, scalar coefficients in the parameter and scalar data,
+elementwise functions). Matrix products stay products of ball matrices (``arb_mat``), so an n = 400
+net costs a few n x n products, not n^3 scalar formulas. The coefficients of x-dependent terms are
+column vectors, or a batch of n columns for the direction "I" (the result's column j is then the
+derivative along e_j). The batch is sound when x enters a matrix product only in its last factor
+(checked when the model is read): then every x-dependent term is a column, a product only ever
+multiplies a batch from the left by an x-free matrix, and entrywise operations meet columns only.
 """
 from __future__ import annotations
 
-import ast
 import functools
 from fractions import Fraction
 
 import sympy as sp
 from flint import acb, acb_mat, arb, arb_mat, ctx, fmpq
+from sympy.matrices.expressions import (HadamardProduct, Identity, MatAdd, MatMul, MatrixExpr,
+                                        MatrixSymbol, OneMatrix, ZeroMatrix)
+
+from ..calculus import Act  # the parser's node type of an elementwise function (no derivation is used)
 
 Z = sp.Symbol("z", real=True)
 _MATS = (arb_mat, acb_mat)
@@ -198,9 +206,13 @@ class Field:
             self.x_syms = [syms.get(v, sp.Symbol(v, real=True)) for v in model.variables]
             self.a_sym = syms.get(model.parameter, sp.Symbol(model.parameter, real=True))
             self.consts = {syms[k]: v for k, v in model.constants.items() if k in syms}
-        elif model.kind == "rnn" and getattr(model, "architecture", None) is not None:
-            self.tree = ast.parse(model.architecture.formula(model.layers), mode="eval").body
-            self.act = model.activation.xreplace({s: Z for s in model.activation.free_symbols})
+        elif model.kind == "rnn" and model.formula is not None:
+            vf = self.vf = model.formula
+            self.funcs = {k: g.xreplace({s: Z for s in g.free_symbols}) for k, g in vf.functions.items()}
+            self.scalars = {s: name for name, s in vf.data.items() if not isinstance(s, MatrixExpr)}
+            for t in sp.preorder_traversal(vf.expr):
+                if isinstance(t, MatMul) and any(m.has(vf.x) for m in t.as_coeff_matrices()[1][:-1]):
+                    raise Unsupported(f"the product {t} has x in a factor other than the last")
         else:
             raise Unsupported(f"model kind {model.kind!r} is not evaluated by the checker")
 
@@ -221,7 +233,8 @@ class Field:
             return [evaluate(e, env).c.get(top, arb(0)) for e in self.model.rhs]
         xj = Jet({0: _column(x), **{bits[i]: _column(d) if d != "I" else arb_mat([[int(i == j) for j in range(self.n)] for i in range(self.n)])
                                     for i, d in enumerate(dirs) if not (isinstance(d, str) and d == "a")}})
-        out = self._rnn(self.tree, xj, aj)
+        env = {self.vf.parameter: aj, **{s: Jet({0: self._ball(k)[0, 0]}) for s, k in self.scalars.items()}}
+        out = self._net(self.vf.expr, xj, env)
         if top not in out.c:
             return arb_mat(self.n, self.n) if "I" in dirs else [arb(0)] * self.n
         return out.c[top] if "I" in dirs else entries(out.c[top])
@@ -233,23 +246,34 @@ class Field:
             self._balls[key] = self.model.data[name].to_arb_mat()
         return self._balls[key]
 
-    def _rnn(self, node, xj: Jet, aj: Jet) -> Jet:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
-            left, right = self._rnn(node.left, xj, aj), self._rnn(node.right, xj, aj)
-            return left + right if isinstance(node.op, ast.Add) else \
-                left - right if isinstance(node.op, ast.Sub) else left.matmul(right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -self._rnn(node.operand, xj, aj)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "s":
-            return apply(self.act, self._rnn(node.args[0], xj, aj))
-        if isinstance(node, ast.Name) and node.id == "x":
+    def _constant(self, e: MatrixExpr) -> arb_mat:
+        """I, the matrix of ones or zero, at its size (the data fix every symbolic size)."""
+        r, c = (int(t) if t.is_Integer else self.vf.dims[t][2] for t in e.shape)
+        key = (type(e).__name__, r, c)
+        if key not in self._balls:
+            self._balls[key] = arb_mat([[int(isinstance(e, OneMatrix) or (isinstance(e, Identity) and i == j))
+                                         for j in range(c)] for i in range(r)])
+        return self._balls[key]
+
+    def _net(self, e, xj: Jet, env: dict) -> Jet:
+        """The formula's value as a jet: products of ball matrices, entrywise products, functions."""
+        if e == self.vf.x:
             return xj
-        if isinstance(node, ast.Name) and node.id[0] in "Mb":
-            if node.id[0] == "b":
-                return Jet({0: self._ball(node.id)})
-            k = node.id[1:]
-            return Jet({0: self._ball("W" + k)}) + aj * Jet({0: self._ball("E" + k)})
-        raise Unsupported(f"architecture formula node {ast.dump(node)}")
+        if isinstance(e, MatrixSymbol):
+            return Jet({0: self._ball(e.name)})
+        if isinstance(e, (Identity, OneMatrix, ZeroMatrix)):
+            return Jet({0: self._constant(e)})
+        if isinstance(e, MatAdd):
+            return functools.reduce(lambda s, t: s + t, (self._net(t, xj, env) for t in e.args))
+        if isinstance(e, HadamardProduct):
+            return functools.reduce(lambda s, t: s * t, (self._net(t, xj, env) for t in e.args))
+        if isinstance(e, MatMul):
+            c, mats = e.as_coeff_matrices()
+            out = functools.reduce(lambda s, t: s.matmul(t), (self._net(t, xj, env) for t in mats))
+            return out if c == 1 else evaluate(c, env) * out
+        if isinstance(e, Act) and e.order == 0 and e.name in self.funcs:
+            return apply(self.funcs[e.name], self._net(e.arg, xj, env))
+        raise Unsupported(f"formula term {type(e).__name__} ({e}) is not evaluated by the checker")
 
 
 def _column(v: list):
