@@ -11,16 +11,24 @@ What a certificate of format 2 must pass (each failure is printed with its reaso
 1. Input (exit 2 when it fails): JSON with ``format`` 2, an ``embedded_model`` that the parser
    reads (an ODE's ``[system]``, or a net, presets included, as ``[rnn] formula`` with its data
    in ``[rnn.data]``), ``range_exact``. Format-1 files embed no model and are refused with that message.
-2. Integrity: the SHA-256 of the embedded model's canonical JSON is the stated one, and
-   ``range_exact`` is the embedded model's range.
+2. Integrity: the SHA-256 of the embedded model's canonical JSON is the stated one,
+   ``range_exact`` is the embedded model's range, the float ``range`` is the nearest floats of its
+   ends, and ``normalisation`` is the one the checker computes l1 under (:data:`NORMALISATION`).
 3. Per point with ``status: "proved"``: its parameter enclosure lies inside the exact range
    (Fractions), and the point is re-proved (hopf-math.md items 1-5): on a constant branch (every
    x enclosure a point) by ``theorems.prove_family``, else by ``theorems.prove_point`` (Krawczyk).
+   Proved points are distinct: no two have enclosures that meet in every coordinate (parameter,
+   omega, x), as such a pair may be one Hopf point stated twice.
 4. Per branch: the record is consistent (indices valid and on one branch only, the proved points
    its completeness claim rests on are the proved points listed, the points of a constant branch
-   share their equilibrium). The completeness argument itself (tubes) is not re-checked.
+   share their equilibrium).
 
-Exit codes: 0 every claim re-verified, 1 some claim failed, 2 bad input.
+NOT re-checked, and listed as such (``Verdict.unchecked``, and the summary line): a branch's
+completeness claim (its tube argument), and that the points listed on a branch of kind "curve"
+lie on that branch (the record holds no samples of the curve).
+
+Exit codes: 0 every checked claim holds (the summary line then counts the claims not re-checked),
+1 some claim failed, 2 bad input.
 """
 from __future__ import annotations
 
@@ -38,14 +46,18 @@ from ..errors import InputError
 from .theorems import Failed, Pair, Point, prove_family, prove_point
 
 FORMAT = 2
+NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"   # hopf-math.md: the l1 the checker computes
+MAX_BITS = 1 << 14
 
 
 @dataclass
 class Verdict:
-    """``ok`` when every claim re-verified; ``failures``: one "which: why" line per failed claim."""
+    """``ok`` when every checked claim re-verified; ``failures``: one "which: why" line per failed
+    claim; ``unchecked``: the claims the certificate makes that the checker does not re-check."""
 
     verified: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -70,20 +82,45 @@ def verify(cert: Any) -> Verdict:
     rng = _pair(d["range_exact"], "range_exact")
     if model.range is None or tuple(model.range) != rng:
         out.failures.append(f"range: range_exact [{rng[0]}, {rng[1]}] is not the embedded model's range")
+    if d.get("range") != [float(rng[0]), float(rng[1])]:
+        out.failures.append(f"range: {d.get('range')!r} is not the nearest floats of range_exact [{rng[0]}, {rng[1]}]")
+    if d.get("normalisation") != NORMALISATION:
+        out.failures.append(f"normalisation {d.get('normalisation')!r}: the checker computes l1 under "
+                            f"{NORMALISATION!r} only")
     records = d.get("hopf_points", [])
     proved = {i: _point(r, i) for i, r in enumerate(records) if _status(r, i) == "proved"}
     for i, p in proved.items():
         if not (rng[0] <= p.a[0] and p.a[1] <= rng[1]):
             out.failures.append(f"point {i}: parameter enclosure [{p.a[0]}, {p.a[1]}] is not inside the range")
-    bits = max([int(r.get("proof", {}).get("precision_bits") or 53) for r in records] or [53])
+    out.failures += _distinct(proved)
+    bits = max([_bits(records[i], i) for i in proved] or [53])
     with ctx.workprec(max(128, 2 * bits + 32)):
         for i, result in _reprove(model, rng, proved).items():
             if isinstance(result, Exception):
                 out.failures.append(f"point {i}: {_why(result)}")
             else:
                 out.verified.append(f"point {i}: {result}")
-    out.failures += _branches(d.get("branches", []), records, proved)
+    out.failures += _branches(d.get("branches", []), records, proved, out.unchecked)
     return out
+
+
+def _distinct(proved: dict[int, Point]) -> list[str]:
+    """Item 3: no two proved points whose enclosures meet in every coordinate."""
+    meet = lambda s, t: s[0] <= t[1] and t[0] <= s[1]  # noqa: E731
+    items = sorted(proved.items())
+    return [f"points {i} and {j}: their parameter, omega and x enclosures all meet (possibly one Hopf point "
+            f"stated twice)" for k, (i, p) in enumerate(items) for j, q in items[k + 1:]
+            if meet(p.a, q.a) and meet(p.omega, q.omega) and len(p.x) == len(q.x)
+            and all(meet(s, t) for s, t in zip(p.x, q.x))]
+
+
+def _bits(r: dict, i: int) -> int:
+    proof = r.get("proof", {})
+    bits = proof.get("precision_bits") if isinstance(proof, dict) else None
+    if not isinstance(proof, dict) or not (bits is None or (type(bits) is int and 2 <= bits <= MAX_BITS)):
+        raise InputError(f"hopf_points[{i}].proof: expected an object whose precision_bits is an integer "
+                         f"in [2, {MAX_BITS}]")
+    return bits or 53
 
 
 def _reprove(model, rng: Pair, proved: dict[int, Point]) -> dict[int, str | Exception]:
@@ -115,8 +152,8 @@ def _why(exc: Exception) -> str:
     return str(exc) if isinstance(exc, Failed) else f"not re-proved ({type(exc).__name__}: {exc})"
 
 
-def _branches(branches: list, records: list, proved: dict[int, Point]) -> list[str]:
-    """Item 4 of the module docstring."""
+def _branches(branches: list, records: list, proved: dict[int, Point], unchecked: list[str]) -> list[str]:
+    """Item 4 of the module docstring; the claims it cannot check go to ``unchecked``."""
     fails, seen = [], set()
     for b in branches:
         idx = b.get("hopf_points", [])
@@ -132,6 +169,10 @@ def _branches(branches: list, records: list, proved: dict[int, Point]) -> list[s
                          f"but its proved points are {listed}")
         if b.get("kind") == "constant" and len({tuple(proved[i].x) for i in listed}) > 1:
             fails.append(f"{name}: a constant branch whose proved points have different equilibria")
+        elif b.get("kind") != "constant" and listed:
+            unchecked.append(f"{name}: that its points {listed} lie on it (the record holds no samples of the curve)")
+        if (b.get("completeness") or {}).get("proved"):
+            unchecked.append(f"{name}: completeness (no Hopf point in the range but the proved ones listed)")
     return fails
 
 
@@ -217,7 +258,11 @@ def main(path: str) -> int:
         return 2
     for line in verdict.verified:
         print(f"  verified  {line}")
+    for line in verdict.unchecked:
+        print(f"  NOT CHECKED  {line}")
     for line in verdict.failures:
         print(f"  FAILED    {line}")
-    print(f"{path}: " + ("every claim re-verified" if verdict.ok else f"{len(verdict.failures)} claim(s) FAILED"))
+    tail = f"; claims not re-checked: {len(verdict.unchecked)}" if verdict.unchecked else ""
+    print(f"{path}: " + ("every checked claim re-verified" if verdict.ok else
+                         f"{len(verdict.failures)} claim(s) FAILED") + tail)
     return 0 if verdict.ok else 1

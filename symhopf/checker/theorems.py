@@ -138,28 +138,40 @@ def _dG(F: Field, X: list, cr: list, ci: list) -> arb_mat:
     return arb_mat(M)
 
 
-UP = 1 + 1e-9   # inflation of float sums of absolute values (n < 10^6 terms: relative error < n 2^-52)
-
-
 def _cmat(M: np.ndarray) -> acb_mat:
     return acb_mat([[acb(float(z.real), float(z.imag)) for z in row] for row in M])
 
 
-def _bound(M) -> np.ndarray:
-    """Float upper bounds of |M_ij| (rounded up)."""
-    return np.array([[float(abs(M[i, j]).upper()) for j in range(M.ncols())] for i in range(M.nrows())]) * UP
+def _ub(b) -> arb:
+    """An exact upper bound of |b| (b an arb or acb ball). Bounds stay in arb (no float underflow)."""
+    return abs(b).upper()
+
+
+def _bound(M) -> list[list[arb]]:
+    """Exact upper bounds of |M_ij|."""
+    return [[_ub(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+
+
+def _sum(v) -> arb:
+    return sum(v, arb(0)).upper()
+
+
+def _max(v) -> arb:
+    """The largest upper end (exact arbs compare exactly)."""
+    return max((t.upper() for t in v), default=arb(0))
 
 
 @dataclass
 class Eigen:
-    """A certified diagonalisation of every matrix A' of a ball matrix A (see :func:`diagonalise`)."""
+    """A certified diagonalisation of every matrix A' of a ball matrix A (see :func:`diagonalise`).
+    Every bound is an exact arb upper bound (never a float: at the scale 1e-300 floats underflow)."""
 
     E: list          # eigenvalue j of A' lies in the box E[j] (disc D_j)
     V: acb_mat       # V1
     W: acb_mat       # W1, with V1^{-1} = (I + G) W1
     r: list          # disc radii r_j
-    g: float         # ||G||_inf (it bounds every entry of G)
-    wcol: np.ndarray  # column sums of |W1|
+    g: arb           # ||G||_inf (it bounds every entry of G)
+    wcol: list       # column sums of |W1|
 
     def right(self, k: int) -> list:
         """A right eigenvector V1 (e_k + d) of A' for eigenvalue k, |d_j| <= r_j / (|c_j - c_k| - r_j - r_k)."""
@@ -169,7 +181,7 @@ class Eigen:
         """A left eigenvector (e_k + d)^T V1^{-1} = (e_k + d)^T (I + G) W1 of A' (row)."""
         z = self._z(k)
         y = acb_mat([[z[j, 0] for j in range(z.nrows())]]) * self.W
-        norm1 = sum(float(abs(z[j, 0]).upper()) for j in range(z.nrows())) * UP
+        norm1 = _sum(_ub(z[j, 0]) for j in range(z.nrows()))
         return [y[0, j] + _disc(norm1 * self.g * self.wcol[j]) for j in range(y.ncols())]
 
     def _z(self, k: int) -> acb_mat:
@@ -177,7 +189,9 @@ class Eigen:
         col = []
         for j, e in enumerate(self.E):
             gap = abs(e.mid() - ck) - self.r[j] - self.r[k]
-            col.append(acb(1) if j == k else _disc(float((self.r[j] / gap).upper()) * UP))
+            if j != k and not gap > 0:
+                raise Failed("the eigenvalue discs of Df are not separated enough for an eigenvector bound")
+            col.append(acb(1) if j == k else _disc(self.r[j] / gap))
         return acb_mat([[t] for t in col])
 
     def solve(self, z: acb, y: list, shift) -> list:
@@ -187,21 +201,23 @@ class Eigen:
         if all(acb(t).is_zero() for t in y):
             return [acb(0)] * len(y)
         w = self.W * acb_mat([[t] for t in y])
-        wn = max(float(abs(w[i, 0]).upper()) for i in range(w.nrows())) * UP
-        u = [w[i, 0] + _disc(self.g * wn * UP) for i in range(w.nrows())]
+        wn = _max(_ub(w[i, 0]) for i in range(w.nrows()))
+        u = [w[i, 0] + _disc(self.g * wn) for i in range(w.nrows())]
         den = [z - shift - e for e in self.E]
-        tau = [float((self.r[j] / abs(den[j])).upper()) * UP for j in range(len(den))]
-        if not max(tau) < 1:
+        tau = [(self.r[j] / abs(den[j])).upper() for j in range(len(den))]
+        tmax = _max(tau)
+        if not (tmax.is_finite() and tmax < 1):
             raise Failed("a solve through the eigen-decomposition is not contracting")
         h = [u[j] / den[j] for j in range(len(u))]
-        hn = max(float(abs(t).upper()) for t in h) * UP
-        t = [h[j] + _disc(tau[j] * hn / (1 - max(tau)) * UP) for j in range(len(h))]
+        hn = _max(_ub(t) for t in h)
+        t = [h[j] + _disc(tau[j] * hn / (1 - tmax)) for j in range(len(h))]
         return entries(self.V * acb_mat([[v] for v in t]))
 
 
-def _disc(rad: float) -> acb:
-    """A box holding the complex disc |z| <= rad."""
-    return acb(arb(0, rad), arb(0, rad))
+def _disc(rad: arb) -> acb:
+    """A box holding the complex disc |z| <= rad (rad an arb; its upper end is used)."""
+    b = arb(0, 1) * rad.upper()
+    return acb(b, b)
 
 
 def diagonalise(A: arb_mat) -> Eigen:
@@ -211,14 +227,14 @@ def diagonalise(A: arb_mat) -> Eigen:
     inverse); ``T0 = W0 A V``; ``X_ij = T0_ij / (T0_jj - T0_ii)`` (i != j, floats); ``V1 = V (I + X)``
     (one step of eigenvector refinement: the off-diagonal of V1^-1 A V1 is second order),
     ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision.
-    Bounds. ``P = W1 V1``, ``Q = W1 A V1`` (balls, for every A'). ``delta = ||I - P||_inf``,
-    ``delta1 = ||I - P||_1``, both < 1/2: V1 is invertible, ``V1^{-1} = (I + G) W1`` with
-    ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1`` likewise. ``T := V1^{-1} A' V1 = Q + G Q``;
+    Bounds (every one an exact arb upper bound). ``P = W1 V1``, ``Q = W1 A V1`` (balls, for every A').
+    ``delta = ||I - P||_inf``, ``delta1 = ||I - P||_1``, both < 1/2: V1 is invertible, ``V1^{-1} = (I + G) W1``
+    with ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1`` likewise. ``T := V1^{-1} A' V1 = Q + G Q``;
     the row sums of |GQ| are <= ``g ||Q||_inf``, its column sums <= ``g1 ||Q||_1``. With ``c_j = mid Q_jj``:
     ``r_j = rad Q_jj + max(row, column off-diagonal sum of |Q| at j) + 2 max(g ||Q||_inf, g1 ||Q||_1)``
     bounds ``|T_jj - c_j|`` and both off-diagonal sums of T at j.
     Conclusion (Gershgorin, rows; with T(t) = diag T + t offdiag T for the count): if the discs
-    ``D_j = D(c_j, r_j)`` are pairwise disjoint (float test with margin 1e-9 (|c_i| + |c_j| + r_i + r_j)),
+    ``D_j = D(c_j, r_j)`` are pairwise disjoint (``|c_i - c_j| > r_i + r_j`` decided in arb),
     each holds exactly one eigenvalue of A', so all are simple. Eigenvectors: for T z = lambda_k z,
     |z|_inf at index m gives lambda_k in D_m, so m = k; with z_k = 1, row j gives
     ``|z_j| <= r_j / (|c_j - c_k| - r_j - r_k)``; the same by columns for the left eigenvector.
@@ -235,7 +251,7 @@ def diagonalise(A: arb_mat) -> Eigen:
     T0 = W0 * (Ac * V0)
     T0 = np.array([[complex(T0[i, j].mid()) for j in range(n)] for i in range(n)])
     d = np.diag(T0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         X = T0 / (d[None, :] - d[:, None])
     np.fill_diagonal(X, 0)
     if not np.all(np.isfinite(X)):
@@ -245,24 +261,27 @@ def diagonalise(A: arb_mat) -> Eigen:
     W1 = (W1 + W1 * (I - V1 * W1)).mid()
     Q = W1 * (Ac * V1)
     IP = _bound(I - W1 * V1)
-    delta, delta1 = IP.sum(axis=1).max() * UP, IP.sum(axis=0).max() * UP
+    delta = _max(_sum(row) for row in IP)
+    delta1 = _max(_sum(IP[i][j] for i in range(n)) for j in range(n))
     if not (delta < 0.5 and delta1 < 0.5):
         raise Failed("the approximate eigenvectors are not invertible (||I - W1 V1|| >= 1/2)")
-    g, g1 = delta / (1 - delta) * UP, delta1 / (1 - delta1) * UP
+    g, g1 = (delta / (1 - delta)).upper(), (delta1 / (1 - delta1)).upper()
     Qb = _bound(Q)
-    off = Qb - np.diag(np.diag(Qb))
-    eta = 2 * max(g * Qb.sum(axis=1).max(), g1 * Qb.sum(axis=0).max()) * UP
-    c = np.array([complex(Q[j, j].mid()) for j in range(n)])
-    r = [(float(Q[j, j].real.rad()) + float(Q[j, j].imag.rad()) + max(off[j].sum(), off[:, j].sum()) + eta) * UP
-         for j in range(n)]
-    ra = np.array(r)
-    dist = np.abs(c[:, None] - c[None, :])
-    margin = 1e-9 * (np.abs(c)[:, None] + np.abs(c)[None, :] + ra[:, None] + ra[None, :])
-    np.fill_diagonal(dist, np.inf)
-    if not np.all(dist - margin > ra[:, None] + ra[None, :]):
-        raise Failed("the eigenvalue discs of Df are not disjoint")
-    E = [acb(Q[j, j].mid()) + _disc(r[j]) for j in range(n)]
-    return Eigen(E, V1, W1, [arb(t) for t in r], g, _bound(W1).sum(axis=0) * UP)
+    rows = [_sum(Qb[j][l] for l in range(n) if l != j) for j in range(n)]
+    cols = [_sum(Qb[l][j] for l in range(n) if l != j) for j in range(n)]
+    Qinf = _max(rows[j] + Qb[j][j] for j in range(n))
+    Q1 = _max(cols[j] + Qb[j][j] for j in range(n))
+    eta = (2 * _max([g * Qinf, g1 * Q1])).upper()
+    c = [acb(Q[j, j].mid()) for j in range(n)]
+    r = [(Q[j, j].real.rad() + Q[j, j].imag.rad() + _max([rows[j], cols[j]]) + eta).upper() for j in range(n)]
+    if not all(t.is_finite() for t in r):
+        raise Failed("the eigenvalue disc radii of Df are not finite")
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not abs(c[i] - c[j]) > r[i] + r[j]:
+                raise Failed("the eigenvalue discs of Df are not disjoint")
+    E = [c[j] + _disc(r[j]) for j in range(n)]
+    return Eigen(E, V1, W1, r, g, [_sum(col) for col in zip(*_bound(W1))])
 
 
 def pair_index(E: list, w: arb, other_than: int | None = None) -> int:
@@ -282,6 +301,8 @@ def spectrum(E: list, k: int, kk: int, shift: arb, p: Point) -> None:
     for r in others:
         if not (r > 0 or r < 0):
             raise Failed("an eigenvalue other than +-i omega may lie on the imaginary axis")
+    if not others and p.other is not None:
+        raise Failed("other eigenvalues' largest real part stated, but Df has no other eigenvalue (state null)")
     if others:
         lo, hi = max(ends(r)[0] for r in others), max(ends(r)[1] for r in others)
         if p.other is not None and not (p.other[0] <= lo and hi <= p.other[1]):
