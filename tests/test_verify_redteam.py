@@ -1,4 +1,5 @@
-"""Red-team findings (branch `red`): each test asserts the CORRECT behaviour and fails on c8a0c95.
+"""Red-team findings (branch `red`): each test asserts the CORRECT behaviour and fails on c8a0c95
+(the deleted-point and near-end tests adapted to the checker's and the summary's stated semantics).
 
 Ground truth computed independently at 50 digits with mpmath (findroot on the extended system,
 Kuznetsov's l1 formula of hopf-math.md):
@@ -9,11 +10,8 @@ Kuznetsov's l1 formula of hopf-math.md):
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from fractions import Fraction
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
@@ -21,24 +19,7 @@ import symhopf
 from symhopf.checker import verify
 from symhopf.errors import InputError
 from symhopf.model import Model
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-@lru_cache(maxsize=None)
-def _cert(name: str) -> str:
-    return symhopf.prove(Model.from_toml(EXAMPLES / f"{name}.toml")).to_json()
-
-
-def cert(name: str) -> dict:
-    return json.loads(_cert(name))
-
-
-def rehash(d: dict) -> dict:
-    data = d["embedded_model"]["data"]
-    d["embedded_model"]["sha256"] = hashlib.sha256(
-        json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return d
+from test_verify import cert, rehash
 
 
 def test_verify_rejects_a_duplicated_point():
@@ -89,6 +70,26 @@ def test_verify_does_not_accept_a_deleted_point_under_a_complete_branch(tmp_path
     assert out.splitlines()[-1] == f"{path}: every checked claim re-verified; claims not re-checked: 1"
 
 
+def test_verify_lists_what_it_does_not_check_of_curve_branches():
+    """Lorenz: three curve branches, completeness proved on each; the checker cannot re-check the
+    tubes nor that a point lies on its curve (no samples in the record), and lists exactly those."""
+    v = verify(cert("lorenz"))
+    assert v.ok and v.unchecked == [
+        "branch 0: that its points [0] lie on it (the record holds no samples of the curve)",
+        "branch 0: completeness (no Hopf point in the range but the proved ones listed)",
+        "branch 1: that its points [1] lie on it (the record holds no samples of the curve)",
+        "branch 1: completeness (no Hopf point in the range but the proved ones listed)",
+        "branch 2: completeness (no Hopf point in the range but the proved ones listed)"]
+
+
+def test_verify_checks_the_float_range_one_ulp_off():
+    """The float range must be the nearest floats of range_exact: one ulp off is a failed claim."""
+    import math
+    d = cert("brusselator")
+    d["range"][1] = math.nextafter(d["range"][1], math.inf)
+    assert not verify(d).ok
+
+
 def test_verify_checks_the_float_range_against_range_exact():
     """Brusselator: range_exact and the embedded model's range narrowed to [199/100, 201/100] (sha
     recomputed), the human-readable 'range' left at [1.5, 2.5]: verify accepts a certificate whose two
@@ -101,7 +102,8 @@ def test_verify_checks_the_float_range_against_range_exact():
     assert not verify(d).ok
 
 
-@pytest.mark.parametrize("proof", [None, {"precision_bits": "x"}, {"precision_bits": [1]}])
+@pytest.mark.parametrize("proof", [None, {"precision_bits": "x"}, {"precision_bits": [1]},
+                                   {"precision_bits": True}, {"precision_bits": 10 ** 9}])
 def test_verify_bad_proof_field_is_bad_input_not_a_traceback(proof):
     """`proof: null` -> AttributeError, `precision_bits: "x"` -> ValueError escape verify() (the CLI
     then prints a traceback with exit 1 instead of the documented one-line exit 2)."""
