@@ -19,6 +19,7 @@ from .parallel import blas_threads
 from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prove_all)
 from .search import find_candidates
 from .proof.completeness import ProvedHopf, check_branch
+from .proof.global_ import check_global, statement as global_statement
 from .system import System
 
 
@@ -55,20 +56,26 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         search = find_candidates(system, a_range=tuple(float(v) for v in model.range), progress=progress)
         proofs = prove_all(system, search, model.range)
         records = [PointRecord.from_proof(p) for p in proofs]
-        branches = [_branch_record(system, model, br, search.candidates, records, budget) for br in search.branches]
+        results: list = []
+        branches = [_branch_record(system, model, br, search.candidates, records, budget, results)
+                    for br in search.branches]
+        box = [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*search.sought["box"])]
+        glob = check_global(system, search.branches, results, box, model.range).record()
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
-                       hopf_points=records, branches=branches, search=sought)
+                       hopf_points=records, branches=branches, search=sought, global_completeness=glob)
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
-                   budget: int | None = None) -> dict:
+                   budget: int | None = None, results: list | None = None) -> dict:
     """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete
     (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
     result = check_branch(system, branch, proved, a_range=model.range, budget=budget)
+    if results is not None:
+        results.append(result)
     completeness = {"proved": result.proved, "reason": result.reason, "method": result.method}
     if result.budget is not None:
         completeness.update(pieces=result.pieces, budget=result.budget, budget_exhausted=result.budget_exhausted)
@@ -97,6 +104,8 @@ def summary(cert: Certificate) -> str:
              f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
     if cert.search:
         lines.append("  " + search_scope(cert.search, cert.parameter))
+    if cert.global_completeness:
+        lines.append("  " + global_statement(cert.global_completeness, cert.parameter))
     for b in cert.branches:
         c = b["completeness"]
         lines.append(f"  branch {b['id']} ({b['kind']}): {len(b['hopf_points'])} Hopf point(s); "

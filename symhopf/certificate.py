@@ -194,6 +194,8 @@ class Certificate:
     symhopf_version: str = VERSION
     branches: list[dict[str, Any]] = field(default_factory=list)
     search: dict[str, Any] = field(default_factory=dict)
+    #: the global completeness check over box x range (proof/global_.py): proved or why not
+    global_completeness: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"symhopf_version": self.symhopf_version, "model": self.model, "parameter": self.parameter,
@@ -203,6 +205,8 @@ class Certificate:
             d["search"] = self.search
         if self.branches:
             d["branches"] = self.branches
+        if self.global_completeness:
+            d["global_completeness"] = self.global_completeness
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -217,7 +221,7 @@ class Certificate:
                    hopf_points=[PointRecord(**p) for p in d.get("hopf_points", [])],
                    normalisation=d.get("normalisation", NORMALISATION),
                    symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []),
-                   search=d.get("search", {}))
+                   search=d.get("search", {}), global_completeness=d.get("global_completeness", {}))
 
     @classmethod
     def from_json(cls, text: str) -> "Certificate":

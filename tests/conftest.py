@@ -70,3 +70,11 @@ def _recheck_certificates(monkeypatch, request):
     problems += [f"HopfProof {i}: {why}" for i, hp in enumerate(proofs) for why in recheck_proof(hp)]
     if problems:
         pytest.fail("certificate re-check failed:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _small_global_budget(monkeypatch):
+    """The global completeness check (proof/global_.py) gets a small default box budget in the suite
+    (a refusal then says the budget stopped it); its own tests pass their budgets explicitly."""
+    import symhopf.proof.global_ as g
+    monkeypatch.setattr(g, "BUDGET", 3000)
