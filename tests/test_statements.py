@@ -225,7 +225,7 @@ def test_summary_says_on_the_branches_found():
     _, cert = run("brusselator")
     lines = summary(cert).splitlines()
     assert lines[0] == "brusselator: 1 Hopf candidate(s) for b in [1.5, 2.5] on the 1 branch found, 1 proved"
-    assert lines[1] == ("  branches sought by a float search (not a proof) at 5 values of b, from 0 guess(es), "
+    assert lines[1] == ("  branches sought by a float search (not a proof) at 33 values of b, from 0 guess(es), "
                         "the box centre and 64 random box points each; branches it missed are not covered")
     assert lines[2] == "  branch 0 (curve): 1 Hopf point(s); list proved complete for this branch"
     _, cert = run("lorenz")

@@ -31,6 +31,9 @@ from .symmetry import is_odd
 __all__ = ["SearchResult", "Branch", "Fold", "find_candidates", "default_box"]
 
 DEFAULT_HALF_WIDTH = 10.0
+#: the search stops seeking new branches past this many (a warning says so): a periodic activation
+#: such as sin has a lattice of equilibrium branches, and following them all is not a search
+MAX_BRANCHES = 60
 
 
 @dataclass
@@ -111,7 +114,7 @@ def find_candidates(
     accept = accept_box(box, widen)
     guesses = list(getattr(model, "equilibrium_guesses", None) or []) if guesses is None else list(guesses)
     report, done = make_progress(progress)
-    cont = Continuer(flt, n, (a0, a1), x_limit=3 * max(float(np.abs(accept[0]).max()), float(np.abs(accept[1]).max()), 1.0))
+    cont = Continuer(flt, n, (a0, a1), x_limit=1.5 * max(float(np.abs(accept[0]).max()), float(np.abs(accept[1]).max()), 1.0))
     branches: list[Branch] = []
     params = np.linspace(a0, a1, seed_params)
     for i, a in enumerate(params):
@@ -123,11 +126,14 @@ def find_candidates(
         for x in find_equilibria(flt, n, float(a), box, guesses, samples, seed=i, known=known,
                                  keep=lambda x, k: k < len(guesses) or in_box(x, accept)):
             for y in ([x, -x] if odd else [x]):
-                if known(y):
+                if known(y) or len(branches) >= MAX_BRANCHES:
                     continue
                 bid = len(branches)
                 branches.append(constant_branch(flt, y, (a0, a1), bid) or cont.branch(y, float(a), bid))
     scanner = BranchScanner(flt, cont)
+    if len(branches) >= MAX_BRANCHES:
+        scanner.warnings.append(f"the search stopped seeking branches after {MAX_BRANCHES} (MAX_BRANCHES): "
+                                "more may exist")
     cands: list[Candidate] = []
     for i, br in enumerate(branches):
         report("detection", i / max(len(branches), 1))
@@ -142,6 +148,7 @@ def find_candidates(
               "seeding": "deterministic: numpy default_rng(k) samples of the box at the k-th seed parameter; "
                          "equilibria outside accept_box rejected (those from guesses kept)",
               "odd_symmetry_mirrored": odd,
+              "branch_cap_reached": len(branches) >= MAX_BRANCHES,
               "step_control": "continuation steps limited by eigenvalue movement; steps bisected where a pair "
                               "could cross the imaginary axis twice"}
     return SearchResult(_dedupe(cands), branches, (a0, a1), scanner.warnings, sought)

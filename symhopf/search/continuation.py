@@ -11,8 +11,8 @@ matching) above ``max_move`` times the spectral radius (so that the detection's 
 tracking sees every crossing: ``y' = -x + sin(a) y - y^3`` on [-100, 100] turns its pair 32
 times), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
 of the tangent's s-component. Tracing stops on leaving [0, 1] (the end point is put on the
-boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 3 times the
-box's extent: the branch has left the region searched).
+boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 1.5 times the
+extent of the box where it keeps equilibria: the branch has left the region searched).
 """
 from __future__ import annotations
 
