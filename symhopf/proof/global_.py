@@ -56,7 +56,7 @@ from .tube import Fail, Tube
 #: largest dimension tried (the box count grows exponentially with n)
 NMAX = 6
 #: default work budget: boxes examined
-BUDGET = 200000
+BUDGET = 50000
 MIN_REL = 1e-9
 METHOD = ("interval branch and bound over box x range: exclusion (f excludes 0), else a Krawczyk graph in a "
           "chart glued to a proved branch (tube piece or constant branch)")
