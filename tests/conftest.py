@@ -76,5 +76,4 @@ def _recheck_certificates(monkeypatch, request):
 def _small_global_budget(monkeypatch):
     """The global completeness check (proof/global_.py) gets a small default box budget in the suite
     (a refusal then says the budget stopped it); its own tests pass their budgets explicitly."""
-    import symhopf.proof.global_ as g
-    monkeypatch.setattr(g, "BUDGET", 200)
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "200")   # reaches the CLI subprocesses too

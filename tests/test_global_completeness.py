@@ -16,8 +16,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _prove_global(model: Model, budget: int, monkeypatch):
-    import symhopf.proof.global_ as g
-    monkeypatch.setattr(g, "BUDGET", budget)
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", str(budget))
     return prove(model)
 
 

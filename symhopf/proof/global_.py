@@ -41,6 +41,7 @@ resolves, an unusable branch through the box); more than ``budget`` boxes (deter
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -55,7 +56,7 @@ from .tube import Fail, Tube
 
 #: largest dimension tried (the box count grows exponentially with n)
 NMAX = 6
-#: default work budget: boxes examined
+#: default work budget: boxes examined (the environment variable SYMHOPF_GLOBAL_BUDGET overrides it)
 BUDGET = 50000
 MIN_REL = 1e-9
 METHOD = ("interval branch and bound over box x range: exclusion (f excludes 0), else a Krawczyk graph in a "
@@ -235,7 +236,7 @@ def check_global(system: Any, branches: Sequence[Any], results: Sequence[Complet
                  box: Sequence[tuple[Any, Any]], a_range: tuple[Any, Any], prec: int = 128,
                  budget: int | None = None) -> GlobalResult:
     """The global check (module docstring) over ``box`` x ``a_range`` (exact); at most ``budget`` boxes."""
-    budget = BUDGET if budget is None else int(budget)
+    budget = int(os.environ.get("SYMHOPF_GLOBAL_BUDGET", BUDGET)) if budget is None else int(budget)
     bx = [(Fraction(lo), Fraction(hi)) for lo, hi in box]
     ar = (Fraction(a_range[0]), Fraction(a_range[1]))
     if system.n > NMAX:
