@@ -54,3 +54,60 @@ def test_tiny_isola_hopf_points_listed_or_no_statement(monkeypatch):
     g = cert.global_completeness
     if g["proved"]:
         assert all(_listed(cert, Fraction(str(xv)), Fraction(str(av))) for xv, av in truth)
+
+
+@pytest.mark.parametrize("box", [[-1, "1/2"], ["-1/2", "1/2"]])
+def test_fold_and_duplicate_branch_global_lists_both_hopf_points(box, monkeypatch):
+    """Equilibria x^2 = a (a fold at a = 0 inside the range, found as two duplicate branches, one of them
+    unusable), Hopf points at a = 1/4, x = +-1/2 (one of them on a box face): the global statement is made
+    (gluing to the usable duplicate through the fold) and lists both."""
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "20000")
+    f1, mu = "x**2 - a", "(a - 1/4)"
+    model = Model.ode(["x", "y", "z"], [f1] + [s.format(mu=mu) for s in NF], "a", range=["-1", "1"],
+                      search={"box": [box, [-2, 2], [-2, 2]]})
+    truth = _truth([f1, mu], Fraction(-1), Fraction(1))
+    assert sorted(truth) == [(sp.Rational(-1, 2), sp.Rational(1, 4)), (sp.Rational(1, 2), sp.Rational(1, 4))]
+    cert = prove(model)
+    g = cert.global_completeness
+    assert g["proved"], g["reason"]
+    assert all(_listed(cert, Fraction(str(xv)), Fraction(str(av))) for xv, av in truth)
+
+
+def test_random_polynomial_system_global_matches_resultant_truth(monkeypatch):
+    """A random planar polynomial system (seed search of the red team) with one Hopf point near a = 0.9206:
+    the exact Hopf set (resultants in x, real roots, 50-digit Newton on f = 0, tr Df = 0; det Df > 0) in
+    box x range is exactly the listed one."""
+    import mpmath as mp
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "20000")
+    x, y, a = sp.symbols("x y a")
+    f1 = sp.sympify("4*a*x - x**3 + x*y/2 - x + y**3 + 3*y/2")
+    f2 = sp.sympify("3*a/2 - 3*x**2 - 2*x*y**2 - x - y**2/4 - 3*y")
+    model = Model.ode(["x", "y"], [str(f1), str(f2)], "a", range=["-1", "1"], search={"box": [[-2, 2], [-2, 2]]})
+    J = sp.Matrix([f1, f2]).jacobian([x, y])
+    tr, det = J.trace(), J.det()
+    R = sp.Poly(sp.resultant(sp.resultant(f1, f2, y), sp.resultant(f1, tr, y), a), x)
+    funcs = [sp.lambdify((x, y, a), e, "mpmath") for e in (f1, f2, tr)]
+    truth = []
+    with mp.workdps(50):
+        for xr in R.real_roots():
+            xv = mp.mpf(str(sp.N(xr, 60)))
+            if abs(xv) > 2:
+                continue
+            for y0 in [-2 + i / 3 for i in range(13)]:
+                for a0 in (-1, -0.5, 0, 0.5, 1):
+                    try:
+                        X, Y, A = mp.findroot(funcs, (xv, y0, a0))
+                    except (ValueError, ZeroDivisionError):
+                        continue
+                    if abs(X) <= 2 and abs(Y) <= 2 and abs(A) <= 1 and det.subs({x: X, y: Y, a: A}) > 0 \
+                            and not any(abs(X - p[0]) + abs(A - p[2]) < mp.mpf(10) ** -30 for p in truth):
+                        truth.append((X, Y, A))
+    assert len(truth) == 1
+    cert = prove(model)
+    assert cert.global_completeness["proved"], cert.global_completeness["reason"]
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert len(proved) == 1
+    X, Y, A = truth[0]
+    p = proved[0]
+    assert Fraction(p.parameter[0]) <= Fraction(str(A)) <= Fraction(p.parameter[1])
+    assert Fraction(p.x[0][0]) <= Fraction(str(X)) <= Fraction(p.x[0][1])
