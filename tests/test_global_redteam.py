@@ -111,3 +111,25 @@ def test_random_polynomial_system_global_matches_resultant_truth(monkeypatch):
     p = proved[0]
     assert Fraction(p.parameter[0]) <= Fraction(str(A)) <= Fraction(p.parameter[1])
     assert Fraction(p.x[0][0]) <= Fraction(str(X)) <= Fraction(p.x[0][1])
+
+
+def test_unsettled_box_reason_does_not_claim_an_equilibrium_that_does_not_exist(monkeypatch):
+    """FINDING. Equilibria of this system: x in {0, 10^-12}, y = z = 0 only (exact: the (y, z) part is
+    (mu - r^2) y - z = 0, y + (mu - r^2) z = 0, determinant (mu - r^2)^2 + 1 > 0). The search finds no
+    branch, so no global statement is right; but the reason must not assert "an equilibrium near P"
+    for a point P that is far from every equilibrium (a box that was merely not excluded, e.g. where
+    mu = a - x / (2 10^-12) varies too fast for the exclusion tests, is not an equilibrium)."""
+    import re
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "20000")
+    eps = "1/1000000000000"
+    mu = f"(a - x/(2*{eps}))"
+    model = Model.ode(["x", "y", "z"], [f"x*(x - {eps})"] + [s.format(mu=mu) for s in NF], "a",
+                      range=["-1", "1"], search={"box": [[-1, 4], [-2, 2], [-2, 2]]})
+    g = prove(model).global_completeness
+    assert not g["proved"]
+    m = re.search(r"an equilibrium near \(x, a\) = \(([^)]*)\)", g["reason"])
+    if m:
+        xv, yv, zv, av = (float(v) for v in m.group(1).split(","))
+        dist = min(abs(xv), abs(xv - 1e-12)) + abs(yv) + abs(zv)
+        assert dist < 1e-3, f"the reason claims an equilibrium at distance {dist:g} from every equilibrium: " \
+                            f"{g['reason']}"
