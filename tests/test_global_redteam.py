@@ -133,3 +133,21 @@ def test_unsettled_box_reason_does_not_claim_an_equilibrium_that_does_not_exist(
         dist = min(abs(xv), abs(xv - 1e-12)) + abs(yv) + abs(zv)
         assert dist < 1e-3, f"the reason claims an equilibrium at distance {dist:g} from every equilibrium: " \
                             f"{g['reason']}"
+
+
+def test_bad_global_budget_variable_is_one_line_exit_2(tmp_path):
+    """FINDING. SYMHOPF_GLOBAL_BUDGET=abc: a traceback (exit 1) after the whole proof has run; bad input
+    must be exit 2 and one line, never a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    model = tmp_path / "m.toml"
+    model.write_text('name = "m"\n[system]\nvariables = ["x", "y"]\nparameter = "a"\n'
+                     'rhs = ["a*x - y - x*(x**2 + y**2)", "x + a*y - y*(x**2 + y**2)"]\n'
+                     '[search]\nrange = [-1, 1]\nbox = [-2, 2]\n')
+    exe = Path(sys.executable).with_name("symhopf")
+    env = {**os.environ, "SYMHOPF_GLOBAL_BUDGET": "abc"}
+    r = subprocess.run([str(exe), "prove", str(model)], capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in r.stderr, r.stderr[-400:]
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
