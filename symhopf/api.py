@@ -210,28 +210,29 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         if args.csv:
             Path(args.csv).write_text(to_csv(rows), encoding="utf-8")
             print(f"csv: {args.csv}", file=out)
-        if args.report and model.map:   # Neimark-Sacker report (symhopf/report_maps.py)
+        if args.report:
             from .report import compile_pdf
-            from .report_maps import write_map_report
-            path = write_map_report(cert, model, args.report, appendix=args.appendix)
-            print(f"report: {path}", file=out)
-            if args.pdf:
-                ok, message = compile_pdf(path)
-                print(f"pdf: {message}" if ok else f"pdf not built: {message}", file=out)
-        elif args.report:
-            from .derive import derive
-            from .provenance import provenance
-            from .report import compile_pdf, write_report
-            prov = provenance(args.model, getattr(args, "command_line", None),
-                              args.json if args.json and not to_stdout else None)
-            path = write_report(cert, model, derive(model), args.report, appendix=args.appendix,
-                                system=system, style=args.report_style, provenance=prov, component=component,
-                                certificate_file=args.json if args.json and not to_stdout else None)
+            path = _write_report(args, model, cert, system, component, args.json if not to_stdout else None)
             print(f"report: {path}", file=out)
             if args.pdf:
                 ok, message = compile_pdf(path)
                 print(f"pdf: {message}" if ok else f"pdf not built: {message}", file=out)
     return 1 if args.strict and not all_proved(cert) else 0
+
+
+def _write_report(args: argparse.Namespace, model: Model, cert: Certificate, system: System,
+                  component: int | None, cert_file: str | None) -> Path:
+    """``--report``: the Neimark-Sacker report of a map, else the Hopf report with the run's provenance
+    (``cert_file``: the certificate written by ``--json``, for the ``symhopf verify`` command)."""
+    if model.map:
+        from .report_maps import write_map_report
+        return write_map_report(cert, model, args.report, appendix=args.appendix)
+    from .derive import derive
+    from .provenance import provenance
+    from .report import write_report
+    prov = provenance(args.model, getattr(args, "command_line", None), cert_file)
+    return write_report(cert, model, derive(model), args.report, appendix=args.appendix, system=system,
+                        style=args.report_style, provenance=prov, component=component, certificate_file=cert_file)
 
 
 def _component(args: argparse.Namespace, model: Model) -> int | None:
