@@ -26,6 +26,7 @@ from .search import find_candidates
 from .search.progress import make_progress
 from .proof.completeness import ProvedHopf, check_branch
 from .special import equilibrium_sides, special_points, text_table, to_csv
+from .proof.global_ import budget_from_env, check_global, statement as global_statement
 from .system import System
 
 
@@ -56,6 +57,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         model.search.range = a_range
     if model.range is None:
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
+    global_budget = budget_from_env()
     if system is None:
         system = System.from_model(model, module)
     if model.map:   # Neimark-Sacker points of a map (docs/maps.md)
@@ -68,25 +70,32 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         report(f"proofs ({len(search.candidates)})", 0.0)
         proofs = prove_all(system, search, model.range)
         records = [PointRecord.from_proof(p) for p in proofs]
+        results: list = []
         branches = []
         for i, br in enumerate(search.branches):
             report(f"completeness ({len(search.branches)})", i / len(search.branches))
-            branches.append(_branch_record(system, model, br, search.candidates, records, budget))
+            branches.append(_branch_record(system, model, br, search.candidates, records, budget, results))
+        box = [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*search.sought["box"])]
+        report("global completeness", 0.0)
+        glob = check_global(system, search.branches, results, box, model.range, budget=global_budget).record()
     done()
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
                        hopf_points=records, branches=branches, search=sought,
-                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model))
+                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model),
+                       global_completeness=glob)
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
-                   budget: int | None = None) -> dict:
+                   budget: int | None = None, results: list | None = None) -> dict:
     """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete
     (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
     result = check_branch(system, branch, proved, a_range=model.range, budget=budget)
+    if results is not None:
+        results.append(result)
     completeness = {"proved": result.proved, "reason": result.reason, "method": result.method,
                     "rests_on": {"proved_hopf_points": [i for i in mine if records[i].status == "proved"],
                                  "range": [str(v) for v in model.range],
@@ -121,6 +130,8 @@ def summary(cert: Certificate) -> str:
              f"{sum(p.status == 'proved' for p in cert.hopf_points)} proved"]
     if cert.search:
         lines.append("  " + search_scope(cert.search, cert.parameter))
+    if cert.global_completeness:
+        lines.append("  " + global_statement(cert.global_completeness, cert.parameter))
     for b in cert.branches:
         c = b["completeness"]
         proved = sum(cert.hopf_points[i].status == "proved" for i in b["hopf_points"])

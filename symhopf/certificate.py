@@ -262,6 +262,8 @@ class Certificate:
     format: int = FORMAT
     range_exact: list[str] | None = None              # format 2: the range as exact 'p/q' strings
     embedded_model: dict[str, Any] | None = None      # format 2: embed_model(model)
+    #: the global completeness check over box x range (proof/global_.py): proved or why not
+    global_completeness: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"format": self.format, "symhopf_version": self.symhopf_version, "model": self.model,
@@ -276,6 +278,8 @@ class Certificate:
             d["branches"] = self.branches
         if self.embedded_model is not None:
             d["embedded_model"] = self.embedded_model
+        if self.global_completeness:
+            d["global_completeness"] = self.global_completeness
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -291,7 +295,7 @@ class Certificate:
                    normalisation=d.get("normalisation", NORMALISATION),
                    symhopf_version=d.get("symhopf_version", VERSION), branches=d.get("branches", []),
                    search=d.get("search", {}), format=d.get("format", 1), range_exact=d.get("range_exact"),
-                   embedded_model=d.get("embedded_model"))
+                   embedded_model=d.get("embedded_model"), global_completeness=d.get("global_completeness", {}))
 
     @classmethod
     def from_json(cls, text: str) -> "Certificate":

@@ -651,6 +651,17 @@ def _family_branches(certificate: Any) -> list[dict[str, Any]]:
                                "rows": []})
         g["rows"].append(k)
     return list(groups.values())
+def _global_tex(g: dict, P: str) -> str:
+    """One sentence: the global completeness statement (exact box and range), or why there is none."""
+    if not g:
+        return ""
+    if not g["proved"]:
+        return "No global statement (every Hopf point in a box) is made: " + tex_escape(g["reason"]) + "."
+    box = r"\times".join(f"[{tex_fraction(Fraction(lo))}, {tex_fraction(Fraction(hi))}]" for lo, hi in g["box"])
+    lo, hi = (tex_fraction(Fraction(v)) for v in g["range"])
+    return (f"Global completeness is proved (interval branch and bound over ${box}\\times[{lo}, {hi}]$, "
+            f"{g['boxes']} boxes, each free of equilibria or holding only points of the branches above): "
+            f"every Hopf point with $x\\in {box}$ and ${P}\\in[{lo}, {hi}]$ is listed.")
 
 
 def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool = False,
@@ -688,6 +699,7 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
         "search": sought and {"branches": len(certificate.branches), "seeds": len(sought.get("seed_parameters", [])),
                               "guesses": len(sought.get("guesses", [])),
                               "samples": sought.get("samples_per_seed_parameter", "?")},
+        "global_statement": _global_tex(getattr(certificate, "global_completeness", None) or {}, P),
         "cert_version": tex_escape(certificate.symhopf_version),
         "versions": [(tex_escape(a), tex_escape(b)) for a, b in versions()],
         "precisions": precisions,

@@ -77,3 +77,10 @@ def _recheck_certificates(monkeypatch, request):
     problems += [f"{type(hp).__name__} {i}: {why}" for i, hp in enumerate(proofs) for why in recheck_proof(hp)]
     if problems:
         pytest.fail("certificate re-check failed:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _small_global_budget(monkeypatch):
+    """The global completeness check (proof/global_.py) gets a small default box budget in the suite
+    (a refusal then says the budget stopped it); its own tests pass their budgets explicitly."""
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "200")   # reaches the CLI subprocesses too

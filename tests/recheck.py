@@ -170,8 +170,27 @@ def recheck_proof(hp: Any) -> list[str]:
     return recheck_point(PointRecord.from_ns_proof(hp) if getattr(hp, "kind", "hopf") == NS else PointRecord.from_proof(hp))
 
 
+def recheck_global(cert: Any) -> list[str]:
+    """A proved global statement (``global_completeness``): its exact range is the certificate's, its
+    box is bounded, non-empty and exact (the search's box)."""
+    g = getattr(cert, "global_completeness", None) or {}
+    if not g.get("proved"):
+        return []
+    out = []
+    if [_q(v) for v in g["range"]] != [_q(v) for v in cert.range]:
+        out.append("global: range differs from the certificate's exact range")
+    box = [(_q(lo), _q(hi)) for lo, hi in g["box"]]
+    if not box or any(not lo < hi for lo, hi in box):
+        out.append("global: empty box")
+    sbox = (cert.search or {}).get("box")
+    if sbox and box != [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*sbox)]:
+        out.append("global: box differs from the search box")
+    return out
+
+
 def recheck(cert: Any) -> list[str]:
-    """Problems of every proved point of ``cert`` (a ``Certificate``), each prefixed by model and index."""
+    """Problems of every proved point of ``cert`` (a ``Certificate``), each prefixed by model and index;
+    then those of its global statement (:func:`recheck_global`)."""
     a_range = (_q(cert.range[0]), _q(cert.range[1]))
     return [f"{cert.model} point {i}: {why}" for i, p in enumerate(cert.hopf_points)
-            for why in recheck_point(p, a_range)]
+            for why in recheck_point(p, a_range)] + [f"{cert.model} {why}" for why in recheck_global(cert)]

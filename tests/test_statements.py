@@ -225,9 +225,10 @@ def test_summary_says_on_the_branches_found():
     _, cert = run("brusselator")
     lines = summary(cert).splitlines()
     assert lines[0] == "brusselator: 1 Hopf candidate(s) for b in [1.5, 2.5] on the 1 branch found, 1 proved"
-    assert lines[1] == ("  branches sought by a float search (not a proof) at 5 values of b, from 0 guess(es), "
+    assert lines[1] == ("  branches sought by a float search (not a proof) at 33 values of b, from 0 guess(es), "
                         "the box centre and 64 random box points each; branches it missed are not covered")
-    assert lines[2] == "  branch 0 (curve): 1 proved Hopf point(s); list of proved Hopf points proved complete for this branch in the range"
+    assert lines[2] == "  no global statement (every Hopf point in a box): budget of 200 boxes exhausted"
+    assert lines[3] == "  branch 0 (curve): 1 proved Hopf point(s); list of proved Hopf points proved complete for this branch in the range"
     _, cert = run("lorenz")
     k = len(cert.branches)
     assert k > 1 and f"on the {k} branches found" in summary(cert).splitlines()[0]
@@ -236,7 +237,7 @@ def test_summary_says_on_the_branches_found():
 def test_certificate_records_how_branches_were_sought():
     _, cert = run("brusselator")
     s = json.loads(cert.to_json())["search"]
-    assert s["seed_parameters"] == [1.5, 1.75, 2.0, 2.25, 2.5]
+    assert s["seed_parameters"] == [1.5 + k / 32 for k in range(33)]
     assert s["box"] == [[-10.0, -10.0], [10.0, 10.0]] and s["samples_per_seed_parameter"] == 64
     assert s["guesses"] == [] and s["branches_found"] == len(cert.branches) == 1
     assert "not a proof" in s["method"] and "branches the search did not find are not covered" in s["scope"]

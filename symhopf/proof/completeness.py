@@ -78,6 +78,7 @@ class CompletenessResult:
     pieces: int | None = None
     budget: int | None = None
     budget_exhausted: bool = False
+    tube: tuple = ()   # a proved tube's pieces (tube.Piece), for the global check (global_.py)
 
 
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
@@ -106,7 +107,7 @@ def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
 def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tuple[Number, Number],
           prec: int, budget: int | None) -> CompletenessResult:
     t = check_moving_branch(system, branch, proved, a_range, prec, budget)
-    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted)
+    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted, t.tube)
 
 
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],

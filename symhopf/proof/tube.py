@@ -1023,6 +1023,7 @@ class TubeResult(NamedTuple):
     pieces: int
     budget: int
     exhausted: bool = False
+    tube: tuple = ()          # the proved tube's pieces (Piece), for the global check (global_.py)
 
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
@@ -1042,4 +1043,4 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
     return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
                       f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
                       + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
-                         if chk.saddles else ""), cross, chk.n_pieces, budget)
+                         if chk.saddles else ""), cross, chk.n_pieces, budget, tube=tuple(pieces))

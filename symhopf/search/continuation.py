@@ -6,9 +6,13 @@ with Jacobian ``J = [Df | (a1 - a0) f_a]`` (n x (n+1)); its unit tangent ``t`` s
 ``ker J``. One step: predictor ``z + ds t``, corrector Newton on
 ``H(z) = 0, t . (z - z_pred) = 0`` (bordered matrix ``[J; t^T]``). The step ``ds`` halves
 on corrector failure, on a tangent turn above ``max_angle`` or on a corrector jump larger
-than ``ds``, and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
+than ``ds``, on an eigenvalue movement ``max |lambda_i(z1) - lambda_i(z0)|`` (greedy nearest
+matching) above ``max_move`` times the spectral radius (so that the detection's eigenvalue
+tracking sees every crossing: ``y' = -x + sin(a) y - y^3`` on [-100, 100] turns its pair 32
+times), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
 of the tangent's s-component. Tracing stops on leaving [0, 1] (the end point is put on the
-boundary by Newton at fixed a), on closing a loop, or when ``|x|`` blows up.
+boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 1.5 times the
+extent of the box where it keeps equilibria: the branch has left the region searched).
 """
 from __future__ import annotations
 
@@ -74,12 +78,13 @@ class Continuer:
 
     def __init__(self, flt: Any, n: int, a_range: tuple[float, float], ds0: float = 0.01,
                  ds_min: float = 1e-9, ds_max: float = 0.05, max_angle: float = 0.3,
-                 max_steps: int = 5000) -> None:
+                 max_steps: int = 20000, max_move: float = 0.15, x_limit: float = 1e6) -> None:
         self.flt, self.n = flt, n
         self.a0, self.a1 = a_range
         self.L = self.a1 - self.a0
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
-        self.max_angle, self.max_steps = max_angle, max_steps
+        self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
+        self.x_limit = x_limit
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -137,6 +142,16 @@ class Continuer:
         res = self.correct((1 - theta) * z0 + theta * z1, d / nd)
         return None if res is None else res[0]
 
+    def eigvals(self, z: np.ndarray) -> np.ndarray:
+        return np.linalg.eigvals(self.flt.Df(*self.xa(z)))
+
+    def eig_move_ok(self, ev0: np.ndarray, ev1: np.ndarray) -> bool:
+        """The eigenvalues moved by at most ``max_move`` times the spectral radius."""
+        if not (np.all(np.isfinite(ev0)) and np.all(np.isfinite(ev1))):
+            return False
+        scale = max(float(np.abs(ev0).max(initial=0)), float(np.abs(ev1).max(initial=0)), 1e-300)
+        return eig_movement(ev0, ev1) <= self.max_move * scale
+
     def _safe_tangent(self, z: np.ndarray, prev: np.ndarray) -> np.ndarray:
         try:
             return self.tangent(z, prev)
@@ -156,6 +171,7 @@ class Continuer:
         """Follow the branch from z0 along t0 until it leaves the range; (points, tangents, closed)."""
         zs, ts = [z0], [t0]
         z, t, ds = z0, t0, self.ds0
+        ev = self.eigvals(z0)
         for _ in range(self.max_steps):
             zp = z + ds * t
             res = self.correct(zp, t)
@@ -168,6 +184,9 @@ class Continuer:
                     ok = False
                 else:
                     ok = np.arccos(np.clip(t @ tn, -1, 1)) <= self.max_angle
+            if ok and 0 <= zn[-1] <= 1:
+                evn = self.eigvals(zn)
+                ok = self.eig_move_ok(ev, evn)
             if not ok:
                 ds /= 2
                 if ds < self.ds_min:
@@ -185,9 +204,9 @@ class Continuer:
                 return zs, ts, True
             zs.append(zn)
             ts.append(tn)
-            if np.linalg.norm(zn[: self.n]) > 1e6:
+            if np.abs(zn[: self.n]).max() > self.x_limit:
                 break
-            z, t = zn, tn
+            z, t, ev = zn, tn, evn
             if iters <= 2:
                 ds = min(1.5 * ds, self.ds_max)
         return zs, ts, False
@@ -227,6 +246,18 @@ class Continuer:
             if y is not None and np.linalg.norm(y - x) <= scale:
                 return True
         return False
+
+
+def eig_movement(ev0: np.ndarray, ev1: np.ndarray) -> float:
+    """Largest distance between greedily matched eigenvalues of two points (closest pairs first)."""
+    D = np.abs(ev0[:, None] - ev1[None, :])
+    used0, used1, worst = np.zeros(len(ev0), bool), np.zeros(len(ev1), bool), 0.0
+    for flat in np.argsort(D, axis=None):
+        i, j = divmod(int(flat), len(ev1))
+        if not used0[i] and not used1[j]:
+            used0[i] = used1[j] = True
+            worst = max(worst, float(D[i, j]))
+    return worst
 
 
 def constant_branch(flt: Any, x0: np.ndarray, a_range: tuple[float, float], bid: int,

@@ -14,6 +14,14 @@ count). The step is checked for consistency and bisected along the branch (up to
   number of pair crossings, ``e = dN+ - 2 P`` must be 0 (det Df keeps its sign) or +-1
   (det changes sign: one real eigenvalue crossed 0).
 
+A pair may also cross the axis twice within one step (two Hopf points 1e-6 apart) with its real
+part of one sign at both ends. Each point therefore carries the derivatives of its eigenvalues
+along the branch tangent (finite difference over ``EPS`` of arclength), and a step is bisected
+(up to ``DIP_DEPTH`` times, while longer than ``MIN_DIP`` of arclength) when a matched pair keeps
+the sign of its real part but could reach the axis at its speed: ``min |Re| < h max |Re'|``, ``h``
+the step's length. A step with a crossing is bisected until shorter than ``LOCATE`` (arclength in
+scaled coordinates), so that the interpolated crossing starts the extended Newton close by.
+
 Each crossing is located by interpolating ``Re`` linearly, correcting onto the branch and
 Newton on the extended system (:mod:`.extended`).
 
@@ -35,12 +43,18 @@ from .continuation import Branch, Continuer
 from .extended import refine_hopf
 
 MAX_DEPTH = 10
+DIP_DEPTH = 60
+MIN_DIP = 1e-13
+LOCATE = 1e-4
+EPS = 1e-7
 
 
 @dataclass
 class _Pt:
     z: np.ndarray
     ev: np.ndarray
+    t: np.ndarray        # unit tangent (scaled coordinates)
+    dev: np.ndarray      # d ev / d arclength, aligned with ev
 
 
 def _match(U0: np.ndarray, U1: np.ndarray) -> list[tuple[int, int]]:
@@ -88,6 +102,19 @@ def step_crossings(ev0: np.ndarray, ev1: np.ndarray) -> tuple[list[tuple[complex
     return crossings, ok
 
 
+def could_dip(p0: _Pt, p1: _Pt) -> bool:
+    """A matched pair (Im > 0) keeps the sign of its real part over the step but could reach the
+    axis at its speed (``min |Re| < h max |Re'|``): two crossings may hide in the step."""
+    h = float(np.linalg.norm(p1.z - p0.z))
+    i0, i1 = np.nonzero(p0.ev.imag > 0)[0], np.nonzero(p1.ev.imag > 0)[0]
+    for i, j in _match(p0.ev[i0], p1.ev[i1]):
+        r0, r1 = p0.ev[i0[i]].real, p1.ev[i1[j]].real
+        d = max(abs(p0.dev[i0[i]].real), abs(p1.dev[i1[j]].real))
+        if (r0 >= 0) == (r1 >= 0) and min(abs(r0), abs(r1)) < h * d:
+            return True
+    return False
+
+
 class BranchScanner:
     """Finds the Hopf candidates on one branch."""
 
@@ -95,15 +122,28 @@ class BranchScanner:
         self.flt, self.cont = flt, cont
         self.warnings: list[str] = []
 
-    def _pt(self, z: np.ndarray) -> _Pt:
-        return _Pt(z, np.linalg.eigvals(self.flt.Df(*self.cont.xa(z))))
+    def _pt(self, z: np.ndarray, t: np.ndarray) -> _Pt:
+        ev = self.cont.eigvals(z)
+        ev2 = self.cont.eigvals(z + EPS * t)
+        dev = np.zeros_like(ev)
+        for i, j in _match(ev, ev2):
+            dev[i] = (ev2[j] - ev[i]) / EPS
+        return _Pt(z, ev, t, dev)
 
     def _scan(self, p0: _Pt, p1: _Pt, depth: int) -> list[tuple[_Pt, complex, _Pt, complex]]:
         crossings, ok = step_crossings(p0.ev, p1.ev)
-        if not ok and depth < MAX_DEPTH:
+        more = not ok and depth < MAX_DEPTH
+        h = float(np.linalg.norm(p1.z - p0.z))
+        if not more and depth < DIP_DEPTH and h > MIN_DIP:
+            more = h > LOCATE if crossings else could_dip(p0, p1)
+        if more:
             zm = self.cont.point_between(p0.z, p1.z, 0.5)
             if zm is not None:
-                pm = self._pt(zm)
+                try:
+                    tm = self.cont.tangent(zm, p0.t)
+                except np.linalg.LinAlgError:
+                    tm = p0.t
+                pm = self._pt(zm, tm)
                 return self._scan(p0, pm, depth + 1) + self._scan(pm, p1, depth + 1)
         if not ok:
             a0, a1 = self.cont.xa(p0.z)[1], self.cont.xa(p1.z)[1]
@@ -128,7 +168,7 @@ class BranchScanner:
 
     def scan(self, br: Branch) -> list[Candidate]:
         """All Hopf candidates on a general (continued) branch."""
-        pts = [self._pt(self.cont.z_of(x, a)) for x, a in zip(br.x, br.a)]
+        pts = [self._pt(self.cont.z_of(x, a), t) for x, a, t in zip(br.x, br.a, br.tangents)]
         found = []
         for p0, p1 in zip(pts[:-1], pts[1:]):
             found += self._scan(p0, p1, 0)

@@ -85,11 +85,13 @@ def find_equilibria(
     seed: int = 0,
     known: Callable[[np.ndarray], bool] | None = None,
     tick: Callable[[float], None] | None = None,
+    keep: Callable[[np.ndarray, int], bool] | None = None,
 ) -> list[np.ndarray]:
     """All equilibria found at parameter ``a`` from guesses, box centre and ``samples`` box points.
 
     Returns distinct regular equilibria (two are the same when ``|x - y| <= 1e-7 (1 + |x|)``)
-    for which ``known(x)`` is false. ``tick(fraction of seeds done)`` reports progress (large n).
+    for which ``known(x)`` is false and ``keep(x, k)`` (``k``: index of the seed, guesses first)
+    is true. ``tick(fraction of seeds done)`` reports progress (large n).
     """
     rng = np.random.default_rng(seed)
     samples = default_samples(n) if samples is None else samples
@@ -100,7 +102,7 @@ def find_equilibria(
         if tick is not None:
             tick(k / len(seeds))
         x = newton_equilibrium(flt, s, a)
-        if x is None or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
+        if x is None or (keep is not None and not keep(x, k)) or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
             continue
         seen.append(x)
         if not (known is not None and known(x)) and is_regular(flt, x, a):

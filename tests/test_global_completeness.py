@@ -1,0 +1,91 @@
+"""Issue 16: global completeness over box x range (proof/global_.py): proved for the done-when
+systems, refused where a branch is missing, and re-checkable from the certificate."""
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symhopf.api as api
+from symhopf.api import prove, summary
+from symhopf.model import Model
+from symhopf.search import find_candidates
+from symhopf.system import System
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _prove_global(model: Model, budget: int, monkeypatch):
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", str(budget))
+    return prove(model)
+
+
+@pytest.mark.parametrize("name, n_points, budget", [("brusselator", 1, 40000), ("fitzhugh_nagumo3", 2, 10000),
+                                                    ("leaky3_bias", 1, 10000)])
+def test_global_completeness_proved(name, n_points, budget, monkeypatch):
+    model = Model.from_toml(EXAMPLES / f"{name}.toml")
+    cert = _prove_global(model, budget, monkeypatch)
+    g = cert.global_completeness
+    assert g["proved"], g["reason"]
+    assert sum(p.status == "proved" for p in cert.hopf_points) == n_points
+    assert all(b["completeness"]["proved"] for b in cert.branches)
+    # exact box and range, as the search recorded them: re-checkable from the certificate
+    assert g["range"] == [str(v) for v in model.range]
+    assert [[Fraction(lo), Fraction(hi)] for lo, hi in g["box"]] == \
+        [[Fraction(lo), Fraction(hi)] for lo, hi in zip(*cert.search["box"])]
+    assert "every Hopf point with x in [" in summary(cert) and "is listed" in summary(cert)
+
+
+def test_lorenz_three_branches_global(monkeypatch):
+    """Lorenz, rho in [20, 30] (pitchfork at rho = 1 outside): the origin and C+-, in a box holding C+-."""
+    model = Model.from_toml(EXAMPLES / "lorenz.toml")
+    model.search.box = (np.array([-12.0, -12.0, -1.0]), np.array([12.0, 12.0, 31.0]))
+    cert = _prove_global(model, 20000, monkeypatch)
+    assert len(cert.branches) == 3 and all(b["completeness"]["proved"] for b in cert.branches)
+    assert [p.status for p in cert.hopf_points] == ["proved", "proved"]
+    assert cert.global_completeness["proved"], cert.global_completeness["reason"]
+    assert cert.global_completeness["box"] == [["-12", "12"], ["-12", "12"], ["-1", "31"]]
+
+
+def test_crippled_search_gets_no_global_statement(monkeypatch):
+    """Two disjoint branches x = 0 and x = 3, each with a Hopf point at a = 0 (mu = (x - 1) a in the
+    normal form, no other equilibria). A search told to miss the second one must not get the global
+    statement."""
+    model = Model.ode(["x", "y", "z"], ["x*(x - 3)", "(x - 1)*a*y - z - y*(y**2 + z**2)",
+                                        "y + (x - 1)*a*z - z*(y**2 + z**2)"], "a", range=["-1/2", "1/2"],
+                      search={"box": [[-1, 4], [-2, 2], [-2, 2]]})
+    system = System.from_model(model)
+    full = find_candidates(system)
+    assert len(full.branches) == 2
+    real = api.find_candidates
+
+    def crippled(system, **kw):
+        r = real(system, **kw)
+        r.branches = [b for b in r.branches if abs(b.x[0][0]) < 1]
+        r.candidates = [c for c in r.candidates if abs(c.x[0]) < 1]
+        return r
+
+    monkeypatch.setattr(api, "find_candidates", crippled)
+    cert = _prove_global(model, 20000, monkeypatch)
+    assert len(cert.branches) == 1
+    assert not cert.global_completeness["proved"]
+    assert cert.global_completeness["reason"] == "budget of 20000 boxes exhausted" \
+        or "on no branch proved complete" in cert.global_completeness["reason"]
+    assert "no global statement" in summary(cert)
+    monkeypatch.setattr(api, "find_candidates", real)
+    cert = _prove_global(model, 20000, monkeypatch)
+    assert len(cert.branches) == 2 and cert.global_completeness["proved"], cert.global_completeness["reason"]
+
+
+def test_refused_in_one_line_beyond_the_dimension(monkeypatch):
+    W = np.diag([-1.0] * 7) + np.diag([1.0] * 6, 1) - np.diag([1.0] * 6, -1)
+    cert = _prove_global(Model.rnn("leaky", weights=W, bias=[0.1] * 7, range=[0, 1]), 1000, monkeypatch)
+    assert cert.global_completeness["proved"] is False
+    assert cert.global_completeness["reason"] == "global completeness not attempted: implemented for n <= 6"
+
+
+def test_budget_stops_the_check_deterministically(monkeypatch):
+    model = Model.from_toml(EXAMPLES / "brusselator.toml")
+    g1 = _prove_global(model, 50, monkeypatch).global_completeness
+    g2 = _prove_global(model, 50, monkeypatch).global_completeness
+    assert not g1["proved"] and g1["reason"] == "budget of 50 boxes exhausted" and g1 == g2
