@@ -41,7 +41,7 @@ SCOPE = ("The Hopf points, and each branch's completeness result, concern only t
 
 def prove(model: Model | str | Path, *, module: ModuleType | None = None, progress: bool = False,
           a_range: tuple[Fraction, Fraction] | None = None, system: System | None = None,
-          budget: int | None = None) -> Certificate:
+          budget: int | None = None, global_budget: int | None = None) -> Certificate:
     """Find the Hopf candidates of ``model`` on the equilibrium branches its float search finds in the
     search range, and try to prove each.
 
@@ -50,6 +50,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     Fractions; JSON has floats).
     ``system``: the model's loaded System, if the caller has one (else it is built here).
     ``budget``: work budget of each branch's tube check in pieces (default ``proof.tube.BUDGET``).
+    ``global_budget``: boxes for the global completeness check (proof.global_; default
+    ``$SYMHOPF_GLOBAL_BUDGET`` or ``proof.global_.BUDGET``; 0: not attempted).
     """
     if not isinstance(model, Model):
         model = Model.from_toml(model)
@@ -57,7 +59,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         model.search.range = a_range
     if model.range is None:
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
-    global_budget = budget_from_env()
+    global_budget = budget_from_env() if global_budget is None else int(global_budget)
     if system is None:
         system = System.from_model(model, module)
     if model.map:   # Neimark-Sacker points of a map (docs/maps.md)
@@ -200,13 +202,15 @@ def run_prove(args: argparse.Namespace, module: ModuleType | None) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.budget is not None and args.budget < 1:
         raise InputError(f"--budget: expected a positive number of pieces, got {args.budget}")
+    if args.global_budget is not None and args.global_budget < 0:
+        raise InputError(f"--global-budget: expected a number of boxes >= 0, got {args.global_budget}")
     component = _component(args, model)
     system = System.from_model(model, module)
     to_stdout = args.json == "-"
     out = sys.stderr if to_stdout else sys.stdout
     with library_warnings() as floating:
         cert = prove(model, progress=not args.quiet and sys.stderr.isatty(), a_range=a_range, system=system,
-                     budget=args.budget)
+                     budget=args.budget, global_budget=args.global_budget)
         print(summary(cert), file=out)
         if floating:   # numpy's overflow / invalid value: the float search met non-finite values
             print(f"  note: numpy met non-finite values ({'; '.join(sorted(floating))[:120]}); "

@@ -98,6 +98,9 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=int, metavar="PIECES",
                    help="work budget of each branch's completeness check, in tube pieces tried "
                         "(the certificate records the budget and the pieces used)")
+    p.add_argument("--global-budget", type=int, metavar="BOXES",
+                   help="work budget of the global completeness check (n <= 6), in boxes; 0 skips it "
+                        "(default 50000, or $SYMHOPF_GLOBAL_BUDGET)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,3 +89,20 @@ def test_budget_stops_the_check_deterministically(monkeypatch):
     g1 = _prove_global(model, 50, monkeypatch).global_completeness
     g2 = _prove_global(model, 50, monkeypatch).global_completeness
     assert not g1["proved"] and g1["reason"] == "budget of 50 boxes exhausted" and g1 == g2
+
+
+def test_global_budget_option(tmp_path):
+    """--global-budget 0 skips the check and says so; a negative budget is one line, exit 2."""
+    import subprocess
+    import sys
+    exe = Path(sys.executable).with_name("symhopf")
+    model = EXAMPLES / "brusselator.toml"
+    r = subprocess.run([str(exe), "prove", str(model), "--quiet", "--global-budget", "0"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "  no global statement (every Hopf point in a box): global completeness not attempted: " \
+           "its budget is 0 boxes" in r.stdout.splitlines()
+    r = subprocess.run([str(exe), "prove", str(model), "--global-budget", "-1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.strip() == \
+        "symhopf: error: --global-budget: expected a number of boxes >= 0, got -1"

@@ -257,6 +257,8 @@ def check_global(system: Any, branches: Sequence[Any], results: Sequence[Complet
     budget = budget_from_env() if budget is None else int(budget)
     bx = [(Fraction(lo), Fraction(hi)) for lo, hi in box]
     ar = (Fraction(a_range[0]), Fraction(a_range[1]))
+    if budget == 0:
+        return GlobalResult(False, "global completeness not attempted: its budget is 0 boxes", bx, ar, budget=0)
     if system.n > NMAX:
         return GlobalResult(False, f"global completeness not attempted: implemented for n <= {NMAX}", bx, ar,
                             budget=budget)
