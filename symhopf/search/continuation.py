@@ -9,7 +9,8 @@ on corrector failure, on a tangent turn above ``max_angle`` or on a corrector ju
 than ``ds``, on an eigenvalue movement ``max |lambda_i(z1) - lambda_i(z0)|`` (greedy nearest
 matching) above ``max_move`` times the spectral radius (so that the detection's eigenvalue
 tracking sees every crossing: ``y' = -x + sin(a) y - y^3`` on [-100, 100] turns its pair 32
-times), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
+times; the movement test only halves ``ds`` down to ``ds_eig_min``: at a fold the spectral radius
+tends to 0 and a relative test would stall), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
 of the tangent's s-component. Tracing stops on leaving [0, 1] (the end point is put on the
 boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 1.5 times the
 extent of the box where it keeps equilibria: the branch has left the region searched).
@@ -78,13 +79,14 @@ class Continuer:
 
     def __init__(self, flt: Any, n: int, a_range: tuple[float, float], ds0: float = 0.01,
                  ds_min: float = 1e-9, ds_max: float = 0.05, max_angle: float = 0.3,
-                 max_steps: int = 20000, max_move: float = 0.15, x_limit: float = 1e6) -> None:
+                 max_steps: int = 20000, max_move: float = 0.15, x_limit: float = 1e6,
+                 ds_eig_min: float = 1e-6) -> None:
         self.flt, self.n = flt, n
         self.a0, self.a1 = a_range
         self.L = self.a1 - self.a0
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
-        self.x_limit = x_limit
+        self.x_limit, self.ds_eig_min = x_limit, ds_eig_min
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -186,7 +188,7 @@ class Continuer:
                     ok = np.arccos(np.clip(t @ tn, -1, 1)) <= self.max_angle
             if ok and 0 <= zn[-1] <= 1:
                 evn = self.eigvals(zn)
-                ok = self.eig_move_ok(ev, evn)
+                ok = ds <= self.ds_eig_min or self.eig_move_ok(ev, evn)
             if not ok:
                 ds /= 2
                 if ds < self.ds_min:
