@@ -12,7 +12,7 @@ For every point with ``status == "proved"``:
   every other multiplier's modulus excludes 1; ``krawczyk``: ``Y, Z >= 0``, ``r > 0``, ``Y + (Z - 1) r < 0``;
   ``verified-diagonalisation`` (the family of a map's linear constant branch, symhopf/proof/ns_family.py, with
   ``s`` the parameter sign): ``delta < 1/2``, ``g (1 - delta) >= delta``, ``0 <= rho <= rho_max``,
-  ``rho < sigma``, ``rho < tau`` (the modulus separation), the eigenvector bound, ``n - 2`` other moduli, and the
+  ``rho < sigma``, ``rho < tau`` (the modulus separation; none when n = 2), the eigenvector bound, ``n - 2`` other moduli, and the
   conclusions: the parameter enclosure holds ``s / (|lam| +- rho)``, the transversality ``s (|lam| +- rho)``,
   the theta enclosure ``arg(s D)`` (D the disc, flint ball arithmetic); no Krawczyk numbers;
 - the hypothesis of the theorem named by ``proof.theorem`` holds for the printed numbers:
@@ -131,10 +131,10 @@ def _ns_family(point: Any, proof: dict) -> list[str]:
     from flint import acb, arb, ctx
 
     from symhopf.runtime.arbtools import exact_bounds
-    keys = ("disc_radius", "largest_disc_radius", "disc_separation", "modulus_separation", "delta", "g",
-            "eigenvector_error_bound")
+    keys = ("disc_radius", "largest_disc_radius", "disc_separation", "delta", "g", "eigenvector_error_bound")
     try:
-        rho, rmax, sigma, tau, delta, g, eps = (_q(proof[k]) for k in keys)
+        rho, rmax, sigma, delta, g, eps = (_q(proof[k]) for k in keys)
+        tau = None if len(point.x or []) == 2 else _q(proof["modulus_separation"])
         re, im = _pair(proof["disc_centre"])
         s = int(proof["parameter_sign"])
     except (KeyError, TypeError, ValueError):
@@ -145,7 +145,8 @@ def _ns_family(point: Any, proof: dict) -> list[str]:
     checks = [(s in (1, -1) and s * im > 0, "parameter sign is the sign of Im lam"),
               (delta < Fraction(1, 2), "delta < 1/2"), (g * (1 - delta) >= delta, "g >= delta / (1 - delta)"),
               (0 <= rho <= rmax, "0 <= disc radius <= largest disc radius"),
-              (rho < sigma, "disc radius < disc separation"), (rho < tau, "disc radius < modulus separation"),
+              (rho < sigma, "disc radius < disc separation"),
+              (tau is None or rho < tau, "disc radius < modulus separation"),
               (len(point.other_multipliers_modulus or []) == len(point.x or []) - 2, "n - 2 other moduli")]
     if rho < sigma:
         checks.append((eps >= rmax / (sigma - rho + rmax), "eigenvector bound >= rho_max / (sigma - rho + rho_max)"))

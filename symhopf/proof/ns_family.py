@@ -185,9 +185,10 @@ def _lower(v: float) -> float:
     return float(v * (1 - 4 * U) if v > 0 else v * (1 + 4 * U))
 
 
-def _separations(d: Diagonalisation, j: int) -> tuple[float, float]:
+def _separations(d: Diagonalisation, j: int) -> tuple[float, float | None]:
     """(sigma_j, tau_j): lower bounds of the distance from lam_j to every other disc and of the
-    modulus separation (module docstring), formed in floats and rounded down."""
+    modulus separation (module docstring; None when the pair is the whole spectrum), formed in floats
+    and rounded down."""
     lam, rho = d.lam, d.rho
     others = np.arange(len(lam)) != j
     sigma = _lower((_dist_lower(lam[others], lam[j]) - rho[others]).min(initial=math.inf))
@@ -195,7 +196,7 @@ def _separations(d: Diagonalisation, j: int) -> tuple[float, float]:
     mod = np.abs(lam)
     mlo, mhi = _dist_lower(lam, 0), mod * (1 + 4 * U) + 4 * ETA
     gap = np.maximum(np.maximum(mlo[others] - mhi[j], mlo[j] - mhi[others]) * (1 - 4 * U), 0.0)
-    tau = _lower((gap - rho[others]).min(initial=math.inf))
+    tau = _lower((gap - rho[others]).min()) if others.any() else None
     return sigma, tau
 
 
@@ -230,7 +231,7 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
         p.time = time.perf_counter() - t0
         if not rk < sigma:
             p.reason = "multipliers: the eigenvalue disc of the pair is not isolated (disc radius >= disc separation)"
-        elif not rk < tau:
+        elif tau is not None and not rk < tau:
             p.reason = ("multipliers: another multiplier may lie on the unit circle (its modulus enclosure meets "
                         "this pair's: modulus separation <= disc radius)")
         elif any(not (m < 1 or m > 1) for m in p.other_multipliers_modulus):
