@@ -247,7 +247,8 @@ class PointRecord:
                    parameter=enclosure(ns.parameter), theta=enclosure(ns.theta), x=_x_enclosures(ns.x),
                    first_lyapunov=enclosure(ns.first_lyapunov), transversality=enclosure(ns.transversality),
                    criticality=ns.criticality if ns.status == "proved" else None,
-                   other_multipliers_modulus=[enclosure(m) for m in ns.other_multipliers_modulus],
+                   other_multipliers_modulus=[m if isinstance(m, Enclosure) else enclosure(m)
+                                              for m in ns.other_multipliers_modulus],
                    proof=(krawczyk_record if ns.proof.get("theorem") == "krawczyk" else ns_family_record)(ns.proof),
                    time_seconds=round(ns.time, 6))
 

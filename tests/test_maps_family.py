@@ -36,12 +36,13 @@ def expected_points(W: list[list[str]], lo: str, hi: str) -> list[dict]:
     """Every NS point of x' = tanh(a W x) at x = 0 with a in [lo, hi], at 50 digits: for each eigenvalue lam of
     W with a = s / |lam| in the range (s = sign Im lam), the critical multiplier a lam, theta = arg(a lam),
     d|mu|/da = s |lam|, d = (1/2) Re(conj(mu) <p, C(q, q, conj q)>), C(u, v, w) = -2 (aWu)(aWv)(aWw) (tanh''' = -2,
-    B = 0), computed with the right and left eigenvectors v, l (rows of V^{-1}) unnormalised:
-    <p, C(q, q, conj q)> = l C(v, v, conj v) / (l v |v|^2); the other multipliers' moduli |a lam_k|."""
+    B = 0), computed with the right and left eigenvectors v, l (W v = lam v, l W = lam l, by two steps of inverse
+    iteration at the 50-digit eigenvalue) unnormalised: <p, C(q, q, conj q)> = l C(v, v, conj v) / (l v |v|^2);
+    the other multipliers' moduli |a lam_k|."""
     Wm = mp.matrix([[mp.mpf(s) for s in row] for row in W])
     n = Wm.rows
-    E, ER = mp.eig(Wm)
-    EL = mp.inverse(ER)
+    E = mp.eig(Wm, left=False, right=False)
+    ones = mp.matrix([1] * n)
     out = []
     for k, lam in enumerate(E):
         if abs(mp.im(lam)) < mp.mpf(10) ** -30:
@@ -51,8 +52,11 @@ def expected_points(W: list[list[str]], lo: str, hi: str) -> list[dict]:
         if not mp.mpf(lo) <= a <= mp.mpf(hi):
             continue
         mu = a * lam
-        v = ER[:, k]
-        l = EL[k, :]
+        shift = lam * (1 + mp.mpf(10) ** -30)        # an exact eigenvalue would make the solve singular
+        v = mp.lu_solve(Wm - shift * mp.eye(n), mp.lu_solve(Wm - shift * mp.eye(n), ones))
+        l = mp.lu_solve(Wm.T - shift * mp.eye(n), mp.lu_solve(Wm.T - shift * mp.eye(n), ones))
+        assert mp.norm(Wm * v - lam * v) < mp.mpf(10) ** -40 * mp.norm(v)
+        assert mp.norm(Wm.T * l - lam * l) < mp.mpf(10) ** -40 * mp.norm(l)
         Wv, Wvb = a * (Wm * v), a * (Wm * mp.matrix([mp.conj(t) for t in v]))
         C = mp.matrix([-2 * Wv[i] * Wv[i] * Wvb[i] for i in range(n)])
         lC = sum(l[i] * C[i] for i in range(n))

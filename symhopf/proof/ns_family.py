@@ -58,7 +58,8 @@ from typing import Any
 import numpy as np
 from flint import acb, arb, arb_mat, ctx
 
-from ..runtime.arbtools import exact_bounds, fraction, hull, in_range, interval_text, range_text
+from ..enclosure import Enclosure
+from ..runtime.arbtools import exact_bounds, float_lower, float_upper, fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.fpbounds import ETA, U, abs1 as _abs1, up as _up
 from ..runtime.npball import NBall, as_nball, column_dots, column_norms2, to_acb
@@ -206,6 +207,8 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
     out, good = [], []
     rmax = float(d.rho.max())
     xs = [arb(float(v)) for v in br.x0]          # one list shared by the points (certificate.py converts it once)
+    mlo = np.maximum(np.nextafter(_dist_lower(d.lam, 0) - d.rho, -np.inf), 0.0)     # |lam_i| - rho_i rounded down
+    mhi = np.nextafter(np.abs(d.lam) * (1 + 4 * U) + 4 * ETA + d.rho, np.inf)        # |lam_i| + rho_i rounded up
     for j, s, a, inside in targets:
         t0 = time.perf_counter()
         info = {"method": METHOD, "theorem": THEOREM, "precision_bits": PREC}
@@ -222,8 +225,9 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
             box = acb(arb(float(d.lam[j].real), rk), arb(float(d.lam[j].imag), rk))
             p.theta = (s * box).arg()
             p.transversality = s * br.moduli[j]
-            if rk < sigma:
-                p.other_multipliers_modulus = [abs(a) * br.moduli[i] for i in range(n) if i not in (j, int(d.partner[j]))]
+        off_circle = False
+        if rk < sigma:
+            p.other_multipliers_modulus, off_circle = _other_moduli(d, j, a, mlo, mhi)
         info.update({"disc_centre": (float(d.lam[j].real), float(d.lam[j].imag)), "disc_radius": rk,
                      "largest_disc_radius": rmax, "disc_separation": sigma, "modulus_separation": tau,
                      "delta": float(d.delta), "g": float(d.g), "eigenvector_error_bound": eps.upper(),
@@ -234,7 +238,7 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
         elif tau is not None and not rk < tau:
             p.reason = ("multipliers: another multiplier may lie on the unit circle (its modulus enclosure meets "
                         "this pair's: modulus separation <= disc radius)")
-        elif any(not (m < 1 or m > 1) for m in p.other_multipliers_modulus):
+        elif not off_circle:
             p.reason = "multipliers: another multiplier may lie on the unit circle (modulus enclosure contains 1)"
         else:
             p.reason = resonance(p.theta, PREC)
@@ -243,6 +247,19 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
     if good:
         _coefficients(system, br, [out[i] for i, _ in good], np.array([j for _, j in good]))
     return out
+
+
+def _other_moduli(d: Diagonalisation, j: int, a: arb, mlo: np.ndarray, mhi: np.ndarray) -> tuple[list[Enclosure], bool]:
+    """Enclosures ``|a| [mlo_i, mhi_i]`` of the moduli of the other multipliers (discs i != j, j') at a, from
+    float bounds rounded outward (each product, then once more so that the shortest decimal of the float
+    is still outside: it is within half an ulp of it); and whether every one excludes 1."""
+    keep = np.ones(len(d.lam), bool)
+    keep[[j, int(d.partner[j])]] = False
+    alo, ahi = float_lower(abs(a)), float_upper(abs(a))
+    lo = np.nextafter(np.nextafter(alo * mlo[keep], -np.inf), -np.inf)
+    hi = np.nextafter(np.nextafter(ahi * mhi[keep], np.inf), np.inf)
+    return ([Enclosure((repr(float(l)) if l > 0 else "0", repr(float(h)))) for l, h in zip(lo, hi)],
+            bool(np.all((lo > 1) | (hi < 1))))
 
 
 def _coefficients(system: Any, br: MapBranch, points: list[NSProof], G: np.ndarray) -> None:
