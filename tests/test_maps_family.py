@@ -217,3 +217,22 @@ def test_recheck_catches_false_family_numbers(tmp_path):
             target = target[k]
         target[path[-1]] = value
         assert any(why in w for w in recheck(Certificate.from_dict(bad))), path
+
+
+def test_report_names_the_family_theorem_and_completeness_and_compiles(tmp_path):
+    import shutil
+
+    from symhopf.report import compile_pdf
+    from symhopf.report_maps import write_map_report
+    model = elman(tmp_path, W3, "[0.2, 2.0]")
+    cert = prove(model)
+    text = write_map_report(cert, model, tmp_path / "e.tex").read_text()
+    assert r"\label{thm:family}" in text and r"Theorem~\ref{thm:family} with the disc centre" in text
+    assert "proved complete (Theorem~\\ref{thm:family})" in text
+    assert "invariant closed curve" in text and "periodic orbit" not in text
+    assert r"Theorem~\ref{thm:krawczyk} with" not in text
+    rho = cert.hopf_points[0].proof["disc_radius"]
+    assert rho.split("E")[0][:12] in text.replace(r"\,\allowbreak ", "")
+    if shutil.which("pdflatex"):
+        ok, message = compile_pdf(tmp_path / "e.tex")
+        assert ok, message
