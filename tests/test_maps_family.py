@@ -236,3 +236,13 @@ def test_report_names_the_family_theorem_and_completeness_and_compiles(tmp_path)
     if shutil.which("pdflatex"):
         ok, message = compile_pdf(tmp_path / "e.tex")
         assert ok, message
+
+
+def test_repeated_eigenvalue_pair_is_not_proved_and_not_complete(tmp_path):
+    """W = diag(R, R): the pair 1.2 +- 1.6i twice (discs with the same centre: not isolated). Neither the family
+    nor the per-point proof may call the crossing at a = 1/2 a simple NS point; the list is not complete."""
+    W = [["1.2", "-1.6", "0", "0"], ["1.6", "1.2", "0", "0"], ["0", "0", "1.2", "-1.6"], ["0", "0", "1.6", "1.2"]]
+    cert = prove(elman(tmp_path, W, "[0.2, 1.0]"))
+    assert not any(p.status == "proved" for p in cert.hopf_points), summary(cert)
+    zero = [b for b in cert.branches if "overlaps another disc" in b["completeness"]["reason"]]
+    assert len(zero) == 1 and not zero[0]["completeness"]["proved"]
