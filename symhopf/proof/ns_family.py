@@ -245,7 +245,12 @@ def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
         if not p.reason:
             good.append((len(out) - 1, j))
     if good:
-        _coefficients(system, br, [out[i] for i, _ in good], np.array([j for _, j in good]))
+        pts = [out[i] for i, _ in good]
+        try:        # all points in one batch; a failure is a failed proof, not a crash
+            _coefficients(system, br, pts, np.array([j for _, j in good]))
+        except Exception as exc:
+            for p in pts:
+                p.status, p.criticality, p.reason = "not_proved", None, f"family proof failed: {type(exc).__name__}: {exc}"
     return out
 
 
