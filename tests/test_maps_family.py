@@ -246,3 +246,46 @@ def test_repeated_eigenvalue_pair_is_not_proved_and_not_complete(tmp_path):
     assert not any(p.status == "proved" for p in cert.hopf_points), summary(cert)
     zero = [b for b in cert.branches if "overlaps another disc" in b["completeness"]["reason"]]
     assert len(zero) == 1 and not zero[0]["completeness"]["proved"]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.integers(-20, 20), min_size=9, max_size=9), st.sampled_from([("0.2", "2"), ("-2", "-0.2"), ("-1.5", "1.5")]))
+def test_property_every_crossing_listed_and_proved_points_hold_50_digit_values(tmp_path_factory, entries, rng):
+    """Random 3 x 3 W (entries k/10): the zero branch's list has exactly one entry per complex eigenvalue lam with
+    sign(Im lam)/|lam| strictly inside the range (50-digit mpmath; a crossing within 1e-30 of an end is skipped);
+    every proved entry holds the 50-digit (a, theta, d); 'complete' only when every entry is proved."""
+    from symhopf.proof import ns_family
+    from symhopf.system import System
+    W = [[f"{entries[3 * i + j] / 10:.1f}" for j in range(3)] for i in range(3)]
+    lo, hi = rng
+    model = elman(tmp_path_factory.mktemp("w"), W, f"[{lo}, {hi}]")
+    system = System.from_model(model)
+    br = ns_family.structure(system, np.zeros(3), model.range)
+    if not br.ok:
+        assert "diagonalisation" in br.reason     # e.g. a defective W; the structure itself always holds
+        return
+    out = ns_family.prove_branch(system, br)
+    Wm = mp.matrix([[mp.mpf(v) for v in r] for r in W])
+    E = mp.eig(Wm, left=False, right=False)
+    near_end = any(abs(abs(mp.sign(mp.im(e)) / abs(e)) - abs(mp.mpf(b))) < mp.mpf(10) ** -30
+                   for e in E if abs(mp.im(e)) > mp.mpf(10) ** -30 for b in (lo, hi))
+    if near_end:            # a crossing on a range end (e.g. |lam| = 1/2 exactly): never complete
+        assert not out.completeness["proved"]
+        return
+    if out.completeness["reason"].startswith("not proved: eigenvalue disc"):
+        return              # overlapping discs (e.g. a double eigenvalue): nothing claimed
+    exp = expected_points(W, lo, hi)
+    assert len(out.points) == len(exp)
+    for p, e in zip(sorted(out.points, key=lambda p: float(p.parameter.mid())), exp):
+        assert contains(_pair(p.parameter), e["a"])
+        if p.proved:
+            assert contains(_pair(p.theta), e["theta"]) and contains(_pair(p.first_lyapunov), e["d"])
+    assert out.completeness["proved"] == all(p.proved for p in out.points)
+
+
+def _pair(x):
+    from symhopf.certificate import enclosure
+    return enclosure(x)
