@@ -59,15 +59,15 @@ def _family(system: Any, br: Any, a_range) -> tuple[Any, dict]:
     """The family proof (proof/ns_family.py) of a branch whose x is constant in floats, if its linear
     structure is verified; else (None, the completeness record saying why not)."""
     x = np.asarray(br.x, float)
-    why = INCOMPLETE
-    if np.abs(x - x[0]).max() <= 1e-9 * (1 + np.abs(x[0]).max()):
-        x0 = np.where(np.abs(x[0]) < 1e-9, 0.0, x[0])
-        fam = ns_family.structure(system, x0, a_range)
-        if fam.ok:
-            out = ns_family.prove_branch(system, fam)
-            return out, out.completeness
-        why += f"; the family proof does not apply: {fam.reason}"
-    return None, {"proved": False, "reason": why, "method": None}
+    if np.abs(x - x[0]).max() > 1e-9 * (1 + np.abs(x[0]).max()):
+        return None, {"proved": False, "reason": INCOMPLETE, "method": None}
+    fam = ns_family.structure(system, np.where(np.abs(x[0]) < 1e-9, 0.0, x[0]), a_range)
+    if fam.ok:
+        out = ns_family.prove_branch(system, fam)
+        return out, out.completeness
+    return None, {"proved": False, "method": None,
+                  "reason": f"not proved: the branch is constant in floats, but the family proof does not apply "
+                            f"({fam.reason}); symhopf has no other completeness argument for maps"}
 
 
 def _matched(c: Any, points: list) -> bool:
