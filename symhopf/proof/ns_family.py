@@ -85,7 +85,6 @@ class MapBranch:
     diag: Diagonalisation | None = None
     moduli: list[arb] = field(default_factory=list)
     a_range: tuple[Fraction, Fraction] | None = None
-    time: float = 0.0
 
 
 @dataclass
@@ -98,7 +97,6 @@ class FamilyNS:
 
 def structure(system: Any, x0: np.ndarray, a_range: tuple) -> MapBranch:
     """Checks 1-3 of the module docstring and the diagonalisation of Mb; or why not."""
-    t0 = time.perf_counter()
     lo, hi = fraction(a_range[0]), fraction(a_range[1])
     n = len(x0)
     with ctx.workprec(PREC):
@@ -120,7 +118,7 @@ def structure(system: Any, x0: np.ndarray, a_range: tuple) -> MapBranch:
         return MapBranch(False, "diagonalisation: " + d.reason)
     with ctx.workprec(PREC):
         moduli = [abs(acb(float(z.real), float(z.imag))) + arb(0, float(r)) for z, r in zip(d.lam, d.rho)]
-    return MapBranch(True, "", np.asarray(x0, float), d, moduli, (lo, hi), time.perf_counter() - t0)
+    return MapBranch(True, "", np.asarray(x0, float), d, moduli, (lo, hi))
 
 
 def _crossing(m: arb, s: int, a_range: tuple[Fraction, Fraction]) -> tuple[arb | None, bool | None]:
