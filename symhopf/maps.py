@@ -48,7 +48,9 @@ def prove_map(model: Model, system: Any) -> Certificate:
         mine = list(range(len(records), len(records) + len(proofs)))
         records += [PointRecord.from_ns_proof(p) for p in proofs]
         special = [{k: v for k, v in s.items() if k != "branch"} for s in search.special_points if s["branch"] == br.id]
-        branches.append({**br.summary(), "hopf_points": mine, "special_points": special, "completeness": completeness})
+        kind = {"kind": "constant"} if family else {}      # x0 verified a fixed point on the whole range
+        branches.append({**br.summary(), **kind, "hopf_points": mine, "special_points": special,
+                         "completeness": completeness})
     sought = {"method": SEARCH_METHOD, "map": True, **search.sought, "branches_found": len(search.branches),
               "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
