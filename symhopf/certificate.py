@@ -155,6 +155,18 @@ def krawczyk_record(info: dict[str, Any]) -> dict[str, Any]:
     return proof
 
 
+def ns_family_record(info: dict[str, Any]) -> dict[str, Any]:
+    """The ``proof`` of an NS point of the family theorem (``"verified-diagonalisation"``,
+    symhopf/proof/ns_family.py): the numbers of :func:`proof_record` plus ``modulus_separation`` (exact)
+    and ``parameter_sign``; no Newton-Kantorovich or Krawczyk numbers (null)."""
+    proof = {k: v for k, v in proof_record(info).items() if k not in ("Z1", "Z2")}
+    if info.get("modulus_separation") is not None:
+        proof["modulus_separation"] = exact_decimal(info["modulus_separation"])
+    if info.get("parameter_sign") is not None:
+        proof["parameter_sign"] = int(info["parameter_sign"])
+    return proof
+
+
 def interval(pair: Interval) -> tuple[Fraction, Fraction]:
     """The exact rational end points of an enclosure as written in the certificate."""
     return Fraction(Decimal(pair[0])), Fraction(Decimal(pair[1]))
@@ -235,8 +247,10 @@ class PointRecord:
                    parameter=enclosure(ns.parameter), theta=enclosure(ns.theta), x=_x_enclosures(ns.x),
                    first_lyapunov=enclosure(ns.first_lyapunov), transversality=enclosure(ns.transversality),
                    criticality=ns.criticality if ns.status == "proved" else None,
-                   other_multipliers_modulus=[enclosure(m) for m in ns.other_multipliers_modulus],
-                   proof=krawczyk_record(ns.proof), time_seconds=round(ns.time, 6))
+                   other_multipliers_modulus=[m if isinstance(m, Enclosure) else enclosure(m)
+                                              for m in ns.other_multipliers_modulus],
+                   proof=(krawczyk_record if ns.proof.get("theorem") == "krawczyk" else ns_family_record)(ns.proof),
+                   time_seconds=round(ns.time, 6))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry: a Hopf point has no theta or multiplier keys, an NS point no omega or eigenvalue keys."""

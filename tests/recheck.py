@@ -10,6 +10,11 @@ For every point with ``status == "proved"``:
 - a Neimark-Sacker point of a map (``kind == "neimark-sacker"``, docs/maps.md): ``0 < theta < pi`` and
   theta excludes ``pi/2``, ``2 pi/3``; ``d`` and ``d|mu|/da`` exclude 0, ``criticality`` is the sign of d;
   every other multiplier's modulus excludes 1; ``krawczyk``: ``Y, Z >= 0``, ``r > 0``, ``Y + (Z - 1) r < 0``;
+  ``verified-diagonalisation`` (the family of a map's linear constant branch, symhopf/proof/ns_family.py, with
+  ``s`` the parameter sign): ``delta < 1/2``, ``g (1 - delta) >= delta``, ``0 <= rho <= rho_max``,
+  ``rho < sigma``, ``rho < tau`` (the modulus separation; none when n = 2), the eigenvector bound, ``n - 2`` other moduli, and the
+  conclusions: the parameter enclosure holds ``s / (|lam| +- rho)``, the transversality ``s (|lam| +- rho)``,
+  the theta enclosure ``arg(s D)`` (D the disc, flint ball arithmetic); no Krawczyk numbers;
 - the hypothesis of the theorem named by ``proof.theorem`` holds for the printed numbers:
 
   ``newton-kantorovich``: ``Y, Z1, Z2 >= 0``, ``r > 0`` and ``p(r) = Y + (Z1 + Z2 r - 1) r < 0``;
@@ -111,6 +116,52 @@ def _coefficients(point: Any, l1: str) -> list[str]:
     return out
 
 
+def _ge_root(m2: Fraction, x: Fraction) -> bool:
+    """sqrt(m2) >= x, exactly."""
+    return x <= 0 or m2 >= x * x
+
+
+def _le_root(m2: Fraction, x: Fraction) -> bool:
+    """sqrt(m2) <= x, exactly."""
+    return x >= 0 and m2 <= x * x
+
+
+def _ns_family(point: Any, proof: dict) -> list[str]:
+    """The hypotheses and conclusions of the map family theorem (module docstring) for the printed numbers."""
+    from flint import acb, arb, ctx
+
+    from symhopf.runtime.arbtools import exact_bounds
+    keys = ("disc_radius", "largest_disc_radius", "disc_separation", "delta", "g", "eigenvector_error_bound")
+    try:
+        rho, rmax, sigma, delta, g, eps = (_q(proof[k]) for k in keys)
+        tau = None if len(point.x or []) == 2 else _q(proof["modulus_separation"])
+        re, im = _pair(proof["disc_centre"])
+        s = int(proof["parameter_sign"])
+    except (KeyError, TypeError, ValueError):
+        return ["verified-diagonalisation: a number of the theorem is missing"]
+    out = [f"verified-diagonalisation: Krawczyk number {k} = {proof[k]} printed under another theorem"
+           for k in ("radius", "Y", "Z") if proof.get(k) is not None]
+    m2 = re * re + im * im
+    checks = [(s in (1, -1) and s * im > 0, "parameter sign is the sign of Im lam"),
+              (delta < Fraction(1, 2), "delta < 1/2"), (g * (1 - delta) >= delta, "g >= delta / (1 - delta)"),
+              (0 <= rho <= rmax, "0 <= disc radius <= largest disc radius"),
+              (rho < sigma, "disc radius < disc separation"),
+              (tau is None or rho < tau, "disc radius < modulus separation"),
+              (len(point.other_multipliers_modulus or []) == len(point.x or []) - 2, "n - 2 other moduli")]
+    if rho < sigma:
+        checks.append((eps >= rmax / (sigma - rho + rmax), "eigenvector bound >= rho_max / (sigma - rho + rho_max)"))
+    lo, hi = (s * v for v in _pair(point.parameter)[::s])      # s a in [lo, hi] must hold 1 / (|lam| +- rho)
+    checks.append((lo > 0 and _le_root(m2, 1 / lo - rho) and _ge_root(m2, 1 / hi + rho),
+                   "parameter enclosure holds s / (|lam| +- rho)"))
+    lo, hi = (s * v for v in _pair(point.transversality)[::s])
+    checks.append((_ge_root(m2, lo + rho) and _le_root(m2, hi - rho), "transversality enclosure holds s (|lam| +- rho)"))
+    with ctx.workprec(200):
+        arg = (s * acb(arb(float(re), float(rho)), arb(float(im), float(rho)))).arg()
+    b, (tlo, thi) = exact_bounds(arg), _pair(point.theta)
+    checks.append((b is not None and tlo <= b[0] and b[1] <= thi, "theta enclosure holds arg(s D)"))
+    return out + [f"verified-diagonalisation: hypothesis {what} fails" for ok, what in checks if not ok]
+
+
 def _neimark_sacker(point: Any) -> list[str]:
     """An NS point of a map (docs/maps.md): 0 < theta < pi, theta excludes pi/2 and 2 pi/3 (no strong
     resonance), d and d|mu|/da exclude 0, criticality is the sign of d, every other multiplier's modulus
@@ -128,8 +179,11 @@ def _neimark_sacker(point: Any) -> list[str]:
         if not (mhi < 1 or mlo > 1):
             out.append("a modulus enclosure of another multiplier contains 1")
     theorem = (point.proof or {}).get("theorem")
-    return out + (_krawczyk(point.proof) if theorem == KRAWCZYK
-                  else [f"proof.theorem {theorem!r} is not the theorem of an NS point"])
+    if theorem == KRAWCZYK:
+        return out + _krawczyk(point.proof)
+    if theorem == FAMILY:
+        return out + _ns_family(point, point.proof)
+    return out + [f"proof.theorem {theorem!r} is not the theorem of an NS point"]
 
 
 def recheck_point(point: Any, a_range: tuple[Fraction, Fraction] | None = None) -> list[str]:

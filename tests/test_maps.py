@@ -289,8 +289,8 @@ def test_gru_like_cell_with_biases_moving_branch(tmp_path):
 
 def test_elman_n50_every_ns_point_of_the_zero_branch(tmp_path):
     """n = 50: every complex eigenvalue lambda of W (50-digit mpmath) with 1/|lambda| in the range gives a proved
-    NS point at x = 0 containing (1/|lambda|, arg lambda); no other proved point has x = 0. The list is not
-    claimed complete (the branch record says not proved)."""
+    NS point at x = 0 containing (1/|lambda|, arg lambda); no other proved point has x = 0. The zero branch's list
+    is proved complete (family proof, tests/test_maps_family.py); no other branch's is."""
     rng = np.random.default_rng(1)
     W = np.round(rng.normal(size=(50, 50)) / np.sqrt(50), 3)
     text = "[" + ", ".join("[" + ", ".join(f"{v:.3f}" for v in r) + "]" for r in W) + "]"
@@ -302,7 +302,8 @@ def test_elman_n50_every_ns_point_of_the_zero_branch(tmp_path):
     assert len(expected) == len(at_zero) == 13
     for (a, theta), p in zip(expected, sorted(at_zero, key=lambda p: Fraction(p.parameter[0]))):
         assert contains(p.parameter, a) and contains(p.theta, theta)
-    assert all(not b["completeness"]["proved"] for b in cert.branches)
+    zero = [b for b in cert.branches if b["completeness"]["proved"]]
+    assert len(zero) == 1 and len(zero[0]["hopf_points"]) == 13
 
 
 # ------------------------------------------------------------------ attacks on the resonance and range checks

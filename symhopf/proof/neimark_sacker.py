@@ -46,7 +46,7 @@ class NSProof:
     first_lyapunov: arb | None = None
     transversality: arb | None = None
     criticality: str | None = None
-    other_multipliers_modulus: list[arb] = field(default_factory=list)
+    other_multipliers_modulus: list = field(default_factory=list)   # arb balls, or Enclosures (ns_family)
     proof: dict = field(default_factory=dict)
     time: float = 0.0
     kind: str = "neimark-sacker"
