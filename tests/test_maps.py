@@ -19,7 +19,7 @@ from symhopf.model import Model
 mp.mp.dps = 50
 
 NS_KEYS = {"status", "reason", "kind", "parameter", "theta", "x", "first_lyapunov", "transversality",
-           "criticality", "other_multipliers_modulus", "proof", "time_seconds"}
+           "criticality", "other_multipliers_modulus", "proof", "time_seconds", "start"}
 
 
 def contains(pair, value) -> bool:
