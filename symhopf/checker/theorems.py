@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 from .jets import Field, ball, entries
 
@@ -241,7 +241,8 @@ def diagonalise(A: arb_mat) -> Eigen:
     Approximation. ``V, Vi ~ V^-1`` from numpy; ``W0 = Vi + Vi (I - V Vi)`` (a Newton step for the
     inverse); ``T0 = W0 A V``; ``X_ij = T0_ij / (T0_jj - T0_ii)`` (i != j, floats); ``V1 = V (I + X)``
     (one step of eigenvector refinement: the off-diagonal of V1^-1 A V1 is second order),
-    ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision.
+    ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision. Above 138 bits
+    the step is repeated on ``T = W1 A V1`` (each squares the off-diagonal: 53 * 2^steps >= prec - 32 bits).
     Bounds (every one an exact arb upper bound). ``P = W1 V1``, ``Q = W1 A V1`` (balls, for every A').
     ``delta = ||I - P||_inf``, ``delta1 = ||I - P||_1``, both < 1/2: V1 is invertible, ``V1^{-1} = (I + G) W1``
     with ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1`` likewise. ``T := V1^{-1} A' V1 = Q + G Q``;
@@ -274,6 +275,16 @@ def diagonalise(A: arb_mat) -> Eigen:
     Xc = _cmat(X)
     V1, W1 = (V0 + V0 * Xc).mid(), (W0 - Xc * W0).mid()
     W1 = (W1 + W1 * (I - V1 * W1)).mid()
+    bits = 106
+    while bits < ctx.prec - 32:
+        bits *= 2
+        T = (W1 * (Ac * V1)).mid()
+        X = [[T[i, j] / (T[j, j] - T[i, i]) if i != j else acb(0) for j in range(n)] for i in range(n)]
+        if not all(t.is_finite() for row in X for t in row):
+            raise Failed("the eigenvalues of Df are not separated (numerically)")
+        Xc = acb_mat(X).mid()
+        V1, W1 = (V1 + V1 * Xc).mid(), (W1 - Xc * W1).mid()
+        W1 = (W1 + W1 * (I - V1 * W1)).mid()
     Q = W1 * (Ac * V1)
     IP = _bound(I - W1 * V1)
     delta = _max(_sum(row) for row in IP)
