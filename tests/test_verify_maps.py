@@ -260,3 +260,16 @@ def test_verify_command_on_a_map_loads_no_prover_module(tmp_path):
     assert "verified  point 0: Neimark-Sacker" in r.stdout and r.stdout.strip().splitlines()[-1] == "[]"
     r = subprocess.run([sys.executable, "-m", "symhopf", "verify", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1 and "FAILED    point 0: strong resonance 1:4 not excluded" in r.stdout
+
+
+def test_map_report_prints_the_verify_command(tmp_path):
+    from symhopf.report import tex_tt
+    model, cert_path, tex = tmp_path / "dl.toml", tmp_path / "dl.json", tmp_path / "dl.tex"
+    model.write_text('name = "dl"\n[system]\nvariables = ["x", "y"]\nparameter = "r"\nrhs = ["r*x*(1 - y)", "x"]\n'
+                     'map = true\n[search]\nrange = [1.5, 2.5]\nbox = [0, 1]\n')
+    r = subprocess.run([sys.executable, "-m", "symhopf", "prove", str(model), "--json", str(cert_path), "--report",
+                        str(tex), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert tex_tt(f"symhopf verify {cert_path}") in tex.read_text()
+    r = subprocess.run([sys.executable, "-m", "symhopf", "verify", str(cert_path)], capture_output=True, text=True)
+    assert r.returncode == 0 and "every checked claim re-verified" in r.stdout
