@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_maps import GRU, W3, _rotation, elman_toml, logistic
-from test_verify import PROVER, rehash
+from test_verify import EXAMPLES, PROVER, rehash
 
 import symhopf
 from symhopf.checker import verify
@@ -47,7 +47,9 @@ def _cert(name: str) -> str:
              "resonant": lambda: Model.ode(["x", "y"], ["-a*y - x**3", "a*x - y**3"], "a", range=["0.5", "1.5"], map=True),
              "d_zero": lambda: Model.ode(["x", "y"], ["a*(3*x - 4*y)/5", "a*(4*x + 3*y)/5"], "a",
                                          range=["0.5", "1.5"], map=True),
-             "elman3": lambda: elman_toml(_DIR, W3), "gru": lambda: gru(_DIR)}[name]()
+             "elman3": lambda: elman_toml(_DIR, W3), "gru": lambda: gru(_DIR),
+             "example_delayed_logistic": lambda: Model.from_toml(EXAMPLES / "delayed_logistic.toml"),
+             "example_elman3": lambda: Model.from_toml(EXAMPLES / "elman3.toml")}[name]()
     return symhopf.prove(model).to_json()
 
 
@@ -71,7 +73,8 @@ def as_family(d: dict) -> dict:
 
 
 # ------------------------------------------------------------------ untampered certificates verify
-@pytest.mark.parametrize("name", ["logistic", "rotation", "shifted", "elman3", "gru", "resonant", "d_zero"])
+@pytest.mark.parametrize("name", ["logistic", "rotation", "shifted", "elman3", "gru", "resonant", "d_zero",
+                                  "example_delayed_logistic", "example_elman3"])
 def test_map_certificates_verify(name):
     d = cert(name)
     assert d["embedded_model"] and d["range_exact"] and all(p["kind"] == "neimark-sacker" for p in d["hopf_points"])

@@ -3,7 +3,8 @@
 It shares no code with the prover: it imports the model parser (``symhopf.model``, ``.parsing``,
 ``.formula``, ``.exact``, ``.errors``, and the parser's node type ``calculus.Act``), python-flint,
 SymPy and numpy, and nothing of ``symhopf.proof``, ``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
-:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`.
+:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems` (Hopf points)
+and :mod:`symhopf.checker.maps` (Neimark-Sacker points of maps).
 ``symhopf.verify(cert)`` and ``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
 
 What a certificate of format 2 must pass (each failure is printed with its reason):
@@ -19,12 +20,15 @@ What a certificate of format 2 must pass (each failure is printed with its reaso
    x enclosure a point) by ``theorems.prove_family``, else by ``theorems.prove_point`` (Krawczyk).
    Proved points are distinct: no two have enclosures that meet in every coordinate (parameter,
    omega, x), as such a pair may be one Hopf point stated twice.
+   A map's points (``kind: "neimark-sacker"``) likewise by :mod:`symhopf.checker.maps`: on a constant
+   branch by ``prove_ns_family``, else by ``prove_ns_point`` (Krawczyk with the critical multiplier
+   e^{i theta}); a point whose kind is not the embedded model's is a failed claim.
 4. Per branch: the record is consistent (indices valid and on one branch only, the proved points
    its completeness claim rests on are the proved points listed, the points of a constant branch
    share their equilibrium).
 
 NOT re-checked, and listed as such (``Verdict.unchecked``, and the summary line): a branch's
-completeness claim (its tube argument), and that the points listed on a branch of kind "curve"
+completeness claim (its tube argument; for maps, the completeness of the NS list), and that the points listed on a branch of kind "curve"
 lie on that branch (the record holds no samples of the curve).
 
 Exit codes: 0 every checked claim holds (the summary line then counts the claims not re-checked),
