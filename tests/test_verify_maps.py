@@ -48,6 +48,9 @@ def _cert(name: str) -> str:
              "d_zero": lambda: Model.ode(["x", "y"], ["a*(3*x - 4*y)/5", "a*(4*x + 3*y)/5"], "a",
                                          range=["0.5", "1.5"], map=True),
              "elman3": lambda: elman_toml(_DIR, W3), "gru": lambda: gru(_DIR),
+             "minus_one": lambda: Model.ode(["x", "y", "z"], ["a*(3*x - 4*y)/5 - x**3", "a*(4*x + 3*y)/5 - y**3",
+                                                                  "-z + z**3"], "a", range=["0.5", "1.5"], map=True,
+                                            search={"box": ["-0.5", "0.5"]}),
              "example_delayed_logistic": lambda: Model.from_toml(EXAMPLES / "delayed_logistic.toml"),
              "example_elman3": lambda: Model.from_toml(EXAMPLES / "elman3.toml")}[name]()
     return symhopf.prove(model).to_json()
@@ -173,6 +176,26 @@ def test_d_zero_claimed_proved():
     p.update(status="proved", first_lyapunov=["1e-20", "1e-10"], criticality="subcritical", other_multipliers_modulus=[])
     why = "point 0: NS coefficient d: stated [9.9999999999999995e-21, 1e-10] does not contain the checker's enclosure"
     assert why in failures(d) and why in failures(as_family(d))
+
+
+def test_a_multiplier_minus_one_claimed_proved():
+    """z -> -z + z^3: a third multiplier -1 at every a. Flipped to proved (with moduli that exclude 1), the
+    checker's own disc of -1 has a modulus enclosure containing 1."""
+    d = cert("minus_one")
+    p = d["hopf_points"][0]
+    assert p["status"] == "not_proved" and "unit circle" in p["reason"]
+    p.update(status="proved", first_lyapunov=["-2", "-0.01"], transversality=["0.5", "2"], criticality="supercritical",
+             other_multipliers_modulus=[["1.0000001", "2"]])
+    assert "point 0: another multiplier may lie on the unit circle" in failures(d)
+
+
+def test_ns_point_outside_the_range():
+    """The delayed logistic NS point is r = 2; the range now ends 1e-16 before it (model and certificate agree)."""
+    d = cert("logistic")
+    end = "19999999999999999/10000000000000000"
+    d["embedded_model"]["data"]["search"]["range"] = d["range_exact"] = ["3/2", end]
+    d["range"] = [1.5, float(Fraction(end))]
+    assert "point 0: parameter enclosure [" in failures(rehash(d))
 
 
 def test_start_dropped():
