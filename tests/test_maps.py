@@ -249,17 +249,22 @@ GRU = {"Wz": [["0.2", "-0.1", "0.1"], ["0.3", "0.1", "0.0"], ["0.0", "0.2", "-0.
        "Wh": [["0.5", "-1.2", "0.3"], ["1.0", "0.2", "-0.4"], ["0.1", "0.6", "0.3"]], "bh": ["0.05", "-0.1", "0.02"]}
 
 
-def test_gru_like_cell_with_biases_moving_branch(tmp_path):
-    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz): the fixed point moves with a. The NS
-    point is recomputed here at 50 digits (mpmath findroot on F(x, a) = x, det(DF - e^{i theta} I) = 0 with
-    DF by complex steps) and must lie in the enclosures."""
+def gru(tmp_path) -> Model:
+    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz), the data GRU (a model file in tmp_path)."""
     def toml(v):
         return json.dumps([[float(t) for t in r] for r in v]) if isinstance(v[0], list) else json.dumps([float(t) for t in v])
     path = tmp_path / "gru.toml"
     path.write_text('name = "gru"\n[rnn]\nformula = "(1 - sigmoid(Wz @ x + bz)) * x + sigmoid(Wz @ x + bz) * '
                     'tanh(a * (Wh @ x) + bh)"\nparameter = "a"\ntime = "discrete"\n[rnn.data]\n'
                     + "".join(f"{k} = {toml(v)}\n" for k, v in GRU.items()) + "[search]\nrange = [0.2, 2.0]\nbox = [-1, 1]\n")
-    cert = prove(Model.from_toml(path))
+    return Model.from_toml(path)
+
+
+def test_gru_like_cell_with_biases_moving_branch(tmp_path):
+    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz): the fixed point moves with a. The NS
+    point is recomputed here at 50 digits (mpmath findroot on F(x, a) = x, det(DF - e^{i theta} I) = 0 with
+    DF by complex steps) and must lie in the enclosures."""
+    cert = prove(gru(tmp_path))
     assert [p.status for p in cert.hopf_points] == ["proved"]
     p = cert.hopf_points[0]
     M = {k: mp.matrix([[mp.mpf(t) for t in r] for r in v]) if isinstance(v[0], list) else mp.matrix([mp.mpf(t) for t in v])

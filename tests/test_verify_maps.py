@@ -12,23 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from test_maps import GRU, W3, _rotation, elman_toml, logistic
+from test_maps import W3, _rotation, elman_toml, gru, logistic
 from test_verify import EXAMPLES, PROVER, rehash
 
 import symhopf
 from symhopf.checker import verify
 from symhopf.errors import InputError
 from symhopf.model import Model
-
-
-def gru(tmp_path) -> Model:
-    def toml(v):
-        return json.dumps([[float(t) for t in r] for r in v]) if isinstance(v[0], list) else json.dumps([float(t) for t in v])
-    path = tmp_path / "gru.toml"
-    path.write_text('name = "gru"\n[rnn]\nformula = "(1 - sigmoid(Wz @ x + bz)) * x + sigmoid(Wz @ x + bz) * '
-                    'tanh(a * (Wh @ x) + bh)"\nparameter = "a"\ntime = "discrete"\n[rnn.data]\n'
-                    + "".join(f"{k} = {toml(v)}\n" for k, v in GRU.items()) + "[search]\nrange = [0.2, 2.0]\nbox = [-1, 1]\n")
-    return Model.from_toml(path)
 
 
 def shifted_rotation() -> Model:
@@ -299,3 +289,19 @@ def test_map_report_prints_the_verify_command(tmp_path):
     assert tex_tt(f"symhopf verify {cert_path}") in tex.read_text()
     r = subprocess.run([sys.executable, "-m", "symhopf", "verify", str(cert_path)], capture_output=True, text=True)
     assert r.returncode == 0 and "every checked claim re-verified" in r.stdout
+
+
+def test_other_moduli_are_matched_one_to_one():
+    """Moduli 0.2 and 0.5 against stated [0, 0.6] and [0.1, 0.3]: only the assignment 0.5 -> [0, 0.6] works
+    (a first-fit one would fail); two stated enclosures that hold only 0.2 do not cover 0.5."""
+    from flint import acb, arb
+
+    from symhopf.checker.maps import NSPoint, other_moduli
+    from symhopf.checker.theorems import Failed
+    E = [acb(0.9, 0.1), acb(0.9, -0.1), acb(0.2, 0), acb(0.5, 0)]
+    p = NSPoint(a=(0, 1), theta=(1, 2), x=[], d=None, mu=None, criticality=None, centre=None, phase=None,
+                other=[(Fraction(0), Fraction(6, 10)), (Fraction(1, 10), Fraction(3, 10))])
+    other_moduli(E, (0, 1), arb(1), p)
+    p.other = [(Fraction(1, 10), Fraction(3, 10))] * 2
+    with pytest.raises(Failed, match="one each"):
+        other_moduli(E, (0, 1), arb(1), p)

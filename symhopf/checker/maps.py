@@ -77,6 +77,10 @@ def other_moduli(E: list, pair: tuple[int, int], scale: arb, p: NSPoint) -> None
     owner: dict[int, int] = {}
 
     def assign(i: int, seen: set) -> bool:
+        free = next((s for s in fits[i] if s not in owner), None)
+        if free is not None:
+            owner[free] = i
+            return True
         for s in fits[i]:
             if s not in seen:
                 seen.add(s)
