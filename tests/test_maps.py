@@ -123,14 +123,10 @@ def test_delayed_logistic_invariant_curve_radius_matches_d_by_iteration():
 W3 = "[[0.5, -1.2, 0.3], [1.0, 0.2, -0.4], [0.1, 0.6, 0.3]]"
 
 
-def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
-    """x' = tanh(a W x): at x = 0 the multipliers are a lambda_j(W); NS at a = 1/|lambda| (lambda the complex
-    eigenvalue), theta = arg lambda, d|mu|/da = |lambda|, d = (1/2) Re(e^{-i theta} <p, C(q, q, qbar)>) with
-    C(u, v, w) = -2 (a W u)(a W v)(a W w) (B = 0 at x = 0)."""
-    model = elman_toml(tmp_path, W3)
-    cert = prove(model)
-    assert [p.status for p in cert.hopf_points] == ["proved"]
-    p = cert.hopf_points[0]
+def elman3_values() -> tuple:
+    """x' = tanh(a W3 x) at x = 0, 50 digits: (a*, theta*, d, d|mu|/da, the other modulus). The multipliers are
+    a lambda_j(W); NS at a = 1/|lambda| (lambda the complex eigenvalue), theta = arg lambda, d|mu|/da = |lambda|,
+    d = (1/2) Re(e^{-i theta} <p, C(q, q, qbar)>) with C(u, v, w) = -2 (a W u)(a W v)(a W w) (B = 0 at x = 0)."""
     W = mp.matrix([[mp.mpf(s) for s in row] for row in json.loads(W3.replace(" ", ""))])
     E, _ = mp.eig(W)
     lam = max((e for e in E if mp.im(e) > 0), key=abs)
@@ -141,11 +137,19 @@ def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
     qb = mp.matrix([mp.conj(t) for t in q])
     Wq, Wqb = a * W * q, a * W * qb
     C = mp.matrix([-2 * Wq[i] * Wq[i] * Wqb[i] for i in range(3)])
-    d = mp.re(mp.exp(-1j * theta) * _dot(pv, C)) / 2
+    return a, theta, mp.re(mp.exp(-1j * theta) * _dot(pv, C)) / 2, abs(lam), a * abs(real)
+
+
+def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
+    """The proved enclosures contain the 50-digit values of :func:`elman3_values`."""
+    cert = prove(elman_toml(tmp_path, W3))
+    assert [p.status for p in cert.hopf_points] == ["proved"]
+    p = cert.hopf_points[0]
+    a, theta, d, dmod, other = elman3_values()
     assert contains(p.parameter, a) and contains(p.theta, theta)
-    assert contains(p.first_lyapunov, d) and contains(p.transversality, abs(lam))
+    assert contains(p.first_lyapunov, d) and contains(p.transversality, dmod)
     assert all(contains(e, 0) for e in p.x)
-    assert len(p.other_multipliers_modulus) == 1 and contains(p.other_multipliers_modulus[0], a * abs(real))
+    assert len(p.other_multipliers_modulus) == 1 and contains(p.other_multipliers_modulus[0], other)
     assert p.criticality == ("supercritical" if d < 0 else "subcritical")
 
 

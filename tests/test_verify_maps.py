@@ -11,8 +11,9 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+import mpmath as mp
 import pytest
-from test_maps import W3, _rotation, elman_toml, gru, logistic
+from test_maps import W3, _rotation, elman3_values, elman_toml, gru, logistic
 from test_verify import EXAMPLES, PROVER, rehash
 
 import symhopf
@@ -98,6 +99,30 @@ def test_the_checker_computes_d_and_the_transversality_of_the_delayed_logistic_m
         assert verify(good).ok
         assert "does not contain the checker's enclosure" in failures(bad)
     assert p["criticality"] == "supercritical"
+
+
+@pytest.mark.parametrize("family", [False, True])
+def test_the_checker_encloses_the_50_digit_values_of_elman3(family):
+    """Windows of half-width 1e-12 around the 50-digit a*, theta*, d, d|mu|/da and other modulus (test_maps)
+    verify, per point and by the family route; each window moved by 2e-12 (off the true value) fails."""
+    values = dict(zip(("parameter", "theta", "first_lyapunov", "transversality", "other"), elman3_values()))
+    eps = Fraction(1, 10**12)
+
+    def stated(shift: Fraction = Fraction(0)) -> dict:
+        d = cert("elman3")
+        d = as_family(d) if family else d
+        p = d["hopf_points"][0]
+        for key, v in values.items():
+            v = Fraction(mp.nstr(v, 40)) + (shift if key == target else 0)
+            window = [str(v - eps), str(v + eps)]
+            p.update({"other_multipliers_modulus": [window]} if key == "other" else {key: window})
+        return d
+
+    target = None
+    assert verify(stated()).ok, verify(stated()).failures
+    for target in values:
+        why = failures(stated(2 * eps))
+        assert any(s in why for s in ("not contain the checker's", "0 multiplier(s) of the branch match")), (target, why)
 
 
 # ------------------------------------------------------------------ tampered certificates are rejected
