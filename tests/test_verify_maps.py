@@ -35,6 +35,7 @@ _DIR = Path(tempfile.mkdtemp(prefix="symhopf-verify-maps-"))
 @lru_cache(maxsize=None)
 def _cert(name: str) -> str:
     model = {"logistic": logistic, "rotation": lambda: _rotation("3/5", "4/5"), "shifted": shifted_rotation,
+             "rotation_negative": lambda: _rotation("3/5", "4/5", rng=("-3/2", "-1/2")),   # a* = -1, theta* = pi - atan(4/3)
              "resonant": lambda: Model.ode(["x", "y"], ["-a*y - x**3", "a*x - y**3"], "a", range=["0.5", "1.5"], map=True),
              "d_zero": lambda: Model.ode(["x", "y"], ["a*(3*x - 4*y)/5", "a*(4*x + 3*y)/5"], "a",
                                          range=["0.5", "1.5"], map=True),
@@ -67,7 +68,7 @@ def as_family(d: dict) -> dict:
 
 
 # ------------------------------------------------------------------ untampered certificates verify
-@pytest.mark.parametrize("name", ["logistic", "rotation", "shifted", "elman3", "gru", "resonant", "d_zero",
+@pytest.mark.parametrize("name", ["logistic", "rotation", "rotation_negative", "shifted", "elman3", "gru", "resonant", "d_zero",
                                   "example_delayed_logistic", "example_elman3"])
 def test_map_certificates_verify(name):
     d = cert(name)
@@ -80,7 +81,7 @@ def test_map_certificates_verify(name):
     assert all("Neimark-Sacker: Krawczyk box" in line for line in v.verified)
 
 
-@pytest.mark.parametrize("name", ["rotation", "elman3"])
+@pytest.mark.parametrize("name", ["rotation", "rotation_negative", "elman3"])
 def test_constant_branch_points_verify_by_the_family_theorem(name):
     v = verify(as_family(cert(name)))
     assert v.ok, v.failures

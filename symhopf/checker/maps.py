@@ -156,11 +156,11 @@ def prove_ns_family(F: Field, x0: list[Fraction], a_range: Pair, points: list[NS
     x0 is a fixed point for every a of the range and ``A(a) := D_x F(x0, a) = a M`` on it with
     ``M = D_a D_x F(x0, 0)`` (Taylor in a about 0 with zero remainder).
     Bounds. ``diagonalise(M)``: disjoint discs E_j, one simple eigenvalue lambda_j each.
-    Conclusion. The multipliers at a are ``a lambda_j``; for the unique k with ``Im E_k > 0``,
-    ``1 / |E_k|`` meeting the stated parameter and ``arg E_k`` the stated theta: ``a* = 1/|lambda_k|``,
-    ``theta* = arg lambda_k``, ``e^{+-i theta*} = a* lambda_k, a* conj(lambda_k)`` are simple, the other
+    Conclusion. The multipliers at a are ``a lambda_j``; for the unique (k, s), s = +-1, with ``Im(s E_k) > 0``,
+    ``s / |E_k|`` meeting the stated parameter and ``arg(s E_k)`` the stated theta: ``a* = s/|lambda_k|``,
+    ``theta* = arg(s lambda_k)``, ``e^{+-i theta*} = a* lambda_k, a* conj(lambda_k)`` are simple, the other
     moduli are ``|lambda_j| / |lambda_k|`` (must exclude 1), ``(z I - a M)^{-1} = a^{-1} ((z/a) I - M)^{-1}``
-    gives the solves of items 4-5. Local uniqueness: ``|mu_k(a)| = a |lambda_k|`` is strictly monotone, and
+    gives the solves of items 4-5. Local uniqueness: ``|mu_k(a)| = |a| |lambda_k|`` is strictly monotone, and
     x0 is the only fixed point near (x0, a*) (1 is not a multiplier).
     """
     n = F.n
@@ -180,15 +180,16 @@ def prove_ns_family(F: Field, x0: list[Fraction], a_range: Pair, points: list[NS
         try:
             resonance(p.theta)
             a_b, t_b = interval_ball(p.a), interval_ball(p.theta)
-            ks = [j for j, e in enumerate(E) if e.imag > 0 and (1 / abs(e)).overlaps(a_b) and e.arg().overlaps(t_b)]
+            ks = [(j, s) for j, e in enumerate(E) for s in (1, -1)
+                  if (s * e).imag > 0 and (s / abs(e)).overlaps(a_b) and (s * e).arg().overlaps(t_b)]
             if len(ks) != 1:
                 raise Failed(f"{len(ks)} multiplier(s) of the branch match the stated point (need 1)")
-            k = ks[0]
-            a, t = 1 / abs(E[k]), E[k].arg()
+            k, s = ks[0]
+            a, t = s / abs(E[k]), (s * E[k]).arg()
             inside(a, p.a, "parameter")
             inside(t, p.theta, "theta")
             kk = _unique(E, E[k].conjugate(), k, "the conjugate of the critical eigenvalue")
-            other_moduli(E, (k, kk), a, p)
+            other_moduli(E, (k, kk), abs(a), p)
             coefficients(F, xb, a, acb(t.cos(), t.sin()), eig, k,
                          lambda z, y: [s / a for s in eig.solve(z / a, y, arb(0))], p)
             out.append("Neimark-Sacker, constant branch: one verified eigen-decomposition of D_a D_x F, "
