@@ -241,7 +241,7 @@ def _write_report(args: argparse.Namespace, model: Model, cert: Certificate, sys
     (``cert_file``: the certificate written by ``--json``, for the ``symhopf verify`` command)."""
     if model.map:
         from .report_maps import write_map_report
-        return write_map_report(cert, model, args.report, appendix=args.appendix)
+        return write_map_report(cert, model, args.report, appendix=args.appendix, certificate_file=cert_file)
     from .derive import derive
     from .provenance import provenance
     from .report import write_report

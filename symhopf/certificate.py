@@ -2,7 +2,8 @@
 
 Format 2 (``"format": 2``) is self-contained: it embeds the model as exact data with the SHA-256
 of that data (``embedded_model``), the exact range (``range_exact``) and, per point proved by the
-Newton-Kantorovich route, the approximate zero and phase vector a checker starts from (``start``);
+Newton-Kantorovich route (and per Neimark-Sacker point of a map), the approximate zero and phase
+vector a checker starts from (``start``);
 ``symhopf verify`` re-proves it from these alone. Format-1 files (no ``format`` key) still load.
 
 Every enclosure is written as ``[lo, hi]``, two decimal strings with
@@ -250,12 +251,13 @@ class PointRecord:
                    other_multipliers_modulus=[m if isinstance(m, Enclosure) else enclosure(m)
                                               for m in ns.other_multipliers_modulus],
                    proof=(krawczyk_record if ns.proof.get("theorem") == "krawczyk" else ns_family_record)(ns.proof),
-                   time_seconds=round(ns.time, 6))
+                   time_seconds=round(ns.time, 6),
+                   start={"centre": ns.proof["centre"], "phase": ns.proof["phase"]} if "centre" in ns.proof else None)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON entry: a Hopf point has no theta or multiplier keys, an NS point no omega or eigenvalue keys."""
         skip = {"theta", "other_multipliers_modulus"} if self.kind == "hopf" else \
-            {"omega", "other_eigenvalues_real_part_max", "start"}
+            {"omega", "other_eigenvalues_real_part_max"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
@@ -331,7 +333,8 @@ def embed_model(model) -> dict[str, Any] | None:
     from .model import Model  # the parser; loaded lazily like the rest of the package
 
     data = _model_data(model)
-    if data is None or Model.from_dict(data).structure_key() != model.structure_key():
+    back = None if data is None else Model.from_dict(data)
+    if back is None or (back.structure_key(), back.map) != (model.structure_key(), model.map):
         return None
     return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
             "sha256": model_sha256(data), "data": data}
@@ -350,10 +353,11 @@ def _model_data(model) -> dict[str, Any] | None:
         return {"name": model.name, "search": search,
                 "system": {"variables": list(model.variables), "parameter": model.parameter,
                            "constants": {k: str(v) for k, v in model.constants.items()},
-                           "rhs": list(model.rhs_text)}}
+                           "rhs": list(model.rhs_text), **({"map": True} if model.map else {})}}
     if model.kind != "rnn" or model.formula is None:
         return None
-    rnn: dict[str, Any] = {"formula": model.formula.text, "parameter": model.parameter}
+    rnn: dict[str, Any] = {"formula": model.formula.text, "parameter": model.parameter,
+                           **({"time": "discrete"} if model.map else {})}
     if model.activation is not None:
         if not isinstance(model.activation_text, str):
             return None

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .certificate import Certificate, PointRecord
+from .certificate import Certificate, PointRecord, embed_model
 from .model import Model
 from .proof.batch import in_range_or_not
 from .proof import ns_family
@@ -54,7 +54,8 @@ def prove_map(model: Model, system: Any) -> Certificate:
     sought = {"method": SEARCH_METHOD, "map": True, **search.sought, "branches_found": len(search.branches),
               "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
-                       hopf_points=records, branches=branches, search=sought)
+                       hopf_points=records, branches=branches, search=sought,
+                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model))
 
 
 def _family(system: Any, br: Any, a_range) -> tuple[Any, dict]:

@@ -39,8 +39,9 @@ def _point(k: int, p: Any) -> dict[str, Any]:
             "sign": "" if proof.get("parameter_sign", 1) == 1 else "-"}
 
 
-def render_map_report(cert: Any, model: Any, appendix: bool = False) -> str:
-    """The LaTeX source of the report (or appendix) of a map's certificate."""
+def render_map_report(cert: Any, model: Any, appendix: bool = False, certificate_file: str | None = None) -> str:
+    """The LaTeX source of the report (or appendix) of a map's certificate (``certificate_file``: its JSON
+    file, for the ``symhopf verify`` command the report prints)."""
     branches = []
     for b in cert.branches:
         sp_ = ", ".join(f"{tex_escape(s['kind'])} near {s['parameter']:.6g}" for s in b.get("special_points", []))
@@ -53,11 +54,14 @@ def render_map_report(cert: Any, model: Any, appendix: bool = False) -> str:
         name=tex_escape(cert.model), version=tex_escape(cert.symhopf_version), appendix=appendix,
         P=sp.latex(sp.Symbol(model.parameter)), n=model.n, formulas=_formulas(model),
         range_lo=tex_fraction(lo), range_hi=tex_fraction(hi), n_branches=len(cert.branches), branches=branches,
-        points=points, any_family=any(p["family"] for p in points))
+        points=points, any_family=any(p["family"] for p in points),
+        verify_command=tex_tt(f"symhopf verify {certificate_file}") if certificate_file else
+        r"\texttt{symhopf verify FILE.json} on the certificate of \texttt{symhopf prove --json FILE.json}")
 
 
-def write_map_report(cert: Any, model: Any, path: str | Path, appendix: bool = False) -> Path:
+def write_map_report(cert: Any, model: Any, path: str | Path, appendix: bool = False,
+                     certificate_file: str | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_map_report(cert, model, appendix), encoding="utf-8")
+    path.write_text(render_map_report(cert, model, appendix, certificate_file), encoding="utf-8")
     return path

@@ -19,7 +19,7 @@ from symhopf.model import Model
 mp.mp.dps = 50
 
 NS_KEYS = {"status", "reason", "kind", "parameter", "theta", "x", "first_lyapunov", "transversality",
-           "criticality", "other_multipliers_modulus", "proof", "time_seconds"}
+           "criticality", "other_multipliers_modulus", "proof", "time_seconds", "start"}
 
 
 def contains(pair, value) -> bool:
@@ -123,14 +123,10 @@ def test_delayed_logistic_invariant_curve_radius_matches_d_by_iteration():
 W3 = "[[0.5, -1.2, 0.3], [1.0, 0.2, -0.4], [0.1, 0.6, 0.3]]"
 
 
-def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
-    """x' = tanh(a W x): at x = 0 the multipliers are a lambda_j(W); NS at a = 1/|lambda| (lambda the complex
-    eigenvalue), theta = arg lambda, d|mu|/da = |lambda|, d = (1/2) Re(e^{-i theta} <p, C(q, q, qbar)>) with
-    C(u, v, w) = -2 (a W u)(a W v)(a W w) (B = 0 at x = 0)."""
-    model = elman_toml(tmp_path, W3)
-    cert = prove(model)
-    assert [p.status for p in cert.hopf_points] == ["proved"]
-    p = cert.hopf_points[0]
+def elman3_values() -> tuple:
+    """x' = tanh(a W3 x) at x = 0, 50 digits: (a*, theta*, d, d|mu|/da, the other modulus). The multipliers are
+    a lambda_j(W); NS at a = 1/|lambda| (lambda the complex eigenvalue), theta = arg lambda, d|mu|/da = |lambda|,
+    d = (1/2) Re(e^{-i theta} <p, C(q, q, qbar)>) with C(u, v, w) = -2 (a W u)(a W v)(a W w) (B = 0 at x = 0)."""
     W = mp.matrix([[mp.mpf(s) for s in row] for row in json.loads(W3.replace(" ", ""))])
     E, _ = mp.eig(W)
     lam = max((e for e in E if mp.im(e) > 0), key=abs)
@@ -141,11 +137,19 @@ def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
     qb = mp.matrix([mp.conj(t) for t in q])
     Wq, Wqb = a * W * q, a * W * qb
     C = mp.matrix([-2 * Wq[i] * Wq[i] * Wqb[i] for i in range(3)])
-    d = mp.re(mp.exp(-1j * theta) * _dot(pv, C)) / 2
+    return a, theta, mp.re(mp.exp(-1j * theta) * _dot(pv, C)) / 2, abs(lam), a * abs(real)
+
+
+def test_elman_n3_constant_branch_ns_point_against_50_digits(tmp_path):
+    """The proved enclosures contain the 50-digit values of :func:`elman3_values`."""
+    cert = prove(elman_toml(tmp_path, W3))
+    assert [p.status for p in cert.hopf_points] == ["proved"]
+    p = cert.hopf_points[0]
+    a, theta, d, dmod, other = elman3_values()
     assert contains(p.parameter, a) and contains(p.theta, theta)
-    assert contains(p.first_lyapunov, d) and contains(p.transversality, abs(lam))
+    assert contains(p.first_lyapunov, d) and contains(p.transversality, dmod)
     assert all(contains(e, 0) for e in p.x)
-    assert len(p.other_multipliers_modulus) == 1 and contains(p.other_multipliers_modulus[0], a * abs(real))
+    assert len(p.other_multipliers_modulus) == 1 and contains(p.other_multipliers_modulus[0], other)
     assert p.criticality == ("supercritical" if d < 0 else "subcritical")
 
 
@@ -249,17 +253,22 @@ GRU = {"Wz": [["0.2", "-0.1", "0.1"], ["0.3", "0.1", "0.0"], ["0.0", "0.2", "-0.
        "Wh": [["0.5", "-1.2", "0.3"], ["1.0", "0.2", "-0.4"], ["0.1", "0.6", "0.3"]], "bh": ["0.05", "-0.1", "0.02"]}
 
 
-def test_gru_like_cell_with_biases_moving_branch(tmp_path):
-    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz): the fixed point moves with a. The NS
-    point is recomputed here at 50 digits (mpmath findroot on F(x, a) = x, det(DF - e^{i theta} I) = 0 with
-    DF by complex steps) and must lie in the enclosures."""
+def gru(tmp_path) -> Model:
+    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz), the data GRU (a model file in tmp_path)."""
     def toml(v):
         return json.dumps([[float(t) for t in r] for r in v]) if isinstance(v[0], list) else json.dumps([float(t) for t in v])
     path = tmp_path / "gru.toml"
     path.write_text('name = "gru"\n[rnn]\nformula = "(1 - sigmoid(Wz @ x + bz)) * x + sigmoid(Wz @ x + bz) * '
                     'tanh(a * (Wh @ x) + bh)"\nparameter = "a"\ntime = "discrete"\n[rnn.data]\n'
                     + "".join(f"{k} = {toml(v)}\n" for k, v in GRU.items()) + "[search]\nrange = [0.2, 2.0]\nbox = [-1, 1]\n")
-    cert = prove(Model.from_toml(path))
+    return Model.from_toml(path)
+
+
+def test_gru_like_cell_with_biases_moving_branch(tmp_path):
+    """x' = (1 - s) x + s tanh(a Wh x + bh), s = sigmoid(Wz x + bz): the fixed point moves with a. The NS
+    point is recomputed here at 50 digits (mpmath findroot on F(x, a) = x, det(DF - e^{i theta} I) = 0 with
+    DF by complex steps) and must lie in the enclosures."""
+    cert = prove(gru(tmp_path))
     assert [p.status for p in cert.hopf_points] == ["proved"]
     p = cert.hopf_points[0]
     M = {k: mp.matrix([[mp.mpf(t) for t in r] for r in v]) if isinstance(v[0], list) else mp.matrix([mp.mpf(t) for t in v])

@@ -190,7 +190,8 @@ def test_branch_record_must_match_the_points():
     (lambda d: d.pop("embedded_model"), "does not embed its model"),
     (lambda d: d["hopf_points"][0].update(status="maybe"), "status 'proved' or 'not_proved'"),
     (lambda d: d["hopf_points"][0].update(parameter=["2", "x"]), "not a number"),
-    (lambda d: d["hopf_points"][0].update(kind="neimark-sacker"), "is not re-checked by this checker"),
+    (lambda d: d["hopf_points"][0].update(kind="fold"), "kind .fold. is not re-checked by this checker"),
+    (lambda d: d["hopf_points"][0].update(kind="neimark-sacker"), "needs parameter, theta and x enclosures"),
     (lambda d: d["embedded_model"]["data"].update(rnn={"weights_file": "w.npz"}), "refers to a weights file"),
 ])
 def test_bad_input_is_refused_with_a_message(change, message):

@@ -3,7 +3,8 @@
 It shares no code with the prover: it imports the model parser (``symhopf.model``, ``.parsing``,
 ``.formula``, ``.exact``, ``.errors``, and the parser's node type ``calculus.Act``), python-flint,
 SymPy and numpy, and nothing of ``symhopf.proof``, ``.search``, ``.runtime`` or ``.codegen``. Its own ball evaluation of f and its derivatives is in
-:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems`.
+:mod:`symhopf.checker.jets`, the theorem of each check in :mod:`symhopf.checker.theorems` (Hopf points)
+and :mod:`symhopf.checker.maps` (Neimark-Sacker points of maps).
 ``symhopf.verify(cert)`` and ``symhopf verify CERT.json`` call :func:`verify` and :func:`main`.
 
 What a certificate of format 2 must pass (each failure is printed with its reason):
@@ -19,12 +20,15 @@ What a certificate of format 2 must pass (each failure is printed with its reaso
    x enclosure a point) by ``theorems.prove_family``, else by ``theorems.prove_point`` (Krawczyk).
    Proved points are distinct: no two have enclosures that meet in every coordinate (parameter,
    omega, x), as such a pair may be one Hopf point stated twice.
+   A map's points (``kind: "neimark-sacker"``) likewise by :mod:`symhopf.checker.maps`: on a constant
+   branch by ``prove_ns_family``, else by ``prove_ns_point`` (Krawczyk with the critical multiplier
+   e^{i theta}); a point whose kind is not the embedded model's is a failed claim.
 4. Per branch: the record is consistent (indices valid and on one branch only, the proved points
    its completeness claim rests on are the proved points listed, the points of a constant branch
    share their equilibrium).
 
 NOT re-checked, and listed as such (``Verdict.unchecked``, and the summary line): a branch's
-completeness claim (its tube argument), and that the points listed on a branch of kind "curve"
+completeness claim (its tube argument; for maps, the completeness of the NS list), and that the points listed on a branch of kind "curve"
 lie on that branch (the record holds no samples of the curve).
 
 Exit codes: 0 every checked claim holds (the summary line then counts the claims not re-checked),
@@ -43,9 +47,14 @@ from typing import Any
 from flint import ctx
 
 from ..errors import InputError
+from .maps import NSPoint, prove_ns_family, prove_ns_point
 from .theorems import Failed, Pair, Point, prove_family, prove_point
 
 FORMAT = 2
+KINDS = {False: "hopf", True: "neimark-sacker"}    # the point kind of an ODE, of a map
+#: the ``proof.theorem`` names the prover writes for a point of a map; the checker re-proves every point by
+#: its own route (per-point Krawczyk with the start data, or the constant-branch family), whatever the name
+KNOWN_NS_THEOREMS = ("krawczyk", "verified-diagonalisation")
 NORMALISATION = "kuznetsov: <q,q>=1, <p,q>=1, <u,v>=conj(u)^T v"   # hopf-math.md: the l1 the checker computes
 MAX_BITS = 1 << 14
 
@@ -89,6 +98,11 @@ def verify(cert: Any) -> Verdict:
                             f"{NORMALISATION!r} only")
     records = d.get("hopf_points", [])
     proved = {i: _point(r, i) for i, r in enumerate(records) if _status(r, i) == "proved"}
+    for i in list(proved):
+        if records[i].get("kind", "hopf") != KINDS[model.map]:
+            out.failures.append(f"point {i}: a {records[i].get('kind', 'hopf')} point, but the embedded model is "
+                                f"{'a map' if model.map else 'an ODE'} (its points are {KINDS[model.map]} points)")
+            del proved[i]
     for i, p in proved.items():
         if not (rng[0] <= p.a[0] and p.a[1] <= rng[1]):
             out.failures.append(f"point {i}: parameter enclosure [{p.a[0]}, {p.a[1]}] is not inside the range")
@@ -132,20 +146,33 @@ def _reprove(model, rng: Pair, proved: dict[int, Point]) -> dict[int, str | Exce
         return {i: exc for i in proved}
     results: dict[int, str | Exception] = {}
     groups: dict[tuple, list[int]] = {}
+    one, family = (prove_ns_point, prove_ns_family) if model.map else (prove_point, prove_family)
     for i, p in proved.items():
         if all(lo == hi for lo, hi in p.x):
             groups.setdefault(tuple(lo for lo, _ in p.x), []).append(i)
         else:
             try:
-                results[i] = prove_point(F, p)
+                results[i] = one(F, p)
             except Exception as exc:  # noqa: BLE001
                 results[i] = exc
     for x0, idx in groups.items():
         try:
-            results.update(zip(idx, prove_family(F, list(x0), rng, [proved[i] for i in idx])))
+            results.update(zip(idx, family(F, list(x0), rng, [proved[i] for i in idx])))
         except Exception as exc:  # noqa: BLE001
             results.update({i: exc for i in idx})
-    return dict(sorted(results.items()))
+    return {i: _theorem_note(results[i], proved[i]) for i in sorted(results)}
+
+
+def _theorem_note(result: str | Exception, p: Point | NSPoint) -> str | Exception:
+    """Say so when a map's point states a theorem the checker does not know (its claims are re-proved by
+    the checker's own route all the same, or fail with the reason)."""
+    name = getattr(p, "theorem", None)
+    if not isinstance(p, NSPoint) or name in KNOWN_NS_THEOREMS:
+        return result
+    note = f"the certificate's theorem {name!r} is not one the checker knows"
+    if isinstance(result, Exception):
+        return Failed(f"{note}; its own re-proof failed: {_why(result)}")
+    return f"{result} ({note}: re-proved by the checker's own route)"
 
 
 def _why(exc: Exception) -> str:
@@ -229,24 +256,34 @@ def _pair(v: Any, what: str) -> Pair:
     return lo, hi
 
 
-def _point(r: dict, i: int) -> Point:
+def _point(r: dict, i: int) -> Point | NSPoint:
     """The claims of a proved point (None where the certificate states none: that claim then fails)."""
     w = f"hopf_points[{i}]"
-    if r.get("kind", "hopf") != "hopf":
-        raise InputError(f"{w}: kind {r.get('kind')!r} is not re-checked by this checker")
+    kind = r.get("kind", "hopf")
+    if kind not in KINDS.values():
+        raise InputError(f"{w}: kind {kind!r} is not re-checked by this checker (it checks {', '.join(KINDS.values())})")
     opt = lambda key: None if r.get(key) is None else _pair(r[key], f"{w}.{key}")  # noqa: E731
-    if r.get("parameter") is None or r.get("omega") is None or not isinstance(r.get("x"), list):
-        raise InputError(f"{w}: a proved point needs parameter, omega and x enclosures")
+    angle = "omega" if kind == "hopf" else "theta"
+    if r.get("parameter") is None or r.get(angle) is None or not isinstance(r.get("x"), list):
+        raise InputError(f"{w}: a proved point needs parameter, {angle} and x enclosures")
     start = r.get("start") or {}
     try:
         centre = [_num(t, f"{w}.start") for t in start["centre"]] if "centre" in start else None
         phase = [complex(_num(t[0], w), _num(t[1], w)) for t in start["phase"]] if "phase" in start else None
     except (TypeError, KeyError, IndexError):
         raise InputError(f"{w}.start: expected centre (numbers) and phase ([re, im] pairs)") from None
-    return Point(a=_pair(r["parameter"], f"{w}.parameter"), omega=_pair(r["omega"], f"{w}.omega"),
-                 x=[_pair(t, f"{w}.x") for t in r["x"]], l1=opt("first_lyapunov"), mu=opt("transversality"),
-                 other=opt("other_eigenvalues_real_part_max"), criticality=r.get("criticality"),
-                 centre=centre, phase=phase)
+    common = dict(a=_pair(r["parameter"], f"{w}.parameter"), x=[_pair(t, f"{w}.x") for t in r["x"]],
+                  criticality=r.get("criticality"), centre=centre, phase=phase)
+    if kind == "hopf":
+        return Point(omega=_pair(r["omega"], f"{w}.omega"), l1=opt("first_lyapunov"), mu=opt("transversality"),
+                     other=opt("other_eigenvalues_real_part_max"), **common)
+    other = r.get("other_multipliers_modulus")
+    if other is not None and not isinstance(other, list):
+        raise InputError(f"{w}.other_multipliers_modulus: expected a list of [lo, hi]")
+    return NSPoint(theta=_pair(r["theta"], f"{w}.theta"), d=opt("first_lyapunov"), mu=opt("transversality"),
+                   other=None if other is None else [_pair(t, f"{w}.other_multipliers_modulus") for t in other],
+                   theorem=(r.get("proof") or {}).get("theorem") if isinstance(r.get("proof"), dict) else None,
+                   **common)
 
 
 def main(path: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 from .jets import Field, ball, entries
 
@@ -61,41 +61,55 @@ class Point:
     phase: list[complex] | None
 
 
-def krawczyk(F: Field, p: Point) -> tuple[list[arb], arb, arb]:
-    """Existence and local uniqueness of a zero of the extended system; returns its x, a, w balls.
+def critical(t: arb, map_: bool) -> tuple[arb, arb, arb, arb]:
+    """``(alpha, beta, alpha', beta')``: the critical eigenvalue ``lambda(t) = alpha + i beta`` and its
+    derivative in t: ``i t`` for a Hopf point (t = omega), ``e^{i t}`` for a Neimark-Sacker point (t = theta)."""
+    if not map_:
+        return arb(0), t, arb(0), arb(1)
+    c, s = t.cos(), t.sin()
+    return c, s, -s, c
 
-    Formulation. ``G(X) = (f(x, a), A vr + w vi, A vi - w vr, Re <c, v> - 1, Im <c, v>)``,
-    ``X = (x, a, w, vr, vi)`` in R^(3n+2), ``A = D_x f(x, a)``, ``c`` the certificate's phase vector.
-    A zero is a Hopf point candidate: f(x, a) = 0 and A v = i w v with v != 0 (as <c, v> = 1).
+
+def krawczyk(F: Field, p, map_: bool = False) -> tuple[list[arb], arb, arb]:
+    """Existence and local uniqueness of a zero of the extended system; returns its x, a, t balls.
+
+    Formulation. ``X = (x, a, t, vr, vi)`` in R^(3n+2), ``A = D_x f(x, a)``, ``lambda(t) = alpha + i beta``
+    the critical eigenvalue (:func:`critical`: ``i omega`` for an ODE, ``e^{i theta}`` for a map),
+    ``c`` the certificate's phase vector, and ``G(X) = (g, Re(A v - lambda v), Im(A v - lambda v),
+    Re <c, v> - 1, Im <c, v>)`` with ``g = f(x, a)`` for an ODE and ``g = F(x, a) - x`` for a map.
+    A zero is an equilibrium (fixed point) whose Jacobian has the eigenvalue (multiplier) lambda(t),
+    with eigenvector v != 0 (as <c, v> = 1).
 
     Approximation. ``z`` = the certificate's Newton centre (exact binary midpoints), the box
     ``X = z +- rho`` (every coordinate), rho = twice the largest distance from z to an end of a
-    stated x, a or w enclosure (so X holds them); ``Y`` = float64 inverse of the midpoint of DG(X).
+    stated x, a or t enclosure (so X holds them); ``Y`` = float64 inverse of the midpoint of DG(X).
 
     Bounds. ``K = z - Y G(z) + (I - Y DG(X)) (X - z)`` in ball arithmetic, DG(X) the ball Jacobian
-    (blocks ``[Df, f_a, 0, 0, 0; B(vr, .), Df_a vr, vi, A, w I; B(vi, .), Df_a vi, -vr, -w I, A;
-    0, 0, 0, cr^T, ci^T; 0, 0, 0, -ci^T, cr^T]``) over the whole box.
+    (blocks ``[Df - e I, f_a, 0, 0, 0; B(vr, .), Df_a vr, -alpha' vr + beta' vi, A - alpha I, beta I;
+    B(vi, .), Df_a vi, -beta' vr - alpha' vi, -beta I, A - alpha I; 0, 0, 0, cr^T, ci^T;
+    0, 0, 0, -ci^T, cr^T]``, e = 0 for an ODE, 1 for a map) over the whole box.
 
     Conclusion (Krawczyk; Neumaier, Interval Methods for Systems of Equations, Thm 5.1.7). If
     ``K`` lies in the interior of ``X``, then G has exactly one zero X* in X and X* lies in K. If
-    moreover K's x, a, w components lie in the stated enclosures (which lie in X), the stated
-    enclosures hold the Hopf candidate, unique in X.
+    moreover K's x, a, t components lie in the stated enclosures (which lie in X), the stated
+    enclosures hold the point, unique in X.
     """
     n = F.n
+    t_pair, t_name = (p.theta, "theta") if map_ else (p.omega, "omega")
     if p.centre is None or p.phase is None or len(p.centre) != 3 * n + 2 or len(p.phase) != n:
         raise Failed("no start data (Newton centre and phase vector) for the Krawczyk test")
-    rho = 2 * max(max(z - lo, hi - z) for (lo, hi), z in zip([*p.x, p.a, p.omega], p.centre))
+    rho = 2 * max(max(z - lo, hi - z) for (lo, hi), z in zip([*p.x, p.a, t_pair], p.centre))
     if rho <= 0:
         raise Failed("every stated enclosure is a point: no box for the Krawczyk test")
     z = [ball(t).mid() for t in p.centre]        # exact points
     X = [t + ball(rho) * arb(0, 1) for t in z]
     cr, ci = [arb(c.real) for c in p.phase], [arb(c.imag) for c in p.phase]
-    DG = _dG(F, X, cr, ci)
+    DG = _dG(F, X, cr, ci, map_)
     Y = arb_mat(np.linalg.inv(np.array([[float(DG[i, j].mid()) for j in range(3 * n + 2)]
                                         for i in range(3 * n + 2)])).tolist())
     I = arb_mat([[int(i == j) for j in range(3 * n + 2)] for i in range(3 * n + 2)])
     zc = arb_mat([[t] for t in z])
-    K = zc - Y * _G(F, z, cr, ci) + (I - Y * DG) * arb_mat([[t - u] for t, u in zip(X, z)])
+    K = zc - Y * _G(F, z, cr, ci, map_) + (I - Y * DG) * arb_mat([[t - u] for t, u in zip(X, z)])
     r = ball(rho)
     for i in range(3 * n + 2):
         if not (K[i, 0] - z[i]).abs_upper() < r:
@@ -103,35 +117,36 @@ def krawczyk(F: Field, p: Point) -> tuple[list[arb], arb, arb]:
     for i, pair in enumerate(p.x):
         inside(K[i, 0], pair, f"x[{i}]")
     inside(K[n, 0], p.a, "parameter")
-    inside(K[n + 1, 0], p.omega, "omega")
-    if not K[n + 1, 0] > 0:
-        raise Failed("omega > 0 not established")
+    inside(K[n + 1, 0], t_pair, t_name)
     return [K[i, 0] for i in range(n)], K[n, 0], K[n + 1, 0]
 
 
-def _G(F: Field, X: list, cr: list, ci: list) -> arb_mat:
+def _G(F: Field, X: list, cr: list, ci: list, map_: bool) -> arb_mat:
     n = F.n
-    x, a, w, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
-    Avr, Avi = F.D(x, a, [vr]), F.D(x, a, [vi])
-    rows = [*F.D(x, a, []), *(Avr[i] + w * vi[i] for i in range(n)), *(Avi[i] - w * vr[i] for i in range(n)),
+    x, a, t, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+    al, be, _, _ = critical(t, map_)
+    f, Avr, Avi = F.D(x, a, []), F.D(x, a, [vr]), F.D(x, a, [vi])
+    rows = [*(f[i] - x[i] if map_ else f[i] for i in range(n)),
+            *(Avr[i] - al * vr[i] + be * vi[i] for i in range(n)), *(Avi[i] - be * vr[i] - al * vi[i] for i in range(n)),
             sum((cr[j] * vr[j] + ci[j] * vi[j] for j in range(n)), arb(-1)),
             sum((cr[j] * vi[j] - ci[j] * vr[j] for j in range(n)), arb(0))]
     return arb_mat([[t] for t in rows])
 
 
-def _dG(F: Field, X: list, cr: list, ci: list) -> arb_mat:
+def _dG(F: Field, X: list, cr: list, ci: list, map_: bool) -> arb_mat:
     n, N = F.n, 3 * F.n + 2
-    x, a, w, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+    x, a, t, vr, vi = X[:n], X[n], X[n + 1], X[n + 2:2 * n + 2], X[2 * n + 2:]
+    al, be, dal, dbe = critical(t, map_)
     A, fa = F.D(x, a, ["I"]), F.D(x, a, ["a"])
     Br, Bi, Dr, Di = F.D(x, a, [vr, "I"]), F.D(x, a, [vi, "I"]), F.D(x, a, ["a", vr]), F.D(x, a, ["a", vi])
     M = [[arb(0)] * N for _ in range(N)]
     for i in range(n):
         for j in range(n):
-            M[i][j], M[n + i][j], M[2 * n + i][j] = A[i, j], Br[i, j], Bi[i, j]
-            M[n + i][n + 2 + j] = M[2 * n + i][2 * n + 2 + j] = A[i, j]
+            M[i][j], M[n + i][j], M[2 * n + i][j] = A[i, j] - int(map_ and i == j), Br[i, j], Bi[i, j]
+            M[n + i][n + 2 + j] = M[2 * n + i][2 * n + 2 + j] = A[i, j] - (al if i == j else 0)
         M[i][n], M[n + i][n], M[2 * n + i][n] = fa[i], Dr[i], Di[i]
-        M[n + i][n + 1], M[2 * n + i][n + 1] = vi[i], -vr[i]
-        M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = w, -w
+        M[n + i][n + 1], M[2 * n + i][n + 1] = -dal * vr[i] + dbe * vi[i], -dbe * vr[i] - dal * vi[i]
+        M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = be, -be
     for j in range(n):
         M[3 * n][n + 2 + j], M[3 * n][2 * n + 2 + j] = cr[j], ci[j]
         M[3 * n + 1][n + 2 + j], M[3 * n + 1][2 * n + 2 + j] = -ci[j], cr[j]
@@ -226,7 +241,8 @@ def diagonalise(A: arb_mat) -> Eigen:
     Approximation. ``V, Vi ~ V^-1`` from numpy; ``W0 = Vi + Vi (I - V Vi)`` (a Newton step for the
     inverse); ``T0 = W0 A V``; ``X_ij = T0_ij / (T0_jj - T0_ii)`` (i != j, floats); ``V1 = V (I + X)``
     (one step of eigenvector refinement: the off-diagonal of V1^-1 A V1 is second order),
-    ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision.
+    ``W1 = W + W (I - V1 W)`` with ``W = (I - X) W0``; all exact at the working precision. Above 138 bits
+    the step is repeated on ``T = W1 A V1`` (each squares the off-diagonal: 53 * 2^steps >= prec - 32 bits).
     Bounds (every one an exact arb upper bound). ``P = W1 V1``, ``Q = W1 A V1`` (balls, for every A').
     ``delta = ||I - P||_inf``, ``delta1 = ||I - P||_1``, both < 1/2: V1 is invertible, ``V1^{-1} = (I + G) W1``
     with ``||G||_inf <= g = delta / (1 - delta)``, ``||G||_1 <= g1`` likewise. ``T := V1^{-1} A' V1 = Q + G Q``;
@@ -259,6 +275,16 @@ def diagonalise(A: arb_mat) -> Eigen:
     Xc = _cmat(X)
     V1, W1 = (V0 + V0 * Xc).mid(), (W0 - Xc * W0).mid()
     W1 = (W1 + W1 * (I - V1 * W1)).mid()
+    bits = 106
+    while bits < ctx.prec - 32:
+        bits *= 2
+        T = (W1 * (Ac * V1)).mid()
+        X = [[T[i, j] / (T[j, j] - T[i, i]) if i != j else acb(0) for j in range(n)] for i in range(n)]
+        if not all(t.is_finite() for row in X for t in row):
+            raise Failed("the eigenvalues of Df are not separated (numerically)")
+        Xc = acb_mat(X).mid()
+        V1, W1 = (V1 + V1 * Xc).mid(), (W1 - Xc * W1).mid()
+        W1 = (W1 + W1 * (I - V1 * W1)).mid()
     Q = W1 * (Ac * V1)
     IP = _bound(I - W1 * V1)
     delta = _max(_sum(row) for row in IP)
@@ -310,8 +336,30 @@ def spectrum(E: list, k: int, kk: int, shift: arb, p: Point) -> None:
                          f"{float(p.other[1]):.17g}] does not contain [{float(lo):.17g}, {float(hi):.17g}]")
 
 
+def eigenvectors(eig: Eigen, k: int):
+    """``(q, conj q, <p, .>)`` for eigenvalue k of ``eig``'s matrix A*: with r, l its right and left
+    eigenvectors, q = r / |r| (``<q, q> = 1``) and conj(p)^T = l / (l q) (``<p, q> = 1``, p an eigenvector of
+    A*^T for the conjugate eigenvalue); ``<p, y> = conj(p)^T y``. Balls holding these for A*."""
+    r = eig.right(k)
+    norm = sum((t.real * t.real + t.imag * t.imag for t in r), arb(0)).sqrt()
+    q = [t / norm for t in r]
+    lrow = eig.left(k)
+    gamma = sum((lrow[j] * q[j] for j in range(len(q))), acb(0))
+    pb = [t / gamma for t in lrow]
+    return q, [t.conjugate() for t in q], lambda y: sum((pb[j] * y[j] for j in range(len(y))), acb(0))
+
+
+def sign(b: arb, pair: Pair | None, what: str) -> int:
+    """Claim check: b (the checker's enclosure) lies in the stated pair, and the stated pair excludes 0
+    (so the sign it states is the true one); returns that sign."""
+    inside(b, pair, what)
+    if not (pair[0] > 0 or pair[1] < 0):
+        raise Failed(f"{what}: stated [{float(pair[0]):.17g}, {float(pair[1]):.17g}] does not exclude 0")
+    return 1 if pair[0] > 0 else -1
+
+
 def coefficients(F: Field, x: list, a: arb, w: arb, eig: Eigen, k: int, shift, p: Point) -> None:
-    """Items 4-5: mu' and l1 (hopf-math.md) in the stated enclosures, l1 != 0, mu' != 0.
+    """Items 4-5: mu' and l1 (hopf-math.md) in the stated enclosures, which exclude 0 (:func:`sign`).
 
     Formulation. With r, l the right and left eigenvectors of eigenvalue k (``eig``, whose matrix
     is A* - shift I): q = r / |r| (so A q = i w q, <q, q> = 1), conj(p)^T = l / (l q) (so
@@ -322,41 +370,27 @@ def coefficients(F: Field, x: list, a: arb, w: arb, eig: Eigen, k: int, shift, p
     Conclusion. Both are continuous functions of (A*, q, p, x*, a*, w*) evaluated in ball
     arithmetic over balls holding these, so the true values lie in the computed balls.
     """
-    n = F.n
-    r = eig.right(k)
-    norm = sum((t.real * t.real + t.imag * t.imag for t in r), arb(0)).sqrt()
-    q = [t / norm for t in r]
-    qb = [t.conjugate() for t in q]
-    lrow = eig.left(k)
-    gamma = sum((lrow[j] * q[j] for j in range(n)), acb(0))
-    pb = [t / gamma for t in lrow]
+    q, qb, dot = eigenvectors(eig, k)
 
     def solve(z: acb, y: list) -> list:
         return eig.solve(z, y, shift)
 
-    def dot(y: list) -> acb:
-        return sum((pb[j] * y[j] for j in range(n)), acb(0))
-
     fa = F.D(x, a, ["a"])
-    xa = [arb(0)] * n if all(t.is_zero() for t in fa) else solve(acb(0), fa)   # -A^{-1} f_a
+    xa = [arb(0)] * F.n if all(t.is_zero() for t in fa) else solve(acb(0), fa)   # -A^{-1} f_a
     mu = dot([s + t for s, t in zip(F.D(x, a, ["a", q]), F.D(x, a, [q, xa]))]).real
     h1 = solve(acb(0), F.D(x, a, [q, qb]))            # (0 I - A)^{-1} y = -A^{-1} y
     h2 = solve(acb(0, 2 * w), F.D(x, a, [q, q]))
     l1 = (dot(F.D(x, a, [q, q, qb])) + 2 * dot(F.D(x, a, [q, h1])) + dot(F.D(x, a, [qb, h2]))).real / (2 * w)
-    inside(mu, p.mu, "transversality mu'")
-    inside(l1, p.l1, "first Lyapunov coefficient l1")
-    if not (mu > 0 or mu < 0):
-        raise Failed("mu' != 0 not established")
-    if not (l1 > 0 or l1 < 0):
-        raise Failed("l1 != 0 not established")
-    crit = "supercritical" if l1 < 0 else "subcritical"
-    if p.criticality != crit:
+    sign(mu, p.mu, "transversality mu'")
+    if p.criticality != ("supercritical" if sign(l1, p.l1, "first Lyapunov coefficient l1") < 0 else "subcritical"):
         raise Failed(f"criticality stated {p.criticality!r}, but l1 is {'negative' if l1 < 0 else 'positive'}")
 
 
 def prove_point(F: Field, p: Point) -> str:
     """A point of a curve branch: Krawczyk, then spectrum and coefficients at the proved box."""
     x, a, w = krawczyk(F, p)
+    if not w > 0:
+        raise Failed("omega > 0 not established")
     A = F.D(x, a, ["I"])
     eig = diagonalise(A)
     k = pair_index(eig.E, w)

@@ -327,7 +327,10 @@ def _attempt(system, c: np.ndarray, Xf: np.ndarray, prec: int) -> tuple[NSProof,
             X = _refine(ball, c, X, prec)
         ex = krawczyk(ball, c, X, prec)
     info = {"method": METHOD, "theorem": THEOREM, "precision_bits": prec, "radius": ex.radius,
-            "uniqueness_radius": ex.uniqueness_radius, "Y": ex.Y, "Z": ex.Z}
+            "uniqueness_radius": ex.uniqueness_radius, "Y": ex.Y, "Z": ex.Z,
+            # for the certificate's "start" (symhopf verify begins its own proof here)
+            "centre": [t.str(int(prec * 0.30103) + 3, radius=False) for t in X],
+            "phase": [[float(z.real), float(z.imag)] for z in c]}
     if not ex.success:
         return NSProof("not_proved", ex.reason, proof=info), True
     box = ex.box
