@@ -114,7 +114,8 @@ def verify(cert: Any) -> Verdict:
                 out.failures.append(f"point {i}: {_why(result)}")
             else:
                 out.verified.append(f"point {i}: {result}")
-    out.failures += _branches(d.get("branches", []), records, proved, out.unchecked)
+    out.failures += _branches(d.get("branches", []), records, proved, out.unchecked,
+                              "Neimark-Sacker" if model.map else "Hopf")
     return out
 
 
@@ -179,7 +180,8 @@ def _why(exc: Exception) -> str:
     return str(exc) if isinstance(exc, Failed) else f"not re-proved ({type(exc).__name__}: {exc})"
 
 
-def _branches(branches: list, records: list, proved: dict[int, Point], unchecked: list[str]) -> list[str]:
+def _branches(branches: list, records: list, proved: dict[int, Point], unchecked: list[str],
+              kind: str = "Hopf") -> list[str]:
     """Item 4 of the module docstring; the claims it cannot check go to ``unchecked``."""
     fails, seen = [], set()
     for b in branches:
@@ -199,7 +201,7 @@ def _branches(branches: list, records: list, proved: dict[int, Point], unchecked
         elif b.get("kind") != "constant" and listed:
             unchecked.append(f"{name}: that its points {listed} lie on it (the record holds no samples of the curve)")
         if (b.get("completeness") or {}).get("proved"):
-            unchecked.append(f"{name}: completeness (no Hopf point in the range but the proved ones listed)")
+            unchecked.append(f"{name}: completeness (no {kind} point in the range but the proved ones listed)")
     return fails
 
 
