@@ -51,7 +51,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     ``system``: the model's loaded System, if the caller has one (else it is built here).
     ``budget``: work budget of each branch's tube check in pieces (default ``proof.tube.BUDGET``).
     ``global_budget``: boxes for the global completeness check (proof.global_; default
-    ``$SYMHOPF_GLOBAL_BUDGET`` or ``proof.global_.BUDGET``; 0: not attempted).
+    ``$SYMHOPF_GLOBAL_BUDGET``, else ``proof.global_.BUDGET`` for n <= 3 and not attempted above; 0: not
+    attempted).
     """
     if not isinstance(model, Model):
         model = Model.from_toml(model)
@@ -59,7 +60,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         model.search.range = a_range
     if model.range is None:
         raise InputError(f"model {model.name}: no parameter range (set [search] range = [lo, hi])")
-    global_budget = budget_from_env() if global_budget is None else int(global_budget)
+    global_budget = budget_from_env() if global_budget is None else int(global_budget)   # None: the default
     if system is None:
         system = System.from_model(model, module)
     if model.map:   # Neimark-Sacker points of a map (docs/maps.md)

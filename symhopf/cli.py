@@ -100,7 +100,7 @@ def _prove_arguments(p: argparse.ArgumentParser) -> None:
                         "(the certificate records the budget and the pieces used)")
     p.add_argument("--global-budget", type=int, metavar="BOXES",
                    help="work budget of the global completeness check (n <= 6), in boxes; 0 skips it "
-                        "(default 50000, or $SYMHOPF_GLOBAL_BUDGET)")
+                        "(default: $SYMHOPF_GLOBAL_BUDGET, else 50000 for n <= 3 and not run for n > 3)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

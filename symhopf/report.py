@@ -700,6 +700,7 @@ def report_context(certificate: Any, model: Any, derivation: Any, appendix: bool
                               "guesses": len(sought.get("guesses", [])),
                               "samples": sought.get("samples_per_seed_parameter", "?")},
         "global_statement": _global_tex(getattr(certificate, "global_completeness", None) or {}, P),
+        "global_proved": bool((getattr(certificate, "global_completeness", None) or {}).get("proved")),
         "cert_version": tex_escape(certificate.symhopf_version),
         "versions": [(tex_escape(a), tex_escape(b)) for a, b in versions()],
         "precisions": precisions,

@@ -106,3 +106,30 @@ def test_global_budget_option(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and r.stderr.strip() == \
         "symhopf: error: --global-budget: expected a number of boxes >= 0, got -1"
+
+
+def test_default_skips_n_above_3_and_budget_counts_exactly(monkeypatch):
+    """Without a budget the check is not run for n > 3 (it says so); an exhausted budget of B boxes
+    records exactly B boxes examined."""
+    monkeypatch.delenv("SYMHOPF_GLOBAL_BUDGET", raising=False)
+    cert = prove(Model.from_toml(EXAMPLES / "asymmetric4.toml"))
+    g = cert.global_completeness
+    assert not g["proved"] and g["reason"] == ("global completeness not attempted by default for n > 3 "
+                                               "(--global-budget BOXES runs it for n <= 6)")
+    cert = prove(Model.from_toml(EXAMPLES / "asymmetric4.toml"), global_budget=37)
+    g = cert.global_completeness
+    assert g["reason"] == "budget of 37 boxes exhausted" and g["boxes"] == 37 and g["budget"] == 37
+
+
+def test_verify_lists_a_proved_global_statement_as_not_checked(tmp_path, monkeypatch):
+    """x' = a - x^2 on a in [-1, 1]: two half-branches from the fold, no Hopf point; the global
+    statement is proved, and `symhopf verify` says it does not re-check it."""
+    from symhopf.checker import verify
+    monkeypatch.setenv("SYMHOPF_GLOBAL_BUDGET", "5000")
+    model = Model.ode(["x"], ["a - x**2"], "a", range=[-1, 1])
+    cert = prove(model)
+    assert cert.global_completeness["proved"], cert.global_completeness["reason"]
+    path = tmp_path / "c.json"
+    path.write_text(cert.to_json())
+    v = verify(path)
+    assert v.ok and any(u.startswith("global completeness: every Hopf point with x in the box") for u in v.unchecked)

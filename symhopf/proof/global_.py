@@ -57,6 +57,8 @@ from .tube import Fail, Tube
 
 #: largest dimension tried (the box count grows exponentially with n)
 NMAX = 6
+#: largest dimension tried when no budget is given (above it the check costs minutes and rarely settles)
+DEFAULT_NMAX = 3
 #: default work budget: boxes examined (the environment variable SYMHOPF_GLOBAL_BUDGET overrides it)
 BUDGET = 50000
 MIN_REL = 1e-9
@@ -209,10 +211,10 @@ class GlobalCheck:
     def run(self) -> tuple[bool, str]:
         stack = [list(self.D)]
         while stack:
+            if self.boxes >= self.budget:
+                return False, f"budget of {self.budget} boxes exhausted"
             B = stack.pop()
             self.boxes += 1
-            if self.boxes > self.budget:
-                return False, f"budget of {self.budget} boxes exhausted"
             Z = self._balls(B)
             if self.excluded_box(Z):
                 self.excluded += 1
@@ -235,28 +237,37 @@ class GlobalCheck:
                       f"({self.boxes} boxes: {self.excluded} excluded, {self.glued} glued)")
 
 
-def budget_from_env() -> int:
-    """The global check's budget: ``SYMHOPF_GLOBAL_BUDGET`` (a positive integer) or ``BUDGET``.
+def budget_from_env() -> int | None:
+    """The global check's budget from ``SYMHOPF_GLOBAL_BUDGET`` (boxes, >= 0), or None when it is unset.
     Raises InputError on any other value (read before the proof starts, so bad input costs nothing)."""
     text = os.environ.get("SYMHOPF_GLOBAL_BUDGET")
     if text is None:
-        return BUDGET
+        return None
     try:
         value = int(text.strip())
     except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError(f"SYMHOPF_GLOBAL_BUDGET: expected a positive number of boxes, got {text[:40]!r}")
+        value = -1
+    if value < 0:
+        raise InputError(f"SYMHOPF_GLOBAL_BUDGET: expected a number of boxes >= 0, got {text[:40]!r}")
     return value
 
 
 def check_global(system: Any, branches: Sequence[Any], results: Sequence[CompletenessResult],
                  box: Sequence[tuple[Any, Any]], a_range: tuple[Any, Any], prec: int = 128,
                  budget: int | None = None) -> GlobalResult:
-    """The global check (module docstring) over ``box`` x ``a_range`` (exact); at most ``budget`` boxes."""
-    budget = budget_from_env() if budget is None else int(budget)
+    """The global check (module docstring) over ``box`` x ``a_range`` (exact); at most ``budget`` boxes.
+    ``budget`` None: ``SYMHOPF_GLOBAL_BUDGET`` if set, else ``BUDGET`` for ``n <= DEFAULT_NMAX`` and not
+    attempted above (0: not attempted)."""
+    if budget is None:
+        budget = budget_from_env()
     bx = [(Fraction(lo), Fraction(hi)) for lo, hi in box]
     ar = (Fraction(a_range[0]), Fraction(a_range[1]))
+    if budget is None:
+        if system.n > DEFAULT_NMAX:
+            return GlobalResult(False, f"global completeness not attempted by default for n > {DEFAULT_NMAX} "
+                                f"(--global-budget BOXES runs it for n <= {NMAX})", bx, ar, budget=0)
+        budget = BUDGET
+    budget = int(budget)
     if budget == 0:
         return GlobalResult(False, "global completeness not attempted: its budget is 0 boxes", bx, ar, budget=0)
     if system.n > NMAX:
