@@ -317,7 +317,7 @@ def embed_model(model) -> dict[str, Any] | None:
     from .model import Model  # the parser; loaded lazily like the rest of the package
 
     data = _model_data(model)
-    if data is None or Model.from_dict(data).structure_key() != model.structure_key():
+    if data is None or Model.from_dict(_with_arrays(data, model)).structure_key() != model.structure_key():
         return None
     return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
             "sha256": model_sha256(data), "data": data}
@@ -344,9 +344,29 @@ def _model_data(model) -> dict[str, Any] | None:
         if not isinstance(model.activation_text, str):
             return None
         rnn["activation"] = model.activation_text
-    rnn["data"] = {k: _nested([str(q) for q in model.data[k].fractions()], model.data[k].shape)
-                   for k in model.formula.data}
+    rnn["data"] = {k: _nested(exact_strings(model.data[k]), model.data[k].shape) for k in model.formula.data}
     return {"name": model.name, "search": search, "rnn": rnn}
+
+
+def _with_arrays(data: dict[str, Any], model) -> dict[str, Any]:
+    """``data`` with the model's own exact arrays in place of their 'p/q' strings: the round trip of
+    :func:`embed_model` re-reads the formula, names and shapes; the strings need no re-reading, as
+    ``to_fraction(str(q)) == q`` for every Fraction q the model holds (tests/test_verify.py)."""
+    if "rnn" not in data:
+        return data
+    return {**data, "rnn": {**data["rnn"], "data": {k: model.data[k] for k in data["rnn"]["data"]}}}
+
+
+def exact_strings(arr) -> list[str]:
+    """``str(q)`` of every entry q of an ExactArray, row-major ('p/q' in lowest terms, or 'p'); for a
+    binary-float array straight from ``float.as_integer_ratio`` (the same strings, no Fractions)."""
+    if arr.exact is not None:
+        return [str(q) for q in arr.exact.ravel()]
+    out = []
+    for v in arr.values.ravel().tolist():
+        p, q = v.as_integer_ratio()
+        out.append(f"{p}/{q}" if q != 1 else str(p))
+    return out
 
 
 def _nested(flat: list[str], shape: tuple[int, ...]) -> list | str:
