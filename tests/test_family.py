@@ -215,3 +215,55 @@ def test_double_float_split_of_a_high_precision_ball_matrix():
             for j in range(6):
                 hull = arb(float(A1[i, j])) + arb(float(A2[i, j])) + arb(0, float(Ar[i, j]))
                 assert hull.contains(exact[i, j])
+
+
+def _inflated(n: int, seed: int, r: float):
+    """A net's family data with the diagonalisation re-verified for the ball ``A1 +- (r + 2u |A1|)``
+    around the float Jacobian (it holds the exact A0 = W + a_r I): discs ~ n r, as at n = 4000."""
+    import dataclasses
+    s = _net(random_asymmetric(n, seed), pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    A1 = s.flt.Df(fd.x0, fd.a_r_float)
+    d = family.diagonalise(A1, np.full_like(A1, r) + 2.0 ** -52 * np.abs(A1))
+    assert d.ok
+    return s, res, dataclasses.replace(fd, diag=d), A1
+
+
+def test_wide_discs_keep_l1_away_from_0():
+    """Discs 100x wider than the tight ones: the per-entry eigenvector bound (|E_jk| instead of the
+    row sum rho_j) keeps every l1 enclosure away from 0. The row-sum bound (before issue 17) left
+    5 of these 30 points with "l1 enclosure contains 0"."""
+    s, res, fd, _ = _inflated(60, 80, 1e-9)
+    assert float(fd.diag.rho.max()) > 1e-6
+    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    assert len(jobs) == 30 and not fails
+    out = family.point_batch(s, fd, jobs)
+    assert all(not r["reason"] for r in out), {r["reason"] for r in out}
+
+
+def test_eigenvector_enclosures_contain_50_digit_eigenvectors():
+    """q = V (e_k + d) and l = (e_k + d')^T V^-1 (normalised in the V basis) of the exact A0, at
+    50 digits, lie in the enclosures of prepare, with discs made wide (their bounds are then
+    far from the rounding level)."""
+    s, res, fd, A1 = _inflated(10, 3, 1e-7)
+    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    assert jobs and not fails
+    mpmath.mp.dps = 50
+    V = mpmath.matrix(fd.diag.V.tolist())
+    Vi = V ** -1
+    A0 = mpmath.matrix(s.model.data["W"].values.tolist()) + mpmath.mpf(fd.a_r_float) * mpmath.eye(10)
+    E, ER = mpmath.eig(A0)
+    El, EL = mpmath.eig(A0.T)
+    for job in jobs:
+        lam = complex(fd.diag.lam[job.k])
+        x = ER[:, min(range(10), key=lambda j: abs(E[j] - lam))]
+        z = Vi * x
+        v = V * (z / z[job.k])
+        y = EL[:, min(range(10), key=lambda j: abs(El[j] - lam))]
+        w = (y.T * V)
+        l = (w / w[job.k]) * Vi
+        assert max(abs(v[i] - job.qm[i]) / job.qr[i] for i in range(10)) <= 1
+        assert max(abs(l[i] - job.lm[i]) / job.lr[i] for i in range(10)) <= 1
+        # the enclosures are not trivially wide
+        assert job.qr.max() < 1e-4 and job.lr.max() < 1e-3

@@ -50,6 +50,8 @@ float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
    entries of S have modulus 1). Row sums: ``rho_row_a <= s_K sum_{c in K} r_c``; column sums:
    ``rho_col_b <= sum_{d in L} k_d`` (``|K| s_K = 1``). ``rho = max(rho_row, rho_col)``.
    Likewise ``V^{-1} - Y = S^{-1} (Vr^{-1} - Yr)``, so ``|V^{-1} - Y|_{aj} <= g ymax_j``.
+4. Entrywise: ``|(G Q)_cd| <= sum_l |G_cl| |Q_ld| <= g max_l |Q_ld|``, so ``|Er_cd| <= |Q_cd| + g max_l |Q_ld|``,
+   and ``|E_ab| <= s_K sum_{c in K, d in L} |Er_cd|`` as in 3. (``E_abs``).
 Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
 (``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
@@ -58,7 +60,11 @@ a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t
 Eigenvectors: for an isolated disc k the eigenvector of ``Lam + E`` is ``e_k + d`` with
 ``|d_j| <= rho_j / (|lam_k - lam_j| - rho_k)`` (from row j of ``(Lam + E) z = mu z``,
 ``|mu - lam_j| >= |lam_k - lam_j| - rho_k > rho_j`` and ``|z|_inf = 1`` attained at k);
-the same for the left eigenvector with column sums. So ``v_k = V e_k + V d`` is a right and
+the same for the left eigenvector with column sums. Then, with ``eps_k = max_j rho_j / (|lam_k - lam_j| - rho_k)``
+(so ``|d_l| <= eps_k`` for l != k), row j gives the sharper ``|d_j| <= (|E_jk| + rho_j eps_k) / (|lam_k - lam_j| - rho_k)``
+(``sum_l |E_jl| |z_l| <= |E_jk| + rho_j eps_k``), and column j ``|d'_j| <= (|E_kj| + rho_j eps_k) / (...)``: one
+entry of E instead of a row sum (about n times smaller), which keeps l1 away from 0 at n = 4000.
+So ``v_k = V e_k + V d`` is a right and
 ``l_k = e_k^T V^{-1} + d'^T V^{-1}`` a left eigenvector of A0, both enclosed entrywise
 (3. for ``V^{-1}``). Solves: for ``z`` not an eigenvalue of ``A = A0 + s c I``,
 ``(zI - A)^{-1} y = V (D - E)^{-1} V^{-1} y`` with ``D = diag(z - s c - lam_j)``; with ``h = D^{-1}
@@ -140,7 +146,8 @@ METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on 
 # ----------------------------------------------------------------------------- diagonalisation
 @dataclass
 class Diagonalisation:
-    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|;
+    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|,
+    ``E_abs`` an entrywise bound of |E|;
     ``delta`` bounds both norms of ``I - Yr Vr``, ``g >= delta / (1 - delta)``;
     ``component`` labels the connected components of the union of the discs."""
 
@@ -157,6 +164,7 @@ class Diagonalisation:
     isolated: np.ndarray | None = None
     partner: np.ndarray | None = None
     component: np.ndarray | None = None
+    E_abs: np.ndarray | None = None
     time: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -257,9 +265,9 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
 
 
-def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np.ndarray] | str:
-    """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb), for every
-    A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
+def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, ...] | str:
+    """Weighted row sums ``sum_d m_d |Q_cd|``, column sums of |Q| and the entrywise bound of |Q|,
+    Q = Yr (A Vr - Vr Lb), for every A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
     tiny = np.abs(A1) < TINY            # below the exact-product range: moved into the radius
     if tiny.any():
@@ -273,7 +281,7 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     Ya = np.abs(ap.Yr)
     D = _up(err + _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) + _up(Ar @ Va, n), 2)
     Qa = _up(np.abs(ap.Yr @ R) + gamma(n) * (Ya @ np.abs(R)) + n * ETA + Ya @ D, n + 4)
-    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1)
+    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
 def _f_sums(ap: _Approx) -> tuple[float, float]:
@@ -284,8 +292,8 @@ def _f_sums(ap: _Approx) -> tuple[float, float]:
     return float(_up(Fa.sum(axis=1), n + 1).max()), float(_up(Fa.sum(axis=0), n + 1).max())
 
 
-def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
-    """Steps 1-3 of the module docstring from the sums of |Q| and the norms of F."""
+def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, Qa: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
+    """Steps 1-3 of the module docstring from the sums of |Q|, its entrywise bound and the norms of F."""
     if not (np.all(np.isfinite(rQ)) and np.all(np.isfinite(cQ)) and math.isfinite(delta) and math.isfinite(delta1)):
         return Diagonalisation(False, "residual of the diagonalisation not finite")
     if not (delta < 0.5 and delta1 < 0.5):
@@ -314,7 +322,18 @@ def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: f
     comp = _components(ap.lam, rho)
     # one delta and g for both norms (g bounds ||G||_inf; the larger one is still a bound)
     return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, max(delta, delta1), max(g, g1), ymax,
-                           _isolated(comp), ap.partner, comp)
+                           _isolated(comp), ap.partner, comp, E_abs=_entry_bounds(Qa, g, fi))
+
+
+def _entry_bounds(Qa: np.ndarray, g: float, fi: np.ndarray) -> np.ndarray:
+    """Entrywise bound of |E| (step 4 of the module docstring): ``|Er_cd| <= |Q_cd| + g max_l |Q_ld|``
+    (row c of |G| sums to at most g), then the pair blocks of ``E = S^-1 Er S``."""
+    Eb = _up(Qa + g * Qa.max(axis=0)[None, :], 2)
+    s = _up(Eb[:, fi] + Eb[:, fi + 1], 1)          # columns: sum over d in the block L
+    Eb[:, fi] = Eb[:, fi + 1] = s
+    s = _up(0.5 * (Eb[fi] + Eb[fi + 1]), 1)        # rows: s_K times the sum over c in the block K
+    Eb[fi] = Eb[fi + 1] = s
+    return Eb
 
 
 def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None) -> Diagonalisation:
@@ -708,15 +727,19 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
     if not good:
         return jobs, fails
     G = np.array(good)
-    # eigenvector error bounds: Dk[i, j] = rho_j / (|lam_k - lam_j| - rho_k), j != k
+    # eigenvector error bounds (module docstring, eigenvectors): eps_k = max_j rho_j / dist_kj, then
+    # |d_j| <= (|E_jk| + rho_j eps_k) / dist_kj, |d'_j| <= (|E_kj| + rho_j eps_k) / dist_kj, dist_kk = inf
     dist = np.abs(lam[G][:, None] - lam[None, :]) * (1 - 4 * U) - 4 * ETA - rho[G][:, None] * (1 + 4 * U)
     dist[np.arange(len(G)), G] = np.inf
-    Dk = _up(rho[None, :] / dist, 2)
+    eps = _quotient(rho[None, :], dist, rho, 2).max(axis=1)
+    second = rho[None, :] * eps[:, None]
+    Dk = _quotient(d.E_abs[:, G].T + second, dist, rho, 3)
+    Dl = _quotient(d.E_abs[G, :] + second, dist, rho, 3)
     Va, Ya = _abs1(d.V), _abs1(d.Y)
-    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| Dk_j
+    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| |d_j|
     gY = _up(d.g * d.ymax, 2)
     other = _OtherMax(d)
-    lrad = _up(Dk @ Ya + gY[None, :] * (1 + _up(Dk.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
+    lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
     with flint.ctx.workprec(PREC):
         for i, k in enumerate(good):
             e = disc_arb(d, k)
@@ -736,6 +759,15 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
             jobs.append(PointJob(k, pack_ball(a), pack_ball(e.imag), d.V[:, k].copy(), qrad[i].copy(),
                                  lm.copy(), lrad[i].copy(), other_max, rec))
     return jobs, fails
+
+
+def _quotient(num: np.ndarray, dist: np.ndarray, rho: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``num / dist`` (depth-k float numerator over a float lower bound of a positive
+    distance). Where the lower bound is not positive: 0 when ``rho_j = 0`` (row and column j of E
+    vanish, so ``d_j = d'_j = 0``), else HUGE (the bound is lost, never wrong)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = _up(num / dist, k)
+    return np.where(dist > 0, q, np.where(rho[None, :] == 0, 0.0, HUGE))
 
 
 class _OtherMax:
