@@ -42,6 +42,7 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
             continue
         try:        # all points of the branch in one batch (numpy ball products: one process is fastest)
             results, err = family.point_batch(system, fd, prepared), ""
+            prepared, results = family.retry_undecided(system, fd, prepared, results)
         except Exception as exc:  # a failed proof, not a crash
             results, err = [None] * len(prepared), f"family proof failed: {type(exc).__name__}: {exc}"
         for job, r in zip(prepared, results):

@@ -52,6 +52,8 @@ float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
    Likewise ``V^{-1} - Y = S^{-1} (Vr^{-1} - Yr)``, so ``|V^{-1} - Y|_{aj} <= g ymax_j``.
 4. Entrywise: ``|(G Q)_cd| <= sum_l |G_cl| |Q_ld| <= g max_l |Q_ld|``, so ``|Er_cd| <= |Q_cd| + g max_l |Q_ld|``,
    and ``|E_ab| <= s_K sum_{c in K, d in L} |Er_cd|`` as in 3. (``E_abs``).
+5. Rows of the inverse (where ``g ymax`` is too coarse): ``G = F + F G`` gives ``|G_cl| <= |F_cl| + delta g``
+   (``max_m |G_ml| <= ||G||_1 <= g``), so ``|(Vr^{-1} - Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``.
 Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
 (``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
@@ -699,8 +701,10 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- batch stage
-def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[int, str]]:
-    """Spectral part for the discs ``targets`` (Im lam > 0): enclosures, checks, eigenvector bounds."""
+def prepare(fd: FamilyData, targets: list[int], tight_left: bool = False) -> tuple[list[PointJob], dict[int, str]]:
+    """Spectral part for the discs ``targets`` (Im lam > 0): enclosures, checks, eigenvector bounds.
+    ``tight_left``: bound row k of ``V^-1 - Y`` by the rows of F (:func:`_inverse_rows`, O(n^2) per
+    target) instead of ``g ymax`` (for points whose l1 or mu' the first pass left undecided)."""
     d = fd.diag
     n = len(d.lam)
     fails: dict[int, str] = {}
@@ -739,7 +743,10 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
     qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| |d_j|
     gY = _up(d.g * d.ymax, 2)
     other = _OtherMax(d)
-    lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
+    if tight_left:      # |l - Y_k| <= |d'|^T |Y| + H_k + (sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + _inverse_rows(d, G) + gY[None, :] * _up(Dl.sum(axis=1), n)[:, None], n + 4)
+    else:               # ... <= |d'|^T |Y| + (1 + sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
     with flint.ctx.workprec(PREC):
         for i, k in enumerate(good):
             e = disc_arb(d, k)
@@ -761,6 +768,39 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
     return jobs, fails
 
 
+def _real_basis(d: Diagonalisation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(Vr, Yr, fi)`` back from ``V = Vr S``, ``Y = S^-1 Yr`` (exact: ``Vr_f = Re V_f``,
+    ``Vr_(f+1) = Im V_f``, ``Yr_f = 2 Re Y_f``, ``Yr_(f+1) = -2 Im Y_f`` for a pair f, f + 1)."""
+    n = len(d.lam)
+    fi = np.nonzero(d.partner > np.arange(n))[0]
+    Vr = d.V.real.copy()
+    Vr[:, fi + 1] = d.V[:, fi].imag
+    Yr = d.Y.real.copy()
+    Yr[fi] = 2 * d.Y[fi].real
+    Yr[fi + 1] = -2 * d.Y[fi].imag
+    return Vr, Yr, fi
+
+
+def _inverse_rows(d: Diagonalisation, G: np.ndarray) -> np.ndarray:
+    """``H[i] >= |V^-1 - Y|`` row ``G[i]`` entrywise (module docstring, step 5): for the rows c of the
+    real block K of ``G[i]``, ``|G_cl| <= |F_cl| + delta g`` (``G = F + F G``; row sums of |F| <= delta,
+    column sums of |G| <= g), so ``|(G Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``; then
+    ``|(S^-1 G Yr)_kj| <= s_K sum_{c in K} |(G Yr)_cj|``. ``|F_c|`` as in :func:`_f_sums`, O(n^2) per row."""
+    n = len(d.lam)
+    Vr, Yr, fi = _real_basis(d)
+    pair = d.partner != np.arange(n)
+    first = np.where(pair[G], np.minimum(G, d.partner[G]), G)      # the first row of each target's block
+    rows = np.concatenate([first, first[pair[G]] + 1])
+    Ya = np.abs(Yr)
+    eye = (rows[:, None] == np.arange(n)[None, :]).astype(float)
+    Fa = _up(np.abs(eye - Yr[rows] @ Vr) * (1 + U) + gamma(n) * (Ya[rows] @ np.abs(Vr)) + n * ETA, n + 4)
+    GY = _up(Fa @ Ya + (d.delta * d.g) * _up(Ya.sum(axis=0), n), n + 4)
+    H = GY[:len(G)].copy()
+    two = pair[G]
+    H[two] = _up(0.5 * (H[two] + GY[len(G):]), 2)
+    return H
+
+
 def _quotient(num: np.ndarray, dist: np.ndarray, rho: np.ndarray, k: int) -> np.ndarray:
     """Upper bounds of ``num / dist`` (depth-k float numerator over a float lower bound of a positive
     distance). Where the lower bound is not positive: 0 when ``rho_j = 0`` (row and column j of E
@@ -768,6 +808,26 @@ def _quotient(num: np.ndarray, dist: np.ndarray, rho: np.ndarray, k: int) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         q = _up(num / dist, k)
     return np.where(dist > 0, q, np.where(rho[None, :] == 0, 0.0, HUGE))
+
+
+#: first-pass reasons that a tighter left eigenvector may settle
+UNDECIDED = ("l1 enclosure contains 0", "transversality mu' enclosure contains 0")
+
+
+def retry_undecided(system, fd: FamilyData, jobs: list[PointJob], results: list[dict]) -> tuple[list, list]:
+    """``(jobs, results)`` with the points whose l1 or mu' enclosure contains 0 done again with the
+    rows of ``V^-1`` bounded one by one (``prepare(..., tight_left=True)``); both passes are proofs,
+    the second only tighter."""
+    again = [i for i, r in enumerate(results) if r["reason"] in UNDECIDED]
+    if not again:
+        return jobs, results
+    redo, _ = prepare(fd, [jobs[i].k for i in again], tight_left=True)
+    by_k = dict(zip((j.k for j in redo), zip(redo, point_batch(system, fd, redo))))
+    jobs, results = list(jobs), list(results)
+    for i in again:
+        if jobs[i].k in by_k:
+            jobs[i], results[i] = by_k[jobs[i].k]
+    return jobs, results
 
 
 class _OtherMax:
