@@ -177,22 +177,32 @@ def _double_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     In python-flint (C): ``B1`` = the midpoints rounded to 53 bits, ``D = mid - B1`` at 106 bits
     (a ball), ``B2`` = D's midpoints rounded to 53 bits, so ``|mid - B1 - B2| <= rad D + 2u |B2|``
     (a rounding errs by less than one ulp); the radii of A and D are bounded per row by the
-    radius of ``((A - mid A) + (D - mid D)) 1`` (a sum of balls centred at 0). Converting B1, B2
+    radius of ``(A - mid A) 1 + (D - mid D) 1`` (sums of balls centred at 0). Converting B1, B2
     to floats is exact except in the subnormal range (< eta/2 each).
     """
     n, k = A.nrows(), A.ncols()
+    ones = arb_mat(k, 1, [1] * k)
+
+    def floats(B: arb_mat) -> np.ndarray:
+        return np.fromiter((float(e) for e in B.entries()), float, n * k).reshape(n, k)
+
+    # in this order, at most four n x k ball matrices are alive at a time (memory at n = 4000)
     with flint.ctx.workprec(HIPREC):
         M = A.mid()
+        rows = (A - M) * ones
     with flint.ctx.workprec(PREC):
         B1 = (M * arb(1)).mid()
+    A1 = floats(B1)
     with flint.ctx.workprec(HIPREC):
         D = M - B1
+    del M, B1
     with flint.ctx.workprec(PREC):
         B2 = (D * arb(1)).mid()
+    A2 = floats(B2)
+    del B2
     with flint.ctx.workprec(HIPREC):
-        rows = ((A - M) + (D - D.mid())) * arb_mat(k, 1, [1] * k)
-    A1 = np.fromiter((float(e) for e in B1.entries()), float, n * k).reshape(n, k)
-    A2 = np.fromiter((float(e) for e in B2.entries()), float, n * k).reshape(n, k)
+        rows = rows + (D - D.mid()) * ones
+    del D
     radrow = np.array([float(rows[i, 0].rad()) for i in range(n)])
     Ar = _up(radrow[:, None] * (1 + 4 * U) + 4 * U * np.abs(A2) + 2 * ETA, 6)
     return A1, A2, Ar
@@ -446,10 +456,10 @@ def _scalar_identity(m: arb_mat) -> arb | None:
     c = m[0, 0]
     if c.is_zero() or not c.is_exact():
         return None
-    d = arb_mat(m)
+    cI = arb_mat(n, m.ncols())
     for i in range(n):
-        d[i, i] -= c                  # exact: c - c = 0, and an inexact entry stays inexact
-    return c if arb_mat(n, m.ncols()).contains(d) else None
+        cI[i, i] = c
+    return c if cI.contains(m) else None        # the exact matrix c I contains m: m = c I exactly
 
 
 def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> FamilyData:
@@ -506,9 +516,10 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if "reason" in st:
         return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
-    with flint.ctx.workprec(HIPREC):
-        A = system.ball(HIPREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
+    with flint.ctx.workprec(HIPREC):     # an evaluator of our own: its 106-bit data is freed with it
+        A = system.module.BallSystem(system.model.ball_data()).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
     A1, A2, Ar = _double_floats(A)
+    del A
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
     if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
