@@ -217,6 +217,28 @@ def test_double_float_split_of_a_high_precision_ball_matrix():
                 assert hull.contains(exact[i, j])
 
 
+def test_single_float_split_takes_binary_weights_and_refuses_decimals():
+    """53 bits suffice when only the diagonal rounds (binary W + a I): A1 +- Ar holds every entry (300
+    bits) and Ar is the diagonal rounding alone; a matrix of decimals goes to the 106-bit split."""
+    from flint import arb_mat, fmpq, fmpq_mat
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((6, 6))
+    a = arb(1) / 3                                  # not a float: the diagonal rounds
+    with ctx.workprec(53):
+        got = family._single_floats(arb_mat(W.tolist()) + a * arb_mat(6, 6, [1 if i % 7 == 0 else 0 for i in range(36)]))
+        vals = [fmpq(int(v), 10 ** 17) for v in rng.integers(-10 ** 17, 10 ** 17, 36)]
+        assert family._single_floats(arb_mat(fmpq_mat(6, 6, vals))) is None
+    assert got is not None
+    A1, A2, Ar = got
+    assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
+    with ctx.workprec(300):
+        third = arb(1) / 3
+        for i in range(6):
+            for j in range(6):
+                exact = arb(float(W[i, j])) + (third if i == j else 0)
+                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
 def _inflated(n: int, seed: int, r: float):
     """A net's family data with the diagonalisation re-verified for the ball ``A1 +- (r + 2u |A1|)``
     around the float Jacobian (it holds the exact A0 = W + a_r I): discs ~ n r, as at n = 4000."""

@@ -208,6 +208,36 @@ def _double_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return A1, A2, Ar
 
 
+def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(A1, 0, Ar)`` with every matrix of the 53-bit ball A inside ``A1 +- Ar``, when the radii off the
+    diagonal are at most a few roundings per row (``sum_{j != i} rad A_ij <= 4u max_j |A1_ij|``: exact
+    binary weights, the parameter on the diagonal); else None (then :func:`_double_floats` at 106 bits).
+
+    ``A1`` = the midpoints (53-bit: floats, exact except in the subnormal range, < eta/2); ``Ar`` =
+    the diagonal radii on the diagonal plus, in every entry of row i, the radius of row i of
+    ``(A - mid A - diag) 1`` (a sum of balls centred at 0 bounds the off-diagonal radii of the row).
+    Entrywise radii keep ``Ar |Vr|`` at the size of one rounding, not n of them.
+    """
+    n, k = A.nrows(), A.ncols()
+    if n != k:
+        return None
+    M = A.mid()
+    A1 = np.fromiter((float(e) for e in M.entries()), float, n * k).reshape(n, k)
+    R = A - M
+    rd = np.array([float(R[i, i].rad()) for i in range(n)])
+    for i in range(n):
+        R[i, i] = 0
+    rows = R * arb_mat(k, 1, [1] * k)
+    del M, R
+    roff = np.array([float(rows[i, 0].rad()) for i in range(n)])
+    if not (np.all(np.isfinite(A1)) and np.all(roff <= 4 * U * np.abs(A1).max(axis=1))):
+        return None
+    Ar = np.zeros((n, n))
+    Ar += roff[:, None]
+    Ar[np.diag_indices(n)] += rd
+    return A1, np.zeros((n, n)), _up(Ar * (1 + 4 * U) + 2 * ETA, 4)
+
+
 def real_form(lam: np.ndarray, V: np.ndarray):
     """(lam, Vr, sizes, partner) in the real pair form of the module docstring; None if not in it."""
     n = len(lam)
@@ -285,14 +315,15 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     if tiny.any():
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
-    P2 = A2 @ ap.Vr
-    got = exact_residual(A1, ap.Vr, list(ap.VL) + [-P2])
+    two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
+    got = exact_residual(A1, ap.Vr, list(ap.VL) + ([-(A2 @ ap.Vr)] if two else []))
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
     Ya = np.abs(ap.Yr)
-    D = _up(err + _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) + _up(Ar @ Va, n), 2)
-    Qa = _up(np.abs(ap.Yr @ R) + gamma(n) * (Ya @ np.abs(R)) + n * ETA + Ya @ D, n + 4)
+    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + _up(Ar @ Va, n), 2)
+    # |Yr| (gamma_n |R| + D) in one product
+    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + Ya @ _up(gamma(n) * np.abs(R) + D, 2), n + 6)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
@@ -516,10 +547,15 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if "reason" in st:
         return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
-    with flint.ctx.workprec(HIPREC):     # an evaluator of our own: its 106-bit data is freed with it
-        A = system.module.BallSystem(system.model.ball_data()).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
-    A1, A2, Ar = _double_floats(A)
-    del A
+    xb = arb_mat([[arb(float(v))] for v in x0])
+    with flint.ctx.workprec(PREC):
+        got = _single_floats(system.ball(PREC).Df(xb, arb(a_r_f)))
+    if got is None:
+        with flint.ctx.workprec(HIPREC):     # an evaluator of our own: its 106-bit data is freed with it
+            A = system.module.BallSystem(system.model.ball_data()).Df(xb, arb(a_r_f))
+        got = _double_floats(A)
+        del A
+    A1, A2, Ar = got
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
     if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
