@@ -213,7 +213,7 @@ def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | No
     diagonal are at most a few roundings per row (``sum_{j != i} rad A_ij <= 4u max_j |A1_ij|``: exact
     binary weights, the parameter on the diagonal); else None (then :func:`_double_floats` at 106 bits).
 
-    ``A1`` = the midpoints (53-bit: floats, exact except in the subnormal range, < eta/2); ``Ar`` =
+    ``A1`` = the midpoints (checked to be exactly these floats); ``Ar`` =
     the diagonal radii on the diagonal plus, in every entry of row i, the radius of row i of
     ``(A - mid A - diag) 1`` (a sum of balls centred at 0 bounds the off-diagonal radii of the row).
     Entrywise radii keep ``Ar |Vr|`` at the size of one rounding, not n of them.
@@ -223,6 +223,8 @@ def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | No
         return None
     M = A.mid()
     A1 = np.fromiter((float(e) for e in M.entries()), float, n * k).reshape(n, k)
+    if not (np.all(np.isfinite(A1)) and arb_mat(n, k, A1.ravel().tolist()).contains(M)):
+        return None                     # a midpoint that float() rounded: not a 53-bit ball matrix
     R = A - M
     rd = np.array([float(R[i, i].rad()) for i in range(n)])
     for i in range(n):
@@ -230,7 +232,7 @@ def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | No
     rows = R * arb_mat(k, 1, [1] * k)
     del M, R
     roff = np.array([float(rows[i, 0].rad()) for i in range(n)])
-    if not (np.all(np.isfinite(A1)) and np.all(roff <= 4 * U * np.abs(A1).max(axis=1))):
+    if not np.all(roff <= 4 * U * np.abs(A1).max(axis=1)):
         return None
     Ar = np.zeros((n, n))
     Ar += roff[:, None]
