@@ -228,9 +228,9 @@ def test_single_float_split_takes_binary_weights_and_refuses_decimals():
         got = family._single_floats(arb_mat(W.tolist()) + a * arb_mat(6, 6, [1 if i % 7 == 0 else 0 for i in range(36)]))
         vals = [fmpq(int(v), 10 ** 17) for v in rng.integers(-10 ** 17, 10 ** 17, 36)]
         assert family._single_floats(arb_mat(fmpq_mat(6, 6, vals))) is None
-    with ctx.workprec(106):         # midpoints of 106 bits, radii 0 off the diagonal: float() would round them
-        B = arb_mat(W.tolist()) / 3
-    assert family._single_floats(B) is None
+    with ctx.workprec(106):         # exact 80-bit diagonal midpoints, radii 0: float() would round them
+        B = arb_mat(W.tolist()) + arb_mat(6, 6, [arb(2) ** -80 if i % 7 == 0 else 0 for i in range(36)])
+    assert B[0, 0].is_exact() and family._single_floats(B) is None
     assert got is not None
     A1, A2, Ar = got
     assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
