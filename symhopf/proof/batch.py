@@ -4,7 +4,8 @@
 a branch whose constant structure (f(x0, a) = 0, Df_a = c I on the range) is verified in ball
 arithmetic get the family proof (one verified diagonalisation per branch,
 symhopf/proof/family.py; the search's float eigen-decomposition of that branch is handed over
-as the approximation to verify); all others the per-point proof (symhopf/proof/hopf.py). All points
+as the approximation to verify; points whose l1 or mu' enclosure contains 0 are done once more with a
+tighter left eigenvector, ``family.retry_undecided``); all others the per-point proof (symhopf/proof/hopf.py). All points
 of a constant branch are one batch in this process; the independent per-point proofs run on
 all cores (symhopf/parallel.py). A failure in either becomes ``not_proved`` with its reason.
 """
