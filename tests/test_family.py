@@ -272,8 +272,12 @@ def test_eigenvector_enclosures_contain_50_digit_eigenvectors():
     50 digits, lie in the enclosures of prepare, with discs made wide (their bounds are then
     far from the rounding level)."""
     s, res, fd, A1 = _inflated(10, 3, 1e-7)
-    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
-    assert jobs and not fails
+    targets = sorted(family.match_candidates(fd, res.candidates).values())
+    jobs, fails = family.prepare(fd, targets)
+    tight, _ = family.prepare(fd, targets, tight_left=True)     # rows of V^-1 bounded one by one
+    assert jobs and not fails and [j.k for j in tight] == [j.k for j in jobs]
+    assert all(np.all(t.lr <= j.lr) for t, j in zip(tight, jobs))
+    jobs = jobs + tight
     mpmath.mp.dps = 50
     V = mpmath.matrix(fd.diag.V.tolist())
     Vi = V ** -1
@@ -292,3 +296,21 @@ def test_eigenvector_enclosures_contain_50_digit_eigenvectors():
         assert max(abs(l[i] - job.lm[i]) / job.lr[i] for i in range(10)) <= 1
         # the enclosures are not trivially wide
         assert job.qr.max() < 1e-4 and job.lr.max() < 1e-3
+
+
+def test_undecided_points_are_done_again_with_the_tight_left_vector():
+    """retry_undecided redoes exactly the points whose first pass left l1 (or mu') undecided, and
+    its results are proofs of their own."""
+    W = random_asymmetric(30, 80)
+    s = _net(W, pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    jobs, _ = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    first = family.point_batch(s, fd, jobs)
+    assert all(not r["reason"] for r in first)
+    fake = [dict(r) for r in first]
+    fake[1]["reason"], fake[1]["l1"] = "l1 enclosure contains 0", None
+    fake[2]["reason"] = "lyapunov: NaN in l1 or mu'"           # not undecided: left as it is
+    jobs2, out = family.retry_undecided(s, fd, jobs, fake)
+    assert not out[1]["reason"] and family.unpack_ball(out[1]["l1"]).overlaps(family.unpack_ball(first[1]["l1"]))
+    assert np.all(jobs2[1].lr <= jobs[1].lr) and jobs2[0] is jobs[0] and out[2] is fake[2]
