@@ -157,14 +157,18 @@ def test_family_with_quadratic_activation_term_agrees_with_per_point_proof():
         assert abs(float(p.first_lyapunov.mid())) > 0
 
 
+def _prepared(n: int):
+    """(system, family data, jobs, fails) of the paper's random net (seed 80) of size n."""
+    s = _net(random_asymmetric(n, 80), pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    return (s, fd) + family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+
+
 def test_one_batch_agrees_with_single_point_batches():
     """All points of a branch in one evaluation (per-column parameter, numpy balls) give the same
     enclosures as one point at a time."""
-    W = random_asymmetric(60, 80)
-    s = _net(W, pad=0.01)
-    res = find_candidates(s)
-    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
-    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    s, fd, jobs, fails = _prepared(60)
     assert len(jobs) >= 20 and not fails
     together = family.point_batch(s, fd, jobs)
     for job, r in zip(jobs, together):
@@ -301,11 +305,7 @@ def test_eigenvector_enclosures_contain_50_digit_eigenvectors():
 def test_undecided_points_are_done_again_with_the_tight_left_vector():
     """retry_undecided redoes exactly the points whose first pass left l1 (or mu') undecided, and
     its results are proofs of their own."""
-    W = random_asymmetric(30, 80)
-    s = _net(W, pad=0.01)
-    res = find_candidates(s)
-    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
-    jobs, _ = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    s, fd, jobs, _ = _prepared(30)
     first = family.point_batch(s, fd, jobs)
     assert all(not r["reason"] for r in first)
     fake = [dict(r) for r in first]
