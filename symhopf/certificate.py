@@ -20,6 +20,8 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from flint import arb
 
 from .enclosure import Enclosure, wrap
@@ -317,7 +319,7 @@ def embed_model(model) -> dict[str, Any] | None:
     from .model import Model  # the parser; loaded lazily like the rest of the package
 
     data = _model_data(model)
-    if data is None or Model.from_dict(_with_arrays(data, model)).structure_key() != model.structure_key():
+    if data is None or not _readable(model) or Model.from_dict(_with_arrays(data, model)).structure_key() != model.structure_key():
         return None
     return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
             "sha256": model_sha256(data), "data": data}
@@ -355,6 +357,20 @@ def _with_arrays(data: dict[str, Any], model) -> dict[str, Any]:
     if "rnn" not in data:
         return data
     return {**data, "rnn": {**data["rnn"], "data": {k: model.data[k] for k in data["rnn"]["data"]}}}
+
+
+def _readable(model) -> bool:
+    """Every number of a binary-float array (read from floats, not through ``to_fraction``) is one whose
+    'p/q' string ``to_fraction`` reads back: 0 or of magnitude in [2^-946, 2^996] (then p and q have at
+    most 300 digits and the value lies in [1e-300, 1e300]; a sufficient test). Arrays of Fractions were
+    read through ``to_fraction``."""
+    for k in (model.formula.data if model.kind == "rnn" and model.formula is not None else ()):
+        arr = model.data[k]
+        if arr.exact is None:
+            a = np.abs(arr.values)
+            if not np.all((a == 0) | ((a >= 2.0 ** -946) & (a <= 2.0 ** 996))):
+                return False
+    return True
 
 
 def exact_strings(arr) -> list[str]:
