@@ -21,6 +21,8 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from flint import arb
 
 from .enclosure import Enclosure, wrap
@@ -333,8 +335,10 @@ def embed_model(model) -> dict[str, Any] | None:
     from .model import Model  # the parser; loaded lazily like the rest of the package
 
     data = _model_data(model)
-    back = None if data is None else Model.from_dict(data)
-    if back is None or (back.structure_key(), back.map) != (model.structure_key(), model.map):
+    if data is None or not _readable(model):
+        return None
+    back = Model.from_dict(_with_arrays(data, model))
+    if (back.structure_key(), back.map) != (model.structure_key(), model.map):
         return None
     return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
             "sha256": model_sha256(data), "data": data}
@@ -362,9 +366,43 @@ def _model_data(model) -> dict[str, Any] | None:
         if not isinstance(model.activation_text, str):
             return None
         rnn["activation"] = model.activation_text
-    rnn["data"] = {k: _nested([str(q) for q in model.data[k].fractions()], model.data[k].shape)
-                   for k in model.formula.data}
+    rnn["data"] = {k: _nested(exact_strings(model.data[k]), model.data[k].shape) for k in model.formula.data}
     return {"name": model.name, "search": search, "rnn": rnn}
+
+
+def _with_arrays(data: dict[str, Any], model) -> dict[str, Any]:
+    """``data`` with the model's own exact arrays in place of their 'p/q' strings: the round trip of
+    :func:`embed_model` re-reads the formula, names and shapes; the strings need no re-reading, as
+    ``to_fraction(str(q)) == q`` for every Fraction q the model holds (tests/test_verify.py)."""
+    if "rnn" not in data:
+        return data
+    return {**data, "rnn": {**data["rnn"], "data": {k: model.data[k] for k in data["rnn"]["data"]}}}
+
+
+def _readable(model) -> bool:
+    """Every number of a binary-float array (read from floats, not through ``to_fraction``) is one whose
+    'p/q' string ``to_fraction`` reads back: 0 or of magnitude in [2^-946, 2^996] (then p and q have at
+    most 300 digits and the value lies in [1e-300, 1e300]; a sufficient test). Arrays of Fractions were
+    read through ``to_fraction``."""
+    for k in (model.formula.data if model.kind == "rnn" and model.formula is not None else ()):
+        arr = model.data[k]
+        if arr.exact is None:
+            a = np.abs(arr.values)
+            if not np.all((a == 0) | ((a >= 2.0 ** -946) & (a <= 2.0 ** 996))):
+                return False
+    return True
+
+
+def exact_strings(arr) -> list[str]:
+    """``str(q)`` of every entry q of an ExactArray, row-major ('p/q' in lowest terms, or 'p'); for a
+    binary-float array straight from ``float.as_integer_ratio`` (the same strings, no Fractions)."""
+    if arr.exact is not None:
+        return [str(q) for q in arr.exact.ravel()]
+    out = []
+    for v in arr.values.ravel().tolist():
+        p, q = v.as_integer_ratio()
+        out.append(f"{p}/{q}" if q != 1 else str(p))
+    return out
 
 
 def _nested(flat: list[str], shape: tuple[int, ...]) -> list | str:

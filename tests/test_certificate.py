@@ -65,3 +65,33 @@ def test_certificate_round_trip_and_contents():
     assert p["proof"]["precision_bits"] == 53 and float(p["proof"]["Z"]) < 1
     assert float(p["proof"]["radius"]) > 0 and "Newton-Kantorovich" in p["proof"]["method"]
     assert q["status"] == "not_proved" and q["reason"] == "l1 enclosure contains 0" and q["criticality"] is None
+
+
+def test_exact_strings_of_a_binary_array_are_those_of_its_fractions():
+    """embed_model's fast strings (float.as_integer_ratio) equal str(Fraction) entry by entry, and
+    read back exactly: integers, halves, -0.0, the smallest subnormal, huge values."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from symhopf.certificate import exact_strings
+    from symhopf.exact import ExactArray, to_fraction
+    vals = np.array([[0.0, -0.0, 1.0, -3.0], [0.5, 5e-324, -2.0 ** 60, 0.1], [1e299, -1 / 3, 7.25, -1e-280]])
+    got = exact_strings(ExactArray.from_float(vals, "t"))
+    assert got == [str(Fraction(v)) for v in vals.ravel().tolist()]
+    assert got[:3] == ["0", "0", "1"] and got[5] == "1/" + str(2 ** 1074)
+    assert all(to_fraction(t, "t") == Fraction(v) for t, v in zip(got, vals.ravel().tolist()) if v == 0 or abs(v) >= 1e-280)
+
+
+
+def test_a_weight_the_model_file_could_not_hold_is_not_embedded():
+    """A float weight whose 'p/q' string has more digits than a model file may hold (from an array,
+    not a file) cannot be read back: no embedding (before, the round trip raised InputError)."""
+    import numpy as np
+
+    from symhopf.certificate import embed_model
+    from symhopf.model import Model
+    W = np.array([[0.5, -1.0], [1.0, 1e-299]])
+    assert embed_model(Model.rnn("asymmetric", weights=W, range=[-1, 1])) is None
+    W[1, 1] = 0.25
+    assert embed_model(Model.rnn("asymmetric", weights=W, range=[-1, 1])) is not None

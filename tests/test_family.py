@@ -157,14 +157,18 @@ def test_family_with_quadratic_activation_term_agrees_with_per_point_proof():
         assert abs(float(p.first_lyapunov.mid())) > 0
 
 
+def _prepared(n: int):
+    """(system, family data, jobs, fails) of the paper's random net (seed 80) of size n."""
+    s = _net(random_asymmetric(n, 80), pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    return (s, fd) + family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+
+
 def test_one_batch_agrees_with_single_point_batches():
     """All points of a branch in one evaluation (per-column parameter, numpy balls) give the same
     enclosures as one point at a time."""
-    W = random_asymmetric(60, 80)
-    s = _net(W, pad=0.01)
-    res = find_candidates(s)
-    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
-    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    s, fd, jobs, fails = _prepared(60)
     assert len(jobs) >= 20 and not fails
     together = family.point_batch(s, fd, jobs)
     for job, r in zip(jobs, together):
@@ -215,3 +219,98 @@ def test_double_float_split_of_a_high_precision_ball_matrix():
             for j in range(6):
                 hull = arb(float(A1[i, j])) + arb(float(A2[i, j])) + arb(0, float(Ar[i, j]))
                 assert hull.contains(exact[i, j])
+
+
+def test_single_float_split_takes_binary_weights_and_refuses_decimals():
+    """53 bits suffice when only the diagonal rounds (binary W + a I): A1 +- Ar holds every entry (300
+    bits) and Ar is the diagonal rounding alone; a matrix of decimals goes to the 106-bit split."""
+    from flint import arb_mat, fmpq, fmpq_mat
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((6, 6))
+    a = arb(1) / 3                                  # not a float: the diagonal rounds
+    with ctx.workprec(53):
+        got = family._single_floats(arb_mat(W.tolist()) + a * arb_mat(6, 6, [1 if i % 7 == 0 else 0 for i in range(36)]))
+        vals = [fmpq(int(v), 10 ** 17) for v in rng.integers(-10 ** 17, 10 ** 17, 36)]
+        assert family._single_floats(arb_mat(fmpq_mat(6, 6, vals))) is None
+    with ctx.workprec(106):         # exact 80-bit diagonal midpoints, radii 0: float() would round them
+        B = arb_mat(W.tolist()) + arb_mat(6, 6, [arb(2) ** -80 if i % 7 == 0 else 0 for i in range(36)])
+    assert B[0, 0].is_exact() and family._single_floats(B) is None
+    assert got is not None
+    A1, A2, Ar = got
+    assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
+    with ctx.workprec(300):
+        third = arb(1) / 3
+        for i in range(6):
+            for j in range(6):
+                exact = arb(float(W[i, j])) + (third if i == j else 0)
+                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
+def _inflated(n: int, seed: int, r: float):
+    """A net's family data with the diagonalisation re-verified for the ball ``A1 +- (r + 2u |A1|)``
+    around the float Jacobian (it holds the exact A0 = W + a_r I): discs ~ n r, as at n = 4000."""
+    import dataclasses
+    s = _net(random_asymmetric(n, seed), pad=0.01)
+    res = find_candidates(s)
+    fd = family.branch_data(s, res.branches[0].x[0], s.model.range)
+    A1 = s.flt.Df(fd.x0, fd.a_r_float)
+    d = family.diagonalise(A1, np.full_like(A1, r) + 2.0 ** -52 * np.abs(A1))
+    assert d.ok
+    return s, res, dataclasses.replace(fd, diag=d), A1
+
+
+def test_wide_discs_keep_l1_away_from_0():
+    """Discs 100x wider than the tight ones: the per-entry eigenvector bound (|E_jk| instead of the
+    row sum rho_j) keeps every l1 enclosure away from 0. The row-sum bound (before issue 17) left
+    5 of these 30 points with "l1 enclosure contains 0"."""
+    s, res, fd, _ = _inflated(60, 80, 1e-9)
+    assert float(fd.diag.rho.max()) > 1e-6
+    jobs, fails = family.prepare(fd, sorted(family.match_candidates(fd, res.candidates).values()))
+    assert len(jobs) == 30 and not fails
+    out = family.point_batch(s, fd, jobs)
+    assert all(not r["reason"] for r in out), {r["reason"] for r in out}
+
+
+def test_eigenvector_enclosures_contain_50_digit_eigenvectors():
+    """q = V (e_k + d) and l = (e_k + d')^T V^-1 (normalised in the V basis) of the exact A0, at
+    50 digits, lie in the enclosures of prepare, with discs made wide (their bounds are then
+    far from the rounding level)."""
+    s, res, fd, A1 = _inflated(10, 3, 1e-7)
+    targets = sorted(family.match_candidates(fd, res.candidates).values())
+    jobs, fails = family.prepare(fd, targets)
+    tight, _ = family.prepare(fd, targets, tight_left=True)     # rows of V^-1 bounded one by one
+    assert jobs and not fails and [j.k for j in tight] == [j.k for j in jobs]
+    assert all(np.all(t.lr <= j.lr) for t, j in zip(tight, jobs))
+    jobs = jobs + tight
+    mpmath.mp.dps = 50
+    V = mpmath.matrix(fd.diag.V.tolist())
+    Vi = V ** -1
+    A0 = mpmath.matrix(s.model.data["W"].values.tolist()) + mpmath.mpf(fd.a_r_float) * mpmath.eye(10)
+    E, ER = mpmath.eig(A0)
+    El, EL = mpmath.eig(A0.T)
+    for job in jobs:
+        lam = complex(fd.diag.lam[job.k])
+        x = ER[:, min(range(10), key=lambda j: abs(E[j] - lam))]
+        z = Vi * x
+        v = V * (z / z[job.k])
+        y = EL[:, min(range(10), key=lambda j: abs(El[j] - lam))]
+        w = (y.T * V)
+        l = (w / w[job.k]) * Vi
+        assert max(abs(v[i] - job.qm[i]) / job.qr[i] for i in range(10)) <= 1
+        assert max(abs(l[i] - job.lm[i]) / job.lr[i] for i in range(10)) <= 1
+        # the enclosures are not trivially wide
+        assert job.qr.max() < 1e-4 and job.lr.max() < 1e-3
+
+
+def test_undecided_points_are_done_again_with_the_tight_left_vector():
+    """retry_undecided redoes exactly the points whose first pass left l1 (or mu') undecided, and
+    its results are proofs of their own."""
+    s, fd, jobs, _ = _prepared(30)
+    first = family.point_batch(s, fd, jobs)
+    assert all(not r["reason"] for r in first)
+    fake = [dict(r) for r in first]
+    fake[1]["reason"], fake[1]["l1"] = "l1 enclosure contains 0", None
+    fake[2]["reason"] = "lyapunov: NaN in l1 or mu'"           # not undecided: left as it is
+    jobs2, out = family.retry_undecided(s, fd, jobs, fake)
+    assert not out[1]["reason"] and family.unpack_ball(out[1]["l1"]).overlaps(family.unpack_ball(first[1]["l1"]))
+    assert np.all(jobs2[1].lr <= jobs[1].lr) and jobs2[0] is jobs[0] and out[2] is fake[2]

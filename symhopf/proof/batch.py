@@ -4,7 +4,8 @@
 a branch whose constant structure (f(x0, a) = 0, Df_a = c I on the range) is verified in ball
 arithmetic get the family proof (one verified diagonalisation per branch,
 symhopf/proof/family.py; the search's float eigen-decomposition of that branch is handed over
-as the approximation to verify); all others the per-point proof (symhopf/proof/hopf.py). All points
+as the approximation to verify; points whose l1 or mu' enclosure contains 0 are done once more with a
+tighter left eigenvector, ``family.retry_undecided``); all others the per-point proof (symhopf/proof/hopf.py). All points
 of a constant branch are one batch in this process; the independent per-point proofs run on
 all cores (symhopf/parallel.py). A failure in either becomes ``not_proved`` with its reason.
 """
@@ -42,6 +43,7 @@ def prove_all(system: Any, search, a_range, workers: int | None = None) -> list:
             continue
         try:        # all points of the branch in one batch (numpy ball products: one process is fastest)
             results, err = family.point_batch(system, fd, prepared), ""
+            prepared, results = family.retry_undecided(system, fd, prepared, results)
         except Exception as exc:  # a failed proof, not a crash
             results, err = [None] * len(prepared), f"family proof failed: {type(exc).__name__}: {exc}"
         for job, r in zip(prepared, results):

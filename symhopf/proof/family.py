@@ -50,6 +50,10 @@ float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
    entries of S have modulus 1). Row sums: ``rho_row_a <= s_K sum_{c in K} r_c``; column sums:
    ``rho_col_b <= sum_{d in L} k_d`` (``|K| s_K = 1``). ``rho = max(rho_row, rho_col)``.
    Likewise ``V^{-1} - Y = S^{-1} (Vr^{-1} - Yr)``, so ``|V^{-1} - Y|_{aj} <= g ymax_j``.
+4. Entrywise: ``|(G Q)_cd| <= sum_l |G_cl| |Q_ld| <= g max_l |Q_ld|``, so ``|Er_cd| <= |Q_cd| + g max_l |Q_ld|``,
+   and ``|E_ab| <= s_K sum_{c in K, d in L} |Er_cd|`` as in 3. (``E_abs``).
+5. Rows of the inverse (where ``g ymax`` is too coarse): ``G = F + F G`` gives ``|G_cl| <= |F_cl| + delta g``
+   (``max_m |G_ml| <= ||G||_1 <= g``), so ``|(Vr^{-1} - Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``.
 Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
 (``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
@@ -58,7 +62,11 @@ a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t
 Eigenvectors: for an isolated disc k the eigenvector of ``Lam + E`` is ``e_k + d`` with
 ``|d_j| <= rho_j / (|lam_k - lam_j| - rho_k)`` (from row j of ``(Lam + E) z = mu z``,
 ``|mu - lam_j| >= |lam_k - lam_j| - rho_k > rho_j`` and ``|z|_inf = 1`` attained at k);
-the same for the left eigenvector with column sums. So ``v_k = V e_k + V d`` is a right and
+the same for the left eigenvector with column sums. Then, with ``eps_k = max_j rho_j / (|lam_k - lam_j| - rho_k)``
+(so ``|d_l| <= eps_k`` for l != k), row j gives the sharper ``|d_j| <= (|E_jk| + rho_j eps_k) / (|lam_k - lam_j| - rho_k)``
+(``sum_l |E_jl| |z_l| <= |E_jk| + rho_j eps_k``), and column j ``|d'_j| <= (|E_kj| + rho_j eps_k) / (...)``: one
+entry of E instead of a row sum (about n times smaller), which keeps l1 away from 0 at n = 4000.
+So ``v_k = V e_k + V d`` is a right and
 ``l_k = e_k^T V^{-1} + d'^T V^{-1}`` a left eigenvector of A0, both enclosed entrywise
 (3. for ``V^{-1}``). Solves: for ``z`` not an eigenvalue of ``A = A0 + s c I``,
 ``(zI - A)^{-1} y = V (D - E)^{-1} V^{-1} y`` with ``D = diag(z - s c - lam_j)``; with ``h = D^{-1}
@@ -140,7 +148,8 @@ METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on 
 # ----------------------------------------------------------------------------- diagonalisation
 @dataclass
 class Diagonalisation:
-    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|;
+    """A0 = V (Lam + E) V^{-1} verified; ``rho`` disc radii (row/col max), ``rho_row`` row sums of |E|,
+    ``E_abs`` an entrywise bound of |E|;
     ``delta`` bounds both norms of ``I - Yr Vr``, ``g >= delta / (1 - delta)``;
     ``component`` labels the connected components of the union of the discs."""
 
@@ -157,6 +166,7 @@ class Diagonalisation:
     isolated: np.ndarray | None = None
     partner: np.ndarray | None = None
     component: np.ndarray | None = None
+    E_abs: np.ndarray | None = None
     time: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -167,25 +177,67 @@ def _double_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     In python-flint (C): ``B1`` = the midpoints rounded to 53 bits, ``D = mid - B1`` at 106 bits
     (a ball), ``B2`` = D's midpoints rounded to 53 bits, so ``|mid - B1 - B2| <= rad D + 2u |B2|``
     (a rounding errs by less than one ulp); the radii of A and D are bounded per row by the
-    radius of ``((A - mid A) + (D - mid D)) 1`` (a sum of balls centred at 0). Converting B1, B2
+    radius of ``(A - mid A) 1 + (D - mid D) 1`` (sums of balls centred at 0). Converting B1, B2
     to floats is exact except in the subnormal range (< eta/2 each).
     """
     n, k = A.nrows(), A.ncols()
+    ones = arb_mat(k, 1, [1] * k)
+
+    def floats(B: arb_mat) -> np.ndarray:
+        return np.fromiter((float(e) for e in B.entries()), float, n * k).reshape(n, k)
+
+    # in this order, at most four n x k ball matrices are alive at a time (memory at n = 4000)
     with flint.ctx.workprec(HIPREC):
         M = A.mid()
+        rows = (A - M) * ones
     with flint.ctx.workprec(PREC):
         B1 = (M * arb(1)).mid()
+    A1 = floats(B1)
     with flint.ctx.workprec(HIPREC):
         D = M - B1
+    del M, B1
     with flint.ctx.workprec(PREC):
         B2 = (D * arb(1)).mid()
+    A2 = floats(B2)
+    del B2
     with flint.ctx.workprec(HIPREC):
-        rows = ((A - M) + (D - D.mid())) * arb_mat(k, 1, [1] * k)
-    A1 = np.fromiter((float(e) for e in B1.entries()), float, n * k).reshape(n, k)
-    A2 = np.fromiter((float(e) for e in B2.entries()), float, n * k).reshape(n, k)
+        rows = rows + (D - D.mid()) * ones
+    del D
     radrow = np.array([float(rows[i, 0].rad()) for i in range(n)])
     Ar = _up(radrow[:, None] * (1 + 4 * U) + 4 * U * np.abs(A2) + 2 * ETA, 6)
     return A1, A2, Ar
+
+
+def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(A1, 0, Ar)`` with every matrix of the 53-bit ball A inside ``A1 +- Ar``, when the radii off the
+    diagonal are at most a few roundings per row (``sum_{j != i} rad A_ij <= 4u max_j |A1_ij|``: exact
+    binary weights, the parameter on the diagonal); else None (then :func:`_double_floats` at 106 bits).
+
+    ``A1`` = the midpoints (checked to be exactly these floats); ``Ar`` =
+    the diagonal radii on the diagonal plus, in every entry of row i, the radius of row i of
+    ``(A - mid A - diag) 1`` (a sum of balls centred at 0 bounds the off-diagonal radii of the row).
+    Entrywise radii keep ``Ar |Vr|`` at the size of one rounding, not n of them.
+    """
+    n, k = A.nrows(), A.ncols()
+    if n != k:
+        return None
+    M = A.mid()
+    A1 = np.fromiter((float(e) for e in M.entries()), float, n * k).reshape(n, k)
+    if not (np.all(np.isfinite(A1)) and arb_mat(n, k, A1.ravel().tolist()).contains(M)):
+        return None                     # a midpoint that float() rounded: not a 53-bit ball matrix
+    R = A - M
+    rd = np.array([float(R[i, i].rad()) for i in range(n)])
+    for i in range(n):
+        R[i, i] = 0
+    rows = R * arb_mat(k, 1, [1] * k)
+    del M, R
+    roff = np.array([float(rows[i, 0].rad()) for i in range(n)])
+    if not np.all(roff <= 4 * U * np.abs(A1).max(axis=1)):
+        return None
+    Ar = np.zeros((n, n))
+    Ar += roff[:, None]
+    Ar[np.diag_indices(n)] += rd
+    return A1, np.zeros((n, n)), _up(Ar * (1 + 4 * U) + 2 * ETA, 4)
 
 
 def real_form(lam: np.ndarray, V: np.ndarray):
@@ -257,23 +309,24 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
 
 
-def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, np.ndarray] | str:
-    """Weighted row sums ``sum_d m_d |Q_cd|`` and column sums of |Q|, Q = Yr (A Vr - Vr Lb), for every
-    A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
+def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, ...] | str:
+    """Weighted row sums ``sum_d m_d |Q_cd|``, column sums of |Q| and the entrywise bound of |Q|,
+    Q = Yr (A Vr - Vr Lb), for every A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
     tiny = np.abs(A1) < TINY            # below the exact-product range: moved into the radius
     if tiny.any():
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
-    P2 = A2 @ ap.Vr
-    got = exact_residual(A1, ap.Vr, list(ap.VL) + [-P2])
+    two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
+    got = exact_residual(A1, ap.Vr, list(ap.VL) + ([-(A2 @ ap.Vr)] if two else []))
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
     Ya = np.abs(ap.Yr)
-    D = _up(err + _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) + _up(Ar @ Va, n), 2)
-    Qa = _up(np.abs(ap.Yr @ R) + gamma(n) * (Ya @ np.abs(R)) + n * ETA + Ya @ D, n + 4)
-    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1)
+    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + _up(Ar @ Va, n), 2)
+    # |Yr| (gamma_n |R| + D) in one product
+    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + Ya @ _up(gamma(n) * np.abs(R) + D, 2), n + 6)
+    return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
 def _f_sums(ap: _Approx) -> tuple[float, float]:
@@ -284,8 +337,8 @@ def _f_sums(ap: _Approx) -> tuple[float, float]:
     return float(_up(Fa.sum(axis=1), n + 1).max()), float(_up(Fa.sum(axis=0), n + 1).max())
 
 
-def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
-    """Steps 1-3 of the module docstring from the sums of |Q| and the norms of F."""
+def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, Qa: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
+    """Steps 1-3 of the module docstring from the sums of |Q|, its entrywise bound and the norms of F."""
     if not (np.all(np.isfinite(rQ)) and np.all(np.isfinite(cQ)) and math.isfinite(delta) and math.isfinite(delta1)):
         return Diagonalisation(False, "residual of the diagonalisation not finite")
     if not (delta < 0.5 and delta1 < 0.5):
@@ -314,7 +367,18 @@ def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, delta: float, delta1: f
     comp = _components(ap.lam, rho)
     # one delta and g for both norms (g bounds ||G||_inf; the larger one is still a bound)
     return Diagonalisation(True, "", ap.lam, V, Y, rho, rho_row, max(delta, delta1), max(g, g1), ymax,
-                           _isolated(comp), ap.partner, comp)
+                           _isolated(comp), ap.partner, comp, E_abs=_entry_bounds(Qa, g, fi))
+
+
+def _entry_bounds(Qa: np.ndarray, g: float, fi: np.ndarray) -> np.ndarray:
+    """Entrywise bound of |E| (step 4 of the module docstring): ``|Er_cd| <= |Q_cd| + g max_l |Q_ld|``
+    (row c of |G| sums to at most g), then the pair blocks of ``E = S^-1 Er S``."""
+    Eb = _up(Qa + g * Qa.max(axis=0)[None, :], 2)
+    s = _up(Eb[:, fi] + Eb[:, fi + 1], 1)          # columns: sum over d in the block L
+    Eb[:, fi] = Eb[:, fi + 1] = s
+    s = _up(0.5 * (Eb[fi] + Eb[fi + 1]), 1)        # rows: s_K times the sum over c in the block K
+    Eb[fi] = Eb[fi + 1] = s
+    return Eb
 
 
 def diagonalise(A, Ar: np.ndarray | None = None, approx: tuple[np.ndarray, np.ndarray] | None = None) -> Diagonalisation:
@@ -425,10 +489,10 @@ def _scalar_identity(m: arb_mat) -> arb | None:
     c = m[0, 0]
     if c.is_zero() or not c.is_exact():
         return None
-    d = arb_mat(m)
+    cI = arb_mat(n, m.ncols())
     for i in range(n):
-        d[i, i] -= c                  # exact: c - c = 0, and an inexact entry stays inexact
-    return c if arb_mat(n, m.ncols()).contains(d) else None
+        cI[i, i] = c
+    return c if cI.contains(m) else None        # the exact matrix c I contains m: m = c I exactly
 
 
 def branch_data(system: Any, x0, a_range, approx: tuple | None = None) -> FamilyData:
@@ -485,9 +549,15 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if "reason" in st:
         return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
-    with flint.ctx.workprec(HIPREC):
-        A = system.ball(HIPREC).Df(arb_mat([[arb(float(v))] for v in x0]), arb(a_r_f))
-    A1, A2, Ar = _double_floats(A)
+    xb = arb_mat([[arb(float(v))] for v in x0])
+    with flint.ctx.workprec(PREC):
+        got = _single_floats(system.ball(PREC).Df(xb, arb(a_r_f)))
+    if got is None:
+        with flint.ctx.workprec(HIPREC):     # an evaluator of our own: its 106-bit data is freed with it
+            A = system.module.BallSystem(system.model.ball_data()).Df(xb, arb(a_r_f))
+        got = _double_floats(A)
+        del A
+    A1, A2, Ar = got
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
     if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
@@ -680,8 +750,10 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- batch stage
-def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[int, str]]:
-    """Spectral part for the discs ``targets`` (Im lam > 0): enclosures, checks, eigenvector bounds."""
+def prepare(fd: FamilyData, targets: list[int], tight_left: bool = False) -> tuple[list[PointJob], dict[int, str]]:
+    """Spectral part for the discs ``targets`` (Im lam > 0): enclosures, checks, eigenvector bounds.
+    ``tight_left``: bound row k of ``V^-1 - Y`` by the rows of F (:func:`_inverse_rows`, O(n^2) per
+    target) instead of ``g ymax`` (for points whose l1 or mu' the first pass left undecided)."""
     d = fd.diag
     n = len(d.lam)
     fails: dict[int, str] = {}
@@ -708,15 +780,22 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
     if not good:
         return jobs, fails
     G = np.array(good)
-    # eigenvector error bounds: Dk[i, j] = rho_j / (|lam_k - lam_j| - rho_k), j != k
+    # eigenvector error bounds (module docstring, eigenvectors): eps_k = max_j rho_j / dist_kj, then
+    # |d_j| <= (|E_jk| + rho_j eps_k) / dist_kj, |d'_j| <= (|E_kj| + rho_j eps_k) / dist_kj, dist_kk = inf
     dist = np.abs(lam[G][:, None] - lam[None, :]) * (1 - 4 * U) - 4 * ETA - rho[G][:, None] * (1 + 4 * U)
     dist[np.arange(len(G)), G] = np.inf
-    Dk = _up(rho[None, :] / dist, 2)
+    eps = _quotient(rho[None, :], dist, rho, 2).max(axis=1)
+    second = rho[None, :] * eps[:, None]
+    Dk = _quotient(d.E_abs[:, G].T + second, dist, rho, 3)
+    Dl = _quotient(d.E_abs[G, :] + second, dist, rho, 3)
     Va, Ya = _abs1(d.V), _abs1(d.Y)
-    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| Dk_j
+    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| |d_j|
     gY = _up(d.g * d.ymax, 2)
     other = _OtherMax(d)
-    lrad = _up(Dk @ Ya + gY[None, :] * (1 + _up(Dk.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
+    if tight_left:      # |l - Y_k| <= |d'|^T |Y| + H_k + (sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + _inverse_rows(d, G) + gY[None, :] * _up(Dl.sum(axis=1), n)[:, None], n + 4)
+    else:               # ... <= |d'|^T |Y| + (1 + sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
     with flint.ctx.workprec(PREC):
         for i, k in enumerate(good):
             e = disc_arb(d, k)
@@ -736,6 +815,68 @@ def prepare(fd: FamilyData, targets: list[int]) -> tuple[list[PointJob], dict[in
             jobs.append(PointJob(k, pack_ball(a), pack_ball(e.imag), d.V[:, k].copy(), qrad[i].copy(),
                                  lm.copy(), lrad[i].copy(), other_max, rec))
     return jobs, fails
+
+
+def _real_basis(d: Diagonalisation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(Vr, Yr, fi)`` back from ``V = Vr S``, ``Y = S^-1 Yr`` (exact: ``Vr_f = Re V_f``,
+    ``Vr_(f+1) = Im V_f``, ``Yr_f = 2 Re Y_f``, ``Yr_(f+1) = -2 Im Y_f`` for a pair f, f + 1)."""
+    n = len(d.lam)
+    fi = np.nonzero(d.partner > np.arange(n))[0]
+    Vr = d.V.real.copy()
+    Vr[:, fi + 1] = d.V[:, fi].imag
+    Yr = d.Y.real.copy()
+    Yr[fi] = 2 * d.Y[fi].real
+    Yr[fi + 1] = -2 * d.Y[fi].imag
+    return Vr, Yr, fi
+
+
+def _inverse_rows(d: Diagonalisation, G: np.ndarray) -> np.ndarray:
+    """``H[i] >= |V^-1 - Y|`` row ``G[i]`` entrywise (module docstring, step 5): for the rows c of the
+    real block K of ``G[i]``, ``|G_cl| <= |F_cl| + delta g`` (``G = F + F G``; row sums of |F| <= delta,
+    column sums of |G| <= g), so ``|(G Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``; then
+    ``|(S^-1 G Yr)_kj| <= s_K sum_{c in K} |(G Yr)_cj|``. ``|F_c|`` as in :func:`_f_sums`, O(n^2) per row."""
+    n = len(d.lam)
+    Vr, Yr, fi = _real_basis(d)
+    pair = d.partner != np.arange(n)
+    first = np.where(pair[G], np.minimum(G, d.partner[G]), G)      # the first row of each target's block
+    rows = np.concatenate([first, first[pair[G]] + 1])
+    Ya = np.abs(Yr)
+    eye = (rows[:, None] == np.arange(n)[None, :]).astype(float)
+    Fa = _up(np.abs(eye - Yr[rows] @ Vr) * (1 + U) + gamma(n) * (Ya[rows] @ np.abs(Vr)) + n * ETA, n + 4)
+    GY = _up(Fa @ Ya + (d.delta * d.g) * _up(Ya.sum(axis=0), n), n + 4)
+    H = GY[:len(G)].copy()
+    two = pair[G]
+    H[two] = _up(0.5 * (H[two] + GY[len(G):]), 2)
+    return H
+
+
+def _quotient(num: np.ndarray, dist: np.ndarray, rho: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``num / dist`` (depth-k float numerator over a float lower bound of a positive
+    distance). Where the lower bound is not positive: 0 when ``rho_j = 0`` (row and column j of E
+    vanish, so ``d_j = d'_j = 0``), else HUGE (the bound is lost, never wrong)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = _up(num / dist, k)
+    return np.where(dist > 0, q, np.where(rho[None, :] == 0, 0.0, HUGE))
+
+
+#: first-pass reasons that a tighter left eigenvector may settle
+UNDECIDED = ("l1 enclosure contains 0", "transversality mu' enclosure contains 0")
+
+
+def retry_undecided(system, fd: FamilyData, jobs: list[PointJob], results: list[dict]) -> tuple[list, list]:
+    """``(jobs, results)`` with the points whose l1 or mu' enclosure contains 0 done again with the
+    rows of ``V^-1`` bounded one by one (``prepare(..., tight_left=True)``); both passes are proofs,
+    the second only tighter."""
+    again = [i for i, r in enumerate(results) if r["reason"] in UNDECIDED]
+    if not again:
+        return jobs, results
+    redo, _ = prepare(fd, [jobs[i].k for i in again], tight_left=True)
+    by_k = dict(zip((j.k for j in redo), zip(redo, point_batch(system, fd, redo))))
+    jobs, results = list(jobs), list(results)
+    for i in again:
+        if jobs[i].k in by_k:
+            jobs[i], results[i] = by_k[jobs[i].k]
+    return jobs, results
 
 
 class _OtherMax:
