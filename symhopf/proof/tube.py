@@ -110,6 +110,7 @@ from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, flo
                                fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
+from .piece_spectrum import moving_discs_ok, piece_spectrum
 
 #: largest n tried: the bialternate product has n(n-1)/2 rows (measured on the bench's leaky
 #: nets: all branches of n = 16 in 0.7 s, n = 20 in 3 s, n = 24 in ~70 s)
@@ -118,6 +119,9 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
           "folds included); no eigenvalue of Df on iR \\ {0} on plain pieces (Gershgorin discs in a "
           "verified eigenbasis; neutral saddles pass), else det(2 Df (.) I) != 0 by ||I - Y M|| < 1; "
           "bordered determinant with monotone sigma on each Hopf piece")
+#: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
+#: or "bialternate" (one of the two only: the tests check that they agree)
+HOPF_METHOD = "auto"
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -536,6 +540,7 @@ class MovingBranchCheck:
         self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
+        self.hopf_method = HOPF_METHOD
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -715,6 +720,10 @@ class MovingBranchCheck:
             return False
         tm = self._tm(p)
         h = max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
+        if moving_discs_ok(p.A0, enc[1], h):
+            return True
+        if self.n > NMAX:
+            return False
         ok, nsad = spectral_ok(enc[0], p.A0, enc[1], h)
         if ok:
             self.n_saddle_pieces += nsad > 0
@@ -784,6 +793,11 @@ class MovingBranchCheck:
             p = self._piece(run, lo, hi, cover)
             if p is None or (box is not None and not self._inside(p, *box)):
                 continue
+            if not unmatched:
+                if not self._hopf_ok(p, run):
+                    continue
+                p.kind = "hopf"
+                return p
             bd = self._bordered(p, run)
             if bd is None or not (bd[3] > 0 or bd[3] < 0):
                 continue
@@ -794,6 +808,22 @@ class MovingBranchCheck:
             p.kind = "unmatched" if unmatched else "hopf"
             return p
         return None
+
+    def _hopf_ok(self, p: Piece, run: _Run) -> bool:
+        """At most one Hopf point on the piece's arc: the spectral Lemma (piece_spectrum.py: one
+        verified diagonalisation, exactly one pair's disc meets iR, its real part monotone), else
+        (n <= NMAX) the bordered bialternate determinant with monotone sigma. ``hopf_method``
+        restricts to one of the two (tests compare them)."""
+        if self.hopf_method in ("auto", "spectral"):
+            enc = self._enclose_A(p, run)
+            if enc is not None:
+                got = piece_spectrum(enc[0], enc[1])
+                if got.ok and got.pair is not None:
+                    return True
+        if self.hopf_method in ("auto", "bialternate") and self.n <= NMAX:
+            bd = self._bordered(p, run)
+            return bd is not None and bool(bd[3] > 0 or bd[3] < 0)
+        return False
 
     def _float_saddle(self, z: np.ndarray) -> bool:
         """Floats only (it merely routes the zero to the plain pieces): the pair of eigenvalues with
@@ -888,7 +918,8 @@ class MovingBranchCheck:
         # float zeros of g not accounted for by a proved point; neutral saddles (a real pair r, -r in
         # floats) are left to the plain pieces, whose spectral Lemma keeps Df off iR \\ {0} rigorously
         unmatched = []
-        for ri, t in self._float_zeros(runs):
+        # n > NMAX: no float zeros of g (dimension n(n-1)/2); an unmatched crossing fails the plain pieces
+        for ri, t in (self._float_zeros(runs) if n <= NMAX else []):
             run = runs[ri]
             near = [s for s in specials if s[0] == ri and abs(float(s[1]) - t)
                     <= max(1e-6 * run.span, 10 * float(s[2][1] - s[2][0]))]
@@ -1030,8 +1061,6 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
                         prec: int = 128, budget: int | None = None) -> TubeResult:
     """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET)."""
     budget = BUDGET if budget is None else int(budget)
-    if system.n > NMAX:
-        return TubeResult(False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0, budget)
     chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget)
     try:
         with flint.ctx.workprec(prec):

@@ -1,0 +1,252 @@
+"""Spectral lemma for a Hopf piece of a moving branch: one verified diagonalisation, O(n^3).
+
+Setting (tube.py). On a tube piece the arc is ``t -> z(t)``, t in T; ``A`` is a real ball matrix
+holding ``Df(z(t))`` for every t in T and ``A'`` one holding ``d/dt Df(z(t))`` for every t in T
+(tube.py, ``MovingBranchCheck._enclose_A``).
+
+Lemma (Hopf piece). Let ``A0 = V (Lam + E) V^-1`` be verified for every matrix of the ball ``A``
+by :func:`symhopf.proof.family.diagonalise` (Gershgorin discs ``D_j = D(lam_j, rho_j)``, rho the
+larger of the row and column sums of ``|E|``; ``|V^-1 - Y|_ij <= g ymax_j``). Suppose
+
+1. every disc meeting iR (``|Re lam_j| <= rho_j``, rounded outward) is alone in its connected
+   component of the union of the discs (*isolated*);
+2. among those, the real-centred ones (``Im lam_j = 0``: their one eigenvalue is real, as A is
+   real and the disc is its own conjugate) are any number, and the others are exactly one
+   conjugate pair ``k, k'`` with ``Im lam_k > rho_k`` (the eigenvalue ``mu(t)`` in ``D_k`` is
+   non-real and simple for every t);
+3. ``Re mu'(t)`` excludes 0 on T, where (``mu`` simple, ``l, r`` its left / right eigenvectors of
+   ``Lam + E(t)``) ``mu' = l^T P r / (l^T r)``, ``P = V^-1 A'(t) V``. With ``r = e_k + d``,
+   ``l = e_k + d'``, ``|d_j|, |d'_j| <= eps_j = rho_j / (|lam_k - lam_j| - rho_k)`` (j != k; row j of
+   ``(Lam + E) r = mu r`` as in family.py), ``l^T r = 1 + d'.d`` with ``|d'.d| <= eps.eps < 1`` and
+   ``l^T P r = P_kk + e``, ``|e| <= eps^T |P_{.k}| + |P_{k.}| eps + eps^T |P| eps``.
+
+Then at every point of the arc the eigenvalues of ``Df`` on ``iR \\ {0}`` are ``mu(t)`` or its
+conjugate when ``Re mu(t) = 0``, and ``Re mu`` is strictly monotone on T: the arc has at most one
+Hopf point (exactly one where a proved Hopf point lies on it).
+
+Plain form (no pair in 2.): no eigenvalue of ``Df`` on ``iR \\ {0}`` anywhere on the arc.
+``P`` is enclosed as ``fl(Y A' V)`` (numpy balls, runtime/npball.py) plus
+``(V^-1 - Y) A' V``, bounded per column by ``g sum_j ymax_j |(A' V)_jb|``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from flint import acb, arb, arb_mat
+
+from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
+from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
+from .family import Diagonalisation, diagonalise
+
+
+class SpectrumResult(NamedTuple):
+    """``ok``: the Lemma's hypotheses 1-2 hold; ``pair``: the disc index k of the crossing pair
+    (None: plain); ``slope``: enclosure of ``Re mu'`` (Hopf form only); ``reason`` when not ok."""
+
+    ok: bool
+    reason: str
+    pair: int | None = None
+    slope: arb | None = None
+
+
+def _re_bounds(d: Diagonalisation) -> tuple[np.ndarray, np.ndarray]:
+    """Outward float bounds of the real parts of the discs (as family._components rounds them)."""
+    lo = d.lam.real - d.rho * (1 + 4 * U) - np.abs(d.lam.real) * 4 * U
+    hi = d.lam.real + d.rho * (1 + 4 * U) + np.abs(d.lam.real) * 4 * U
+    return lo, hi
+
+
+def classify(d: Diagonalisation) -> SpectrumResult:
+    """Hypotheses 1-2 of the Lemma on a verified diagonalisation of the piece's ball ``A``."""
+    lo, hi = _re_bounds(d)
+    touch = np.nonzero((lo <= 0) & (hi >= 0))[0]
+    pairs = []
+    for j in touch:
+        j = int(j)
+        if not d.isolated[j]:
+            return SpectrumResult(False, f"an eigenvalue disc meeting iR (centre {d.lam[j]:.6g}) is not isolated")
+        if d.lam[j].imag == 0:
+            continue
+        if not abs(d.lam[j].imag) - d.rho[j] * (1 + 4 * U) - 4 * U * abs(d.lam[j].imag) > 0:
+            return SpectrumResult(False, f"cannot decide whether the eigenvalue in the disc at {d.lam[j]:.6g} is real")
+        if d.lam[j].imag > 0:
+            pairs.append(j)
+    if len(pairs) > 1:
+        return SpectrumResult(False, f"{len(pairs)} eigenvalue pairs may cross iR on the piece")
+    return SpectrumResult(True, "", pairs[0] if pairs else None)
+
+
+def _eps(d: Diagonalisation, k: int) -> np.ndarray | None:
+    """Upper bounds eps_j of the eigenvector components j != k (eps_k = 0), or None if not isolated."""
+    dist = np.abs(d.lam - d.lam[k]) * (1 - 4 * U) - 4 * ETA - d.rho[k] * (1 + 4 * U)
+    dist[k] = np.inf
+    if not np.all(dist > d.rho):
+        return None
+    return up(d.rho / dist, 2)
+
+
+def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
+    """Enclosure of ``Re mu'(t)`` for every t (hypothesis 3), or None."""
+    eps = _eps(d, k)
+    if eps is None:
+        return None
+    n = len(d.lam)
+    X = nprod(as_nball(Ap), NBall(d.V, 0.0))                       # A' V
+    P = nprod(NBall(d.Y, 0.0), X)                                  # fl(Y A' V) with its error
+    colerr = up(d.g * (d.ymax @ (abs1(X.mid) + X.rad)), n + 2)     # (V^-1 - Y) A' V, per column
+    Pa = up(abs1(P.mid) + P.rad + colerr[None, :], 3)
+    ee = float(up(eps @ eps, n + 1))
+    if not ee < 1:
+        return None
+    err = up(eps @ Pa[:, k] + Pa[k, :] @ eps + eps @ (Pa @ eps), 2 * n + 4)
+    pkk = P.mid[k, k]
+    rad = float(up(float(err) + P.rad[k, k] + colerr[k], 3))
+    num = acb(arb(float(pkk.real), rad), arb(float(pkk.imag), rad))
+    den = acb(arb(1, ee))
+    return (num / den).real
+
+
+def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
+    """The Lemma on one piece: ``A`` holds Df on the arc, ``Ap`` its t-derivative (Hopf form);
+    ``ok`` and ``pair`` None: plain; ``ok`` with a pair: ``slope`` excludes 0 (monotone)."""
+    d = diagonalise(A)
+    if not d.ok:
+        return SpectrumResult(False, "diagonalisation: " + d.reason)
+    got = classify(d)
+    if not got.ok or got.pair is None or Ap is None:
+        return got
+    s = slope(d, got.pair, Ap)
+    if s is None or not (s > 0 or s < 0):
+        return SpectrumResult(False, "real part of the crossing eigenvalue not proved monotone", got.pair, s)
+    return SpectrumResult(True, "", got.pair, s)
+
+
+# ----------------------------------------------------------------------------- plain pieces, 2nd order
+DEBUG = False
+def _similar_factory(V: np.ndarray):
+    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with V^-1 = Y + (V^-1 - Y) bounded by
+    ``|V^-1 - Y|_ij <= g ymax_j`` (``F = I - Y V``, ``||F||_inf <= delta < 1/2``, ``g = delta / (1 - delta)``:
+    ``V^-1 - Y = ((I - F)^-1 - I) Y``); None when V is not verified invertible."""
+    n = V.shape[0]
+    try:
+        Y = np.linalg.inv(V)
+    except np.linalg.LinAlgError:
+        return None
+    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(V))):
+        return None
+    P, err = cmatmul(Y, V)
+    Fa = up(abs1(np.eye(n) - P) * (1 + 2 * U) + err, 3)
+    delta = float(up(Fa.sum(axis=1), n + 1).max())
+    if not delta < 0.5:
+        return None
+    g = float(up(delta / (1 - delta) * (1 + 4 * U), 4))
+    ymax = np.abs(Y).max(axis=0) if np.isrealobj(Y) else abs1(Y).max(axis=0)
+    Yb, Vb = NBall(Y, 0.0), NBall(V, 0.0)
+
+    def similar(X) -> NBall:
+        T = nprod(as_nball(X), Vb)
+        B = nprod(Yb, T)
+        colerr = up(g * (ymax @ (abs1(T.mid) + T.rad)), n + 2)
+        return NBall(B.mid, up(B.rad + colerr[None, :], 1))
+    return similar
+
+
+def _absb(B: NBall) -> np.ndarray:
+    return up(abs1(B.mid) + B.rad, 1)
+
+
+def _diag_row(B: NBall) -> NBall:
+    return NBall(np.diag(B.mid)[None, :], np.diag(B.rad)[None, :])
+
+
+def _offdiag(B: NBall) -> NBall:
+    mid, rad = B.mid.copy(), B.rad.copy()
+    np.fill_diagonal(mid, 0)
+    np.fill_diagonal(rad, 0)
+    return NBall(mid, rad)
+
+
+def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+    """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
+    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
+    eigenvector matrix of mid A0 and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
+    float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
+    first-order eigenvector correction), ``S = I + s X`` (``q = h ||X||_inf < 1/2``), ``D(s) = diag(B0
+    + s B1)``: ``S^-1 B(s) S = D(s) + S^-1 F(s)``, ``F(s) = (B0 - D0) + s ((B1 - D1) + B0 X - X D0) +
+    s^2 (B1 X - X D1)``, and ``||S^-1 - I||_inf <= q / (1 - q)``. So every eigenvalue lies in a disc
+    centred ``B0_pp + s B1_pp`` of radius ``rho_p = r_p + q / (1 - q) max_l r_l``, r the row sums of
+    ``|B0 - D0| + h |(B1 - D1) + B0 X - X D0| + h^2 |B1 X - X D1|`` (second order in h: the first
+    order term of F is only the balls' radii). A disc whose centre's real part exceeds rho_p in
+    modulus at s = -h and s = h with one sign (it is linear in s) holds no eigenvalue on iR;
+    the others (static discs: centre mid B0_pp, radius rho_p + rad B0_pp + h |B1_pp|) must be
+    isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
+    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``."""
+    n = A0.nrows()
+    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
+    if not np.all(np.isfinite(Am)):
+        return False
+    try:
+        _, V = np.linalg.eig(Am)
+    except np.linalg.LinAlgError:
+        return False
+    similar = _similar_factory(V)
+    if similar is None:
+        return False
+    B0, B1 = similar(A0), similar(A1)
+    c = np.diag(B0.mid)
+    gap = c[None, :] - c[:, None]
+    scale = np.abs(c).max(initial=0.0) + 1e-300
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = np.where(np.abs(gap) > 1e-8 * scale, B1.mid / gap, 0)
+    np.fill_diagonal(X, 0)
+    if not np.all(np.isfinite(X)):
+        return False
+    q = float(up(h * float(up(abs1(X).sum(axis=1), n + 1).max()), 2))
+    if not q < 0.5:
+        X, q = np.zeros_like(X), 0.0
+    Xb = NBall(X, 0.0)
+    D0, D1 = _diag_row(B0), _diag_row(B1)
+    F0 = _absb(_offdiag(B0))
+    F1 = _absb(_offdiag(B1) + nprod(B0, Xb) - nmul(Xb, D0))
+    F2 = _absb(nprod(B1, Xb) - nmul(Xb, D1))
+    Fa = up(F0 + h * F1 + (h * h) * F2, 6)
+    r = up(Fa.sum(axis=1), n + 1)
+    G = float(up(q / (1 - q) * (1 + 4 * U), 4)) if q else 0.0
+    rho = up(r + G * float(r.max()), 2)
+    if not np.all(np.isfinite(rho)):
+        return False
+    cs, rs, touch = [], [], []
+    for p in range(n):
+        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
+        rp = arb(float(rho[p]))
+        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
+        off = all(v > rp for v in vals) or all(v < -rp for v in vals)
+        cs.append(complex(B0.mid[p, p]))
+        rs.append(float(up(rho[p] + B0.rad[p, p] + h * (abs1(B1.mid[p, p]) + B1.rad[p, p]), 3)))
+        touch.append(not off)
+    if DEBUG:
+        k = int(np.argmin(np.abs(c.real)))
+        print("DBG h", h, "q", q, "c", c[k], "rho", rho[k], "F0", F0[k].sum(), "F1", F1[k].sum(), "F2", F2[k].sum(),
+              "c1", B1.mid[k, k], B1.rad[k, k], "B0rad", B0.rad[k, k], "ntouch", sum(touch))
+    return touching_isolated(cs, rs, touch)
+
+
+def touching_isolated(cs: list[complex], rs: list[float], touch: list[bool]) -> bool:
+    """Each touching disc ``D(c_p, r_p)``, replaced by the real-centred ``{|z - Re c_p| <= r_p +
+    |Im c_p|}``, is disjoint from every other disc (tube.spectral_ok's Lemma)."""
+    idx = [p for p, t in enumerate(touch) if t]
+    if not idx:
+        return True
+    fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
+    fr = [(arb(r) + abs(arb(c.imag))).upper() if t else r for c, r, t in zip(cs, rs, touch)]
+    fc_re, fc_im = np.array([c.real for c in fc]), np.array([c.imag for c in fc])
+    for p in idx:
+        # float prefilter: only discs whose float distance is not clearly larger are decided in balls
+        dist = np.hypot(fc_re - fc_re[p], fc_im - fc_im[p])
+        near = np.nonzero(dist <= 2 * (np.array(fr, float) + float(fr[p])) + 1e-300)[0]
+        for q in near:
+            if q != p and not abs(acb(fc[p].real, fc[p].imag) - acb(fc[q].real, fc[q].imag)) > \
+                    arb(fr[p]) + arb(fr[q]):
+                return False
+    return True
