@@ -110,7 +110,8 @@ def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
 def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
     """The Lemma on one piece: ``A`` holds Df on the arc, ``Ap`` its t-derivative (Hopf form);
     ``ok`` and ``pair`` None: plain; ``ok`` with a pair: ``slope`` excludes 0 (monotone)."""
-    d = diagonalise(A)
+    Ab = as_nball(A)        # entrywise radii (diagonalise on an arb_mat spreads each row's radii)
+    d = diagonalise(Ab.mid, Ab.rad)
     if not d.ok:
         return SpectrumResult(False, "diagonalisation: " + d.reason)
     got = classify(d)
@@ -123,7 +124,6 @@ def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
 
 
 # ----------------------------------------------------------------------------- plain pieces, 2nd order
-DEBUG = False
 def _similar_factory(V: np.ndarray):
     """``X -> V^-1 X V`` for ball matrices X (numpy balls), with V^-1 = Y + (V^-1 - Y) bounded by
     ``|V^-1 - Y|_ij <= g ymax_j`` (``F = I - Y V``, ``||F||_inf <= delta < 1/2``, ``g = delta / (1 - delta)``:
@@ -225,10 +225,6 @@ def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
         cs.append(complex(B0.mid[p, p]))
         rs.append(float(up(rho[p] + B0.rad[p, p] + h * (abs1(B1.mid[p, p]) + B1.rad[p, p]), 3)))
         touch.append(not off)
-    if DEBUG:
-        k = int(np.argmin(np.abs(c.real)))
-        print("DBG h", h, "q", q, "c", c[k], "rho", rho[k], "F0", F0[k].sum(), "F1", F1[k].sum(), "F2", F2[k].sum(),
-              "c1", B1.mid[k, k], B1.rad[k, k], "B0rad", B0.rad[k, k], "ntouch", sum(touch))
     return touching_isolated(cs, rs, touch)
 
 

@@ -62,7 +62,10 @@ a-priori rounding bounds replace ball arithmetic there).
   ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma over the U box, then refined with
   ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
   ``M' = 2 A' (.) I`` (the bialternate product is linear).
-* Plain pieces: the spectral Lemma (``spectral_ok``: Gershgorin discs of ``V^-1 A V``, ``V`` a
+* Plain pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_discs_ok: discs
+  of ``S^-1 V^-1 (A0 + s A') V S``, ``S = I + s X`` the first-order eigenvector correction, centres
+  moving with s, radii second order in the piece's half width; O(n^3) in numpy balls). Then
+  (n <= NMAX) the spectral Lemma (``spectral_ok``: Gershgorin discs of ``V^-1 A V``, ``V`` a
   float eigenvector matrix; a disc meeting iR must be isolated and real-centred, so its one
   eigenvalue is real; the parametrised form ``A(z(t~)) + s A'`` uses the sign of the moving
   centre's real part) proves that no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``; else
@@ -70,6 +73,11 @@ a-priori rounding bounds replace ball arithmetic there).
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
   control (width x ``GROW`` after a success, halved after a failure).
+* Hopf pieces, first: the spectral Lemma of piece_spectrum.py (one verified diagonalisation of
+  the ball ``A`` holding Df on the arc, family.diagonalise; exactly one conjugate pair's disc meets
+  iR, every other disc meeting iR is isolated and real-centred, and ``Re mu'`` of the pair, from
+  ``A'`` and the eigenvector bounds, excludes 0: at most one Hopf point on the arc). Then
+  (n <= NMAX; ``HOPF_METHOD`` may restrict to one of the two):
 * Hopf pieces (bordered determinant). ``b, c`` float left/right singular vectors of the
   smallest singular value of ``M`` at the centre, ``N = [[M, b], [c^T, 0]]``. If ``N`` is
   nonsingular on the piece (Lemma) then ``det M = sigma det N`` with
@@ -85,7 +93,11 @@ a-priori rounding bounds replace ball arithmetic there).
   the bordered test plus ``sigma`` of opposite signs at the piece's ends: a rigorously isolated
   *unmatched zero*, reported (never proved complete).
 
-Not covered (reported as not proved, with the reason): ``n > NMAX = 20``; branches that end
+For n > NMAX the bialternate product is not formed at all: no float zeros of g are sought (an
+unmatched crossing then fails the plain pieces next to it, not proved), plain and Hopf pieces
+rest on the spectral Lemmas alone.
+
+Not covered (reported as not proved, with the reason): branches that end
 inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
@@ -112,8 +124,8 @@ from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
 from .piece_spectrum import moving_discs_ok, piece_spectrum
 
-#: largest n tried: the bialternate product has n(n-1)/2 rows (measured on the bench's leaky
-#: nets: all branches of n = 16 in 0.7 s, n = 20 in 3 s, n = 24 in ~70 s)
+#: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
+#: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
 NMAX = 20
 METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coordinate charts, "
           "folds included); no eigenvalue of Df on iR \\ {0} on plain pieces (Gershgorin discs in a "
