@@ -142,3 +142,22 @@ def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed):
         assert sp.crossings == bi.crossings
         seen += len(sp.crossings)
     assert seen >= 1 or not res.candidates
+
+
+def test_second_order_moving_discs_plain_and_hopf():
+    """moving_discs_ok / moving_hopf_ok on Df(t) = A0 + t A1, t in [-h, h]."""
+    from symhopf.proof.piece_spectrum import moving_discs_ok, moving_hopf_ok
+    h = 1e-3
+    A0 = ball([[0, -1, 0], [1, 0, 0], [0, 0, -1]])
+    A1 = ball([[1, 0.3, 0], [0, 1, 0.2], [0.1, 0, 0]])
+    assert moving_hopf_ok(A0, A1, h) and not moving_discs_ok(A0, A1, h)
+    far = ball([[0.5, -1, 0], [1, 0.5, 0], [0, 0, -1]])
+    assert moving_discs_ok(far, A1, h) and not moving_hopf_ok(far, A1, h)
+    flat = arb_mat([[arb(0, 1), 0, 0], [0, arb(0, 1), 0], [0, 0, 0]])       # Re mu' may vanish
+    assert not moving_hopf_ok(A0, flat, h)
+    two = ball([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -3], [0, 0, 3, 0]])
+    assert not moving_hopf_ok(two, ball(np.eye(4)), h) and not moving_discs_ok(two, ball(np.eye(4)), h)
+    near_double = ball([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -(1 + 1e-9)], [0, 0, 1 + 1e-9, 0]])
+    assert not moving_hopf_ok(near_double, ball(np.eye(4)), h)
+    saddle = ball([[0, -1, 0], [1, 0, 0], [0, 0, 0]])     # a real eigenvalue 0 next to the pair
+    assert moving_hopf_ok(saddle, ball(np.diag([1.0, 1.0, 1.0])), h)

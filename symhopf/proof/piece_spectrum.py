@@ -167,6 +167,71 @@ def _offdiag(B: NBall) -> NBall:
     return NBall(mid, rad)
 
 
+class _Moving(NamedTuple):
+    """The discs of moving_discs_ok's Lemma: static centres ``m`` / radii ``R`` (all s), row and
+    column radii ``rho``, ``rhoc`` of ``S^-1 F``, ``off`` (moving disc proved off iR for all s), the
+    balls ``B1``, the correction ``X`` and ``gG >= ||S^-1 - I||_inf``."""
+
+    m: np.ndarray
+    R: np.ndarray
+    rho: np.ndarray
+    rhoc: np.ndarray
+    off: np.ndarray
+    B1: NBall
+    X: np.ndarray
+    gG: float
+    h: float
+
+
+def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
+    n = A0.nrows()
+    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
+    if not np.all(np.isfinite(Am)):
+        return None
+    try:
+        _, V = np.linalg.eig(Am)
+    except np.linalg.LinAlgError:
+        return None
+    similar = _similar_factory(V)
+    if similar is None:
+        return None
+    B0, B1 = similar(A0), similar(A1)
+    c = np.diag(B0.mid)
+    gap = c[None, :] - c[:, None]
+    scale = np.abs(c).max(initial=0.0) + 1e-300
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        X = np.where(np.abs(gap) > 1e-8 * scale, B1.mid / gap, 0)
+    np.fill_diagonal(X, 0)
+    if not np.all(np.isfinite(X)):
+        return None
+    Xa = abs1(X)
+    q = float(up(h * float(up(Xa.sum(axis=1), n + 1).max()), 2))
+    q1 = float(up(h * float(up(Xa.sum(axis=0), n + 1).max()), 2))
+    if not (q < 0.5 and q1 < 0.5):
+        X, q, q1 = np.zeros_like(X), 0.0, 0.0
+    Xb = NBall(X, 0.0)
+    D0, D1 = _diag_row(B0), _diag_row(B1)
+    F0 = _absb(_offdiag(B0))
+    F1 = _absb(_offdiag(B1) + nprod(B0, Xb) - nmul(Xb, D0))
+    F2 = _absb(nprod(B1, Xb) - nmul(Xb, D1))
+    Fa = up(F0 + h * F1 + (h * h) * F2, 6)
+    r = up(Fa.sum(axis=1), n + 1)
+    gG = float(up(q / (1 - q) * (1 + 4 * U), 4)) if q else 0.0
+    rho = up(r + gG * float(r.max()), 2)
+    rhoc = up(Fa.sum(axis=0) / (1 - q1) * (1 + 4 * U), n + 3) if q1 else up(Fa.sum(axis=0), n + 1)
+    if not (np.all(np.isfinite(rho)) and np.all(np.isfinite(rhoc))):
+        return None
+    off = np.zeros(n, bool)
+    for p in range(n):
+        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
+        rp = arb(float(rho[p]))
+        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
+        off[p] = all(v > rp for v in vals) or all(v < -rp for v in vals)
+    d0, d1 = np.diag(B0.rad), abs1(np.diag(B1.mid)) + np.diag(B1.rad)
+    R = up(rho + d0 + h * d1, 3)
+    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
+
+
 def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
     ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
@@ -182,50 +247,67 @@ def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     the others (static discs: centre mid B0_pp, radius rho_p + rad B0_pp + h |B1_pp|) must be
     isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
     eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``."""
-    n = A0.nrows()
-    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
-    if not np.all(np.isfinite(Am)):
+    mv = _moving(A0, A1, h)
+    if mv is None:
         return False
-    try:
-        _, V = np.linalg.eig(Am)
-    except np.linalg.LinAlgError:
+    return touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off))
+
+
+def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+    """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
+    not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
+    each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
+    makes p isolated. Then for every s
+    disc p holds one eigenvalue ``mu(s)``, simple, and every eigenvalue ``i w`` (w > 0) of a ``Df``
+    on the arc is ``mu(s)``. Eigenvectors of ``C(s) = S^-1 B(s) S`` (fixed s): the right one is
+    ``e_p + d``, ``|d_j| <= eps_j = rho_j / gap_j``, the left one ``e_p + d'``, ``|d'_j| <= epsc_j =
+    rhoc_j / gap_j`` (rows / columns of ``(mu - C_jj) r_j = sum_{i != j} C_ji r_i``), where ``gap_j =
+    |m_p - m_j| - R_p - R_j`` bounds ``|mu - C_jj|`` below (C_jj lies in the static disc j) and must
+    exceed rho_j and rhoc_j. ``mu' = l^T M r / (l^T r)`` with ``M = S^-1 B'(s) S``, ``B' = V^-1 A'
+    V`` in B1; with ``W = |B1| (I + h |X|)`` (bounds ``|B' S|``), ``|M_ik| <= (1 + gG) max_j W_jk``,
+    ``|M_pp - B'_pp| <= gG max_j W_jp + h (|B1| |X|)_pp``, so ``l^T M r`` lies in ``B1_pp`` plus a
+    disc of radius ``|M_pp - B'_pp| + |epsc|_1 mc_p + (1 + |epsc|_1) sum_k eps_k mx_k`` and
+    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point."""
+    mv = _moving(A0, A1, h)
+    if mv is None:
         return False
-    similar = _similar_factory(V)
-    if similar is None:
+    n = len(mv.m)
+    touch = ~mv.off
+    im_lo = mv.m.imag - mv.R * (1 + 4 * U)
+    im_hi = mv.m.imag + mv.R * (1 + 4 * U)
+    upper = touch & (im_lo > 0)
+    real = touch & ~upper & ~(im_hi < 0)      # meeting the real axis: one real eigenvalue each
+    if int(upper.sum()) != 1:
         return False
-    B0, B1 = similar(A0), similar(A1)
-    c = np.diag(B0.mid)
-    gap = c[None, :] - c[:, None]
-    scale = np.abs(c).max(initial=0.0) + 1e-300
-    with np.errstate(divide="ignore", invalid="ignore"):
-        X = np.where(np.abs(gap) > 1e-8 * scale, B1.mid / gap, 0)
-    np.fill_diagonal(X, 0)
-    if not np.all(np.isfinite(X)):
+    p = int(np.nonzero(upper)[0][0])
+    if not touching_isolated(list(mv.m), [float(r) for r in mv.R], list(real)):
         return False
-    q = float(up(h * float(up(abs1(X).sum(axis=1), n + 1).max()), 2))
-    if not q < 0.5:
-        X, q = np.zeros_like(X), 0.0
-    Xb = NBall(X, 0.0)
-    D0, D1 = _diag_row(B0), _diag_row(B1)
-    F0 = _absb(_offdiag(B0))
-    F1 = _absb(_offdiag(B1) + nprod(B0, Xb) - nmul(Xb, D0))
-    F2 = _absb(nprod(B1, Xb) - nmul(Xb, D1))
-    Fa = up(F0 + h * F1 + (h * h) * F2, 6)
-    r = up(Fa.sum(axis=1), n + 1)
-    G = float(up(q / (1 - q) * (1 + 4 * U), 4)) if q else 0.0
-    rho = up(r + G * float(r.max()), 2)
-    if not np.all(np.isfinite(rho)):
+    gap = np.abs(mv.m - mv.m[p]) * (1 - 4 * U) - 4 * ETA - mv.R[p] * (1 + 4 * U) - mv.R * (1 + 4 * U)
+    gap[p] = np.inf
+    if not (np.all(gap > mv.rho) and np.all(gap > mv.rhoc)):
         return False
-    cs, rs, touch = [], [], []
-    for p in range(n):
-        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
-        rp = arb(float(rho[p]))
-        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
-        off = all(v > rp for v in vals) or all(v < -rp for v in vals)
-        cs.append(complex(B0.mid[p, p]))
-        rs.append(float(up(rho[p] + B0.rad[p, p] + h * (abs1(B1.mid[p, p]) + B1.rad[p, p]), 3)))
-        touch.append(not off)
-    return touching_isolated(cs, rs, touch)
+    eps = up(mv.rho / gap, 2)
+    epsc = up(mv.rhoc / gap, 2)
+    eps[p] = epsc[p] = 0.0
+    Ba = _absb(mv.B1)
+    Xa = abs1(mv.X)
+    W = up(Ba + mv.h * (Ba @ Xa), n + 3)
+    wmax = W.max(axis=0)                           # max_j W_jk for every k
+    k1 = 1 + mv.gG
+    mc = k1 * wmax[p]
+    mx = k1 * wmax
+    e1 = float(up(epsc.sum(), n + 1))
+    dpp = up(mv.gG * wmax[p] + mv.h * float(Ba[p] @ Xa[:, p]), n + 3)
+    tail = float(up(eps @ mx, n + 1))
+    err = float(up(float(dpp) + e1 * mc + (1 + e1) * tail, 8))
+    ee = float(up(epsc @ eps, n + 1))
+    if not (np.isfinite(err) and ee < 1):
+        return False
+    b = mv.B1.mid[p, p]
+    rad = float(up(err + mv.B1.rad[p, p], 2))
+    num = acb(arb(float(np.real(b)), rad), arb(float(np.imag(b)), rad))
+    sl = (num / acb(arb(1, ee))).real
+    return bool(sl > 0 or sl < 0)
 
 
 def touching_isolated(cs: list[complex], rs: list[float], touch: list[bool]) -> bool:

@@ -122,7 +122,7 @@ from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, flo
                                fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
-from .piece_spectrum import moving_discs_ok, piece_spectrum
+from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -730,8 +730,7 @@ class MovingBranchCheck:
         enc = self._enclose_A(p, run)
         if enc is None:
             return False
-        tm = self._tm(p)
-        h = max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
+        h = self._half_width(p)
         if moving_discs_ok(p.A0, enc[1], h):
             return True
         if self.n > NMAX:
@@ -745,6 +744,11 @@ class MovingBranchCheck:
             if got is not None and got[2] < 1:
                 return True
         return False
+
+    def _half_width(self, p: Piece) -> float:
+        """Upper bound of ``|t - t~|`` on the piece (t~ = _tm(p), the mean-value centre)."""
+        tm = self._tm(p)
+        return max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
 
     def _bordered(self, p: Piece, run: _Run) -> tuple[arb_mat, np.ndarray, np.ndarray, arb] | None:
         """(N ball, b, c, d sigma/dt enclosure) on the piece, or None."""
@@ -829,6 +833,8 @@ class MovingBranchCheck:
         if self.hopf_method in ("auto", "spectral"):
             enc = self._enclose_A(p, run)
             if enc is not None:
+                if moving_hopf_ok(p.A0, enc[1], self._half_width(p)):
+                    return True
                 got = piece_spectrum(enc[0], enc[1])
                 if got.ok and got.pair is not None:
                     return True
