@@ -1,4 +1,9 @@
-"""Spectral lemma for a Hopf piece of a moving branch: one verified diagonalisation, O(n^3).
+"""Spectral lemmas for the pieces of a moving branch (tube.py), O(n^3) per piece.
+
+Three lemmas, tried in this order by tube.py: ``moving_discs_ok`` (plain piece) and
+``moving_hopf_ok`` (Hopf piece), second order in the piece's half width (their docstrings), and
+the first-order Hopf-piece Lemma below (``piece_spectrum``), which rests on one verified
+diagonalisation of the whole piece's ball (family.diagonalise and its disc components).
 
 Setting (tube.py). On a tube piece the arc is ``t -> z(t)``, t in T; ``A`` is a real ball matrix
 holding ``Df(z(t))`` for every t in T and ``A'`` one holding ``d/dt Df(z(t))`` for every t in T

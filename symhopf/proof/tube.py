@@ -116,13 +116,13 @@ from typing import Any, NamedTuple, Sequence
 
 import flint
 import numpy as np
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb_mat, arb, arb_mat
 
 from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, float_matrix, float_upper,
                                fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
-from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum
+from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -201,7 +201,6 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
 
     Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
     could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
-    n = A.nrows()
     Am = midpoints(A) if A0 is None else midpoints(A0)
     try:
         ev, V = np.linalg.eig(Am)
@@ -234,20 +233,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
             B0, B1 = (tp(Bs[0]), tp(Bs[1])) if tr else Bs
             off0, off1 = _offs(B0), _offs(B1)
             touch = [t and not _moving_off_axis(B0, B1, p, h, off0, off1) for p, t in enumerate(touch)]
-        fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
-        fr = [float_upper(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
-        ok = True
-        for p in range(n):
-            if not touch[p]:
-                continue
-            for q in range(n):
-                if q != p and not abs(acb(fc[p].real, fc[p].imag) - acb(fc[q].real, fc[q].imag)) > \
-                        arb(fr[p]) + arb(fr[q]):
-                    ok = False
-                    break
-            if not ok:
-                break
-        if ok:
+        if touching_isolated(cs, rs, touch):
             return True, sum(touch)
     return False, 0
 
