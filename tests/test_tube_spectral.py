@@ -103,8 +103,8 @@ def test_pair_crossing_twice_needs_both_points(monkeypatch, method):
 
 
 def test_crossing_just_inside_the_range_end_is_not_complete():
-    """Range end 1e-16 beyond the crossing at a = 1/2 (exact decimals): the list is never proved
-    complete without a proved point at 1/2; with the end 1e-16 before it, only a = -1/2 counts."""
+    """Range end 1e-19 beyond the crossing at a = 1/2 (exact decimals): the list is never proved
+    complete without a proved point at 1/2; with the end 1e-19 before it, only a = -1/2 counts."""
     for hi, inside in (("0.5000000000000000001", True), ("0.4999999999999999999", False)):
         s = twice(("-1", hi))
         res, proved = proved_points(s)

@@ -73,7 +73,10 @@ a-priori rounding bounds replace ball arithmetic there).
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
   control (width x ``GROW`` after a success, halved after a failure).
-* Hopf pieces, first: the spectral Lemma of piece_spectrum.py (one verified diagonalisation of
+* Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
+  one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
+  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
+  the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
   the ball ``A`` holding Df on the arc, family.diagonalise; exactly one conjugate pair's disc meets
   iR, every other disc meeting iR is isolated and real-centred, and ``Re mu'`` of the pair, from
   ``A'`` and the eigenvector bounds, excludes 0: at most one Hopf point on the arc). Then
@@ -812,8 +815,9 @@ class MovingBranchCheck:
         return None
 
     def _hopf_ok(self, p: Piece, run: _Run) -> bool:
-        """At most one Hopf point on the piece's arc: the spectral Lemma (piece_spectrum.py: one
-        verified diagonalisation, exactly one pair's disc meets iR, its real part monotone), else
+        """At most one Hopf point on the piece's arc: the spectral Lemmas (piece_spectrum.py: second-order
+        moving discs, then one verified diagonalisation; exactly one pair's disc meets iR, its real
+        part monotone), else
         (n <= NMAX) the bordered bialternate determinant with monotone sigma. ``hopf_method``
         restricts to one of the two (tests compare them)."""
         if self.hopf_method in ("auto", "spectral"):
