@@ -84,7 +84,9 @@ def classify(d: Diagonalisation) -> SpectrumResult:
 
 def _eps(d: Diagonalisation, k: int) -> np.ndarray | None:
     """Upper bounds eps_j of the eigenvector components j != k (eps_k = 0), or None if not isolated."""
-    dist = np.abs(d.lam - d.lam[k]) * (1 - 4 * U) - 4 * ETA - d.rho[k] * (1 + 4 * U)
+    sep = np.abs(d.lam - d.lam[k])
+    # two rounded subtractions: each errs by at most u times its operands' size
+    dist = sep * (1 - 4 * U) - 4 * ETA - d.rho[k] * (1 + 4 * U) - 4 * U * (sep + d.rho[k])
     dist[k] = np.inf
     if not np.all(dist > d.rho):
         return None
@@ -287,7 +289,9 @@ def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     p = int(np.nonzero(upper)[0][0])
     if not touching_isolated(list(mv.m), [float(r) for r in mv.R], list(real)):
         return False
-    gap = np.abs(mv.m - mv.m[p]) * (1 - 4 * U) - 4 * ETA - mv.R[p] * (1 + 4 * U) - mv.R * (1 + 4 * U)
+    sep = np.abs(mv.m - mv.m[p])
+    # three rounded subtractions: each errs by at most u times its operands' size
+    gap = sep * (1 - 4 * U) - 4 * ETA - mv.R[p] * (1 + 4 * U) - mv.R * (1 + 4 * U) - 8 * U * (sep + mv.R[p] + mv.R)
     gap[p] = np.inf
     if not (np.all(gap > mv.rho) and np.all(gap > mv.rhoc)):
         return False
@@ -303,8 +307,8 @@ def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     mx = k1 * wmax
     e1 = float(up(epsc.sum(), n + 1))
     dpp = up(mv.gG * wmax[p] + mv.h * float(Ba[p] @ Xa[:, p]), n + 3)
-    tail = float(up(eps @ mx, n + 1))
-    err = float(up(float(dpp) + e1 * mc + (1 + e1) * tail, 8))
+    tail = float(up(eps @ mx, n + 4))
+    err = float(up(float(dpp) + e1 * mc + (1 + e1) * tail, 16))
     ee = float(up(epsc @ eps, n + 1))
     if not (np.isfinite(err) and ee < 1):
         return False
