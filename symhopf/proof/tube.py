@@ -1003,6 +1003,7 @@ class MovingBranchCheck:
             p = self._piece(run, cur, hi)
             ok = p is not None and self._plain_ok(p, run)
             if ok:
+                p.D = p.fa = p.A0 = p.Amv = p.Ap = None   # ball matrices no longer needed (memory: n^2 each)
                 out.append(p)
                 self.rel_w = float(hi - cur) / run.span
                 cur, w = hi, GROW * float(hi - cur)
