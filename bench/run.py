@@ -28,7 +28,9 @@ T_START = time.perf_counter()
 import numpy as np  # noqa: E402
 
 WORKLOADS = ["asym50", "asym100", "asym200", "asym400", "asym1000", "leaky10", "leaky50", "derive200",
-             "derivegru200", "gru2"]
+             "derivegru200", "gru2", "multilayer", "rgflows", "leaky100", "leaky200"]
+#: workloads read from examples/ (model file)
+TOML = {"gru2": "gru2.toml", "multilayer": "paper_multilayer.toml", "rgflows": "rgflows_matcont.toml"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRU = "(1 - sigmoid(Wz @ x + bz)) * (tanh(a * (Wh @ x) + bh) - x)"
 
@@ -121,16 +123,11 @@ def one(name: str) -> dict:
             System.from_model(_gru(n) if gru else _asym(n))      # model, derive, generate, load
             dt = time.perf_counter() - t
         return {"found": "-", "proved": "-", "prove": dt, "float": None, "process": time.perf_counter() - T_START}
-    if name == "gru2":
+    if name in TOML:
         from symhopf.model import Model
-        model = Model.from_toml(os.path.join(ROOT, "examples", "gru2.toml"))
-        t = time.perf_counter()
-        cert = prove(model)
-        dt = time.perf_counter() - t
-        return {"found": len(cert.hopf_points), "proved": sum(p.status == "proved" for p in cert.hopf_points),
-                "prove": dt, "float": None, "complete": all(b["completeness"]["proved"] for b in cert.branches),
-                "process": time.perf_counter() - T_START}
-    model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
+        model = Model.from_toml(os.path.join(ROOT, "examples", TOML[name]))
+    else:
+        model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
     t = time.perf_counter()
     cert = prove(model)
     dt = time.perf_counter() - t
@@ -143,7 +140,7 @@ def one(name: str) -> dict:
             from symhopf.search import find_candidates
             system = System.from_model(model)
             search = find_candidates(system, a_range=tuple(float(v) for v in model.range))
-            fl = float_baseline(system, search)
+            fl = float_baseline(system, search) if search.candidates else None
     pts = cert.hopf_points
     complete = all(b["completeness"]["proved"] for b in cert.branches)
     return {"found": len(pts), "proved": sum(p.status == "proved" for p in pts), "prove": dt, "float": fl,

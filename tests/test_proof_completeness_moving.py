@@ -234,11 +234,22 @@ def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():
     assert not out.proved and "x-enclosure" in out.reason
 
 
-def test_large_dimension_is_refused():
-    from types import SimpleNamespace
-    from symhopf.proof.tube import check_moving_branch
-    out = check_moving_branch(SimpleNamespace(n=21), None, [], (0, 1))
-    assert not out.proved and out.reason == "completeness for moving branches implemented for n <= 20"
+def test_above_nmax_the_spectral_arguments_alone_decide(monkeypatch):
+    """n > NMAX: no bialternate product (neither g's float zeros nor the bordered determinant nor
+    ||I - Y M|| < 1); the spectral Lemmas alone prove the branch (here NMAX lowered to 2, n = 3)."""
+    import symhopf.proof.tube as tube
+    from test_tube_spectral import twice
+    s = twice(("-1", "1"))
+    res, proved = proved_points(s)
+    monkeypatch.setattr(tube, "NMAX", 2)
+    monkeypatch.setattr(tube, "bialt_float", None)      # any use of the bialternate product fails
+    monkeypatch.setattr(tube, "bialt_nball", None)
+    for br in res.branches:
+        out = check_branch(s, br, on_branch(res, proved, br))
+        assert out.proved, out.reason
+    monkeypatch.setattr(tube, "HOPF_METHOD", "bialternate")
+    hopf = [br for br in res.branches if on_branch(res, proved, br)]
+    assert hopf and not any(check_branch(s, br, on_branch(res, proved, br)).proved for br in hopf)
 
 
 def test_range_exact_ends_and_branch_without_hopf():

@@ -62,7 +62,10 @@ a-priori rounding bounds replace ball arithmetic there).
   ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma over the U box, then refined with
   ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
   ``M' = 2 A' (.) I`` (the bialternate product is linear).
-* Plain pieces: the spectral Lemma (``spectral_ok``: Gershgorin discs of ``V^-1 A V``, ``V`` a
+* Plain pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_discs_ok: discs
+  of ``S^-1 V^-1 (A0 + s A') V S``, ``S = I + s X`` the first-order eigenvector correction, centres
+  moving with s, radii second order in the piece's half width; O(n^3) in numpy balls). Then
+  (n <= NMAX) the spectral Lemma (``spectral_ok``: Gershgorin discs of ``V^-1 A V``, ``V`` a
   float eigenvector matrix; a disc meeting iR must be isolated and real-centred, so its one
   eigenvalue is real; the parametrised form ``A(z(t~)) + s A'`` uses the sign of the moving
   centre's real part) proves that no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``; else
@@ -70,6 +73,14 @@ a-priori rounding bounds replace ball arithmetic there).
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
   control (width x ``GROW`` after a success, halved after a failure).
+* Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
+  one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
+  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
+  the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
+  the ball ``A`` holding Df on the arc, family.diagonalise; exactly one conjugate pair's disc meets
+  iR, every other disc meeting iR is isolated and real-centred, and ``Re mu'`` of the pair, from
+  ``A'`` and the eigenvector bounds, excludes 0: at most one Hopf point on the arc). Then
+  (n <= NMAX; ``HOPF_METHOD`` may restrict to one of the two):
 * Hopf pieces (bordered determinant). ``b, c`` float left/right singular vectors of the
   smallest singular value of ``M`` at the centre, ``N = [[M, b], [c^T, 0]]``. If ``N`` is
   nonsingular on the piece (Lemma) then ``det M = sigma det N`` with
@@ -85,7 +96,11 @@ a-priori rounding bounds replace ball arithmetic there).
   the bordered test plus ``sigma`` of opposite signs at the piece's ends: a rigorously isolated
   *unmatched zero*, reported (never proved complete).
 
-Not covered (reported as not proved, with the reason): ``n > NMAX = 20``; branches that end
+For n > NMAX the bialternate product is not formed at all: no float zeros of g are sought (an
+unmatched crossing then fails the plain pieces next to it, not proved), plain and Hopf pieces
+rest on the spectral Lemmas alone.
+
+Not covered (reported as not proved, with the reason): branches that end
 inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
@@ -104,20 +119,24 @@ from typing import Any, NamedTuple, Sequence
 
 import flint
 import numpy as np
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb_mat, arb, arb_mat
 
 from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, float_matrix, float_upper,
                                fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
+from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
 
-#: largest n tried: the bialternate product has n(n-1)/2 rows (measured on the bench's leaky
-#: nets: all branches of n = 16 in 0.7 s, n = 20 in 3 s, n = 24 in ~70 s)
+#: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
+#: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
 NMAX = 20
 METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coordinate charts, "
           "folds included); no eigenvalue of Df on iR \\ {0} on plain pieces (Gershgorin discs in a "
           "verified eigenbasis; neutral saddles pass), else det(2 Df (.) I) != 0 by ||I - Y M|| < 1; "
           "bordered determinant with monotone sigma on each Hopf piece")
+#: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
+#: or "bialternate" (one of the two only: the tests check that they agree)
+HOPF_METHOD = "auto"
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -185,7 +204,6 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
 
     Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
     could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
-    n = A.nrows()
     Am = midpoints(A) if A0 is None else midpoints(A0)
     try:
         ev, V = np.linalg.eig(Am)
@@ -218,20 +236,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
             B0, B1 = (tp(Bs[0]), tp(Bs[1])) if tr else Bs
             off0, off1 = _offs(B0), _offs(B1)
             touch = [t and not _moving_off_axis(B0, B1, p, h, off0, off1) for p, t in enumerate(touch)]
-        fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
-        fr = [float_upper(arb(r) + abs(arb(c.imag))) if t else r for c, r, t in zip(cs, rs, touch)]
-        ok = True
-        for p in range(n):
-            if not touch[p]:
-                continue
-            for q in range(n):
-                if q != p and not abs(acb(fc[p].real, fc[p].imag) - acb(fc[q].real, fc[q].imag)) > \
-                        arb(fr[p]) + arb(fr[q]):
-                    ok = False
-                    break
-            if not ok:
-                break
-        if ok:
+        if touching_isolated(cs, rs, touch):
             return True, sum(touch)
     return False, 0
 
@@ -536,6 +541,7 @@ class MovingBranchCheck:
         self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
+        self.hopf_method = HOPF_METHOD
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -713,8 +719,11 @@ class MovingBranchCheck:
         enc = self._enclose_A(p, run)
         if enc is None:
             return False
-        tm = self._tm(p)
-        h = max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
+        h = self._half_width(p)
+        if moving_discs_ok(p.A0, enc[1], h):
+            return True
+        if self.n > NMAX:
+            return False
         ok, nsad = spectral_ok(enc[0], p.A0, enc[1], h)
         if ok:
             self.n_saddle_pieces += nsad > 0
@@ -724,6 +733,11 @@ class MovingBranchCheck:
             if got is not None and got[2] < 1:
                 return True
         return False
+
+    def _half_width(self, p: Piece) -> float:
+        """Upper bound of ``|t - t~|`` on the piece (t~ = _tm(p), the mean-value centre)."""
+        tm = self._tm(p)
+        return max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
 
     def _bordered(self, p: Piece, run: _Run) -> tuple[arb_mat, np.ndarray, np.ndarray, arb] | None:
         """(N ball, b, c, d sigma/dt enclosure) on the piece, or None."""
@@ -784,6 +798,11 @@ class MovingBranchCheck:
             p = self._piece(run, lo, hi, cover)
             if p is None or (box is not None and not self._inside(p, *box)):
                 continue
+            if not unmatched:
+                if not self._hopf_ok(p, run):
+                    continue
+                p.kind = "hopf"
+                return p
             bd = self._bordered(p, run)
             if bd is None or not (bd[3] > 0 or bd[3] < 0):
                 continue
@@ -794,6 +813,25 @@ class MovingBranchCheck:
             p.kind = "unmatched" if unmatched else "hopf"
             return p
         return None
+
+    def _hopf_ok(self, p: Piece, run: _Run) -> bool:
+        """At most one Hopf point on the piece's arc: the spectral Lemmas (piece_spectrum.py: second-order
+        moving discs, then one verified diagonalisation; exactly one pair's disc meets iR, its real
+        part monotone), else
+        (n <= NMAX) the bordered bialternate determinant with monotone sigma. ``hopf_method``
+        restricts to one of the two (tests compare them)."""
+        if self.hopf_method in ("auto", "spectral"):
+            enc = self._enclose_A(p, run)
+            if enc is not None:
+                if moving_hopf_ok(p.A0, enc[1], self._half_width(p)):
+                    return True
+                got = piece_spectrum(enc[0], enc[1])
+                if got.ok and got.pair is not None:
+                    return True
+        if self.hopf_method in ("auto", "bialternate") and self.n <= NMAX:
+            bd = self._bordered(p, run)
+            return bd is not None and bool(bd[3] > 0 or bd[3] < 0)
+        return False
 
     def _float_saddle(self, z: np.ndarray) -> bool:
         """Floats only (it merely routes the zero to the plain pieces): the pair of eigenvalues with
@@ -888,7 +926,8 @@ class MovingBranchCheck:
         # float zeros of g not accounted for by a proved point; neutral saddles (a real pair r, -r in
         # floats) are left to the plain pieces, whose spectral Lemma keeps Df off iR \\ {0} rigorously
         unmatched = []
-        for ri, t in self._float_zeros(runs):
+        # n > NMAX: no float zeros of g (dimension n(n-1)/2); an unmatched crossing fails the plain pieces
+        for ri, t in (self._float_zeros(runs) if n <= NMAX else []):
             run = runs[ri]
             near = [s for s in specials if s[0] == ri and abs(float(s[1]) - t)
                     <= max(1e-6 * run.span, 10 * float(s[2][1] - s[2][0]))]
@@ -964,6 +1003,7 @@ class MovingBranchCheck:
             p = self._piece(run, cur, hi)
             ok = p is not None and self._plain_ok(p, run)
             if ok:
+                p.D = p.fa = p.A0 = p.Amv = p.Ap = None   # ball matrices no longer needed (memory: n^2 each)
                 out.append(p)
                 self.rel_w = float(hi - cur) / run.span
                 cur, w = hi, GROW * float(hi - cur)
@@ -1030,8 +1070,6 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
                         prec: int = 128, budget: int | None = None) -> TubeResult:
     """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET)."""
     budget = BUDGET if budget is None else int(budget)
-    if system.n > NMAX:
-        return TubeResult(False, f"completeness for moving branches implemented for n <= {NMAX}", [], 0, budget)
     chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget)
     try:
         with flint.ctx.workprec(prec):

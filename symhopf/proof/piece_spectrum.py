@@ -1,0 +1,339 @@
+"""Spectral lemmas for the pieces of a moving branch (tube.py), O(n^3) per piece.
+
+Three lemmas, tried in this order by tube.py: ``moving_discs_ok`` (plain piece) and
+``moving_hopf_ok`` (Hopf piece), second order in the piece's half width (their docstrings), and
+the first-order Hopf-piece Lemma below (``piece_spectrum``), which rests on one verified
+diagonalisation of the whole piece's ball (family.diagonalise and its disc components).
+
+Setting (tube.py). On a tube piece the arc is ``t -> z(t)``, t in T; ``A`` is a real ball matrix
+holding ``Df(z(t))`` for every t in T and ``A'`` one holding ``d/dt Df(z(t))`` for every t in T
+(tube.py, ``MovingBranchCheck._enclose_A``).
+
+Lemma (Hopf piece). Let ``A0 = V (Lam + E) V^-1`` be verified for every matrix of the ball ``A``
+by :func:`symhopf.proof.family.diagonalise` (Gershgorin discs ``D_j = D(lam_j, rho_j)``, rho the
+larger of the row and column sums of ``|E|``; ``|V^-1 - Y|_ij <= g ymax_j``). Suppose
+
+1. every disc meeting iR (``|Re lam_j| <= rho_j``, rounded outward) is alone in its connected
+   component of the union of the discs (*isolated*);
+2. among those, the real-centred ones (``Im lam_j = 0``: their one eigenvalue is real, as A is
+   real and the disc is its own conjugate) are any number, and the others are exactly one
+   conjugate pair ``k, k'`` with ``Im lam_k > rho_k`` (the eigenvalue ``mu(t)`` in ``D_k`` is
+   non-real and simple for every t);
+3. ``Re mu'(t)`` excludes 0 on T, where (``mu`` simple, ``l, r`` its left / right eigenvectors of
+   ``Lam + E(t)``) ``mu' = l^T P r / (l^T r)``, ``P = V^-1 A'(t) V``. With ``r = e_k + d``,
+   ``l = e_k + d'``, ``|d_j|, |d'_j| <= eps_j = rho_j / (|lam_k - lam_j| - rho_k)`` (j != k; row j of
+   ``(Lam + E) r = mu r`` as in family.py), ``l^T r = 1 + d'.d`` with ``|d'.d| <= eps.eps < 1`` and
+   ``l^T P r = P_kk + e``, ``|e| <= eps^T |P_{.k}| + |P_{k.}| eps + eps^T |P| eps``.
+
+Then at every point of the arc the eigenvalues of ``Df`` on ``iR \\ {0}`` are ``mu(t)`` or its
+conjugate when ``Re mu(t) = 0``, and ``Re mu`` is strictly monotone on T: the arc has at most one
+Hopf point (exactly one where a proved Hopf point lies on it).
+
+Plain form (no pair in 2.): no eigenvalue of ``Df`` on ``iR \\ {0}`` anywhere on the arc.
+``P`` is enclosed as ``fl(Y A' V)`` (numpy balls, runtime/npball.py) plus
+``(V^-1 - Y) A' V``, bounded per column by ``g sum_j ymax_j |(A' V)_jb|``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from flint import acb, arb, arb_mat
+
+from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
+from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
+from .family import Diagonalisation, diagonalise
+
+
+class SpectrumResult(NamedTuple):
+    """``ok``: the Lemma's hypotheses 1-2 hold; ``pair``: the disc index k of the crossing pair
+    (None: plain); ``slope``: enclosure of ``Re mu'`` (Hopf form only); ``reason`` when not ok."""
+
+    ok: bool
+    reason: str
+    pair: int | None = None
+    slope: arb | None = None
+
+
+def _re_bounds(d: Diagonalisation) -> tuple[np.ndarray, np.ndarray]:
+    """Outward float bounds of the real parts of the discs (as family._components rounds them)."""
+    lo = d.lam.real - d.rho * (1 + 4 * U) - np.abs(d.lam.real) * 4 * U
+    hi = d.lam.real + d.rho * (1 + 4 * U) + np.abs(d.lam.real) * 4 * U
+    return lo, hi
+
+
+def classify(d: Diagonalisation) -> SpectrumResult:
+    """Hypotheses 1-2 of the Lemma on a verified diagonalisation of the piece's ball ``A``."""
+    lo, hi = _re_bounds(d)
+    touch = np.nonzero((lo <= 0) & (hi >= 0))[0]
+    pairs = []
+    for j in touch:
+        j = int(j)
+        if not d.isolated[j]:
+            return SpectrumResult(False, f"an eigenvalue disc meeting iR (centre {d.lam[j]:.6g}) is not isolated")
+        if d.lam[j].imag == 0:
+            continue
+        if not abs(d.lam[j].imag) - d.rho[j] * (1 + 4 * U) - 4 * U * abs(d.lam[j].imag) > 0:
+            return SpectrumResult(False, f"cannot decide whether the eigenvalue in the disc at {d.lam[j]:.6g} is real")
+        if d.lam[j].imag > 0:
+            pairs.append(j)
+    if len(pairs) > 1:
+        return SpectrumResult(False, f"{len(pairs)} eigenvalue pairs may cross iR on the piece")
+    return SpectrumResult(True, "", pairs[0] if pairs else None)
+
+
+def _eps(d: Diagonalisation, k: int) -> np.ndarray | None:
+    """Upper bounds eps_j of the eigenvector components j != k (eps_k = 0), or None if not isolated."""
+    sep = np.abs(d.lam - d.lam[k])
+    # two rounded subtractions: each errs by at most u times its operands' size
+    dist = sep * (1 - 4 * U) - 4 * ETA - d.rho[k] * (1 + 4 * U) - 4 * U * (sep + d.rho[k])
+    dist[k] = np.inf
+    if not np.all(dist > d.rho):
+        return None
+    return up(d.rho / dist, 2)
+
+
+def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
+    """Enclosure of ``Re mu'(t)`` for every t (hypothesis 3), or None."""
+    eps = _eps(d, k)
+    if eps is None:
+        return None
+    n = len(d.lam)
+    X = nprod(as_nball(Ap), NBall(d.V, 0.0))                       # A' V
+    P = nprod(NBall(d.Y, 0.0), X)                                  # fl(Y A' V) with its error
+    colerr = up(d.g * (d.ymax @ (abs1(X.mid) + X.rad)), n + 2)     # (V^-1 - Y) A' V, per column
+    Pa = up(abs1(P.mid) + P.rad + colerr[None, :], 3)
+    ee = float(up(eps @ eps, n + 1))
+    if not ee < 1:
+        return None
+    err = up(eps @ Pa[:, k] + Pa[k, :] @ eps + eps @ (Pa @ eps), 2 * n + 4)
+    pkk = P.mid[k, k]
+    rad = float(up(float(err) + P.rad[k, k] + colerr[k], 3))
+    num = acb(arb(float(pkk.real), rad), arb(float(pkk.imag), rad))
+    den = acb(arb(1, ee))
+    return (num / den).real
+
+
+def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
+    """The Lemma on one piece: ``A`` holds Df on the arc, ``Ap`` its t-derivative (Hopf form);
+    ``ok`` and ``pair`` None: plain; ``ok`` with a pair: ``slope`` excludes 0 (monotone)."""
+    Ab = as_nball(A)        # entrywise radii (diagonalise on an arb_mat spreads each row's radii)
+    d = diagonalise(Ab.mid, Ab.rad)
+    if not d.ok:
+        return SpectrumResult(False, "diagonalisation: " + d.reason)
+    got = classify(d)
+    if not got.ok or got.pair is None or Ap is None:
+        return got
+    s = slope(d, got.pair, Ap)
+    if s is None or not (s > 0 or s < 0):
+        return SpectrumResult(False, "real part of the crossing eigenvalue not proved monotone", got.pair, s)
+    return SpectrumResult(True, "", got.pair, s)
+
+
+# ----------------------------------------------------------------------------- plain pieces, 2nd order
+def _similar_factory(V: np.ndarray):
+    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with V^-1 = Y + (V^-1 - Y) bounded by
+    ``|V^-1 - Y|_ij <= g ymax_j`` (``F = I - Y V``, ``||F||_inf <= delta < 1/2``, ``g = delta / (1 - delta)``:
+    ``V^-1 - Y = ((I - F)^-1 - I) Y``); None when V is not verified invertible."""
+    n = V.shape[0]
+    try:
+        Y = np.linalg.inv(V)
+    except np.linalg.LinAlgError:
+        return None
+    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(V))):
+        return None
+    P, err = cmatmul(Y, V)
+    Fa = up(abs1(np.eye(n) - P) * (1 + 2 * U) + err, 3)
+    delta = float(up(Fa.sum(axis=1), n + 1).max())
+    if not delta < 0.5:
+        return None
+    g = float(up(delta / (1 - delta) * (1 + 4 * U), 4))
+    ymax = np.abs(Y).max(axis=0) if np.isrealobj(Y) else abs1(Y).max(axis=0)
+    Yb, Vb = NBall(Y, 0.0), NBall(V, 0.0)
+
+    def similar(X) -> NBall:
+        T = nprod(as_nball(X), Vb)
+        B = nprod(Yb, T)
+        colerr = up(g * (ymax @ (abs1(T.mid) + T.rad)), n + 2)
+        return NBall(B.mid, up(B.rad + colerr[None, :], 1))
+    return similar
+
+
+def _absb(B: NBall) -> np.ndarray:
+    return up(abs1(B.mid) + B.rad, 1)
+
+
+def _diag_row(B: NBall) -> NBall:
+    return NBall(np.diag(B.mid)[None, :], np.diag(B.rad)[None, :])
+
+
+def _offdiag(B: NBall) -> NBall:
+    mid, rad = B.mid.copy(), B.rad.copy()
+    np.fill_diagonal(mid, 0)
+    np.fill_diagonal(rad, 0)
+    return NBall(mid, rad)
+
+
+class _Moving(NamedTuple):
+    """The discs of moving_discs_ok's Lemma: static centres ``m`` / radii ``R`` (all s), row and
+    column radii ``rho``, ``rhoc`` of ``S^-1 F``, ``off`` (moving disc proved off iR for all s), the
+    balls ``B1``, the correction ``X`` and ``gG >= ||S^-1 - I||_inf``."""
+
+    m: np.ndarray
+    R: np.ndarray
+    rho: np.ndarray
+    rhoc: np.ndarray
+    off: np.ndarray
+    B1: NBall
+    X: np.ndarray
+    gG: float
+    h: float
+
+
+def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
+    n = A0.nrows()
+    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
+    if not np.all(np.isfinite(Am)):
+        return None
+    try:
+        _, V = np.linalg.eig(Am)
+    except np.linalg.LinAlgError:
+        return None
+    similar = _similar_factory(V)
+    if similar is None:
+        return None
+    B0, B1 = similar(A0), similar(A1)
+    c = np.diag(B0.mid)
+    gap = c[None, :] - c[:, None]
+    scale = np.abs(c).max(initial=0.0) + 1e-300
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        X = np.where(np.abs(gap) > 1e-8 * scale, B1.mid / gap, 0)
+    np.fill_diagonal(X, 0)
+    if not np.all(np.isfinite(X)):
+        return None
+    Xa = abs1(X)
+    q = float(up(h * float(up(Xa.sum(axis=1), n + 1).max()), 2))
+    q1 = float(up(h * float(up(Xa.sum(axis=0), n + 1).max()), 2))
+    if not (q < 0.5 and q1 < 0.5):
+        X, q, q1 = np.zeros_like(X), 0.0, 0.0
+    Xb = NBall(X, 0.0)
+    D0, D1 = _diag_row(B0), _diag_row(B1)
+    F0 = _absb(_offdiag(B0))
+    F1 = _absb(_offdiag(B1) + nprod(B0, Xb) - nmul(Xb, D0))
+    F2 = _absb(nprod(B1, Xb) - nmul(Xb, D1))
+    Fa = up(F0 + h * F1 + (h * h) * F2, 6)
+    r = up(Fa.sum(axis=1), n + 1)
+    gG = float(up(q / (1 - q) * (1 + 4 * U), 4)) if q else 0.0
+    rho = up(r + gG * float(r.max()), 2)
+    rhoc = up(Fa.sum(axis=0) / (1 - q1) * (1 + 4 * U), n + 3) if q1 else up(Fa.sum(axis=0), n + 1)
+    if not (np.all(np.isfinite(rho)) and np.all(np.isfinite(rhoc))):
+        return None
+    off = np.zeros(n, bool)
+    for p in range(n):
+        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
+        rp = arb(float(rho[p]))
+        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
+        off[p] = all(v > rp for v in vals) or all(v < -rp for v in vals)
+    d0, d1 = np.diag(B0.rad), abs1(np.diag(B1.mid)) + np.diag(B1.rad)
+    R = up(rho + d0 + h * d1, 3)
+    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
+
+
+def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+    """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
+    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
+    eigenvector matrix of mid A0 and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
+    float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
+    first-order eigenvector correction), ``S = I + s X`` (``q = h ||X||_inf < 1/2``), ``D(s) = diag(B0
+    + s B1)``: ``S^-1 B(s) S = D(s) + S^-1 F(s)``, ``F(s) = (B0 - D0) + s ((B1 - D1) + B0 X - X D0) +
+    s^2 (B1 X - X D1)``, and ``||S^-1 - I||_inf <= q / (1 - q)``. So every eigenvalue lies in a disc
+    centred ``B0_pp + s B1_pp`` of radius ``rho_p = r_p + q / (1 - q) max_l r_l``, r the row sums of
+    ``|B0 - D0| + h |(B1 - D1) + B0 X - X D0| + h^2 |B1 X - X D1|`` (second order in h: the first
+    order term of F is only the balls' radii). A disc whose centre's real part exceeds rho_p in
+    modulus at s = -h and s = h with one sign (it is linear in s) holds no eigenvalue on iR;
+    the others (static discs: centre mid B0_pp, radius rho_p + rad B0_pp + h |B1_pp|) must be
+    isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
+    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``."""
+    mv = _moving(A0, A1, h)
+    if mv is None:
+        return False
+    return touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off))
+
+
+def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+    """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
+    not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
+    each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
+    makes p isolated. Then for every s
+    disc p holds one eigenvalue ``mu(s)``, simple, and every eigenvalue ``i w`` (w > 0) of a ``Df``
+    on the arc is ``mu(s)``. Eigenvectors of ``C(s) = S^-1 B(s) S`` (fixed s): the right one is
+    ``e_p + d``, ``|d_j| <= eps_j = rho_j / gap_j``, the left one ``e_p + d'``, ``|d'_j| <= epsc_j =
+    rhoc_j / gap_j`` (rows / columns of ``(mu - C_jj) r_j = sum_{i != j} C_ji r_i``), where ``gap_j =
+    |m_p - m_j| - R_p - R_j`` bounds ``|mu - C_jj|`` below (C_jj lies in the static disc j) and must
+    exceed rho_j and rhoc_j. ``mu' = l^T M r / (l^T r)`` with ``M = S^-1 B'(s) S``, ``B' = V^-1 A'
+    V`` in B1; with ``W = |B1| (I + h |X|)`` (bounds ``|B' S|``), ``|M_ik| <= (1 + gG) max_j W_jk``,
+    ``|M_pp - B'_pp| <= gG max_j W_jp + h (|B1| |X|)_pp``, so ``l^T M r`` lies in ``B1_pp`` plus a
+    disc of radius ``|M_pp - B'_pp| + |epsc|_1 mc_p + (1 + |epsc|_1) sum_k eps_k mx_k`` and
+    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point."""
+    mv = _moving(A0, A1, h)
+    if mv is None:
+        return False
+    n = len(mv.m)
+    touch = ~mv.off
+    im_lo = mv.m.imag - mv.R * (1 + 4 * U)
+    im_hi = mv.m.imag + mv.R * (1 + 4 * U)
+    upper = touch & (im_lo > 0)
+    real = touch & ~upper & ~(im_hi < 0)      # meeting the real axis: one real eigenvalue each
+    if int(upper.sum()) != 1:
+        return False
+    p = int(np.nonzero(upper)[0][0])
+    if not touching_isolated(list(mv.m), [float(r) for r in mv.R], list(real)):
+        return False
+    sep = np.abs(mv.m - mv.m[p])
+    # three rounded subtractions: each errs by at most u times its operands' size
+    gap = sep * (1 - 4 * U) - 4 * ETA - mv.R[p] * (1 + 4 * U) - mv.R * (1 + 4 * U) - 8 * U * (sep + mv.R[p] + mv.R)
+    gap[p] = np.inf
+    if not (np.all(gap > mv.rho) and np.all(gap > mv.rhoc)):
+        return False
+    eps = up(mv.rho / gap, 2)
+    epsc = up(mv.rhoc / gap, 2)
+    eps[p] = epsc[p] = 0.0
+    Ba = _absb(mv.B1)
+    Xa = abs1(mv.X)
+    W = up(Ba + mv.h * (Ba @ Xa), n + 3)
+    wmax = W.max(axis=0)                           # max_j W_jk for every k
+    k1 = 1 + mv.gG
+    mc = k1 * wmax[p]
+    mx = k1 * wmax
+    e1 = float(up(epsc.sum(), n + 1))
+    dpp = up(mv.gG * wmax[p] + mv.h * float(Ba[p] @ Xa[:, p]), n + 3)
+    tail = float(up(eps @ mx, n + 4))
+    err = float(up(float(dpp) + e1 * mc + (1 + e1) * tail, 16))
+    ee = float(up(epsc @ eps, n + 1))
+    if not (np.isfinite(err) and ee < 1):
+        return False
+    b = mv.B1.mid[p, p]
+    rad = float(up(err + mv.B1.rad[p, p], 2))
+    num = acb(arb(float(np.real(b)), rad), arb(float(np.imag(b)), rad))
+    sl = (num / acb(arb(1, ee))).real
+    return bool(sl > 0 or sl < 0)
+
+
+def touching_isolated(cs: list[complex], rs: list[float], touch: list[bool]) -> bool:
+    """Each touching disc ``D(c_p, r_p)``, replaced by the real-centred ``{|z - Re c_p| <= r_p +
+    |Im c_p|}``, is disjoint from every other disc (tube.spectral_ok's Lemma)."""
+    idx = [p for p, t in enumerate(touch) if t]
+    if not idx:
+        return True
+    fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
+    fr = [(arb(r) + abs(arb(c.imag))).upper() if t else r for c, r, t in zip(cs, rs, touch)]
+    fc_re, fc_im = np.array([c.real for c in fc]), np.array([c.imag for c in fc])
+    for p in idx:
+        # float prefilter: only discs whose float distance is not clearly larger are decided in balls
+        dist = np.hypot(fc_re - fc_re[p], fc_im - fc_im[p])
+        near = np.nonzero(dist <= 2 * (np.array(fr, float) + float(fr[p])) + 1e-300)[0]
+        for q in near:
+            if q != p and not abs(acb(fc[p].real, fc[p].imag) - acb(fc[q].real, fc[q].imag)) > \
+                    arb(fr[p]) + arb(fr[q]):
+                return False
+    return True

@@ -1,0 +1,164 @@
+"""Moving-branch completeness by spectral arguments (proof/piece_spectrum.py, its use in proof/tube.py):
+the Lemma on hand-made ball matrices, adversarial branches, and agreement with the bialternate check."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from flint import arb, arb_mat
+
+import symhopf.proof.tube as tube
+from symhopf.model import Model
+from symhopf.proof.completeness import check_branch
+from symhopf.proof.piece_spectrum import piece_spectrum
+from symhopf.system import System
+from test_proof_completeness_moving import on_branch, proved_points
+
+
+def ball(M, r=0.0) -> arb_mat:
+    M = np.asarray(M, float)
+    return arb_mat([[arb(float(v), r) for v in row] for row in M])
+
+
+def family(mu: float, h: float, extra=()):
+    """Df(t) = [[mu + t, -1], [1, mu + t]] (+) diag(extra), t in [-h, h]: the ball holding it, and
+    the ball of its t-derivative."""
+    n = 2 + len(extra)
+    A = np.zeros((n, n))
+    A[:2, :2] = [[mu, -1], [1, mu]]
+    for j, e in enumerate(extra):
+        A[2 + j, 2 + j] = e
+    R = np.zeros((n, n))
+    R[0, 0] = R[1, 1] = h
+    Ap = np.zeros((n, n))
+    Ap[0, 0] = Ap[1, 1] = 1
+    return arb_mat([[arb(float(A[i, j]), float(R[i, j])) for j in range(n)] for i in range(n)]), ball(Ap)
+
+
+def test_one_monotone_pair_is_a_hopf_piece_and_a_far_pair_is_plain():
+    A, Ap = family(0.0, 1e-3, (-1.0, 2.0))
+    got = piece_spectrum(A, Ap)
+    assert got.ok and got.pair is not None and got.slope > 0
+    assert abs(float(got.slope.mid()) - 1) < 1e-6
+    far = piece_spectrum(*family(0.5, 1e-3, (-1.0,)))
+    assert far.ok and far.pair is None
+
+
+def test_derivative_enclosure_containing_zero_is_refused():
+    A, _ = family(0.0, 1e-3, (-1.0,))
+    Ap = arb_mat([[arb(0, 1), 0, 0], [0, arb(0, 1), 0], [0, 0, 0]])
+    got = piece_spectrum(A, Ap)
+    assert not got.ok and "monotone" in got.reason
+
+
+def test_two_pairs_crossing_on_one_piece_are_refused():
+    A = arb_mat([[arb(0, 1e-3), -1, 0, 0], [1, arb(0, 1e-3), 0, 0],
+                 [0, 0, arb(0, 1e-3), -3], [0, 0, 3, arb(0, 1e-3)]])
+    got = piece_spectrum(A, ball(np.eye(4)))
+    assert not got.ok and "2 eigenvalue pairs" in got.reason
+
+
+def test_discs_whose_radii_differ_touching_the_pair_are_refused():
+    """A real eigenvalue near iR with a large radius meets the pair's small disc: not isolated."""
+    A = arb_mat([[arb(0, 1e-3), -1, 0], [1, arb(0, 1e-3), 0], [0, 0, arb(0, 2.0)]])
+    got = piece_spectrum(A, ball(np.diag([1.0, 1.0, 0.0])))
+    assert not got.ok and "not isolated" in got.reason
+    small = arb_mat([[arb(0, 1e-3), -1, 0], [1, arb(0, 1e-3), 0], [0, 0, arb(0, 0.5)]])
+    assert piece_spectrum(small, ball(np.diag([1.0, 1.0, 0.0]))).ok
+
+
+def test_near_double_eigenvalue_on_the_axis_is_refused():
+    """Two pairs 1e-9 apart on iR (a near-double pair): their discs overlap, nothing is proved."""
+    A = arb_mat([[arb(0, 1e-6), -1, 0, 0], [1, arb(0, 1e-6), 0, 0],
+                 [0, 0, arb(0, 1e-6), -(1 + 1e-9)], [0, 0, 1 + 1e-9, arb(0, 1e-6)]])
+    got = piece_spectrum(A, ball(np.eye(4)))
+    assert not got.ok
+
+
+# ----------------------------------------------------------------------------- branches
+def twice(a_range) -> System:
+    """A moving branch x = (a, a^2 / 2, sin a) whose Jacobian has the pair (a^2 - 1/4) +- i: it
+    crosses iR twice, at a = -1/2 and a = 1/2; the third eigenvalue is -1."""
+    y = ["(x1 - a)", "(x2 - a**2/2)", "(x3 - sin(a))"]
+    mu = "(a**2 - 1/4)"
+    rhs = [f"{mu}*{y[0]} - {y[1]} - {y[0]}*({y[0]}**2 + {y[1]}**2)",
+           f"{y[0]} + {mu}*{y[1]} - {y[1]}*({y[0]}**2 + {y[1]}**2)",
+           f"-{y[2]}"]
+    return System.from_model(Model.ode(["x1", "x2", "x3"], rhs, "a", range=list(a_range)))
+
+
+@pytest.mark.parametrize("method", ["spectral", "bialternate"])
+def test_pair_crossing_twice_needs_both_points(monkeypatch, method):
+    monkeypatch.setattr(tube, "HOPF_METHOD", method)
+    s = twice(("-1", "1"))
+    res, proved = proved_points(s)
+    assert sorted(round(c.a, 6) for c in res.candidates) == [-0.5, 0.5]
+    br = [b for b in res.branches if len(on_branch(res, proved, b)) == 2]
+    assert len(br) == 1
+    mine = on_branch(res, proved, br[0])
+    out = check_branch(s, br[0], mine)
+    assert out.proved, out.reason
+    assert len(out.crossings) == 2 and out.crossings[0][1] < -0.49 and out.crossings[1][0] > 0.49
+    for keep in ([mine[0]], [mine[1]], []):      # a missing point is never "complete"
+        assert not check_branch(s, br[0], keep).proved
+
+
+def test_crossing_just_inside_the_range_end_is_not_complete():
+    """Range end 1e-19 beyond the crossing at a = 1/2 (exact decimals): the list is never proved
+    complete without a proved point at 1/2; with the end 1e-19 before it, only a = -1/2 counts."""
+    for hi, inside in (("0.5000000000000000001", True), ("0.4999999999999999999", False)):
+        s = twice(("-1", hi))
+        res, proved = proved_points(s)
+        for b in res.branches:
+            mine = on_branch(res, proved, b)
+            out = check_branch(s, b, mine)
+            if out.proved:
+                assert not inside or any(p.a[1] >= Fraction(1, 2) for p in mine)
+                assert all(float(p.a[0]) < 0 for p in mine) or inside
+
+
+def _leaky(n: int, seed: int, width: float = 0.1) -> System:
+    rng = np.random.default_rng(seed)
+    W = 2.0 * rng.standard_normal((n, n)) / np.sqrt(n)
+    b = 0.1 * rng.standard_normal(n)
+    a0 = 1 - float(np.linalg.eigvals(W).real.max())
+    return System.from_model(Model.rnn("leaky", weights=W, bias=b, parameter="alpha",
+                                       range=[round(a0 - width, 3), round(a0 + width, 3)]))
+
+
+@pytest.mark.parametrize("n, seed, hopf", [(3, 1, 1), (5, 80, 0), (6, 3, 1)])
+def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed, hopf):
+    """On small biased nets both Hopf-piece arguments give the same answer and the same crossings
+    (``hopf`` crossings in all: the n = 5 net has none, its plain pieces are compared)."""
+    s = _leaky(n, seed)
+    res, proved = proved_points(s)
+    seen = 0
+    for b in res.branches:
+        mine = on_branch(res, proved, b)
+        outs = {}
+        for method in ("spectral", "bialternate"):
+            monkeypatch.setattr(tube, "HOPF_METHOD", method)
+            outs[method] = check_branch(s, b, mine)
+        sp, bi = outs["spectral"], outs["bialternate"]
+        assert sp.proved == bi.proved, (sp.reason, bi.reason)
+        assert sp.crossings == bi.crossings
+        seen += len(sp.crossings)
+    assert seen == hopf
+
+
+def test_second_order_moving_discs_plain_and_hopf():
+    """moving_discs_ok / moving_hopf_ok on Df(t) = A0 + t A1, t in [-h, h]."""
+    from symhopf.proof.piece_spectrum import moving_discs_ok, moving_hopf_ok
+    h = 1e-3
+    A0 = ball([[0, -1, 0], [1, 0, 0], [0, 0, -1]])
+    A1 = ball([[1, 0.3, 0], [0, 1, 0.2], [0.1, 0, 0]])
+    assert moving_hopf_ok(A0, A1, h) and not moving_discs_ok(A0, A1, h)
+    far = ball([[0.5, -1, 0], [1, 0.5, 0], [0, 0, -1]])
+    assert moving_discs_ok(far, A1, h) and not moving_hopf_ok(far, A1, h)
+    flat = arb_mat([[arb(0, 1), 0, 0], [0, arb(0, 1), 0], [0, 0, 0]])       # Re mu' may vanish
+    assert not moving_hopf_ok(A0, flat, h)
+    two = ball([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -3], [0, 0, 3, 0]])
+    assert not moving_hopf_ok(two, ball(np.eye(4)), h) and not moving_discs_ok(two, ball(np.eye(4)), h)
+    near_double = ball([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -(1 + 1e-9)], [0, 0, 1 + 1e-9, 0]])
+    assert not moving_hopf_ok(near_double, ball(np.eye(4)), h)
+    saddle = ball([[0, -1, 0], [1, 0, 0], [0, 0, 0]])     # a real eigenvalue 0 next to the pair
+    assert moving_hopf_ok(saddle, ball(np.diag([1.0, 1.0, 1.0])), h)
