@@ -51,7 +51,7 @@ import numpy as np
 from flint import arb
 
 from ..errors import InputError
-from ..runtime.arbtools import column, exact_bounds, float_matrix, hull, identity, midpoints
+from ..runtime.arbtools import approximate_inverse, column, exact_bounds, hull, identity
 from .completeness import METHOD as SHIFT_METHOD, CompletenessResult
 from .tube import Fail, Tube
 
@@ -125,13 +125,9 @@ class GlobalCheck:
         V = Fa + D * dx
         if any(not V[i, 0].contains(0) for i in range(self.n)):
             return True
-        try:
-            Y = np.linalg.inv(midpoints(D))
-        except np.linalg.LinAlgError:
+        Yb = approximate_inverse(D)
+        if Yb is None:
             return False
-        if not np.all(np.isfinite(Y)):
-            return False
-        Yb = float_matrix(Y)
         K = column(c[: self.n]) - Yb * Fa + (identity(self.n) - Yb * D) * dx
         return any(not K[i, 0].overlaps(Z[i]) for i in range(self.n))
 

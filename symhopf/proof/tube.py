@@ -121,8 +121,8 @@ import flint
 import numpy as np
 from flint import acb_mat, arb, arb_mat
 
-from ..runtime.arbtools import (all_finite, column, exact_ball, float_lower, float_matrix, float_upper,
-                               fraction, hull, identity, midpoints, norm_inf_upper)
+from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, float_lower, float_matrix,
+                               float_upper, fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
 from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
@@ -245,13 +245,9 @@ def _solve_refined(Ju: arb_mat, Jk: arb_mat, iters: int = 12) -> list[arb] | Non
     """Enclosure of ``-Ju^-1 Jk`` (a column) for every matrix in the balls: the Lemma, then
     ``z <- (Y b + (I - Y D) z) /\\ z`` (every solution satisfies ``z = Y b + (I - Y D) z``)."""
     n = Ju.nrows()
-    try:
-        Y = np.linalg.inv(midpoints(Ju))
-    except np.linalg.LinAlgError:
+    Yb = approximate_inverse(Ju)
+    if Yb is None:
         return None
-    if not np.all(np.isfinite(Y)):
-        return None
-    Yb = float_matrix(Y)
     E = identity(n) - Yb * Ju
     e = norm_inf_upper(E)
     if not e < 1:

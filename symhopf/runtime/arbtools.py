@@ -124,6 +124,16 @@ def midpoints(M: arb_mat) -> np.ndarray:
     return np.array([[float(e.mid()) for e in row] for row in M.tolist()])
 
 
+def approximate_inverse(M: arb_mat) -> arb_mat | None:
+    """A float inverse of M's midpoints as an exact ball matrix (None when singular or not finite). Any
+    matrix serves as the preconditioner Y of a Krawczyk-type test; its accuracy affects only success."""
+    try:
+        Y = np.linalg.inv(midpoints(M))
+    except np.linalg.LinAlgError:
+        return None
+    return float_matrix(Y) if np.all(np.isfinite(Y)) else None
+
+
 def identity(m: int) -> arb_mat:
     """The m x m identity ball matrix."""
     return arb_mat(np.eye(m).tolist())
