@@ -296,25 +296,6 @@ def test_gru_like_cell_with_biases_moving_branch(tmp_path):
     assert not contains(p.x[0], 0)          # the branch moves: x* != 0
 
 
-def test_elman_n50_every_ns_point_of_the_zero_branch(tmp_path):
-    """n = 50: every complex eigenvalue lambda of W (50-digit mpmath) with 1/|lambda| in the range gives a proved
-    NS point at x = 0 containing (1/|lambda|, arg lambda); no other proved point has x = 0. The zero branch's list
-    is proved complete (family proof, tests/test_maps_family.py); no other branch's is."""
-    rng = np.random.default_rng(1)
-    W = np.round(rng.normal(size=(50, 50)) / np.sqrt(50), 3)
-    text = "[" + ", ".join("[" + ", ".join(f"{v:.3f}" for v in r) + "]" for r in W) + "]"
-    cert = prove(elman_toml(tmp_path, text, rng="[0.5, 1.5]"))
-    Wm = mp.matrix([[mp.mpf(f"{v:.3f}") for v in r] for r in W])
-    E = mp.eig(Wm, left=False, right=False)
-    expected = sorted((1 / abs(e), mp.arg(e)) for e in E if mp.im(e) > mp.mpf(10) ** -20 and mp.mpf("0.5") < 1 / abs(e) < mp.mpf("1.5"))
-    at_zero = [p for p in cert.hopf_points if p.status == "proved" and all(contains(e, 0) for e in p.x)]
-    assert len(expected) == len(at_zero) == 13
-    for (a, theta), p in zip(expected, sorted(at_zero, key=lambda p: Fraction(p.parameter[0]))):
-        assert contains(p.parameter, a) and contains(p.theta, theta)
-    zero = [b for b in cert.branches if b["completeness"]["proved"]]
-    assert len(zero) == 1 and len(zero[0]["hopf_points"]) == 13
-
-
 # ------------------------------------------------------------------ attacks on the resonance and range checks
 def _rotation(c: str, s: str, rng=("0.5", "1.5")) -> Model:
     """x -> a R x - (x^3, y^3), R = [[c, -s], [s, c]]: NS at a = 1 (if c^2 + s^2 = 1) with theta = atan2(s, c)."""
