@@ -104,3 +104,12 @@ def test_two_pairs_crossing_near_one_parameter():
     assert not moving_hopf_ok(ball(A0), ball(A1), h)
     got = piece_spectrum(mean_value(A0, A1, h), ball(A1))
     assert not (got.ok and got.pair is not None)
+
+
+def test_non_finite_disc_is_never_isolated():
+    """Hardening from the red team: a NaN centre or radius must fail the isolation test, never pass the
+    float prefilter as a far-away disc."""
+    from symhopf.proof.piece_spectrum import touching_isolated
+    assert touching_isolated([0.1 + 1j, 5 + 0j], [0.01, 0.01], [True, False])
+    assert not touching_isolated([0.1 + 1j, complex(float("nan"), 0)], [0.01, 0.01], [True, False])
+    assert not touching_isolated([0.1 + 1j, 0.1 + 1.001j], [0.01, float("nan")], [True, False])

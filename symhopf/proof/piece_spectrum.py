@@ -236,6 +236,8 @@ def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
         off[p] = all(v > rp for v in vals) or all(v < -rp for v in vals)
     d0, d1 = np.diag(B0.rad), abs1(np.diag(B1.mid)) + np.diag(B1.rad)
     R = up(rho + d0 + h * d1, 3)
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(R))):   # every later test needs finite discs
+        return None
     return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
 
 
@@ -325,6 +327,8 @@ def touching_isolated(cs: list[complex], rs: list[float], touch: list[bool]) -> 
     idx = [p for p, t in enumerate(touch) if t]
     if not idx:
         return True
+    if not all(np.isfinite(c.real) and np.isfinite(c.imag) for c in cs) or not np.all(np.isfinite(np.array(rs, float))):
+        return False   # a non-finite disc would pass the float prefilter below unseen
     fc = [complex(c.real, 0.0) if t else c for c, t in zip(cs, touch)]
     fr = [(arb(r) + abs(arb(c.imag))).upper() if t else r for c, r, t in zip(cs, rs, touch)]
     fc_re, fc_im = np.array([c.real for c in fc]), np.array([c.imag for c in fc])
