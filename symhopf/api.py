@@ -288,9 +288,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for flag in ("pdf", "appendix"):
         if getattr(args, flag) and not args.report:
             raise InputError(f"--{flag} needs --report FILE.tex")
-    for flag in ("json", "report"):
-        path = getattr(args, flag)
-        if path:
+    for flag in ("json", "report", "csv"):
+        path = getattr(args, flag, None)
+        if path and path != "-":
             check_output_file(Path(path), f"--{flag}")
 
 

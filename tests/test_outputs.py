@@ -162,6 +162,16 @@ def test_csv_file(tmp_path, capsys):
     assert "special points" in printed and "H1" in printed and "branch points (BP) are not sought" in printed
 
 
+def test_csv_path_checked_before_the_proof(tmp_path, capsys, monkeypatch):
+    """--csv into a missing directory: one line, exit 2, before any proof runs (prove is never called)."""
+    import symhopf.api as api
+    monkeypatch.setattr(api, "prove", lambda *a, **k: pytest.fail("the proof ran before the output check"))
+    out = tmp_path / "missing" / "pts.csv"
+    assert main(["prove", str(EX / "brusselator.toml"), "--csv", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"symhopf: error: --csv {out}: directory {out.parent} does not exist"
+
+
 def test_csv_of_a_certificate_matches_its_enclosures():
     _, cert = cert_of("lorenz")
     rows = list(csv.DictReader(io.StringIO(to_csv(special_points(cert)))))
