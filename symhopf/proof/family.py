@@ -750,6 +750,30 @@ def point_batch(system, fd: FamilyData, jobs: list[PointJob]) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- batch stage
+def eigenvector_radii(d: Diagonalisation, G: np.ndarray, tight_left: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Radii of the right eigenvectors ``V (e_k + dv)`` about ``V[:, k]`` and of the left ones
+    ``(e_k + dl)^T V^-1`` about ``Y[k, :]`` for the isolated discs ``G`` (module docstring,
+    eigenvectors; ``tight_left``: row k of ``V^-1 - Y`` by :func:`_inverse_rows`)."""
+    n = len(d.lam)
+    lam, rho = d.lam, d.rho
+    # eps_k = max_j rho_j / dist_kj, then
+    # |d_j| <= (|E_jk| + rho_j eps_k) / dist_kj, |d'_j| <= (|E_kj| + rho_j eps_k) / dist_kj, dist_kk = inf
+    dist = np.abs(lam[G][:, None] - lam[None, :]) * (1 - 4 * U) - 4 * ETA - rho[G][:, None] * (1 + 4 * U)
+    dist[np.arange(len(G)), G] = np.inf
+    eps = _quotient(rho[None, :], dist, rho, 2).max(axis=1)
+    second = rho[None, :] * eps[:, None]
+    Dk = _quotient(d.E_abs[:, G].T + second, dist, rho, 3)
+    Dl = _quotient(d.E_abs[G, :] + second, dist, rho, 3)
+    Va, Ya = _abs1(d.V), _abs1(d.Y)
+    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| |d_j|
+    gY = _up(d.g * d.ymax, 2)
+    if tight_left:      # |l - Y_k| <= |d'|^T |Y| + H_k + (sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + _inverse_rows(d, G) + gY[None, :] * _up(Dl.sum(axis=1), n)[:, None], n + 4)
+    else:               # ... <= |d'|^T |Y| + (1 + sum |d'|) g ymax
+        lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
+    return qrad, lrad
+
+
 def prepare(fd: FamilyData, targets: list[int], tight_left: bool = False) -> tuple[list[PointJob], dict[int, str]]:
     """Spectral part for the discs ``targets`` (Im lam > 0): enclosures, checks, eigenvector bounds.
     ``tight_left``: bound row k of ``V^-1 - Y`` by the rows of F (:func:`_inverse_rows`, O(n^2) per
@@ -780,22 +804,8 @@ def prepare(fd: FamilyData, targets: list[int], tight_left: bool = False) -> tup
     if not good:
         return jobs, fails
     G = np.array(good)
-    # eigenvector error bounds (module docstring, eigenvectors): eps_k = max_j rho_j / dist_kj, then
-    # |d_j| <= (|E_jk| + rho_j eps_k) / dist_kj, |d'_j| <= (|E_kj| + rho_j eps_k) / dist_kj, dist_kk = inf
-    dist = np.abs(lam[G][:, None] - lam[None, :]) * (1 - 4 * U) - 4 * ETA - rho[G][:, None] * (1 + 4 * U)
-    dist[np.arange(len(G)), G] = np.inf
-    eps = _quotient(rho[None, :], dist, rho, 2).max(axis=1)
-    second = rho[None, :] * eps[:, None]
-    Dk = _quotient(d.E_abs[:, G].T + second, dist, rho, 3)
-    Dl = _quotient(d.E_abs[G, :] + second, dist, rho, 3)
-    Va, Ya = _abs1(d.V), _abs1(d.Y)
-    qrad = _up(Dk @ Va.T, n)                         # |V d|_i <= sum_j |V_ij| |d_j|
-    gY = _up(d.g * d.ymax, 2)
+    qrad, lrad = eigenvector_radii(d, G, tight_left)
     other = _OtherMax(d)
-    if tight_left:      # |l - Y_k| <= |d'|^T |Y| + H_k + (sum |d'|) g ymax
-        lrad = _up(Dl @ Ya + _inverse_rows(d, G) + gY[None, :] * _up(Dl.sum(axis=1), n)[:, None], n + 4)
-    else:               # ... <= |d'|^T |Y| + (1 + sum |d'|) g ymax
-        lrad = _up(Dl @ Ya + gY[None, :] * (1 + _up(Dl.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
     with flint.ctx.workprec(PREC):
         for i, k in enumerate(good):
             e = disc_arb(d, k)

@@ -61,9 +61,9 @@ from flint import acb, arb, arb_mat, ctx
 from ..enclosure import Enclosure
 from ..runtime.arbtools import exact_bounds, float_lower, float_upper, fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
-from ..runtime.fpbounds import ETA, U, abs1 as _abs1, up as _up
+from ..runtime.fpbounds import ETA, U
 from ..runtime.npball import NBall, as_nball, column_dots, column_norms2, to_acb
-from .family import HIPREC, THEOREM, Diagonalisation, _dist_lower, diagonalise
+from .family import HIPREC, THEOREM, Diagonalisation, _dist_lower, diagonalise, eigenvector_radii
 from .neimark_sacker import NSProof, resonance
 
 PREC = 53
@@ -165,20 +165,6 @@ def prove_branch(system: Any, br: MapBranch) -> FamilyNS:
     return FamilyNS(points, {"proved": why.startswith("proved"), "reason": why, "method": COMPLETENESS_METHOD})
 
 
-def _eigenvectors(d: Diagonalisation, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Radii of the right (columns V (e_k + dv)) and left (rows (e_k + dl)^T V^{-1}) eigenvectors of the
-    isolated discs G about ``V[:, k]``, ``Y[k, :]`` (family.py's eigenvector bounds)."""
-    n = len(d.lam)
-    lam, rho = d.lam, d.rho
-    dist = np.abs(lam[G][:, None] - lam[None, :]) * (1 - 4 * U) - 4 * ETA - rho[G][:, None] * (1 + 4 * U)
-    dist[np.arange(len(G)), G] = np.inf
-    Dk = _up(rho[None, :] / dist, 2)
-    qrad = _up(Dk @ _abs1(d.V).T, n)
-    gY = _up(d.g * d.ymax, 2)
-    lrad = _up(Dk @ _abs1(d.Y) + gY[None, :] * (1 + _up(Dk.sum(axis=1), n))[:, None] * (1 + 4 * U) + gY[None, :], n + 4)
-    return qrad, lrad
-
-
 def _lower(v: float) -> float:
     """v rounded down past one float operation's error."""
     return float(v * (1 - 4 * U) if v > 0 else v * (1 + 4 * U))
@@ -269,7 +255,7 @@ def _coefficients(system: Any, br: MapBranch, points: list[NSProof], G: np.ndarr
     """d for the points (discs G) in one batch of the generated C (module docstring); sets status."""
     t0 = time.perf_counter()
     d = br.diag
-    qrad, lrad = _eigenvectors(d, G)
+    qrad, lrad = eigenvector_radii(d, G)
     with ctx.workprec(PREC):
         ev = system.ball(PREC)
         xb = arb_mat([[arb(float(v))] for v in br.x0])
