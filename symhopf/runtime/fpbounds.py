@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,16 +32,22 @@ TINY = 2.0 ** -400
 HUGE = 2.0 ** 400
 
 
+@lru_cache(maxsize=4096)
 def gamma(k: int) -> float:
     """An upper bound of gamma_k = k u / (1 - k u)."""
     g = Fraction(k) * Fraction(1, 2 ** 53) / (1 - Fraction(k) * Fraction(1, 2 ** 53))
     return math.nextafter(float(g), math.inf)
 
 
+@lru_cache(maxsize=4096)
+def _up_factor(k: int) -> float:
+    """An upper bound of (1 + 2 gamma_(k+2)) (1 + 4u), computed exactly in rationals (cached: a pure function of k)."""
+    return math.nextafter(float((1 + 2 * Fraction(gamma(k + 2))) * (1 + 4 * Fraction(1, 2 ** 53))), math.inf)
+
+
 def up(s, k: int):
     """Rigorous upper bound of the exact value of a non-negative depth-k float expression s (Lemma 2)."""
-    c = math.nextafter(float((1 + 2 * Fraction(gamma(k + 2))) * (1 + 4 * Fraction(1, 2 ** 53))), math.inf)
-    return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * c, np.inf)
+    return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * _up_factor(int(k)), np.inf)
 
 
 def abs1(z: np.ndarray) -> np.ndarray:
