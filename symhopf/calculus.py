@@ -51,6 +51,39 @@ class Act(MatrixExpr):
         return name + "'" * self.order + r"\left(" + printer._print(self.arg) + r"\right)"
 
 
+class Precomputed(MatrixSymbol):
+    """A matrix of data computed exactly when the model is loaded: ``definition``, a sum of
+    scalings of named data, their transposes, I and matrices of ones (``R1 - R1.T + R2``), free
+    of x and of the parameter. A constant to the calculus (a MatrixSymbol named by its text);
+    printed as its definition."""
+
+    def __new__(cls, definition: MatrixExpr, *rebuilt):
+        if rebuilt:     # SymPy rebuilds a node from its args: (name, rows, cols, definition)
+            definition = rebuilt[-1]
+        text = sp.sstr(definition)
+        name = text if isinstance(definition, sp.Transpose) else f"({text})"
+        return MatrixExpr.__new__(cls, Str(name), *definition.shape, definition)
+
+    def doit(self, **hints) -> "Precomputed":
+        return self
+
+    @property
+    def definition(self) -> MatrixExpr:
+        return self.args[3]
+
+    @property
+    def shape(self):
+        return self.args[1], self.args[2]
+
+    def _sympystr(self, printer) -> str:
+        e = self.definition
+        return printer._print(e) if isinstance(e, sp.Transpose) else "(" + printer._print(e) + ")"
+
+    def _latex(self, printer) -> str:
+        e = self.definition
+        return printer._print(e) if isinstance(e, sp.Transpose) else r"\left(" + printer._print(e) + r"\right)"
+
+
 def is_zero(e: sp.Basic) -> bool:
     return isinstance(e, ZeroMatrix) or e == 0
 
@@ -136,6 +169,10 @@ def to_explicit(e: sp.Basic, values: dict, activation: sp.Expr | dict[str, sp.Ex
     def go(e):
         if e in values:
             return sp.Matrix(values[e])
+        if isinstance(e, Precomputed):
+            return go(e.definition)
+        if isinstance(e, sp.Transpose):
+            return go(e.arg).T
         if isinstance(e, Identity):
             return sp.eye(dim(e.shape[0]))
         if isinstance(e, ZeroMatrix):

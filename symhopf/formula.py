@@ -4,8 +4,16 @@ A formula is the right-hand side ``f(x, a)`` of ``x' = f(x, a)`` written with ve
 matrices: ``x`` the state (n x 1), named data (matrices, vectors, scalars), the parameter,
 numbers (exact: ``0.1`` is 1/10), ``@`` the matrix product, ``* / + -`` entrywise (a scalar
 broadcasts), ``**`` with a constant exponent, elementwise functions by name (:data:`FUNCTIONS`,
-and ``s`` when the model defines an ``activation``) and ``I`` the identity (n x n, or the
-square size its context needs).
+and ``s`` when the model defines an ``activation``), ``I`` the identity (n x n, or the
+square size its context needs) and ``A.T`` (or ``transpose(A)``) the transpose of a term free
+of x.
+
+Transposes are pushed down to the data by (A + B)^T = A^T + B^T, (c A)^T = c A^T,
+(A B)^T = B^T A^T, (A o B)^T = A^T o B^T, g(A)^T = g(A^T), I^T = I; then every sum of scalings
+of data, I and their transposes that contains a transpose and is free of x and of the
+parameter becomes one :class:`~symhopf.calculus.Precomputed` matrix, computed exactly when the
+model is loaded (:func:`precompute`): ``(R1 - R1.T + R2 + a*I) @ x`` is ``(D + a*I) @ x`` with
+D = R1 - R1^T + R2 exact, the same structure as the asymmetric preset.
 
 The text is read with :mod:`ast` and translated node by node; nothing is evaluated, and
 only the syntax above is accepted. Shapes are inferred by unification (every dimension of the
@@ -27,11 +35,13 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions import (HadamardPower, HadamardProduct, Identity, MatAdd, MatMul,
-                                        MatPow, MatrixExpr, MatrixSymbol, OneMatrix, ZeroMatrix)
+                                        MatPow, MatrixExpr, MatrixSymbol, OneMatrix, Transpose,
+                                        ZeroMatrix)
 
-from .calculus import Act, hadamard
+from .calculus import Act, Precomputed, hadamard
 from .errors import InputError
-from .parsing import check_name as check_identifier
+from .exact import ExactArray
+from .parsing import check_name as check_identifier, short
 
 #: the state dimension
 N = sp.Symbol("n", integer=True, positive=True)
@@ -80,7 +90,7 @@ MAX_EXPONENT = 1000
 MAX_LENGTH = 10_000
 
 #: names a model cannot give to its data or parameter
-RESERVED = {"x", "I", "s", *FUNCTIONS, *REFUSED}
+RESERVED = {"x", "I", "s", "transpose", *FUNCTIONS, *REFUSED}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -119,7 +129,9 @@ class VectorFormula:
 
     ``data`` maps each data name used to its SymPy symbol (MatrixSymbol or scalar Symbol);
     ``dims`` maps each size symbol (n, m1, ...) to (data name, axis) that carries it and its
-    value; ``functions`` maps each elementwise function name used to s(z).
+    value; ``functions`` maps each elementwise function name used to s(z); ``precomputed``
+    maps the name of each :class:`Precomputed` matrix of ``expr`` to it (its exact value is
+    :func:`precompute`'s).
     """
 
     text: str
@@ -129,6 +141,7 @@ class VectorFormula:
     data: dict[str, sp.Basic]
     dims: dict[sp.Symbol, tuple[str, int, int]]
     functions: dict[str, sp.Expr] = field(default_factory=dict)
+    precomputed: dict[str, Precomputed] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -268,6 +281,10 @@ class _Parser:
             self.fail(node, f"unsupported operator {type(op).__name__}")
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name == "transpose":
+                if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                    self.fail(node, "transpose(...) takes exactly one argument")
+                return self._transposed(node, node.args[0])
             if name in REFUSED:
                 self.fail(node, f"{name} is not C^3: {REFUSED[name]}; the Hopf theorem needs a C^3 vector field")
             if name not in self.functions and name not in FUNCTIONS:
@@ -279,8 +296,21 @@ class _Parser:
                 self.fail(node, f"{name}(...) takes exactly one argument")
             return self.infer(node.args[0])
         if isinstance(node, ast.Attribute):
-            self.fail(node, "attributes are not part of the formula language")
+            if node.attr != "T":
+                self.fail(node, f"attribute .{short(node.attr)} is not part of the formula language "
+                                "(the only one is .T, the transpose)")
+            return self._transposed(node, node.value)
         self.fail(node, f"unsupported syntax ({type(node).__name__})")
+
+    def _transposed(self, node: ast.AST, value: ast.AST) -> Shape:
+        """The shape of ``value.T``: ``value`` a matrix or vector free of x (k x m gives m x k)."""
+        if any(isinstance(t, ast.Name) and t.id == "x" for t in ast.walk(value)):
+            self.fail(node, "a transpose of a term with x has no meaning (x is a column, the language "
+                            "has no row vectors); transpose the matrix instead, e.g. W.T @ x")
+        shape = self.infer(value)
+        if shape is None:
+            self.fail(node, "a transpose needs a matrix or a vector, not a scalar")
+        return (shape[1], shape[0])
 
     def _constant(self, node: ast.AST) -> sp.Rational | None:
         """The value of a constant scalar subtree (numbers only), else None."""
@@ -312,6 +342,31 @@ class _Parser:
         return sp.Rational(q.numerator, q.denominator)
 
     # ------------------------------------------------------------ pass 2: SymPy
+    def transpose(self, node: ast.AST, e: sp.Basic) -> sp.Basic:
+        """e^T pushed down to the data (module docstring): a transpose is left on data only."""
+        def t(e: sp.Basic) -> sp.Basic:
+            if isinstance(e, Transpose):
+                return e.arg
+            if isinstance(e, MatrixSymbol):
+                return Transpose(e)
+            if isinstance(e, Identity):
+                return e
+            if isinstance(e, (OneMatrix, ZeroMatrix)):
+                return type(e)(e.shape[1], e.shape[0])
+            if isinstance(e, MatAdd):
+                return functools.reduce(operator.add, [t(u) for u in e.args])
+            if isinstance(e, MatMul):
+                c, mats = e.as_coeff_matrices()
+                return c * functools.reduce(operator.mul, [t(m) for m in reversed(mats)])
+            if isinstance(e, HadamardProduct):
+                return hadamard(*[t(u) for u in e.args])
+            if isinstance(e, (MatPow, HadamardPower)):
+                return e.func(t(e.args[0]), e.args[1])
+            if isinstance(e, Act):
+                return Act(e.order, t(e.arg), e.name)
+            self.fail(node, f"cannot transpose {type(e).__name__}")
+        return t(e)
+
     def build(self, node: ast.AST, sizes: dict[int, sp.Basic], a: sp.Symbol, x: MatrixSymbol,
               data: dict[str, sp.Basic]) -> sp.Basic:
         shape = self.shape[id(node)]
@@ -335,8 +390,12 @@ class _Parser:
         if isinstance(node, ast.UnaryOp):
             v = go(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.Attribute):
+            return self.transpose(node, go(node.value))
         if isinstance(node, ast.Call):
             name = node.func.id
+            if name == "transpose":
+                return self.transpose(node, go(node.args[0]))
             g = self.functions.get(name, FUNCTIONS.get(name))
             arg = go(node.args[0])
             if shape is None:
@@ -436,17 +495,21 @@ def parse_vector_formula(text: object, parameter: str, shapes: dict[str, tuple[i
             MatrixSymbol(name, sizes[p.dims.find(shape[0])], sizes[p.dims.find(shape[1])])
     try:
         expr = _plain(p.build(tree.body, sizes, a, x, data), p.used_functions, what)
+        precomputed: dict[str, Precomputed] = {}
+        expr = _fold(expr, a, precomputed)
     except RecursionError:
         raise InputError(f"{what}: formula nested too deeply") from None
     if not x in expr.atoms(MatrixSymbol):
         raise InputError(f"{what}: the formula does not depend on x")
     if any(e.has(sp.zoo, sp.nan, sp.oo, sp.I) for e in _scalars(expr)):
         raise InputError(f"{what}: {text!r} has a scalar that is not a finite real number")
-    return VectorFormula(text, expr, a, x, data, carriers, p.used_functions)
+    return VectorFormula(text, expr, a, x, data, carriers, p.used_functions, precomputed)
 
 
-#: the matrix expressions the calculus, the printers and to_explicit know
-_STRUCTURED = (MatrixSymbol, Identity, OneMatrix, ZeroMatrix, MatAdd, MatMul, HadamardProduct, Act)
+#: the matrix expressions the calculus, the printers and to_explicit know (a Transpose of data
+#: only until :func:`_fold` makes it Precomputed)
+_STRUCTURED = (MatrixSymbol, Identity, OneMatrix, ZeroMatrix, MatAdd, MatMul, HadamardProduct, Act,
+               Transpose)
 
 
 def _plain(e: sp.Basic, functions: dict[str, sp.Expr], what: str) -> sp.Basic:
@@ -467,6 +530,106 @@ def _plain(e: sp.Basic, functions: dict[str, sp.Expr], what: str) -> sp.Basic:
     if isinstance(e, (MatPow, HadamardPower)):
         raise InputError(f"{what}: unsupported power {e}")
     return e if all(t is u for t, u in zip(args, e.args)) else e.func(*args)
+
+
+def _constant_data(e: sp.Basic, a: sp.Symbol) -> bool:
+    """``e`` is a sum of scalings of data, I, matrices of ones and transposes of data, with
+    coefficients rational in numbers and scalar data (free of x and of the parameter ``a``)."""
+    if isinstance(e, Transpose):
+        return isinstance(e.arg, MatrixSymbol) and e.arg.name != "x"
+    if isinstance(e, (Identity, OneMatrix, ZeroMatrix)):
+        return True
+    if isinstance(e, MatrixSymbol):
+        return e.name != "x" and not isinstance(e, Precomputed)
+    if isinstance(e, MatAdd):
+        return all(_constant_data(t, a) for t in e.args)
+    if isinstance(e, MatMul):
+        c, mats = e.as_coeff_matrices()
+        return len(mats) == 1 and _constant_data(mats[0], a) and not c.has(a) and all(
+            isinstance(u, (sp.Add, sp.Mul, sp.Rational, sp.Symbol)) or
+            (isinstance(u, sp.Pow) and u.exp.is_Integer) for u in sp.preorder_traversal(c))
+    return False
+
+
+def _fold(e: sp.Basic, a: sp.Symbol, out: dict[str, Precomputed]) -> sp.Basic:
+    """``e`` with each largest constant-data sum (:func:`_constant_data`) that holds a transpose
+    made one Precomputed matrix (a sum's constant terms together, a number factor kept outside);
+    every Transpose is then inside a Precomputed. ``out`` collects them by name."""
+    if not e.has(Transpose):
+        return e
+
+    def pre(d: sp.Basic) -> Precomputed:
+        p = Precomputed(d)
+        out.setdefault(p.name, p)
+        return p
+
+    if _constant_data(e, a):
+        if isinstance(e, MatMul):
+            c, (m,) = e.as_coeff_matrices()
+            if c.is_Number:
+                return c * pre(m)
+        return pre(e)
+    if isinstance(e, MatAdd):
+        const = [t for t in e.args if _constant_data(t, a)]
+        rest = [_fold(t, a, out) for t in e.args if not _constant_data(t, a)]
+        if any(t.has(Transpose) for t in const):
+            const = [_fold(functools.reduce(operator.add, const), a, out)]
+        return functools.reduce(operator.add, [*const, *rest])
+    if isinstance(e, MatrixSymbol):
+        return e
+    return e.func(*[_fold(t, a, out) for t in e.args])
+
+
+def precompute(vf: VectorFormula, data: dict[str, ExactArray], what: str = "[rnn] formula"
+               ) -> dict[str, ExactArray]:
+    """The exact value of each Precomputed matrix of ``vf`` from the exact ``data`` (Fractions;
+    a transpose alone is the transposed array)."""
+    scalars = {sym: sp.Rational(next(iter(data[name].fractions())))
+               for name, sym in vf.data.items() if not isinstance(sym, MatrixExpr)}
+
+    def size(d: sp.Basic) -> int:
+        return int(d) if d.is_Integer else vf.dims[d][2]
+
+    def value(e: sp.Basic) -> np.ndarray:
+        """Object array of Fractions, 2-d."""
+        if isinstance(e, Transpose):
+            return value(e.arg).T
+        if isinstance(e, MatrixSymbol):
+            arr = data[e.name]
+            q = np.empty(arr.shape, dtype=object)
+            q.ravel()[:] = list(arr.fractions()) if arr.exact is None else arr.exact.ravel()
+            return q.reshape(arr.shape[0], -1)
+        rows, cols = (size(d) for d in e.shape)
+        if isinstance(e, (Identity, OneMatrix, ZeroMatrix)):
+            q = np.full((rows, cols), Fraction(int(isinstance(e, OneMatrix))), dtype=object)
+            if isinstance(e, Identity):
+                np.fill_diagonal(q, Fraction(1))
+            return q
+        if isinstance(e, MatAdd):
+            return functools.reduce(operator.add, [value(t) for t in e.args])
+        c, (m,) = e.as_coeff_matrices()
+        c = sp.sympify(c).xreplace(scalars)
+        if not c.is_Rational:
+            raise InputError(f"{what}: the factor {sp.sstr(c)} of {sp.sstr(e)} is not a finite number")
+        return Fraction(int(c.p), int(c.q)) * value(m)
+
+    out = {}
+    for name, p in vf.precomputed.items():
+        if isinstance(p.definition, Transpose):     # exact as the data are: no arithmetic
+            arr = data[p.definition.arg.name]
+            two = arr.values.reshape(arr.shape[0], -1)
+            out[name] = ExactArray(two.T.copy(), None if arr.exact is None else arr.exact.reshape(two.shape).T.copy())
+            continue
+        q = value(p.definition)
+        try:
+            values = np.array([float(v) for v in q.ravel()], dtype=np.float64).reshape(q.shape)
+        except OverflowError:
+            values = np.array([np.inf])
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"{what}: {name} has entries beyond the float range")
+        binary = all(Fraction(float(v)) == v for v in q.ravel())
+        out[name] = ExactArray(values, None if binary else q)
+    return out
 
 
 def _scalars(expr: sp.Basic) -> list[sp.Expr]:

@@ -23,7 +23,7 @@ from .architectures import ARCHITECTURES, RNNArchitecture
 from .errors import InputError
 from .exact import ExactArray, to_fraction
 from .formula import (FUNCTIONS, VectorFormula, check_name, equilibrium_radius, names_in,
-                      parse_vector_formula)
+                      parse_vector_formula, precompute)
 from .parsing import check_name as check_identifier, parse_formula, show
 from .weights import load_weights
 
@@ -138,6 +138,8 @@ class Model:
     activation: sp.Expr | None = None
     data: dict[str, ExactArray] = field(default_factory=dict)
     dims: list[int] = field(default_factory=list)
+    #: the formula's Precomputed matrices (e.g. R1 - R1.T + R2), exact, by name (formula.precompute)
+    derived: dict[str, ExactArray] = field(default_factory=dict)
     #: a map x_{k+1} = F(x_k, a) (``[system] map = true``, ``[rnn] time = "discrete"``; docs/maps.md)
     map: bool = False
 
@@ -310,7 +312,7 @@ class Model:
         return cls(name=_model_name(name), kind="rnn", parameter=parameter, n=n, search=Search.parse(search, n),
                    formula=vf, activation_text=act_text, activation=act,
                    data=data if keep_unused else {k: data[k] for k in vf.data},
-                   dims=[n])
+                   dims=[n], derived=precompute(vf, data, what))
 
     @classmethod
     def _rnn_from_table(cls, r: dict, base_dir: Path, name: str, search: dict | None) -> "Model":
@@ -427,11 +429,13 @@ class Model:
                 "its default box (set [search] box = [lo, hi] to choose it)")
 
     def float_data(self) -> dict[str, np.ndarray]:
-        return {k: v.values for k, v in self.data.items()}
+        return {k: v.values for k, v in {**self.data, **self.derived}.items()}
 
     def ball_data(self) -> dict:
-        """Weights as arb_mat balls (scalars as arb) at the current working precision."""
-        return {k: v.to_arb_mat()[0, 0] if v.shape == () else v.to_arb_mat() for k, v in self.data.items()}
+        """Weights (and the precomputed matrices) as arb_mat balls (scalars as arb) at the current
+        working precision."""
+        return {k: v.to_arb_mat()[0, 0] if v.shape == () else v.to_arb_mat()
+                for k, v in {**self.data, **self.derived}.items()}
 
 
 def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:

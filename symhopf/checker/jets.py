@@ -240,10 +240,11 @@ class Field:
         return out.c[top] if "I" in dirs else entries(out.c[top])
 
     def _ball(self, name: str) -> arb_mat:
-        """The exact data as a ball matrix at the working precision (converted once per precision)."""
+        """The exact data (or a Precomputed matrix such as R1 - R1.T, exact from the model parser)
+        as a ball matrix at the working precision (converted once per precision)."""
         key = (name, ctx.prec)
         if key not in self._balls:
-            self._balls[key] = self.model.data[name].to_arb_mat()
+            self._balls[key] = (self.model.data.get(name) or self.model.derived[name]).to_arb_mat()
         return self._balls[key]
 
     def _constant(self, e: MatrixExpr) -> arb_mat:

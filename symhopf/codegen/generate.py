@@ -25,6 +25,7 @@ import sympy as sp
 from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix
 
 from .. import __version__
+from ..calculus import Precomputed
 from ..derive import Derivation, N, derive
 from ..errors import InputError
 from ..model import Z, Model
@@ -255,17 +256,32 @@ def _size_code(dim: sp.Basic) -> str:
     return "1" if dim == 1 else "self.n" if dim == N else f"self.size_{dim}"
 
 
+def _fixed_matrices(e: sp.Basic) -> set[sp.Basic]:
+    """The identities and matrices of ones ``e`` computes with (not those inside the definition
+    of a Precomputed matrix, which is data)."""
+    out, walk = set(), sp.preorder_traversal(e)
+    for t in walk:
+        if isinstance(t, Precomputed):
+            walk.skip()
+        elif isinstance(t, (Identity, OneMatrix)):
+            out.add(t)
+    return out
+
+
 def _rnn_context(d: Derivation) -> dict:
     model, vf = d.model, d.model.formula
     data = [Data(f"d_{name}", name, not isinstance(sym, MatrixSymbol)) for name, sym in vf.data.items()]
     names: dict[sp.Basic, str] = {d.parameter: "a", **{d.symbols[k]: k for k in "xuvw"}}
     names.update({sym: f"self.d_{name}" for name, sym in vf.data.items()})
+    for k, (name, sym) in enumerate(vf.precomputed.items()):   # read by name: "(R1 - R1.T + R2)"
+        data.append(Data(f"pre_{k}", name, False))
+        names[sym] = f"self.pre_{k}"
     sizes = [Size("n" if dim == N else f"size_{dim}", f"d_{name}", axis)
              for dim, (name, axis, _) in vf.dims.items()]
     fixed: list[Fixed] = [Fixed("eye_n", "eye", "self.n", "self.n")]
     names[Identity(N)] = "self.eye_n"
     for f in d.formulas:
-        for m in sorted(f.expr.atoms(Identity, OneMatrix), key=sp.default_sort_key):
+        for m in sorted(_fixed_matrices(f.expr), key=sp.default_sort_key):
             if m not in names:
                 rows, cols = (str(s) for s in m.shape)
                 if isinstance(m, Identity):
