@@ -249,7 +249,7 @@ class _Parser:
                 if node.id not in self.used:
                     self.used.append(node.id)
                 return self.data_shape[node.id]
-            if node.id in self.functions or node.id in FUNCTIONS or node.id in REFUSED or node.id == "s":
+            if node.id in self.functions or node.id in FUNCTIONS or node.id in REFUSED or node.id in ("s", "transpose"):
                 self.fail(node, f"{node.id} is a function: write {node.id}(...)")
             self.fail(node, f"unknown name {node.id!r} (not x, I, the parameter or a data name)")
         if isinstance(node, ast.Constant):

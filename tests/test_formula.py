@@ -376,7 +376,7 @@ BAD = {
     "s without activation": (f_model("-x + s(x)"), "s(...) needs an activation"),
     "unknown function": (f_model("-x + foo(x)"), "unknown function 'foo'"),
     "unknown name": (f_model("-x + V @ x"), "unknown name 'V'"),
-    "attribute": (f_model("-x + W.T @ x"), "attributes are not part of the formula language"),
+    "attribute": (f_model("-x + W.shape @ x"), "attribute .shape is not part of the formula language"),
     "code": (f_model("__import__('os').system('touch PWNED')"), "[rnn] formula"),
     "string": (f_model("-x + 'W'"), "unsupported constant"),
     "lambda": (f_model("(lambda: x)()"), "[rnn] formula"),
