@@ -15,6 +15,7 @@ GOLDEN = {  # committed module -> the example it is generated from
     "asymmetric_tanh.py": "asymmetric4.toml",
     "leaky_tanh.py": "leaky3_bias.toml",
     "lorenz.py": "lorenz.toml",
+    "paper_transpose.py": "paper_transpose.toml",   # a formula with a transpose
 }
 
 
