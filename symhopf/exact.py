@@ -55,8 +55,34 @@ class ExactArray:
 
     def __init__(self, values: np.ndarray, exact: np.ndarray | None = None):
         self.values = values
-        self.exact = exact
+        self._exact = exact
         self._fmpq: fmpq_mat | None = None
+        self._lazy = False      # from_fmpq: the Fractions of ``exact`` are made when asked for
+
+    @property
+    def exact(self) -> np.ndarray | None:
+        if self._lazy:
+            self._exact = np.empty(self.values.size, dtype=object)
+            self._exact[:] = [Fraction(int(q.p), int(q.q)) for q in self._fmpq.entries()]
+            self._exact, self._lazy = self._exact.reshape(self.values.shape), False
+        return self._exact
+
+    @classmethod
+    def from_fmpq(cls, mat: fmpq_mat, shape: tuple[int, ...]) -> "ExactArray":
+        """An exact rational matrix (e.g. computed from data; a vector as a column), of the given
+        shape; ``values`` holds a float64 near each entry, ``exact`` is None when that float is the
+        entry (checked exactly)."""
+        entries = mat.entries()
+        try:
+            values = np.array([float(q) for q in entries], dtype=np.float64).reshape(shape)
+        except OverflowError:
+            values = np.array(np.inf)
+        if not np.all(np.isfinite(values)):
+            raise InputError("a matrix computed from the data has entries beyond the float range")
+        out = cls(values)
+        out._fmpq = mat
+        out._lazy = any(fmpq(*v.as_integer_ratio()) != q for v, q in zip(values.ravel().tolist(), entries))
+        return out
 
     @classmethod
     def from_nested(cls, rows: Any, what: str) -> "ExactArray":
@@ -111,11 +137,18 @@ class ExactArray:
         Binary floats convert exactly; other rationals become balls containing them.
         """
         rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape or (1, 1)
-        if self.exact is None:
+        if not self._lazy and self._exact is None:
             return arb_mat(rows, cols, self.values.ravel().tolist())
-        if self._fmpq is None:      # built once; each precision then converts in C
-            self._fmpq = fmpq_mat(rows, cols, [fmpq(q.numerator, q.denominator) for q in self.exact.ravel()])
-        return arb_mat(self._fmpq)
+        return arb_mat(self.to_fmpq_mat())      # built once; each precision then converts in C
+
+    def to_fmpq_mat(self) -> fmpq_mat:
+        """The exact rational matrix (a vector becomes a column), built once."""
+        if self._fmpq is None:
+            rows, cols = (self.shape[0], 1) if len(self.shape) == 1 else self.shape or (1, 1)
+            qs = [fmpq(q.numerator, q.denominator) for q in self.exact.ravel()] if self.exact is not None \
+                else [fmpq(*v.as_integer_ratio()) for v in self.values.ravel().tolist()]
+            self._fmpq = fmpq_mat(rows, cols, qs)
+        return self._fmpq
 
     def is_identity(self) -> bool:
         return len(self.shape) == 2 and self.exact is None and np.array_equal(self.values, np.eye(self.shape[0]))

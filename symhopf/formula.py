@@ -34,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from flint import fmpq, fmpq_mat, fmpz_mat
 from sympy.matrices.expressions import (HadamardPower, HadamardProduct, Identity, MatAdd, MatMul,
                                         MatPow, MatrixExpr, MatrixSymbol, OneMatrix, Transpose,
                                         ZeroMatrix)
@@ -582,53 +583,39 @@ def _fold(e: sp.Basic, a: sp.Symbol, out: dict[str, Precomputed]) -> sp.Basic:
 
 def precompute(vf: VectorFormula, data: dict[str, ExactArray], what: str = "[rnn] formula"
                ) -> dict[str, ExactArray]:
-    """The exact value of each Precomputed matrix of ``vf`` from the exact ``data`` (Fractions;
-    a transpose alone is the transposed array)."""
+    """The exact value of each Precomputed matrix of ``vf`` from the exact ``data`` (rational
+    matrices of python-flint: exact sums, scalings and transposes in C)."""
     scalars = {sym: sp.Rational(next(iter(data[name].fractions())))
                for name, sym in vf.data.items() if not isinstance(sym, MatrixExpr)}
 
     def size(d: sp.Basic) -> int:
         return int(d) if d.is_Integer else vf.dims[d][2]
 
-    def value(e: sp.Basic) -> np.ndarray:
-        """Object array of Fractions, 2-d."""
+    def value(e: sp.Basic) -> fmpq_mat:
         if isinstance(e, Transpose):
-            return value(e.arg).T
+            return value(e.arg).transpose()
         if isinstance(e, MatrixSymbol):
-            arr = data[e.name]
-            q = np.empty(arr.shape, dtype=object)
-            q.ravel()[:] = list(arr.fractions()) if arr.exact is None else arr.exact.ravel()
-            return q.reshape(arr.shape[0], -1)
+            return data[e.name].to_fmpq_mat()
         rows, cols = (size(d) for d in e.shape)
-        if isinstance(e, (Identity, OneMatrix, ZeroMatrix)):
-            q = np.full((rows, cols), Fraction(int(isinstance(e, OneMatrix))), dtype=object)
-            if isinstance(e, Identity):
-                np.fill_diagonal(q, Fraction(1))
-            return q
+        if isinstance(e, Identity):
+            return fmpq_mat(fmpz_mat(rows, cols, [int(i == j) for i in range(rows) for j in range(cols)]))
+        if isinstance(e, (OneMatrix, ZeroMatrix)):
+            return fmpq_mat(rows, cols, [int(isinstance(e, OneMatrix))] * (rows * cols))
         if isinstance(e, MatAdd):
             return functools.reduce(operator.add, [value(t) for t in e.args])
         c, (m,) = e.as_coeff_matrices()
         c = sp.sympify(c).xreplace(scalars)
         if not c.is_Rational:
             raise InputError(f"{what}: the factor {sp.sstr(c)} of {sp.sstr(e)} is not a finite number")
-        return Fraction(int(c.p), int(c.q)) * value(m)
+        return value(m) * fmpq(int(c.p), int(c.q))
 
     out = {}
     for name, p in vf.precomputed.items():
-        if isinstance(p.definition, Transpose):     # exact as the data are: no arithmetic
-            arr = data[p.definition.arg.name]
-            two = arr.values.reshape(arr.shape[0], -1)
-            out[name] = ExactArray(two.T.copy(), None if arr.exact is None else arr.exact.reshape(two.shape).T.copy())
-            continue
-        q = value(p.definition)
+        rows, cols = (size(d) for d in p.shape)
         try:
-            values = np.array([float(v) for v in q.ravel()], dtype=np.float64).reshape(q.shape)
-        except OverflowError:
-            values = np.array([np.inf])
-        if not np.all(np.isfinite(values)):
-            raise InputError(f"{what}: {name} has entries beyond the float range")
-        binary = all(Fraction(float(v)) == v for v in q.ravel())
-        out[name] = ExactArray(values, None if binary else q)
+            out[name] = ExactArray.from_fmpq(value(p.definition), (rows, cols))
+        except InputError:
+            raise InputError(f"{what}: {name} has entries beyond the float range") from None
     return out
 
 
