@@ -574,8 +574,10 @@ def _fold(e: sp.Basic, a: sp.Symbol, out: dict[str, Precomputed]) -> sp.Basic:
         const = [t for t in e.args if _constant_data(t, a)]
         rest = [_fold(t, a, out) for t in e.args if not _constant_data(t, a)]
         if any(t.has(Transpose) for t in const):
-            const = [_fold(functools.reduce(operator.add, const), a, out)]
-        return functools.reduce(operator.add, [*const, *rest])
+            const = [_fold(MatAdd(*const).doit(deep=False) if len(const) > 1 else const[0], a, out)]
+        # in SymPy's order, not canonicalised: that would make P @ P of folded factors a MatPow
+        terms = sorted([*const, *rest], key=sp.default_sort_key)
+        return MatAdd(*terms) if len(terms) > 1 else terms[0]
     if isinstance(e, MatrixSymbol):
         return e
     return e.func(*[_fold(t, a, out) for t in e.args])

@@ -193,6 +193,36 @@ def test_transposes_push_down_to_the_data():
             Model.from_formula(same, data).structure_key(), written
 
 
+#: formulas whose value numpy computes the same way (``.T``, ``@``, entrywise ``*``)
+NUMERIC = ["-x + (W @ W @ W).T @ x", "-x + (W @ W).T @ x + (W.T @ W.T) @ x", "-x + (W.T @ W.T + W.T) @ x",
+           "tanh((W - W.T + a*I) @ x)", "-x + (W + 1).T @ tanh(x)", "-x + (d + W).T @ tanh(x) / d",
+           "-x + (U @ V).T.T @ V.T @ U.T @ x", "-x + tanh((b @ b.T + a*I).T @ x)", "-x + (W * W.T) @ x",
+           "-x + (W ** 2).T @ x", "-x + sigmoid(a * W).T @ x", "-x + (a*(W + W.T) + I).T @ x",
+           "-x + (W + d*W.T/3) @ tanh(x) + b", "W.T @ tanh(U @ V.T @ U.T @ x) - a*x"]
+
+
+@pytest.mark.parametrize("formula", NUMERIC)
+def test_pushdown_and_folding_keep_the_value(formula):
+    """The generated float f (pushed-down transposes, precomputed sums) equals numpy's value of the
+    formula as written, at a point (the test evaluates its own trusted strings with numpy)."""
+    from symhopf.system import System
+    data = {"W": [["0.5", "1"], ["-1", "0.25"]], "U": [[1, 2, 3], [4, 5, 6]], "b": ["0.1", "0.2"], "d": "2",
+            "V": [[1, 0, 2], [0, 1, 1], [1, 1, 1]]}
+    model = Model.from_formula(formula, data, range=["0", "1"])
+    x, a = np.array([[0.3], [-0.2]]), 0.4
+    env = {k: np.array([[float(Fraction(v)) for v in r] for r in m]) for k, m in data.items() if k in "WUV"}
+    env.update(b=np.array([[0.1], [0.2]]), d=2.0, x=x, a=a, I=np.eye(2), tanh=np.tanh,
+               sigmoid=lambda z: 1 / (1 + np.exp(-z)))
+    want = eval(formula, {"__builtins__": {}}, env)[:, 0]     # noqa: S307 (the test's own formulas)
+    got = System.from_model(model).flt.f(x[:, 0], a)
+    assert np.allclose(got, want, rtol=1e-13, atol=1e-13)
+    walk = sp.preorder_traversal(model.formula.expr)
+    for t in walk:      # every transpose is inside a Precomputed matrix (data to the calculus)
+        if isinstance(t, Precomputed):
+            walk.skip()
+        assert not isinstance(t, sp.Transpose), t
+
+
 def test_exact_values_at_load():
     """Decimal data: the precomputed matrix is the exact rational one; binary data transposed alone:
     the same binary numbers, no arithmetic."""
