@@ -583,6 +583,22 @@ def _fold(e: sp.Basic, a: sp.Symbol, out: dict[str, Precomputed]) -> sp.Basic:
     return e.func(*[_fold(t, a, out) for t in e.args])
 
 
+def check_scalars(vf: VectorFormula, data: dict[str, ExactArray], what: str = "[rnn] formula") -> None:
+    """Every scalar factor of the formula is finite with the scalar data put in (``W / c`` with
+    c = 0 is refused here, not met as a division by zero in the generated code)."""
+    scalars = {sym: sp.Rational(next(iter(data[name].fractions())))
+               for name, sym in vf.data.items() if not isinstance(sym, MatrixExpr)}
+    if not scalars:
+        return
+    for c in _scalars(vf.expr):
+        c = sp.sympify(c)
+        zero_divisor = any(isinstance(t, sp.Pow) and t.exp.is_negative and t.base.xreplace(scalars) == 0
+                           for t in sp.preorder_traversal(c))
+        if zero_divisor or c.xreplace(scalars).has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+            raise InputError(f"{what}: the factor {sp.sstr(c)} is not a finite real number with the data "
+                             f"({', '.join(f'{k} = {v}' for k, v in scalars.items() if c.has(k))})")
+
+
 def precompute(vf: VectorFormula, data: dict[str, ExactArray], what: str = "[rnn] formula"
                ) -> dict[str, ExactArray]:
     """The exact value of each Precomputed matrix of ``vf`` from the exact ``data`` (rational

@@ -23,7 +23,7 @@ from .architectures import ARCHITECTURES, RNNArchitecture
 from .errors import InputError
 from .exact import ExactArray, to_fraction
 from .formula import (FUNCTIONS, VectorFormula, check_name, equilibrium_radius, names_in,
-                      parse_vector_formula, precompute)
+                      check_scalars, parse_vector_formula, precompute)
 from .parsing import check_name as check_identifier, parse_formula, show
 from .weights import load_weights
 
@@ -308,6 +308,7 @@ class Model:
             act_text, act = activation, _activation(activation)
             functions["s"] = act
         vf = parse_vector_formula(formula, parameter, {k: v.shape for k, v in data.items()}, functions, what)
+        check_scalars(vf, data, what)
         n = vf.n
         return cls(name=_model_name(name), kind="rnn", parameter=parameter, n=n, search=Search.parse(search, n),
                    formula=vf, activation_text=act_text, activation=act,

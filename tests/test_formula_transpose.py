@@ -296,3 +296,16 @@ def test_bad_transposes_are_one_line_exit_2(case, tmp_path, capsys, monkeypatch)
 def test_transpose_is_a_reserved_name():
     with pytest.raises(InputError, match="'transpose' is reserved"):
         Model.from_formula("-x", {"transpose": 1, "W": np.eye(2)})
+
+
+@pytest.mark.parametrize("formula, shown", [("-x + (W / c) @ x", "1/c"), ("-x + tanh(W @ x / (c - 1/c))", "1/(c - 1/c)"),
+                                            ("-x + W @ x * (c - 1)**(1/2)", "sqrt(c - 1)")])
+def test_scalar_data_that_make_a_factor_infinite_are_refused(formula, shown, tmp_path, capsys):
+    """c = 0 in [rnn.data]: one line at load, not a division by zero in the generated code (this held
+    before transposes too; found while testing them)."""
+    path = tmp_path / "c0.toml"
+    path.write_text(HEAD + f'formula = "{formula}"\n' + DATA.replace("[rnn.data]\n", "[rnn.data]\nc = 0\n"))
+    assert main(["prove", str(path), "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"symhopf: error: [rnn] formula: the factor {shown} is not a finite real number with the data (c = 0)\n"
+    Model.from_formula(formula, {"W": np.eye(2), "c": 3})      # c = 3: fine
