@@ -99,20 +99,16 @@ def system_model(case, model):
                      if model.search.box is not None else None)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_structured_derivation_agrees_with_the_componentwise_one(case):
-    """Each derived formula, made explicit, equals SymPy's derivative of the hand-written f
-    (exactly, at a random rational point with random directions)."""
-    model = Model.from_toml(EXAMPLES / CASES[case][0])
-    n, d = model.n, derive(model)
-    a = d.parameter
-    rng = random.Random(case)
+def componentwise_reference(f_of, n: int, a: sp.Symbol, seed: object) -> tuple[tuple, dict]:
+    """A random rational point (x0, u, v, w, a0) and SymPy's derivatives there of the explicit
+    ``f_of(xs, a)`` (xs the n state symbols): f, Df u, f_a, ..., B_a, by name."""
+    rng = random.Random(seed)
     q = lambda: sp.Rational(rng.randint(-20, 20), 16)  # noqa: E731
     x0, u, v, w = (sp.Matrix([q() for _ in range(n)]) for _ in range(4))
     a0 = sp.Rational(rng.randint(2, 30), 10)
     xs = sp.symbols(f"x1:{n + 1}", real=True)
     t1, t2, t3 = sp.symbols("t1:4", real=True)
-    g = explicit(case, xs, a).xreplace(dict(zip(xs, x0 + t1 * u + t2 * v + t3 * w)))
+    g = f_of(xs, a).xreplace(dict(zip(xs, x0 + t1 * u + t2 * v + t3 * w)))
 
     def at0(e, *ts):
         for t in ts:
@@ -121,6 +117,17 @@ def test_structured_derivation_agrees_with_the_componentwise_one(case):
 
     ref = {"f": at0(g), "Df": at0(g, t1), "f_a": at0(g, a), "Df_a": at0(g, t1, a), "B": at0(g, t1, t2),
            "C": at0(g, t1, t2, t3), "f_aa": at0(g, a, a), "Df_aa": at0(g, t1, a, a), "B_a": at0(g, t1, t2, a)}
+    return (x0, u, v, w, a0), ref
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_structured_derivation_agrees_with_the_componentwise_one(case):
+    """Each derived formula, made explicit, equals SymPy's derivative of the hand-written f
+    (exactly, at a random rational point with random directions)."""
+    model = Model.from_toml(EXAMPLES / CASES[case][0])
+    n, d = model.n, derive(model)
+    a = d.parameter
+    (x0, u, v, w, a0), ref = componentwise_reference(lambda xs, a: explicit(case, xs, a), n, a, case)
     s = d.symbols
     values = {s["x"]: x0, s["u"]: u, s["v"]: v, s["w"]: w, a: a0, N: n}
     for name, sym in model.formula.data.items():

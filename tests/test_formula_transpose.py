@@ -22,6 +22,7 @@ from symhopf.derive import derive
 from symhopf.errors import InputError
 from symhopf.formula import N, Z
 from symhopf.model import Model
+from test_formula import DATA, HEAD, componentwise_reference  # W 2 x 2, b 2, U 2 x 3
 
 PAPER = "tanh((R1 - R1.T + R2 + a*I) @ x)"
 
@@ -125,21 +126,7 @@ def test_structured_derivation_agrees_with_the_componentwise_one():
     a = d.parameter
     assert not any(p.definition.has(a) for p in model.formula.precomputed.values())
     assert any(isinstance(t, Precomputed) and sp.sstr(t) == "W.T" for t in sp.preorder_traversal(model.formula.expr))
-    rng = random.Random(3)
-    q = lambda: sp.Rational(rng.randint(-20, 20), 16)  # noqa: E731
-    x0, u, v, w = (sp.Matrix([q() for _ in range(n)]) for _ in range(4))
-    a0 = sp.Rational(7, 10)
-    xs = sp.symbols(f"x1:{n + 1}", real=True)
-    t1, t2, t3 = sp.symbols("t1:4", real=True)
-    g = explicit_f(d_exact, sp.Matrix(xs), a).xreplace(dict(zip(xs, x0 + t1 * u + t2 * v + t3 * w)))
-
-    def at0(e, *ts):
-        for t in ts:
-            e = e.diff(t)
-        return e.xreplace({t1: 0, t2: 0, t3: 0, a: a0})
-
-    ref = {"f": at0(g), "Df": at0(g, t1), "f_a": at0(g, a), "Df_a": at0(g, t1, a), "B": at0(g, t1, t2),
-           "C": at0(g, t1, t2, t3), "f_aa": at0(g, a, a), "Df_aa": at0(g, t1, a, a), "B_a": at0(g, t1, t2, a)}
+    (x0, u, v, w, a0), ref = componentwise_reference(lambda xs, a: explicit_f(d_exact, sp.Matrix(xs), a), n, a, 3)
     s = d.symbols
     values = {s["x"]: x0, s["u"]: u, s["v"]: v, s["w"]: w, a: a0, N: n}
     for name, sym in model.formula.data.items():
@@ -256,9 +243,6 @@ def test_generated_module_reads_the_precomputed_matrix_and_has_no_float_literal(
 
 
 # ---------------------------------------------------------------- bad input: exit 2, one line
-HEAD = 'name = "t"\n[rnn]\nparameter = "a"\n'
-DATA = '[rnn.data]\nW = [[0, 1], [-1, 0]]\nb = [1, 2]\nU = [[1, 2, 3], [4, 5, 6]]\n[search]\nrange = [0, 1]\n'
-
 BAD = {
     "x.T": ("-x + x.T", "a transpose of a term with x has no meaning"),
     "(W @ x).T": ("-x + (W @ x).T", "in '(W @ x).T'"),
