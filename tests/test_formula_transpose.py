@@ -293,3 +293,15 @@ def test_scalar_data_that_make_a_factor_infinite_are_refused(formula, shown, tmp
     out, err = capsys.readouterr()
     assert err == f"symhopf: error: [rnn] formula: the factor {shown} is not a finite real number with the data (c = 0)\n"
     Model.from_formula(formula, {"W": np.eye(2), "c": 3})      # c = 3: fine
+
+
+def test_data_named_like_the_precomputed_attributes():
+    """Data called pre_0, d_pre_0 or T keep their own attributes (d_<name>); the precomputed matrix
+    is pre_0, read by its definition's name, which no data name can be."""
+    from symhopf.system import System
+    T = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    m = Model.from_formula("-x + (T.T + pre_0) @ tanh(x) + d_pre_0", {"T": T, "pre_0": np.eye(2), "d_pre_0": np.ones(2)})
+    src = render(m)
+    assert 'self.d_pre_0 = data["pre_0"]' in src and 'self.pre_0 = data["(pre_0 + T.T)"]' in src
+    x = np.array([0.1, 0.2])
+    assert np.allclose(System.from_model(m).flt.f(x, 0.3), -x + (T.T + np.eye(2)) @ np.tanh(x) + 1, rtol=1e-15)
