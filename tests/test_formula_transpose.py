@@ -185,7 +185,8 @@ NUMERIC = ["-x + (W @ W @ W).T @ x", "-x + (W @ W).T @ x + (W.T @ W.T) @ x", "-x
            "tanh((W - W.T + a*I) @ x)", "-x + (W + 1).T @ tanh(x)", "-x + (d + W).T @ tanh(x) / d",
            "-x + (U @ V).T.T @ V.T @ U.T @ x", "-x + tanh((b @ b.T + a*I).T @ x)", "-x + (W * W.T) @ x",
            "-x + (W ** 2).T @ x", "-x + sigmoid(a * W).T @ x", "-x + (a*(W + W.T) + I).T @ x",
-           "-x + (W + d*W.T/3) @ tanh(x) + b", "W.T @ tanh(U @ V.T @ U.T @ x) - a*x"]
+           "-x + (W + d*W.T/3) @ tanh(x) + b", "W.T @ tanh(U @ V.T @ U.T @ x) - a*x",
+           "-x + tanh(tanh(b - b)) + W.T @ x"]     # a zero term inside a function
 
 
 @pytest.mark.parametrize("formula", NUMERIC)
@@ -305,3 +306,64 @@ def test_data_named_like_the_precomputed_attributes():
     assert 'self.d_pre_0 = data["pre_0"]' in src and 'self.pre_0 = data["(pre_0 + T.T)"]' in src
     x = np.array([0.1, 0.2])
     assert np.allclose(System.from_model(m).flt.f(x, 0.3), -x + (T.T + np.eye(2)) @ np.tanh(x) + 1, rtol=1e-15)
+
+
+# ---------------------------------------------------------------- property: any formula with transposes
+def _matrices(depth: int):
+    """2 x 2 terms free of x (W, U @ U.T, the parameter), transposed in every way."""
+    from hypothesis import strategies as st
+    leaves = st.sampled_from(["W", "(U @ U.T)", "(a*W)", "(2*W)", "(W / 4)", "transpose(U @ U.T / 8)"])
+    if depth == 0:
+        return leaves
+    sub = _matrices(depth - 1)
+    return st.one_of(leaves, st.builds(lambda e: f"({e}).T", sub), st.builds(lambda e: f"transpose({e})", sub),
+                     st.builds(lambda e: f"tanh({e})", sub), st.builds(lambda e: f"(a * {e})", sub),
+                     st.builds(lambda l, op, r: f"({l} {op} {r})", sub, st.sampled_from(["+", "-", "*", "@"]), sub))
+
+
+def _vectors(depth: int):
+    """2 x 1 terms in x; now and then a transpose of one (to be refused)."""
+    from hypothesis import strategies as st
+    leaves = st.sampled_from(["x", "b", "tanh(x)"])
+    if depth == 0:
+        return leaves
+    sub = _vectors(depth - 1)
+    return st.one_of(leaves, st.builds(lambda m, v: f"({m} @ {v})", _matrices(2), sub),
+                     st.builds(lambda l, op, r: f"({l} {op} {r})", sub, st.sampled_from(["+", "-", "*"]), sub),
+                     st.builds(lambda v: f"tanh({v})", sub), st.builds(lambda v: f"({v}).T", leaves))
+
+
+def test_random_formulas_with_transposes_are_refused_or_right():
+    """Random formulas over W (2 x 2), U (2 x 3), b, x, a with transposes: either one InputError, or
+    the generated float f equals numpy's value of the text, and no transpose is left outside a
+    Precomputed matrix."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from symhopf.system import System
+    data = {"W": [["0.5", "1"], ["-1", "0.25"]], "U": [[1, 2, 3], [4, 5, 6]], "b": ["0.1", "0.2"]}
+    x, a = np.array([[0.3], [-0.2]]), 0.4
+    env = {"W": np.array([[0.5, 1], [-1, 0.25]]), "U": np.array([[1.0, 2, 3], [4, 5, 6]]),
+           "b": np.array([[0.1], [0.2]]), "x": x, "a": a, "tanh": np.tanh, "transpose": np.transpose}
+    seen = {"ok": 0}
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(st.builds(lambda e: f"-x + {e}", _vectors(3)))
+    def check(formula):
+        try:
+            model = Model.from_formula(formula, data, range=["0", "1"])
+        except InputError as exc:
+            assert "\n" not in str(exc)
+            return
+        seen["ok"] += 1
+        walk = sp.preorder_traversal(model.formula.expr)
+        for t in walk:
+            if isinstance(t, Precomputed):
+                walk.skip()
+            assert not isinstance(t, sp.Transpose), (formula, t)
+        want = np.asarray(eval(formula, {"__builtins__": {}}, env), dtype=float)   # noqa: S307 (own text)
+        got = System.from_model(model).flt.f(x[:, 0], a)
+        assert np.allclose(got, want.reshape(-1), rtol=1e-12, atol=1e-12), formula
+
+    check()
+    assert seen["ok"] >= 40      # the property met accepted formulas, not only refusals

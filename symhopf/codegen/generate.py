@@ -22,7 +22,7 @@ from types import ModuleType
 import jinja2
 from markupsafe import Markup
 import sympy as sp
-from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix
+from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix, ZeroMatrix
 
 from .. import __version__
 from ..calculus import Precomputed
@@ -257,14 +257,18 @@ def _size_code(dim: sp.Basic) -> str:
 
 
 def _fixed_matrices(e: sp.Basic) -> set[sp.Basic]:
-    """The identities and matrices of ones ``e`` computes with (not those inside the definition
-    of a Precomputed matrix, which is data)."""
+    """The identities and matrices of ones ``e`` computes with (a zero term is 0 times ones; not
+    those inside the definition of a Precomputed matrix, which is data)."""
     out, walk = set(), sp.preorder_traversal(e)
+    if isinstance(e, ZeroMatrix):       # a zero formula is printed as 0 * (an argument)
+        return out
     for t in walk:
         if isinstance(t, Precomputed):
             walk.skip()
         elif isinstance(t, (Identity, OneMatrix)):
             out.add(t)
+        elif isinstance(t, ZeroMatrix):     # printed as 0 * ones
+            out.add(OneMatrix(*t.shape))
     return out
 
 

@@ -14,7 +14,7 @@ referee reads is the formula, step by step.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul, ZeroMatrix
+from sympy.matrices.expressions import HadamardProduct, Identity, MatAdd, MatMul, OneMatrix, ZeroMatrix
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import (PythonCodePrinter, _known_functions,
@@ -74,6 +74,10 @@ class _Structured:
         return self._print_Symbol(expr)
 
     _print_OneMatrix = _print_Identity
+
+    def _print_ZeroMatrix(self, expr: ZeroMatrix) -> str:
+        """A zero term inside a formula (``tanh(b - b)``): zero times the ones of its shape."""
+        return f"(0 * {self._print_Symbol(OneMatrix(*expr.shape))})"
 
     def _print_Float(self, expr: sp.Float) -> str:
         raise PrintError(f"float literal {expr} in a formula: symhopf prints exact numbers only")
