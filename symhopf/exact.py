@@ -67,6 +67,12 @@ class ExactArray:
             self._exact, self._lazy = self._exact.reshape(self.values.shape), False
         return self._exact
 
+    def __getstate__(self) -> dict:
+        """Picklable (python-flint matrices are not): the Fractions, the rational matrix rebuilt
+        when next needed."""
+        exact = self.exact
+        return {**self.__dict__, "_exact": exact, "_lazy": False, "_fmpq": None}
+
     @classmethod
     def from_fmpq(cls, mat: fmpq_mat, shape: tuple[int, ...]) -> "ExactArray":
         """An exact rational matrix (e.g. computed from data; a vector as a column), of the given

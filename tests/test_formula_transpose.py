@@ -367,3 +367,16 @@ def test_random_formulas_with_transposes_are_refused_or_right():
 
     check()
     assert seen["ok"] >= 40      # the property met accepted formulas, not only refusals
+
+
+def test_a_model_with_a_precomputed_matrix_pickles():
+    """python-flint matrices do not pickle; the exact arrays drop theirs and keep the Fractions."""
+    import pickle
+    m = Model.from_formula(PAPER, paper_data(), range=["-2", "2"])
+    m.data["R1"].to_arb_mat()       # builds R1's rational matrix too
+    back = pickle.loads(pickle.dumps(m))
+    (name,) = m.derived
+    assert back.derived[name].exact.tolist() == m.derived[name].exact.tolist() == weight(paper_data())
+    assert back.structure_key() == m.structure_key()
+    a, b = back.derived[name].to_arb_mat(), m.derived[name].to_arb_mat()      # the same balls
+    assert [(u.mid(), u.rad()) for u in a.entries()] == [(v.mid(), v.rad()) for v in b.entries()]
