@@ -29,6 +29,7 @@ import numpy as np
 import sympy as sp
 
 import symhopf
+from recheck import recheck
 from symhopf.certificate import interval
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sir_hospital_beds.toml"
@@ -160,6 +161,7 @@ def test_published_hopf_point_enclosed_and_matches_matcont():
     _published(ref["omega"] * ref["l1"], "3.908102e-04")       # MatCont's l1 = omega * Kuznetsov's l1
     cert = _certificate()
     assert len(cert.hopf_points) == 2
+    assert recheck(cert) == []          # each theorem's hypothesis holds for the certificate's own numbers
     first = min(cert.hopf_points, key=lambda p: interval(p.parameter)[0])
     _check(first, ref)
     assert interval(first.parameter)[1] - interval(first.parameter)[0] < Fraction(1, 10 ** 9)
