@@ -13,8 +13,8 @@ crossing by the float formula, all points in one product: ``asym_baseline``), fo
 nets eig + full float l1 per candidate through the float evaluator (``float_baseline``);
 ratio = prove / float. ``cpu`` is the CPU time of ``prove`` (``time.process_time`` of the child, all its
 threads, plus its finished worker processes: the number to compare when the shared machine is loaded);
-``complete`` is "yes" when every branch found has its list of Hopf points proved complete ("-": no
-branch); ``pieces`` sums the tube pieces of the branches' completeness checks ("-": no tube ran);
+``complete`` is "yes" when every branch found has its list of Hopf points proved complete, else "no k/m"
+(k of the m branches proved complete; "-": no branch); ``pieces`` sums the tube pieces of the branches' completeness checks ("-": no tube ran);
 ``load`` is the 1-minute load average when the row started. ``WORKLOADS`` is what ``make bench`` runs;
 the ``SLOW`` ones run by name only.
 """
@@ -161,7 +161,8 @@ def one(name: str) -> dict:
     complete = all(b["completeness"]["proved"] for b in cert.branches) if cert.branches else None
     pieces = [b["completeness"].get("pieces") for b in cert.branches]
     return {"found": len(pts), "proved": sum(p.status == "proved" for p in pts), "prove": dt, "float": fl,
-            "complete": complete, "process": process, "cpu": cpu,
+            "complete": complete, "process": process, "cpu": cpu, "branches": len(cert.branches),
+            "branches_complete": sum(bool(b["completeness"]["proved"]) for b in cert.branches),
             "pieces": sum(k for k in pieces if k) if any(k is not None for k in pieces) else None,
             "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]
             + [f"completeness: {b['completeness']['reason']}" for b in cert.branches if not b["completeness"]["proved"]][:2]}
@@ -190,7 +191,7 @@ def main() -> None:
         r = json.loads(line[0][7:])
         fl = r["float"]
         ratio = f"{r['prove'] / fl:.0f}x" if fl and r["found"] not in (0, "-") else "-"
-        comp = {True: "yes", False: "no"}.get(r.get("complete"), "-")
+        comp = {True: "yes", False: f"no {r.get('branches_complete')}/{r.get('branches')}"}.get(r.get("complete"), "-")
         pieces = "-" if r.get("pieces") is None else r["pieces"]
         cpu = "-" if r.get("cpu") is None else f"{r['cpu']:.2f}"
         print(f"| {name:<10} | {r['found']:>5} | {r['proved']:>6} | {comp:>8} | {pieces!s:>6} | {r['prove']:>9.2f} "
