@@ -9,7 +9,8 @@ The references are computed here at 60 digits: the vector field is written again
 formulas in SymPy (not read from the model file), its derivatives by ``sp.diff``, and each Hopf point
 is the root of the extended system f(x, b) = 0, Df v = i omega v, v_I = 1 (11 real equations in
 S, I, R, b, omega, Re v, Im v) by Newton's method in mpmath; l1 by Kuznetsov's formula
-(<q, q> = 1, <p, q> = 1) with the second and third derivatives of f. None of symhopf's derivation,
+(<q, q> = 1, <p, q> = 1) with the second and third derivatives of f, and mu' = d Re(lambda)/db along
+the branch. None of symhopf's derivation,
 generated code or prover is used for them. The fold is the root of f = 0, Df v = 0, v_I = 1.
 
 Published values (the notebook's MatCont run): H at (S, I, R, b) = (195.380284, 0.041037, 4.168310,
@@ -54,6 +55,12 @@ def _derivatives():
     args = [S, I, R, b]
     return (sp.lambdify(args, F, "mpmath"), sp.lambdify(args, J, "mpmath"),
             sp.lambdify(args, H, "mpmath"), sp.lambdify(args, T, "mpmath"))
+
+
+@lru_cache(maxsize=None)
+def _b_derivatives():
+    """f_b and D_b Df as mpmath functions of (S, I, R, b)."""
+    return sp.lambdify([S, I, R, b], F.diff(b), "mpmath"), sp.lambdify([S, I, R, b], J.diff(b), "mpmath")
 
 
 def _newton(G, DG, u: mp.matrix, what: str) -> mp.matrix:
@@ -106,7 +113,11 @@ def _hopf(x0, b0: float) -> dict:
         h11 = mp.lu_solve(Am, B(q, qb))
         h20 = mp.lu_solve(2j * omega * mp.eye(3) - Am, B(q, q))
         l1 = mp.re(dot(p, C(q, q, qb)) - 2 * dot(p, B(q, h11)) + dot(p, B(qb, h20))) / (2 * omega)
-        return {"x": x, "b": bs, "omega": omega, "l1": l1}
+        # mu' = d Re(lambda)/db along the branch x(b): Re <p, (D_b Df + D^2 f[x'(b), .]) q>, x' = -Df^-1 f_b
+        fb, Jb = _b_derivatives()
+        xb = -mp.lu_solve(Am, mp.matrix(fb(*x, bs)))
+        mu = mp.re(dot(p, mp.matrix(Jb(*x, bs)) * q + B(xb, q)))
+        return {"x": x, "b": bs, "omega": omega, "l1": l1, "mu": mu}
 
 
 def _fold(x0, b0: float):
@@ -150,6 +161,7 @@ def _check(point, ref: dict) -> None:
     for enc, v, name in zip(point.x, ref["x"], "SIR"):
         _contains(enc, v, name)
     _contains(point.first_lyapunov, ref["l1"], "l1")
+    _contains(point.transversality, ref["mu"], "mu'")
     assert point.criticality == ("subcritical" if ref["l1"] > 0 else "supercritical")
 
 
