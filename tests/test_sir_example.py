@@ -10,8 +10,8 @@ formulas in SymPy (not read from the model file), its derivatives by ``sp.diff``
 is the root of the extended system f(x, b) = 0, Df v = i omega v, v_I = 1 (11 real equations in
 S, I, R, b, omega, Re v, Im v) by Newton's method in mpmath; l1 by Kuznetsov's formula
 (<q, q> = 1, <p, q> = 1) with the second and third derivatives of f, and mu' = d Re(lambda)/db along
-the branch. None of symhopf's derivation,
-generated code or prover is used for them. The fold is the root of f = 0, Df v = 0, v_I = 1.
+the branch. None of symhopf's derivation, generated code or prover is used for them. The fold is the
+root of f = 0, Df v = 0, v_I = 1.
 
 Published values (the notebook's MatCont run): H at (S, I, R, b) = (195.380284, 0.041037, 4.168310,
 0.022089), MatCont's first Lyapunov coefficient (omega times Kuznetsov's l1) 3.908102e-04, LP at
