@@ -11,7 +11,12 @@ imports and building the model (what ``symhopf prove`` costs, without writing it
 BLAS thread, as prove): for the asymmetric nets plain numpy from W (eig of W and l1 of every
 crossing by the float formula, all points in one product: ``asym_baseline``), for the leaky
 nets eig + full float l1 per candidate through the float evaluator (``float_baseline``);
-ratio = prove / float.
+ratio = prove / float. ``cpu`` is the CPU time of ``prove`` (``time.process_time`` of the child, all its
+threads, plus its finished worker processes: the number to compare when the shared machine is loaded);
+``complete`` is "yes" when every branch found has its list of Hopf points proved complete, else "no k/m"
+(k of the m branches proved complete; "-": no branch); ``pieces`` sums the tube pieces of the branches' completeness checks ("-": no tube ran);
+``load`` is the 1-minute load average when the row started. ``WORKLOADS`` is what ``make bench`` runs;
+the ``SLOW`` ones run by name only.
 """
 from __future__ import annotations
 
@@ -27,10 +32,14 @@ T_START = time.perf_counter()
 
 import numpy as np  # noqa: E402
 
+#: what ``make bench`` runs (minutes in all on the shared 2-core machine)
 WORKLOADS = ["asym50", "asym100", "asym200", "asym400", "asym1000", "leaky10", "leaky50", "derive200",
-             "derivegru200", "gru2", "multilayer", "rgflows", "leaky100", "leaky200"]
+             "derivegru200", "gru2", "multilayer", "rgflows", "sir"]
+#: run by name only (``python bench/run.py leaky100``): each takes hours today or does not fit CI
+SLOW = ["leaky100", "leaky200", "asym2000", "asym4000"]
 #: workloads read from examples/ (model file)
-TOML = {"gru2": "gru2.toml", "multilayer": "paper_multilayer.toml", "rgflows": "rgflows_matcont.toml"}
+TOML = {"gru2": "gru2.toml", "multilayer": "paper_multilayer.toml", "rgflows": "rgflows_matcont.toml",
+        "sir": "sir_hospital_beds.toml"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRU = "(1 - sigmoid(Wz @ x + bz)) * (tanh(a * (Wh @ x) + bh) - x)"
 
@@ -110,6 +119,12 @@ def float_baseline(system, search) -> float:
     return time.perf_counter() - t
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (all its threads, BLAS included) and of its finished children."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
 def one(name: str) -> dict:
     from symhopf.api import prove
     from symhopf.parallel import blas_threads
@@ -128,9 +143,9 @@ def one(name: str) -> dict:
         model = Model.from_toml(os.path.join(ROOT, "examples", TOML[name]))
     else:
         model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     cert = prove(model)
-    dt = time.perf_counter() - t
+    dt, cpu = time.perf_counter() - t, _cpu() - cpu
     process = time.perf_counter() - T_START            # imports + model + prove: what `symhopf prove` costs
     with blas_threads(1):                              # as in prove: fastest for these sizes
         if name.startswith("asym"):
@@ -142,9 +157,13 @@ def one(name: str) -> dict:
             search = find_candidates(system, a_range=tuple(float(v) for v in model.range))
             fl = float_baseline(system, search) if search.candidates else None
     pts = cert.hopf_points
-    complete = all(b["completeness"]["proved"] for b in cert.branches)
+    # complete: every branch found has its list of Hopf points proved complete (None: no branch found)
+    complete = all(b["completeness"]["proved"] for b in cert.branches) if cert.branches else None
+    pieces = [b["completeness"].get("pieces") for b in cert.branches]
     return {"found": len(pts), "proved": sum(p.status == "proved" for p in pts), "prove": dt, "float": fl,
-            "complete": complete, "process": process,
+            "complete": complete, "process": process, "cpu": cpu, "branches": len(cert.branches),
+            "branches_complete": sum(bool(b["completeness"]["proved"]) for b in cert.branches),
+            "pieces": sum(k for k in pieces if k) if any(k is not None for k in pieces) else None,
             "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]
             + [f"completeness: {b['completeness']['reason']}" for b in cert.branches if not b["completeness"]["proved"]][:2]}
 
@@ -158,11 +177,12 @@ def main() -> None:
         return
     names = sys.argv[1:] or WORKLOADS
     rows = []
-    head = (f"| {'workload':<10} | found | proved | complete | prove (s) | process (s) | peak RSS (MB) "
-            f"| workers (MB) | float (s) | ratio |")
+    head = (f"| {'workload':<10} | found | proved | complete | pieces | prove (s) | cpu (s) | process (s) "
+            f"| peak RSS (MB) | workers (MB) | float (s) | ratio | load |")
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for name in names:
+        load = os.getloadavg()[0]
         out = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True)
         line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
         if not line:
@@ -171,15 +191,19 @@ def main() -> None:
         r = json.loads(line[0][7:])
         fl = r["float"]
         ratio = f"{r['prove'] / fl:.0f}x" if fl and r["found"] not in (0, "-") else "-"
-        comp = {True: "yes", False: "no"}.get(r.get("complete"), "-")
-        print(f"| {name:<10} | {r['found']:>5} | {r['proved']:>6} | {comp:>8} | {r['prove']:>9.2f} | "
-              f"{r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {r.get('workers_mb', 0):>12.0f} "
-              f"| {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} |",
+        comp = {True: "yes", False: f"no {r.get('branches_complete')}/{r.get('branches')}"}.get(r.get("complete"), "-")
+        pieces = "-" if r.get("pieces") is None else r["pieces"]
+        cpu = "-" if r.get("cpu") is None else f"{r['cpu']:.2f}"
+        print(f"| {name:<10} | {r['found']:>5} | {r['proved']:>6} | {comp:>8} | {pieces!s:>6} | {r['prove']:>9.2f} "
+              f"| {cpu:>7} | {r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {r.get('workers_mb', 0):>12.0f} "
+              f"| {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} | {load:>4.1f} |",
               flush=True)
         if r.get("reasons"):
             rows.append(f"  {name}: {'; '.join(r['reasons'])}")
     for r in rows:
         print(r)
+    if not sys.argv[1:]:
+        print(f"  not run by default (slow): {', '.join(SLOW)}; run one by name: python bench/run.py {SLOW[0]}")
 
 
 if __name__ == "__main__":
