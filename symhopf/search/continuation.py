@@ -286,6 +286,8 @@ def constant_branch(flt: Any, x0: np.ndarray, a_range: tuple[float, float], bid:
         Da[diag] -= c                                   # Da - c I
         if np.abs(Da).max() > scale:
             return None
+        if a == a0:
+            continue                                    # Df(x0, a0) - D0 = 0
         Dd = flt.Df(x0, a) - D0
         Dd[diag] -= (a - a0) * c                        # Df(x0, a) - D0 - (a - a0) c I
         if np.abs(Dd).max() > scale:
