@@ -107,6 +107,34 @@ def test_nearly_equal_real_parts_through_the_53_bit_jacobian(gap, proved):
         assert not any(p.proved for p in proofs) and all("imaginary axis" in p.reason for p in proofs)
 
 
+def test_binary_weights_are_registered_as_exact_numpy_balls():
+    """System.ball registers the ball matrix of a binary W as NBall(W, 0) (no entrywise conversion): the
+    numpy product with it equals the one through the converted matrix up to the radii, which are
+    no larger; decimal weights (balls of radius > 0) are not registered."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    W = random_asymmetric(6, 9)
+    s = _net(W)
+    with ctx.workprec(53):
+        ev = s.ball(53)
+    got = npball._data(ev.d_W)
+    assert np.array_equal(got.mid, W) and not np.any(got.rad)
+    x = npball.NBall(np.random.default_rng(1).standard_normal((6, 2)), 1e-12)
+    fast = npball.nmatmul(ev.d_W, x)
+    slow = npball.nmatmul(arb_mat(W.tolist()), x)         # another object: converted entry by entry
+    assert np.allclose(fast.mid, slow.mid, rtol=0, atol=1e-15) and np.all(fast.rad <= slow.rad)
+    from decimal import Decimal
+    from symhopf.model import Model
+    from symhopf.system import System
+    dec = System.from_model(Model.rnn("asymmetric", weights=[[Decimal("0.1"), 1], [-1, Decimal("0.1")]],
+                                      range=[-0.5, 0.5]))
+    assert dec.model.data["W"].exact is not None       # 1/10: not a binary float
+    with ctx.workprec(53):
+        D = dec.ball(53).d_W
+    assert not D[0, 0].is_exact()
+    assert npball._DATA.get(id(D)) is None or npball._DATA[id(D)][0] is not D
+
+
 def test_diagonalisation_refuses_a_defective_matrix():
     d = family.diagonalise(np.array([[0.0, 1.0], [0.0, 0.0]]), None)
     assert not d.ok or not d.isolated.all()
