@@ -412,3 +412,17 @@ def test_undecided_points_are_done_again_with_the_tight_left_vector():
     jobs2, out = family.retry_undecided(s, fd, jobs, fake)
     assert not out[1]["reason"] and family.unpack_ball(out[1]["l1"]).overlaps(family.unpack_ball(first[1]["l1"]))
     assert np.all(jobs2[1].lr <= jobs[1].lr) and jobs2[0] is jobs[0] and out[2] is fake[2]
+
+
+def test_newton_stops_at_a_jacobian_with_a_zero_row_as_the_solve_would():
+    """newton_equilibrium returns None without an LU for a Jacobian with an exactly zero row (saturated
+    tanh): numpy's solve raises LinAlgError on the same matrix, so the search finds the same equilibria."""
+    from symhopf.search.equilibria import newton_equilibrium
+    s = _net(random_asymmetric(30, 2))
+    x = np.full(30, 10.0)                              # |z| >> 19: tanh(z) = +-1, s'(z) = 0 exactly
+    D = s.flt.Df(x, 0.0)
+    assert not D.any(axis=1).all()
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.solve(D, -s.flt.f(x, 0.0))
+    assert newton_equilibrium(s.flt, x, 0.0) is None
+    assert np.abs(newton_equilibrium(s.flt, np.full(30, 1e-3), 0.0)).max() < 1e-12     # the regular case still converges

@@ -35,7 +35,11 @@ entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. 
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
-float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
+float upper bounds, with three products replaced by O(n^2) bounds: ``|Yr| X <= (|Yr| 1) max_l X_l.``
+(row sums times column maxima, X >= 0) for ``X = gamma_n |R| + D``; the row and column sums of
+``|Yr| |Vr|`` (all that the norms of F need) as ``|Yr| (|Vr| 1)`` and ``(1^T |Yr|) |Vr|``; and for a
+53-bit Jacobian, whose radii are ``o_i`` off the diagonal of row i and ``o_i + t_i`` on it (``RowRadii``),
+``Ar |Vr| <= o (1^T |Vr|) + diag(t) |Vr|``. With ``m_d`` the size (1 or 2) of the block of index d:
 
 1. ``delta >= ||F||_inf``, ``delta1 >= ||F||_1``, both ``< 1/2``. Then Vr is invertible,
    ``Vr^{-1} = (I - F)^{-1} Yr``, and ``G = (I - F)^{-1} - I = (I - F)^{-1} F`` has

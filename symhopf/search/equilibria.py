@@ -34,8 +34,13 @@ def newton_equilibrium(
             return None
         if nf <= tol * (1 + np.linalg.norm(x)):
             return x
+        J = flt.Df(x, a)
+        if np.all(np.isfinite(J)) and not J.any(axis=1).all():
+            # a zero row (e.g. saturated activations, s'(z) = 0 exactly): elimination keeps it zero, so
+            # LAPACK meets a zero pivot and solve raises LinAlgError; answered without the O(n^3) LU
+            return None
         try:
-            d = np.linalg.solve(flt.Df(x, a), -fx)
+            d = np.linalg.solve(J, -fx)
         except np.linalg.LinAlgError:
             return None
         t = 1.0
