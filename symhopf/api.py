@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-from .certificate import Certificate, PointRecord, embed_model
+from .certificate import Certificate, PointRecord, model_snapshot
 from .errors import InputError
 from .model import PRACTICAL_NEURONS, Model, size_note
 from .parallel import blas_threads
@@ -85,7 +85,7 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
     sought = {"method": SEARCH_METHOD, **search.sought, "branches_found": len(search.branches), "scope": SCOPE}
     return Certificate(model=model.name, parameter=model.parameter, range=[Fraction(v) for v in model.range],
                        hopf_points=records, branches=branches, search=sought,
-                       range_exact=[str(v) for v in model.range], embedded_model=embed_model(model),
+                       range_exact=[str(v) for v in model.range], embed_from=model_snapshot(model),
                        global_completeness=glob)
 
 

@@ -12,6 +12,7 @@ exact binary end points are rounded down (lo) and up (hi) to decimal.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -282,6 +283,16 @@ class Certificate:
     embedded_model: dict[str, Any] | None = None      # format 2: embed_model(model)
     #: the global completeness check over box x range (proof/global_.py): proved or why not
     global_completeness: dict[str, Any] = field(default_factory=dict)
+    #: a snapshot of the model (:func:`model_snapshot`) whose ``embed_model`` becomes ``embedded_model``
+    #: on first use (:meth:`embedding`): the O(n^2) exact strings are built only when the certificate is
+    #: written (0.5 s at n = 1000), not by every ``prove``
+    embed_from: Any = field(default=None, repr=False, compare=False)
+
+    def embedding(self) -> dict[str, Any] | None:
+        """``embedded_model``, computed from ``embed_from`` the first time it is needed."""
+        if self.embed_from is not None:
+            self.embedded_model, self.embed_from = embed_model(self.embed_from), None
+        return self.embedded_model
 
     def to_dict(self) -> dict[str, Any]:
         d = {"format": self.format, "symhopf_version": self.symhopf_version, "model": self.model,
@@ -294,7 +305,7 @@ class Certificate:
             d["search"] = self.search
         if self.branches:
             d["branches"] = self.branches
-        if self.embedded_model is not None:
+        if self.embedding() is not None:
             d["embedded_model"] = self.embedded_model
         if self.global_completeness:
             d["global_completeness"] = self.global_completeness
@@ -342,6 +353,16 @@ def embed_model(model) -> dict[str, Any] | None:
         return None
     return {"encoding": "symhopf model table (as in a model file), numbers as exact 'p/q' strings",
             "sha256": model_sha256(data), "data": data}
+
+
+def model_snapshot(model):
+    """A copy of ``model`` for a later :func:`embed_model`: its own search table and data dict (so that
+    changing the caller's model afterwards, e.g. its range, does not change what is embedded; the
+    exact arrays themselves are shared, as the model never changes them)."""
+    snap = copy.copy(model)
+    snap.search = copy.copy(model.search)
+    snap.data = dict(model.data)
+    return snap
 
 
 def model_sha256(data: dict[str, Any]) -> str:

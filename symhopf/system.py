@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from flint import ctx
+import numpy as np
+from flint import arb_mat, ctx
 
 from .codegen import load_module
 from .model import Model
+from .runtime.npball import NBall, register
 
 
 class System:
@@ -33,8 +35,20 @@ class System:
         """The ball evaluator with data converted at ``prec`` bits (call it inside ``ctx.workprec(prec)``)."""
         if prec not in self._balls:
             with ctx.workprec(prec):
-                self._balls[prec] = self.module.BallSystem(self.model.ball_data())
+                data = self.model.ball_data()
+                self._balls[prec] = self.module.BallSystem(data)
+            _register_floats(self.model, data)
         return self._balls[prec]
+
+
+def _register_floats(model: Model, data: dict) -> None:
+    """Each ball matrix converted from an array of binary floats holds exactly those floats (radius 0;
+    ``ExactArray.to_arb_mat``): the numpy ball products use the floats themselves
+    (``npball.register``) instead of converting the n^2 balls back one by one."""
+    for key, A in data.items():
+        arr = model.data[key]
+        if isinstance(A, arb_mat) and arr.exact is None and arr.values.size == A.nrows() * A.ncols():
+            register(A, NBall(np.array(arr.values, dtype=float).reshape(A.nrows(), A.ncols()), 0.0))   # a copy
 
 
 def load(model: Model | str | Path) -> System:

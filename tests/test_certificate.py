@@ -95,3 +95,25 @@ def test_a_weight_the_model_file_could_not_hold_is_not_embedded():
     assert embed_model(Model.rnn("asymmetric", weights=W, range=[-1, 1])) is None
     W[1, 1] = 0.25
     assert embed_model(Model.rnn("asymmetric", weights=W, range=[-1, 1])) is not None
+
+
+def test_the_model_is_embedded_when_the_certificate_is_written_as_it_was_proved():
+    """prove() defers embed_model to the first to_dict/to_json; what it embeds is the model as proved
+    (its range), even if the caller's model object changes afterwards."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from symhopf.api import prove
+    from symhopf.certificate import embed_model
+    from symhopf.model import Model
+    W = np.array([[-0.25, 1.0], [-1.0, -0.25]])
+    model = Model.rnn("asymmetric", weights=W, range=[0, 1])
+    cert = prove(model)
+    expected = embed_model(model)
+    assert cert.embedded_model is None and cert.embed_from is not None
+    model.search.range = [Fraction(-5), Fraction(5)]
+    model.data = {}
+    d = cert.to_dict()
+    assert d["embedded_model"] == expected and d["embedded_model"]["data"]["search"]["range"] == ["0", "1"]
+    assert cert.embedded_model == expected and cert.embed_from is None

@@ -87,6 +87,54 @@ def test_equal_real_parts_not_proved():
     assert not check_branch(s, res.branches[0], fake).proved
 
 
+@pytest.mark.parametrize("gap, proved", [(1e-14, False), (1e-3, True)])
+def test_nearly_equal_real_parts_through_the_53_bit_jacobian(gap, proved):
+    """Binary weights (the 53-bit Jacobian, RowRadii, rank-one error terms): two pairs whose real parts
+    differ by 1e-14, below the disc radii, are not proved (another eigenvalue may be on the axis as
+    the pair crosses); 1e-3 apart, both are proved."""
+    blocks = np.zeros((4, 4))
+    blocks[:2, :2] = [[-0.1, 1.0], [-1.0, -0.1]]
+    blocks[2:, 2:] = [[-0.1 + gap, 2.0], [-2.0, -0.1 + gap]]
+    P = np.random.default_rng(3).standard_normal((4, 4))
+    W = P @ blocks @ np.linalg.inv(P)                 # a binary (float) W with about these eigenvalues
+    s = net("asymmetric", W, (-0.5, 0.5))
+    res = find_candidates(s)
+    proofs = prove_all(s, res, s.model.range, workers=1)
+    assert len(proofs) == 2
+    if proved:
+        assert all(p.proved for p in proofs)
+    else:
+        assert not any(p.proved for p in proofs) and all("imaginary axis" in p.reason for p in proofs)
+
+
+def test_binary_weights_are_registered_as_exact_numpy_balls():
+    """System.ball registers the ball matrix of a binary W as NBall(W, 0) (no entrywise conversion): the
+    numpy product with it equals the one through the converted matrix up to the radii, which are
+    no larger; decimal weights (balls of radius > 0) are not registered."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    W = random_asymmetric(6, 9)
+    s = _net(W)
+    with ctx.workprec(53):
+        ev = s.ball(53)
+    got = npball._data(ev.d_W)
+    assert np.array_equal(got.mid, W) and not np.any(got.rad)
+    x = npball.NBall(np.random.default_rng(1).standard_normal((6, 2)), 1e-12)
+    fast = npball.nmatmul(ev.d_W, x)
+    slow = npball.nmatmul(arb_mat(W.tolist()), x)         # another object: converted entry by entry
+    assert np.allclose(fast.mid, slow.mid, rtol=0, atol=1e-15) and np.all(fast.rad <= slow.rad)
+    from decimal import Decimal
+    from symhopf.model import Model
+    from symhopf.system import System
+    dec = System.from_model(Model.rnn("asymmetric", weights=[[Decimal("0.1"), 1], [-1, Decimal("0.1")]],
+                                      range=[-0.5, 0.5]))
+    assert dec.model.data["W"].exact is not None       # 1/10: not a binary float
+    with ctx.workprec(53):
+        D = dec.ball(53).d_W
+    assert not D[0, 0].is_exact()
+    assert npball._DATA.get(id(D)) is None or npball._DATA[id(D)][0] is not D
+
+
 def test_diagonalisation_refuses_a_defective_matrix():
     d = family.diagonalise(np.array([[0.0, 1.0], [0.0, 0.0]]), None)
     assert not d.ok or not d.isolated.all()
@@ -236,7 +284,8 @@ def test_single_float_split_takes_binary_weights_and_refuses_decimals():
         B = arb_mat(W.tolist()) + arb_mat(6, 6, [arb(2) ** -80 if i % 7 == 0 else 0 for i in range(36)])
     assert B[0, 0].is_exact() and family._single_floats(B) is None
     assert got is not None
-    A1, A2, Ar = got
+    A1, A2, rr = got
+    Ar = rr.dense()
     assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
     with ctx.workprec(300):
         third = arb(1) / 3
@@ -244,6 +293,55 @@ def test_single_float_split_takes_binary_weights_and_refuses_decimals():
             for j in range(6):
                 exact = arb(float(W[i, j])) + (third if i == j else 0)
                 assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
+def test_single_float_split_refuses_midpoints_float_would_round_or_flush():
+    """Exact 53-bit midpoints that are not binary64 numbers: 2^-1100 (float() gives 0.0) and 3 2^-1070
+    (subnormal: float() would round a longer mantissa) go to the 106-bit split; so does a 54-bit one."""
+    from flint import arb_mat
+    W = np.random.default_rng(6).standard_normal((4, 4))
+    for k in range(3):
+        with ctx.workprec(106):
+            B = arb_mat(W.tolist())
+            B[1, 2] = (arb(2) ** -1100, 3 * arb(2) ** -1070, arb(1) + arb(2) ** -53)[k]
+        assert B[1, 2].is_exact() and family._single_floats(B) is None
+    with ctx.workprec(53):
+        got = family._single_floats(arb_mat(W.tolist()))
+    assert got is not None and np.array_equal(got[0], W) and np.all(got[2].dense() < 1e-300)
+
+
+def test_row_radii_bound_the_dense_product():
+    """RowRadii.times_abs (O(n^2)) bounds the product of its dense form with |V| (exact rationals)."""
+    from fractions import Fraction
+    rng = np.random.default_rng(7)
+    o, t = rng.random(5) * 1e-16, rng.random(5) * 1e-15
+    Va = np.abs(rng.standard_normal((5, 5)))
+    got = family.RowRadii(o, t).times_abs(Va)
+    for i in range(5):
+        for j in range(5):
+            exact = sum(Fraction(o[i]) * Fraction(Va[l, j]) for l in range(5)) + Fraction(t[i]) * Fraction(Va[i, j])
+            assert Fraction(got[i, j]) >= exact
+    dense = family.RowRadii(o, t).dense()
+    assert all(Fraction(dense[i, i]) >= Fraction(o[i]) + Fraction(t[i]) for i in range(5))
+
+
+def test_norm_bounds_of_the_inverse_residual_hold_exactly():
+    """_f_sums (row and column sums of |Yr| |Vr| by products with vectors) bounds both norms of
+    I - Yr Vr computed in exact rationals, for an ill-conditioned Vr."""
+    from fractions import Fraction
+    rng = np.random.default_rng(8)
+    n = 7
+    V = rng.standard_normal((n, n))
+    V[:, 1] = V[:, 0] + 1e-7 * V[:, 1]             # condition ~1e8: I - Yr Vr far from 0
+    ev = np.linalg.eigvals(V @ np.diag(np.arange(1.0, n + 1)) @ np.linalg.inv(V))
+    ap = family._approx((np.sort(ev.real).astype(complex), V))
+    assert not isinstance(ap, str)
+    dinf, d1 = family._f_sums(ap)
+    F = [[(1 if i == j else 0) - sum(Fraction(ap.Yr[i, l]) * Fraction(ap.Vr[l, j]) for l in range(n))
+          for j in range(n)] for i in range(n)]
+    assert Fraction(dinf) >= max(sum(abs(x) for x in row) for row in F)
+    assert Fraction(d1) >= max(sum(abs(F[i][j]) for i in range(n)) for j in range(n))
+    assert dinf < 1e-3 and d1 < 1e-3                # and not vacuous (cond(Vr) ~ 1e8)
 
 
 def _inflated(n: int, seed: int, r: float):
@@ -314,3 +412,17 @@ def test_undecided_points_are_done_again_with_the_tight_left_vector():
     jobs2, out = family.retry_undecided(s, fd, jobs, fake)
     assert not out[1]["reason"] and family.unpack_ball(out[1]["l1"]).overlaps(family.unpack_ball(first[1]["l1"]))
     assert np.all(jobs2[1].lr <= jobs[1].lr) and jobs2[0] is jobs[0] and out[2] is fake[2]
+
+
+def test_newton_stops_at_a_jacobian_with_a_zero_row_as_the_solve_would():
+    """newton_equilibrium returns None without an LU for a Jacobian with an exactly zero row (saturated
+    tanh): numpy's solve raises LinAlgError on the same matrix, so the search finds the same equilibria."""
+    from symhopf.search.equilibria import newton_equilibrium
+    s = _net(random_asymmetric(30, 2))
+    x = np.full(30, 10.0)                              # |z| >> 19: tanh(z) = +-1, s'(z) = 0 exactly
+    D = s.flt.Df(x, 0.0)
+    assert not D.any(axis=1).all()
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.solve(D, -s.flt.f(x, 0.0))
+    assert newton_equilibrium(s.flt, x, 0.0) is None
+    assert np.abs(newton_equilibrium(s.flt, np.full(30, 1e-3), 0.0)).max() < 1e-12     # the regular case still converges

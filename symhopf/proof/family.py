@@ -35,7 +35,11 @@ entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. 
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
-float upper bounds. With ``m_d`` the size (1 or 2) of the block of index d:
+float upper bounds, with three products replaced by O(n^2) bounds: ``|Yr| X <= (|Yr| 1) max_l X_l.``
+(row sums times column maxima, X >= 0) for ``X = gamma_n |R| + D``; the row and column sums of
+``|Yr| |Vr|`` (all that the norms of F need) as ``|Yr| (|Vr| 1)`` and ``(1^T |Yr|) |Vr|``; and for a
+53-bit Jacobian, whose radii are ``o_i`` off the diagonal of row i and ``o_i + t_i`` on it (``RowRadii``),
+``Ar |Vr| <= o (1^T |Vr|) + diag(t) |Vr|``. With ``m_d`` the size (1 or 2) of the block of index d:
 
 1. ``delta >= ||F||_inf``, ``delta1 >= ||F||_1``, both ``< 1/2``. Then Vr is invertible,
    ``Vr^{-1} = (I - F)^{-1} Yr``, and ``G = (I - F)^{-1} - I = (I - F)^{-1} F`` has
@@ -208,23 +212,57 @@ def _double_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return A1, A2, Ar
 
 
-def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+@dataclass
+class RowRadii:
+    """Jacobian radii of the form ``|A - A1|_ij <= o_i + [i = j] t_i`` (row i: one bound off the diagonal,
+    plus ``t_i`` on it), kept as the two vectors: ``Ar |Vr|`` is then O(n^2) (:meth:`times_abs`)."""
+
+    o: np.ndarray
+    t: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        """The same bound as an n x n matrix (every entry rounded up)."""
+        n = len(self.o)
+        out = np.repeat(self.o[:, None], n, axis=1)
+        out[np.diag_indices(n)] = _up(self.o + self.t, 1)
+        return out
+
+    def times_abs(self, Va: np.ndarray) -> np.ndarray:
+        """An upper bound of ``Ar Va`` (Va >= 0): ``(Ar Va)_ij <= o_i sum_l Va_lj + t_i Va_ij``."""
+        n = Va.shape[0]
+        return _up(self.o[:, None] * _up(Va.sum(axis=0), n)[None, :] + self.t[:, None] * Va, 3)
+
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.o)) and np.all(np.isfinite(self.t)))
+
+
+def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, RowRadii] | None:
     """``(A1, 0, Ar)`` with every matrix of the 53-bit ball A inside ``A1 +- Ar``, when the radii off the
     diagonal are at most a few roundings per row (``sum_{j != i} rad A_ij <= 4u max_j |A1_ij|``: exact
     binary weights, the parameter on the diagonal); else None (then :func:`_double_floats` at 106 bits).
 
-    ``A1`` = the midpoints (checked to be exactly these floats); ``Ar`` =
-    the diagonal radii on the diagonal plus, in every entry of row i, the radius of row i of
-    ``(A - mid A - diag) 1`` (a sum of balls centred at 0 bounds the off-diagonal radii of the row).
-    Entrywise radii keep ``Ar |Vr|`` at the size of one rounding, not n of them.
+    ``A1`` = the midpoints, checked to be exactly these floats: ``mid A`` times the exact 1 at 53 bits
+    equals ``mid A`` exactly (no midpoint has more than 53 bits; in C), every float is 0 or normal
+    (``|A1_ij| >= 2^-1022``: then float() of a 53-bit midpoint is exact) and every 0 is an exact 0 (not
+    a midpoint that underflowed). ``Ar`` (:class:`RowRadii`): ``t_i`` the diagonal radius, ``o_i`` the
+    radius of row i of ``(A - mid A - diag) 1`` (a sum of balls centred at 0 bounds the off-diagonal
+    radii of the row), both rounded up. Entrywise radii keep ``Ar |Vr|`` at the size of one rounding,
+    not n of them.
     """
     n, k = A.nrows(), A.ncols()
     if n != k:
         return None
     M = A.mid()
-    A1 = np.fromiter((float(e) for e in M.entries()), float, n * k).reshape(n, k)
-    if not (np.all(np.isfinite(A1)) and arb_mat(n, k, A1.ravel().tolist()).contains(M)):
-        return None                     # a midpoint that float() rounded: not a 53-bit ball matrix
+    with flint.ctx.workprec(PREC):
+        if not (M * arb(1)) == M:       # (arb_mat ==: every entry equal and exact, in C)
+            return None                 # a midpoint of more than 53 bits
+    ents = M.entries()
+    A1 = np.fromiter(map(float, ents), float, n * k).reshape(n, k)
+    a = np.abs(A1)
+    if not (np.all(np.isfinite(A1)) and not np.any((a > 0) & (a < 2.0 ** -1022))
+            and all(ents[i].is_zero() for i in np.flatnonzero(a == 0).tolist())):
+        return None                     # a midpoint float() may have rounded
+    del ents
     R = A - M
     rd = np.array([float(R[i, i].rad()) for i in range(n)])
     for i in range(n):
@@ -232,12 +270,10 @@ def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, np.ndarray] | No
     rows = R * arb_mat(k, 1, [1] * k)
     del M, R
     roff = np.array([float(rows[i, 0].rad()) for i in range(n)])
-    if not np.all(roff <= 4 * U * np.abs(A1).max(axis=1)):
+    if not np.all(roff <= 4 * U * a.max(axis=1)):
         return None
-    Ar = np.zeros((n, n))
-    Ar += roff[:, None]
-    Ar[np.diag_indices(n)] += rd
-    return A1, np.zeros((n, n)), _up(Ar * (1 + 4 * U) + 2 * ETA, 4)
+    o = _up(roff * (1 + 4 * U) + 2 * ETA, 4)
+    return A1, np.zeros((n, n)), RowRadii(o, _up(rd * (1 + 4 * U), 4))
 
 
 def real_form(lam: np.ndarray, V: np.ndarray):
@@ -313,8 +349,9 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     """Weighted row sums ``sum_d m_d |Q_cd|``, column sums of |Q| and the entrywise bound of |Q|,
     Q = Yr (A Vr - Vr Lb), for every A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
-    tiny = np.abs(A1) < TINY            # below the exact-product range: moved into the radius
+    tiny = (np.abs(A1) < TINY) & (A1 != 0)      # below the exact-product range: moved into the radius
     if tiny.any():
+        Ar = Ar.dense() if isinstance(Ar, RowRadii) else Ar
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
     two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
@@ -322,19 +359,27 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
-    Ya = np.abs(ap.Yr)
-    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + _up(Ar @ Va, n), 2)
-    # |Yr| (gamma_n |R| + D) in one product
-    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + Ya @ _up(gamma(n) * np.abs(R) + D, 2), n + 6)
+    ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
+    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + ArV, 2)
+    # |Yr| X <= (row sums of |Yr|) (column maxima of X), X = gamma_n |R| + D: a rank-one bound (no
+    # product); these error terms are far below |Yr R| (the exact residual leaves them ~1e-17 at n = 1000)
+    X = _up(gamma(n) * np.abs(R) + D, 2)
+    YX = _up(_up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * X.max(axis=0)[None, :], 1)
+    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + YX, n + 6)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
 def _f_sums(ap: _Approx) -> tuple[float, float]:
     """Upper bounds of ``||F||_inf`` and ``||F||_1``, F = I - Yr Vr (Lemma 1)."""
     n = len(ap.lam)
-    D = np.eye(n) - ap.Yr @ ap.Vr
-    Fa = _up(np.abs(D) * (1 + U) + gamma(n) * (np.abs(ap.Yr) @ np.abs(ap.Vr)) + n * ETA, n + 4)
-    return float(_up(Fa.sum(axis=1), n + 1).max()), float(_up(Fa.sum(axis=0), n + 1).max())
+    D = ap.Yr @ ap.Vr
+    D[np.diag_indices(n)] -= 1.0                # -(I - Yr Vr), one rounding per diagonal entry as before
+    Fa = _up(np.abs(D) * (1 + U) + n * ETA, 4)
+    # the row and column sums of gamma_n |Yr| |Vr| by products with vectors: |Yr| (|Vr| 1), (1^T |Yr|) |Vr|
+    Ya, Va = np.abs(ap.Yr), np.abs(ap.Vr)
+    rows = _up(gamma(n) * (Ya @ _up(Va.sum(axis=1), n)), n + 1)
+    cols = _up(gamma(n) * (_up(Ya.sum(axis=0), n) @ Va), n + 1)
+    return (float(_up(Fa.sum(axis=1) + rows, n + 2).max()), float(_up(Fa.sum(axis=0) + cols, n + 2).max()))
 
 
 def _finish(ap: _Approx, rQ: np.ndarray, cQ: np.ndarray, Qa: np.ndarray, delta: float, delta1: float) -> Diagonalisation:
@@ -560,7 +605,8 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     A1, A2, Ar = got
     t2 = time.perf_counter()
     tm = {"structure": t1 - t0, "jacobian": t2 - t1}
-    if not all(np.all(np.isfinite(M)) for M in (A1, A2, Ar)):
+    if not (all(np.all(np.isfinite(M)) for M in (A1, A2)) and (Ar.finite() if isinstance(Ar, RowRadii)
+                                                                 else np.all(np.isfinite(Ar)))):
         return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
     with blas_threads(default_workers()):      # large products: BLAS threads pay off here
         q = _q_sums(A1, A2, Ar, ap)

@@ -135,6 +135,15 @@ def _data(A: arb_mat) -> NBall:
     return hit[1]
 
 
+def register(A: arb_mat, value: NBall) -> None:
+    """Let ``value`` stand for the data matrix A in products (instead of converting A entry by entry).
+    The caller vouches that both hold the same balls: e.g. A built from binary floats, which it holds
+    exactly, and ``value = NBall(those floats, 0)`` (``System.ball``)."""
+    if len(_DATA) > 16:
+        _DATA.clear()
+    _DATA[id(A)] = (A, value)
+
+
 def nmatmul(A: arb_mat, x: NBall) -> NBall:
     """``A x`` for a real ball matrix A (module docstring)."""
     a = _data(A)

@@ -15,6 +15,7 @@ than the seed spacing) are not found.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -24,7 +25,7 @@ from ..candidate import Candidate
 from ..errors import InputError
 from .continuation import Branch, Continuer, Fold, constant_branch
 from .detect import BranchScanner, hopf_on_constant_branch
-from .equilibria import Box, default_samples, find_equilibria
+from .equilibria import Box, default_samples, find_equilibria, is_regular
 from .progress import ProgressFn, make_progress
 from .symmetry import is_odd
 
@@ -75,11 +76,19 @@ def in_box(x: np.ndarray, box: Box) -> bool:
 
 
 def _dedupe(cands: list[Candidate]) -> list[Candidate]:
+    """Candidates sorted by a, each dropped if one kept before it is within the tolerance in a, omega and x.
+    ``out`` is sorted by a, so only its tail with ``d.a >= c.a - tol`` can match (scanned backwards)."""
     out: list[Candidate] = []
     for c in sorted(cands, key=lambda c: c.a):
         tol = 1e-7 * (1 + abs(c.a) + np.linalg.norm(c.x) + c.omega)
-        if not any(abs(c.a - d.a) <= tol and abs(c.omega - d.omega) <= tol
-                   and np.linalg.norm(c.x - d.x) <= tol for d in out):
+        dup = False
+        for d in reversed(out):
+            if c.a - d.a > tol:
+                break
+            if abs(c.a - d.a) <= tol and abs(c.omega - d.omega) <= tol and np.linalg.norm(c.x - d.x) <= tol:
+                dup = True
+                break
+        if not dup:
             out.append(c)
     return out
 
@@ -117,6 +126,19 @@ def find_candidates(
     cont = Continuer(flt, n, (a0, a1), x_limit=1.5 * max(float(np.abs(accept[0]).max()), float(np.abs(accept[1]).max()), 1.0))
     branches: list[Branch] = []
     params = np.linspace(a0, a1, seed_params)
+    constant: dict[bytes, Branch | None] = {}
+
+    def constant_at(y: np.ndarray) -> Branch | None:
+        """``constant_branch`` of y (id set by the caller), computed once per point."""
+        key = y.tobytes()
+        if key not in constant:
+            constant[key] = constant_branch(flt, y, (a0, a1), -1)
+        return constant[key]
+
+    def regular(x: np.ndarray, a: float) -> bool:
+        # a constant branch is taken as found without the SVD test of is_regular: it is not continued
+        # (no Newton solves along it), so a singular Df at this seed parameter does not matter to it
+        return constant_at(x) is not None or is_regular(flt, x, a)
     for i, a in enumerate(params):
         report("branches", i / len(params))
 
@@ -127,12 +149,16 @@ def find_candidates(
             report("branches", (i + f) / len(params))
 
         for x in find_equilibria(flt, n, float(a), box, guesses, samples, seed=i, known=known, tick=tick,
-                                 keep=lambda x, k: k < len(guesses) or in_box(x, accept)):
+                                 keep=lambda x, k: k < len(guesses) or in_box(x, accept),
+                                 regular=lambda x, a=float(a): regular(x, a)):
             for y in ([x, -x] if odd else [x]):
                 if known(y) or len(branches) >= MAX_BRANCHES:
                     continue
                 bid = len(branches)
-                branches.append(constant_branch(flt, y, (a0, a1), bid) or cont.branch(y, float(a), bid))
+                br = constant_at(y)
+                if br is not None:
+                    br = dataclasses.replace(br, id=bid)
+                branches.append(br or cont.branch(y, float(a), bid))
     scanner = BranchScanner(flt, cont)
     if len(branches) >= MAX_BRANCHES:
         scanner.warnings.append(f"the search stopped seeking branches after {MAX_BRANCHES} (MAX_BRANCHES): "

@@ -272,16 +272,25 @@ def constant_branch(flt: Any, x0: np.ndarray, a_range: tuple[float, float], bid:
     """
     a0, a1 = a_range
     n = len(x0)
-    eye = np.eye(n)
+    diag = np.diag_indices(n)
     D0 = flt.Df(x0, a0)
+    D0max = np.abs(D0).max()
     c = None
     for a in np.linspace(a0, a1, checks):
         Da = flt.Df_a(x0, a)
         c = float(np.mean(np.diag(Da))) if c is None else c
-        scale = rtol * (1 + np.abs(D0).max() + abs(c) * abs(a1 - a0))
-        if (c == 0 or np.linalg.norm(flt.f(x0, a)) > 1e3 * rtol * (1 + np.linalg.norm(x0))
-                or np.abs(Da - c * eye).max() > scale
-                or np.abs(flt.Df(x0, a) - D0 - (a - a0) * c * eye).max() > scale):
+        scale = rtol * (1 + D0max + abs(c) * abs(a1 - a0))
+        if c == 0 or np.linalg.norm(flt.f(x0, a)) > 1e3 * rtol * (1 + np.linalg.norm(x0)):
+            return None
+        Da = np.array(Da, dtype=float)                  # a copy: the evaluator's array is not ours
+        Da[diag] -= c                                   # Da - c I
+        if np.abs(Da).max() > scale:
+            return None
+        if a == a0:
+            continue                                    # Df(x0, a0) - D0 = 0
+        Dd = flt.Df(x0, a) - D0
+        Dd[diag] -= (a - a0) * c                        # Df(x0, a) - D0 - (a - a0) c I
+        if np.abs(Dd).max() > scale:
             return None
     T = np.zeros((2, n + 1))
     T[:, -1] = 1.0

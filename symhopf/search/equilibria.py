@@ -34,8 +34,13 @@ def newton_equilibrium(
             return None
         if nf <= tol * (1 + np.linalg.norm(x)):
             return x
+        J = flt.Df(x, a)
+        if np.all(np.isfinite(J)) and not J.any(axis=1).all():
+            # a zero row (e.g. saturated activations, s'(z) = 0 exactly): elimination keeps it zero, so
+            # LAPACK meets a zero pivot and solve raises LinAlgError; answered without the O(n^3) LU
+            return None
         try:
-            d = np.linalg.solve(flt.Df(x, a), -fx)
+            d = np.linalg.solve(J, -fx)
         except np.linalg.LinAlgError:
             return None
         t = 1.0
@@ -86,12 +91,14 @@ def find_equilibria(
     known: Callable[[np.ndarray], bool] | None = None,
     tick: Callable[[float], None] | None = None,
     keep: Callable[[np.ndarray, int], bool] | None = None,
+    regular: Callable[[np.ndarray], bool] | None = None,
 ) -> list[np.ndarray]:
     """All equilibria found at parameter ``a`` from guesses, box centre and ``samples`` box points.
 
     Returns distinct regular equilibria (two are the same when ``|x - y| <= 1e-7 (1 + |x|)``)
     for which ``known(x)`` is false and ``keep(x, k)`` (``k``: index of the seed, guesses first)
-    is true. ``tick(fraction of seeds done)`` reports progress (large n).
+    is true. ``tick(fraction of seeds done)`` reports progress (large n). ``regular(x)``: whether
+    the equilibrium is accepted (default :func:`is_regular` at ``a``).
     """
     rng = np.random.default_rng(seed)
     samples = default_samples(n) if samples is None else samples
@@ -105,6 +112,6 @@ def find_equilibria(
         if x is None or (keep is not None and not keep(x, k)) or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
             continue
         seen.append(x)
-        if not (known is not None and known(x)) and is_regular(flt, x, a):
+        if not (known is not None and known(x)) and (is_regular(flt, x, a) if regular is None else regular(x)):
             found.append(x)
     return found
