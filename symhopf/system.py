@@ -45,8 +45,9 @@ def _register_floats(model: Model, data: dict) -> None:
     """Each ball matrix converted from an array of binary floats holds exactly those floats (radius 0;
     ``ExactArray.to_arb_mat``): the numpy ball products use the floats themselves
     (``npball.register``) instead of converting the n^2 balls back one by one."""
+    arrays = {**model.data, **model.derived}   # the keys of ``ball_data`` (derived: precomputed matrices)
     for key, A in data.items():
-        arr = model.data[key]
+        arr = arrays[key]
         if isinstance(A, arb_mat) and arr.exact is None and arr.values.size == A.nrows() * A.ncols():
             register(A, NBall(np.array(arr.values, dtype=float).reshape(A.nrows(), A.ncols()), 0.0))   # a copy
 
