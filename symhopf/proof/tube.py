@@ -121,7 +121,7 @@ import flint
 import numpy as np
 from flint import acb_mat, arb, arb_mat
 
-from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, float_lower, float_matrix,
+from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, exact_bounds, float_lower, float_matrix,
                                float_upper, fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
@@ -137,6 +137,11 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
 #: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
 #: or "bialternate" (one of the two only: the tests check that they agree)
 HOPF_METHOD = "auto"
+#: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
+#: "box" (one axis box, one preconditioner: the earlier test, kept for thin T and for comparison)
+TUBE_TEST = "parametrised"
+#: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
+THIN = 1e-10
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -369,24 +374,52 @@ def bialt_ball(A: arb_mat) -> arb_mat:
 
 
 # --------------------------------------------------------------------------- pieces
+class Slant(NamedTuple):
+    """The region ``{(t, u) : u - c - (t - t0) w in V}`` (other coordinates, in order; t0, c, w floats)."""
+
+    t0: float
+    c: list[float]
+    w: list[float]
+    V: list[arb]
+
+
 @dataclass
 class Piece:
-    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc);
-    ``U`` the uniqueness box and ``K`` the enclosure of the arc (other coordinates, in order)."""
+    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc); ``hull`` an
+    axis box holding the arc over T and ``K`` the enclosure of the arc (other coordinates, in order).
+    The uniqueness region (for each t in T exactly one equilibrium in it, the arc's point): ``hull``
+    when ``slant`` is None, else the slanted tube ``slant`` (test membership with ``holds``)."""
 
     k: int
     lo: Fraction
     hi: Fraction
     d: int
-    U: list[arb]
+    hull: list[arb]
     K: list[arb]
-    D: arb_mat | None = None    # Df over the box (T at k, U)
+    D: arb_mat | None = None    # Df over the box (T at k, hull)
     fa: arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
     Amv: arb_mat | None = None  # cached (_enclose_A)
     A0: arb_mat | None = None
     Ap: arb_mat | None = None
+    du: list[arb] | None = None  # u' (other coordinates, z'_k = 1) at every arc point, or None (Tube.piece)
+    slant: Slant | None = None
+
+    def holds(self, Z: Sequence[arb]) -> bool:
+        """Every point of the box Z (all n + 1 coordinates) lies in the piece's uniqueness region
+        (z_k in [lo, hi] and the other coordinates in ``hull``, or in the slanted tube): an equilibrium
+        in Z is then the arc's point at its z_k."""
+        k = self.k
+        b = exact_bounds(Z[k])
+        if b is None or not (self.lo <= b[0] and b[1] <= self.hi):
+            return False
+        o = [j for j in range(len(Z)) if j != k]
+        if self.slant is None:
+            return all(h.contains(Z[j]) for h, j in zip(self.hull, o))
+        t0, c, w, V = self.slant
+        S = Z[k] - arb(t0)
+        return all(v.contains(Z[j] - arb(cj) - S * arb(wj)) for v, cj, wj, j in zip(V, c, w, o))
 
     def end(self) -> Fraction:
         return self.hi if self.d > 0 else self.lo
@@ -463,11 +496,174 @@ class Tube:
     def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
                  cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
-        """(U, K, Df(box), f_a(box)) with K in the interior of U (module docstring; ``box`` = (T at k,
-        U)), or None. One ball Jacobian per try; K is then tightened by ``K <- K(K) /\\ K`` with the
-        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X). ``cover``:
-        float bounds (lo, hi) of all n + 1 coordinates of a box that U should hold (a proved point's
-        enclosure; U's radii start at least that large, whatever the tangent says)."""
+        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U), or None: for every ``t`` in ``T`` exactly one
+        zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
+        ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
+        that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
+        the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
+        ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same."""
+        tt = float(T.mid())
+        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+            res = self._moving_krawczyk(k, T, zc, tries, cover, False)
+            return None if res is None else res[:4]
+        return self._box_krawczyk(k, T, zc, tries, cover)
+
+    def piece(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+              cover: tuple[np.ndarray, np.ndarray] | None = None
+              ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """A tube piece: ``krawczyk``'s (U, K, Df(box), f_a(box)), an enclosure of the arc's tangent ``u'``
+        (other coordinates, ``z'_k = 1``) at every point of the arc over T (None from the box test) and
+        the uniqueness region: U when the last item is None, else that slanted tube (U then only
+        holds the arc). ``cover`` (a proved point's box) then lies in the slanted tube."""
+        tt = float(T.mid())
+        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+            return self._moving_krawczyk(k, T, zc, tries, cover, True)
+        res = self._box_krawczyk(k, T, zc, tries, cover)
+        return None if res is None else (*res, None, None)
+
+    def _dJz_float(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``D Jz(z)[v]`` in floats (n x (n+1)): ``[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``."""
+        n, x, a = self.n, z[: self.n], float(z[self.n])
+        Dfa = self.flt.Df_a(x, a)
+        left = self.flt.B(x, a, v[:n], np.eye(n)) + v[n] * Dfa
+        return np.hstack([left, (Dfa @ v[:n] + v[n] * self.flt.f_aa(x, a))[:, None]])
+
+    def _dJz(self, x: arb_mat, a: arb, Dfa: arb_mat, faa: arb_mat, v: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
+        """``D Jz[v]`` over the box (x, a) for every v in the balls ``v`` (all n + 1 coordinates), as
+        (n x n part, column of a): ``B(v_x, .) + v_a Df_a``, ``Df_a v_x + v_a f_aa`` (bilinear in v)."""
+        vx, va = column(v[: self.n]), v[self.n]
+        return self.ev.B(x, a, vx, identity(self.n)) + Dfa * va, Dfa * vx + faa * va
+
+    def _moving_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
+        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
+        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
+        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
+        n, o, ev = self.n, self.others(k), self.ev
+        tt = float(T.mid())
+        z0 = np.array(zc, float)
+        z0[k] = tt
+        Jzc = self.Jz(z0)
+        try:
+            Y0 = np.linalg.inv(Jzc[:, o])
+        except np.linalg.LinAlgError:
+            return None
+        w = np.zeros(n + 1)
+        w[k] = 1.0
+        w[o] = -Y0 @ Jzc[:, k]
+        Gf = self._dJz_float(z0, w)
+        Y1 = -Y0 @ Gf[:, o] @ Y0
+        f2f = 0.5 * (Gf @ w)
+        if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
+            return None
+        tb = arb(tt)
+        S = T - tb
+        h = float_upper(abs(S))
+        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
+        S3 = S2 * S
+        ub = [arb(float(v)) for v in z0[o]]
+        wb = [arb(float(v)) for v in w]
+        wo = [wb[j] for j in o]
+        x0, a0 = self.xa(self.full(k, tb, ub))
+        F0 = ev.f(x0, a0)
+        J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
+        Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
+        Gm = float_matrix(Gf[:, o])
+        f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
+        P0, P1, P2 = Y0b * F0, Y0b * f1 + Y1b * F0, Y1b * f1
+        I = identity(n)
+        E0 = I - Y0b * J0
+        C1 = -(Y0b * Gm + Y1b * J0)                                   # cancels to rounding (Y1 = -Y0 G Y0)
+        C2 = -(Y1b * Gm)
+        Ys = Y0b + Y1b * S
+        uabs = np.abs(z0[o])
+        eps = 1e-14 * (1 + uabs) + 1e-300
+        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
+               + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
+                           for i in range(n)]))
+        rho = 2.0 * est + eps
+        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
+            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
+            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
+                   for j, u, wj in zip(o, ub, wo)]
+            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
+            rhoH = 4.0 * rho
+            if not np.all(np.isfinite(rhoH)):
+                return None
+            VH = [arb(0, float(r)) for r in rhoH]
+            Ut = [u + S * wj + v for u, wj, v in zip(ub, wo, VH)]
+            xH, aH = self.xa(self.full(k, T, Ut))
+            U = Ut
+            if cover is not None:
+                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
+            xU, aU = self.xa(self.full(k, T, U))
+            D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
+            regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
+            if not (regular or slanted):
+                return None                  # J_u not proved regular on the box: no uniqueness in U
+            Dfa, faa = ev.Df_a(xH, aH), ev.f_aa(xH, aH)
+            Gl, Gr = self._dJz(xH, aH, Dfa, faa, wb)                 # D Jz(H)[w]
+            f2 = (Gl * column(wb[:n]) + Gr * wb[n]) * arb(0.5)       # D^2 f(H)[w, w] / 2
+            Gu = self.split(k, Gl, Gr)[0]
+            Vfull = list(VH)
+            Vfull.insert(k, arb(0))
+            DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
+            DJV = self.split(k, DJVl, DJVr)[0]
+            C = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S + DJV)
+            mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
+            for _ in range(tries):
+                V = [arb(0, float(r)) for r in rho]
+                if not all(vh.contains(v) for vh, v in zip(VH, V)):
+                    break
+                Kc = mYF + C * column(V)
+                Kd = [Kc[i, 0] for i in range(n)]
+                if not all_finite(Kd):
+                    return None
+                if all(v.contains_interior(kd) for v, kd in zip(V, Kd)):
+                    for _ in range(2):       # every zero of the slice lies in u_c(s) + (-Y f + C Kd)
+                        K2 = mYF + C * column(Kd)
+                        Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
+                    K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
+                    slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
+                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, Gl, Gr, DJVl, DJVr), slant
+                dev = np.array([float_upper(abs(kd)) for kd in Kd])
+                with np.errstate(over="ignore"):
+                    rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
+            else:
+                return None
+        return None
+
+    def _tangent_tube(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
+                      Gl: arb_mat, Gr: arb_mat, Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
+        """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
+        docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
+        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved."""
+        n = self.n
+        c = norm_inf_upper(C)
+        if not c < 1:
+            return None
+        wx, wa = column(wb[: n]), wb[n]
+        b = Ys * (f1 + f2 * (S * 2) + Vl * wx + Vr * wa)            # Y(s) Jz(z) w
+        eps = max((float_upper(abs(b[i, 0])) for i in range(n)), default=0.0)
+        eps = float_upper(arb(eps) / (1 - arb(c)))
+        e = [-b[i, 0] + arb(0, eps) * arb(c) for i in range(n)]       # -Y r + C [-eps, eps] (rows: |C| <= c)
+        for _ in range(4):
+            en = -b + C * column(e)
+            e = [ei.intersection(en[i, 0]) for i, ei in enumerate(e)]
+        wo = [wb[j] for j in self.others(k)]
+        return [wj + ei for wj, ei in zip(wo, e)]
+
+    def _box_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                      cover: tuple[np.ndarray, np.ndarray] | None
+                      ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
+        """The box test (module docstring): one ball Jacobian per try; K is then tightened by
+        ``K <- K(K) /\\ K`` with the same Jacobian (valid: every zero in U lies in K, and K(X) holds the
+        zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         Jzc = self.Jz(zc)
@@ -636,10 +832,10 @@ class MovingBranchCheck:
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
-        res = self.tube.krawczyk(run.k, hull(lo, hi), zc, cover=cover)
+        res = self.tube.piece(run.k, hull(lo, hi), zc, cover=cover)
         if res is None:
             return None
-        p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3])
+        p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
         if run.k == self.n and not (self.a0 <= lo and hi <= self.a1):
             return None
         if run.k != self.n:  # the arc must stay in the range (a is the last of the other coordinates)
@@ -649,7 +845,8 @@ class MovingBranchCheck:
         return p
 
     def _box(self, p: Piece) -> list[arb]:
-        return self.tube.full(p.k, hull(p.lo, p.hi), p.U)
+        """An axis box (all n + 1 coordinates) holding the piece's arc (not a uniqueness box: ``p.holds``)."""
+        return self.tube.full(p.k, hull(p.lo, p.hi), p.hull)
 
     def _kbox(self, p: Piece) -> list[arb]:
         return self.tube.full(p.k, hull(p.lo, p.hi), p.K)
@@ -680,11 +877,11 @@ class MovingBranchCheck:
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
         res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
-        if res is None or not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
-            return None  # the thin box must hold the arc's point (uniqueness in U)
+        if res is None or not p.holds(self.tube.full(k, exact_ball(tm), res[1])):
+            return None  # the thin box must hold the arc's point (uniqueness in p's region)
         D0, fa0 = res[2], res[3]
         S = hull(p.lo, p.hi) - exact_ball(tm)
-        du = _solve_refined(*self.tube.split(k, p.D, p.fa))
+        du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, p.D, p.fa))
         if du is None:
             return None
         x, a = self.tube.xa(self._kbox(p))
@@ -883,14 +1080,8 @@ class MovingBranchCheck:
         return None if best is None else (best[1], best[2])
 
     def _inside(self, p: Piece, zlo: list[Fraction], zhi: list[Fraction]) -> bool:
-        box = self._box(p)
-        for j in range(self.n + 1):
-            if j == p.k:
-                if not (p.lo <= zlo[j] and zhi[j] <= p.hi):
-                    return False
-            elif not box[j].contains(hull(zlo[j], zhi[j])):
-                return False
-        return True
+        """The exact box [zlo, zhi] lies in p's uniqueness region."""
+        return p.lo <= zlo[p.k] and zhi[p.k] <= p.hi and p.holds([hull(l, h) for l, h in zip(zlo, zhi)])
 
     # ---- main
     def run(self) -> tuple[list[Piece], list[tuple[float, float]]]:
@@ -1020,22 +1211,17 @@ class MovingBranchCheck:
         res = self.tube.krawczyk(p.k, exact_ball(t), self._point(run, float(t)))
         if res is None:
             raise Fail(f"link between tube pieces failed at {self._cname(p.k)} = {float(t):.17g}")
-        if not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
+        Z0 = self.tube.full(p.k, exact_ball(t), res[1])
+        if not p.holds(Z0):
             raise Fail(f"tube pieces do not overlap at {self._cname(p.k)} = {float(t):.17g}")
-        return self.tube.full(p.k, exact_ball(t), res[1])
+        return Z0
 
     def _on(self, Z0: list[arb], p: Piece, strict: bool) -> bool:
-        """Z0 inside p's box; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
-        box = self._box(p)
-        for j in range(self.n + 1):
-            if j == p.k:
-                lo, hi = exact_ball(p.lo), exact_ball(p.hi)
-                ok = (Z0[j] > lo and Z0[j] < hi) if strict else (Z0[j] >= lo and Z0[j] <= hi)
-            else:
-                ok = box[j].contains(Z0[j])
-            if not ok:
-                return False
-        return True
+        """Z0 inside p's uniqueness region; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
+        k = p.k
+        if strict and not (Z0[k] > exact_ball(p.lo) and Z0[k] < exact_ball(p.hi)):
+            return False
+        return p.holds(Z0)
 
     def _link(self, P: Piece, Q: Piece, runP: _Run, runQ: _Run) -> None:
         """P's arc end is covered on both sides: by P and Q (same chart, Q starts where P ends), or
