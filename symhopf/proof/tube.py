@@ -11,11 +11,13 @@ other n coordinates and ``J_u`` the columns of ``Jz`` other than ``k``. For an n
 whose eigenvalues are ``lambda_i + lambda_j`` (i < j). ``g(z) = det(2 Df(z) (.) I)``.
 
 Formulation (what is proved when ``proved`` is True). A *piece* is a chart ``k``, an
-interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordinates. Let
-``Gamma`` be the union over the pieces of ``{z : z_k in T, u in U, f(z) = 0}``. Then
+interval ``T = [t0, t1]`` (exact rationals) and a region ``R`` of the other coordinates over
+``T``: a box ``U``, or a slanted tube ``{(t, u) : u - c - (t - t~) w_u in V}`` (``Piece.holds``).
+Let ``Gamma`` be the union over the pieces of ``{z : z_k in T, (z_k, u) in R, f(z) = 0}``. Then
 
 1. each piece's set is the graph of one C^1 map ``t -> u(t)`` on ``T`` (exactly one
-   equilibrium in ``U`` for each ``t``), with ``Jz`` of full rank on it;
+   equilibrium in ``R`` for each ``t``, in the interior of ``R``'s slice), with ``Jz`` of full
+   rank on it;
 2. consecutive pieces share a point, so ``Gamma`` is a connected arc (a closed curve for a
    closed branch) and, when the arc is not closed, its two ends are at ``a = a0`` or
    ``a = a1`` exactly (the end pieces are a-charts whose ``T`` ends at the exact range end);
@@ -37,13 +39,50 @@ Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inver
 bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
 a-priori rounding bounds replace ball arithmetic there).
 
-* Krawczyk tube. Centre ``z~`` (float equilibrium, ``z~_k`` = float midpoint of T),
-  ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with ``Z = (T at k, U)``:
-  ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the interior of ``U``
-  then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies in ``K``,
-  and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t`` frozen:
-  ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
-  inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``.
+* Krawczyk tube, box test (thin ``T``; ``TUBE_TEST = "box"``). Centre ``z~`` (float
+  equilibrium, ``z~_k`` = float midpoint of T), ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with
+  ``Z = (T at k, U)``: ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the
+  interior of ``U`` then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies
+  in ``K``, and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t``
+  frozen: ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+  inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``. ``I - Y J_u(Z)``
+  is O(h) (h the half width of T), which caps h near ``1 / (4 |Y| |D^2 f| |w|)``.
+* Krawczyk tube, parametrised test (wide ``T``). Lemma P. Let ``t~`` be a float in T, ``s = t - t~``
+  in ``S = T - t~``, ``|s| <= h``; ``z~`` a float point with ``z~_k = t~``, ``w`` a float vector with
+  ``w_k = 1`` (the float tangent ``w_u = -J_u(z~)^-1 J_k(z~)``), ``u_c(s) = u~ + s w_u`` and
+  ``U(s) = u_c(s) + V``, ``V = [-rho, rho]`` (balls). Let ``H`` be a box holding every
+  ``z~ + s w + v`` (s in S, v in V_H, V_H containing V; here ``H = (T, u~ + S w_u + V_H)``), ``Y0, Y1, Gm``
+  any float matrices and ``Y(s) = Y0 + s Y1``. With the balls
+  ``F0 = f(z~)``, ``J0 = J_u(z~)``, ``f1 = Jz(z~) w``, ``G = D J_u(H)[w]``, ``f2 = D^2 f(H)[w, w] / 2``
+  (``= D Jz(H)[w] w / 2``), ``W = D J_u(H)[V_H]`` (all from ``B``, ``Df_a``, ``f_aa``: ``D Jz[v] =
+  [B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``), ``S2 = [0, h^2]``, ``S3 = S2 S``:
+  ``C = (I - Y0 J0) - (Y0 Gm + Y1 J0) S - Y1 Gm S2 - (Y0 + Y1 S) ((G - Gm) S + W)``,
+  ``Kd = -(Y0 F0 + (Y0 f1 + Y1 F0) S + (Y0 f2 + Y1 f1) S2 + Y1 f2 S3) + C V``.
+  If ``Kd`` lies in the interior of ``V`` then for every t in T exactly one zero of
+  ``f(t, .)`` lies in ``U(s)``, it lies in ``u_c(s) + Kd``, and every ``J_u`` on ``U(s)`` is
+  nonsingular.
+  Proof. Fix s. For ``z = z~ + s w + v`` (v in V, v_k = 0), entrywise mean values on the segment
+  from z~ (in H, convex) give ``J_u(z) = J0' + s Gm + s (G' - Gm) + W'`` with ``J0'`` in J0, ``G'``
+  in G, ``W'`` in W; expanding ``I - Y(s) J_u(z)`` term by term (each s replaced by S or
+  ``s^2`` by S2 only enlarges) shows it lies in C. Taylor's formula with integral remainder,
+  ``f(z~ + s w) = f(z~) + s Jz(z~) w + s^2 int_0^1 (1 - r) D^2 f(z~ + r s w)[w, w] dr``, puts
+  ``f(u_c(s), t)`` in ``F0 + s f1 + s^2 f2`` (the weight 1 - r >= 0 integrates to 1/2), so
+  ``Y(s) f(u_c(s), t)`` lies in the bracket. Hence Krawczyk's operator of ``f(t, .)`` on ``U(s)``
+  with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
+  of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
+  ``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
+  O(h^2 + rho) and ``Kd`` O(h^2): the piece width is limited by ``(|Y| |D^2 f| |w| h)^2``, not
+  by ``|Y| |D^2 f| |w| h``. Consequences used: the zeros over T form the graph of a C^1 map
+  (IFT; the zero is in the interior of ``U(s)``); the *uniqueness region* of the piece is the
+  slanted tube ``{u - u~ - s w_u in V}`` (``Slant``); when moreover ``||I - Y0 J_u(T, U)||_inf < 1``
+  on the axis hull ``U = u~ + S w_u + V_H`` (joined with a box to cover), every ``J_u`` there is
+  nonsingular, so two zeros in ``U`` at one t coincide (row-wise mean values on their segment):
+  ``U`` itself is then the uniqueness region (``Tube.krawczyk`` requires it: global_.py). ``K``
+  = ``u~ + S w_u + Kd`` (tightened by ``Kd <- (-Y f + C Kd) /\\ Kd``) holds the arc.
+  Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` and ``Jz(z) w`` in
+  ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
+  ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
+  ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
 * Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}, inside P's
   box ``U``) encloses P's end point; it must lie in Q's box, so it is on Q's arc too
   (uniqueness in each box). Same chart and Q starting exactly where P ends: the two arcs
@@ -142,6 +181,8 @@ HOPF_METHOD = "auto"
 TUBE_TEST = "parametrised"
 #: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
 THIN = 1e-10
+#: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
+HULL = 1.5
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -585,14 +626,14 @@ class Tube:
         est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
                + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
                            for i in range(n)]))
-        rho = 2.0 * est + eps
+        rho = 1.5 * est + eps
         if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
             Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
             dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
                    for j, u, wj in zip(o, ub, wo)]
             rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
         for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
-            rhoH = 4.0 * rho
+            rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
                 return None
             VH = [arb(0, float(r)) for r in rhoH]
@@ -614,12 +655,15 @@ class Tube:
             Vfull.insert(k, arb(0))
             DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
             DJV = self.split(k, DJVl, DJVr)[0]
-            C = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S + DJV)
+            Cb = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S)
             mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
             for _ in range(tries):
                 V = [arb(0, float(r)) for r in rho]
                 if not all(vh.contains(v) for vh, v in zip(VH, V)):
                     break
+                # V in c V_H, so D Jz(H)[v] (linear in v, V_H symmetric) lies in c D Jz(H)[V_H]
+                c = arb(max(float_upper(arb(v.rad()) / arb(vh.rad())) for v, vh in zip(V, VH)))
+                C = Cb - Ys * (DJV * c)
                 Kc = mYF + C * column(V)
                 Kd = [Kc[i, 0] for i in range(n)]
                 if not all_finite(Kd):
@@ -630,7 +674,7 @@ class Tube:
                         Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
                     K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
                     slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
-                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, Gl, Gr, DJVl, DJVr), slant
+                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
                 dev = np.array([float_upper(abs(kd)) for kd in Kd])
                 with np.errstate(over="ignore"):
                     rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
@@ -639,10 +683,11 @@ class Tube:
         return None
 
     def _tangent_tube(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
-                      Gl: arb_mat, Gr: arb_mat, Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
+                      Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
         """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
         docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
-        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved."""
+        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved. ``Vl, Vr``:
+        ``D Jz(H)[v]`` for v in V (both parts)."""
         n = self.n
         c = norm_inf_upper(C)
         if not c < 1:
