@@ -611,7 +611,8 @@ class Tube:
         wo = [wb[j] for j in o]
         x0, a0 = self.xa(self.full(k, tb, ub))
         F0 = ev.f(x0, a0)
-        J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
+        Df0, fa0 = ev.Df(x0, a0), ev.f_a(x0, a0)
+        J0, Jk0 = self.split(k, Df0, fa0)
         Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
         Gm = float_matrix(Gf[:, o])
         f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
@@ -639,14 +640,6 @@ class Tube:
             VH = [arb(0, float(r)) for r in rhoH]
             Ut = [u + S * wj + v for u, wj, v in zip(ub, wo, VH)]
             xH, aH = self.xa(self.full(k, T, Ut))
-            U = Ut
-            if cover is not None:
-                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
-            xU, aU = self.xa(self.full(k, T, U))
-            D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
-            regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
-            if not (regular or slanted):
-                return None                  # J_u not proved regular on the box: no uniqueness in U
             Dfa, faa = ev.Df_a(xH, aH), ev.f_aa(xH, aH)
             Gl, Gr = self._dJz(xH, aH, Dfa, faa, wb)                 # D Jz(H)[w]
             f2 = (Gl * column(wb[:n]) + Gr * wb[n]) * arb(0.5)       # D^2 f(H)[w, w] / 2
@@ -655,6 +648,16 @@ class Tube:
             Vfull.insert(k, arb(0))
             DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
             DJV = self.split(k, DJVl, DJVr)[0]
+            U = Ut
+            if cover is None:   # Jz over H by the mean value form: z - z~ = s w + v (s in S, v in V_H)
+                D, fa = Df0 + Gl * S + DJVl, fa0 + Gr * S + DJVr
+            else:
+                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
+                xU, aU = self.xa(self.full(k, T, U))
+                D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
+            regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
+            if not (regular or slanted):
+                return None                  # J_u not proved regular on the box: no uniqueness in U
             Cb = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S)
             mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
             for _ in range(tries):
@@ -779,6 +782,7 @@ class MovingBranchCheck:
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
+        self._points: dict[tuple[int, float], np.ndarray] = {}
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -860,10 +864,18 @@ class MovingBranchCheck:
         return (1 - th) * P[j] + th * P[j + 1]
 
     def _point(self, run: _Run, t: float) -> np.ndarray:
-        z = self.tube.point(run.k, t, self._guess(run, t))
+        """Float equilibrium of the run at z_k = t (the last few are kept: a piece's centre is asked for
+        by _piece and again by _enclose_A)."""
+        key = (id(run), t)
+        z = self._points.get(key)
         if z is None:
-            raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
-        return z
+            z = self.tube.point(run.k, t, self._guess(run, t))
+            if z is None:
+                raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
+            if len(self._points) >= 16:
+                self._points.clear()
+            self._points[key] = z
+        return z.copy()
 
     def _cname(self, k: int) -> str:
         return "a" if k == self.n else f"x{k}"
@@ -909,10 +921,11 @@ class MovingBranchCheck:
 
     def _enclose_A(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
         """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc, A in the mean-value form
-        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside U). The arc's
+        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside p's uniqueness region). The arc's
         tangent ``z'`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``) is enclosed by the Lemma (refined:
         ``z <- (Y b + (I - Y D) z) /\\ z``, valid as the solutions satisfy it), first with ``Jz`` over
-        the U box, then ``TANGENT_PASSES`` times with ``Jz`` along the arc,
+        the hull box (or ``p.du``, Lemma T, when the piece has it: then no passes), then
+        ``TANGENT_PASSES`` times with ``Jz`` along the arc,
         ``Jz(z(t~)) + Jz' (T - t~)``, ``Jz' = [Df_a a' + B(x', I) | Df_a x' + f_aa a']`` over the K box
         with the previous tangent enclosure (entrywise mean value theorem along the arc, whose
         tangent at every point is in that enclosure); each new enclosure is intersected with the
@@ -931,13 +944,14 @@ class MovingBranchCheck:
             return None
         x, a = self.tube.xa(self._kbox(p))
         Dfa = ev.Df_a(x, a)
-        faa = ev.f_aa(x, a) if TANGENT_PASSES else None
+        passes = 0 if p.du is not None else TANGENT_PASSES   # p.du (Lemma T) is tight: the passes add nothing
+        faa = ev.f_aa(x, a) if passes else None
         I = identity(n)
-        for it in range(TANGENT_PASSES + 1):
+        for it in range(passes + 1):
             zp = self.tube.full(k, arb(1), du)
             xp, ap = column(zp[:n]), zp[n]
             Ap = Dfa * ap + ev.B(x, a, xp, I)
-            if it == TANGENT_PASSES:
+            if it == passes:
                 break
             fap = Dfa * xp + faa * ap
             new = _solve_refined(*self.tube.split(k, D0 + Ap * S, fa0 + fap * S))
