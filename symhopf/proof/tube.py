@@ -611,8 +611,7 @@ class Tube:
         wo = [wb[j] for j in o]
         x0, a0 = self.xa(self.full(k, tb, ub))
         F0 = ev.f(x0, a0)
-        Df0, fa0 = ev.Df(x0, a0), ev.f_a(x0, a0)
-        J0, Jk0 = self.split(k, Df0, fa0)
+        J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
         Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
         Gm = float_matrix(Gf[:, o])
         f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
@@ -649,12 +648,12 @@ class Tube:
             DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
             DJV = self.split(k, DJVl, DJVr)[0]
             U = Ut
-            if cover is None:   # Jz over H by the mean value form: z - z~ = s w + v (s in S, v in V_H)
-                D, fa = Df0 + Gl * S + DJVl, fa0 + Gr * S + DJVr
-            else:
+            if cover is not None:
                 U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
-                xU, aU = self.xa(self.full(k, T, U))
-                D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
+            # Jz over the whole axis box (T, U), not the mean value form Df(z~) + D Jz(H)[s w + v]:
+            # that holds on the slanted tube only, and regularity must hold on all of U
+            xU, aU = self.xa(self.full(k, T, U))
+            D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
             regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
             if not (regular or slanted):
                 return None                  # J_u not proved regular on the box: no uniqueness in U
