@@ -28,7 +28,7 @@ Let ``Gamma`` be the union over the pieces of ``{z : z_k in T, (z_k, u) in R, f(
 3. every point of ``Gamma`` where ``Df`` has an eigenvalue ``i w``, ``w != 0`` (a Hopf point)
    is one of the given proved Hopf points: on *plain* pieces no eigenvalue of ``Df`` lies on
    ``iR \\ {0}`` (spectral Lemma, below; neutral saddles ``+-r`` pass) or else ``g != 0``; each
-   *Hopf* piece contains one proved point (its whole (x, a) enclosure lies in the piece's box, so
+   *Hopf* piece contains one proved point (its whole (x, a) enclosure lies in the piece's region, so
    by (1) the point is on ``Gamma``) and ``g`` has at most one zero on the piece's arc (a pair
    ``+-i w`` zeroes ``g``).
 
@@ -83,9 +83,9 @@ a-priori rounding bounds replace ball arithmetic there).
   ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
   ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
   ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
-* Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}, inside P's
-  box ``U``) encloses P's end point; it must lie in Q's box, so it is on Q's arc too
-  (uniqueness in each box). Same chart and Q starting exactly where P ends: the two arcs
+* Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}) encloses an
+  equilibrium; lying in P's uniqueness region it is P's end point; it must lie in Q's region, so
+  it is on Q's arc too (uniqueness in each region, ``Piece.holds``). Same chart and Q starting exactly where P ends: the two arcs
   cover the point's two sides. Otherwise (a chart change, with Q's interval extended a
   little backwards) P's end must lie strictly inside Q's chart interval and Q's start
   strictly inside P's: each end point of every piece, except the arc's two ends at the
@@ -98,8 +98,8 @@ a-priori rounding bounds replace ball arithmetic there).
 * Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point of the piece's
   arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
   ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
-  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma over the U box, then refined with
-  ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
+  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma T (parametrised pieces), else the
+  Lemma over the hull box refined with ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
   ``M' = 2 A' (.) I`` (the bialternate product is linear).
 * Plain pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_discs_ok: discs
   of ``S^-1 V^-1 (A0 + s A') V S``, ``S = I + s X`` the first-order eigenvector correction, centres
