@@ -182,7 +182,10 @@ TUBE_TEST = "parametrised"
 #: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
 THIN = 1e-10
 #: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
-HULL = 1.5
+HULL = 2.5
+#: first tube radii: RHO0 times the float estimate of |Y f| per coordinate plus RHO1 times its largest
+#: (C couples the coordinates); with HULL, about 1.1 hull evaluations per piece (RG-flow, multilayer)
+RHO0, RHO1 = 4.0, 1.0
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -626,7 +629,7 @@ class Tube:
         est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
                + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
                            for i in range(n)]))
-        rho = 1.5 * est + eps
+        rho = RHO0 * est + RHO1 * est.max() + eps
         if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
             Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
             dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
