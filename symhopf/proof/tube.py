@@ -71,8 +71,8 @@ a-priori rounding bounds replace ball arithmetic there).
   with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
   of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
   ``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
-  O(h^2 + rho) and ``Kd`` O(h^2): the piece width is limited by ``(|Y| |D^2 f| |w| h)^2``, not
-  by ``|Y| |D^2 f| |w| h``. Consequences used: the zeros over T form the graph of a C^1 map
+  O(h^2 + rho) and ``Kd`` O(h^2) (constants from the second and third derivatives), where the box
+  test's ``I - Y J_u(Z)`` is O(h). Consequences used: the zeros over T form the graph of a C^1 map
   (IFT; the zero is in the interior of ``U(s)``); the *uniqueness region* of the piece is the
   slanted tube ``{u - u~ - s w_u in V}`` (``Slant``); when moreover ``||I - Y0 J_u(T, U)||_inf < 1``
   on the axis hull ``U = u~ + S w_u + V_H`` (joined with a box to cover), every ``J_u`` there is
