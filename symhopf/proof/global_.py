@@ -24,9 +24,9 @@ enclosure, so each conclusion holds on the whole exact box). A box ``B`` is sett
   ``k = a``, ``T`` is within the range). ``G`` is glued to a usable branch:
   - tube: at an exact ``t*`` in ``B_k`` a thin Krawczyk test gives a box ``U*`` inside ``U``
     holding the unique zero ``e`` at ``t*`` (so ``e`` is on ``G``) with enclosure ``K*``; if
-    ``(t*, K*)`` lies in the box ``(T_P at k_P, U_P)`` of a tube piece ``P``, ``e`` is on that
-    tube's ``Gamma`` (a piece's box holds only points of ``Gamma``); ``G`` is connected and meets
-    the component ``Gamma``, so ``G`` is in ``Gamma``;
+    ``(t*, K*)`` lies in the uniqueness region of a tube piece ``P`` (``Piece.holds``: an axis box
+    or a slanted tube), ``e`` is on that tube's ``Gamma`` (the region holds only points of
+    ``Gamma``); ``G`` is connected and meets the component ``Gamma``, so ``G`` is in ``Gamma``;
   - constant branch (``k = a`` only): ``x0`` lies in ``U``; by uniqueness ``u(t) = x0`` for all
     ``t``: ``G`` is part of the branch.
 
@@ -189,13 +189,7 @@ class GlobalCheck:
             return False
         e = list(Ks)
         e.insert(k, arb(ts))
-        for P in self.pieces:
-            if not _within(e[P.k], P.lo, P.hi):
-                continue
-            po = self.tube.others(P.k)
-            if all(P.U[j].contains(e[i]) for j, i in enumerate(po)):
-                return True
-        return False
+        return any(P.holds(e) for P in self.pieces)
 
     # ---- the search tree
     def _split(self, B: list[tuple[Fraction, Fraction]]) -> list[list[tuple[Fraction, Fraction]]]:

@@ -11,11 +11,13 @@ other n coordinates and ``J_u`` the columns of ``Jz`` other than ``k``. For an n
 whose eigenvalues are ``lambda_i + lambda_j`` (i < j). ``g(z) = det(2 Df(z) (.) I)``.
 
 Formulation (what is proved when ``proved`` is True). A *piece* is a chart ``k``, an
-interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordinates. Let
-``Gamma`` be the union over the pieces of ``{z : z_k in T, u in U, f(z) = 0}``. Then
+interval ``T = [t0, t1]`` (exact rationals) and a region ``R`` of the other coordinates over
+``T``: a box ``U``, or a slanted tube ``{(t, u) : u - c - (t - t~) w_u in V}`` (``Piece.holds``).
+Let ``Gamma`` be the union over the pieces of ``{z : z_k in T, (z_k, u) in R, f(z) = 0}``. Then
 
 1. each piece's set is the graph of one C^1 map ``t -> u(t)`` on ``T`` (exactly one
-   equilibrium in ``U`` for each ``t``), with ``Jz`` of full rank on it;
+   equilibrium in ``R`` for each ``t``, in the interior of ``R``'s slice), with ``Jz`` of full
+   rank on it;
 2. consecutive pieces share a point, so ``Gamma`` is a connected arc (a closed curve for a
    closed branch) and, when the arc is not closed, its two ends are at ``a = a0`` or
    ``a = a1`` exactly (the end pieces are a-charts whose ``T`` ends at the exact range end);
@@ -26,7 +28,7 @@ interval ``T = [t0, t1]`` (exact rationals) and a box ``U`` of the other coordin
 3. every point of ``Gamma`` where ``Df`` has an eigenvalue ``i w``, ``w != 0`` (a Hopf point)
    is one of the given proved Hopf points: on *plain* pieces no eigenvalue of ``Df`` lies on
    ``iR \\ {0}`` (spectral Lemma, below; neutral saddles ``+-r`` pass) or else ``g != 0``; each
-   *Hopf* piece contains one proved point (its whole (x, a) enclosure lies in the piece's box, so
+   *Hopf* piece contains one proved point (its whole (x, a) enclosure lies in the piece's region, so
    by (1) the point is on ``Gamma``) and ``g`` has at most one zero on the piece's arc (a pair
    ``+-i w`` zeroes ``g``).
 
@@ -37,16 +39,53 @@ Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inver
 bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
 a-priori rounding bounds replace ball arithmetic there).
 
-* Krawczyk tube. Centre ``z~`` (float equilibrium, ``z~_k`` = float midpoint of T),
-  ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with ``Z = (T at k, U)``:
-  ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the interior of ``U``
-  then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies in ``K``,
-  and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t`` frozen:
-  ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
-  inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``.
-* Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}, inside P's
-  box ``U``) encloses P's end point; it must lie in Q's box, so it is on Q's arc too
-  (uniqueness in each box). Same chart and Q starting exactly where P ends: the two arcs
+* Krawczyk tube, box test (thin ``T``; ``TUBE_TEST = "box"``). Centre ``z~`` (float
+  equilibrium, ``z~_k`` = float midpoint of T), ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with
+  ``Z = (T at k, U)``: ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the
+  interior of ``U`` then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies
+  in ``K``, and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t``
+  frozen: ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+  inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``. ``I - Y J_u(Z)``
+  is O(h) (h the half width of T), which caps h near ``1 / (4 |Y| |D^2 f| |w|)``.
+* Krawczyk tube, parametrised test (wide ``T``). Lemma P. Let ``t~`` be a float in T, ``s = t - t~``
+  in ``S = T - t~``, ``|s| <= h``; ``z~`` a float point with ``z~_k = t~``, ``w`` a float vector with
+  ``w_k = 1`` (the float tangent ``w_u = -J_u(z~)^-1 J_k(z~)``), ``u_c(s) = u~ + s w_u`` and
+  ``U(s) = u_c(s) + V``, ``V = [-rho, rho]`` (balls). Let ``H`` be a box holding every
+  ``z~ + s w + v`` (s in S, v in V_H, V_H containing V; here ``H = (T, u~ + S w_u + V_H)``), ``Y0, Y1, Gm``
+  any float matrices and ``Y(s) = Y0 + s Y1``. With the balls
+  ``F0 = f(z~)``, ``J0 = J_u(z~)``, ``f1 = Jz(z~) w``, ``G = D J_u(H)[w]``, ``f2 = D^2 f(H)[w, w] / 2``
+  (``= D Jz(H)[w] w / 2``), ``W = D J_u(H)[V_H]`` (all from ``B``, ``Df_a``, ``f_aa``: ``D Jz[v] =
+  [B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``), ``S2 = [0, h^2]``, ``S3 = S2 S``:
+  ``C = (I - Y0 J0) - (Y0 Gm + Y1 J0) S - Y1 Gm S2 - (Y0 + Y1 S) ((G - Gm) S + W)``,
+  ``Kd = -(Y0 F0 + (Y0 f1 + Y1 F0) S + (Y0 f2 + Y1 f1) S2 + Y1 f2 S3) + C V``.
+  If ``Kd`` lies in the interior of ``V`` then for every t in T exactly one zero of
+  ``f(t, .)`` lies in ``U(s)``, it lies in ``u_c(s) + Kd``, and every ``J_u`` on ``U(s)`` is
+  nonsingular.
+  Proof. Fix s. For ``z = z~ + s w + v`` (v in V, v_k = 0), entrywise mean values on the segment
+  from z~ (in H, convex) give ``J_u(z) = J0' + s Gm + s (G' - Gm) + W'`` with ``J0'`` in J0, ``G'``
+  in G, ``W'`` in W; expanding ``I - Y(s) J_u(z)`` term by term (each s replaced by S or
+  ``s^2`` by S2 only enlarges) shows it lies in C. Taylor's formula with integral remainder,
+  ``f(z~ + s w) = f(z~) + s Jz(z~) w + s^2 int_0^1 (1 - r) D^2 f(z~ + r s w)[w, w] dr``, puts
+  ``f(u_c(s), t)`` in ``F0 + s f1 + s^2 f2`` (the weight 1 - r >= 0 integrates to 1/2), so
+  ``Y(s) f(u_c(s), t)`` lies in the bracket. Hence Krawczyk's operator of ``f(t, .)`` on ``U(s)``
+  with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
+  of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
+  ``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
+  O(h^2 + rho) and ``Kd`` O(h^2) (constants from the second and third derivatives), where the box
+  test's ``I - Y J_u(Z)`` is O(h). Consequences used: the zeros over T form the graph of a C^1 map
+  (IFT; the zero is in the interior of ``U(s)``); the *uniqueness region* of the piece is the
+  slanted tube ``{u - u~ - s w_u in V}`` (``Slant``); when moreover ``||I - Y0 J_u(T, U)||_inf < 1``
+  on the axis hull ``U = u~ + S w_u + V_H`` (joined with a box to cover), every ``J_u`` there is
+  nonsingular, so two zeros in ``U`` at one t coincide (row-wise mean values on their segment):
+  ``U`` itself is then the uniqueness region (``Tube.krawczyk`` requires it: global_.py). ``K``
+  = ``u~ + S w_u + Kd`` (tightened by ``Kd <- (-Y f + C Kd) /\\ Kd``) holds the arc.
+  Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` and ``Jz(z) w`` in
+  ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
+  ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
+  ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
+* Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}) encloses an
+  equilibrium; lying in P's uniqueness region it is P's end point; it must lie in Q's region, so
+  it is on Q's arc too (uniqueness in each region, ``Piece.holds``). Same chart and Q starting exactly where P ends: the two arcs
   cover the point's two sides. Otherwise (a chart change, with Q's interval extended a
   little backwards) P's end must lie strictly inside Q's chart interval and Q's start
   strictly inside P's: each end point of every piece, except the arc's two ends at the
@@ -59,8 +98,8 @@ a-priori rounding bounds replace ball arithmetic there).
 * Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point of the piece's
   arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
   ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
-  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma over the U box, then refined with
-  ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
+  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma T (parametrised pieces), else the
+  Lemma over the hull box refined with ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
   ``M' = 2 A' (.) I`` (the bialternate product is linear).
 * Plain pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_discs_ok: discs
   of ``S^-1 V^-1 (A0 + s A') V S``, ``S = I + s X`` the first-order eigenvector correction, centres
@@ -121,7 +160,7 @@ import flint
 import numpy as np
 from flint import acb_mat, arb, arb_mat
 
-from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, float_lower, float_matrix,
+from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, exact_bounds, float_lower, float_matrix,
                                float_upper, fraction, hull, identity, midpoints, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, nprod, to_acb
@@ -137,6 +176,16 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
 #: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
 #: or "bialternate" (one of the two only: the tests check that they agree)
 HOPF_METHOD = "auto"
+#: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
+#: "box" (one axis box, one preconditioner: the earlier test, kept for thin T and for comparison)
+TUBE_TEST = "parametrised"
+#: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
+THIN = 1e-10
+#: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
+HULL = 2.5
+#: first tube radii: RHO0 times the float estimate of |Y f| per coordinate plus RHO1 times its largest
+#: (C couples the coordinates); with HULL, about 1.1 hull evaluations per piece (RG-flow, multilayer)
+RHO0, RHO1 = 4.0, 1.0
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -369,24 +418,52 @@ def bialt_ball(A: arb_mat) -> arb_mat:
 
 
 # --------------------------------------------------------------------------- pieces
+class Slant(NamedTuple):
+    """The region ``{(t, u) : u - c - (t - t0) w in V}`` (other coordinates, in order; t0, c, w floats)."""
+
+    t0: float
+    c: list[float]
+    w: list[float]
+    V: list[arb]
+
+
 @dataclass
 class Piece:
-    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc);
-    ``U`` the uniqueness box and ``K`` the enclosure of the arc (other coordinates, in order)."""
+    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc); ``hull`` an
+    axis box holding the arc over T and ``K`` the enclosure of the arc (other coordinates, in order).
+    The uniqueness region (for each t in T exactly one equilibrium in it, the arc's point): ``hull``
+    when ``slant`` is None, else the slanted tube ``slant`` (test membership with ``holds``)."""
 
     k: int
     lo: Fraction
     hi: Fraction
     d: int
-    U: list[arb]
+    hull: list[arb]
     K: list[arb]
-    D: arb_mat | None = None    # Df over the box (T at k, U)
+    D: arb_mat | None = None    # Df over the box (T at k, hull)
     fa: arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
     Amv: arb_mat | None = None  # cached (_enclose_A)
     A0: arb_mat | None = None
     Ap: arb_mat | None = None
+    du: list[arb] | None = None  # u' (other coordinates, z'_k = 1) at every arc point, or None (Tube.piece)
+    slant: Slant | None = None
+
+    def holds(self, Z: Sequence[arb]) -> bool:
+        """Every point of the box Z (all n + 1 coordinates) lies in the piece's uniqueness region
+        (z_k in [lo, hi] and the other coordinates in ``hull``, or in the slanted tube): an equilibrium
+        in Z is then the arc's point at its z_k."""
+        k = self.k
+        b = exact_bounds(Z[k])
+        if b is None or not (self.lo <= b[0] and b[1] <= self.hi):
+            return False
+        o = [j for j in range(len(Z)) if j != k]
+        if self.slant is None:
+            return all(h.contains(Z[j]) for h, j in zip(self.hull, o))
+        t0, c, w, V = self.slant
+        S = Z[k] - arb(t0)
+        return all(v.contains(Z[j] - arb(cj) - S * arb(wj)) for v, cj, wj, j in zip(V, c, w, o))
 
     def end(self) -> Fraction:
         return self.hi if self.d > 0 else self.lo
@@ -463,11 +540,180 @@ class Tube:
     def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
                  cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
-        """(U, K, Df(box), f_a(box)) with K in the interior of U (module docstring; ``box`` = (T at k,
-        U)), or None. One ball Jacobian per try; K is then tightened by ``K <- K(K) /\\ K`` with the
-        same Jacobian (valid: every zero in U lies in K, and K(X) holds the zeros in X). ``cover``:
-        float bounds (lo, hi) of all n + 1 coordinates of a box that U should hold (a proved point's
-        enclosure; U's radii start at least that large, whatever the tangent says)."""
+        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U), or None: for every ``t`` in ``T`` exactly one
+        zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
+        ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
+        that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
+        the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
+        ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same."""
+        tt = float(T.mid())
+        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+            res = self._moving_krawczyk(k, T, zc, tries, cover, False)
+            return None if res is None else res[:4]
+        return self._box_krawczyk(k, T, zc, tries, cover)
+
+    def piece(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+              cover: tuple[np.ndarray, np.ndarray] | None = None
+              ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """A tube piece: ``krawczyk``'s (U, K, Df(box), f_a(box)), an enclosure of the arc's tangent ``u'``
+        (other coordinates, ``z'_k = 1``) at every point of the arc over T (None from the box test) and
+        the uniqueness region: U when the last item is None, else that slanted tube (U then only
+        holds the arc). ``cover`` (a proved point's box) then lies in the slanted tube."""
+        tt = float(T.mid())
+        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+            return self._moving_krawczyk(k, T, zc, tries, cover, True)
+        res = self._box_krawczyk(k, T, zc, tries, cover)
+        return None if res is None else (*res, None, None)
+
+    def _dJz_float(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``D Jz(z)[v]`` in floats (n x (n+1)): ``[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``."""
+        n, x, a = self.n, z[: self.n], float(z[self.n])
+        Dfa = self.flt.Df_a(x, a)
+        left = self.flt.B(x, a, v[:n], np.eye(n)) + v[n] * Dfa
+        return np.hstack([left, (Dfa @ v[:n] + v[n] * self.flt.f_aa(x, a))[:, None]])
+
+    def _dJz(self, x: arb_mat, a: arb, Dfa: arb_mat, faa: arb_mat, v: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
+        """``D Jz[v]`` over the box (x, a) for every v in the balls ``v`` (all n + 1 coordinates), as
+        (n x n part, column of a): ``B(v_x, .) + v_a Df_a``, ``Df_a v_x + v_a f_aa`` (bilinear in v)."""
+        vx, va = column(v[: self.n]), v[self.n]
+        return self.ev.B(x, a, vx, identity(self.n)) + Dfa * va, Dfa * vx + faa * va
+
+    def _moving_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
+        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
+        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
+        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
+        n, o, ev = self.n, self.others(k), self.ev
+        tt = float(T.mid())
+        z0 = np.array(zc, float)
+        z0[k] = tt
+        Jzc = self.Jz(z0)
+        try:
+            Y0 = np.linalg.inv(Jzc[:, o])
+        except np.linalg.LinAlgError:
+            return None
+        w = np.zeros(n + 1)
+        w[k] = 1.0
+        w[o] = -Y0 @ Jzc[:, k]
+        Gf = self._dJz_float(z0, w)
+        Y1 = -Y0 @ Gf[:, o] @ Y0
+        f2f = 0.5 * (Gf @ w)
+        if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
+            return None
+        tb = arb(tt)
+        S = T - tb
+        h = float_upper(abs(S))
+        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
+        S3 = S2 * S
+        ub = [arb(float(v)) for v in z0[o]]
+        wb = [arb(float(v)) for v in w]
+        wo = [wb[j] for j in o]
+        x0, a0 = self.xa(self.full(k, tb, ub))
+        F0 = ev.f(x0, a0)
+        J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
+        Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
+        Gm = float_matrix(Gf[:, o])
+        f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
+        P0, P1, P2 = Y0b * F0, Y0b * f1 + Y1b * F0, Y1b * f1
+        I = identity(n)
+        E0 = I - Y0b * J0
+        C1 = -(Y0b * Gm + Y1b * J0)                                   # cancels to rounding (Y1 = -Y0 G Y0)
+        C2 = -(Y1b * Gm)
+        Ys = Y0b + Y1b * S
+        uabs = np.abs(z0[o])
+        eps = 1e-14 * (1 + uabs) + 1e-300
+        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
+               + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
+                           for i in range(n)]))
+        rho = RHO0 * est + RHO1 * est.max() + eps
+        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
+            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
+            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
+                   for j, u, wj in zip(o, ub, wo)]
+            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
+            rhoH = HULL * rho
+            if not np.all(np.isfinite(rhoH)):
+                return None
+            VH = [arb(0, float(r)) for r in rhoH]
+            Ut = [u + S * wj + v for u, wj, v in zip(ub, wo, VH)]
+            xH, aH = self.xa(self.full(k, T, Ut))
+            Dfa, faa = ev.Df_a(xH, aH), ev.f_aa(xH, aH)
+            Gl, Gr = self._dJz(xH, aH, Dfa, faa, wb)                 # D Jz(H)[w]
+            f2 = (Gl * column(wb[:n]) + Gr * wb[n]) * arb(0.5)       # D^2 f(H)[w, w] / 2
+            Gu = self.split(k, Gl, Gr)[0]
+            Vfull = list(VH)
+            Vfull.insert(k, arb(0))
+            DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
+            DJV = self.split(k, DJVl, DJVr)[0]
+            U = Ut
+            if cover is not None:
+                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
+            # Jz over the whole axis box (T, U), not the mean value form Df(z~) + D Jz(H)[s w + v]:
+            # that holds on the slanted tube only, and regularity must hold on all of U
+            xU, aU = self.xa(self.full(k, T, U))
+            D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
+            regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
+            if not (regular or slanted):
+                return None                  # J_u not proved regular on the box: no uniqueness in U
+            Cb = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S)
+            mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
+            for _ in range(tries):
+                V = [arb(0, float(r)) for r in rho]
+                if not all(vh.contains(v) for vh, v in zip(VH, V)):
+                    break
+                # V in c V_H, so D Jz(H)[v] (linear in v, V_H symmetric) lies in c D Jz(H)[V_H]
+                c = arb(max(float_upper(arb(v.rad()) / arb(vh.rad())) for v, vh in zip(V, VH)))
+                C = Cb - Ys * (DJV * c)
+                Kc = mYF + C * column(V)
+                Kd = [Kc[i, 0] for i in range(n)]
+                if not all_finite(Kd):
+                    return None
+                if all(v.contains_interior(kd) for v, kd in zip(V, Kd)):
+                    for _ in range(2):       # every zero of the slice lies in u_c(s) + (-Y f + C Kd)
+                        K2 = mYF + C * column(Kd)
+                        Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
+                    K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
+                    slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
+                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
+                dev = np.array([float_upper(abs(kd)) for kd in Kd])
+                with np.errstate(over="ignore"):
+                    rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
+            else:
+                return None
+        return None
+
+    def _tangent_tube(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
+                      Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
+        """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
+        docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
+        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved. ``Vl, Vr``:
+        ``D Jz(H)[v]`` for v in V (both parts)."""
+        n = self.n
+        c = norm_inf_upper(C)
+        if not c < 1:
+            return None
+        wx, wa = column(wb[: n]), wb[n]
+        b = Ys * (f1 + f2 * (S * 2) + Vl * wx + Vr * wa)            # Y(s) Jz(z) w
+        eps = max((float_upper(abs(b[i, 0])) for i in range(n)), default=0.0)
+        eps = float_upper(arb(eps) / (1 - arb(c)))
+        e = [-b[i, 0] + arb(0, eps) * arb(c) for i in range(n)]       # -Y r + C [-eps, eps] (rows: |C| <= c)
+        for _ in range(4):
+            en = -b + C * column(e)
+            e = [ei.intersection(en[i, 0]) for i, ei in enumerate(e)]
+        wo = [wb[j] for j in self.others(k)]
+        return [wj + ei for wj, ei in zip(wo, e)]
+
+    def _box_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                      cover: tuple[np.ndarray, np.ndarray] | None
+                      ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
+        """The box test (module docstring): one ball Jacobian per try; K is then tightened by
+        ``K <- K(K) /\\ K`` with the same Jacobian (valid: every zero in U lies in K, and K(X) holds the
+        zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         Jzc = self.Jz(zc)
@@ -538,6 +784,7 @@ class MovingBranchCheck:
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
+        self._points: dict[tuple[int, float], np.ndarray] = {}
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -619,10 +866,18 @@ class MovingBranchCheck:
         return (1 - th) * P[j] + th * P[j + 1]
 
     def _point(self, run: _Run, t: float) -> np.ndarray:
-        z = self.tube.point(run.k, t, self._guess(run, t))
+        """Float equilibrium of the run at z_k = t (the last few are kept: a piece's centre is asked for
+        by _piece and again by _enclose_A)."""
+        key = (id(run), t)
+        z = self._points.get(key)
         if z is None:
-            raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
-        return z
+            z = self.tube.point(run.k, t, self._guess(run, t))
+            if z is None:
+                raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
+            if len(self._points) >= 16:
+                self._points.clear()
+            self._points[key] = z
+        return z.copy()
 
     def _cname(self, k: int) -> str:
         return "a" if k == self.n else f"x{k}"
@@ -636,10 +891,10 @@ class MovingBranchCheck:
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
-        res = self.tube.krawczyk(run.k, hull(lo, hi), zc, cover=cover)
+        res = self.tube.piece(run.k, hull(lo, hi), zc, cover=cover)
         if res is None:
             return None
-        p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3])
+        p = Piece(run.k, lo, hi, run.d, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
         if run.k == self.n and not (self.a0 <= lo and hi <= self.a1):
             return None
         if run.k != self.n:  # the arc must stay in the range (a is the last of the other coordinates)
@@ -649,7 +904,8 @@ class MovingBranchCheck:
         return p
 
     def _box(self, p: Piece) -> list[arb]:
-        return self.tube.full(p.k, hull(p.lo, p.hi), p.U)
+        """An axis box (all n + 1 coordinates) holding the piece's arc (not a uniqueness box: ``p.holds``)."""
+        return self.tube.full(p.k, hull(p.lo, p.hi), p.hull)
 
     def _kbox(self, p: Piece) -> list[arb]:
         return self.tube.full(p.k, hull(p.lo, p.hi), p.K)
@@ -667,10 +923,11 @@ class MovingBranchCheck:
 
     def _enclose_A(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
         """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc, A in the mean-value form
-        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside U). The arc's
+        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside p's uniqueness region). The arc's
         tangent ``z'`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``) is enclosed by the Lemma (refined:
         ``z <- (Y b + (I - Y D) z) /\\ z``, valid as the solutions satisfy it), first with ``Jz`` over
-        the U box, then ``TANGENT_PASSES`` times with ``Jz`` along the arc,
+        the hull box (or ``p.du``, Lemma T, when the piece has it: then no passes), then
+        ``TANGENT_PASSES`` times with ``Jz`` along the arc,
         ``Jz(z(t~)) + Jz' (T - t~)``, ``Jz' = [Df_a a' + B(x', I) | Df_a x' + f_aa a']`` over the K box
         with the previous tangent enclosure (entrywise mean value theorem along the arc, whose
         tangent at every point is in that enclosure); each new enclosure is intersected with the
@@ -680,22 +937,23 @@ class MovingBranchCheck:
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
         res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
-        if res is None or not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
-            return None  # the thin box must hold the arc's point (uniqueness in U)
+        if res is None or not p.holds(self.tube.full(k, exact_ball(tm), res[1])):
+            return None  # the thin box must hold the arc's point (uniqueness in p's region)
         D0, fa0 = res[2], res[3]
         S = hull(p.lo, p.hi) - exact_ball(tm)
-        du = _solve_refined(*self.tube.split(k, p.D, p.fa))
+        du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, p.D, p.fa))
         if du is None:
             return None
         x, a = self.tube.xa(self._kbox(p))
         Dfa = ev.Df_a(x, a)
-        faa = ev.f_aa(x, a) if TANGENT_PASSES else None
+        passes = 0 if p.du is not None else TANGENT_PASSES   # p.du (Lemma T) is tight: the passes add nothing
+        faa = ev.f_aa(x, a) if passes else None
         I = identity(n)
-        for it in range(TANGENT_PASSES + 1):
+        for it in range(passes + 1):
             zp = self.tube.full(k, arb(1), du)
             xp, ap = column(zp[:n]), zp[n]
             Ap = Dfa * ap + ev.B(x, a, xp, I)
-            if it == TANGENT_PASSES:
+            if it == passes:
                 break
             fap = Dfa * xp + faa * ap
             new = _solve_refined(*self.tube.split(k, D0 + Ap * S, fa0 + fap * S))
@@ -883,14 +1141,8 @@ class MovingBranchCheck:
         return None if best is None else (best[1], best[2])
 
     def _inside(self, p: Piece, zlo: list[Fraction], zhi: list[Fraction]) -> bool:
-        box = self._box(p)
-        for j in range(self.n + 1):
-            if j == p.k:
-                if not (p.lo <= zlo[j] and zhi[j] <= p.hi):
-                    return False
-            elif not box[j].contains(hull(zlo[j], zhi[j])):
-                return False
-        return True
+        """The exact box [zlo, zhi] lies in p's uniqueness region."""
+        return p.lo <= zlo[p.k] and zhi[p.k] <= p.hi and p.holds([hull(l, h) for l, h in zip(zlo, zhi)])
 
     # ---- main
     def run(self) -> tuple[list[Piece], list[tuple[float, float]]]:
@@ -1020,22 +1272,17 @@ class MovingBranchCheck:
         res = self.tube.krawczyk(p.k, exact_ball(t), self._point(run, float(t)))
         if res is None:
             raise Fail(f"link between tube pieces failed at {self._cname(p.k)} = {float(t):.17g}")
-        if not all(Ui.contains(Ki) for Ui, Ki in zip(p.U, res[1])):
+        Z0 = self.tube.full(p.k, exact_ball(t), res[1])
+        if not p.holds(Z0):
             raise Fail(f"tube pieces do not overlap at {self._cname(p.k)} = {float(t):.17g}")
-        return self.tube.full(p.k, exact_ball(t), res[1])
+        return Z0
 
     def _on(self, Z0: list[arb], p: Piece, strict: bool) -> bool:
-        """Z0 inside p's box; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
-        box = self._box(p)
-        for j in range(self.n + 1):
-            if j == p.k:
-                lo, hi = exact_ball(p.lo), exact_ball(p.hi)
-                ok = (Z0[j] > lo and Z0[j] < hi) if strict else (Z0[j] >= lo and Z0[j] <= hi)
-            else:
-                ok = box[j].contains(Z0[j])
-            if not ok:
-                return False
-        return True
+        """Z0 inside p's uniqueness region; ``strict``: its chart coordinate strictly inside (p.lo, p.hi)."""
+        k = p.k
+        if strict and not (Z0[k] > exact_ball(p.lo) and Z0[k] < exact_ball(p.hi)):
+            return False
+        return p.holds(Z0)
 
     def _link(self, P: Piece, Q: Piece, runP: _Run, runQ: _Run) -> None:
         """P's arc end is covered on both sides: by P and Q (same chart, Q starts where P ends), or
