@@ -14,7 +14,7 @@ from flint import arb_mat, ctx
 
 from .codegen import load_module
 from .model import Model
-from .runtime.npball import NBall, register
+from .runtime.npball import exact_floats, register
 
 
 class System:
@@ -43,13 +43,14 @@ class System:
 
 def _register_floats(model: Model, data: dict) -> None:
     """Each ball matrix converted from an array of binary floats holds exactly those floats (radius 0;
-    ``ExactArray.to_arb_mat``): the numpy ball products use the floats themselves
-    (``npball.register``) instead of converting the n^2 balls back one by one."""
+    ``ExactArray.to_arb_mat``): the numpy ball products use the floats themselves, with the radii that
+    ``as_nball`` would give (``npball.register``, ``npball.exact_floats``: the same results whether or
+    not the registration is still cached), instead of converting the n^2 balls back one by one."""
     arrays = {**model.data, **model.derived}   # the keys of ``ball_data`` (derived: precomputed matrices)
     for key, A in data.items():
         arr = arrays[key]
         if isinstance(A, arb_mat) and arr.exact is None and arr.values.size == A.nrows() * A.ncols():
-            register(A, NBall(np.array(arr.values, dtype=float).reshape(A.nrows(), A.ncols()), 0.0))   # a copy
+            register(A, exact_floats(np.asarray(arr.values, dtype=float).reshape(A.nrows(), A.ncols())))
 
 
 def load(model: Model | str | Path) -> System:

@@ -100,11 +100,26 @@ def as_nball(m) -> NBall:
     else:
         mid = np.array([float(e.mid()) for e in ents], dtype=float).reshape(n, k)
         rad = np.array([float(e.rad()) for e in ents], dtype=float).reshape(n, k)
-    # float() rounds to nearest: |r - fl(r)| <= u r, so r <= fl(r) (1 + 2u); likewise the midpoint
-    rad = up(rad * (1 + 4 * U) + 2 * U * abs1(mid) + 4 * ETA, 6)
+    rad = _conversion_radius(mid, rad)
     for i in np.flatnonzero((mid == 0).ravel()):           # exact zeros stay exact
         if ents[i].is_zero():
             rad.flat[i] = 0.0
+    return NBall(mid, rad)
+
+
+def _conversion_radius(mid: np.ndarray, rad: np.ndarray | float) -> np.ndarray:
+    """Radii of :func:`as_nball`: float() rounds to nearest, |r - fl(r)| <= u r, so r <= fl(r) (1 + 2u);
+    likewise the midpoint."""
+    return up(rad * (1 + 4 * U) + 2 * U * abs1(mid) + 4 * ETA, 6)
+
+
+def exact_floats(values: np.ndarray) -> NBall:
+    """The NBall that :func:`as_nball` gives for a ball matrix holding exactly the floats ``values``
+    (radius 0): the same radii, so a registered matrix (:func:`register`) and its conversion give
+    the same products, and results do not depend on the state of the cache."""
+    mid = np.array(values, dtype=float)
+    rad = _conversion_radius(mid, 0.0)
+    rad[mid == 0] = 0.0
     return NBall(mid, rad)
 
 
