@@ -62,3 +62,14 @@ def test_tube_box_holds_the_enclosure_of_a_hopf_point_at_x_30():
     assert [p.status for p in cert.hopf_points] == ["proved"]
     (br,) = cert.branches
     assert br["completeness"]["proved"], br["completeness"]["reason"]
+
+
+def test_branch_leaving_the_box_is_not_said_to_end():
+    """x' = 1 - a x, y' = -y: x = 1/a grows without bound as a -> 0, so the search's continuation stops
+    where |x| passes 1.5 times its box; the branch does not end there, and the reason says what stopped."""
+    cert = prove(Model.ode(["x", "y"], ["1 - a*x", "-y"], "a", range=["1/100", "1"], search={"box": [-20, 20]}))
+    assert cert.hopf_points == []
+    (br,) = cert.branches
+    reason = br["completeness"]["reason"]
+    assert not br["completeness"]["proved"]
+    assert "stops inside the range" in reason and "|x|_inf = 3" in reason and "ends" not in reason, reason

@@ -834,11 +834,11 @@ class MovingBranchCheck:
             t_s, t_e = Fraction(float(rp[0][k])), Fraction(float(rp[-1][k]))
             eta = Fraction(1e-8 * span[k] + 1e-12 * abs(float(t_s)))
             if not closed and i == 0:
-                t_s = self._range_end(rp[0][n])
+                t_s = self._range_end(rp[0])
             else:
                 t_s = t_s - int(dk) * eta
             if not closed and j + 1 == nseg:
-                t_e = self._range_end(rp[-1][n])
+                t_e = self._range_end(rp[-1])
             lo, hi = (t_s, t_e) if dk > 0 else (t_e, t_s)
             if not lo < hi:
                 raise Fail("branch too short to cover")
@@ -851,12 +851,17 @@ class MovingBranchCheck:
         t = np.linalg.svd(self.tube.Jz(z) * span)[2][-1]
         return t
 
-    def _range_end(self, a: float) -> Fraction:
+    def _range_end(self, z: np.ndarray) -> Fraction:
+        """The exact range end at the float end point ``z`` of a branch that is not closed."""
+        a = float(z[self.n])
         L = float(self.a1 - self.a0)
         for e in (self.a0, self.a1):
             if abs(a - float(e)) <= 1e-9 * L:
                 return e
-        raise Fail(f"branch ends inside the range (at a = {a:.17g}); cannot cover the whole branch")
+        big = float(np.abs(z[: self.n]).max())
+        raise Fail(f"the search's float branch stops inside the range (at a = {a:.17g}, |x|_inf = {big:.6g}: "
+                   "the continuation stops where |x| passes 1.5 times the search box, or where it fails); "
+                   "cannot cover the whole branch")
 
     def _guess(self, run: _Run, t: float) -> np.ndarray:
         P, k = run.pts, run.k
