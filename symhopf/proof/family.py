@@ -35,8 +35,9 @@ entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. 
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
-float upper bounds, with three products replaced by O(n^2) bounds: ``|Yr| X <= (|Yr| 1) max_l X_l.``
-(row sums times column maxima, X >= 0) for ``X = gamma_n |R| + D``; the row and column sums of
+float upper bounds, with three products replaced by O(n^2) bounds: for a 53-bit Jacobian (``RowRadii``,
+X holding only rounding errors) ``|Yr| X <= (|Yr| 1) max_l X_l.`` (row sums times column maxima, X >= 0)
+for ``X = gamma_n |R| + D`` (other ball matrices keep the product ``|Yr| X``); the row and column sums of
 ``|Yr| |Vr|`` (all that the norms of F need) as ``|Yr| (|Vr| 1)`` and ``(1^T |Yr|) |Vr|``; and for a
 53-bit Jacobian, whose radii are ``o_i`` off the diagonal of row i and ``o_i + t_i`` on it (``RowRadii``),
 ``Ar |Vr| <= o (1^T |Vr|) + diag(t) |Vr|``. With ``m_d`` the size (1 or 2) of the block of index d:
@@ -349,6 +350,7 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     """Weighted row sums ``sum_d m_d |Q_cd|``, column sums of |Q| and the entrywise bound of |Q|,
     Q = Yr (A Vr - Vr Lb), for every A in ``A1 + A2 +- Ar`` (module docstring, verified bounds); or a reason."""
     n = len(ap.lam)
+    rounding_only = isinstance(Ar, RowRadii)    # a 53-bit Jacobian: radii of a few roundings per row
     tiny = (np.abs(A1) < TINY) & (A1 != 0)      # below the exact-product range: moved into the radius
     if tiny.any():
         Ar = Ar.dense() if isinstance(Ar, RowRadii) else Ar
@@ -361,10 +363,14 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     R, err = got
     ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
     D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + ArV, 2)
-    # |Yr| X <= (row sums of |Yr|) (column maxima of X), X = gamma_n |R| + D: a rank-one bound (no
-    # product); these error terms are far below |Yr R| (the exact residual leaves them ~1e-17 at n = 1000)
     X = _up(gamma(n) * np.abs(R) + D, 2)
-    YX = _up(_up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * X.max(axis=0)[None, :], 1)
+    if rounding_only:
+        # |Yr| X <= (row sums of |Yr|) (column maxima of X): a rank-one bound (no product), used only
+        # when X holds rounding errors (~1e-17 at n = 1000, far below |Yr R|); general ball matrices
+        # (tube pieces: radii that vary by entry) keep the product, or their discs would all widen
+        YX = _up(_up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * X.max(axis=0)[None, :], 1)
+    else:
+        YX = _up(np.abs(ap.Yr) @ X, n)
     Qa = _up(np.abs(ap.Yr @ R) + n * ETA + YX, n + 6)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
