@@ -93,7 +93,7 @@ def _eps(d: Diagonalisation, k: int) -> np.ndarray | None:
     return up(d.rho / dist, 2)
 
 
-def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
+def slope(d: Diagonalisation, k: int, Ap: NBall | arb_mat) -> arb | None:
     """Enclosure of ``Re mu'(t)`` for every t (hypothesis 3), or None."""
     eps = _eps(d, k)
     if eps is None:
@@ -114,7 +114,7 @@ def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
     return (num / den).real
 
 
-def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
+def piece_spectrum(A: NBall | arb_mat, Ap: NBall | arb_mat | None) -> SpectrumResult:
     """The Lemma on one piece: ``A`` holds Df on the arc, ``Ap`` its t-derivative (Hopf form);
     ``ok`` and ``pair`` None: plain; ``ok`` with a pair: ``slope`` excludes 0 (monotone)."""
     Ab = as_nball(A)        # entrywise radii (diagonalise on an arb_mat spreads each row's radii)
@@ -190,9 +190,10 @@ class _Moving(NamedTuple):
     h: float
 
 
-def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
+def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> _Moving | None:
+    A0, A1 = as_nball(A0), as_nball(A1)
     n = A0.nrows()
-    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
+    Am = A0.mid
     if not np.all(np.isfinite(Am)):
         return None
     try:
@@ -241,7 +242,7 @@ def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
     return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
 
 
-def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
     ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
     eigenvector matrix of mid A0 and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
@@ -262,7 +263,7 @@ def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     return touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off))
 
 
-def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
     """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
     not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
     each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
