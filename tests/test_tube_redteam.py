@@ -113,3 +113,30 @@ def test_non_finite_disc_is_never_isolated():
     assert touching_isolated([0.1 + 1j, 5 + 0j], [0.01, 0.01], [True, False])
     assert not touching_isolated([0.1 + 1j, complex(float("nan"), 0)], [0.01, 0.01], [True, False])
     assert not touching_isolated([0.1 + 1j, 0.1 + 1.001j], [0.01, float("nan")], [True, False])
+
+
+def _stale_basis(n: int, seed: int, V0=None):
+    """An Eigenbasis whose prediction is V0 perturbed (a basis carried from a far-away piece) or,
+    without V0, a random invertible matrix."""
+    from symhopf.proof.piece_spectrum import Eigenbasis
+    rng = np.random.default_rng(seed)
+    b = Eigenbasis()
+    V = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)) if V0 is None else \
+        V0 + 0.05 * rng.standard_normal((n, n))
+    b.store(("run",), 0.0, V.astype(complex), 0.3 * rng.standard_normal((n, n)).astype(complex))
+    return b
+
+
+@pytest.mark.parametrize("h", [1e-2, 1e-4])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_predicted_basis_never_accepts_two_crossings(h, seed):
+    """The eigenvector basis predicted from an earlier piece is only a preconditioner: with a stale
+    or random prediction, a pair crossing twice is still neither plain nor one Hopf piece, and a
+    plain far-from-iR family is still accepted (after the fresh eigendecomposition)."""
+    A0, A1 = family(h, 1e-1 * h * h / 16)
+    V0 = np.linalg.eig(np.array(A0, float))[1]
+    for basis in (_stale_basis(3, seed), _stale_basis(3, seed, V0)):
+        assert not moving_hopf_ok(ball(A0), ball(A1), h, basis, (("run",), 0.5 * h))
+        assert not moving_discs_ok(ball(A0), ball(A1), h, basis, (("run",), 0.5 * h))
+    far = [[0.5, -1, 0], [1, 0.5, 0], [0, 0, -1]]
+    assert moving_discs_ok(ball(far), ball(A1), h, _stale_basis(3, seed), (("run",), h))

@@ -162,3 +162,68 @@ def test_second_order_moving_discs_plain_and_hopf():
     assert not moving_hopf_ok(near_double, ball(np.eye(4)), h)
     saddle = ball([[0, -1, 0], [1, 0, 0], [0, 0, 0]])     # a real eigenvalue 0 next to the pair
     assert moving_hopf_ok(saddle, ball(np.diag([1.0, 1.0, 1.0])), h)
+
+
+@pytest.mark.parametrize("n, seed", [(3, 1), (5, 80), (6, 3)])
+def test_numpy_and_arb_piece_enclosures_agree(monkeypatch, n, seed):
+    """The per-piece enclosures in numpy balls (tube.PIECE_ARITHMETIC = "numpy") and in python-flint
+    balls ("arb") decide every branch of small biased nets alike: proved or not, the same crossings."""
+    s = _leaky(n, seed)
+    res, proved = proved_points(s)
+    for b in res.branches:
+        mine = on_branch(res, proved, b)
+        outs = {}
+        for arith in ("numpy", "arb"):
+            monkeypatch.setattr(tube, "PIECE_ARITHMETIC", arith)
+            outs[arith] = check_branch(s, b, mine)
+        assert outs["numpy"].proved == outs["arb"].proved, (outs["numpy"].reason, outs["arb"].reason)
+        assert outs["numpy"].crossings == outs["arb"].crossings
+
+
+def test_numpy_pieces_on_code_without_numpy_directions(monkeypatch):
+    """A general ODE's generated code (per-entry formulas) takes no numpy ball directions: the tube
+    falls back to python-flint evaluations converted to numpy balls, and still needs both crossings."""
+    s = twice(("-1", "1"))
+    res, proved = proved_points(s)
+    br = [b for b in res.branches if len(on_branch(res, proved, b)) == 2][0]
+    mine = on_branch(res, proved, br)
+    for arith in ("numpy", "arb"):
+        monkeypatch.setattr(tube, "PIECE_ARITHMETIC", arith)
+        assert check_branch(s, br, mine).proved
+        assert not check_branch(s, br, mine[:1]).proved
+
+
+def _random_system(n: int, seed: int, scale: float):
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, n)) + 4 * np.eye(n)
+    rows = scale ** rng.integers(-1, 2, n)                 # rows of very different sizes
+    Jm, Jr = M * rows[:, None], np.abs(M * rows[:, None]) * 1e-9
+    km = rng.standard_normal(n) * rows
+    return Jm, Jr, km
+
+
+@pytest.mark.parametrize("seed, scale", [(1, 1.0), (2, 2.0 ** 200), (3, 2.0 ** -300), (4, 1e3)])
+def test_numpy_tangent_solve_holds_the_exact_solutions(seed, scale):
+    """solve_refined_nb holds ``-J_u^-1 J_k`` for matrices of the balls (their midpoint and corners,
+    solved at 400 bits), like the arb reference ``_solve_refined``, and is not wider than 4x it."""
+    from flint import ctx
+    from symhopf.runtime.npball import NBall
+    n = 6
+    Jm, Jr, km = _random_system(n, seed, scale)
+    kr = np.abs(km) * 1e-9
+    got = tube.solve_refined_nb(NBall(Jm, Jr), NBall(km[:, None], kr[:, None]))
+    assert got is not None
+    with ctx.workprec(128):
+        ref = tube._solve_refined(arb_mat([[arb(float(Jm[i, j]), float(Jr[i, j])) for j in range(n)] for i in range(n)]),
+                                  arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
+    rng = np.random.default_rng(seed)
+    with ctx.workprec(400):
+        for sg in [0.0] + [rng.choice([-1.0, 1.0], (n, n + 1)) for _ in range(4)]:
+            J = Jm + sg * Jr if np.ndim(sg) == 0 else Jm + sg[:, :n] * Jr
+            k = km + (0 if np.ndim(sg) == 0 else sg[:, n] * kr)
+            z = -(arb_mat(J.tolist()).solve(arb_mat(k[:, None].tolist())))
+            for i in range(n):
+                assert abs(z[i, 0] - arb(float(got.mid[i, 0]))) <= arb(float(got.rad[i, 0]))
+                assert ref[i].contains(z[i, 0])
+    for i in range(n):
+        assert got.rad[i, 0] <= 4 * float(ref[i].rad()) + 1e-300

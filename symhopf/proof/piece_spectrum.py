@@ -188,18 +188,45 @@ class _Moving(NamedTuple):
     X: np.ndarray
     gG: float
     h: float
+    V: np.ndarray
 
 
-def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> _Moving | None:
+class Eigenbasis:
+    """The float eigenvector matrix of the last piece and its first-order correction ``X`` (``_moving``),
+    to predict the next piece's ``V`` without an eigendecomposition: ``V(t) ~ V (I + (t - t0) X)``
+    (first-order perturbation of the eigenvectors along the arc). Only a float preconditioner: the
+    Lemmas hold for any invertible V (``_similar_factory`` verifies it), so a poor prediction can only
+    make a test fail, and the caller then retries with a fresh ``eig``."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.t0 = 0.0
+        self.V: np.ndarray | None = None
+        self.X: np.ndarray | None = None
+
+    def predict(self, key: tuple, t: float) -> np.ndarray | None:
+        """V predicted at ``t`` (same chart ``key``), or None."""
+        if key != self.key or self.V is None:
+            return None
+        V = self.V + (t - self.t0) * (self.V @ self.X)
+        return V if np.all(np.isfinite(V)) else None
+
+    def store(self, key: tuple, t: float, V: np.ndarray, X: np.ndarray) -> None:
+        self.key, self.t0, self.V, self.X = key, t, V, X
+
+
+def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | None = None) -> _Moving | None:
+    """The discs of moving_discs_ok's Lemma in the float basis V (default: eigenvectors of mid A0)."""
     A0, A1 = as_nball(A0), as_nball(A1)
     n = A0.nrows()
     Am = A0.mid
     if not np.all(np.isfinite(Am)):
         return None
-    try:
-        _, V = np.linalg.eig(Am)
-    except np.linalg.LinAlgError:
-        return None
+    if V is None:
+        try:
+            _, V = np.linalg.eig(Am)
+        except np.linalg.LinAlgError:
+            return None
     similar = _similar_factory(V)
     if similar is None:
         return None
@@ -239,13 +266,14 @@ def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> _Moving | Non
     R = up(rho + d0 + h * d1, 3)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(R))):   # every later test needs finite discs
         return None
-    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
+    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h, V)
 
 
-def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
+def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
+                    where: tuple[tuple, float] = ((), 0.0)) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
-    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
-    eigenvector matrix of mid A0 and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
+    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` any
+    invertible float matrix (an eigenvector matrix of mid A0, or one predicted from the last piece) and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
     float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
     first-order eigenvector correction), ``S = I + s X`` (``q = h ||X||_inf < 1/2``), ``D(s) = diag(B0
     + s B1)``: ``S^-1 B(s) S = D(s) + S^-1 F(s)``, ``F(s) = (B0 - D0) + s ((B1 - D1) + B0 X - X D0) +
@@ -256,14 +284,16 @@ def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
     modulus at s = -h and s = h with one sign (it is linear in s) holds no eigenvalue on iR;
     the others (static discs: centre mid B0_pp, radius rho_p + rad B0_pp + h |B1_pp|) must be
     isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
-    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``."""
-    mv = _moving(A0, A1, h)
-    if mv is None:
-        return False
-    return touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off))
+    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``.
+
+    ``basis`` / ``where`` (chart key, t~): V predicted from the previous piece first (``Eigenbasis``),
+    then a fresh eigendecomposition (``_in_basis``)."""
+    return _in_basis(lambda mv: touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off)),
+                     A0, A1, h, basis, where)
 
 
-def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
+def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
+                   where: tuple[tuple, float] = ((), 0.0)) -> bool:
     """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
     not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
     each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
@@ -277,10 +307,29 @@ def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float) -> bool:
     V`` in B1; with ``W = |B1| (I + h |X|)`` (bounds ``|B' S|``), ``|M_ik| <= (1 + gG) max_j W_jk``,
     ``|M_pp - B'_pp| <= gG max_j W_jp + h (|B1| |X|)_pp``, so ``l^T M r`` lies in ``B1_pp`` plus a
     disc of radius ``|M_pp - B'_pp| + |epsc|_1 mc_p + (1 + |epsc|_1) sum_k eps_k mx_k`` and
-    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point."""
-    mv = _moving(A0, A1, h)
-    if mv is None:
-        return False
+    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point.
+    ``basis``, ``where``: as in moving_discs_ok."""
+    return _in_basis(_hopf_discs, A0, A1, h, basis, where)
+
+
+def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None,
+              where: tuple[tuple, float]) -> bool:
+    """``test`` on the Lemma's discs in the basis predicted by ``basis``, else in a fresh eigenbasis of
+    mid A0; the last basis used (and its correction X) is stored for the next piece."""
+    guess = basis.predict(*where) if basis is not None else None
+    for V in ((guess, None) if guess is not None else (None,)):
+        mv = _moving(A0, A1, h, V)
+        if mv is None:
+            continue
+        if basis is not None:
+            basis.store(where[0], where[1], mv.V, mv.X)
+        if test(mv):
+            return True
+    return False
+
+
+def _hopf_discs(mv: _Moving) -> bool:
+    """moving_hopf_ok's test on the discs (its docstring)."""
     n = len(mv.m)
     touch = ~mv.off
     im_lo = mv.m.imag - mv.R * (1 + 4 * U)

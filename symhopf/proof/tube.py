@@ -126,7 +126,7 @@ from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_b
                                float_upper, fraction, hull, identity, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar, to_acb
-from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
+from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -580,7 +580,8 @@ class MovingBranchCheck:
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
-        self._numpy_code = True   # the generated code accepts numpy ball directions (_apply_nb)
+        self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (_apply_nb)
+        self.basis = Eigenbasis()            # float eigenvectors carried between plain pieces
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -756,14 +757,14 @@ class MovingBranchCheck:
         (structured code: BLAS products, runtime/ball.py), else (code that needs python-flint
         matrices) on the same balls as python-flint matrices, converted (npball.as_nball)."""
         ev = self.tube.ev
-        if self._numpy_code:
+        if name not in self._flint_only:
             try:
                 out = getattr(ev, name)(x, a, *dirs)
             except (TypeError, AttributeError):
                 out = None
             if isinstance(out, NBall):
                 return out
-            self._numpy_code = False
+            self._flint_only.add(name)
         return as_nball(dense(getattr(ev, name)(x, a, *(d.to_mat() for d in dirs))))
 
     def _centre(self, p: Piece, run: _Run, tm: Fraction) -> tuple[NBall, NBall] | None:
@@ -857,7 +858,7 @@ class MovingBranchCheck:
         if enc is None:
             return False
         h = self._half_width(p)
-        if moving_discs_ok(p.A0, enc[1], h):
+        if moving_discs_ok(p.A0, enc[1], h, self.basis, ((run.k, run.d, run.lo), float(self._tm(p)))):
             return True
         if self.n > NMAX:
             return False
