@@ -41,7 +41,7 @@ import numpy as np
 from flint import acb, arb, arb_mat
 
 from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
-from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
+from ..runtime.npball import NBall, as_nball, nmul, nprod
 from .family import Diagonalisation, diagonalise
 
 
@@ -215,6 +215,17 @@ class Eigenbasis:
         self.key, self.t0, self.V, self.X = key, t, V, X
 
 
+def _off_axis(B0: NBall, B1: NBall, h: float, rho: np.ndarray) -> np.ndarray:
+    """Disc p (centre ``B0_pp + s B1_pp``, radius rho_p) has real part > 0 for all s in [-h, h], or < 0
+    for all: the centre's real part is linear in s, so s = -h and s = h decide. At each, ``v =
+    fl(Re m0 + fl(s Re m1))`` (m the midpoints) errs by at most ``3 u (|Re m0| + h |Re m1|) + 2 eta``;
+    the balls add ``r0 + h r1``: ``|v| > up(that + rho_p)`` with one sign at both ends decides."""
+    a, b = np.diag(B0.mid).real, np.diag(B1.mid).real
+    bound = up(3 * U * (np.abs(a) + h * np.abs(b)) + 2 * ETA + np.diag(B0.rad) + h * np.diag(B1.rad) + rho, 8)
+    lo, hi = a + (-h) * b, a + h * b
+    return ((lo > bound) & (hi > bound)) | ((lo < -bound) & (hi < -bound))
+
+
 def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | None = None) -> _Moving | None:
     """The discs of moving_discs_ok's Lemma in the float basis V (default: eigenvectors of mid A0)."""
     A0, A1 = as_nball(A0), as_nball(A1)
@@ -256,12 +267,7 @@ def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | 
     rhoc = up(Fa.sum(axis=0) / (1 - q1) * (1 + 4 * U), n + 3) if q1 else up(Fa.sum(axis=0), n + 1)
     if not (np.all(np.isfinite(rho)) and np.all(np.isfinite(rhoc))):
         return None
-    off = np.zeros(n, bool)
-    for p in range(n):
-        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
-        rp = arb(float(rho[p]))
-        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
-        off[p] = all(v > rp for v in vals) or all(v < -rp for v in vals)
+    off = _off_axis(B0, B1, h, rho)
     d0, d1 = np.diag(B0.rad), abs1(np.diag(B1.mid)) + np.diag(B1.rad)
     R = up(rho + d0 + h * d1, 3)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(R))):   # every later test needs finite discs

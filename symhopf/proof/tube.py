@@ -278,22 +278,29 @@ def split_nb(k: int, D: NBall, fa: NBall) -> tuple[NBall, NBall]:
     return NBall(mid[:, o], rad[:, o]), NBall(mid[:, k:k + 1], rad[:, k:k + 1])
 
 
-def solve_refined_nb(Ju: NBall, Jk: NBall, iters: int = 12) -> NBall | None:
+def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: int = 12) -> NBall | None:
     """``_solve_refined`` in numpy balls: an n x 1 ball holding ``-J_u^-1 J_k`` for every matrix of
-    the balls. With ``Y = inv(mid J_u)``, ``E >= |I - Y J_u|`` (``_contraction``) and ``e = ||E||_inf
-    < 1``, every solution z satisfies ``z = b + C z`` with ``b = -Y J_k``, ``C = I - Y J_u`` (balls:
-    nprod), so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and ``z`` lies in ``b + E [-rho, rho]``; then
-    ``z <- (b + C z) /\\ z`` (npball.intersect) while it tightens."""
+    the balls. With a float ``Y`` (default ``inv(mid J_u)``; any Y serves), ``C = I - Y J_u`` (a ball:
+    nprod), ``E = |mid C| + rad C >= |I - Y J_u'|`` and ``e = ||E||_inf < 1``, every solution z satisfies
+    ``z = b + C z``, ``b = -Y J_k``, so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and z lies in
+    ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect) while it tightens."""
     n = Ju.nrows()
-    got = _contracts(Ju)
-    if got is None or not got[2] < 1:
+    if Y is None:
+        try:
+            Y = np.linalg.inv(Ju.mid)
+        except np.linalg.LinAlgError:
+            return None
+    if not np.all(np.isfinite(Y)):
         return None
-    Y, E, e = got
     Yb = NBall(Y, 0.0)
+    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
+    E = fp_up(np.abs(C.mid) + C.rad, 1)
+    e = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0))
+    if not e < 1:
+        return None
     b = nprod(Yb, -Jk)
     if not (np.all(np.isfinite(b.mid)) and np.all(np.isfinite(b.rad))):
         return None
-    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
     rho = _rho(float(fp_up(np.abs(b.mid) + b.rad, 1).max(initial=0.0)), e)
     z = NBall(b.mid, fp_up(b.rad + rho * E.sum(axis=1)[:, None], n + 3))
     for _ in range(iters):
@@ -729,7 +736,12 @@ class MovingBranchCheck:
         if cen is None:
             return None
         D0, fa0 = cen
-        du = solve_refined_nb(*split_nb(k, as_nball(p.D), as_nball(p.fa)))
+        Ju, Jk = split_nb(k, as_nball(p.D), as_nball(p.fa))
+        try:
+            Y = np.linalg.inv(Ju.mid)       # one float preconditioner for every tangent solve
+        except np.linalg.LinAlgError:
+            return None
+        du = solve_refined_nb(Ju, Jk, Y)
         if du is None:
             return None
         S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
@@ -744,7 +756,7 @@ class MovingBranchCheck:
             if it == TANGENT_PASSES:
                 break
             fap = nprod(Dfa, xp) + nmul(faa, ap)
-            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)))
+            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
             if new is None:
                 break
             du = intersect(du, new)
