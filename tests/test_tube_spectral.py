@@ -214,8 +214,8 @@ def test_numpy_tangent_solve_holds_the_exact_solutions(seed, scale):
     got = tube.solve_refined_nb(NBall(Jm, Jr), NBall(km[:, None], kr[:, None]))
     assert got is not None
     with ctx.workprec(128):
-        ref = tube._solve_refined(arb_mat([[arb(float(Jm[i, j]), float(Jr[i, j])) for j in range(n)] for i in range(n)]),
-                                  arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
+        Jb = arb_mat([[arb(float(Jm[i, j]), float(Jr[i, j])) for j in range(n)] for i in range(n)])
+        ref = tube._solve_refined(Jb, arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
     rng = np.random.default_rng(seed)
     with ctx.workprec(400):
         for sg in [0.0] + [rng.choice([-1.0, 1.0], (n, n + 1)) for _ in range(4)]:

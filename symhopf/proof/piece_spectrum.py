@@ -279,8 +279,8 @@ def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: E
                     where: tuple[tuple, float] = ((), 0.0)) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
     ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` any
-    invertible float matrix (an eigenvector matrix of mid A0, or one predicted from the last piece) and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
-    float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
+    invertible float matrix (an eigenvector matrix of mid A0, or one predicted from the last piece) and
+    ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
     first-order eigenvector correction), ``S = I + s X`` (``q = h ||X||_inf < 1/2``), ``D(s) = diag(B0
     + s B1)``: ``S^-1 B(s) S = D(s) + S^-1 F(s)``, ``F(s) = (B0 - D0) + s ((B1 - D1) + B0 X - X D0) +
     s^2 (B1 X - X D1)``, and ``||S^-1 - I||_inf <= q / (1 - q)``. So every eigenvalue lies in a disc

@@ -590,6 +590,7 @@ class MovingBranchCheck:
         self.hopf_method = HOPF_METHOD
         self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (_apply_nb)
         self.basis = Eigenbasis()            # float eigenvectors carried between plain pieces
+        self._last_point: tuple = (None, None)
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -671,9 +672,13 @@ class MovingBranchCheck:
         return (1 - th) * P[j] + th * P[j + 1]
 
     def _point(self, run: _Run, t: float) -> np.ndarray:
+        key = (id(run), run.k, t)       # the piece and its _enclose_A ask for the same point: kept once
+        if self._last_point[0] == key:
+            return self._last_point[1].copy()
         z = self.tube.point(run.k, t, self._guess(run, t))
         if z is None:
             raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
+        self._last_point = (key, z.copy())
         return z
 
     def _cname(self, k: int) -> str:
@@ -733,21 +738,28 @@ class MovingBranchCheck:
             return got
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
-        cen = self._centre(p, run, tm)
+        I = NBall(np.eye(n), 0.0)
+        if isinstance(p.D, NBall):
+            Dbox, fabox = p.D, as_nball(p.fa)
+        else:   # evaluating the box's Df in numpy balls costs less than converting the arb matrix
+            xu, au = self.tube.xa(self._box(p))
+            Dbox, fabox = self._apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
+        Ju, Jk = split_nb(k, Dbox, fabox)
+        try:
+            Y = np.linalg.inv(Ju.mid)       # one float preconditioner for the centre and the tangent solves
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(Y)):
+            return None
+        cen = self._centre(p, run, tm, Y)
         if cen is None:
             return None
         D0, fa0 = cen
-        Ju, Jk = split_nb(k, as_nball(p.D), as_nball(p.fa))
-        try:
-            Y = np.linalg.inv(Ju.mid)       # one float preconditioner for every tangent solve
-        except np.linalg.LinAlgError:
-            return None
         du = solve_refined_nb(Ju, Jk, Y)
         if du is None:
             return None
         S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
         x, a = self.tube.xa(self._kbox(p))
-        I = NBall(np.eye(n), 0.0)
         Dfa = self._apply_nb("Df_a_apply", x, a, I)
         faa = as_nball(ev.f_aa(x, a)) if TANGENT_PASSES else None
         for it in range(TANGENT_PASSES + 1):
@@ -780,23 +792,17 @@ class MovingBranchCheck:
             self._flint_only.add(name)
         return as_nball(dense(getattr(ev, name)(x, a, *(d.to_mat() for d in dirs))))
 
-    def _centre(self, p: Piece, run: _Run, tm: Fraction) -> tuple[NBall, NBall] | None:
+    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall] | None:
         """(Df, f_a) over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy balls. Thin
-        Krawczyk test (t frozen at tm): float equilibrium ``u~``, ``Y = J_u(u~)^-1`` (floats), ``U = u~ +
-        [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``, J_u over the box) the Krawczyk
+        Krawczyk test (t frozen at tm): float equilibrium ``u~``, any float ``Y`` (the caller's ``mid
+        J_u(piece box)^-1``), ``U = u~ + [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``,
+        J_u over the box) the Krawczyk
         set lies in ``u~ +- (|Y f(u~, tm)| + E r)``; if that bound is ``< r`` entrywise, ``U`` holds exactly
         one zero, within the bound. It must lie in the piece's box ``p.U`` (then it is ``z(t~)``: one
         zero there for each t). Df and f_a over (tm, U) hold Df, f_a at ``z(t~)``."""
         n, k = self.n, p.k
         o = self.tube.others(k)
-        zc = self._point(run, float(tm))
-        uc = zc[o]
-        try:
-            Y = np.linalg.inv(self.tube.Jz(zc)[:, o])
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(Y)):
-            return None
+        uc = self._point(run, float(tm))[o]
         T = exact_ball(tm)
         x, a = self.tube.xa(self.tube.full(k, T, [arb(float(v)) for v in uc]))
         YF = nprod(NBall(Y, 0.0), as_nball(self.tube.ev.f(x, a)))
