@@ -125,24 +125,28 @@ def _leaky(n: int, seed: int, width: float = 0.1) -> System:
                                        range=[round(a0 - width, 3), round(a0 + width, 3)]))
 
 
-@pytest.mark.parametrize("n, seed, hopf", [(3, 1, 1), (5, 80, 0), (6, 3, 1)])
-def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed, hopf):
-    """On small biased nets both Hopf-piece arguments give the same answer and the same crossings
-    (``hopf`` crossings in all: the n = 5 net has none, its plain pieces are compared)."""
-    s = _leaky(n, seed)
+def _agree(monkeypatch, s: System, switch: str, values: tuple) -> int:
+    """Every branch's check under each value of the tube switch: the same answer and crossings; the
+    number of crossings."""
     res, proved = proved_points(s)
     seen = 0
     for b in res.branches:
         mine = on_branch(res, proved, b)
-        outs = {}
-        for method in ("spectral", "bialternate"):
-            monkeypatch.setattr(tube, "HOPF_METHOD", method)
-            outs[method] = check_branch(s, b, mine)
-        sp, bi = outs["spectral"], outs["bialternate"]
-        assert sp.proved == bi.proved, (sp.reason, bi.reason)
-        assert sp.crossings == bi.crossings
-        seen += len(sp.crossings)
-    assert seen == hopf
+        outs = []
+        for v in values:
+            monkeypatch.setattr(tube, switch, v)
+            outs.append(check_branch(s, b, mine))
+        assert len({o.proved for o in outs}) == 1, [o.reason for o in outs]
+        assert all(o.crossings == outs[0].crossings for o in outs)
+        seen += len(outs[0].crossings)
+    return seen
+
+
+@pytest.mark.parametrize("n, seed, hopf", [(3, 1, 1), (5, 80, 0), (6, 3, 1)])
+def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed, hopf):
+    """On small biased nets both Hopf-piece arguments give the same answer and the same crossings
+    (``hopf`` crossings in all: the n = 5 net has none, its plain pieces are compared)."""
+    assert _agree(monkeypatch, _leaky(n, seed), "HOPF_METHOD", ("spectral", "bialternate")) == hopf
 
 
 def test_second_order_moving_discs_plain_and_hopf():
@@ -168,16 +172,7 @@ def test_second_order_moving_discs_plain_and_hopf():
 def test_numpy_and_arb_piece_enclosures_agree(monkeypatch, n, seed):
     """The per-piece enclosures in numpy balls (tube.PIECE_ARITHMETIC = "numpy") and in python-flint
     balls ("arb") decide every branch of small biased nets alike: proved or not, the same crossings."""
-    s = _leaky(n, seed)
-    res, proved = proved_points(s)
-    for b in res.branches:
-        mine = on_branch(res, proved, b)
-        outs = {}
-        for arith in ("numpy", "arb"):
-            monkeypatch.setattr(tube, "PIECE_ARITHMETIC", arith)
-            outs[arith] = check_branch(s, b, mine)
-        assert outs["numpy"].proved == outs["arb"].proved, (outs["numpy"].reason, outs["arb"].reason)
-        assert outs["numpy"].crossings == outs["arb"].crossings
+    _agree(monkeypatch, _leaky(n, seed), "PIECE_ARITHMETIC", ("numpy", "arb"))
 
 
 def test_numpy_pieces_on_code_without_numpy_directions(monkeypatch):

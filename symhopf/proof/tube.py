@@ -285,12 +285,8 @@ def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: i
     ``z = b + C z``, ``b = -Y J_k``, so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and z lies in
     ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect) while some radius shrinks by 1%."""
     n = Ju.nrows()
-    if Y is None:
-        try:
-            Y = np.linalg.inv(Ju.mid)
-        except np.linalg.LinAlgError:
-            return None
-    if not np.all(np.isfinite(Y)):
+    Y = _float_inverse(Ju.mid) if Y is None else Y
+    if Y is None or not np.all(np.isfinite(Y)):
         return None
     Yb = NBall(Y, 0.0)
     C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
@@ -370,13 +366,19 @@ def _contraction(Y: np.ndarray, D: NBall) -> np.ndarray:
     return fp_up(np.abs(E) * (1 + U) + gamma(k) * (Ya @ np.abs(D.mid)) + k * ETA + Ya @ D.rad, k + 6)
 
 
-def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
+def _float_inverse(M: np.ndarray) -> np.ndarray | None:
+    """A float inverse of M (a preconditioner), or None when singular or not finite."""
     try:
-        Y = np.linalg.inv(D.mid)
+        Y = np.linalg.inv(M)
     except np.linalg.LinAlgError:
         return None
-    if not np.all(np.isfinite(Y)):
+    return Y if np.all(np.isfinite(Y)) else None
+
+
+def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
+    Y = _float_inverse(D.mid)
+    if Y is None:
         return None
     E = _contraction(Y, D)
     return Y, E, float(fp_up(E.sum(axis=1), E.shape[1] + 1).max())
@@ -745,11 +747,8 @@ class MovingBranchCheck:
             xu, au = self.tube.xa(self._box(p))
             Dbox, fabox = self._apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
         Ju, Jk = split_nb(k, Dbox, fabox)
-        try:
-            Y = np.linalg.inv(Ju.mid)       # one float preconditioner for the centre and the tangent solves
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(Y)):
+        Y = _float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
+        if Y is None:
             return None
         cen = self._centre(p, run, tm, Y)
         if cen is None:
