@@ -34,7 +34,8 @@ Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the 
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
 
 Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
-bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
+per-piece enclosures of ``Df`` on the arc (``_enclose_A``: centre test, tangent solves, ``A``, ``A'``)
+and the bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
 a-priori rounding bounds replace ball arithmetic there).
 
 * Krawczyk tube. Centre ``z~`` (float equilibrium, ``z~_k`` = float midpoint of T),
@@ -734,10 +735,7 @@ class MovingBranchCheck:
         if p.Ap is not None:
             return p.Amv, p.Ap
         if PIECE_ARITHMETIC == "arb":
-            got = self._enclose_A_arb(p, run)
-            if got is not None:
-                p.Amv, p.Ap = got
-            return got
+            return self._enclose_A_arb(p, run)
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
         I = NBall(np.eye(n), 0.0)
