@@ -222,3 +222,29 @@ def test_numpy_tangent_solve_holds_the_exact_solutions(seed, scale):
                 assert ref[i].contains(z[i, 0])
     for i in range(n):
         assert got.rad[i, 0] <= 4 * float(ref[i].rad()) + 1e-300
+
+
+@pytest.mark.parametrize("cond", [1.0, 1e4, 1e8])
+def test_similarity_transform_holds_the_exact_product(cond):
+    """piece_spectrum._similar_factory: ``V^-1 X V`` (V complex, ill-conditioned up to 1e8, its float
+    inverse only approximate) holds the 300-bit value for matrices of the ball X."""
+    from flint import acb, acb_mat, ctx
+    from symhopf.proof.piece_spectrum import _similar_factory
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(int(np.log10(cond)) + 3)
+    n = 7
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    V = (Q * np.logspace(0, -np.log10(cond), n)[None, :]) @ np.linalg.qr(rng.standard_normal((n, n)))[0]
+    V = V + 1j * 1e-3 * rng.standard_normal((n, n))
+    Xm, Xr = rng.standard_normal((n, n)), np.abs(rng.standard_normal((n, n))) * 1e-6
+    similar = _similar_factory(V)
+    assert similar is not None
+    B = similar(NBall(Xm, Xr))
+    with ctx.workprec(300):
+        Vx = acb_mat([[acb(complex(v)) for v in row] for row in V])
+        for sg in (0.0, 1.0, -1.0):
+            Xp = Xm + sg * Xr * rng.choice([-1, 1], (n, n))
+            exact = Vx.inv() * acb_mat([[acb(float(v)) for v in row] for row in Xp]) * Vx
+            for i in range(n):
+                for j in range(n):
+                    assert abs(exact[i, j] - acb(complex(B.mid[i, j]))) <= arb(float(B.rad[i, j]))

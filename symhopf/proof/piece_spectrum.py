@@ -132,9 +132,12 @@ def piece_spectrum(A: NBall | arb_mat, Ap: NBall | arb_mat | None) -> SpectrumRe
 
 # ----------------------------------------------------------------------------- plain pieces, 2nd order
 def _similar_factory(V: np.ndarray):
-    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with V^-1 = Y + (V^-1 - Y) bounded by
-    ``|V^-1 - Y|_ij <= g ymax_j`` (``F = I - Y V``, ``||F||_inf <= delta < 1/2``, ``g = delta / (1 - delta)``:
-    ``V^-1 - Y = ((I - F)^-1 - I) Y``); None when V is not verified invertible."""
+    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with ``V^-1 = Y + (V^-1 - Y)``: with ``F = I -
+    Y V``, ``|F| <= Fa`` entrywise and ``||F||_inf <= delta < 1/2``, ``V^-1 - Y = ((I - F)^-1 - I) Y = F Y +
+    F (I - F)^-1 F Y``, so ``|V^-1 - Y| <= Fa |Y| + g2 1 ymax^T`` entrywise (``g2 = delta^2 / (1 - delta)``
+    bounds ``||F (I - F)^-1 F||_inf``, ``ymax_j = max_i |Y_ij|``); this is never larger than the row bound
+    ``g ymax_j``, ``g = delta / (1 - delta)`` (``Fa |Y| <= delta ymax``). The term ``(V^-1 - Y) X V`` is
+    bounded by that times ``|X V|``. None when V is not verified invertible."""
     n = V.shape[0]
     try:
         Y = np.linalg.inv(V)
@@ -147,15 +150,17 @@ def _similar_factory(V: np.ndarray):
     delta = float(up(Fa.sum(axis=1), n + 1).max())
     if not delta < 0.5:
         return None
-    g = float(up(delta / (1 - delta) * (1 + 4 * U), 4))
-    ymax = np.abs(Y).max(axis=0) if np.isrealobj(Y) else abs1(Y).max(axis=0)
+    g2 = float(up(delta * delta / (1 - delta) * (1 + 4 * U), 5))
+    Ya = abs1(Y)
+    ymax = Ya.max(axis=0)
     Yb, Vb = NBall(Y, 0.0), NBall(V, 0.0)
 
     def similar(X) -> NBall:
         T = nprod(as_nball(X), Vb)
         B = nprod(Yb, T)
-        colerr = up(g * (ymax @ (abs1(T.mid) + T.rad)), n + 2)
-        return NBall(B.mid, up(B.rad + colerr[None, :], 1))
+        Ta = up(abs1(T.mid) + T.rad, 1)
+        err = Fa @ up(Ya @ Ta, n + 2) + g2 * (ymax @ Ta)[None, :]
+        return NBall(B.mid, up(B.rad + err, 2 * n + 8))
     return similar
 
 
