@@ -109,3 +109,41 @@ def test_product_of_two_ball_matrices(x, y):
     (X, xp), (Y, yp) = x, y
     with ctx.workprec(HI):
         assert holds(nprod(X, Y), exact(xp) * exact(yp))
+
+
+@st.composite
+def wide_nball(draw, rows, cols, cplx):
+    """Entries from 2^-540 to 2^500 (products underflow to subnormals or reach 2^1000), radii 0 or
+    relative up to 2^-10: the a-priori bounds' eta and gamma terms are both exercised."""
+    def arr():
+        v = draw(st.lists(st.floats(-1, 1), min_size=rows * cols, max_size=rows * cols))
+        e = draw(st.lists(st.integers(-540, 500), min_size=rows * cols, max_size=rows * cols))
+        return np.array([x * 2.0 ** k for x, k in zip(v, e)]).reshape(rows, cols)
+    mid = arr() + 1j * arr() if cplx else arr()
+    rad = np.abs(mid) * draw(st.sampled_from([0.0, 2.0 ** -40, 2.0 ** -10]))
+    t = np.array(draw(st.lists(st.floats(-1, 1), min_size=rows * cols, max_size=rows * cols))).reshape(rows, cols)
+    return NBall(mid, rad), mid + 0.5 * t * rad
+
+
+@HYP
+@given(x=wide_nball(3, 5, False), y=wide_nball(5, 2, True), z=wide_nball(5, 2, False))
+def test_product_with_tiny_and_huge_entries_holds_the_exact_value(x, y, z):
+    (X, xp), (Y, yp), (Z, zp) = x, y, z
+    with ctx.workprec(2200):                      # exact for these exponents
+        for B, bp in ((Y, yp), (Z, zp)):
+            P = nprod(X, B)
+            assert holds(P, acb_mat(exact(xp)) * acb_mat(exact(bp)))
+
+
+@HYP
+@given(x=nball(4, 3, cplx=False), lo=st.floats(-1, 1), w=st.floats(0, 1e-3))
+def test_intervals_round_trip_and_intersect(x, lo, w):
+    from symhopf.runtime.npball import from_interval, interval, intersect
+    X, xp = x
+    a, b = interval(X)
+    assert np.all(a <= xp) and np.all(xp <= b)
+    back = from_interval(a, b)
+    with ctx.workprec(HI):
+        assert holds(back, exact(xp))
+        other = NBall(xp + w * lo, w)             # holds xp as well
+        assert holds(intersect(X, other), exact(xp))

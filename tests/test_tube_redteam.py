@@ -113,3 +113,55 @@ def test_non_finite_disc_is_never_isolated():
     assert touching_isolated([0.1 + 1j, 5 + 0j], [0.01, 0.01], [True, False])
     assert not touching_isolated([0.1 + 1j, complex(float("nan"), 0)], [0.01, 0.01], [True, False])
     assert not touching_isolated([0.1 + 1j, 0.1 + 1.001j], [0.01, float("nan")], [True, False])
+
+
+def _stale_basis(n: int, seed: int, V0=None):
+    """An Eigenbasis whose prediction is V0 perturbed (a basis carried from a far-away piece) or,
+    without V0, a random invertible matrix."""
+    from symhopf.proof.piece_spectrum import Eigenbasis
+    rng = np.random.default_rng(seed)
+    b = Eigenbasis()
+    V = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)) if V0 is None else \
+        V0 + 0.05 * rng.standard_normal((n, n))
+    b.store(("run",), 0.0, V.astype(complex), 0.3 * rng.standard_normal((n, n)).astype(complex))
+    return b
+
+
+@pytest.mark.parametrize("h", [1e-2, 1e-4])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_predicted_basis_never_accepts_two_crossings(h, seed):
+    """The eigenvector basis predicted from an earlier piece is only a preconditioner: with a stale
+    or random prediction, a pair crossing twice is still neither plain nor one Hopf piece, and a
+    plain far-from-iR family is still accepted (after the fresh eigendecomposition)."""
+    A0, A1 = family(h, 1e-1 * h * h / 16)
+    V0 = np.linalg.eig(np.array(A0, float))[1]
+    for basis in (_stale_basis(3, seed), _stale_basis(3, seed, V0)):
+        assert not moving_hopf_ok(ball(A0), ball(A1), h, basis, (("run",), 0.5 * h))
+        assert not moving_discs_ok(ball(A0), ball(A1), h, basis, (("run",), 0.5 * h))
+    far = [[0.5, -1, 0], [1, 0.5, 0], [0, 0, -1]]
+    assert moving_discs_ok(ball(far), ball(A1), h, _stale_basis(3, seed), (("run",), h))
+
+
+def test_off_axis_discs_agree_with_ball_arithmetic():
+    """piece_spectrum._off_axis (float bounds) never calls a disc off iR that 200-bit arithmetic
+    cannot separate from it at s = -h or s = h (centres 1 ulp from the boundary included)."""
+    from flint import acb, ctx
+    from symhopf.proof.piece_spectrum import _off_axis
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(7)
+    n, h = 400, 1e-3
+    b1 = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    rho = np.abs(rng.standard_normal(n)) * 1e-3
+    a = rho + h * np.abs(b1.real) + rng.choice([-1, 1], n) * rng.choice([0.0, 1e-16, 1e-6, 1e-3], n)
+    a[::7] = np.nextafter(a[::7], np.inf)
+    a *= rng.choice([-1.0, 1.0], n)
+    r0, r1 = np.abs(rng.standard_normal(n)) * 1e-12, np.abs(rng.standard_normal(n)) * 1e-12
+    B0 = NBall(np.diag(a + 0.5j), np.diag(r0))
+    B1 = NBall(np.diag(b1), np.diag(r1))
+    got = _off_axis(B0, B1, h, rho)
+    assert 0 < got.sum() < n
+    with ctx.workprec(200):
+        for p in np.nonzero(got)[0]:
+            vals = [arb(float(a[p])) + arb(s) * arb(float(b1[p].real)) for s in (-h, h)]
+            rad = arb(float(r0[p])) + arb(h) * arb(float(r1[p])) + arb(float(rho[p]))
+            assert all(v > rad for v in vals) or all(v < -rad for v in vals)

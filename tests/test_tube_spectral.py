@@ -125,24 +125,28 @@ def _leaky(n: int, seed: int, width: float = 0.1) -> System:
                                        range=[round(a0 - width, 3), round(a0 + width, 3)]))
 
 
-@pytest.mark.parametrize("n, seed, hopf", [(3, 1, 1), (5, 80, 0), (6, 3, 1)])
-def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed, hopf):
-    """On small biased nets both Hopf-piece arguments give the same answer and the same crossings
-    (``hopf`` crossings in all: the n = 5 net has none, its plain pieces are compared)."""
-    s = _leaky(n, seed)
+def _agree(monkeypatch, s: System, switch: str, values: tuple) -> int:
+    """Every branch's check under each value of the tube switch: the same answer and crossings; the
+    number of crossings."""
     res, proved = proved_points(s)
     seen = 0
     for b in res.branches:
         mine = on_branch(res, proved, b)
-        outs = {}
-        for method in ("spectral", "bialternate"):
-            monkeypatch.setattr(tube, "HOPF_METHOD", method)
-            outs[method] = check_branch(s, b, mine)
-        sp, bi = outs["spectral"], outs["bialternate"]
-        assert sp.proved == bi.proved, (sp.reason, bi.reason)
-        assert sp.crossings == bi.crossings
-        seen += len(sp.crossings)
-    assert seen == hopf
+        outs = []
+        for v in values:
+            monkeypatch.setattr(tube, switch, v)
+            outs.append(check_branch(s, b, mine))
+        assert len({o.proved for o in outs}) == 1, [o.reason for o in outs]
+        assert all(o.crossings == outs[0].crossings for o in outs)
+        seen += len(outs[0].crossings)
+    return seen
+
+
+@pytest.mark.parametrize("n, seed, hopf", [(3, 1, 1), (5, 80, 0), (6, 3, 1)])
+def test_spectral_and_bialternate_hopf_pieces_agree(monkeypatch, n, seed, hopf):
+    """On small biased nets both Hopf-piece arguments give the same answer and the same crossings
+    (``hopf`` crossings in all: the n = 5 net has none, its plain pieces are compared)."""
+    assert _agree(monkeypatch, _leaky(n, seed), "HOPF_METHOD", ("spectral", "bialternate")) == hopf
 
 
 def test_second_order_moving_discs_plain_and_hopf():
@@ -162,3 +166,85 @@ def test_second_order_moving_discs_plain_and_hopf():
     assert not moving_hopf_ok(near_double, ball(np.eye(4)), h)
     saddle = ball([[0, -1, 0], [1, 0, 0], [0, 0, 0]])     # a real eigenvalue 0 next to the pair
     assert moving_hopf_ok(saddle, ball(np.diag([1.0, 1.0, 1.0])), h)
+
+
+@pytest.mark.parametrize("n, seed", [(3, 1), (5, 80), (6, 3)])
+def test_numpy_and_arb_piece_enclosures_agree(monkeypatch, n, seed):
+    """The per-piece enclosures in numpy balls (tube.PIECE_ARITHMETIC = "numpy") and in python-flint
+    balls ("arb") decide every branch of small biased nets alike: proved or not, the same crossings."""
+    _agree(monkeypatch, _leaky(n, seed), "PIECE_ARITHMETIC", ("numpy", "arb"))
+
+
+def test_numpy_pieces_on_code_without_numpy_directions(monkeypatch):
+    """A general ODE's generated code (per-entry formulas) takes no numpy ball directions: the tube
+    falls back to python-flint evaluations converted to numpy balls, and still needs both crossings."""
+    s = twice(("-1", "1"))
+    res, proved = proved_points(s)
+    br = [b for b in res.branches if len(on_branch(res, proved, b)) == 2][0]
+    mine = on_branch(res, proved, br)
+    for arith in ("numpy", "arb"):
+        monkeypatch.setattr(tube, "PIECE_ARITHMETIC", arith)
+        assert check_branch(s, br, mine).proved
+        assert not check_branch(s, br, mine[:1]).proved
+
+
+def _random_system(n: int, seed: int, scale: float):
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, n)) + 4 * np.eye(n)
+    rows = scale ** rng.integers(-1, 2, n)                 # rows of very different sizes
+    Jm, Jr = M * rows[:, None], np.abs(M * rows[:, None]) * 1e-9
+    km = rng.standard_normal(n) * rows
+    return Jm, Jr, km
+
+
+@pytest.mark.parametrize("seed, scale", [(1, 1.0), (2, 2.0 ** 200), (3, 2.0 ** -300), (4, 1e3)])
+def test_numpy_tangent_solve_holds_the_exact_solutions(seed, scale):
+    """solve_refined_nb holds ``-J_u^-1 J_k`` for matrices of the balls (their midpoint and corners,
+    solved at 400 bits), like the arb reference ``_solve_refined``, and is not wider than 4x it."""
+    from flint import ctx
+    from symhopf.runtime.npball import NBall
+    n = 6
+    Jm, Jr, km = _random_system(n, seed, scale)
+    kr = np.abs(km) * 1e-9
+    got = tube.solve_refined_nb(NBall(Jm, Jr), NBall(km[:, None], kr[:, None]))
+    assert got is not None
+    with ctx.workprec(128):
+        Jb = arb_mat([[arb(float(Jm[i, j]), float(Jr[i, j])) for j in range(n)] for i in range(n)])
+        ref = tube._solve_refined(Jb, arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
+    rng = np.random.default_rng(seed)
+    with ctx.workprec(400):
+        for sg in [0.0] + [rng.choice([-1.0, 1.0], (n, n + 1)) for _ in range(4)]:
+            J = Jm + sg * Jr if np.ndim(sg) == 0 else Jm + sg[:, :n] * Jr
+            k = km + (0 if np.ndim(sg) == 0 else sg[:, n] * kr)
+            z = -(arb_mat(J.tolist()).solve(arb_mat(k[:, None].tolist())))
+            for i in range(n):
+                assert abs(z[i, 0] - arb(float(got.mid[i, 0]))) <= arb(float(got.rad[i, 0]))
+                assert ref[i].contains(z[i, 0])
+    for i in range(n):
+        assert got.rad[i, 0] <= 4 * float(ref[i].rad()) + 1e-300
+
+
+@pytest.mark.parametrize("cond", [1.0, 1e4, 1e8])
+def test_similarity_transform_holds_the_exact_product(cond):
+    """piece_spectrum._similar_factory: ``V^-1 X V`` (V complex, ill-conditioned up to 1e8, its float
+    inverse only approximate) holds the 300-bit value for matrices of the ball X."""
+    from flint import acb, acb_mat, ctx
+    from symhopf.proof.piece_spectrum import _similar_factory
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(int(np.log10(cond)) + 3)
+    n = 7
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    V = (Q * np.logspace(0, -np.log10(cond), n)[None, :]) @ np.linalg.qr(rng.standard_normal((n, n)))[0]
+    V = V + 1j * 1e-3 * rng.standard_normal((n, n))
+    Xm, Xr = rng.standard_normal((n, n)), np.abs(rng.standard_normal((n, n))) * 1e-6
+    similar = _similar_factory(V)
+    assert similar is not None
+    B = similar(NBall(Xm, Xr))
+    with ctx.workprec(300):
+        Vx = acb_mat([[acb(complex(v)) for v in row] for row in V])
+        for sg in (0.0, 1.0, -1.0):
+            Xp = Xm + sg * Xr * rng.choice([-1, 1], (n, n))
+            exact = Vx.inv() * acb_mat([[acb(float(v)) for v in row] for row in Xp]) * Vx
+            for i in range(n):
+                for j in range(n):
+                    assert abs(exact[i, j] - acb(complex(B.mid[i, j]))) <= arb(float(B.rad[i, j]))

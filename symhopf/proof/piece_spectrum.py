@@ -41,7 +41,7 @@ import numpy as np
 from flint import acb, arb, arb_mat
 
 from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
-from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
+from ..runtime.npball import NBall, as_nball, nmul, nprod
 from .family import Diagonalisation, diagonalise
 
 
@@ -93,7 +93,7 @@ def _eps(d: Diagonalisation, k: int) -> np.ndarray | None:
     return up(d.rho / dist, 2)
 
 
-def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
+def slope(d: Diagonalisation, k: int, Ap: NBall | arb_mat) -> arb | None:
     """Enclosure of ``Re mu'(t)`` for every t (hypothesis 3), or None."""
     eps = _eps(d, k)
     if eps is None:
@@ -114,7 +114,7 @@ def slope(d: Diagonalisation, k: int, Ap: arb_mat) -> arb | None:
     return (num / den).real
 
 
-def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
+def piece_spectrum(A: NBall | arb_mat, Ap: NBall | arb_mat | None) -> SpectrumResult:
     """The Lemma on one piece: ``A`` holds Df on the arc, ``Ap`` its t-derivative (Hopf form);
     ``ok`` and ``pair`` None: plain; ``ok`` with a pair: ``slope`` excludes 0 (monotone)."""
     Ab = as_nball(A)        # entrywise radii (diagonalise on an arb_mat spreads each row's radii)
@@ -132,9 +132,12 @@ def piece_spectrum(A: arb_mat, Ap: arb_mat | None) -> SpectrumResult:
 
 # ----------------------------------------------------------------------------- plain pieces, 2nd order
 def _similar_factory(V: np.ndarray):
-    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with V^-1 = Y + (V^-1 - Y) bounded by
-    ``|V^-1 - Y|_ij <= g ymax_j`` (``F = I - Y V``, ``||F||_inf <= delta < 1/2``, ``g = delta / (1 - delta)``:
-    ``V^-1 - Y = ((I - F)^-1 - I) Y``); None when V is not verified invertible."""
+    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with ``V^-1 = Y + (V^-1 - Y)``: with ``F = I -
+    Y V``, ``|F| <= Fa`` entrywise and ``||F||_inf <= delta < 1/2``, ``V^-1 - Y = ((I - F)^-1 - I) Y = F Y +
+    F (I - F)^-1 F Y``, so ``|V^-1 - Y| <= Fa |Y| + g2 1 ymax^T`` entrywise (``g2 = delta^2 / (1 - delta)``
+    bounds ``||F (I - F)^-1 F||_inf``, ``ymax_j = max_i |Y_ij|``); this is never larger than the row bound
+    ``g ymax_j``, ``g = delta / (1 - delta)`` (``Fa |Y| <= delta ymax``). The term ``(V^-1 - Y) X V`` is
+    bounded by that times ``|X V|``. None when V is not verified invertible."""
     n = V.shape[0]
     try:
         Y = np.linalg.inv(V)
@@ -147,15 +150,17 @@ def _similar_factory(V: np.ndarray):
     delta = float(up(Fa.sum(axis=1), n + 1).max())
     if not delta < 0.5:
         return None
-    g = float(up(delta / (1 - delta) * (1 + 4 * U), 4))
-    ymax = np.abs(Y).max(axis=0) if np.isrealobj(Y) else abs1(Y).max(axis=0)
+    g2 = float(up(delta * delta / (1 - delta) * (1 + 4 * U), 5))
+    Ya = abs1(Y)
+    ymax = Ya.max(axis=0)
     Yb, Vb = NBall(Y, 0.0), NBall(V, 0.0)
 
     def similar(X) -> NBall:
         T = nprod(as_nball(X), Vb)
         B = nprod(Yb, T)
-        colerr = up(g * (ymax @ (abs1(T.mid) + T.rad)), n + 2)
-        return NBall(B.mid, up(B.rad + colerr[None, :], 1))
+        Ta = up(abs1(T.mid) + T.rad, 1)
+        err = Fa @ up(Ya @ Ta, n + 2) + g2 * (ymax @ Ta)[None, :]
+        return NBall(B.mid, up(B.rad + err, 2 * n + 8))
     return similar
 
 
@@ -188,17 +193,56 @@ class _Moving(NamedTuple):
     X: np.ndarray
     gG: float
     h: float
+    V: np.ndarray
 
 
-def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
+class Eigenbasis:
+    """The float eigenvector matrix of the last piece and its first-order correction ``X`` (``_moving``),
+    to predict the next piece's ``V`` without an eigendecomposition: ``V(t) ~ V (I + (t - t0) X)``
+    (first-order perturbation of the eigenvectors along the arc). Only a float preconditioner: the
+    Lemmas hold for any invertible V (``_similar_factory`` verifies it), so a poor prediction can only
+    make a test fail, and the caller then retries with a fresh ``eig``."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.t0 = 0.0
+        self.V: np.ndarray | None = None
+        self.X: np.ndarray | None = None
+
+    def predict(self, key: tuple, t: float) -> np.ndarray | None:
+        """V predicted at ``t`` (same chart ``key``), or None."""
+        if key != self.key or self.V is None:
+            return None
+        V = self.V + (t - self.t0) * (self.V @ self.X)
+        return V if np.all(np.isfinite(V)) else None
+
+    def store(self, key: tuple, t: float, V: np.ndarray, X: np.ndarray) -> None:
+        self.key, self.t0, self.V, self.X = key, t, V, X
+
+
+def _off_axis(B0: NBall, B1: NBall, h: float, rho: np.ndarray) -> np.ndarray:
+    """Disc p (centre ``B0_pp + s B1_pp``, radius rho_p) has real part > 0 for all s in [-h, h], or < 0
+    for all: the centre's real part is linear in s, so s = -h and s = h decide. At each, ``v =
+    fl(Re m0 + fl(s Re m1))`` (m the midpoints) errs by at most ``3 u (|Re m0| + h |Re m1|) + 2 eta``;
+    the balls add ``r0 + h r1``: ``|v| > up(that + rho_p)`` with one sign at both ends decides."""
+    a, b = np.diag(B0.mid).real, np.diag(B1.mid).real
+    bound = up(3 * U * (np.abs(a) + h * np.abs(b)) + 2 * ETA + np.diag(B0.rad) + h * np.diag(B1.rad) + rho, 8)
+    lo, hi = a + (-h) * b, a + h * b
+    return ((lo > bound) & (hi > bound)) | ((lo < -bound) & (hi < -bound))
+
+
+def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | None = None) -> _Moving | None:
+    """The discs of moving_discs_ok's Lemma in the float basis V (default: eigenvectors of mid A0)."""
+    A0, A1 = as_nball(A0), as_nball(A1)
     n = A0.nrows()
-    Am = np.array([[float(e.mid()) for e in row] for row in A0.tolist()])
+    Am = A0.mid
     if not np.all(np.isfinite(Am)):
         return None
-    try:
-        _, V = np.linalg.eig(Am)
-    except np.linalg.LinAlgError:
-        return None
+    if V is None:
+        try:
+            _, V = np.linalg.eig(Am)
+        except np.linalg.LinAlgError:
+            return None
     similar = _similar_factory(V)
     if similar is None:
         return None
@@ -228,24 +272,20 @@ def _moving(A0: arb_mat, A1: arb_mat, h: float) -> _Moving | None:
     rhoc = up(Fa.sum(axis=0) / (1 - q1) * (1 + 4 * U), n + 3) if q1 else up(Fa.sum(axis=0), n + 1)
     if not (np.all(np.isfinite(rho)) and np.all(np.isfinite(rhoc))):
         return None
-    off = np.zeros(n, bool)
-    for p in range(n):
-        c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
-        rp = arb(float(rho[p]))
-        vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
-        off[p] = all(v > rp for v in vals) or all(v < -rp for v in vals)
+    off = _off_axis(B0, B1, h, rho)
     d0, d1 = np.diag(B0.rad), abs1(np.diag(B1.mid)) + np.diag(B1.rad)
     R = up(rho + d0 + h * d1, 3)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(R))):   # every later test needs finite discs
         return None
-    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h)
+    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h, V)
 
 
-def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
+                    where: tuple[tuple, float] = ((), 0.0)) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
-    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` a float
-    eigenvector matrix of mid A0 and ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any
-    float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
+    ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` any
+    invertible float matrix (an eigenvector matrix of mid A0, or one predicted from the last piece) and
+    ``B(s) = V^-1 (A0' + s A1') V = B0 + s B1`` (balls), ``X`` any float matrix with zero diagonal (here ``X_pq = mid B1_pq / (c_q - c_p)``, c = diag mid B0: the
     first-order eigenvector correction), ``S = I + s X`` (``q = h ||X||_inf < 1/2``), ``D(s) = diag(B0
     + s B1)``: ``S^-1 B(s) S = D(s) + S^-1 F(s)``, ``F(s) = (B0 - D0) + s ((B1 - D1) + B0 X - X D0) +
     s^2 (B1 X - X D1)``, and ``||S^-1 - I||_inf <= q / (1 - q)``. So every eigenvalue lies in a disc
@@ -255,14 +295,16 @@ def moving_discs_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     modulus at s = -h and s = h with one sign (it is linear in s) holds no eigenvalue on iR;
     the others (static discs: centre mid B0_pp, radius rho_p + rad B0_pp + h |B1_pp|) must be
     isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
-    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``."""
-    mv = _moving(A0, A1, h)
-    if mv is None:
-        return False
-    return touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off))
+    eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``.
+
+    ``basis`` / ``where`` (chart key, t~): V predicted from the previous piece first (``Eigenbasis``),
+    then a fresh eigendecomposition (``_in_basis``)."""
+    return _in_basis(lambda mv: touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off)),
+                     A0, A1, h, basis, where)
 
 
-def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
+def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
+                   where: tuple[tuple, float] = ((), 0.0)) -> bool:
     """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
     not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
     each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
@@ -276,10 +318,29 @@ def moving_hopf_ok(A0: arb_mat, A1: arb_mat, h: float) -> bool:
     V`` in B1; with ``W = |B1| (I + h |X|)`` (bounds ``|B' S|``), ``|M_ik| <= (1 + gG) max_j W_jk``,
     ``|M_pp - B'_pp| <= gG max_j W_jp + h (|B1| |X|)_pp``, so ``l^T M r`` lies in ``B1_pp`` plus a
     disc of radius ``|M_pp - B'_pp| + |epsc|_1 mc_p + (1 + |epsc|_1) sum_k eps_k mx_k`` and
-    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point."""
-    mv = _moving(A0, A1, h)
-    if mv is None:
-        return False
+    ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point.
+    ``basis``, ``where``: as in moving_discs_ok."""
+    return _in_basis(_hopf_discs, A0, A1, h, basis, where)
+
+
+def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None,
+              where: tuple[tuple, float]) -> bool:
+    """``test`` on the Lemma's discs in the basis predicted by ``basis``, else in a fresh eigenbasis of
+    mid A0; the last basis used (and its correction X) is stored for the next piece."""
+    guess = basis.predict(*where) if basis is not None else None
+    for V in ((guess, None) if guess is not None else (None,)):
+        mv = _moving(A0, A1, h, V)
+        if mv is None:
+            continue
+        if basis is not None:
+            basis.store(where[0], where[1], mv.V, mv.X)
+        if test(mv):
+            return True
+    return False
+
+
+def _hopf_discs(mv: _Moving) -> bool:
+    """moving_hopf_ok's test on the discs (its docstring)."""
     n = len(mv.m)
     touch = ~mv.off
     im_lo = mv.m.imag - mv.R * (1 + 4 * U)

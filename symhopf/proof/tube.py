@@ -36,7 +36,8 @@ Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the 
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
 
 Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
-bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
+per-piece enclosures of ``Df`` on the arc (``_enclose_A``: centre test, tangent solves, ``A``, ``A'``)
+and the bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
 a-priori rounding bounds replace ball arithmetic there).
 
 * Krawczyk tube, box test (thin ``T``; ``TUBE_TEST = "box"``). Centre ``z~`` (float
@@ -160,11 +161,12 @@ import flint
 import numpy as np
 from flint import acb_mat, arb, arb_mat
 
+from ..runtime.ball import dense
 from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, exact_bounds, float_lower, float_matrix,
-                               float_upper, fraction, hull, identity, midpoints, norm_inf_upper)
+                               float_upper, fraction, hull, identity, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
-from ..runtime.npball import NBall, as_nball, nprod, to_acb
-from .piece_spectrum import moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
+from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar, to_acb
+from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -186,6 +188,9 @@ HULL = 2.5
 #: first tube radii: RHO0 times the float estimate of |Y f| per coordinate plus RHO1 times its largest
 #: (C couples the coordinates); with HULL, about 1.1 hull evaluations per piece (RG-flow, multilayer)
 RHO0, RHO1 = 4.0, 1.0
+#: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
+#: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
+PIECE_ARITHMETIC = "numpy"
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -228,7 +233,7 @@ def _moving_off_axis(B0: NBall, B1: NBall, p: int, h: float, off0: np.ndarray, o
     return all(v > rad for v in vals) or all(v < -rad for v in vals)
 
 
-def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None,
+def spectral_ok(A: NBall | arb_mat, A0: NBall | arb_mat | None = None, A1: NBall | arb_mat | None = None,
                 h: float = 0.0) -> tuple[bool, int]:
     """Lemma (no eigenvalue on iR \\ {0}). Let ``A`` be a real ball matrix, ``V`` a float (complex)
     eigenvector matrix of its midpoint and ``B = V^-1 A V`` (ball inverse: V is proved nonsingular,
@@ -253,7 +258,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
 
     Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
     could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
-    Am = midpoints(A) if A0 is None else midpoints(A0)
+    Am = as_nball(A if A0 is None else A0).mid
     try:
         ev, V = np.linalg.eig(Am)
     except np.linalg.LinAlgError:
@@ -267,7 +272,7 @@ def spectral_ok(A: arb_mat, A0: arb_mat | None = None, A1: arb_mat | None = None
         return False, 0
     Vn = NBall(V, 0.0)
 
-    def similar(X: arb_mat) -> NBall:        # V^-1 X V for every matrix of the ball X
+    def similar(X: NBall | arb_mat) -> NBall:        # V^-1 X V for every matrix of the ball X
         return nprod(Vi, nprod(as_nball(X), Vn))
 
     def tp(X: NBall) -> NBall:
@@ -308,6 +313,48 @@ def _solve_refined(Ju: arb_mat, Jk: arb_mat, iters: int = 12) -> list[arb] | Non
     for _ in range(iters):
         zn = b + E * column(z)
         z = [zi.intersection(zn[i, 0]) for i, zi in enumerate(z)]
+    return z
+
+
+def _rho(bmax: float, e: float) -> float:
+    """An upper bound of ``bmax / (1 - e)`` (0 <= e < 1; each rounding errs by at most u)."""
+    return float(np.nextafter(bmax / ((1 - e) * (1 - 4 * U)) * (1 + 4 * U), np.inf))
+
+
+def split_nb(k: int, D: NBall, fa: NBall) -> tuple[NBall, NBall]:
+    """(J_u, J_k) in numpy balls: the columns of ``Jz = [Df | f_a]`` other than k, and column k."""
+    mid, rad = np.hstack([D.mid, fa.mid]), np.hstack([D.rad, fa.rad])
+    o = [j for j in range(mid.shape[1]) if j != k]
+    return NBall(mid[:, o], rad[:, o]), NBall(mid[:, k:k + 1], rad[:, k:k + 1])
+
+
+def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: int = 12) -> NBall | None:
+    """``_solve_refined`` in numpy balls: an n x 1 ball holding ``-J_u^-1 J_k`` for every matrix of
+    the balls. With a float ``Y`` (default ``inv(mid J_u)``; any Y serves), ``C = I - Y J_u`` (a ball:
+    nprod), ``E = |mid C| + rad C >= |I - Y J_u'|`` and ``e = ||E||_inf < 1``, every solution z satisfies
+    ``z = b + C z``, ``b = -Y J_k``, so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and z lies in
+    ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect) while some radius shrinks by 1%."""
+    n = Ju.nrows()
+    Y = _float_inverse(Ju.mid) if Y is None else Y
+    if Y is None or not np.all(np.isfinite(Y)):
+        return None
+    Yb = NBall(Y, 0.0)
+    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
+    E = fp_up(np.abs(C.mid) + C.rad, 1)
+    e = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0))
+    if not e < 1:
+        return None
+    b = nprod(Yb, -Jk)
+    if not (np.all(np.isfinite(b.mid)) and np.all(np.isfinite(b.rad))):
+        return None
+    rho = _rho(float(fp_up(np.abs(b.mid) + b.rad, 1).max(initial=0.0)), e)
+    z = NBall(b.mid, fp_up(b.rad + rho * E.sum(axis=1)[:, None], n + 3))
+    for _ in range(iters):
+        zn = intersect(z, b + nprod(C, z))
+        done = bool(np.all(zn.rad >= 0.99 * z.rad))      # less than 1% tighter anywhere: stop
+        z = zn
+        if done:
+            break
     return z
 
 
@@ -369,13 +416,19 @@ def _contraction(Y: np.ndarray, D: NBall) -> np.ndarray:
     return fp_up(np.abs(E) * (1 + U) + gamma(k) * (Ya @ np.abs(D.mid)) + k * ETA + Ya @ D.rad, k + 6)
 
 
-def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
+def _float_inverse(M: np.ndarray) -> np.ndarray | None:
+    """A float inverse of M (a preconditioner), or None when singular or not finite."""
     try:
-        Y = np.linalg.inv(D.mid)
+        Y = np.linalg.inv(M)
     except np.linalg.LinAlgError:
         return None
-    if not np.all(np.isfinite(Y)):
+    return Y if np.all(np.isfinite(Y)) else None
+
+
+def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
+    Y = _float_inverse(D.mid)
+    if Y is None:
         return None
     E = _contraction(Y, D)
     return Y, E, float(fp_up(E.sum(axis=1), E.shape[1] + 1).max())
@@ -391,7 +444,7 @@ def lemma_solve_nb(D: NBall, b: np.ndarray) -> NBall | None:
     k = len(b)
     yb = Y @ b
     yerr = fp_up(gamma(k) * (np.abs(Y) @ np.abs(b)) + k * ETA, k + 2)
-    rho = float(np.nextafter(float(fp_up(np.abs(yb) + yerr, 1).max()) / ((1 - e) * (1 - 4 * U)) * (1 + 4 * U), np.inf))
+    rho = _rho(float(fp_up(np.abs(yb) + yerr, 1).max()), e)
     return NBall(yb[:, None], fp_up(yerr + rho * E.sum(axis=1), k + 2)[:, None])
 
 
@@ -444,9 +497,9 @@ class Piece:
     fa: arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
-    Amv: arb_mat | None = None  # cached (_enclose_A)
-    A0: arb_mat | None = None
-    Ap: arb_mat | None = None
+    Amv: NBall | arb_mat | None = None  # cached (_enclose_A)
+    A0: NBall | arb_mat | None = None
+    Ap: NBall | arb_mat | None = None
     du: list[arb] | None = None  # u' (other coordinates, z'_k = 1) at every arc point, or None (Tube.piece)
     slant: Slant | None = None
 
@@ -785,6 +838,8 @@ class MovingBranchCheck:
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
         self._points: dict[tuple[int, float], np.ndarray] = {}
+        self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (_apply_nb)
+        self.basis = Eigenbasis()            # float eigenvectors carried between plain pieces
 
     # ---- float arc -> runs
     def _arc(self) -> tuple[np.ndarray, bool]:
@@ -926,7 +981,108 @@ class MovingBranchCheck:
         tm = Fraction(float((p.lo + p.hi) / 2))
         return tm if p.lo <= tm <= p.hi else (p.lo + p.hi) / 2
 
-    def _enclose_A(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
+    def _enclose_A(self, p: Piece, run: _Run) -> tuple[NBall | arb_mat, NBall | arb_mat] | None:
+        """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc (``_enclose_A_arb``'s
+        formulation), cached on the piece; numpy balls (PIECE_ARITHMETIC): ``z(t~)`` and
+        ``Df(z(t~))`` from ``_centre``, the tangent ``p.du`` (Lemma T) when the piece has it, else by
+        ``solve_refined_nb`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements), ``Df_a`` and ``B(x', I)`` over the K box
+        evaluated by the generated code on numpy ball directions (``_apply_nb``), every product by
+        npball.nprod / nmul / nadd (a-priori rounding bounds, runtime/npball.py)."""
+        if p.Ap is not None:
+            return p.Amv, p.Ap
+        if PIECE_ARITHMETIC == "arb":
+            return self._enclose_A_arb(p, run)
+        n, k, ev = self.n, p.k, self.tube.ev
+        tm = self._tm(p)
+        I = NBall(np.eye(n), 0.0)
+        if isinstance(p.D, NBall):
+            Dbox, fabox = p.D, as_nball(p.fa)
+        else:   # evaluating the box's Df in numpy balls costs less than converting the arb matrix
+            xu, au = self.tube.xa(self._box(p))
+            Dbox, fabox = self._apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
+        Ju, Jk = split_nb(k, Dbox, fabox)
+        Y = _float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
+        if Y is None:
+            return None
+        cen = self._centre(p, run, tm, Y)
+        if cen is None:
+            return None
+        D0, fa0 = cen
+        # p.du (Lemma T) is tight: then the passes add nothing
+        du = as_nball(column(p.du)) if p.du is not None else solve_refined_nb(Ju, Jk, Y)
+        if du is None:
+            return None
+        passes = 0 if p.du is not None else TANGENT_PASSES
+        S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
+        x, a = self.tube.xa(self._kbox(p))
+        Dfa = self._apply_nb("Df_a_apply", x, a, I)
+        faa = as_nball(ev.f_aa(x, a)) if passes else None
+        for it in range(passes + 1):
+            zp = NBall(np.insert(du.mid, k, 1.0, axis=0), np.insert(du.rad, k, 0.0, axis=0))
+            xp, ap = NBall(zp.mid[:n], zp.rad[:n]), NBall(zp.mid[n:], zp.rad[n:])
+            Ap = nmul(Dfa, ap) + self._apply_nb("B", x, a, xp, I)
+            if it == passes:
+                break
+            fap = nprod(Dfa, xp) + nmul(faa, ap)
+            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
+            if new is None:
+                break
+            du = intersect(du, new)
+        p.A0 = D0
+        p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
+        return p.Amv, p.Ap
+
+    def _apply_nb(self, name: str, x: arb_mat, a: arb, *dirs: NBall) -> NBall:
+        """``ev.name(x, a, *dirs)`` as a numpy ball: the generated code on numpy ball directions
+        (structured code: BLAS products, runtime/ball.py), else (code that needs python-flint
+        matrices) on the same balls as python-flint matrices, converted (npball.as_nball)."""
+        ev = self.tube.ev
+        if name not in self._flint_only:
+            try:
+                out = getattr(ev, name)(x, a, *dirs)
+            except (TypeError, AttributeError):
+                out = None
+            if isinstance(out, NBall):
+                return out
+            self._flint_only.add(name)
+        return as_nball(dense(getattr(ev, name)(x, a, *(d.to_mat() for d in dirs))))
+
+    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall] | None:
+        """(Df, f_a) over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy balls. Thin
+        Krawczyk test (t frozen at tm): float equilibrium ``u~``, any float ``Y`` (the caller's ``mid
+        J_u(piece box)^-1``), ``U = u~ + [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``,
+        J_u over the box) the Krawczyk
+        set lies in ``u~ +- (|Y f(u~, tm)| + E r)``; if that bound is ``< r`` entrywise, ``U`` holds exactly
+        one zero, within the bound. It must lie in the piece's uniqueness region (``p.holds``: then it is
+        ``z(t~)``, the one zero there for each t). Df and f_a over (tm, U) hold Df, f_a at ``z(t~)``."""
+        n, k = self.n, p.k
+        o = self.tube.others(k)
+        uc = self._point(run, float(tm))[o]
+        T = exact_ball(tm)
+        x, a = self.tube.xa(self.tube.full(k, T, [arb(float(v)) for v in uc]))
+        YF = nprod(NBall(Y, 0.0), as_nball(self.tube.ev.f(x, a)))
+        yf = fp_up(np.abs(YF.mid[:, 0]) + YF.rad[:, 0], 1)
+        eps = 1e-15 * (1 + np.abs(uc)) + 1e-300
+        r = 2 * yf + eps
+        I = NBall(np.eye(n), 0.0)
+        for _ in range(4):
+            if not np.all(np.isfinite(r)):
+                return None
+            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
+            xb, ab = self.tube.xa(self.tube.full(k, T, U))
+            D = self._apply_nb("Df_apply", xb, ab, I)
+            fa = as_nball(self.tube.ev.f_a(xb, ab))
+            E = _contraction(Y, split_nb(k, D, fa)[0])
+            dev = fp_up(yf + E @ r, n + 2)
+            if np.all(dev < r):
+                K = [arb(float(c), float(d)) for c, d in zip(uc, dev)]
+                if not p.holds(self.tube.full(k, T, K)):
+                    return None     # the thin box must lie in p's uniqueness region
+                return D, fa
+            r = np.maximum(r, 1.5 * dev + eps)
+        return None
+
+    def _enclose_A_arb(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
         """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc, A in the mean-value form
         ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside p's uniqueness region). The arc's
         tangent ``z'`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``) is enclosed by the Lemma (refined:
@@ -936,9 +1092,8 @@ class MovingBranchCheck:
         ``Jz(z(t~)) + Jz' (T - t~)``, ``Jz' = [Df_a a' + B(x', I) | Df_a x' + f_aa a']`` over the K box
         with the previous tangent enclosure (entrywise mean value theorem along the arc, whose
         tangent at every point is in that enclosure); each new enclosure is intersected with the
-        previous one. ``A' = Df_a a' + B(x', I)`` with the last one."""
-        if p.Ap is not None:
-            return p.Amv, p.Ap
+        previous one. ``A' = Df_a a' + B(x', I)`` with the last one. Python-flint balls at ``prec``
+        bits (PIECE_ARITHMETIC = "arb"): the reference for ``_enclose_A``'s numpy balls."""
         n, k, ev = self.n, p.k, self.tube.ev
         tm = self._tm(p)
         res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
@@ -979,7 +1134,7 @@ class MovingBranchCheck:
         if enc is None:
             return False
         h = self._half_width(p)
-        if moving_discs_ok(p.A0, enc[1], h):
+        if moving_discs_ok(p.A0, enc[1], h, self.basis, ((run.k, run.d, run.lo), float(self._tm(p)))):
             return True
         if self.n > NMAX:
             return False
@@ -1004,7 +1159,7 @@ class MovingBranchCheck:
         enc = self._enclose_A(p, run)
         if enc is None:
             return None
-        M, Mp = bialt_nball(as_nball(enc[0])), bialt_ball(enc[1])
+        M, Mp = bialt_nball(as_nball(enc[0])), bialt_nball(as_nball(enc[1]))
         zc = self._point(run, float((p.lo + p.hi) / 2))
         Mc = bialt_float(self.tube.flt.Df(zc[:n], float(zc[n])))
         Us, _, Vt = np.linalg.svd(Mc)
@@ -1017,10 +1172,10 @@ class MovingBranchCheck:
         wz = lemma_solve_nb(NBall(N.mid.T, N.rad.T), e)
         if vz is None or wz is None:
             return None
-        v = column([arb(float(z), float(r)) for z, r in zip(vz.mid[:m, 0], vz.rad[:m, 0])])
-        w = arb_mat([[arb(float(z), float(r)) for z, r in zip(wz.mid[:m, 0], wz.rad[:m, 0])]])
-        ds = -(w * (Mp * v))[0, 0]
-        return N, b, c, ds
+        v = NBall(vz.mid[:m], vz.rad[:m])
+        w = NBall(wz.mid[:m].T, wz.rad[:m].T)
+        ds = nprod(w, nprod(Mp, v))
+        return N, b, c, -arb(float(ds.mid[0, 0]), float(ds.rad[0, 0]))
 
     def _sigma_at(self, p: Piece, run: _Run, t: Fraction, b: np.ndarray, c: np.ndarray) -> arb | None:
         """sigma at the arc's point with z_k = t (the thin box must lie in p's uniqueness box)."""

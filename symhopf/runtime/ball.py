@@ -531,6 +531,14 @@ class BallBase:
     def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
         return dense(self._Df_a_apply(x, _param(a), self.eye))
 
+    def Df_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
+        """``D_x f(x, a) u``; u may be a numpy ball matrix (structured code: the result is one too)."""
+        return dense(self._Df_apply(x, _param(a), u))
+
+    def Df_a_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
+        """``(d/da D_x f(x, a)) u``; u may be a numpy ball matrix."""
+        return dense(self._Df_a_apply(x, _param(a), u))
+
     def B(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         return dense(self._B(x, _param(a), u, v))
 

@@ -15,14 +15,17 @@ rounded up by Lemma 2, ``up``):
   ``|A x - fl(Am xm)| <= gamma_k |Am| abs1(xm) + 2 k eta + |Am| r_x + Ar (abs1(xm) + r_x)`` (Lemma 1
   on the real and imaginary parts);
 - product of two ball matrices: ``|xy - fl(xm ym)| <= err(Lemma 1) + |xm| r_y + r_x (|ym| + r_y)``;
-- column sums of k terms: ``|fl(sum p) - sum p| <= gamma_k sum abs1(p)`` (Higham, recursive sum).
+- column sums of k terms: ``|fl(sum p) - sum p| <= gamma_k sum abs1(p)`` (Higham, recursive sum);
+- real intervals: ``[lo, hi]`` with ``lo = next_down(fl(m - r))``, ``hi = next_up(fl(m + r))`` holds the
+  real ball ``m +- r`` (one rounding to nearest errs by less than one ulp); back, ``m = fl((lo + hi) / 2)``
+  and ``r = next_up(fl(max(m - lo, hi - m)))`` (any float m serves: r bounds both distances).
 """
 from __future__ import annotations
 
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
-from .fpbounds import ETA, U, abs1, cmatmul, gamma, up
+from .fpbounds import ETA, U, abs1, gamma, up
 
 
 class NBall:
@@ -176,13 +179,33 @@ def nmatmul(A: arb_mat, x: NBall) -> NBall:
     return NBall(mid, up(rad + 2 * k * ETA, 2 * k + 6))
 
 
+def _rmatmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """fl(A B) for real or complex float matrices by real BLAS products (a real factor is not
+    promoted to complex: half or a quarter of the products)."""
+    Ar, Ai = (A.real, A.imag) if np.iscomplexobj(A) else (A, None)
+    Br, Bi = (B.real, B.imag) if np.iscomplexobj(B) else (B, None)
+    re = Ar @ Br
+    if Ai is not None and Bi is not None:
+        re = re - Ai @ Bi
+    im = None if Bi is None else Ar @ Bi
+    if Ai is not None:
+        im = Ai @ Br if im is None else im + Ai @ Br
+    return re if im is None else re + 1j * im
+
+
 def nprod(x: NBall, y: NBall) -> NBall:
-    """Matrix product of two ball matrices (real or complex): ``fl(xm ym)`` with its Lemma-1 error
-    (fpbounds.cmatmul) plus ``|xm| r_y + r_x (|ym| + r_y)``."""
-    mid, err = cmatmul(x.mid, y.mid)
+    """Matrix product of two ball matrices (real or complex), inner dimension k: ``fl(xm ym)`` with
+    fpbounds.cmatmul's Lemma-1 error ``2 gamma_2k |xm|_1 |ym|_1 + 2 u |fl|_1 + 4 k eta``, plus
+    ``|xm| r_y + r_x (|ym| + r_y)``; both terms with the factor |ym|_1 in one product
+    ``(2 gamma_2k |xm|_1 + r_x) |ym|_1`` (non-negative terms regrouped: the same exact sum, bounded
+    by Lemma 2), and the r_y term only when y has a nonzero radius."""
     k = x.mid.shape[1]
-    rad = abs1(x.mid) @ y.rad + x.rad @ (abs1(y.mid) + y.rad)
-    return NBall(mid, up(err + rad, 2 * k + 6))
+    mid = _rmatmul(x.mid, y.mid)
+    ax = abs1(x.mid)
+    rad = (2 * gamma(2 * k) * ax + x.rad) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
+    if np.any(y.rad):
+        rad = rad + (ax + x.rad) @ y.rad
+    return NBall(mid, up(rad, 2 * k + 10))
 
 
 def column_dots(L: NBall, X: NBall) -> tuple[np.ndarray, np.ndarray]:
@@ -214,6 +237,27 @@ def hstack(cols: list[NBall]) -> NBall:
 
 def column(x: NBall, j: int) -> NBall:
     return NBall(x.mid[:, j:j + 1], x.rad[:, j:j + 1])
+
+
+def interval(x: NBall) -> tuple[np.ndarray, np.ndarray]:
+    """Float end points ``lo <= hi`` of the real ball matrix x (module docstring)."""
+    return np.nextafter(x.mid - x.rad, -np.inf), np.nextafter(x.mid + x.rad, np.inf)
+
+
+def from_interval(lo: np.ndarray, hi: np.ndarray) -> NBall:
+    """The real ball matrix holding ``[lo, hi]`` entrywise (module docstring)."""
+    mid = 0.5 * lo + 0.5 * hi                     # halves first: no overflow
+    return NBall(mid, np.nextafter(np.maximum(mid - lo, hi - mid), np.inf))
+
+
+def intersect(x: NBall, y: NBall) -> NBall:
+    """A real ball matrix holding the intersection of x and y (x where they do not meet: the
+    caller intersects enclosures of one point, which always meet)."""
+    (xl, xh), (yl, yh) = interval(x), interval(y)
+    lo, hi = np.maximum(xl, yl), np.minimum(xh, yh)
+    if not np.all(lo <= hi):
+        return x
+    return from_interval(lo, hi)
 
 
 def to_acb(mid: complex, rad: float) -> acb:
