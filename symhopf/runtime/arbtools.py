@@ -140,12 +140,15 @@ def identity(m: int) -> arb_mat:
 
 
 def norm_inf_upper(M: arb_mat) -> float:
-    """A float upper bound of the max row sum of |entries| over every matrix of the ball M."""
+    """A float upper bound of the max row sum of |entries| over every matrix of the ball M (inf when an
+    entry is not finite: a nan row must not be skipped, ``max(0.5, nan)`` is 0.5)."""
     best = 0.0
     for row in M.tolist():
         s = arb(0)
         for e in row:
             s += abs(e)
+        if not s.is_finite():
+            return math.inf
         best = max(best, float_upper(s))
     return best
 
