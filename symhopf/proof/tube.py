@@ -752,6 +752,8 @@ class Tube:
             return None
         wx, wa = column(wb[: n]), wb[n]
         b = Ys * (f1 + f2 * (S * 2) + Vl * wx + Vr * wa)            # Y(s) Jz(z) w
+        if not all_finite([b[i, 0] for i in range(n)]):
+            return None                 # (a nan would be skipped by max below)
         eps = max((float_upper(abs(b[i, 0])) for i in range(n)), default=0.0)
         eps = float_upper(arb(eps) / (1 - arb(c)))
         e = [-b[i, 0] + arb(0, eps) * arb(c) for i in range(n)]       # -Y r + C [-eps, eps] (rows: |C| <= c)
