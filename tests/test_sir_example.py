@@ -191,3 +191,15 @@ def test_second_hopf_point_before_the_fold():
     second = max(_certificate().hopf_points, key=lambda p: interval(p.parameter)[0])
     _check(second, ref)
     assert interval(second.parameter)[1] < Fraction(mp.nstr(b_lp, 30))
+
+
+def test_both_branches_and_the_box_proved_complete_at_the_defaults():
+    """At the default budgets the folding endemic branch is proved complete (parametrised tube pieces)
+    and so is the global statement in the model's box: the global check glues its boxes to those
+    pieces (its fat boxes take the axis-box Krawczyk test first; with the parametrised test alone the
+    50000 boxes ran out)."""
+    cert = symhopf.prove(EXAMPLE, global_budget=50000)     # the default for n <= 3 (tests set 200)
+    assert [p.status for p in cert.hopf_points] == ["proved", "proved"]
+    assert all(b["completeness"]["proved"] for b in cert.branches), [b["completeness"] for b in cert.branches]
+    g = cert.global_completeness
+    assert g["proved"] and g["glued"] > 0, g

@@ -598,10 +598,15 @@ class Tube:
         ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
         that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
         the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
-        ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same."""
+        ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same. With ``cover``
+        and a wide T the box test is tried first (the global check's boxes: fat, not thin tubes)."""
         tt = float(T.mid())
         h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
         if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+            if cover is not None:   # a fat box to hold (the global check's): the box test first, as before
+                res = self._box_krawczyk(k, T, zc, tries, cover)
+                if res is not None:
+                    return res
             res = self._moving_krawczyk(k, T, zc, tries, cover, False)
             return None if res is None else res[:4]
         return self._box_krawczyk(k, T, zc, tries, cover)
