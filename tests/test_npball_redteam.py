@@ -86,15 +86,12 @@ def test_nprod_complex_wide():
                 assert d2 <= F(z.rad[i, j]) ** 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "npball.nprod: the merged factor (2 gamma_2k |xm|_1 + r_x) is formed in floats BEFORE the product "
-    "with |ym|_1: for a subnormal xm entry, 2 gamma_2k |xm| underflows to 0 (or loses most bits) and the "
-    "Lemma-1 term gamma |xm||ym| is lost when |ym| is large (2^60 or more); the rounding of fl(xm ym) "
-    "(u |xm ym| per product, normal range) is then not covered when the sum cancels. Fix (one line): "
-    "round the left factor up first, as nmatmul does: rad = up(2 * gamma(2 * k) * ax + x.rad, 2) @ abs1(y.mid) + ... "
-    "Already |ym| ~ 2^60 with xm = 3 eta fails (about half of 400 cases)."))
 @pytest.mark.parametrize("expo", [60, 990])
 def test_nprod_subnormal_times_huge_cancellation(expo):
+    """Red team: the merged factor (2 gamma_2k |xm|_1 + r_x) was formed in floats before the product with
+    |ym|_1; for a subnormal xm entry 2 gamma |xm| underflowed to 0, the Lemma-1 term gamma |xm| |ym| was
+    lost for |ym| >= 2^60, and a cancelling sum missed its exact value (about half of 400 cases).
+    The factor is now rounded up first, as in nmatmul."""
     a = 3 * ETA
     rng = np.random.default_rng(0)
     bad = 0

@@ -198,11 +198,13 @@ def nprod(x: NBall, y: NBall) -> NBall:
     fpbounds.cmatmul's Lemma-1 error ``2 gamma_2k |xm|_1 |ym|_1 + 2 u |fl|_1 + 4 k eta``, plus
     ``|xm| r_y + r_x (|ym| + r_y)``; both terms with the factor |ym|_1 in one product
     ``(2 gamma_2k |xm|_1 + r_x) |ym|_1`` (non-negative terms regrouped: the same exact sum, bounded
-    by Lemma 2), and the r_y term only when y has a nonzero radius."""
+    by Lemma 2), the factor rounded up first (as in :func:`nmatmul`: ``2 gamma |xm|`` may underflow
+    to 0 for a subnormal ``xm``, and Lemma 2's additive eta does not survive the multiplication by a
+    large ``|ym|``), and the r_y term only when y has a nonzero radius."""
     k = x.mid.shape[1]
     mid = _rmatmul(x.mid, y.mid)
     ax = abs1(x.mid)
-    rad = (2 * gamma(2 * k) * ax + x.rad) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
+    rad = up(2 * gamma(2 * k) * ax + x.rad, 2) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
     if np.any(y.rad):
         rad = rad + (ax + x.rad) @ y.rad
     return NBall(mid, up(rad, 2 * k + 10))
