@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 from flint import acb, arb, arb_mat
 
+from ..runtime.arbtools import float_inverse
 from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
 from ..runtime.npball import NBall, as_nball, nmul, nprod
 from .family import Diagonalisation, diagonalise
@@ -139,11 +140,8 @@ def _similar_factory(V: np.ndarray):
     ``g ymax_j``, ``g = delta / (1 - delta)`` (``Fa |Y| <= delta ymax``). The term ``(V^-1 - Y) X V`` is
     bounded by that times ``|X V|``. None when V is not verified invertible."""
     n = V.shape[0]
-    try:
-        Y = np.linalg.inv(V)
-    except np.linalg.LinAlgError:
-        return None
-    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(V))):
+    Y = float_inverse(V)
+    if Y is None or not np.all(np.isfinite(V)):
         return None
     P, err = cmatmul(Y, V)
     Fa = up(abs1(np.eye(n) - P) * (1 + 2 * U) + err, 3)

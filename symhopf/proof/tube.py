@@ -162,8 +162,8 @@ import numpy as np
 from flint import acb_mat, arb, arb_mat
 
 from ..runtime.ball import dense
-from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, exact_bounds, float_lower, float_matrix,
-                               float_upper, fraction, hull, identity, norm_inf_upper)
+from ..runtime.arbtools import (all_finite, approximate_inverse, column, exact_ball, exact_bounds, float_inverse,
+                               float_lower, float_matrix, float_upper, fraction, hull, identity, norm_inf_upper)
 from ..runtime.fpbounds import ETA, U, abs1, gamma, up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar, to_acb
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, touching_isolated
@@ -335,7 +335,7 @@ def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: i
     ``z = b + C z``, ``b = -Y J_k``, so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and z lies in
     ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect) while some radius shrinks by 1%."""
     n = Ju.nrows()
-    Y = _float_inverse(Ju.mid) if Y is None else Y
+    Y = float_inverse(Ju.mid) if Y is None else Y
     if Y is None or not np.all(np.isfinite(Y)):
         return None
     Yb = NBall(Y, 0.0)
@@ -416,18 +416,9 @@ def _contraction(Y: np.ndarray, D: NBall) -> np.ndarray:
     return fp_up(np.abs(E) * (1 + U) + gamma(k) * (Ya @ np.abs(D.mid)) + k * ETA + Ya @ D.rad, k + 6)
 
 
-def _float_inverse(M: np.ndarray) -> np.ndarray | None:
-    """A float inverse of M (a preconditioner), or None when singular or not finite."""
-    try:
-        Y = np.linalg.inv(M)
-    except np.linalg.LinAlgError:
-        return None
-    return Y if np.all(np.isfinite(Y)) else None
-
-
 def _contracts(D: NBall) -> tuple[np.ndarray, np.ndarray, float] | None:
     """``(Y, |I - Y D| bound, its inf-norm bound)`` with ``Y = inv(mid D)``, or None if not finite."""
-    Y = _float_inverse(D.mid)
+    Y = float_inverse(D.mid)
     if Y is None:
         return None
     E = _contraction(Y, D)
@@ -535,6 +526,13 @@ class _Run:
     span: float           # scale of coordinate k
 
 
+def _parametrised(T: arb) -> bool:
+    """Whether a piece over T takes the parametrised test: TUBE_TEST allows it and T is wider than THIN."""
+    tt = float(T.mid())
+    h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+    return TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt))
+
+
 class Tube:
     """Float and ball evaluations in charts of ``z = (x, a)``."""
 
@@ -600,9 +598,7 @@ class Tube:
         the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
         ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same. With ``cover``
         and a wide T the box test is tried first (the global check's boxes: fat, not thin tubes)."""
-        tt = float(T.mid())
-        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
-        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+        if _parametrised(T):
             if cover is not None:   # a fat box to hold (the global check's): the box test first, as before
                 res = self._box_krawczyk(k, T, zc, tries, cover)
                 if res is not None:
@@ -618,9 +614,7 @@ class Tube:
         (other coordinates, ``z'_k = 1``) at every point of the arc over T (None from the box test) and
         the uniqueness region: U when the last item is None, else that slanted tube (U then only
         holds the arc). ``cover`` (a proved point's box) then lies in the slanted tube."""
-        tt = float(T.mid())
-        h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
-        if TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt)):
+        if _parametrised(T):
             return self._moving_krawczyk(k, T, zc, tries, cover, True)
         res = self._box_krawczyk(k, T, zc, tries, cover)
         return None if res is None else (*res, None, None)
@@ -650,9 +644,8 @@ class Tube:
         z0 = np.array(zc, float)
         z0[k] = tt
         Jzc = self.Jz(z0)
-        try:
-            Y0 = np.linalg.inv(Jzc[:, o])
-        except np.linalg.LinAlgError:
+        Y0 = float_inverse(Jzc[:, o])
+        if Y0 is None:
             return None
         w = np.zeros(n + 1)
         w[k] = 1.0
@@ -777,11 +770,8 @@ class Tube:
         n, o = self.n, self.others(k)
         uc = zc[o]
         Jzc = self.Jz(zc)
-        try:
-            Y = np.linalg.inv(Jzc[:, o])
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(Y)):
+        Y = float_inverse(Jzc[:, o])
+        if Y is None:
             return None
         Yb = float_matrix(Y)
         ucb = [arb(float(v)) for v in uc]
@@ -1008,7 +998,7 @@ class MovingBranchCheck:
             xu, au = self.tube.xa(self._box(p))
             Dbox, fabox = self._apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
         Ju, Jk = split_nb(k, Dbox, fabox)
-        Y = _float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
+        Y = float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
         if Y is None:
             return None
         cen = self._centre(p, run, tm, Y)

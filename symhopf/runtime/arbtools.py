@@ -124,14 +124,20 @@ def midpoints(M: arb_mat) -> np.ndarray:
     return np.array([[float(e.mid()) for e in row] for row in M.tolist()])
 
 
+def float_inverse(M: np.ndarray) -> np.ndarray | None:
+    """A float inverse of the float matrix M (a preconditioner), or None when singular or not finite."""
+    try:
+        Y = np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        return None
+    return Y if np.all(np.isfinite(Y)) else None
+
+
 def approximate_inverse(M: arb_mat) -> arb_mat | None:
     """A float inverse of M's midpoints as an exact ball matrix (None when singular or not finite). Any
     matrix serves as the preconditioner Y of a Krawczyk-type test; its accuracy affects only success."""
-    try:
-        Y = np.linalg.inv(midpoints(M))
-    except np.linalg.LinAlgError:
-        return None
-    return float_matrix(Y) if np.all(np.isfinite(Y)) else None
+    Y = float_inverse(midpoints(M))
+    return None if Y is None else float_matrix(Y)
 
 
 def identity(m: int) -> arb_mat:

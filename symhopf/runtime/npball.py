@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
-from .fpbounds import ETA, U, abs1, gamma, up
+from .fpbounds import ETA, U, abs1, gamma, real_matmul, up
 
 
 class NBall:
@@ -155,8 +155,8 @@ def _data(A: arb_mat) -> NBall:
 
 def register(A: arb_mat, value: NBall) -> None:
     """Let ``value`` stand for the data matrix A in products (instead of converting A entry by entry).
-    The caller vouches that both hold the same balls: e.g. A built from binary floats, which it holds
-    exactly, and ``value = NBall(those floats, 0)`` (``System.ball``)."""
+    The caller vouches that ``value`` is what :func:`as_nball` gives for A: e.g. A built from binary
+    floats, which it holds exactly, and ``value = exact_floats(those floats)`` (``System.ball``)."""
     if len(_DATA) > 16:
         _DATA.clear()
     _DATA[id(A)] = (A, value)
@@ -179,20 +179,6 @@ def nmatmul(A: arb_mat, x: NBall) -> NBall:
     return NBall(mid, up(rad + 2 * k * ETA, 2 * k + 6))
 
 
-def _rmatmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """fl(A B) for real or complex float matrices by real BLAS products (a real factor is not
-    promoted to complex: half or a quarter of the products)."""
-    Ar, Ai = (A.real, A.imag) if np.iscomplexobj(A) else (A, None)
-    Br, Bi = (B.real, B.imag) if np.iscomplexobj(B) else (B, None)
-    re = Ar @ Br
-    if Ai is not None and Bi is not None:
-        re = re - Ai @ Bi
-    im = None if Bi is None else Ar @ Bi
-    if Ai is not None:
-        im = Ai @ Br if im is None else im + Ai @ Br
-    return re if im is None else re + 1j * im
-
-
 def nprod(x: NBall, y: NBall) -> NBall:
     """Matrix product of two ball matrices (real or complex), inner dimension k: ``fl(xm ym)`` with
     fpbounds.cmatmul's Lemma-1 error ``2 gamma_2k |xm|_1 |ym|_1 + 2 u |fl|_1 + 4 k eta``, plus
@@ -202,7 +188,7 @@ def nprod(x: NBall, y: NBall) -> NBall:
     to 0 for a subnormal ``xm``, and Lemma 2's additive eta does not survive the multiplication by a
     large ``|ym|``), and the r_y term only when y has a nonzero radius."""
     k = x.mid.shape[1]
-    mid = _rmatmul(x.mid, y.mid)
+    mid = real_matmul(x.mid, y.mid)
     ax = abs1(x.mid)
     rad = up(2 * gamma(2 * k) * ax + x.rad, 2) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
     if np.any(y.rad):
