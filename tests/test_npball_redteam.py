@@ -1,6 +1,6 @@
 """Red team (red17d) on i17d's numpy-ball lemmas: npball.nprod (merged error terms), interval /
 from_interval / intersect, piece_spectrum._similar_factory (entrywise |V^-1 - Y| bound), _off_axis,
-tube.solve_refined_nb. Every true value is computed independently (Fractions, or mpmath at 120
+ball_solve.solve_refined_nb. Every true value is computed independently (Fractions, or mpmath at 120
 digits); non-finite inputs must give a refusal or a non-finite ball, never a finite wrong ball."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from symhopf.proof.piece_spectrum import Eigenbasis, _off_axis, _similar_factory, moving_discs_ok
-from symhopf.proof.tube import solve_refined_nb
+from symhopf.proof.ball_solve import solve_refined_nb
 from symhopf.runtime.npball import NBall, from_interval, interval, intersect, nprod
 
 ETA = 5e-324

@@ -9,7 +9,8 @@ from symhopf.model import Model
 from symhopf.proof.hopf import prove_candidate
 from symhopf.search import find_candidates
 from symhopf.proof.completeness import ProvedHopf, check_branch
-from symhopf.proof.tube import METHOD, bialt_float
+from symhopf.proof.bialternate import bialt_float
+from symhopf.proof.tube import METHOD
 from symhopf.system import System
 
 
@@ -91,7 +92,8 @@ def test_numpy_ball_bialternate_and_lemma_hold_the_exact_values():
     lemma_solve_nb the solution of the bordered system (checked at 128 bits)."""
     from flint import arb, arb_mat, ctx
     from symhopf.runtime.npball import as_nball
-    from symhopf.proof.tube import bialt_ball, bialt_nball, lemma_solve_nb, _bordered_nb
+    from symhopf.proof.ball_solve import lemma_solve_nb
+    from symhopf.proof.bialternate import bialt_ball, bialt_nball, _bordered_nb
     rng = np.random.default_rng(2)
     with ctx.workprec(128):
         A = arb_mat([[arb(float(v), 1e-12) for v in row] for row in rng.normal(size=(5, 5))])
@@ -184,7 +186,7 @@ def test_neutral_saddle_is_excluded_rigorously():
     """The zero of det(2A (.) I) at a = 1 is a real pair +-r: the spectral Lemma (isolated,
     real-centred Gershgorin discs) proves no eigenvalue on iR \\ {0} there, so the empty list is
     complete."""
-    from symhopf.proof.tube import spectral_ok
+    from symhopf.proof.piece_spectrum import spectral_ok
     s = neutral_saddle()
     res, proved = proved_points(s)
     assert res.candidates == []  # no Hopf point: the zero of det(2A (.) I) is a real pair +-r
@@ -237,6 +239,7 @@ def test_proved_point_not_on_the_branch_or_without_x_is_not_matched():
 def test_above_nmax_the_spectral_arguments_alone_decide(monkeypatch):
     """n > NMAX: no bialternate product (neither g's float zeros nor the bordered determinant nor
     ||I - Y M|| < 1); the spectral Lemmas alone prove the branch (here NMAX lowered to 2, n = 3)."""
+    import symhopf.proof.krawczyk_tube as krawczyk_tube
     import symhopf.proof.tube as tube
     from test_tube_spectral import twice
     s = twice(("-1", "1"))
@@ -244,6 +247,7 @@ def test_above_nmax_the_spectral_arguments_alone_decide(monkeypatch):
     monkeypatch.setattr(tube, "NMAX", 2)
     monkeypatch.setattr(tube, "bialt_float", None)      # any use of the bialternate product fails
     monkeypatch.setattr(tube, "bialt_nball", None)
+    monkeypatch.setattr(krawczyk_tube, "bialt_float", None)
     for br in res.branches:
         out = check_branch(s, br, on_branch(res, proved, br))
         assert out.proved, out.reason

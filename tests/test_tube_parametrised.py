@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from flint import arb
 
+import symhopf.proof.krawczyk_tube as krawczyk_tube
 import symhopf.proof.tube as tube
 from symhopf.model import Model
 from symhopf.proof.completeness import check_branch
-from symhopf.proof.tube import Piece, Tube
+from symhopf.proof.krawczyk_tube import Piece, Tube
 from symhopf.runtime.arbtools import exact_ball, hull
 from symhopf.system import System
 from test_proof_completeness_moving import brusselator, neutral_saddle, on_branch, proved_points
@@ -135,7 +136,7 @@ def test_parametrised_piece_is_wider_than_the_box_test(monkeypatch):
     zc = float_point(s, 2, 0.5, [0.8, 0.6, 0.5])
 
     def widest(method: str) -> float:
-        monkeypatch.setattr(tube, "TUBE_TEST", method)
+        monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", method)
         h = 0.4
         while h > 1e-6 and piece_of(s, 2, Fraction(0.5 - h), Fraction(0.5 + h), zc)[0] is None:
             h /= 1.5
@@ -242,7 +243,7 @@ def test_box_and_parametrised_tests_agree_on_completeness(make, monkeypatch):
     res, proved = proved_points(s)
     outs = {}
     for method in ("box", "parametrised"):
-        monkeypatch.setattr(tube, "TUBE_TEST", method)
+        monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", method)
         outs[method] = [check_branch(s, br, on_branch(res, proved, br)) for br in res.branches]
     for old, new in zip(outs["box"], outs["parametrised"]):
         assert old.proved and new.proved, (old.reason, new.reason)
@@ -250,5 +251,5 @@ def test_box_and_parametrised_tests_agree_on_completeness(make, monkeypatch):
         assert new.pieces <= old.pieces
     if res.candidates:      # without the proved points both refuse the branch
         for method in ("box", "parametrised"):
-            monkeypatch.setattr(tube, "TUBE_TEST", method)
+            monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", method)
             assert not any(check_branch(s, br, []).proved for br in res.branches if on_branch(res, proved, br))

@@ -19,7 +19,7 @@ from flint import arb, arb_mat
 
 from symhopf.proof.completeness import check_branch
 from symhopf.proof.global_ import GlobalCheck
-from symhopf.proof.tube import Piece, Tube
+from symhopf.proof.krawczyk_tube import Piece, Tube
 from symhopf.runtime.arbtools import exact_ball, hull, norm_inf_upper
 from test_proof_completeness_moving import on_branch, proved_points
 from test_tube_parametrised import (PREC, ball_of, float_point, mp_equilibrium, mp_rhs, mp_tangent, piece_of,

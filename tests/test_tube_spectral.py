@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from flint import arb, arb_mat
 
+import symhopf.proof.ball_solve as ball_solve
 import symhopf.proof.tube as tube
 from symhopf.model import Model
 from symhopf.proof.completeness import check_branch
@@ -206,11 +207,11 @@ def test_numpy_tangent_solve_holds_the_exact_solutions(seed, scale):
     n = 6
     Jm, Jr, km = _random_system(n, seed, scale)
     kr = np.abs(km) * 1e-9
-    got = tube.solve_refined_nb(NBall(Jm, Jr), NBall(km[:, None], kr[:, None]))
+    got = ball_solve.solve_refined_nb(NBall(Jm, Jr), NBall(km[:, None], kr[:, None]))
     assert got is not None
     with ctx.workprec(128):
         Jb = arb_mat([[arb(float(Jm[i, j]), float(Jr[i, j])) for j in range(n)] for i in range(n)])
-        ref = tube._solve_refined(Jb, arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
+        ref = ball_solve._solve_refined(Jb, arb_mat([[arb(float(km[i]), float(kr[i]))] for i in range(n)]))
     rng = np.random.default_rng(seed)
     with ctx.workprec(400):
         for sg in [0.0] + [rng.choice([-1.0, 1.0], (n, n + 1)) for _ in range(4)]:

@@ -16,7 +16,7 @@ enclosure, so each conclusion holds on the whole exact box). A box ``B`` is sett
   (``Y`` any float matrix), misses ``B_x`` in some component (every zero in ``B`` lies in ``K``, by
   the mean value theorem); then ``B`` holds no equilibrium; or
 * (inclusion, glued) for a chart ``k`` (a coordinate of ``z = (x, a)``) the Krawczyk test of
-  tube.py (``Tube.krawczyk``) on ``T = B_k`` and a box ``U`` of the other coordinates that
+  krawczyk_tube.py (``Tube.krawczyk``) on ``T = B_k`` and a box ``U`` of the other coordinates that
   contains ``B``'s other sides succeeds: for each ``t`` in ``T`` exactly one zero ``u(t)`` in
   ``U``, ``t -> u(t)`` continuous (IFT: ``J_u`` nonsingular on the box), all zeros in ``K``; so the
   equilibria in ``B`` lie on the arc ``G = {(t, u(t))}``, which is connected. For ``k != a`` the
@@ -53,7 +53,8 @@ from flint import arb
 from ..errors import InputError
 from ..runtime.arbtools import approximate_inverse, column, exact_bounds, hull, identity
 from .completeness import METHOD as SHIFT_METHOD, CompletenessResult
-from .tube import Fail, Tube
+from .krawczyk_tube import Tube
+from .tube import Fail
 
 #: largest dimension tried (the box count grows exponentially with n)
 NMAX = 6
@@ -166,7 +167,6 @@ class GlobalCheck:
         return False
 
     def _glue(self, k: int, B: list[tuple[Fraction, Fraction]], U: list[arb], zc: np.ndarray) -> bool:
-        o = self.tube.others(k)
         if k == self.n:
             for x0 in self.x0s:
                 if all(U[j].contains(arb(float(v))) for j, v in enumerate(x0)):

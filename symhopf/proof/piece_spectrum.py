@@ -1,4 +1,5 @@
-"""Spectral lemmas for the pieces of a moving branch (tube.py), O(n^3) per piece.
+"""Spectral lemmas for the pieces of a moving branch (tube.py), O(n^3) per piece, and the
+Gershgorin spectral Lemma ``spectral_ok`` (no eigenvalue on iR \\ {0}).
 
 Three lemmas, tried in this order by tube.py: ``moving_discs_ok`` (plain piece) and
 ``moving_hopf_ok`` (Hopf piece), second order in the piece's half width (their docstrings), and
@@ -35,14 +36,15 @@ Plain form (no pair in 2.): no eigenvalue of ``Df`` on ``iR \\ {0}`` anywhere on
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
-from flint import acb, arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat
 
 from ..runtime.arbtools import float_inverse
 from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
-from ..runtime.npball import NBall, as_nball, nmul, nprod
+from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
 from .family import Diagonalisation, diagonalise
 
 
@@ -400,3 +402,88 @@ def touching_isolated(cs: list[complex], rs: list[float], touch: list[bool]) -> 
                     arb(fr[p]) + arb(fr[q]):
                 return False
     return True
+
+
+def _offs(B: NBall) -> np.ndarray:
+    """Upper bounds of the off-diagonal row sums of |B| over the ball B."""
+    T = abs1(B.mid) + B.rad
+    np.fill_diagonal(T, 0.0)
+    return up(T.sum(axis=1), T.shape[1] + 2)
+
+
+def _discs(B: NBall) -> tuple[list[complex], list[float]]:
+    """Row Gershgorin discs (float centre, upward-rounded radius) of every matrix in the ball B."""
+    rs = up(np.diag(B.rad) + _offs(B), 2)
+    return [complex(c) for c in np.diag(B.mid)], [float(r) for r in rs]
+
+
+def _moving_off_axis(B0: NBall, B1: NBall, p: int, h: float, off0: np.ndarray, off1: np.ndarray) -> bool:
+    """Disc p of ``B0 + s B1`` has real part of one sign for every ``s`` in [-h, h] (the Lemma's
+    parametrised form): ``Re(B0_pp + s B1_pp) -+ (R0 + R1 |s|)`` is concave in s, so its extreme over
+    [-h, h] is at s = +-h (R0, R1: off-diagonal row sums of |B0|, |B1|)."""
+    rad = arb(float(off0[p])) + arb(float(off1[p])) * arb(h)
+    c0, c1 = to_acb(B0.mid[p, p], B0.rad[p, p]), to_acb(B1.mid[p, p], B1.rad[p, p])
+    vals = [(c0 + c1 * arb(sg * h)).real for sg in (-1.0, 1.0)]
+    return all(v > rad for v in vals) or all(v < -rad for v in vals)
+
+
+def spectral_ok(A: NBall | arb_mat, A0: NBall | arb_mat | None = None, A1: NBall | arb_mat | None = None,
+                h: float = 0.0) -> tuple[bool, int]:
+    """Lemma (no eigenvalue on iR \\ {0}). Let ``A`` be a real ball matrix, ``V`` a float (complex)
+    eigenvector matrix of its midpoint and ``B = V^-1 A V`` (ball inverse: V is proved nonsingular,
+    so every matrix in A is similar to one in B). Let ``D_p`` be the Gershgorin discs (rows, or else
+    columns) of B, centre ``c_p``, radius ``R_p`` (the ball radii included). Call ``D_p``
+    *touching* when ``|Re c_p| <= R_p``; replace each touching disc by the real-centred disc
+    ``F_p = {|z - Re c_p| <= R_p + |Im c_p|}`` (a superset), and let ``F_q = D_q`` otherwise. If every
+    touching ``F_p`` is disjoint from all ``F_q`` (q != p), then no matrix in A has an eigenvalue in
+    ``iR \\ {0}``.
+
+    Proof. Fix a matrix in A, similar to some B' in B; B''s Gershgorin discs lie in the ``F``. The
+    eigenvalues lie in the union of the discs; those in a non-touching disc have real part != 0.
+    For touching p, B''s disc p is disjoint from its other discs, so (Gershgorin's counting theorem)
+    it holds exactly one eigenvalue lambda and ``F_p`` holds no other. A is real, so conj(lambda) is
+    an eigenvalue, in ``conj(F_p) = F_p``: conj(lambda) = lambda, lambda is real. So an eigenvalue on
+    iR is real, i.e. 0.
+
+    Parametrised form: when every matrix of interest is ``A0 + s A1`` for some s in [-h, h] (a
+    mean-value enclosure along the arc, ``A`` containing all of them), a disc is also non-touching
+    when ``_moving_off_axis`` holds for ``V^-1 A0 V``, ``V^-1 A1 V`` (the disc of each matrix
+    ``V^-1 (A0 + s A1) V`` stays on one side of iR; its radius is at most ``R0 + R1 |s|``).
+
+    Returns (proved, number of touching discs). A touching disc is a real eigenvalue that the test
+    could not keep off iR: a neutral saddle (real pair r, -r: ``det(2 Df (.) I) = 0``) passes."""
+    Am = as_nball(A if A0 is None else A0).mid
+    try:
+        ev, V = np.linalg.eig(Am)
+    except np.linalg.LinAlgError:
+        return False, 0
+    if not np.all(np.isfinite(V)):
+        return False, 0
+    Vb = acb_mat([[complex(v) for v in row] for row in V])
+    try:
+        Vi = as_nball(Vb.inv())
+    except (ZeroDivisionError, ValueError):
+        return False, 0
+    Vn = NBall(V, 0.0)
+
+    def similar(X: NBall | arb_mat) -> NBall:        # V^-1 X V for every matrix of the ball X
+        return nprod(Vi, nprod(as_nball(X), Vn))
+
+    def tp(X: NBall) -> NBall:
+        return NBall(X.mid.T, X.rad.T)
+
+    B = similar(A)
+    Bs = None if A0 is None else (similar(A0), similar(A1))
+    for tr in (False, True):
+        Bt = tp(B) if tr else B
+        cs, rs = _discs(Bt)
+        if not all(math.isfinite(r) for r in rs):
+            continue
+        touch = [abs(c.real) <= r for c, r in zip(cs, rs)]
+        if Bs is not None and any(touch):
+            B0, B1 = (tp(Bs[0]), tp(Bs[1])) if tr else Bs
+            off0, off1 = _offs(B0), _offs(B1)
+            touch = [t and not _moving_off_axis(B0, B1, p, h, off0, off1) for p, t in enumerate(touch)]
+        if touching_isolated(cs, rs, touch):
+            return True, sum(touch)
+    return False, 0

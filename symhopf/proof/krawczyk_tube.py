@@ -1,0 +1,436 @@
+"""Krawczyk tube pieces around an equilibrium branch: for every ``t`` in a chart interval ``T`` exactly
+one equilibrium in a region, enclosed, with ``J_u`` nonsingular (the pieces tube.py chains into arcs).
+
+Notation (as tube.py). ``z = (x, a)`` in R^(n+1); ``Jz(z) = [Df | f_a]`` (n x (n+1)). A *chart* is a
+coordinate ``k`` of ``z`` (``k = n``: the parameter ``a``); ``u`` denotes the other n coordinates and
+``J_u`` the columns of ``Jz`` other than ``k``. Ball arithmetic at ``prec`` bits; ``Y`` always a float
+approximate inverse.
+
+Krawczyk tube, box test (thin ``T``; ``TUBE_TEST = "box"``). Centre ``z~`` (float
+equilibrium, ``z~_k`` = float midpoint of T), ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r, r]``; with
+``Z = (T at k, U)``: ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the
+interior of ``U`` then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies
+in ``K``, and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t``
+frozen: ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``. ``I - Y J_u(Z)``
+is O(h) (h the half width of T), which caps h near ``1 / (4 |Y| |D^2 f| |w|)``.
+
+Krawczyk tube, parametrised test (wide ``T``). Lemma P. Let ``t~`` be a float in T, ``s = t - t~``
+in ``S = T - t~``, ``|s| <= h``; ``z~`` a float point with ``z~_k = t~``, ``w`` a float vector with
+``w_k = 1`` (the float tangent ``w_u = -J_u(z~)^-1 J_k(z~)``), ``u_c(s) = u~ + s w_u`` and
+``U(s) = u_c(s) + V``, ``V = [-rho, rho]`` (balls). Let ``H`` be a box holding every
+``z~ + s w + v`` (s in S, v in V_H, V_H containing V; here ``H = (T, u~ + S w_u + V_H)``), ``Y0, Y1, Gm``
+any float matrices and ``Y(s) = Y0 + s Y1``. With the balls
+``F0 = f(z~)``, ``J0 = J_u(z~)``, ``f1 = Jz(z~) w``, ``G = D J_u(H)[w]``, ``f2 = D^2 f(H)[w, w] / 2``
+(``= D Jz(H)[w] w / 2``), ``W = D J_u(H)[V_H]`` (all from ``B``, ``Df_a``, ``f_aa``: ``D Jz[v] =
+[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``), ``S2 = [0, h^2]``, ``S3 = S2 S``:
+``C = (I - Y0 J0) - (Y0 Gm + Y1 J0) S - Y1 Gm S2 - (Y0 + Y1 S) ((G - Gm) S + W)``,
+``Kd = -(Y0 F0 + (Y0 f1 + Y1 F0) S + (Y0 f2 + Y1 f1) S2 + Y1 f2 S3) + C V``.
+If ``Kd`` lies in the interior of ``V`` then for every t in T exactly one zero of
+``f(t, .)`` lies in ``U(s)``, it lies in ``u_c(s) + Kd``, and every ``J_u`` on ``U(s)`` is
+nonsingular.
+Proof. Fix s. For ``z = z~ + s w + v`` (v in V, v_k = 0), entrywise mean values on the segment
+from z~ (in H, convex) give ``J_u(z) = J0' + s Gm + s (G' - Gm) + W'`` with ``J0'`` in J0, ``G'``
+in G, ``W'`` in W; expanding ``I - Y(s) J_u(z)`` term by term (each s replaced by S or
+``s^2`` by S2 only enlarges) shows it lies in C. Taylor's formula with integral remainder,
+``f(z~ + s w) = f(z~) + s Jz(z~) w + s^2 int_0^1 (1 - r) D^2 f(z~ + r s w)[w, w] dr``, puts
+``f(u_c(s), t)`` in ``F0 + s f1 + s^2 f2`` (the weight 1 - r >= 0 integrates to 1/2), so
+``Y(s) f(u_c(s), t)`` lies in the bracket. Hence Krawczyk's operator of ``f(t, .)`` on ``U(s)``
+with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
+of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
+``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
+O(h^2 + rho) and ``Kd`` O(h^2) (constants from the second and third derivatives), where the box
+test's ``I - Y J_u(Z)`` is O(h). Consequences used: the zeros over T form the graph of a C^1 map
+(IFT; the zero is in the interior of ``U(s)``); the *uniqueness region* of the piece is the
+slanted tube ``{u - u~ - s w_u in V}`` (``Slant``); when moreover ``||I - Y0 J_u(T, U)||_inf < 1``
+on the axis hull ``U = u~ + S w_u + V_H`` (joined with a box to cover), every ``J_u`` there is
+nonsingular, so two zeros in ``U`` at one t coincide (row-wise mean values on their segment):
+``U`` itself is then the uniqueness region (``Tube.krawczyk`` requires it: global_.py). ``K``
+= ``u~ + S w_u + Kd`` (tightened by ``Kd <- (-Y f + C Kd) /\\ Kd``) holds the arc.
+Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` and ``Jz(z) w`` in
+``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
+``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
+``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+from flint import arb, arb_mat
+
+from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse, float_lower, float_matrix,
+                               float_upper, hull, identity, norm_inf_upper)
+from ..runtime.npball import NBall
+from .bialternate import bialt_float
+
+#: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
+#: "box" (one axis box, one preconditioner: the earlier test, kept for thin T and for comparison)
+TUBE_TEST = "parametrised"
+#: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
+THIN = 1e-10
+#: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
+HULL = 2.5
+#: first tube radii: RHO0 times the float estimate of |Y f| per coordinate plus RHO1 times its largest
+#: (C couples the coordinates); with HULL, about 1.1 hull evaluations per piece (RG-flow, multilayer)
+RHO0, RHO1 = 4.0, 1.0
+
+
+class Slant(NamedTuple):
+    """The region ``{(t, u) : u - c - (t - t0) w in V}`` (other coordinates, in order; t0, c, w floats)."""
+
+    t0: float
+    c: list[float]
+    w: list[float]
+    V: list[arb]
+
+
+@dataclass
+class Piece:
+    """Chart ``k``, ``T = [lo, hi]``, arc direction ``d`` (+1: t increases along the arc); ``hull`` an
+    axis box holding the arc over T and ``K`` the enclosure of the arc (other coordinates, in order).
+    The uniqueness region (for each t in T exactly one equilibrium in it, the arc's point): ``hull``
+    when ``slant`` is None, else the slanted tube ``slant`` (test membership with ``holds``)."""
+
+    k: int
+    lo: Fraction
+    hi: Fraction
+    d: int
+    hull: list[arb]
+    K: list[arb]
+    D: arb_mat | None = None    # Df over the box (T at k, hull)
+    fa: arb_mat | None = None   # f_a over the box
+    kind: str = "plain"
+    index: int | None = None
+    Amv: NBall | arb_mat | None = None  # cached (_enclose_A)
+    A0: NBall | arb_mat | None = None
+    Ap: NBall | arb_mat | None = None
+    du: list[arb] | None = None  # u' (other coordinates, z'_k = 1) at every arc point, or None (Tube.piece)
+    slant: Slant | None = None
+
+    def holds(self, Z: Sequence[arb]) -> bool:
+        """Every point of the box Z (all n + 1 coordinates) lies in the piece's uniqueness region
+        (z_k in [lo, hi] and the other coordinates in ``hull``, or in the slanted tube): an equilibrium
+        in Z is then the arc's point at its z_k."""
+        k = self.k
+        b = exact_bounds(Z[k])
+        if b is None or not (self.lo <= b[0] and b[1] <= self.hi):
+            return False
+        o = [j for j in range(len(Z)) if j != k]
+        if self.slant is None:
+            return all(h.contains(Z[j]) for h, j in zip(self.hull, o))
+        t0, c, w, V = self.slant
+        S = Z[k] - arb(t0)
+        return all(v.contains(Z[j] - arb(cj) - S * arb(wj)) for v, cj, wj, j in zip(V, c, w, o))
+
+    def end(self) -> Fraction:
+        return self.hi if self.d > 0 else self.lo
+
+    def start(self) -> Fraction:
+        return self.lo if self.d > 0 else self.hi
+
+
+
+def _parametrised(T: arb) -> bool:
+    """Whether a piece over T takes the parametrised test: TUBE_TEST allows it and T is wider than THIN."""
+    tt = float(T.mid())
+    h = max(float_upper(T) - tt, tt - float_lower(T), 0.0)
+    return TUBE_TEST == "parametrised" and h > THIN * (1 + abs(tt))
+
+
+class Tube:
+    """Float and ball evaluations in charts of ``z = (x, a)``."""
+
+    def __init__(self, system: Any, prec: int) -> None:
+        self.flt, self.n, self.prec = system.flt, system.n, prec
+        self.ev = system.ball(prec)
+
+    # ---- floats
+    def Jz(self, z: np.ndarray) -> np.ndarray:
+        x, a = z[: self.n], float(z[self.n])
+        return np.hstack([self.flt.Df(x, a), self.flt.f_a(x, a)[:, None]])
+
+    def others(self, k: int) -> list[int]:
+        return [i for i in range(self.n + 1) if i != k]
+
+    def point(self, k: int, t: float, guess: np.ndarray, tol: float = 1e-13) -> np.ndarray | None:
+        """Float equilibrium with ``z_k = t`` by Newton from ``guess``."""
+        o = self.others(k)
+        z = np.array(guess, float)
+        z[k] = t
+        for _ in range(30):
+            F = self.flt.f(z[: self.n], float(z[self.n]))
+            if not np.all(np.isfinite(F)):
+                return None
+            try:
+                du = np.linalg.solve(self.Jz(z)[:, o], -F)
+            except np.linalg.LinAlgError:
+                return None
+            z[o] += du
+            if np.linalg.norm(du) <= tol * (1 + np.linalg.norm(z)):
+                return z
+        F = self.flt.f(z[: self.n], float(z[self.n]))
+        return z if np.linalg.norm(F) <= 1e-9 * (1 + np.linalg.norm(z)) else None
+
+    def g(self, z: np.ndarray) -> float:
+        return float(np.linalg.det(bialt_float(self.flt.Df(z[: self.n], float(z[self.n])))))
+
+    # ---- balls
+    def full(self, k: int, T: arb, U: Sequence[arb]) -> list[arb]:
+        v = list(U)
+        v.insert(k, T)
+        return v
+
+    def xa(self, Z: Sequence[arb]) -> tuple[arb_mat, arb]:
+        return column(Z[: self.n]), Z[self.n]
+
+    def split(self, k: int, D: arb_mat, fa: arb_mat) -> tuple[arb_mat, arb_mat]:
+        """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k)."""
+        n = self.n
+        if k == n:
+            return D, fa
+        full = [[D[i, j] for j in range(n)] + [fa[i, 0]] for i in range(n)]
+        o = self.others(k)
+        return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
+
+    def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+                 cover: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
+        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U), or None: for every ``t`` in ``T`` exactly one
+        zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
+        ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
+        that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
+        the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
+        ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same. With ``cover``
+        and a wide T the box test is tried first (the global check's boxes: fat, not thin tubes)."""
+        if _parametrised(T):
+            if cover is not None:   # a fat box to hold (the global check's): the box test first, as before
+                res = self._box_krawczyk(k, T, zc, tries, cover)
+                if res is not None:
+                    return res
+            res = self._moving_krawczyk(k, T, zc, tries, cover, False)
+            return None if res is None else res[:4]
+        return self._box_krawczyk(k, T, zc, tries, cover)
+
+    def piece(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
+              cover: tuple[np.ndarray, np.ndarray] | None = None
+              ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """A tube piece: ``krawczyk``'s (U, K, Df(box), f_a(box)), an enclosure of the arc's tangent ``u'``
+        (other coordinates, ``z'_k = 1``) at every point of the arc over T (None from the box test) and
+        the uniqueness region: U when the last item is None, else that slanted tube (U then only
+        holds the arc). ``cover`` (a proved point's box) then lies in the slanted tube."""
+        if _parametrised(T):
+            return self._moving_krawczyk(k, T, zc, tries, cover, True)
+        res = self._box_krawczyk(k, T, zc, tries, cover)
+        return None if res is None else (*res, None, None)
+
+    def _dJz_float(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``D Jz(z)[v]`` in floats (n x (n+1)): ``[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``."""
+        n, x, a = self.n, z[: self.n], float(z[self.n])
+        Dfa = self.flt.Df_a(x, a)
+        left = self.flt.B(x, a, v[:n], np.eye(n)) + v[n] * Dfa
+        return np.hstack([left, (Dfa @ v[:n] + v[n] * self.flt.f_aa(x, a))[:, None]])
+
+    def _dJz(self, x: arb_mat, a: arb, Dfa: arb_mat, faa: arb_mat, v: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
+        """``D Jz[v]`` over the box (x, a) for every v in the balls ``v`` (all n + 1 coordinates), as
+        (n x n part, column of a): ``B(v_x, .) + v_a Df_a``, ``Df_a v_x + v_a f_aa`` (bilinear in v)."""
+        vx, va = column(v[: self.n]), v[self.n]
+        return self.ev.B(x, a, vx, identity(self.n)) + Dfa * va, Dfa * vx + faa * va
+
+    def _moving_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
+        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
+        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
+        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
+        n, o, ev = self.n, self.others(k), self.ev
+        tt = float(T.mid())
+        z0 = np.array(zc, float)
+        z0[k] = tt
+        Jzc = self.Jz(z0)
+        Y0 = float_inverse(Jzc[:, o])
+        if Y0 is None:
+            return None
+        w = np.zeros(n + 1)
+        w[k] = 1.0
+        w[o] = -Y0 @ Jzc[:, k]
+        Gf = self._dJz_float(z0, w)
+        Y1 = -Y0 @ Gf[:, o] @ Y0
+        f2f = 0.5 * (Gf @ w)
+        if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
+            return None
+        tb = arb(tt)
+        S = T - tb
+        h = float_upper(abs(S))
+        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
+        S3 = S2 * S
+        ub = [arb(float(v)) for v in z0[o]]
+        wb = [arb(float(v)) for v in w]
+        wo = [wb[j] for j in o]
+        x0, a0 = self.xa(self.full(k, tb, ub))
+        F0 = ev.f(x0, a0)
+        J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
+        Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
+        Gm = float_matrix(Gf[:, o])
+        f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
+        P0, P1, P2 = Y0b * F0, Y0b * f1 + Y1b * F0, Y1b * f1
+        I = identity(n)
+        E0 = I - Y0b * J0
+        C1 = -(Y0b * Gm + Y1b * J0)                                   # cancels to rounding (Y1 = -Y0 G Y0)
+        C2 = -(Y1b * Gm)
+        Ys = Y0b + Y1b * S
+        uabs = np.abs(z0[o])
+        eps = 1e-14 * (1 + uabs) + 1e-300
+        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
+               + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
+                           for i in range(n)]))
+        rho = RHO0 * est + RHO1 * est.max() + eps
+        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
+            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
+            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
+                   for j, u, wj in zip(o, ub, wo)]
+            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
+            rhoH = HULL * rho
+            if not np.all(np.isfinite(rhoH)):
+                return None
+            VH = [arb(0, float(r)) for r in rhoH]
+            Ut = [u + S * wj + v for u, wj, v in zip(ub, wo, VH)]
+            xH, aH = self.xa(self.full(k, T, Ut))
+            Dfa, faa = ev.Df_a(xH, aH), ev.f_aa(xH, aH)
+            Gl, Gr = self._dJz(xH, aH, Dfa, faa, wb)                 # D Jz(H)[w]
+            f2 = (Gl * column(wb[:n]) + Gr * wb[n]) * arb(0.5)       # D^2 f(H)[w, w] / 2
+            Gu = self.split(k, Gl, Gr)[0]
+            Vfull = list(VH)
+            Vfull.insert(k, arb(0))
+            DJVl, DJVr = self._dJz(xH, aH, Dfa, faa, Vfull)            # D Jz(H)[v], v in V_H
+            DJV = self.split(k, DJVl, DJVr)[0]
+            U = Ut
+            if cover is not None:
+                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
+            # Jz over the whole axis box (T, U), not the mean value form Df(z~) + D Jz(H)[s w + v]:
+            # that holds on the slanted tube only, and regularity must hold on all of U
+            xU, aU = self.xa(self.full(k, T, U))
+            D, fa = ev.Df(xU, aU), ev.f_a(xU, aU)
+            regular = norm_inf_upper(I - Y0b * self.split(k, D, fa)[0]) < 1
+            if not (regular or slanted):
+                return None                  # J_u not proved regular on the box: no uniqueness in U
+            Cb = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S)
+            mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
+            for _ in range(tries):
+                V = [arb(0, float(r)) for r in rho]
+                if not all(vh.contains(v) for vh, v in zip(VH, V)):
+                    break
+                # V in c V_H, so D Jz(H)[v] (linear in v, V_H symmetric) lies in c D Jz(H)[V_H]
+                c = arb(max(float_upper(arb(v.rad()) / arb(vh.rad())) for v, vh in zip(V, VH)))
+                C = Cb - Ys * (DJV * c)
+                Kc = mYF + C * column(V)
+                Kd = [Kc[i, 0] for i in range(n)]
+                if not all_finite(Kd):
+                    return None
+                if all(v.contains_interior(kd) for v, kd in zip(V, Kd)):
+                    for _ in range(2):       # every zero of the slice lies in u_c(s) + (-Y f + C Kd)
+                        K2 = mYF + C * column(Kd)
+                        Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
+                    K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
+                    slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
+                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
+                dev = np.array([float_upper(abs(kd)) for kd in Kd])
+                with np.errstate(over="ignore"):
+                    rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
+            else:
+                return None
+        return None
+
+    def _tangent_tube(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
+                      Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
+        """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
+        docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
+        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved. ``Vl, Vr``:
+        ``D Jz(H)[v]`` for v in V (both parts)."""
+        n = self.n
+        c = norm_inf_upper(C)
+        if not c < 1:
+            return None
+        wx, wa = column(wb[: n]), wb[n]
+        b = Ys * (f1 + f2 * (S * 2) + Vl * wx + Vr * wa)            # Y(s) Jz(z) w
+        if not all_finite([b[i, 0] for i in range(n)]):
+            return None                 # (a nan would be skipped by max below)
+        eps = max((float_upper(abs(b[i, 0])) for i in range(n)), default=0.0)
+        eps = float_upper(arb(eps) / (1 - arb(c)))
+        e = [-b[i, 0] + arb(0, eps) * arb(c) for i in range(n)]       # -Y r + C [-eps, eps] (rows: |C| <= c)
+        for _ in range(4):
+            en = -b + C * column(e)
+            e = [ei.intersection(en[i, 0]) for i, ei in enumerate(e)]
+        wo = [wb[j] for j in self.others(k)]
+        return [wj + ei for wj, ei in zip(wo, e)]
+
+    def _box_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                      cover: tuple[np.ndarray, np.ndarray] | None
+                      ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
+        """The box test (module docstring): one ball Jacobian per try; K is then tightened by
+        ``K <- K(K) /\\ K`` with the same Jacobian (valid: every zero in U lies in K, and K(X) holds the
+        zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says."""
+        n, o = self.n, self.others(k)
+        uc = zc[o]
+        Jzc = self.Jz(zc)
+        Y = float_inverse(Jzc[:, o])
+        if Y is None:
+            return None
+        Yb = float_matrix(Y)
+        ucb = [arb(float(v)) for v in uc]
+        uccol = column(ucb)
+        tm = arb(float(T.mid()))
+        x, a = self.xa(self.full(k, tm, ucb))
+        YF = Yb * self.ev.f(x, a)
+        h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
+        if h > 0:
+            # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
+            xt, at = self.xa(self.full(k, T, ucb))
+            if k == n:
+                Jk = self.ev.f_a(xt, at)
+            else:
+                Dt = self.ev.Df(xt, at)
+                Jk = column([Dt[i, k] for i in range(n)])
+            YF = YF + (Yb * Jk) * (T - tm)
+        tang = np.abs(Y @ Jzc[:, k])
+        eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
+        r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
+        if cover is not None:
+            r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
+        I = identity(n)
+        base = uccol - YF
+        for _ in range(tries):
+            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
+            xb, ab = self.xa(self.full(k, T, U))
+            D, fa = self.ev.Df(xb, ab), self.ev.f_a(xb, ab)
+            Ju, _ = self.split(k, D, fa)
+            C = I - Yb * Ju
+            Kc = base + C * column([arb(0, float(ri)) for ri in r])
+            K = [Kc[i, 0] for i in range(n)]
+            if not all_finite(K):
+                return None
+            if all(Ui.contains_interior(Ki) for Ui, Ki in zip(U, K)):
+                for _ in range(3):
+                    K2c = base + C * column([Ki - c for Ki, c in zip(K, ucb)])
+                    K = [Ki.intersection(K2c[i, 0]) for i, Ki in enumerate(K)]
+                return U, K, D, fa
+            dev = np.array([float_upper(abs(Ki - c)) for Ki, c in zip(K, ucb)])
+            with np.errstate(over="ignore"):
+                r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+            if not np.all(np.isfinite(r)):
+                return None
+        return None
+
+
+# --------------------------------------------------------------------------- the checker
+
+
+def split_nb(k: int, D: NBall, fa: NBall) -> tuple[NBall, NBall]:
+    """(J_u, J_k) in numpy balls: the columns of ``Jz = [Df | f_a]`` other than k, and column k."""
+    mid, rad = np.hstack([D.mid, fa.mid]), np.hstack([D.rad, fa.rad])
+    o = [j for j in range(mid.shape[1]) if j != k]
+    return NBall(mid[:, o], rad[:, o]), NBall(mid[:, k:k + 1], rad[:, k:k + 1])
