@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 from . import npball as _nb
 from .npball import NBall
@@ -30,18 +30,35 @@ WIDE_BITS = 30
 WIDE = 2.0 ** -WIDE_BITS
 #: entrywise products of at most this many entries skip the exact shortcuts of ``had``
 SMALL = 64
+#: up to this many rows ``mm`` multiplies by the dense ``W + s I`` (one product instead of two and a sum)
+DENSE_ROWS = 32
+#: numpy ball directions with at most this many rows are evaluated in python-flint (BallBase._apply)
+NB_ROWS = 16
+#: act_map's memo is cleared when it holds this many arguments (the monotone kernels': 8 times as many)
+ACT_MEMO = 512
 
 
 def _monotone(method: str) -> Callable[[arb], arb]:
+    memo: dict[int, tuple[arb, int, arb]] = {}
+
     def fn(z):
         if not isinstance(z, arb):
             return getattr(arb(z), method)()
+        hit = memo.get(id(z))
+        if hit is not None and hit[0] is z and hit[1] == ctx.prec:
+            return hit[2]
         if z.rel_accuracy_bits() >= WIDE_BITS or not z.is_finite() or z.rad() <= WIDE:
-            return getattr(z, method)()
-        lo, hi = getattr(z.lower(), method)(), getattr(z.upper(), method)()
-        return lo.union(hi)
+            out = getattr(z, method)()
+        else:
+            out = getattr(z.lower(), method)().union(getattr(z.upper(), method)())
+        if len(memo) >= 8 * ACT_MEMO:
+            memo.clear()
+        memo[id(z)] = (z, ctx.prec, out)    # z kept alive: its id is not reused while remembered
+        return out
     fn.__name__ = method
-    fn.__doc__ = f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints)."
+    fn.__doc__ = (f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints). Remembered "
+                  "per argument object and precision (arbs are immutable: act_map passes the same "
+                  "entry objects to s, s', s'', which then share one evaluation).")
     return fn
 
 
@@ -272,6 +289,8 @@ def mm(a, b):
         return dense(a) * b.s
     if isinstance(a, Shifted):
         b = dense(b)
+        if a.W.nrows() <= DENSE_ROWS and isinstance(b, (arb_mat, acb_mat)) and not isinstance(a.s, Columns):
+            return _mul(a.mat, b)           # small n: one product with the dense W + s I is cheaper
         return add(a.product(b), scale(b, a.s))
     if isinstance(b, Shifted) and not isinstance(b.s, Columns):
         a = dense(a)
@@ -458,21 +477,80 @@ def had(*factors: Mat) -> Mat:
 
 
 def _had_entries(factors: list, rows: int, cols: int) -> Mat:
-    out = [1] * (rows * cols)
+    """Entrywise product, entry by entry: the n x 1 factors of an n x cols product first (n
+    products each), then their product times every column."""
+    out = c = None
     for f in factors:
         e = f.entries()
         if f.ncols() == cols:
-            out = [o * x for o, x in zip(out, e)]
+            out = e if out is None else [o * x for o, x in zip(out, e)]
         else:
-            out = [out[i * cols + j] * e[i] for i in range(rows) for j in range(cols)]
+            c = e if c is None else [o * x for o, x in zip(c, e)]
+    if c is not None:
+        out = [out[k] * c[k // cols] for k in range(rows * cols)]
     return mat(rows, cols, out, any(isinstance(f, acb_mat) for f in factors))
 
 
-def act_map(fn: Callable[[arb], arb], x: arb_mat) -> arb_mat:
-    """``fn`` applied to every entry of a real ball matrix."""
+#: act_map's memo: (working precision, argument's exact balls) -> [canonical entries, {fn: result}]
+_ACT: dict[tuple, list] = {}
+
+
+class _ArbKey:
+    """The exact content of a python-flint ball matrix (midpoints and radii as exact arbs, shape)
+    as a dict key: equal iff those are equal; hashed by their float values (cheaper than hashing
+    arbs; equal keys have equal floats, hence equal hashes)."""
+
+    __slots__ = ("exact", "hash")
+
+    def __init__(self, x: arb_mat):
+        ents = x.entries()
+        self.exact = (x.nrows(), x.ncols(), *[e.mid() for e in ents], *[e.rad() for e in ents])
+        self.hash = hash((self.exact[0], *[float(e) for e in self.exact[2:]]))
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _ArbKey) and self.exact == other.exact
+
+
+def _act_key(x: arb_mat | NBall) -> tuple:
+    """The exact content of the argument (midpoints and radii: exact arbs or float bytes; shape)
+    and the working precision: what ``fn`` of its entries depends on."""
     if isinstance(x, NBall):
-        x = x.to_mat()
-    return arb_mat(x.nrows(), x.ncols(), [fn(e) for e in x.entries()])
+        return (ctx.prec, x.mid.shape, x.mid.dtype.str, x.mid.tobytes(), np.ascontiguousarray(x.rad).tobytes())
+    return (ctx.prec, _ArbKey(x))
+
+
+def act_map(fn: Callable[[arb], arb], x: Mat) -> Mat:
+    """``fn`` applied to every entry of a real ball matrix (an NBall gives an NBall).
+
+    Every entry is ``fn`` of the python-flint ball holding that entry (an NBall's ``mid +- rad``
+    converted exactly, the result back by npball.as_nball: each a valid enclosure). Results are
+    remembered by the argument's exact content (midpoints and radii, shape, ``ctx.prec``) and fn:
+    ``fn`` on the same balls at the same precision is the same enclosure, so a method that
+    repeats the forward pass of another (Df, f_a, B at one box) computes no activation twice;
+    and every fn gets the same (immutable) entry objects, so the monotone kernels' memo
+    (``_monotone``) evaluates tanh(z) once for s, s', s'' of one argument. The memo holds
+    immutable arbs (or read-only arrays): the caller gets a fresh matrix.
+    """
+    key = _act_key(x)
+    rec = _ACT.get(key)
+    if rec is None:
+        if len(_ACT) >= ACT_MEMO:
+            _ACT.clear()
+        rec = _ACT[key] = [(x.to_mat() if isinstance(x, NBall) else x).entries(), {}]
+    hit = rec[1].get(fn)
+    if hit is None:
+        hit = [fn(e) for e in rec[0]]
+        if isinstance(x, NBall):
+            out = _nb.as_nball(arb_mat(x.nrows(), x.ncols(), hit))
+            out.mid.flags.writeable = False
+            hit = (out.mid, out.rad)
+        rec[1][fn] = hit
+    if isinstance(x, NBall):
+        return NBall(*hit)
+    return arb_mat(x.nrows(), x.ncols(), hit)
 
 
 def dense(m):
@@ -531,19 +609,29 @@ class BallBase:
     def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
         return dense(self._Df_a_apply(x, _param(a), self.eye))
 
+    def _apply(self, method: Callable, x: arb_mat, a, *dirs: Mat) -> Mat:
+        """``method(x, a, *dirs)``; numpy ball directions with at most ``NB_ROWS`` rows are
+        evaluated as python-flint matrices (the same balls, ``NBall.to_mat``) and the result
+        converted back (``npball.as_nball``): for small n python-flint's products cost less
+        than numpy's per-call overhead, and they are as tight or tighter."""
+        if any(isinstance(d, NBall) for d in dirs) and dirs[0].nrows() <= NB_ROWS:
+            out = dense(method(x, _param(a), *(d.to_mat() if isinstance(d, NBall) else d for d in dirs)))
+            return out if isinstance(out, NBall) else _nb.as_nball(out)
+        return dense(method(x, _param(a), *dirs))
+
     def Df_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
-        """``D_x f(x, a) u``; u may be a numpy ball matrix (structured code: the result is one too)."""
-        return dense(self._Df_apply(x, _param(a), u))
+        """``D_x f(x, a) u``; u may be a numpy ball matrix (then the result is one too)."""
+        return self._apply(self._Df_apply, x, a, u)
 
     def Df_a_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
         """``(d/da D_x f(x, a)) u``; u may be a numpy ball matrix."""
-        return dense(self._Df_a_apply(x, _param(a), u))
+        return self._apply(self._Df_a_apply, x, a, u)
 
     def B(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
-        return dense(self._B(x, _param(a), u, v))
+        return self._apply(self._B, x, a, u, v)
 
     def C(self, x: arb_mat, a: arb, u: Mat, v: Mat, w: Mat) -> Mat:
-        return dense(self._C(x, _param(a), u, v, w))
+        return self._apply(self._C, x, a, u, v, w)
 
     def f_aa(self, x: arb_mat, a: arb) -> arb_mat:
         return dense(self._f_aa(x, _param(a)))
@@ -553,4 +641,4 @@ class BallBase:
 
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
-        return dense(self._B_a(x, _param(a), u, v))
+        return self._apply(self._B_a, x, a, u, v)
