@@ -256,3 +256,61 @@ def test_wide_box_encloses_sampled_values(paper):
         want = _paper_reference(x, a, u)
         assert_contains(Dfa, want["Df_a"], "Df_a")
         assert_contains(B, want["B"], "B")
+
+
+# ---------------------------------------------------------------- frames: nodes of (x, a) kept per call
+def _calls(ev, X, A, n):
+    I = NBall(np.eye(n), 0.0)
+    U = NBall(np.linspace(-1, 1, n).reshape(n, 1), 1e-9)
+    Ia = _b.mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
+    return [ev.f(X, A), ev.Df(X, A), ev.f_a(X, A), ev.Df_a(X, A), ev.f_aa(X, A), ev.Df_aa(X, A),
+            ev.Df_apply(X, A, I), ev.Df_a_apply(X, A, I), ev.B(X, A, U, I), ev.B(X, A, U.to_mat(), Ia),
+            ev.C(X, A, U, U, I), ev.B_a(X, A, U, I)]
+
+
+def _identical(p, q) -> bool:
+    if isinstance(p, NBall):
+        return np.array_equal(p.mid, q.mid) and np.array_equal(p.rad, q.rad)
+    return _same(p, q)
+
+
+def test_frames_give_the_values_of_a_fresh_evaluation(paper, monkeypatch):
+    """Every public method, called in a row on one (x, a), on a second point, back on the first,
+    at another precision: the same balls as with no frames kept (FRAMES off: every node computed)."""
+    n = 6
+    pts = [([0.1 * i - 0.2 for i in range(n)], 0.3, 1e-6), ([2.0, -1, 0, 30, -0.5, 1e-3], -0.7, 0.0),
+           ([0.1 * i - 0.2 for i in range(n)], 0.3, 1e-6), ([0.1 * i - 0.2 for i in range(n)], 0.5, 1e-6)]
+    got = {}
+    for frames in (True, False):
+        monkeypatch.setattr(type(paper.ball(PREC)), "FRAMES", frames)
+        _b._ACT.clear()
+        for prec in (PREC, 64):
+            with ctx.workprec(prec):
+                ev = paper.ball(prec)
+                for k, (x, a, r) in enumerate(pts):
+                    X, A = arb_mat(n, 1, [arb(v, r) for v in x]), arb(a, r)
+                    got[frames, prec, k] = _calls(ev, X, A, n)
+    for key, vals in got.items():
+        if key[0]:
+            assert all(_identical(p, q) for p, q in zip(vals, got[(False,) + key[1:]])), key
+
+
+def test_frames_are_safe_against_mutation_and_direct_calls(paper):
+    """The caller's result is its own (changing it changes no later result); an argument changed in
+    place is a new point; a private method called without the public wrapper computes every node."""
+    n = 6
+    with ctx.workprec(PREC):
+        ev = paper.ball(PREC)
+        X, A = arb_mat(n, 1, [arb(0.1 * i) for i in range(n)]), arb(0.2)
+        fa = ev.f_a(X, A)
+        want = arb_mat(fa)
+        fa[0, 0] = arb(99)
+        assert _same(ev.f_a(X, A), want)
+        Y = arb_mat(X)
+        X[2, 0] = arb(5)                                     # same object, new content
+        assert _same(ev.f(X, A), ev.f(arb_mat(X), arb(0.2)))
+        assert not ev.f(X, A).overlaps(ev.f(Y, A))
+        I = _b.mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
+        U = _b.mat(n, 1, [1] * n)
+        ev.B(Y, A, U, I)                                     # a frame for Y exists
+        assert _same(_b.dense(ev._B(X, A, U, I)), ev.B(X, A, U, I))

@@ -30,12 +30,18 @@ WIDE_BITS = 30
 WIDE = 2.0 ** -WIDE_BITS
 #: entrywise products of at most this many entries skip the exact shortcuts of ``had``
 SMALL = 64
-#: up to this many rows ``mm`` multiplies by the dense ``W + s I`` (one product instead of two and a sum)
-DENSE_ROWS = 32
+#: up to this many rows ``mm`` multiplies a python-flint matrix by the dense ``W + s I`` (one product
+#: instead of two and a sum; no products remembered in a lazy ``W + s I`` that a frame keeps)
+DENSE_ROWS = 64
 #: numpy ball directions with at most this many rows are evaluated in python-flint (BallBase._apply)
 NB_ROWS = 16
+#: frames (values of the generated code's nodes at one (x, a), ``BallBase._keep``) kept per evaluator
+FRAMES = 16
 #: act_map's memo is cleared when it holds this many arguments (the monotone kernels': 8 times as many)
 ACT_MEMO = 512
+#: act_map's memo and the frames serve arguments x with at most this many entries (small n: there
+#: the bookkeeping pays; for large n it would cost memory and key time for little gain)
+MEMO_ENTRIES = 64
 
 
 def _monotone(method: str) -> Callable[[arb], arb]:
@@ -502,8 +508,8 @@ class _ArbKey:
 
     __slots__ = ("exact", "hash")
 
-    def __init__(self, x: arb_mat):
-        ents = x.entries()
+    def __init__(self, x: arb_mat, *more: arb):
+        ents = x.entries() + list(more)
         self.exact = (x.nrows(), x.ncols(), *[e.mid() for e in ents], *[e.rad() for e in ents])
         self.hash = hash((self.exact[0], *[float(e) for e in self.exact[2:]]))
 
@@ -534,6 +540,10 @@ def act_map(fn: Callable[[arb], arb], x: Mat) -> Mat:
     (``_monotone``) evaluates tanh(z) once for s, s', s'' of one argument. The memo holds
     immutable arbs (or read-only arrays): the caller gets a fresh matrix.
     """
+    if x.nrows() * x.ncols() > MEMO_ENTRIES:
+        m = x.to_mat() if isinstance(x, NBall) else x
+        out = arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
+        return _nb.as_nball(out) if isinstance(x, NBall) else out
     key = _act_key(x)
     rec = _ACT.get(key)
     if rec is None:
@@ -597,27 +607,67 @@ class BallBase:
         cols = [dense(getattr(self, name)(x, arb(v), *(_column(A, j) for A in args))) for j, v in enumerate(values)]
         return mat(cols[0].nrows(), m, [c[i, 0] for i in range(cols[0].nrows()) for c in cols])
 
-    def f(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f(x, _param(a)))
+    #: generated code that prints ``self._keep`` (structured ball code): frames are kept per (x, a)
+    FRAMES = False
+    _frame: dict | None = None
 
-    def Df(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_apply(x, _param(a), self.eye))
+    def _keep(self, k: int, thunk: Callable[[], Mat]) -> Mat:
+        """Node k of the generated code, a function of (x, a) and the data only: computed once per
+        frame (the current call's (x, a), see ``_apply``), else (no frame) computed."""
+        frame = self._frame
+        if frame is None:
+            return thunk()
+        out = frame.get(k)
+        if out is None:
+            out = frame[k] = thunk()
+        return out
 
-    def f_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_a(x, _param(a)))
-
-    def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_a_apply(x, _param(a), self.eye))
+    def _frame_of(self, x, a) -> dict | None:
+        """The frame of (x, a): the nodes computed so far at the same balls (midpoints and radii of x
+        and a, exact) and the same ``ctx.prec``: the same values. None for a batch or complex x, a."""
+        if not (self.FRAMES and isinstance(x, arb_mat) and isinstance(a, arb)
+                and x.nrows() * x.ncols() <= MEMO_ENTRIES):
+            return None
+        frames = self.__dict__.setdefault("_frames", {})
+        key = (ctx.prec, _ArbKey(x, a))
+        frame = frames.get(key)
+        if frame is None:
+            if len(frames) >= FRAMES:
+                del frames[next(iter(frames))]          # the oldest
+            frame = frames[key] = {}
+        return frame
 
     def _apply(self, method: Callable, x: arb_mat, a, *dirs: Mat) -> Mat:
-        """``method(x, a, *dirs)``; numpy ball directions with at most ``NB_ROWS`` rows are
-        evaluated as python-flint matrices (the same balls, ``NBall.to_mat``) and the result
-        converted back (``npball.as_nball``): for small n python-flint's products cost less
-        than numpy's per-call overhead, and they are as tight or tighter."""
-        if any(isinstance(d, NBall) for d in dirs) and dirs[0].nrows() <= NB_ROWS:
-            out = dense(method(x, _param(a), *(d.to_mat() if isinstance(d, NBall) else d for d in dirs)))
-            return out if isinstance(out, NBall) else _nb.as_nball(out)
-        return dense(method(x, _param(a), *dirs))
+        """``method(x, a, *dirs)`` in the frame of (x, a) (``_keep``); the result is the caller's own
+        (a copy where it is a kept node or part of a lazy one). Numpy ball directions with at most
+        ``NB_ROWS`` rows are evaluated as python-flint matrices (the same balls, ``NBall.to_mat``)
+        and the result converted back (``npball.as_nball``): for small n python-flint's products
+        cost less than numpy's per-call overhead, and they are as tight or tighter."""
+        a = _param(a)
+        small = any(isinstance(d, NBall) for d in dirs) and dirs[0].nrows() <= NB_ROWS
+        if small:
+            dirs = tuple(d.to_mat() if isinstance(d, NBall) else d for d in dirs)
+        frame = self._frame = self._frame_of(x, a)
+        try:
+            out = method(x, a, *dirs)
+        finally:
+            self._frame = None
+        if isinstance(out, (Eye, _Lazy)) or (frame is not None and any(out is v for v in frame.values())):
+            out = _copy(dense(out))
+        out = dense(out)
+        return _nb.as_nball(out) if small and not isinstance(out, NBall) else out
+
+    def f(self, x: arb_mat, a: arb) -> arb_mat:
+        return self._apply(self._f, x, a)
+
+    def Df(self, x: arb_mat, a: arb) -> arb_mat:
+        return self._apply(self._Df_apply, x, a, self.eye)
+
+    def f_a(self, x: arb_mat, a: arb) -> arb_mat:
+        return self._apply(self._f_a, x, a)
+
+    def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
+        return self._apply(self._Df_a_apply, x, a, self.eye)
 
     def Df_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
         """``D_x f(x, a) u``; u may be a numpy ball matrix (then the result is one too)."""
@@ -634,11 +684,18 @@ class BallBase:
         return self._apply(self._C, x, a, u, v, w)
 
     def f_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_aa(x, _param(a)))
+        return self._apply(self._f_aa, x, a)
 
     def Df_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_aa_apply(x, _param(a), self.eye))
+        return self._apply(self._Df_aa_apply, x, a, self.eye)
 
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
         return self._apply(self._B_a, x, a, u, v)
+
+
+def _copy(m: Mat) -> Mat:
+    """A copy the caller may change (python-flint matrices are mutable; numpy arrays too)."""
+    if isinstance(m, NBall):
+        return NBall(m.mid.copy(), np.array(m.rad))
+    return type(m)(m) if isinstance(m, (arb_mat, acb_mat)) else m
