@@ -314,3 +314,24 @@ def test_frames_are_safe_against_mutation_and_direct_calls(paper):
         U = _b.mat(n, 1, [1] * n)
         ev.B(Y, A, U, I)                                     # a frame for Y exists
         assert _same(_b.dense(ev._B(X, A, U, I)), ev.B(X, A, U, I))
+
+
+def test_a_direction_changed_in_place_between_calls(monkeypatch):
+    """n = 20 (numpy route): a kept W + s I (``mm(W + a I, u)`` with the caller's u) remembers
+    products by the direction's identity only within one call; the same NBall object changed in
+    place gives the new product."""
+    rng = np.random.default_rng(4)
+    n = 20
+    model = Model.rnn("multilayer", parameter="a", range=[-1, 1], layers=[
+        {"weights": rng.standard_normal((n, n)) / 4, "bias": rng.standard_normal(n) / 10} for _ in range(2)])
+    system = System.from_model(model)
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        X, A = arb_mat(n, 1, [arb(float(v), 1e-9) for v in rng.uniform(-1, 1, n)]), arb(0.1)
+        U = NBall(rng.standard_normal((n, 3)), 0.0)
+        first = ev.Df_apply(X, A, U)
+        U.mid[:] = 2 * U.mid                                   # exact doubling
+        second = ev.Df_apply(X, A, U)
+        fresh = ev.Df_apply(X, A, NBall(U.mid.copy(), 0.0))
+        assert np.array_equal(second.mid, fresh.mid) and np.array_equal(second.rad, fresh.rad)
+        assert not np.allclose(first.mid, second.mid)

@@ -652,6 +652,9 @@ class BallBase:
             out = method(x, a, *dirs)
         finally:
             self._frame = None
+            for v in frame.values() if frame is not None else ():
+                if isinstance(v, Shifted):
+                    v._products.clear()     # products with this call's directions (kept by identity) end here
         if isinstance(out, (Eye, _Lazy)) or (frame is not None and any(out is v for v in frame.values())):
             out = _copy(dense(out))
         out = dense(out)
