@@ -9,7 +9,14 @@ Batches: structured code (``COLUMNS = True``) also accepts the parameter as
 ``a = values[j]`` on column j of the direction arguments. An n x 1 operand stands
 for the same column in every member of the batch (``add`` and ``had`` broadcast it).
 Direction arguments may be numpy ball matrices (:class:`~.npball.NBall`); ``mm``,
-``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds.
+``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds (for n <=
+``NB_ROWS`` the public methods evaluate them as python-flint matrices instead: cheaper there).
+
+Reuse (small n, at most ``MEMO_ENTRIES`` entries): ``act_map`` remembers its results by the
+argument's exact balls and the working precision; the generated code's nodes that depend on
+(x, a) only (``BallBase._keep``) are kept per (x, a), so the methods called at one point share
+its forward pass. Reused values are the values a fresh evaluation computes (same balls, same
+precision, same code); callers get their own copies.
 """
 from __future__ import annotations
 
