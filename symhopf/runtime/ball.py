@@ -651,7 +651,7 @@ class BallBase:
         and the result converted back (``npball.as_nball``): for small n python-flint's products
         cost less than numpy's per-call overhead, and they are as tight or tighter."""
         a = _param(a)
-        small = any(isinstance(d, NBall) for d in dirs) and dirs[0].nrows() <= NB_ROWS
+        small = any(isinstance(d, NBall) and d.nrows() <= NB_ROWS for d in dirs)
         if small:
             dirs = tuple(d.to_mat() if isinstance(d, NBall) else d for d in dirs)
         frame = self._frame = self._frame_of(x, a)
