@@ -80,6 +80,8 @@ class BallSystem(_b.BallBase):
 
     #: structured code: the parameter may be a batch, one value per column (runtime.ball.Columns)
     COLUMNS = True
+    #: self._keep(k, ...): node k depends on (x, a) and the data only, kept per (x, a) (runtime.ball.BallBase)
+    FRAMES = True
 
     def __init__(self, data):
         self.d_W = data["W"]
@@ -90,55 +92,55 @@ class BallSystem(_b.BallBase):
 
     def _f(self, x, a):
         """f(x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s0, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
         return t4
 
     def _Df_apply(self, x, a, u):
         """D_x f(x, a) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s1, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, t5)
         return t6
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s1, t3)
-        t5 = _b.had(t4, x)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
+        t5 = self._keep(6, lambda: _b.had(t4, x))
         return t5
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s2, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, x, t5)
-        t7 = _b.act_map(ball_s1, t3)
+        t7 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
         t8 = _b.had(t7, u)
         t9 = _b.add(t6, t8)
         return t9
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s2, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
         t5 = _b.mm(t1, v)
         t6 = _b.mm(t1, u)
         t7 = _b.had(t4, t5, t6)
@@ -146,11 +148,11 @@ class BallSystem(_b.BallBase):
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s3, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
         t5 = _b.mm(t1, w)
         t6 = _b.mm(t1, v)
         t7 = _b.mm(t1, u)
@@ -159,24 +161,24 @@ class BallSystem(_b.BallBase):
 
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s2, t3)
-        t5 = _b.had(t4, x, x)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
+        t5 = self._keep(9, lambda: _b.had(t4, x, x))
         return t5
 
     def _Df_aa_apply(self, x, a, u):
         """(d^2/da^2 D_x f(x, a)) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s3, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
         t5 = _b.mm(t1, u)
         t6 = _b.had(t4, x, x, t5)
-        t7 = _b.act_map(ball_s2, t3)
+        t7 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
         t8 = _b.had(t7, x, u)
         t9 = _b.add(t6, t8)
         t10 = _b.add(t9, t8)
@@ -184,15 +186,15 @@ class BallSystem(_b.BallBase):
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.d_W)
-        t2 = _b.mm(t1, x)
-        t3 = _b.add(t2, self.d_b)
-        t4 = _b.act_map(ball_s3, t3)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
+        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
         t5 = _b.mm(t1, v)
         t6 = _b.mm(t1, u)
         t7 = _b.had(t4, x, t5, t6)
-        t8 = _b.act_map(ball_s2, t3)
+        t8 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
         t9 = _b.had(t8, v, t6)
         t10 = _b.had(t8, t5, u)
         t11 = _b.add(t7, t9, t10)

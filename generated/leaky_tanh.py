@@ -80,6 +80,8 @@ class BallSystem(_b.BallBase):
 
     #: structured code: the parameter may be a batch, one value per column (runtime.ball.Columns)
     COLUMNS = True
+    #: self._keep(k, ...): node k depends on (x, a) and the data only, kept per (x, a) (runtime.ball.BallBase)
+    FRAMES = True
 
     def __init__(self, data):
         self.d_W = data["W"]
@@ -90,51 +92,51 @@ class BallSystem(_b.BallBase):
 
     def _f(self, x, a):
         """f(x, a)"""
-        t0 = -1 * x
-        t1 = _b.act_map(ball_s0, x)
-        t2 = a * self.eye_n
-        t3 = _b.add(t2, self.d_W)
-        t4 = _b.mm(t3, t1)
-        t5 = _b.add(t0, t4, self.d_b)
+        t0 = self._keep(0, lambda: -1 * x)
+        t1 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t2 = self._keep(2, lambda: a * self.eye_n)
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_W))
+        t4 = self._keep(4, lambda: _b.mm(t3, t1))
+        t5 = self._keep(5, lambda: _b.add(t0, t4, self.d_b))
         return t5
 
     def _Df_apply(self, x, a, u):
         """D_x f(x, a) u"""
         t0 = -1 * u
-        t1 = _b.act_map(ball_s1, x)
+        t1 = self._keep(6, lambda: _b.act_map(ball_s1, x))
         t2 = _b.had(t1, u)
-        t3 = a * self.eye_n
-        t4 = _b.add(t3, self.d_W)
+        t3 = self._keep(2, lambda: a * self.eye_n)
+        t4 = self._keep(3, lambda: _b.add(t3, self.d_W))
         t5 = _b.mm(t4, t2)
         t6 = _b.add(t0, t5)
         return t6
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
-        t0 = _b.act_map(ball_s0, x)
+        t0 = self._keep(1, lambda: _b.act_map(ball_s0, x))
         return t0
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
-        t0 = _b.act_map(ball_s1, x)
+        t0 = self._keep(6, lambda: _b.act_map(ball_s1, x))
         t1 = _b.had(t0, u)
         return t1
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
-        t0 = _b.act_map(ball_s2, x)
+        t0 = self._keep(7, lambda: _b.act_map(ball_s2, x))
         t1 = _b.had(t0, v, u)
-        t2 = a * self.eye_n
-        t3 = _b.add(t2, self.d_W)
+        t2 = self._keep(2, lambda: a * self.eye_n)
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_W))
         t4 = _b.mm(t3, t1)
         return t4
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
-        t0 = _b.act_map(ball_s3, x)
+        t0 = self._keep(8, lambda: _b.act_map(ball_s3, x))
         t1 = _b.had(t0, w, v, u)
-        t2 = a * self.eye_n
-        t3 = _b.add(t2, self.d_W)
+        t2 = self._keep(2, lambda: a * self.eye_n)
+        t3 = self._keep(3, lambda: _b.add(t2, self.d_W))
         t4 = _b.mm(t3, t1)
         return t4
 
@@ -148,7 +150,7 @@ class BallSystem(_b.BallBase):
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
-        t0 = _b.act_map(ball_s2, x)
+        t0 = self._keep(7, lambda: _b.act_map(ball_s2, x))
         t1 = _b.had(t0, v, u)
         return t1
 

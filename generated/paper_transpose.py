@@ -79,6 +79,8 @@ class BallSystem(_b.BallBase):
 
     #: structured code: the parameter may be a batch, one value per column (runtime.ball.Columns)
     COLUMNS = True
+    #: self._keep(k, ...): node k depends on (x, a) and the data only, kept per (x, a) (runtime.ball.BallBase)
+    FRAMES = True
 
     def __init__(self, data):
         self.d_R1 = data["R1"]
@@ -90,50 +92,50 @@ class BallSystem(_b.BallBase):
 
     def _f(self, x, a):
         """f(x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh0, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
         return t3
 
     def _Df_apply(self, x, a, u):
         """D_x f(x, a) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh1, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
         t4 = _b.mm(t1, u)
         t5 = _b.had(t3, t4)
         return t5
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh1, t2)
-        t4 = _b.had(t3, x)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
+        t4 = self._keep(5, lambda: _b.had(t3, x))
         return t4
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh2, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
         t4 = _b.mm(t1, u)
         t5 = _b.had(t3, x, t4)
-        t6 = _b.act_map(ball_tanh1, t2)
+        t6 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
         t7 = _b.had(t6, u)
         t8 = _b.add(t5, t7)
         return t8
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh2, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
         t4 = _b.mm(t1, v)
         t5 = _b.mm(t1, u)
         t6 = _b.had(t3, t4, t5)
@@ -141,10 +143,10 @@ class BallSystem(_b.BallBase):
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh3, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
         t4 = _b.mm(t1, w)
         t5 = _b.mm(t1, v)
         t6 = _b.mm(t1, u)
@@ -153,22 +155,22 @@ class BallSystem(_b.BallBase):
 
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh2, t2)
-        t4 = _b.had(t3, x, x)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
+        t4 = self._keep(8, lambda: _b.had(t3, x, x))
         return t4
 
     def _Df_aa_apply(self, x, a, u):
         """(d^2/da^2 D_x f(x, a)) u"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh3, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
         t4 = _b.mm(t1, u)
         t5 = _b.had(t3, x, x, t4)
-        t6 = _b.act_map(ball_tanh2, t2)
+        t6 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
         t7 = _b.had(t6, x, u)
         t8 = _b.add(t5, t7)
         t9 = _b.add(t8, t7)
@@ -176,14 +178,14 @@ class BallSystem(_b.BallBase):
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
-        t0 = a * self.eye_n
-        t1 = _b.add(t0, self.pre_0)
-        t2 = _b.mm(t1, x)
-        t3 = _b.act_map(ball_tanh3, t2)
+        t0 = self._keep(0, lambda: a * self.eye_n)
+        t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
+        t2 = self._keep(2, lambda: _b.mm(t1, x))
+        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
         t4 = _b.mm(t1, v)
         t5 = _b.mm(t1, u)
         t6 = _b.had(t3, x, t4, t5)
-        t7 = _b.act_map(ball_tanh2, t2)
+        t7 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
         t8 = _b.had(t7, v, t5)
         t9 = _b.had(t7, t4, u)
         t10 = _b.add(t6, t8, t9)

@@ -295,7 +295,8 @@ def _rnn_context(d: Derivation) -> dict:
                                        _size_code(m.shape[0]), _size_code(m.shape[1])))
                 names[m] = "self." + fixed[-1].attr
     methods = {}
-    for printer, key in ((ArbPrinter(), "ball_methods"), (FloatPrinter(), "float_methods")):
+    directions = {d.symbols[k] for k in "uvw"}
+    for printer, key in ((ArbPrinter(directions=directions), "ball_methods"), (FloatPrinter(), "float_methods")):
         methods[key] = [Function(name, args, print_matrix_expr(printer, d[formula], names, args[-1] if args[-1] != "a" else "x"), doc)
                         for name, args, formula, doc in METHODS]
     scalars = {}

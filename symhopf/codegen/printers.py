@@ -106,14 +106,26 @@ class _Structured:
 
 
 class ArbPrinter(_Structured, PythonCodePrinter):
-    """SymPy -> python-flint ball code (strict: anything unknown is an error)."""
+    """SymPy -> python-flint ball code (strict: anything unknown is an error).
+
+    With ``directions`` (the symbols u, v, w), a node that depends on none of them (a function
+    of x, a and the data only) is printed as ``self._keep(k, lambda: code)``: k numbers the node
+    the same way in every method this printer prints, and runtime.ball.BallBase remembers its
+    value per (x, a) (the forward pass that Df, f_a, B, ... at one point share)."""
 
     backend = "_b"
     printmethod = "_arbcode"
 
-    def __init__(self, settings: dict | None = None):
+    def __init__(self, settings: dict | None = None, directions: set[sp.Basic] | None = None):
         super().__init__({"strict": True, "fully_qualified_modules": False, **(settings or {})})
+        self.directions = directions
+        self.keys: dict[sp.Basic, int] = {}
         self.begin({})
+
+    def _temp(self, expr: sp.Basic, code: str) -> str:
+        if expr not in self.memo and self.directions is not None and not expr.free_symbols & self.directions:
+            code = f"self._keep({self.keys.setdefault(expr, len(self.keys))}, lambda: {code})"
+        return super()._temp(expr, code)
 
     def _print_Integer(self, expr: sp.Integer) -> str:
         return str(int(expr))

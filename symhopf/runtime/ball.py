@@ -9,7 +9,14 @@ Batches: structured code (``COLUMNS = True``) also accepts the parameter as
 ``a = values[j]`` on column j of the direction arguments. An n x 1 operand stands
 for the same column in every member of the batch (``add`` and ``had`` broadcast it).
 Direction arguments may be numpy ball matrices (:class:`~.npball.NBall`); ``mm``,
-``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds.
+``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds (for n <=
+``NB_ROWS`` the public methods evaluate them as python-flint matrices instead: cheaper there).
+
+Reuse (small n, at most ``MEMO_ENTRIES`` entries): ``act_map`` remembers its results by the
+argument's exact balls and the working precision; the generated code's nodes that depend on
+(x, a) only (``BallBase._keep``) are kept per (x, a), so the methods called at one point share
+its forward pass. Reused values are the values a fresh evaluation computes (same balls, same
+precision, same code); callers get their own copies.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 from . import npball as _nb
 from .npball import NBall
@@ -30,18 +37,41 @@ WIDE_BITS = 30
 WIDE = 2.0 ** -WIDE_BITS
 #: entrywise products of at most this many entries skip the exact shortcuts of ``had``
 SMALL = 64
+#: up to this many rows ``mm`` multiplies a python-flint matrix by the dense ``W + s I`` (one product
+#: instead of two and a sum; no products remembered in a lazy ``W + s I`` that a frame keeps)
+DENSE_ROWS = 64
+#: numpy ball directions with at most this many rows are evaluated in python-flint (BallBase._apply)
+NB_ROWS = 16
+#: frames (values of the generated code's nodes at one (x, a), ``BallBase._keep``) kept per evaluator
+FRAMES = 16
+#: act_map's memo is cleared when it holds this many arguments (the monotone kernels': 8 times as many)
+ACT_MEMO = 512
+#: act_map's memo and the frames serve arguments x with at most this many entries (small n: there
+#: the bookkeeping pays; for large n it would cost memory and key time for little gain)
+MEMO_ENTRIES = 64
 
 
 def _monotone(method: str) -> Callable[[arb], arb]:
+    memo: dict[int, tuple[arb, int, arb]] = {}
+
     def fn(z):
         if not isinstance(z, arb):
             return getattr(arb(z), method)()
+        hit = memo.get(id(z))
+        if hit is not None and hit[0] is z and hit[1] == ctx.prec:
+            return hit[2]
         if z.rel_accuracy_bits() >= WIDE_BITS or not z.is_finite() or z.rad() <= WIDE:
-            return getattr(z, method)()
-        lo, hi = getattr(z.lower(), method)(), getattr(z.upper(), method)()
-        return lo.union(hi)
+            out = getattr(z, method)()
+        else:
+            out = getattr(z.lower(), method)().union(getattr(z.upper(), method)())
+        if len(memo) >= 8 * ACT_MEMO:
+            memo.clear()
+        memo[id(z)] = (z, ctx.prec, out)    # z kept alive: its id is not reused while remembered
+        return out
     fn.__name__ = method
-    fn.__doc__ = f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints)."
+    fn.__doc__ = (f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints). Remembered "
+                  "per argument object and precision (arbs are immutable: act_map passes the same "
+                  "entry objects to s, s', s'', which then share one evaluation).")
     return fn
 
 
@@ -272,6 +302,8 @@ def mm(a, b):
         return dense(a) * b.s
     if isinstance(a, Shifted):
         b = dense(b)
+        if a.W.nrows() <= DENSE_ROWS and isinstance(b, (arb_mat, acb_mat)) and not isinstance(a.s, Columns):
+            return _mul(a.mat, b)           # small n: one product with the dense W + s I is cheaper
         return add(a.product(b), scale(b, a.s))
     if isinstance(b, Shifted) and not isinstance(b.s, Columns):
         a = dense(a)
@@ -458,21 +490,84 @@ def had(*factors: Mat) -> Mat:
 
 
 def _had_entries(factors: list, rows: int, cols: int) -> Mat:
-    out = [1] * (rows * cols)
+    """Entrywise product, entry by entry: the n x 1 factors of an n x cols product first (n
+    products each), then their product times every column."""
+    out = c = None
     for f in factors:
         e = f.entries()
         if f.ncols() == cols:
-            out = [o * x for o, x in zip(out, e)]
+            out = e if out is None else [o * x for o, x in zip(out, e)]
         else:
-            out = [out[i * cols + j] * e[i] for i in range(rows) for j in range(cols)]
+            c = e if c is None else [o * x for o, x in zip(c, e)]
+    if c is not None:
+        out = [out[k] * c[k // cols] for k in range(rows * cols)]
     return mat(rows, cols, out, any(isinstance(f, acb_mat) for f in factors))
 
 
-def act_map(fn: Callable[[arb], arb], x: arb_mat) -> arb_mat:
-    """``fn`` applied to every entry of a real ball matrix."""
+#: act_map's memo: (working precision, argument's exact balls) -> [canonical entries, {fn: result}]
+_ACT: dict[tuple, list] = {}
+
+
+class _ArbKey:
+    """The exact content of a python-flint ball matrix (midpoints and radii as exact arbs, shape)
+    as a dict key: equal iff those are equal; hashed by their float values (cheaper than hashing
+    arbs; equal keys have equal floats, hence equal hashes)."""
+
+    __slots__ = ("exact", "hash")
+
+    def __init__(self, x: arb_mat, *more: arb):
+        ents = x.entries() + list(more)
+        self.exact = (x.nrows(), x.ncols(), *[e.mid() for e in ents], *[e.rad() for e in ents])
+        self.hash = hash((self.exact[0], *[float(e) for e in self.exact[2:]]))
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _ArbKey) and self.exact == other.exact
+
+
+def _act_key(x: arb_mat | NBall) -> tuple:
+    """The exact content of the argument (midpoints and radii: exact arbs or float bytes; shape)
+    and the working precision: what ``fn`` of its entries depends on."""
     if isinstance(x, NBall):
-        x = x.to_mat()
-    return arb_mat(x.nrows(), x.ncols(), [fn(e) for e in x.entries()])
+        return (ctx.prec, x.mid.shape, x.mid.dtype.str, x.mid.tobytes(), np.ascontiguousarray(x.rad).tobytes())
+    return (ctx.prec, _ArbKey(x))
+
+
+def act_map(fn: Callable[[arb], arb], x: Mat) -> Mat:
+    """``fn`` applied to every entry of a real ball matrix (an NBall gives an NBall).
+
+    Every entry is ``fn`` of the python-flint ball holding that entry (an NBall's ``mid +- rad``
+    converted exactly, the result back by npball.as_nball: each a valid enclosure). Results are
+    remembered by the argument's exact content (midpoints and radii, shape, ``ctx.prec``) and fn:
+    ``fn`` on the same balls at the same precision is the same enclosure, so a method that
+    repeats the forward pass of another (Df, f_a, B at one box) computes no activation twice;
+    and every fn gets the same (immutable) entry objects, so the monotone kernels' memo
+    (``_monotone``) evaluates tanh(z) once for s, s', s'' of one argument. The memo holds
+    immutable arbs (or read-only arrays): the caller gets a fresh matrix.
+    """
+    if x.nrows() * x.ncols() > MEMO_ENTRIES:
+        m = x.to_mat() if isinstance(x, NBall) else x
+        out = arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
+        return _nb.as_nball(out) if isinstance(x, NBall) else out
+    key = _act_key(x)
+    rec = _ACT.get(key)
+    if rec is None:
+        if len(_ACT) >= ACT_MEMO:
+            _ACT.clear()
+        rec = _ACT[key] = [(x.to_mat() if isinstance(x, NBall) else x).entries(), {}]
+    hit = rec[1].get(fn)
+    if hit is None:
+        hit = [fn(e) for e in rec[0]]
+        if isinstance(x, NBall):
+            out = _nb.as_nball(arb_mat(x.nrows(), x.ncols(), hit))
+            out.mid.flags.writeable = False
+            hit = (out.mid, out.rad)
+        rec[1][fn] = hit
+    if isinstance(x, NBall):
+        return NBall(*hit)
+    return arb_mat(x.nrows(), x.ncols(), hit)
 
 
 def dense(m):
@@ -519,38 +614,98 @@ class BallBase:
         cols = [dense(getattr(self, name)(x, arb(v), *(_column(A, j) for A in args))) for j, v in enumerate(values)]
         return mat(cols[0].nrows(), m, [c[i, 0] for i in range(cols[0].nrows()) for c in cols])
 
+    #: generated code that prints ``self._keep`` (structured ball code): frames are kept per (x, a)
+    FRAMES = False
+    _frame: dict | None = None
+
+    def _keep(self, k: int, thunk: Callable[[], Mat]) -> Mat:
+        """Node k of the generated code, a function of (x, a) and the data only: computed once per
+        frame (the current call's (x, a), see ``_apply``), else (no frame) computed."""
+        frame = self._frame
+        if frame is None:
+            return thunk()
+        out = frame.get(k)
+        if out is None:
+            out = frame[k] = thunk()
+        return out
+
+    def _frame_of(self, x, a) -> dict | None:
+        """The frame of (x, a): the nodes computed so far at the same balls (midpoints and radii of x
+        and a, exact) and the same ``ctx.prec``: the same values. None for a batch or complex x, a."""
+        if not (self.FRAMES and isinstance(x, arb_mat) and isinstance(a, arb)
+                and x.nrows() * x.ncols() <= MEMO_ENTRIES):
+            return None
+        frames = self.__dict__.setdefault("_frames", {})
+        key = (ctx.prec, _ArbKey(x, a))
+        frame = frames.get(key)
+        if frame is None:
+            if len(frames) >= FRAMES:
+                del frames[next(iter(frames))]          # the oldest
+            frame = frames[key] = {}
+        return frame
+
+    def _apply(self, method: Callable, x: arb_mat, a, *dirs: Mat) -> Mat:
+        """``method(x, a, *dirs)`` in the frame of (x, a) (``_keep``); the result is the caller's own
+        (a copy where it is a kept node or part of a lazy one). Numpy ball directions with at most
+        ``NB_ROWS`` rows are evaluated as python-flint matrices (the same balls, ``NBall.to_mat``)
+        and the result converted back (``npball.as_nball``): for small n python-flint's products
+        cost less than numpy's per-call overhead, and they are as tight or tighter."""
+        a = _param(a)
+        small = any(isinstance(d, NBall) and d.nrows() <= NB_ROWS for d in dirs)
+        if small:
+            dirs = tuple(d.to_mat() if isinstance(d, NBall) else d for d in dirs)
+        frame = self._frame = self._frame_of(x, a)
+        try:
+            out = method(x, a, *dirs)
+        finally:
+            self._frame = None
+            for v in frame.values() if frame is not None else ():
+                if isinstance(v, Shifted):
+                    v._products.clear()     # products with this call's directions (kept by identity) end here
+        if isinstance(out, (Eye, _Lazy)) or (frame is not None and any(out is v for v in frame.values())):
+            out = _copy(dense(out))
+        out = dense(out)
+        return _nb.as_nball(out) if small and not isinstance(out, NBall) else out
+
     def f(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f(x, _param(a)))
+        return self._apply(self._f, x, a)
 
     def Df(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_apply(x, _param(a), self.eye))
+        return self._apply(self._Df_apply, x, a, self.eye)
 
     def f_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_a(x, _param(a)))
+        return self._apply(self._f_a, x, a)
 
     def Df_a(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_a_apply(x, _param(a), self.eye))
+        return self._apply(self._Df_a_apply, x, a, self.eye)
 
     def Df_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
-        """``D_x f(x, a) u``; u may be a numpy ball matrix (structured code: the result is one too)."""
-        return dense(self._Df_apply(x, _param(a), u))
+        """``D_x f(x, a) u``; u may be a numpy ball matrix (then the result is one too)."""
+        return self._apply(self._Df_apply, x, a, u)
 
     def Df_a_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
         """``(d/da D_x f(x, a)) u``; u may be a numpy ball matrix."""
-        return dense(self._Df_a_apply(x, _param(a), u))
+        return self._apply(self._Df_a_apply, x, a, u)
 
     def B(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
-        return dense(self._B(x, _param(a), u, v))
+        return self._apply(self._B, x, a, u, v)
 
     def C(self, x: arb_mat, a: arb, u: Mat, v: Mat, w: Mat) -> Mat:
-        return dense(self._C(x, _param(a), u, v, w))
+        return self._apply(self._C, x, a, u, v, w)
 
     def f_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._f_aa(x, _param(a)))
+        return self._apply(self._f_aa, x, a)
 
     def Df_aa(self, x: arb_mat, a: arb) -> arb_mat:
-        return dense(self._Df_aa_apply(x, _param(a), self.eye))
+        return self._apply(self._Df_aa_apply, x, a, self.eye)
 
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
-        return dense(self._B_a(x, _param(a), u, v))
+        return self._apply(self._B_a, x, a, u, v)
+
+
+def _copy(m: Mat) -> Mat:
+    """A copy the caller may change (python-flint matrices are mutable; numpy arrays too)."""
+    if isinstance(m, NBall):
+        return NBall(m.mid.copy(), np.array(m.rad))
+    return type(m)(m) if isinstance(m, (arb_mat, acb_mat)) else m
