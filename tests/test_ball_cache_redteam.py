@@ -167,3 +167,146 @@ def test_two_threads_on_one_evaluator_do_not_share_a_frame():
     _contains(out["B"], _gain3_truth(W, bias, [M(v) for v in xb], aa, [M(v) for v in u], u)["Df_a_u"], "Df_a(B)")
     want = _gain3_truth(W, bias, [M(v) for v in xb], aa, [M(v) for v in u], [M(v) for v in u])
     _contains(ev.f_a(XB, A), want["f_a"], "f_a(x_B) after the two threads")
+
+
+# ---------------------------------------------------------------- the models' right-hand sides at 50 digits
+def _mv(W, v):
+    return [mpmath.fsum(W[i][j] * v[j] for j in range(len(v))) for i in range(len(W))]
+
+
+def _shift(W, a):
+    return [[w + (a if i == j else 0) for j, w in enumerate(row)] for i, row in enumerate(W)]
+
+
+def _rhs(name: str):
+    """f(x, a) of the example model, from its file (decimals exact), in mpmath."""
+    doc = _toml(name)
+    if name == "gain3":
+        W, b = doc["rnn"]["data"]["W"], doc["rnn"]["data"]["b"]
+        return lambda x, a: [-xi + mpmath.tanh(a * w + bi) for xi, w, bi in zip(x, _mv(W, x), b)]
+    if name == "leaky3_bias":
+        W, b = doc["rnn"]["weights"], doc["rnn"]["bias"]
+        return lambda x, a: [-xi + w + bi for xi, w, bi in zip(x, _mv(_shift(W, a), [mpmath.tanh(t) for t in x]), b)]
+    if name == "asymmetric4":
+        W = doc["rnn"]["weights"]
+        return lambda x, a: [mpmath.tanh(w) for w in _mv(_shift(W, a), x)]
+    if name == "paper_multilayer":
+        layers = [(L["weights"], L["bias"]) for L in doc["rnn"]["layers"]]
+
+        def f(x, a):
+            h = x
+            for W, b in layers:
+                h = [mpmath.tanh(w + bi) for w, bi in zip(_mv(_shift(W, a), h), b)]
+            return h
+        return f
+    if name == "wilson_cowan":
+        d = doc["rnn"]["data"]
+        W, e, g, th, tau = d["W"], d["e"], d["g"], d["theta"], d["tau"]
+        return lambda x, P: [(-xi + 1 / (1 + mpmath.exp(-gi * (w + P * ei - ti)))) / ta
+                             for xi, w, ei, gi, ti, ta in zip(x, _mv(W, x), e, g, th, tau)]
+    if name == "brusselator":
+        c = doc["system"]["constants"]["a"]
+        return lambda x, b: [c - (b + 1) * x[0] + x[0] ** 2 * x[1], b * x[0] - x[0] ** 2 * x[1]]
+    raise KeyError(name)
+
+
+def _truth(f, what: str, x, a, *dirs):
+    """50-digit values of what (Df_apply, f_a, Df_a_apply, B, f_aa, f) by mpmath.diff of the rhs
+    along the directions (columns); each direction a list of columns (lists)."""
+    n = len(x)
+
+    def at(i, s, t, da, cu, cv):
+        y = [x[k] + s * cu[k] + t * cv[k] for k in range(n)]
+        return f(y, a + da)[i]
+    zero = [M(0)] * n
+    if what == "f":
+        return [[v] for v in f(x, a)]
+    if what == "f_a":
+        return [[mpmath.diff(lambda d: at(i, 0, 0, d, zero, zero), 0)] for i in range(n)]
+    if what == "f_aa":
+        return [[mpmath.diff(lambda d: at(i, 0, 0, d, zero, zero), 0, 2)] for i in range(n)]
+    if what == "Df_apply":
+        (U,) = dirs
+        return [[mpmath.diff(lambda s: at(i, s, 0, 0, c, zero), 0) for c in U] for i in range(n)]
+    if what == "Df_a_apply":
+        (U,) = dirs
+        return [[mpmath.diff(lambda s, d: at(i, s, 0, d, c, zero), (0, 0), (1, 1)) for c in U] for i in range(n)]
+    if what == "B":
+        (u,), V = dirs
+        return [[mpmath.diff(lambda s, t: at(i, s, t, 0, u, c), (0, 0), (1, 1)) for c in V] for i in range(n)]
+    raise KeyError(what)
+
+
+def _columns(D):
+    """A direction (arb_mat or NBall with exact midpoints) as its columns of 50-digit numbers."""
+    m = D.to_mat() if isinstance(D, NBall) else D
+    return [[_exact(m[i, j].mid()) for i in range(m.nrows())] for j in range(m.ncols())]
+
+
+# ---------------------------------------------------------------- interleaved calls vs 50 digits
+SEQ_MODELS = ["gain3", "leaky3_bias", "asymmetric4", "paper_multilayer", "wilson_cowan", "brusselator"]
+
+
+@pytest.mark.parametrize("name", SEQ_MODELS)
+def test_interleaved_calls_hold_the_50_digit_values(name):
+    """One evaluator per precision (System.ball, shared as in the provers), a random sequence of
+    public calls that interleaves three points (one a wide box, one at the same midpoints with
+    another radius), 53 and 128 bits, python-flint and numpy ball directions with equal midpoints
+    and different radii; between calls x, a direction and the returned matrix are changed in
+    place. Every result holds the 50-digit value at the current midpoints."""
+    import random
+    system = _system(name)
+    f = _rhs(name)
+    n = system.model.n
+    rng = random.Random(17)
+    lo, hi = (float(q) for q in system.model.range)
+    base = [rng.uniform(-1, 1) for _ in range(n)]
+    points = [(list(base), 0.0), (list(base), 1e-12), ([rng.uniform(-1.5, 1.5) for _ in range(n)], 0.0)]
+    params = [lo, (lo + hi) / 2]
+    Xs = {}
+    dirs = []
+    for k in (1, 2):
+        mid = np.array([[rng.uniform(-1, 1) for _ in range(k)] for _ in range(n)])
+        dirs.append(arb_mat(n, k, [arb(float(v)) for v in mid.ravel()]))
+        dirs.append(arb_mat(n, k, [arb(float(v), 1e-10) for v in mid.ravel()]))
+        if system.model.kind != "ode":
+            dirs.append(NBall(mid.copy(), 0.0))
+            dirs.append(NBall(mid.copy(), 1e-10))
+    methods = ["f", "f_a", "f_aa", "Df_apply", "Df_a_apply", "B", "Df"]
+    for step in range(14):
+        prec = rng.choice([53, PREC])
+        p = rng.randrange(len(points))
+        with ctx.workprec(prec):
+            ev = system.ball(prec)
+            xm, r = points[p]
+            X = Xs.get((p, prec)) if rng.random() < 0.5 else None
+            if X is None:
+                X = Xs[p, prec] = _col(xm, r)
+            a = rng.choice(params)
+            meth = methods[step % len(methods)]
+            D = dirs[rng.randrange(len(dirs))]
+            u1 = dirs[0]
+            x50 = [_exact(X[i, 0].mid()) for i in range(n)]
+            if meth in ("Df_apply", "Df_a_apply"):
+                got, want = getattr(ev, meth)(X, arb(a), D), _truth(f, meth, x50, M(a), _columns(D))
+            elif meth == "B":
+                got, want = ev.B(X, arb(a), u1, D), _truth(f, "B", x50, M(a), _columns(u1), _columns(D))
+            elif meth == "Df":
+                I = [[M(int(i == j)) for i in range(n)] for j in range(n)]
+                got, want = ev.Df(X, arb(a)), _truth(f, "Df_apply", x50, M(a), I)
+            else:
+                got, want = getattr(ev, meth)(X, arb(a)), _truth(f, meth, x50, M(a))
+            _contains(got, want, f"{name} step {step} {meth} prec {prec}")
+            change = rng.randrange(3)
+            if change == 0 and not isinstance(got, NBall):
+                for i in range(got.nrows()):
+                    for j in range(got.ncols()):
+                        got[i, j] = arb(777)
+            elif change == 1:
+                i = rng.randrange(n)
+                X[i, 0] = arb(rng.uniform(-1, 1), r)          # the same object, new content
+            else:
+                if isinstance(D, NBall):
+                    D.mid[0, 0] = 2 * D.mid[0, 0] + 0.5
+                else:
+                    D[0, 0] = arb(2 * float(D[0, 0].mid()) + 0.5, float(D[0, 0].rad()))
