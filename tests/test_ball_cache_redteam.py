@@ -103,17 +103,26 @@ def _gain3_truth(W, bias, x, a, u, v):
 
 # ---------------------------------------------------------------- threads: two calls at once on one evaluator
 class _Hooked(arb_mat):
-    """A direction that runs ``hook`` the first time ``mm`` asks whether it is the identity (a point
-    in the middle of a generated method, after some nodes of (x, a) were kept)."""
+    """A direction that runs ``hook`` the first time ``mm`` asks whether it is the identity or
+    ``had`` reads its entries (a point in the middle of a generated method, after some nodes of
+    (x, a) were kept)."""
 
     hook = None
 
-    @property
-    def _is_eye(self):
-        hook, type(self).hook = type(self).hook, None
+    @staticmethod
+    def _run():
+        hook, _Hooked.hook = _Hooked.hook, None
         if hook is not None:
             hook()
+
+    @property
+    def _is_eye(self):
+        self._run()
         return False
+
+    def entries(self):
+        self._run()
+        return super().entries()
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -310,3 +319,84 @@ def test_interleaved_calls_hold_the_50_digit_values(name):
                     D.mid[0, 0] = 2 * D.mid[0, 0] + 0.5
                 else:
                     D[0, 0] = arb(2 * float(D[0, 0].mid()) + 0.5, float(D[0, 0].rad()))
+
+
+# ---------------------------------------------------------------- nested calls and exceptions inside a frame
+def test_a_public_call_inside_another_call_at_another_point():
+    """gain3: in the middle of Df_a_apply at x_A (nodes of x_A kept), a direction's hook calls f_a,
+    Df and B at x_B (their own frames). The outer result, and later calls at both points, hold the
+    50-digit values (the inner call ends the outer frame: the rest is computed, not served)."""
+    system, f = _system("gain3"), _rhs("gain3")
+    xa, xb, a = [0.3, -0.2, 0.5], [-1.1, 0.8, 0.05], 1.5
+    u = [1.0, 0.5, -0.25]
+    U = _col(u)
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        XA, XB, A = _col(xa), _col(xb), arb(a)
+        inner = {}
+
+        def hook():
+            inner["f_a"] = ev.f_a(XB, A)
+            inner["Df"] = ev.Df(XB, A)
+            inner["B"] = ev.B(XB, A, U, U)
+        _Hooked.hook = hook
+        outer = ev.Df_a_apply(XA, A, _Hooked(U))
+        assert inner and _Hooked.hook is None and ev._frame is None
+        x50a, x50b, a50, u50 = [M(v) for v in xa], [M(v) for v in xb], M(a), [M(v) for v in u]
+        _contains(outer, _truth(f, "Df_a_apply", x50a, a50, [u50]), "outer Df_a")
+        _contains(inner["f_a"], _truth(f, "f_a", x50b, a50), "inner f_a")
+        _contains(inner["B"], _truth(f, "B", x50b, a50, [u50], [u50]), "inner B")
+        I = [[M(int(i == j)) for i in range(3)] for j in range(3)]
+        _contains(inner["Df"], _truth(f, "Df_apply", x50b, a50, I), "inner Df")
+        for X, x50 in ((XA, x50a), (XB, x50b)):
+            _contains(ev.f_a(X, A), _truth(f, "f_a", x50, a50), "f_a after")
+            _contains(ev.f_aa(X, A), _truth(f, "f_aa", x50, a50), "f_aa after")
+            _contains(ev.Df_a_apply(X, A, U), _truth(f, "Df_a_apply", x50, a50, [u50]), "Df_a after")
+
+
+def test_an_exception_inside_a_frame_leaves_no_frame_open():
+    """leaky3_bias at n = 3: a direction's hook raises in the middle of B; the frame is closed, and
+    the next calls at that point and at another hold the 50-digit values."""
+    system, f = _system("leaky3_bias"), _rhs("leaky3_bias")
+    x, y, a = [0.4, -0.7, 1.2], [2.0, 0.1, -0.3], 1.1
+    u = [0.5, -1.0, 0.25]
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        X, Y, A, U = _col(x), _col(y), arb(a), _col(u)
+
+        def boom():
+            raise RuntimeError("boom")
+        _Hooked.hook = boom
+        with pytest.raises(RuntimeError):
+            ev.B(X, A, U, _Hooked(U))
+        assert ev._frame is None
+        x50, y50, a50, u50 = [M(v) for v in x], [M(v) for v in y], M(a), [M(v) for v in u]
+        _contains(ev.f_a(Y, A), _truth(f, "f_a", y50, a50), "f_a(y)")
+        _contains(ev.B(X, A, U, U), _truth(f, "B", x50, a50, [u50], [u50]), "B(x)")
+        _contains(ev.Df_apply(X, A, U), _truth(f, "Df_apply", x50, a50, [u50]), "Df(x) u")
+        _contains(ev.f(X, A), _truth(f, "f", x50, a50), "f(x)")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Frames assume the evaluator's data never change: a data matrix changed in place "
+    "(ev.d_b[i, 0] = ..., python-flint matrices are mutable) after a call at x leaves the kept nodes "
+    "of x computed with the old b (gain3: node 2 = a W x + b), so f(x) is served the old "
+    "tanh(a W x + b_old): a stale, false enclosure. Nothing in symhopf changes evaluator data "
+    "(System.ball builds it once per precision; npball._DATA already assumed the same for W); "
+    "a contract to state (docstring) or enforce (frames keyed by the data objects' content, or "
+    "read-only data)."))
+def test_data_changed_in_place_after_a_call():
+    """gain3: f(x) after ev.d_b is changed in place must be f with the new bias."""
+    system = _system("gain3")
+    doc = _toml("gain3")["rnn"]["data"]
+    W, b = doc["W"], list(doc["b"])
+    x, a = [0.3, -0.2, 0.5], 1.5
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        X, A = _col(x), arb(a)
+        ev.f(X, A)
+        ev.d_b[0, 0] = arb(1)
+        b[0] = M(1)
+        x50 = [M(v) for v in x]
+        want = [[-xi + mpmath.tanh(M(a) * w + bi)] for xi, w, bi in zip(x50, _mv(W, x50), b)]
+        _contains(ev.f(X, A), want, "f after d_b changed")
