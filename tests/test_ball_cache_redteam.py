@@ -400,3 +400,78 @@ def test_data_changed_in_place_after_a_call():
         x50 = [M(v) for v in x]
         want = [[-xi + mpmath.tanh(M(a) * w + bi)] for xi, w, bi in zip(x50, _mv(W, x50), b)]
         _contains(ev.f(X, A), want, "f after d_b changed")
+
+
+# ---------------------------------------------------------------- activations at the extremes, memo hits
+def _sech2(z):
+    return 1 / mpmath.cosh(z) ** 2
+
+
+def _sig(z):
+    return 1 / (1 + mpmath.exp(-z))
+
+
+def _dsig(z):
+    return mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2
+
+
+ACT_TRUTH = {      # the k-th derivative, written so that no digits cancel at |z| ~ 1e3
+    "tanh": [mpmath.tanh, _sech2, lambda z: -2 * mpmath.tanh(z) * _sech2(z),
+             lambda z: -2 * _sech2(z) * (3 * _sech2(z) - 2)],
+    "sigmoid": [_sig, _dsig, lambda z: _dsig(z) * (1 - 2 * _sig(z)),
+                lambda z: _dsig(z) * (1 - 6 * _dsig(z))],
+    "sin": [mpmath.sin, mpmath.cos, lambda z: -mpmath.sin(z), lambda z: -mpmath.cos(z)],
+}
+INF = float("inf")
+EXTREME_ARGS = [arb(1000), arb(-1000), arb(0), arb(0, 1e-3), arb(0, 5), arb(1000, 1), arb(-1000, 2000),
+                arb(1e-300, 1e-300), arb(3, 1e-30), arb(0, INF), arb(1000, INF), arb(float("nan"))]
+
+
+def _samples(z: arb) -> list:
+    if z.mid().is_finite() is False or str(z) == "nan":
+        return []
+    if not z.is_finite():
+        return [M(v) for v in (0, 1, -1, 1000, -1000, "1e300", "-1e300")]
+    with ctx.workprec(2000):                 # the end points exactly (inside the ball)
+        lo, hi = _exact(z.mid() - z.rad()), _exact(z.mid() + z.rad())
+    return [lo, hi, (lo + hi) / 2, lo + (hi - lo) / 3]
+
+
+def _act_module(kind: str):
+    if kind == "tanh":
+        return _system("leaky3_bias").module, "ball_s"
+    if kind == "sigmoid":
+        return _system("wilson_cowan").module, "ball_sigmoid"
+    return _sin_system().module, "ball_sin"
+
+
+def _sin_system() -> System:
+    import tempfile
+    text = ('name = "sinnet"\n[rnn]\nformula = "-x + sin(a * W @ x + b)"\nparameter = "a"\n'
+            '[rnn.data]\nW = [[0.5, -2], [2, 0.5]]\nb = [0.1, -0.05]\n[search]\nrange = [0.5, 1.5]\n')
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "sinnet.toml"
+        path.write_text(text)
+        return System.from_model(Model.from_toml(path))
+
+
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid", "sin"])
+def test_activations_at_the_extremes_through_the_memos(kind):
+    """s, s', s'', s''' of the generated modules by act_map (memo: first call, repeat, other
+    precision, a fresh matrix with the same balls, interleaved): every finite ball holds the
+    50-digit value at sampled points of its argument (end points, midpoint, inside; for an
+    infinite radius: 0, +-1, +-1e3, +-1e300); a nan argument gives no finite ball."""
+    module, prefix = _act_module(kind)
+    fns = [getattr(module, f"{prefix}{k}" if prefix != "ball_sigmoid" else f"ball_sigmoid{k}") for k in range(4)]
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0, 1, 2]):
+        for prec in (PREC, 53, PREC):
+            with ctx.workprec(prec):
+                for k in order:
+                    x = arb_mat(len(EXTREME_ARGS), 1, EXTREME_ARGS)
+                    for got in (_b.act_map(fns[k], x), _b.act_map(fns[k], arb_mat(x))):
+                        for z, e in zip(EXTREME_ARGS, got.entries()):
+                            if str(z) == "nan":
+                                assert not e.is_finite(), (kind, k, e)
+                                continue
+                            for t in _samples(z):
+                                assert _holds(e, ACT_TRUTH[kind][k](t)), (kind, k, prec, str(z), str(e), mpmath.nstr(t, 8))
