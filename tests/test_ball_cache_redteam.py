@@ -475,3 +475,62 @@ def test_activations_at_the_extremes_through_the_memos(kind):
                                 continue
                             for t in _samples(z):
                                 assert _holds(e, ACT_TRUTH[kind][k](t)), (kind, k, prec, str(z), str(e), mpmath.nstr(t, 8))
+
+
+# ---------------------------------------------------------------- n at the thresholds, wide s in W + s I
+def _leaky(n: int):
+    rng = np.random.default_rng(n)
+    W = rng.standard_normal((n, n)) / np.sqrt(n)
+    b = rng.standard_normal(n) / 10
+    return Model.rnn("leaky", weights=W, bias=b, parameter="a", range=[-1, 1]), W, b
+
+
+def _leaky_truth(W, b, x, a, u):
+    """leaky: f = -x + (W + aI) tanh(x) + b; Df u = -u + (W + aI)(s'(x) o u), columns of u; f_a = tanh(x);
+    B(u, e_j) = column j of (W + aI) diag(s''(x) o u)."""
+    n = len(x)
+    Wm = [[M(float(W[i, j])) + (a if i == j else 0) for j in range(n)] for i in range(n)]
+    s1 = [_sech2(t) for t in x]
+    s2 = [-2 * mpmath.tanh(t) * _sech2(t) for t in x]
+    Df = [[(-1 if i == j else 0) + Wm[i][j] * s1[j] for j in range(n)] for i in range(n)]
+    Du = [[mpmath.fsum(Df[i][j] * u[j] for j in range(n))] for i in range(n)]
+    B = [[Wm[i][j] * s2[j] * u[j] for j in range(n)] for i in range(n)]
+    return {"Df": Df, "Du": Du, "f_a": [[mpmath.tanh(t)] for t in x], "B": B}
+
+
+@pytest.mark.parametrize("n", [16, 17, 32, 33, 64, 65])
+def test_leaky_net_at_the_size_thresholds(n):
+    """NB_ROWS = 16 (numpy directions evaluated in python-flint), DENSE_ROWS = 64 (dense W + s I),
+    MEMO_ENTRIES = 64 (frames, act_map memo): Df, Df_apply(u) and Df_apply(I) with numpy and
+    python-flint directions, B(u, I), f_a, twice each and at two points in turn, hold the 50-digit
+    values; a = a wide ball (s of W + s I wide) holds the values at sampled a."""
+    model, W, b = _leaky(n)
+    system = System.from_model(model)
+    rng = np.random.default_rng(100 + n)
+    pts = [rng.uniform(-2, 2, n), np.concatenate([[1000.0, -1000.0, 0.0], rng.uniform(-1, 1, n - 3)])]
+    u = rng.uniform(-1, 1, n)
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        I = NBall(np.eye(n), 0.0)
+        Un, Uf = NBall(u.reshape(n, 1).copy(), 0.0), _col(u)
+        Iflint = arb_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
+        for rep in range(2):
+            for p, x in enumerate(pts):
+                X, A = _col(x), arb(0.3)
+                want = _leaky_truth(W, b, [M(float(t)) for t in x], M(0.3), [M(float(t)) for t in u])
+                _contains(ev.Df(X, A), want["Df"], f"Df n={n} p={p}")
+                _contains(ev.Df_apply(X, A, I), want["Df"], f"Df(I) n={n}")
+                _contains(ev.Df_apply(X, A, Un), want["Du"], f"Df(u) numpy n={n}")
+                _contains(ev.Df_apply(X, A, Uf), want["Du"], f"Df(u) flint n={n}")
+                _contains(ev.f_a(X, A), want["f_a"], f"f_a n={n}")
+                if rep == 0 and p == 0:
+                    _contains(ev.B(X, A, Un, I), want["B"], f"B(u, I) n={n}")
+                    _contains(ev.B(X, A, Uf, Iflint), want["B"], f"B(u, I) flint n={n}")
+        x = pts[0]
+        X, Aw = _col(x), arb(0.3, 0.2)                      # s = a in [0.1, 0.5]
+        D1, D2, D3 = ev.Df(X, Aw), ev.Df_apply(X, Aw, I), ev.Df_apply(X, Aw, Uf)
+        for a in (0.1, 0.5, 0.3, 0.17):
+            want = _leaky_truth(W, b, [M(float(t)) for t in x], M(a), [M(float(t)) for t in u])
+            _contains(D1, want["Df"], f"Df wide a n={n}")
+            _contains(D2, want["Df"], f"Df(I) wide a n={n}")
+            _contains(D3, want["Du"], f"Df(u) wide a n={n}")
