@@ -534,3 +534,78 @@ def test_leaky_net_at_the_size_thresholds(n):
             _contains(D1, want["Df"], f"Df wide a n={n}")
             _contains(D2, want["Df"], f"Df(I) wide a n={n}")
             _contains(D3, want["Du"], f"Df(u) wide a n={n}")
+
+
+# ---------------------------------------------------------------- id() reuse, memo overflow
+def test_ids_reused_after_garbage_collection():
+    """Arguments created and dropped in a loop (CPython reuses the addresses at once), alternating
+    53 and 128 bits and values: the monotone memo (keyed by id, holding the argument) and act_map
+    (keyed by content) give each one its own value; more distinct arguments than ACT_MEMO clear
+    the memo on the way."""
+    fns = {"tanh": (_b.tanh, mpmath.tanh), "atan": (_b.atan, mpmath.atan), "exp": (_b.exp, mpmath.exp)}
+    for k in range(_b.ACT_MEMO + 40):
+        prec = (53, PREC)[k % 2]
+        v = (k % 7 - 3) * 0.37 + k * 1e-3
+        r = (0.0, 1e-9, 0.3)[k % 3]
+        with ctx.workprec(prec):
+            for name, (fn, truth) in fns.items():
+                z = arb(v, r)
+                got = fn(z)
+                assert _holds(got, truth(M(v))) and _holds(got, truth(M(v) + M(r) * M("0.999"))), (name, k)
+                del z
+            x = arb_mat(2, 1, [arb(v, r), arb(-v)])
+            got = _b.act_map(_b.tanh, x)
+            assert _holds(got[0, 0], mpmath.tanh(M(v))) and _holds(got[1, 0], mpmath.tanh(-M(v))), k
+            del x, got
+
+
+def test_fresh_evaluator_agrees_after_a_long_mixed_sequence():
+    """Staleness: a long sequence on one evaluator (gain3, wilson_cowan, the paper's net; points,
+    radii, precisions, directions and results changed in place) gives, call by call, the same balls
+    as an evaluator of the same class and data with no frames and act_map's memo off."""
+    import random
+    for name in ("gain3", "wilson_cowan", "paper_multilayer"):
+        system = _system(name)
+        n = system.model.n
+        rng = random.Random(3)
+        nr = np.random.default_rng(3)
+        pts = [(nr.uniform(-2, 2, n), r, rng.uniform(-1, 1)) for r in (0.0, 1e-9, 0.05)]
+        dirs = [NBall(nr.standard_normal((n, 1)), 0.0), NBall(nr.standard_normal((n, 2)), 1e-6),
+                _col(nr.standard_normal(n)), arb_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])]
+        xs = {}
+        for step in range(40):
+            prec = rng.choice([53, PREC])
+            with ctx.workprec(prec):
+                ev = system.ball(prec)
+                p = rng.randrange(len(pts))
+                mid, r, a = pts[p]
+                X = xs.setdefault((p, prec), _col(mid, r))
+                meth = rng.choice(["f", "Df", "f_a", "Df_a", "f_aa", "Df_aa", "Df_apply", "Df_a_apply", "B", "C", "B_a"])
+                k = {"Df_apply": 1, "Df_a_apply": 1, "B": 2, "B_a": 2, "C": 3}.get(meth, 0)
+                ds = [dirs[2] if j < k - 1 else dirs[rng.randrange(len(dirs))] for j in range(k)]
+                copies = [NBall(d.mid.copy(), np.array(d.rad)) if isinstance(d, NBall) else arb_mat(d) for d in ds]
+                got = getattr(ev, meth)(X, arb(a, r), *ds)
+                fresh = object.__new__(type("NoFrames", (type(ev),), {"FRAMES": False}))
+                fresh.__dict__.update({key: v for key, v in ev.__dict__.items() if key != "_frames"})
+                old, _b.MEMO_ENTRIES = _b.MEMO_ENTRIES, -1
+                try:
+                    want = getattr(fresh, meth)(arb_mat(X), arb(a, r), *copies)
+                finally:
+                    _b.MEMO_ENTRIES = old
+                if isinstance(got, NBall):
+                    assert np.array_equal(got.mid, want.mid, equal_nan=True) and \
+                        np.array_equal(got.rad, want.rad, equal_nan=True), (name, step, meth)
+                else:
+                    assert [(repr(e.mid()), repr(e.rad())) for e in got.entries()] == \
+                        [(repr(e.mid()), repr(e.rad())) for e in want.entries()], (name, step, meth)
+                    if rng.random() < 0.3:
+                        got[0, 0] = arb(777)
+                change = rng.random()
+                if change < 0.2:
+                    X[rng.randrange(n), 0] = arb(rng.uniform(-2, 2), r)
+                elif change < 0.4:
+                    d = dirs[rng.randrange(3)]
+                    if isinstance(d, NBall):
+                        d.mid[:] = 2 * d.mid + 0.25
+                    else:
+                        d[0, 0] = arb(3 * float(d[0, 0].mid()) + 1)
