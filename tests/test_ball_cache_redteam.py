@@ -609,3 +609,44 @@ def test_fresh_evaluator_agrees_after_a_long_mixed_sequence():
                         d.mid[:] = 2 * d.mid + 0.25
                     else:
                         d[0, 0] = arb(3 * float(d[0, 0].mid()) + 1)
+
+
+# ---------------------------------------------------------------- complex directions (the tube's q, conj q)
+@pytest.mark.parametrize("n", [6, 20])
+def test_complex_directions_in_a_kept_w_plus_s_i(n):
+    """A 2-layer tanh net (n = 6: dense W + s I, python-flint route; n = 20: numpy directions, the
+    kept W + s I remembers W b per call and reuses conj(W b) for a direction inside conj(b)):
+    Df_apply(q), B(q, conj q) and B(conj q, q) in a row, at two points in turn, hold the 50-digit
+    values B(q_r, q_r) + B(q_i, q_i) and Df q_r + i Df q_i."""
+    rng = np.random.default_rng(40 + n)
+    layers = [{"weights": rng.standard_normal((n, n)) / 3, "bias": rng.standard_normal(n) / 10} for _ in range(2)]
+    system = System.from_model(Model.rnn("multilayer", parameter="a", range=[-1, 1], layers=layers))
+    L50 = [([[M(float(w)) for w in row] for row in L["weights"]], [M(float(v)) for v in L["bias"]]) for L in layers]
+
+    def f(x, a):
+        h = x
+        for W, b in L50:
+            h = [mpmath.tanh(w + bi) for w, bi in zip(_mv(_shift(W, a), h), b)]
+        return h
+    q = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    qr, qi = [M(float(v)) for v in q.real], [M(float(v)) for v in q.imag]
+    Q, Qc = NBall(q.reshape(n, 1).copy(), 0.0), NBall(np.conj(q).reshape(n, 1).copy(), 0.0)
+    pts = [rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)]
+    a = M(0.2)
+    truths = []
+    for x in pts:
+        x50 = [M(float(t)) for t in x]
+        Bq = [[w1[0] + w2[0]] for w1, w2 in zip(_truth(f, "B", x50, a, [qr], [qr]), _truth(f, "B", x50, a, [qi], [qi]))]
+        truths.append((Bq, _truth(f, "Df_apply", x50, a, [qr]), _truth(f, "Df_apply", x50, a, [qi])))
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        for rep in range(2):
+            for x, (Bq, Dr, Di) in zip(pts, truths):
+                X, A = _col(x), arb(0.2)
+                got = ev.Df_apply(X, A, Q).to_mat()
+                for i in range(n):
+                    assert _holds(got[i, 0].real, Dr[i][0]) and _holds(got[i, 0].imag, Di[i][0]), ("Df q", i)
+                for first, second in ((Q, Qc), (Qc, Q)):
+                    got = ev.B(X, A, first, second).to_mat()
+                    for i in range(n):
+                        assert _holds(got[i, 0].real, Bq[i][0]) and _holds(got[i, 0].imag, M(0)), ("B", i)
