@@ -18,8 +18,14 @@ from symhopf.system import System
 
 ROOT = Path(__file__).resolve().parents[1]
 PREC = 128
-mpmath.mp.dps = 50
 M = mpmath.mpf
+
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """Every test here computes its ground truth at 50 digits (and leaves mpmath as it was)."""
+    with mpmath.workdps(50):
+        yield
 
 
 # ---------------------------------------------------------------- helpers
@@ -29,10 +35,6 @@ def _system(name: str) -> System:
 
 def _col(vals, r=0.0) -> arb_mat:
     return arb_mat(len(vals), 1, [arb(float(v), r) for v in vals])
-
-
-def _mat(rows) -> arb_mat:
-    return arb_mat([[arb(float(v)) for v in row] for row in rows])
 
 
 def _toml(name: str) -> dict:
@@ -74,10 +76,6 @@ def _contains(ball, want, what=""):
             assert _holds(m[i, j], w), f"{what}[{i},{j}] = {m[i, j]} does not hold {mpmath.nstr(w, 20)}"
 
 
-def _matvec(W, v):
-    return [mpmath.fsum(W[i][j] * v[j] for j in range(len(v))) for i in range(len(W))]
-
-
 def _s(z):
     t = mpmath.tanh(z)
     return t, 1 - t ** 2, -2 * t * (1 - t ** 2)
@@ -87,7 +85,7 @@ def _s(z):
 def _gain3_truth(W, bias, x, a, u, v):
     """f_a = s'(z) o Wx, Df u = -u + s'(z) o a W u, B(u, v) = s''(z) o aWu o aWv,
     Df_a u = s''(z) o Wx o aWu + s'(z) o Wu, f_aa = s''(z) o (Wx)^2, z = a W x + b."""
-    Wx, Wu, Wv = _matvec(W, x), _matvec(W, u), _matvec(W, v)
+    Wx, Wu, Wv = _mv(W, x), _mv(W, u), _mv(W, v)
     z = [a * w + b for w, b in zip(Wx, bias)]
     S = [_s(zi) for zi in z]
     n = len(x)
