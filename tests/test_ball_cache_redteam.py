@@ -648,3 +648,35 @@ def test_complex_directions_in_a_kept_w_plus_s_i(n):
                     got = ev.B(X, A, first, second).to_mat()
                     for i in range(n):
                         assert _holds(got[i, 0].real, Bq[i][0]) and _holds(got[i, 0].imag, M(0)), ("B", i)
+
+
+# ---------------------------------------------------------------- batches (Columns) next to frames
+@pytest.mark.parametrize("name", ["gain3", "leaky3_bias", "asymmetric4"])
+def test_batches_between_framed_calls(name):
+    """at_columns (the parameter as Columns: no frame, every node computed) between framed calls at
+    the same x and at one of the batch's values: column j holds the 50-digit value at values[j],
+    and the framed calls before and after hold theirs."""
+    system, f = _system(name), _rhs(name)
+    n = system.model.n
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, n)
+    lo, hi = (float(q) for q in system.model.range)
+    values = [lo, (lo + hi) / 2, hi]
+    U = rng.standard_normal((n, 3))
+    x50 = [M(float(t)) for t in x]
+    cols = [[M(float(t)) for t in U[:, j]] for j in range(3)]
+    with ctx.workprec(PREC):
+        ev = system.ball(PREC)
+        X = _col(x)
+        for meth in ("Df_apply", "Df_a_apply"):
+            before = getattr(ev, meth)(X, arb(values[1]), _col(U[:, 1]))
+            batch = ev.at_columns(meth, X, values, NBall(U.copy(), 0.0))
+            after = getattr(ev, meth)(X, arb(values[1]), NBall(U[:, 1:2].copy(), 0.0))
+            for j, v in enumerate(values):
+                want = _truth(f, meth, x50, M(v), [cols[j]])
+                m = batch.to_mat() if isinstance(batch, NBall) else batch
+                for i in range(n):
+                    assert _holds(m[i, j], want[i][0]), (name, meth, i, j)
+                if j == 1:
+                    _contains(before, want, f"{name} {meth} before")
+                    _contains(after, want, f"{name} {meth} after")
