@@ -123,14 +123,6 @@ class _Hooked(arb_mat):
         return super().entries()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BallBase keeps the current frame in the instance attribute self._frame: a second thread's call on "
-    "the same evaluator (System.ball(prec) is shared) replaces it in the middle of the first call, which "
-    "then stores its node 5 (s'(z) at ITS point) in the second point's frame; every later call at the "
-    "second point is served that node: f_a(x_B) = s'(z_A) o W x_B, a false enclosure. symhopf itself "
-    "proves one point at a time per process (sweep_items._PROVE_LOCK, fork workers), so this needs a "
-    "caller that shares an evaluator between threads. Fix: a threading.local (or a frame passed "
-    "down the call) instead of self._frame."))
 def test_two_threads_on_one_evaluator_do_not_share_a_frame():
     """gain3 (n = 3, frames on), 53 bits. Thread A: Df_a_apply at x_A stops after keeping nodes
     1, 2, 8, 6 of x_A; thread B: Df_a_apply at x_B stops at the same place; A finishes; B finishes.
@@ -147,7 +139,7 @@ def test_two_threads_on_one_evaluator_do_not_share_a_frame():
 
     def stop_a():
         a_waits.set()
-        b_waits.wait(10)
+        b_waits.wait(2)     # with the evaluator lock B cannot start before A ends: A goes on after 2 s
 
     def stop_b():
         b_waits.set()

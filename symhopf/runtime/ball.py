@@ -21,6 +21,7 @@ precision, same code); callers get their own copies.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Callable
 
 import numpy as np
@@ -629,6 +630,12 @@ class BallBase:
             out = frame[k] = thunk()
         return out
 
+    def _guard(self) -> threading.RLock:
+        """The evaluator's lock: ``self._frame`` belongs to one call, so two threads sharing an evaluator
+        take turns (re-entrant: a public call inside another, on the same thread, ends the outer frame)."""
+        lock = self.__dict__.get("_lock")
+        return lock if lock is not None else self.__dict__.setdefault("_lock", threading.RLock())
+
     def _frame_of(self, x, a) -> dict | None:
         """The frame of (x, a): the nodes computed so far at the same balls (midpoints and radii of x
         and a, exact) and the same ``ctx.prec``: the same values. None for a batch or complex x, a."""
@@ -654,14 +661,15 @@ class BallBase:
         small = any(isinstance(d, NBall) and d.nrows() <= NB_ROWS for d in dirs)
         if small:
             dirs = tuple(d.to_mat() if isinstance(d, NBall) else d for d in dirs)
-        frame = self._frame = self._frame_of(x, a)
-        try:
-            out = method(x, a, *dirs)
-        finally:
-            self._frame = None
-            for v in frame.values() if frame is not None else ():
-                if isinstance(v, Shifted):
-                    v._products.clear()     # products with this call's directions (kept by identity) end here
+        with self._guard():                # one call at a time per evaluator: the frame is per call
+            frame = self._frame = self._frame_of(x, a)
+            try:
+                out = method(x, a, *dirs)
+            finally:
+                self._frame = None
+                for v in frame.values() if frame is not None else ():
+                    if isinstance(v, Shifted):
+                        v._products.clear()     # products with this call's directions (kept by identity) end here
         if isinstance(out, (Eye, _Lazy)) or (frame is not None and any(out is v for v in frame.values())):
             out = _copy(dense(out))
         out = dense(out)
