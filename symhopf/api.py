@@ -79,7 +79,8 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         box = [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*search.sought["box"])]
         for i, br in enumerate(search.branches):
             report(f"completeness ({len(search.branches)})", i / len(search.branches))
-            branches.append(_branch_record(system, model, br, search.candidates, records, budget, results, box))
+            branches.append(_branch_record(system, model, br, search.candidates, records, budget, results, box,
+                                           list(zip(search.branches[:i], results))))
         report("global completeness", 0.0)
         glob = check_global(system, search.branches, results, box, model.range, budget=global_budget).record()
     done()
@@ -92,16 +93,18 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
                    budget: int | None = None, results: list | None = None,
-                   box: list[tuple[Fraction, Fraction]] | None = None) -> dict:
+                   box: list[tuple[Fraction, Fraction]] | None = None, earlier: list | None = None) -> dict:
     """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete
     (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it).
     ``box``: the search box; a moving branch that leaves it is proved complete within it (``ends`` says
-    which end is a range end and which a box exit; ``within_box`` holds the box then)."""
+    which end is a range end and which a box exit; ``within_box`` holds the box then). ``earlier``: the
+    branches checked before, with their results (a mirror image reuses a tube: proof/tube.py, Lemma M)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
     corners = None if box is None else ([lo for lo, _ in box], [hi for _, hi in box])
-    result = check_branch(system, branch, proved, a_range=model.range, budget=budget, box=corners)
+    result = check_branch(system, branch, proved, a_range=model.range, budget=budget, box=corners,
+                          earlier=earlier or ())
     if results is not None:
         results.append(result)
     completeness = {"proved": result.proved, "reason": result.reason, "method": result.method,

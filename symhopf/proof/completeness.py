@@ -46,7 +46,7 @@ from flint import arb
 from ..runtime.arbtools import Number, float_bounds, hull
 from ..search.continuation import Branch
 from .family import branch_data, crossings
-from .tube import METHOD as TUBE_METHOD, check_moving_branch
+from .tube import METHOD as TUBE_METHOD, check_moving_branch, mirror_moving_branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
@@ -117,14 +117,23 @@ def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tu
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
                  a_range: tuple[Number, Number] | None = None, prec: int = 128,
                  budget: int | None = None,
-                 box: tuple[Sequence[Number], Sequence[Number]] | None = None) -> CompletenessResult:
+                 box: tuple[Sequence[Number], Sequence[Number]] | None = None,
+                 earlier: Sequence[tuple[Branch, CompletenessResult]] = ()) -> CompletenessResult:
     """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range.
 
     ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check. ``box``: the
     search box (exact corners): a moving branch whose float arc stops inside the range is then proved
-    complete within the box, up to where it leaves it (tube.py), when the tube can show that."""
+    complete within the box, up to where it leaves it (tube.py), when the tube can show that.
+    ``earlier``: branches already checked, with their results: a moving branch that is the mirror image
+    ``x -> -x`` of a proved one (odd systems) reuses its tube (tube.py, Lemma M)."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
+        for b, r in earlier:
+            if r.method == TUBE_METHOD and r.proved and not b.constant:
+                t = mirror_moving_branch(system, branch, proved, (lo, hi), b, r, box, prec)
+                if t is not None:
+                    return CompletenessResult(True, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget,
+                                              False, t.tube, t.ends)
         return _tube(system, branch, proved, (lo, hi), prec, budget, box)
     x0 = [float(v) for v in branch.x[0]]
     fd = branch_data(system, x0, (lo, hi))

@@ -122,6 +122,7 @@ from ..runtime.ball import dense
 from ..runtime.arbtools import column, exact_ball, float_inverse, float_lower, float_upper, fraction, hull, identity
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
+from ..search.symmetry import is_odd   # exact (SymPy): Lemma M
 from .ball_solve import _contraction, _contracts, _solve_refined, lemma_solve_nb, solve_refined_nb
 from .bialternate import _bordered_nb, bialt_float, bialt_nball
 from .krawczyk_tube import Piece, Tube, split_nb
@@ -899,10 +900,21 @@ class MovingBranchCheck:
             return False
         return p.holds(Z0)
 
+    def _slice(self, p: Piece, t: Fraction) -> list[arb]:
+        """A box (all n + 1 coordinates, z_k = t) holding the slice at t of p's uniqueness region."""
+        T = exact_ball(t)
+        if p.slant is None:
+            return self.tube.full(p.k, T, list(p.hull))
+        t0, c, w, V = p.slant
+        S = T - arb(t0)
+        return self.tube.full(p.k, T, [arb(cj) + S * arb(wj) + v for cj, wj, v in zip(c, w, V)])
+
     def _link(self, P: Piece, Q: Piece, runP: _Run, runQ: _Run) -> None:
         """P's arc end is covered on both sides: by P and Q (same chart, Q starts where P ends), or
         P's end lies strictly inside Q's arc and Q's start strictly inside P's arc."""
         tiled = P.k == Q.k and P.end() == Q.start()
+        if tiled and (Q.holds(self._slice(P, P.end())) or P.holds(self._slice(Q, P.end()))):
+            return   # one region's slice at t lies in the other region: the point at t is in both
         Z0 = self._thin(P, runP, P.end())
         ok = self._on(Z0, Q, strict=not tiled)
         if ok and not tiled:
@@ -949,6 +961,95 @@ def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
         return (f"{parameter} ~ {0.5 * (e['a'][0] + e['a'][1]):.6g} through the face "
                 f"{e.get('variable', 'x' + str(e['coordinate'] + 1))} = {float(Fraction(e['face'])):.6g}")
     return f"within the search box (it leaves the box at {' and at '.join(one(e) for e in exits)})"
+
+
+class MirroredPiece:
+    """The piece ``sigma P`` of an odd system (Lemma M), ``sigma(x, a) = (-x, a)``: its uniqueness region is
+    the image of P's (``holds``: a box Z lies in it iff ``sigma Z`` lies in P's)."""
+
+    def __init__(self, piece: Piece, n: int) -> None:
+        self.piece, self.n, self.kind = piece, n, piece.kind
+
+    def holds(self, Z: Sequence[arb]) -> bool:
+        return self.piece.holds(_sigma(Z, self.n))
+
+
+def _sigma(Z: Sequence[Any], n: int) -> list[Any]:
+    return [-z for z in Z[:n]] + list(Z[n:])
+
+
+_ODD: dict[int, tuple[Any, bool]] = {}
+
+
+def _odd(system: Any) -> bool:
+    """``f(-x, a) = -f(x, a)`` identically (search.symmetry.is_odd: SymPy, exact), cached per model."""
+    model = getattr(system, "model", None)
+    hit = _ODD.get(id(model))
+    if hit is None or hit[0] is not model:
+        if len(_ODD) >= 16:
+            _ODD.clear()
+        hit = _ODD[id(model)] = (model, bool(is_odd(model)))
+    return hit[1]
+
+
+def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
+                         source_branch: Any, source: Any, box: tuple[Sequence[Any], Sequence[Any]] | None = None,
+                         prec: int = 128) -> TubeResult | None:
+    """Lemma M (module docstring): ``branch`` is the float mirror image ``x -> -x`` of ``source_branch``,
+    whose tube check ``source`` (a TubeResult or CompletenessResult with ``tube`` and ``ends``) is proved;
+    then the mirrored tube proves ``branch`` complete when every proved point of ``branch`` lies, mirrored,
+    in the uniqueness region of a Hopf piece of ``source`` (one point per Hopf piece). None when a
+    hypothesis fails (the caller runs the full check)."""
+    n = system.n
+    if not source.proved or not source.tube or bool(branch.closed) != bool(source_branch.closed):
+        return None
+    xs, xb = np.asarray(source_branch.x, float), np.asarray(branch.x, float)
+    if xs.shape != xb.shape or not np.array_equal(xb, -xs) \
+            or not np.array_equal(np.asarray(branch.a, float), np.asarray(source_branch.a, float)):
+        return None
+    exits = [e for e in source.ends if e.get("kind") == "box exit"]
+    blo = bhi = None
+    if exits:
+        if box is None:
+            return None
+        blo, bhi = [fraction(v) for v in box[0]], [fraction(v) for v in box[1]]
+        if any(lo != -hi for lo, hi in zip(blo, bhi)):
+            return None   # sigma maps the box onto itself only when it is symmetric
+    if not _odd(system):
+        return None
+    a0, a1 = fraction(a_range[0]), fraction(a_range[1])
+    hopf = [p for p in source.tube if p.kind == "hopf"]   # arc order
+    owner: dict[int, tuple[Fraction, Fraction]] = {}
+    outside = []
+    with flint.ctx.workprec(prec):
+        for i, q in enumerate(proved):
+            alo, ahi = fraction(q.a[0]), fraction(q.a[1])
+            if ahi < a0 or alo > a1:
+                continue
+            if not (a0 < alo and ahi < a1) or q.x is None:
+                return None
+            zlo = [-fraction(hi) for _, hi in q.x] + [alo]   # sigma of q's box
+            zhi = [-fraction(lo) for lo, _ in q.x] + [ahi]
+            hits = [j for j, P in enumerate(hopf) if P.holds([hull(l, h) for l, h in zip(zlo, zhi)])]
+            if not hits and exits and any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi)):
+                outside.append(i)
+                continue
+            if len(hits) != 1 or hits[0] in owner:
+                return None
+            owner[hits[0]] = (alo, ahi)
+    if len(owner) != len(hopf):
+        return None
+    cross = [(float_lower(exact_ball(owner[j][0])), float_upper(exact_ball(owner[j][1]))) for j in range(len(hopf))]
+    ends = tuple(dict(e, side=-e["side"], face=str(-Fraction(e["face"]))) if e.get("kind") == "box exit" else dict(e)
+                 for e in source.ends)
+    where = within_box_text(ends, "a")
+    off = (f"; proved point(s) {outside} lie strictly outside the search box (not part of this claim)"
+           if outside else "")
+    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range" + (f" {where}" if where else "")
+                      + f", all proved Hopf points; the mirror image x -> -x of branch {source_branch.id}'s tube "
+                      f"(f(-x, a) = -f(x, a), verified symbolically; Lemma M)" + off,
+                      cross, 0, source.budget if source.budget is not None else BUDGET,
+                      tube=tuple(MirroredPiece(p, n) for p in source.tube), ends=ends)
 
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
