@@ -35,6 +35,40 @@ Let ``Gamma`` be the union over the pieces of ``{z : z_k in T, (z_k, u) in R, f(
 Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the component
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
 
+Branches that leave the search box (``box = X``, the search box, exact Fractions). When the search's
+float arc stops inside the range (its continuation stops where ``|x|`` passes 1.5 times the box, e.g. a
+branch running off to infinity), *the branch* is the connected component ``C``, in
+``[a0, a1] x X``, of the equilibria through the branch's float points in ``X`` (the first stretch of
+them, in the float arc's order, from the range end or from where the arc enters ``X``). Its ends are on
+the range ends or on the box's boundary. The float arc is cut just past the face it crosses (``_cut``);
+the tube then ends at a link slice *proved strictly outside* ``X``: the thin Krawczyk enclosure of the
+arc's end point is strictly beyond a face ``x_j = l_j`` or ``x_j = h_j`` in some coordinate, compared
+with the exact Fraction (``_exit``). Both ends can be such exits. Claim: ``C`` is contained in
+``Gamma`` and every Hopf point of ``C`` is a proved point. Proof: (1)-(3) hold as above for the arc
+``Gamma`` from its start to that slice (connected, covered by the pieces), except that an exit end is
+not an interior point of ``Gamma``; but it lies outside ``X``. Let ``S = C /\\ Gamma``: non-empty (the
+float points' arc), closed in ``C`` (``Gamma`` is compact), and open in ``C``: each point of ``S`` is in
+``X``, so it is not an exit end, so it is an interior point of ``Gamma`` or a range end, with a
+neighbourhood in which the equilibria with ``a`` in the range are points of ``Gamma``. ``C`` is
+connected, so ``S = C``. Hence the component stays on the arc until it leaves ``X``; a later
+re-entry of the same curve into ``X`` is a *different* component, a different branch, which the search
+may or may not have found ("on the branches found"): proved points of the branch that do not lie on the
+covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
+some coordinate) are not part of the claim and are skipped. An arc end inside ``X`` where the float
+continuation stopped for another reason (a fold the search fails at, Newton failure) is not covered:
+not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
+The claim is *within the search box*, and the record says which kind of end each end is.
+
+Lemma M (mirror images). If ``f(-x, a) = -f(x, a)`` identically (verified symbolically, exact:
+search.symmetry.is_odd) then ``sigma(x, a) = (-x, a)`` maps equilibria to equilibria and
+``Df(sigma z) = Df(z)``: ``sigma Gamma`` is covered by the pieces ``sigma P`` (uniqueness region the
+image of P's), with the same spectral conclusions, and, when ``X = -X``, the same box exits mirrored.
+For a branch whose float points are exactly ``-1`` times those of a branch proved complete, its proved
+points are matched one to one with the Hopf pieces: a proved point whose mirrored box lies in the
+uniqueness region of the Hopf piece ``P`` is on ``sigma P``'s arc, which has at most one Hopf point, so
+it is the mirror of P's proved point. When every Hopf piece is matched the branch is proved complete
+without a tube of its own (``mirror_moving_branch``); otherwise it gets the full check.
+
 Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
 per-piece enclosures of ``Df`` on the arc (``_enclose_A``: centre test, tangent solves, ``A``, ``A'``)
 and the bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
@@ -47,7 +81,9 @@ a-priori rounding bounds replace ball arithmetic there).
 * Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}) encloses an
   equilibrium; lying in P's uniqueness region it is P's end point; it must lie in Q's region, so
   it is on Q's arc too (uniqueness in each region, ``Piece.holds``). Same chart and Q starting exactly where P ends: the two arcs
-  cover the point's two sides. Otherwise (a chart change, with Q's interval extended a
+  cover the point's two sides; there the thin test is skipped when the slice at that t of one
+  piece's uniqueness region lies in the other's region (``_slice``: the slice holds that piece's
+  point at t, which is then in both regions). Otherwise (a chart change, with Q's interval extended a
   little backwards) P's end must lie strictly inside Q's chart interval and Q's start
   strictly inside P's: each end point of every piece, except the arc's two ends at the
   range ends, is an interior point of Gamma, which is what the component argument in (2)
@@ -71,7 +107,8 @@ a-priori rounding bounds replace ball arithmetic there).
   ``||I - Y M||_inf < 1`` (mean-value M, then ``2 Df(box) (.) I``) proves ``g != 0``.
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
-  control (width x ``GROW`` after a success, halved after a failure).
+  control (``_march``: width x ``GROW`` after a success, at most ``CAP`` times the last failed width, grown
+  by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next).
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
   eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
@@ -100,7 +137,7 @@ unmatched crossing then fails the plain pieces next to it, not proved), plain an
 rest on the spectral Lemmas alone.
 
 Not covered (reported as not proved, with the reason): branches that end
-inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
+inside the range without leaving the search box; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
 whose a-enclosure meets a range end; checks that need more than ``budget`` Krawczyk pieces
@@ -219,12 +256,13 @@ class MovingBranchCheck:
         return next((e for e in (self.a0, self.a1) if abs(a - float(e)) <= 1e-9 * L), None)
 
     def _cut(self, Z: np.ndarray, closed: bool) -> np.ndarray:
-        """The part of the float arc to cover. Unchanged when the arc is closed or both its ends are at
-        range ends. An end where the float continuation stopped inside the range (e.g. past 1.5 times
-        the box) is replaced, when ``self.box`` is given and the arc leaves the box before it, by a float
-        point just past the face it crosses first (walking from the other end: from the range end, or
-        from the first float point in the box), ``self.ends`` records that face. Floats only: the tube
-        then proves the arc's end slice strictly outside the box (``_exit``), or fails."""
+        """The part of the float arc to cover (in arc order). Unchanged when the arc is closed or both its
+        ends are at range ends. Else (an end where the float continuation stopped inside the range, e.g.
+        past 1.5 times the box), with ``self.box``: oriented to start at its range end if it has one, the
+        arc is cut to its first stretch in the box: from its start, or from just before the box where it
+        enters it, to just past the face it crosses when it first leaves the box (a later re-entry is
+        another component). ``self.ends`` records the faces of the cuts. Floats only: the tube then proves
+        each cut end's slice strictly outside the box (``_exit``), or fails."""
         if closed:
             return Z
         stop = [self._at_range_end(Z[0]) is None, self._at_range_end(Z[-1]) is None]
@@ -232,6 +270,8 @@ class MovingBranchCheck:
             return Z
         if self.box is None:
             self._range_end(Z[-1] if stop[1] else Z[0])   # raises: the arc stops inside the range
+        if stop[0] and not stop[1]:
+            Z, stop = Z[::-1], [False, True]   # start at the range end
         n = self.n
         blo, bhi = (np.array([float(v) for v in c]) for c in self.box)
         inside = np.all((Z[:, :n] >= blo) & (Z[:, :n] <= bhi), axis=1)
@@ -247,13 +287,13 @@ class MovingBranchCheck:
         if stop[1] and j is None:
             self._range_end(Z[-1])  # raises: the float arc stops inside the box
         head, tail = [Z[0]], [Z[-1]]
-        if stop[0]:
+        if i > 0:
             z, self.ends[0] = self._crossing(Z[i], Z[i - 1], blo, bhi)
             head = [z]
-        if stop[1]:
+        if j is not None:
             z, self.ends[1] = self._crossing(Z[j - 1], Z[j], blo, bhi)
             tail = [z]
-        return np.array(head + list(Z[i if stop[0] else 1: j if stop[1] else len(Z) - 1]) + tail)
+        return np.array(head + list(Z[i if i > 0 else 1: j if j is not None else len(Z) - 1]) + tail)
 
     def _crossing(self, zin: np.ndarray, zout: np.ndarray, blo: np.ndarray,
                   bhi: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
