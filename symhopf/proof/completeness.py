@@ -124,8 +124,9 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
     ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check. ``box``: the
     search box (exact corners): a moving branch whose float arc stops inside the range is then proved
     complete within the box, up to where it leaves it (tube.py), when the tube can show that.
-    ``earlier``: branches already checked, with their results: a moving branch that is the mirror image
-    ``x -> -x`` of a proved one (odd systems) reuses its tube (tube.py, Lemma M)."""
+    ``earlier``: branches already checked (same system, range and box), with their results: a moving
+    branch that is the mirror image ``x -> -x`` of a proved one (odd systems) reuses its tube (tube.py,
+    Lemma M)."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
         for b, r in earlier:

@@ -1036,7 +1036,8 @@ def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_rang
                          source_branch: Any, source: Any, box: tuple[Sequence[Any], Sequence[Any]] | None = None,
                          prec: int = 128) -> TubeResult | None:
     """Lemma M (module docstring): ``branch`` is the float mirror image ``x -> -x`` of ``source_branch``,
-    whose tube check ``source`` (a TubeResult or CompletenessResult with ``tube`` and ``ends``) is proved;
+    whose tube check ``source`` (a TubeResult or CompletenessResult with ``tube`` and ``ends``, for the same
+    system, range and box: its recorded ends are checked against them) is proved;
     then the mirrored tube proves ``branch`` complete when every proved point of ``branch`` lies, mirrored,
     in the uniqueness region of a Hopf piece of ``source`` (one point per Hopf piece). None when a
     hypothesis fails (the caller runs the full check)."""
@@ -1055,9 +1056,14 @@ def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_rang
         blo, bhi = [fraction(v) for v in box[0]], [fraction(v) for v in box[1]]
         if any(lo != -hi for lo, hi in zip(blo, bhi)):
             return None   # sigma maps the box onto itself only when it is symmetric
+    a0, a1 = fraction(a_range[0]), fraction(a_range[1])
+    for e in source.ends:   # the source was checked over this range and box
+        if e.get("kind") == "range end" and Fraction(e["a"]) not in (a0, a1):
+            return None
+        if e.get("kind") == "box exit" and Fraction(e["face"]) != (bhi if e["side"] > 0 else blo)[e["coordinate"]]:
+            return None
     if not _odd(system):
         return None
-    a0, a1 = fraction(a_range[0]), fraction(a_range[1])
     hopf = [p for p in source.tube if p.kind == "hopf"]   # arc order
     owner: dict[int, tuple[Fraction, Fraction]] = {}
     outside = []
