@@ -50,7 +50,10 @@ not an interior point of ``Gamma``; but it lies outside ``X``. Let ``S = C /\\ G
 float points' arc), closed in ``C`` (``Gamma`` is compact), and open in ``C``: each point of ``S`` is in
 ``X``, so it is not an exit end, so it is an interior point of ``Gamma`` or a range end, with a
 neighbourhood in which the equilibria with ``a`` in the range are points of ``Gamma``. ``C`` is
-connected, so ``S = C``. Hence the component stays on the arc until it leaves ``X``; a later
+connected, so ``S = C``. The same holds for every component of ``{f = 0} /\\ ([a0, a1] x X)`` that meets
+``Gamma`` (an excursion out of ``X`` between two float points is not seen by the cut, and the
+components it separates are then all covered, each inside ``Gamma``, their Hopf points all listed).
+Hence the component stays on the arc until it leaves ``X``; a later
 re-entry of the same curve into ``X`` is a *different* component, a different branch, which the search
 may or may not have found ("on the branches found"): proved points of the branch that do not lie on the
 covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
