@@ -895,7 +895,10 @@ class MovingBranchCheck:
 
     def _march(self, run: _Run, glo: Fraction, ghi: Fraction, out: list[Piece]) -> None:
         """Tile [glo, ghi] with plain pieces, left to right, with step control: the width grows by
-        GROW after a success and halves after a failure (relative widths carry over between gaps)."""
+        GROW after a success, but to at most CAP times the last failed width (that cap grows by
+        CAP_GROW^k at the k-th success since the failure); it shrinks by SHRINK after a failure and halves
+        after further ones (relative widths and the cap carry over between gaps). Work only: every
+        accepted piece is proved on its own."""
         n = self.n
         w = min(float(ghi - glo), self.rel_w * run.span) if self.rel_w else float(ghi - glo) / INITIAL_PIECES
         cur, fails = glo, 0
