@@ -25,6 +25,7 @@ from .proof.batch import prove_all  # noqa: F401  (re-exported: symhopf.api.prov
 from .search import find_candidates
 from .search.progress import make_progress
 from .proof.completeness import ProvedHopf, check_branch
+from .proof.tube import within_box_text
 from .special import equilibrium_sides, special_points, text_table, to_csv
 from .proof.global_ import budget_from_env, check_global, statement as global_statement
 from .system import System
@@ -75,10 +76,11 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
         records = [PointRecord.from_proof(p) for p in proofs]
         results: list = []
         branches = []
+        box = [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*search.sought["box"])]
         for i, br in enumerate(search.branches):
             report(f"completeness ({len(search.branches)})", i / len(search.branches))
-            branches.append(_branch_record(system, model, br, search.candidates, records, budget, results))
-        box = [(Fraction(lo), Fraction(hi)) for lo, hi in zip(*search.sought["box"])]
+            branches.append(_branch_record(system, model, br, search.candidates, records, budget, results, box,
+                                           list(zip(search.branches[:i], results))))
         report("global completeness", 0.0)
         glob = check_global(system, search.branches, results, box, model.range, budget=global_budget).record()
     done()
@@ -90,13 +92,19 @@ def prove(model: Model | str | Path, *, module: ModuleType | None = None, progre
 
 
 def _branch_record(system: System, model: Model, branch, candidates, records: list[PointRecord],
-                   budget: int | None = None, results: list | None = None) -> dict:
+                   budget: int | None = None, results: list | None = None,
+                   box: list[tuple[Fraction, Fraction]] | None = None, earlier: list | None = None) -> dict:
     """The branch, its Hopf points (indices into hopf_points) and whether the list is proved complete
-    (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it)."""
+    (with the work a tube check used: pieces tried, its budget, and whether the budget stopped it).
+    ``box``: the search box; a moving branch that leaves it is proved complete within it (``ends`` says
+    which end is a range end and which a box exit; ``within_box`` holds the box then). ``earlier``: the
+    branches checked before, with their results (a mirror image reuses a tube: proof/tube.py, Lemma M)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
     proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
               for i in mine if records[i].status == "proved"]
-    result = check_branch(system, branch, proved, a_range=model.range, budget=budget)
+    corners = None if box is None else ([lo for lo, _ in box], [hi for _, hi in box])
+    result = check_branch(system, branch, proved, a_range=model.range, budget=budget, box=corners,
+                          earlier=earlier or ())
     if results is not None:
         results.append(result)
     completeness = {"proved": result.proved, "reason": result.reason, "method": result.method,
@@ -105,6 +113,10 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
                                  "checked_by_verify": "consistency of the branch record only"}}
     if result.budget is not None:
         completeness.update(pieces=result.pieces, budget=result.budget, budget_exhausted=result.budget_exhausted)
+    if result.ends:
+        completeness["ends"] = [dict(e) for e in result.ends]
+        if any(e["kind"] == "box exit" for e in result.ends):
+            completeness["within_box"] = [[str(lo), str(hi)] for lo, hi in box]
     return {**branch.summary(), "hopf_points": mine, "completeness": completeness}
 
 
@@ -141,8 +153,8 @@ def summary(cert: Certificate) -> str:
         others = len(b["hopf_points"]) - proved
         lines.append(f"  branch {b['id']} ({b['kind']}): {proved} proved Hopf point(s)"
                      + (f", {others} candidate(s) not proved" if others else "") + "; "
-                     + ("list of proved Hopf points proved complete for this branch in the range" if c["proved"]
-                        else f"completeness not proved: {c['reason']}"))
+                     + (f"list of proved Hopf points proved complete for this branch in the range{_within(c, cert)}"
+                        if c["proved"] else f"completeness not proved: {c['reason']}"))
     for p in cert.hopf_points:
         par = _mid(p.parameter)
         om = _mid(p.omega)
@@ -155,6 +167,13 @@ def summary(cert: Certificate) -> str:
         t = f"{p.time_seconds:.2f}s" if p.time_seconds is not None else "-"
         lines.append(f"  {cert.parameter} = {par}  omega = {om}  l1 = {l1}{crit}  {status}  [{t}]")
     return "\n".join(lines)
+
+
+def _within(completeness: dict, cert: Certificate) -> str:
+    """``", within the search box (it leaves the box at ...)"`` for a branch proved complete up to box exits."""
+    if "within_box" not in completeness:
+        return ""
+    return ", " + within_box_text(completeness.get("ends", []), cert.parameter)
 
 
 def exact_text(v: Fraction | float | str) -> str:

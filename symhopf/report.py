@@ -45,6 +45,7 @@ from sympy import MatrixSymbol
 from .codegen.generate import templates_dir
 from .proof.existence import THEOREM as NK
 from .proof.family import THEOREM as FAMILY
+from .proof.tube import within_box_text
 
 #: packages a paper must load to \input an appendix report
 APPENDIX_PACKAGES = "amsmath, amssymb, amsthm, booktabs, graphicx, longtable, array"
@@ -736,11 +737,14 @@ def _x_widest(certificate: Any) -> str | None:
 
 def _completeness_context(certificate: Any) -> list[dict[str, Any]]:
     """Each branch found: kind, its Hopf points, and whether (with the method) or why not its list is
-    proved complete; the scope (this branch, this range) is stated by the template."""
+    proved complete; the scope (this branch, this range) is stated by the template, ``within``: "within the
+    search box (it leaves the box at ...)" for a branch proved complete up to where it leaves the box."""
     return [{"id": b["id"], "kind": tex_escape(b.get("kind", "")),
              "points": [i + 1 for i in b.get("hopf_points", []) if certificate.hopf_points[i].status == "proved"],
              "unproved": [i + 1 for i in b.get("hopf_points", []) if certificate.hopf_points[i].status != "proved"],
              "proved": bool(b.get("completeness", {}).get("proved")),
+             "within": tex_escape(within_box_text(b.get("completeness", {}).get("ends") or [],
+                                                  certificate.parameter)),
              "method": tex_escape(b.get("completeness", {}).get("method") or ""),
              "reason": tex_escape(b.get("completeness", {}).get("reason") or "")} for b in certificate.branches]
 

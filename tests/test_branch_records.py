@@ -1,6 +1,9 @@
 """Branch records are neither duplicated nor spurious, and their completeness reasons are true."""
 from symhopf.api import prove
 from symhopf.model import Model
+from symhopf.proof.completeness import check_branch
+from symhopf.search import find_candidates
+from symhopf.system import System
 from symhopf.proof.tube import METHOD as TUBE_METHOD
 from symhopf.search.continuation import Continuer
 
@@ -66,10 +69,18 @@ def test_tube_box_holds_the_enclosure_of_a_hopf_point_at_x_30():
 
 def test_branch_leaving_the_box_is_not_said_to_end():
     """x' = 1 - a x, y' = -y: x = 1/a grows without bound as a -> 0, so the search's continuation stops
-    where |x| passes 1.5 times its box; the branch does not end there, and the reason says what stopped."""
-    cert = prove(Model.ode(["x", "y"], ["1 - a*x", "-y"], "a", range=["1/100", "1"], search={"box": [-20, 20]}))
+    where |x| passes 1.5 times its box; the branch does not end there: it is proved complete within the
+    search box, up to where it leaves it (x = 20 at a = 1/20); without the box the reason says what stopped."""
+    model = Model.ode(["x", "y"], ["1 - a*x", "-y"], "a", range=["1/100", "1"], search={"box": [-20, 20]})
+    cert = prove(model)
     assert cert.hopf_points == []
     (br,) = cert.branches
-    reason = br["completeness"]["reason"]
-    assert not br["completeness"]["proved"]
+    c = br["completeness"]
+    assert c["proved"], c["reason"]
+    assert "within the search box (it leaves the box at a ~ 0.0499999 through the face x = 20)" in c["reason"]
+    (ex,) = [e for e in c["ends"] if e["kind"] == "box exit"]
+    assert ex["a"][1] < 0.05                                 # x = 1/a > 20 there
+    s = System.from_model(model)
+    (b,) = find_candidates(s).branches
+    reason = check_branch(s, b, []).reason
     assert "stops inside the range" in reason and "|x|_inf = 3" in reason and "ends" not in reason, reason

@@ -115,7 +115,7 @@ def verify(cert: Any) -> Verdict:
             else:
                 out.verified.append(f"point {i}: {result}")
     out.failures += _branches(d.get("branches", []), records, proved, out.unchecked,
-                              "Neimark-Sacker" if model.map else "Hopf")
+                              "Neimark-Sacker" if model.map else "Hopf", str(d.get("parameter", "a")))
     if (d.get("global_completeness") or {}).get("proved"):
         out.unchecked.append("global completeness: every Hopf point with x in the box and the parameter in the "
                              "range is listed (the branch and bound is not re-run)")
@@ -184,7 +184,7 @@ def _why(exc: Exception) -> str:
 
 
 def _branches(branches: list, records: list, proved: dict[int, Point], unchecked: list[str],
-              kind: str = "Hopf") -> list[str]:
+              kind: str = "Hopf", parameter: str = "a") -> list[str]:
     """Item 4 of the module docstring; the claims it cannot check go to ``unchecked``."""
     fails, seen = [], set()
     for b in branches:
@@ -204,8 +204,25 @@ def _branches(branches: list, records: list, proved: dict[int, Point], unchecked
         elif b.get("kind") != "constant" and listed:
             unchecked.append(f"{name}: that its points {listed} lie on it (the record holds no samples of the curve)")
         if (b.get("completeness") or {}).get("proved"):
-            unchecked.append(f"{name}: completeness (no {kind} point in the range but the proved ones listed)")
+            where = _within((b.get("completeness") or {}).get("ends") or [], parameter)
+            unchecked.append(f"{name}: completeness (no {kind} point in the range" + (f", {where}," if where else "")
+                             + " but the proved ones listed)")
     return fails
+
+
+def _within(ends: list, parameter: str) -> str:
+    """``"within the search box (it leaves the box at a ~ ... through the face x = ...)"`` for a branch
+    record whose ends include box exits (the prover's wording), else ``""``."""
+    exits = [e for e in ends if isinstance(e, dict) and e.get("kind") == "box exit"]
+    if not exits:
+        return ""
+    try:
+        parts = [f"{parameter} ~ {0.5 * (float(e['a'][0]) + float(e['a'][1])):.6g} through the face "
+                 f"{e.get('variable', 'x' + str(int(e['coordinate']) + 1))} = {float(Fraction(str(e['face']))):.6g}"
+                 for e in exits]
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
+        raise InputError("branches: a box exit record is malformed") from None
+    return f"within the search box (it leaves the box at {' and at '.join(parts)})"
 
 
 def _load(cert: Any) -> dict:

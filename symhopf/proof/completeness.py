@@ -46,7 +46,7 @@ from flint import arb
 from ..runtime.arbtools import Number, float_bounds, hull
 from ..search.continuation import Branch
 from .family import branch_data, crossings
-from .tube import METHOD as TUBE_METHOD, check_moving_branch
+from .tube import METHOD as TUBE_METHOD, check_moving_branch, mirror_moving_branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")
@@ -79,6 +79,9 @@ class CompletenessResult:
     budget: int | None = None
     budget_exhausted: bool = False
     tube: tuple = ()   # a proved tube's pieces (tube.Piece), for the global check (global_.py)
+    #: a proved tube's two ends (tube.TubeResult.ends): range ends or box exits (then the claim is
+    #: within the search box)
+    ends: tuple = ()
 
 
 def _not(reason: str, crossings: list[tuple[float, float]] | None = None) -> CompletenessResult:
@@ -105,24 +108,38 @@ def _meeting(lo: np.ndarray, hi: np.ndarray, l: float, h: float) -> np.ndarray:
 
 
 def _tube(system: Any, branch: Branch, proved: Sequence[ProvedHopf], a_range: tuple[Number, Number],
-          prec: int, budget: int | None) -> CompletenessResult:
-    t = check_moving_branch(system, branch, proved, a_range, prec, budget)
-    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted, t.tube)
+          prec: int, budget: int | None, box: tuple[Sequence[Number], Sequence[Number]] | None) -> CompletenessResult:
+    t = check_moving_branch(system, branch, proved, a_range, prec, budget, box)
+    return CompletenessResult(t.proved, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget, t.exhausted, t.tube,
+                              t.ends)
 
 
 def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
                  a_range: tuple[Number, Number] | None = None, prec: int = 128,
-                 budget: int | None = None) -> CompletenessResult:
+                 budget: int | None = None,
+                 box: tuple[Sequence[Number], Sequence[Number]] | None = None,
+                 earlier: Sequence[tuple[Branch, CompletenessResult]] = ()) -> CompletenessResult:
     """Prove that the proved Hopf points are all the Hopf points of ``branch`` in the range.
 
-    ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check."""
+    ``budget``: at most this many tube pieces (tube.BUDGET by default) for a tube check. ``box``: the
+    search box (exact corners): a moving branch whose float arc stops inside the range is then proved
+    complete within the box, up to where it leaves it (tube.py), when the tube can show that.
+    ``earlier``: branches already checked (same system, range and box), with their results: a moving
+    branch that is the mirror image ``x -> -x`` of a proved one (odd systems) reuses its tube (tube.py,
+    Lemma M)."""
     lo, hi = a_range if a_range is not None else system.model.range
     if not branch.constant:  # moving branch: Krawczyk tube + bialternate product (tube.py)
-        return _tube(system, branch, proved, (lo, hi), prec, budget)
+        for b, r in earlier:
+            if r.method == TUBE_METHOD and r.proved and not b.constant:
+                t = mirror_moving_branch(system, branch, proved, (lo, hi), b, r, box, prec)
+                if t is not None:
+                    return CompletenessResult(True, t.reason, TUBE_METHOD, t.crossings, t.pieces, t.budget,
+                                              False, t.tube, t.ends)
+        return _tube(system, branch, proved, (lo, hi), prec, budget, box)
     x0 = [float(v) for v in branch.x[0]]
     fd = branch_data(system, x0, (lo, hi))
     if not fd.ok:   # e.g. Df_a = c I only in floats (c ~ 1e-16): the tube needs no structure
-        out = _tube(system, branch, proved, (lo, hi), prec, budget)
+        out = _tube(system, branch, proved, (lo, hi), prec, budget, box)
         if not out.proved:
             out.reason = f"constant branch: {fd.reason}; tube: {out.reason}"
         return out

@@ -35,6 +35,43 @@ Let ``Gamma`` be the union over the pieces of ``{z : z_k in T, (z_k, u) in R, f(
 Conclusion: the proved Hopf points are *all* the Hopf points of the branch (the component
 ``Gamma``) in the range; ``crossings`` are the proved points' a-enclosures, in arc order.
 
+Branches that leave the search box (``box = X``, the search box, exact Fractions). When the search's
+float arc stops inside the range (its continuation stops where ``|x|`` passes 1.5 times the box, e.g. a
+branch running off to infinity), *the branch* is the connected component ``C``, in
+``[a0, a1] x X``, of the equilibria through the branch's float points in ``X`` (the first stretch of
+them, in the float arc's order, from the range end or from where the arc enters ``X``). Its ends are on
+the range ends or on the box's boundary. The float arc is cut just past the face it crosses (``_cut``);
+the tube then ends at a link slice *proved strictly outside* ``X``: the thin Krawczyk enclosure of the
+arc's end point is strictly beyond a face ``x_j = l_j`` or ``x_j = h_j`` in some coordinate, compared
+with the exact Fraction (``_exit``). Both ends can be such exits. Claim: ``C`` is contained in
+``Gamma`` and every Hopf point of ``C`` is a proved point. Proof: (1)-(3) hold as above for the arc
+``Gamma`` from its start to that slice (connected, covered by the pieces), except that an exit end is
+not an interior point of ``Gamma``; but it lies outside ``X``. Let ``S = C /\\ Gamma``: non-empty (the
+float points' arc), closed in ``C`` (``Gamma`` is compact), and open in ``C``: each point of ``S`` is in
+``X``, so it is not an exit end, so it is an interior point of ``Gamma`` or a range end, with a
+neighbourhood in which the equilibria with ``a`` in the range are points of ``Gamma``. ``C`` is
+connected, so ``S = C``. The same holds for every component of ``{f = 0} /\\ ([a0, a1] x X)`` that meets
+``Gamma`` (an excursion out of ``X`` between two float points is not seen by the cut, and the
+components it separates are then all covered, each inside ``Gamma``, their Hopf points all listed).
+Hence the component stays on the arc until it leaves ``X``; a later
+re-entry of the same curve into ``X`` is a *different* component, a different branch, which the search
+may or may not have found ("on the branches found"): proved points of the branch that do not lie on the
+covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
+some coordinate) are not part of the claim and are skipped. An arc end inside ``X`` where the float
+continuation stopped for another reason (a fold the search fails at, Newton failure) is not covered:
+not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
+The claim is *within the search box*, and the record says which kind of end each end is.
+
+Lemma M (mirror images). If ``f(-x, a) = -f(x, a)`` identically (verified symbolically, exact:
+search.symmetry.is_odd) then ``sigma(x, a) = (-x, a)`` maps equilibria to equilibria and
+``Df(sigma z) = Df(z)``: ``sigma Gamma`` is covered by the pieces ``sigma P`` (uniqueness region the
+image of P's), with the same spectral conclusions, and, when ``X = -X``, the same box exits mirrored.
+For a branch whose float points are exactly ``-1`` times those of a branch proved complete, its proved
+points are matched one to one with the Hopf pieces: a proved point whose mirrored box lies in the
+uniqueness region of the Hopf piece ``P`` is on ``sigma P``'s arc, which has at most one Hopf point, so
+it is the mirror of P's proved point. When every Hopf piece is matched the branch is proved complete
+without a tube of its own (``mirror_moving_branch``); otherwise it gets the full check.
+
 Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
 per-piece enclosures of ``Df`` on the arc (``_enclose_A``: centre test, tangent solves, ``A``, ``A'``)
 and the bialternate matrices, of dimension m = n(n-1)/2, in numpy balls: runtime/npball.py, whose
@@ -47,7 +84,9 @@ a-priori rounding bounds replace ball arithmetic there).
 * Links. For consecutive pieces P, Q (arc order) a thin Krawczyk test (T = {t}) encloses an
   equilibrium; lying in P's uniqueness region it is P's end point; it must lie in Q's region, so
   it is on Q's arc too (uniqueness in each region, ``Piece.holds``). Same chart and Q starting exactly where P ends: the two arcs
-  cover the point's two sides. Otherwise (a chart change, with Q's interval extended a
+  cover the point's two sides; there the thin test is skipped when the slice at that t of one
+  piece's uniqueness region lies in the other's region (``_slice``: the slice holds that piece's
+  point at t, which is then in both regions). Otherwise (a chart change, with Q's interval extended a
   little backwards) P's end must lie strictly inside Q's chart interval and Q's start
   strictly inside P's: each end point of every piece, except the arc's two ends at the
   range ends, is an interior point of Gamma, which is what the component argument in (2)
@@ -71,7 +110,8 @@ a-priori rounding bounds replace ball arithmetic there).
   ``||I - Y M||_inf < 1`` (mean-value M, then ``2 Df(box) (.) I``) proves ``g != 0``.
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
-  control (width x ``GROW`` after a success, halved after a failure).
+  control (``_march``: width x ``GROW`` after a success, at most ``CAP`` times the last failed width, grown
+  by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next).
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
   eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
@@ -100,7 +140,7 @@ unmatched crossing then fails the plain pieces next to it, not proved), plain an
 rest on the spectral Lemmas alone.
 
 Not covered (reported as not proved, with the reason): branches that end
-inside the range; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
+inside the range without leaving the search box; neutral saddles the spectral Lemma cannot separate (e.g. a real pair
 colliding with other eigenvalues near iR); zeros of ``g`` that are not simple, tangencies and
 other pieces that fail down to the minimum width; proved points without an x-enclosure or
 whose a-enclosure meets a range end; checks that need more than ``budget`` Krawczyk pieces
@@ -122,6 +162,7 @@ from ..runtime.ball import dense
 from ..runtime.arbtools import column, exact_ball, float_inverse, float_lower, float_upper, fraction, hull, identity
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
+from ..search.symmetry import is_odd   # exact (SymPy): Lemma M
 from .ball_solve import _contraction, _contracts, _solve_refined, lemma_solve_nb, solve_refined_nb
 from .bialternate import _bordered_nb, bialt_float, bialt_nball
 from .krawczyk_tube import Piece, Tube, split_nb
@@ -145,7 +186,11 @@ MIN_REL_WIDTH = 1e-11
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
 BUDGET = 5000
 INITIAL_PIECES = 8
+#: step control of the plain pieces (``_march``): width x GROW after a success, but at most CAP times the
+#: last failed width (grown by CAP_GROW^k at the k-th success since); x SHRINK after a failure, x 1/2 after
+#: the next
 GROW = 1.3
+CAP, CAP_GROW, SHRINK = 0.9, 1.003, 0.8
 TANGENT_PASSES = 2
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
@@ -170,9 +215,17 @@ class _Run:
 
 class MovingBranchCheck:
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                 prec: int, budget: int = BUDGET) -> None:
+                 prec: int, budget: int = BUDGET,
+                 box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> None:
         self.tube = Tube(system, prec)
         self.n = system.n
+        #: the search box (exact lower and upper corners) for branches that leave it (module docstring)
+        self.box = None if box is None else ([fraction(v) for v in box[0]], [fraction(v) for v in box[1]])
+        #: each end of the float arc: None (a range end, or a closed branch) or the face ``(j, s)``
+        #: (``x_j = lo_j`` for s = -1, ``hi_j`` for s = +1) the float arc crosses there (_cut)
+        self.ends: list[tuple[int, int] | None] = [None, None]
+        self.exits: list[dict[str, Any] | None] = [None, None]   # proved box exits (run): a-enclosure, face
+        self.outside: list[int] = []   # proved points strictly outside the box (not claimed; box exits only)
         self.branch, self.proved, self.prec = branch, list(proved), prec
         self.a0, self.a1 = fraction(a_range[0]), fraction(a_range[1])
         self.A0, self.A1 = exact_ball(self.a0), exact_ball(self.a1)
@@ -180,6 +233,8 @@ class MovingBranchCheck:
         self.budget = budget
         self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
+        self.rel_cap = float("inf")   # last failed plain piece width / run span, grown after successes
+        self.streak = 0               # successes since the last failed plain piece
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
         self._points: dict[tuple[int, float], np.ndarray] = {}
@@ -198,6 +253,69 @@ class MovingBranchCheck:
             raise Fail("branch has fewer than two points")
         return Z, closed
 
+    def _at_range_end(self, z: np.ndarray) -> Fraction | None:
+        """The exact range end at the float point ``z`` (an end of the float arc), else None."""
+        a, L = float(z[self.n]), float(self.a1 - self.a0)
+        return next((e for e in (self.a0, self.a1) if abs(a - float(e)) <= 1e-9 * L), None)
+
+    def _cut(self, Z: np.ndarray, closed: bool) -> np.ndarray:
+        """The part of the float arc to cover (in arc order). Unchanged when the arc is closed or both its
+        ends are at range ends. Else (an end where the float continuation stopped inside the range, e.g.
+        past 1.5 times the box), with ``self.box``: oriented to start at its range end if it has one, the
+        arc is cut to its first stretch in the box: from its start, or from just before the box where it
+        enters it, to just past the face it crosses when it first leaves the box (a later re-entry is
+        another component). ``self.ends`` records the faces of the cuts. Floats only: the tube then proves
+        each cut end's slice strictly outside the box (``_exit``), or fails."""
+        if closed:
+            return Z
+        stop = [self._at_range_end(Z[0]) is None, self._at_range_end(Z[-1]) is None]
+        if not any(stop):
+            return Z
+        if self.box is None:
+            self._range_end(Z[-1] if stop[1] else Z[0])   # raises: the arc stops inside the range
+        if stop[0] and not stop[1]:
+            Z, stop = Z[::-1], [False, True]   # start at the range end
+        n = self.n
+        blo, bhi = (np.array([float(v) for v in c]) for c in self.box)
+        inside = np.all((Z[:, :n] >= blo) & (Z[:, :n] <= bhi), axis=1)
+        first = np.nonzero(inside)[0]
+        if not len(first):
+            raise Fail("the search's float branch stops inside the range and has no point in the search box; "
+                       "cannot cover the branch")
+        i = int(first[0])
+        if stop[0] and i == 0:
+            self._range_end(Z[0])   # raises: the float arc stops inside the box
+        out = np.nonzero(~inside[i:])[0]
+        j = i + int(out[0]) if len(out) else None
+        if stop[1] and j is None:
+            self._range_end(Z[-1])  # raises: the float arc stops inside the box
+        head, tail = [Z[0]], [Z[-1]]
+        if i > 0:
+            z, self.ends[0] = self._crossing(Z[i], Z[i - 1], blo, bhi)
+            head = [z]
+        if j is not None:
+            z, self.ends[1] = self._crossing(Z[j - 1], Z[j], blo, bhi)
+            tail = [z]
+        return np.array(head + list(Z[i if i > 0 else 1: j if j is not None else len(Z) - 1]) + tail)
+
+    def _crossing(self, zin: np.ndarray, zout: np.ndarray, blo: np.ndarray,
+                  bhi: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """Float equilibrium on the branch between ``zin`` (in the box) and ``zout`` (outside) just past
+        the face that ``zout`` violates most (relative to the box width): ``(z, (j, s))``."""
+        n = self.n
+        w = np.maximum(bhi - blo, 1e-300)
+        viol = np.maximum((zout[:n] - bhi) / w, (blo - zout[:n]) / w)
+        j = int(np.argmax(viol))
+        s = 1 if zout[j] > bhi[j] else -1
+        face = bhi[j] if s > 0 else blo[j]
+        t = face + s * min(1e-6 * w[j], 0.5 * abs(zout[j] - face))
+        th = (t - zin[j]) / (zout[j] - zin[j])
+        guess = (1 - th) * zin + th * zout
+        z = self.tube.point(j, float(t), guess)
+        if z is None or not np.linalg.norm(z - guess) <= np.linalg.norm(zout - zin):
+            raise Fail(f"float Newton failed where the branch leaves the search box (x{j} = {t:.17g})")
+        return z, (j, s)
+
     def _runs(self, Z: np.ndarray, closed: bool) -> list[_Run]:
         n = self.n
         L = float(self.a1 - self.a0)
@@ -212,8 +330,8 @@ class MovingBranchCheck:
                 tang[i] = -tang[i]
         charts = []
         for i in range(nseg):
-            if not closed and i in (0, nseg - 1):
-                charts.append(n)  # the arc's ends are a-charts
+            if not closed and ((i == 0 and self.ends[0] is None) or (i == nseg - 1 and self.ends[1] is None)):
+                charts.append(n)  # the arc's ends at range ends are a-charts
                 continue
             d = (pts[i + 1] - pts[i]) / span
             # a coordinate that moves the same way at both ends and along the chord, as fast as possible
@@ -233,11 +351,11 @@ class MovingBranchCheck:
             rp = pts[i: j + 2]
             t_s, t_e = Fraction(float(rp[0][k])), Fraction(float(rp[-1][k]))
             eta = Fraction(1e-8 * span[k] + 1e-12 * abs(float(t_s)))
-            if not closed and i == 0:
-                t_s = self._range_end(rp[0])
+            if not closed and i == 0:   # an arc end: the exact range end, or the float point past the box
+                t_s = self._range_end(rp[0]) if self.ends[0] is None else t_s
             else:
                 t_s = t_s - int(dk) * eta
-            if not closed and j + 1 == nseg:
+            if not closed and j + 1 == nseg and self.ends[1] is None:
                 t_e = self._range_end(rp[-1])
             lo, hi = (t_s, t_e) if dk > 0 else (t_e, t_s)
             if not lo < hi:
@@ -253,11 +371,10 @@ class MovingBranchCheck:
 
     def _range_end(self, z: np.ndarray) -> Fraction:
         """The exact range end at the float end point ``z`` of a branch that is not closed."""
+        e = self._at_range_end(z)
+        if e is not None:
+            return e
         a = float(z[self.n])
-        L = float(self.a1 - self.a0)
-        for e in (self.a0, self.a1):
-            if abs(a - float(e)) <= 1e-9 * L:
-                return e
         big = float(np.abs(z[: self.n]).max())
         raise Fail(f"the search's float branch stops inside the range (at a = {a:.17g}, |x|_inf = {big:.6g}: "
                    "the continuation stops where |x| passes 1.5 times the search box, or where it fails); "
@@ -653,6 +770,7 @@ class MovingBranchCheck:
     def run(self) -> tuple[list[Piece], list[tuple[float, float]]]:
         n = self.n
         Z, closed = self._arc()
+        Z = self._cut(Z, closed)
         runs = self._runs(Z, closed)
         # proved points -> (run, centre, enclosure in the chart)
         specials: list[tuple[int, Fraction, tuple[Fraction, Fraction] | None, int | None]] = []
@@ -668,11 +786,14 @@ class MovingBranchCheck:
                 raise Fail(f"proved Hopf point {i} has no x-enclosure: cannot place it on the branch")
             zlo = [fraction(lo) for lo, _ in p.x] + [alo]
             zhi = [fraction(hi) for _, hi in p.x] + [ahi]
+            if any(self.ends) and self._off_box(zlo, zhi):
+                self.outside.append(i)   # strictly outside the box: not part of the claim (module docstring)
+                continue
             boxes[i] = (zlo, zhi)
             loc = self._locate(runs, np.array([float(v) for v in zlo]), np.array([float(v) for v in zhi]))
             if loc is None:
                 raise Fail(f"proved Hopf point {i} (a in [{float(alo):.17g}, {float(ahi):.17g}]) "
-                           "does not lie on this branch")
+                           "does not lie on this branch" + self._cut_note())
             ri = loc[0]
             k = runs[ri].k
             specials.append((ri, (zlo[k] + zhi[k]) / 2, (zlo[k], zhi[k]), i))
@@ -712,7 +833,7 @@ class MovingBranchCheck:
                 alo, ahi = boxes[i][0][n], boxes[i][1][n]
                 raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {i} "
                            f"(a in [{float(alo):.17g}, {float(ahi):.17g}]) in a tube piece whose box holds "
-                           "its enclosure")
+                           "its enclosure" + self._cut_note())
             p.index = i
             taken[ri].append((p.lo, p.hi))
             pieces_by_run[ri].append(p)
@@ -740,15 +861,47 @@ class MovingBranchCheck:
             pairs.append((len(order) - 1, 0))
         for i, j in pairs:
             self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
+        for side in (0, 1):
+            if self.ends[side] is not None:
+                at = 0 if side == 0 else len(order) - 1
+                P = order[at]
+                self.exits[side] = self._exit(P, runs[run_of[at]], P.start() if side == 0 else P.end())
         cross = [crossing[p.index] for p in order if p.kind == "hopf"]
         return order, cross
 
+    def _off_box(self, zlo: list[Fraction], zhi: list[Fraction]) -> bool:
+        """The exact box [zlo, zhi] (x then a) lies strictly outside the search box (in some coordinate)."""
+        blo, bhi = self.box
+        return any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi))
+
+    def _cut_note(self) -> str:
+        return ("" if not any(self.ends) else " (the branch is covered up to where its float arc leaves the search "
+                "box; a later re-entry into the box is another component, not covered)")
+
+    def _exit(self, p: Piece, run: _Run, t: Fraction) -> dict[str, Any]:
+        """The arc's end point (``z_k = t``, an end of piece p) lies strictly outside the search box: its
+        thin Krawczyk enclosure is strictly beyond a face in some coordinate, compared with the exact
+        face. Returns the a-enclosure of that point and the face; raises Fail otherwise."""
+        Z0 = self._thin(p, run, t)
+        blo, bhi = self.box
+        for j in range(self.n):
+            for s, face in ((1, bhi[j]), (-1, blo[j])):
+                F = exact_ball(face)
+                if (Z0[j] > F) if s > 0 else (Z0[j] < F):
+                    return {"a": (float_lower(Z0[self.n]), float_upper(Z0[self.n])), "coordinate": j,
+                            "side": s, "face": face}
+        raise Fail(f"the tube's end at {self._cname(p.k)} = {float(t):.17g} (a ~ {float(Z0[self.n].mid()):.12g}) "
+                   "is not proved to lie outside the search box; cannot cover the branch")
+
     def _march(self, run: _Run, glo: Fraction, ghi: Fraction, out: list[Piece]) -> None:
         """Tile [glo, ghi] with plain pieces, left to right, with step control: the width grows by
-        GROW after a success and halves after a failure (relative widths carry over between gaps)."""
+        GROW after a success, but to at most CAP times the last failed width (that cap grows by
+        CAP_GROW^k at the k-th success since the failure); it shrinks by SHRINK after a failure and halves
+        after further ones (relative widths and the cap carry over between gaps). Work only: every
+        accepted piece is proved on its own."""
         n = self.n
         w = min(float(ghi - glo), self.rel_w * run.span) if self.rel_w else float(ghi - glo) / INITIAL_PIECES
-        cur = glo
+        cur, fails = glo, 0
         while cur < ghi:
             hi = ghi if float(ghi - cur) <= 1.25 * w else Fraction(float(cur) + w)
             if not cur < hi:
@@ -759,8 +912,11 @@ class MovingBranchCheck:
                 p.D = p.fa = p.A0 = p.Amv = p.Ap = None   # ball matrices no longer needed (memory: n^2 each)
                 out.append(p)
                 self.rel_w = float(hi - cur) / run.span
-                cur, w = hi, GROW * float(hi - cur)
+                self.streak += 1
+                self.rel_cap *= CAP_GROW ** self.streak
+                cur, w, fails = hi, min(GROW * float(hi - cur), CAP * self.rel_cap * run.span), 0
                 continue
+            self.rel_cap, self.streak = float(hi - cur) / run.span, 0
             if float(hi - cur) < MIN_REL_WIDTH * run.span:
                 what = "tube (Krawczyk) failed" if p is None else \
                     "could not exclude a purely imaginary pair of Df (Hopf point)"
@@ -770,7 +926,8 @@ class MovingBranchCheck:
                 sad = [s for s in self.saddles if zc is not None and abs(s - float(zc[n])) < 1e-3]
                 extra = f" (a neutral saddle in floats at a ~ {sad[0]:.12g})" if sad else ""
                 raise Fail(f"{what} near {where} on the branch{extra}")
-            w = 0.5 * float(hi - cur)
+            w = (SHRINK if fails == 0 else 0.5) * float(hi - cur)
+            fails += 1
 
     def _thin(self, p: Piece, run: _Run, t: Fraction) -> list[arb]:
         """Box (all n+1 coordinates) holding the equilibrium with z_k = t in p's box (thin Krawczyk)."""
@@ -789,10 +946,21 @@ class MovingBranchCheck:
             return False
         return p.holds(Z0)
 
+    def _slice(self, p: Piece, t: Fraction) -> list[arb]:
+        """A box (all n + 1 coordinates, z_k = t) holding the slice at t of p's uniqueness region."""
+        T = exact_ball(t)
+        if p.slant is None:
+            return self.tube.full(p.k, T, list(p.hull))
+        t0, c, w, V = p.slant
+        S = T - arb(t0)
+        return self.tube.full(p.k, T, [arb(cj) + S * arb(wj) + v for cj, wj, v in zip(c, w, V)])
+
     def _link(self, P: Piece, Q: Piece, runP: _Run, runQ: _Run) -> None:
         """P's arc end is covered on both sides: by P and Q (same chart, Q starts where P ends), or
         P's end lies strictly inside Q's arc and Q's start strictly inside P's arc."""
         tiled = P.k == Q.k and P.end() == Q.start()
+        if tiled and (Q.holds(self._slice(P, P.end())) or P.holds(self._slice(Q, P.end()))):
+            return   # one region's slice at t lies in the other region: the point at t is in both
         Z0 = self._thin(P, runP, P.end())
         ok = self._on(Z0, Q, strict=not tiled)
         if ok and not tiled:
@@ -812,13 +980,138 @@ class TubeResult(NamedTuple):
     budget: int
     exhausted: bool = False
     tube: tuple = ()          # the proved tube's pieces (Piece), for the global check (global_.py)
+    #: proved, not closed: the arc's two ends in arc order, each {"kind": "range end", "a": exact text} or
+    #: {"kind": "box exit", "a": [lo, hi], "coordinate": j, "side": +-1, "face": exact text}
+    ends: tuple = ()
+
+
+def _end_record(chk: MovingBranchCheck, side: int, pieces: list[Piece], names: Sequence[str]) -> dict[str, Any]:
+    """One end of the proved arc (TubeResult.ends)."""
+    ex = chk.exits[side]
+    if ex is not None:
+        j = ex["coordinate"]
+        return {"kind": "box exit", "a": list(ex["a"]), "coordinate": j, "side": ex["side"],
+                "variable": names[j] if j < len(names) else f"x{j + 1}", "face": str(ex["face"])}
+    P = pieces[0] if side == 0 else pieces[-1]
+    return {"kind": "range end", "a": str(P.start() if side == 0 else P.end())}
+
+
+def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
+    """``"within the search box (it leaves the box at a ~ 0.7 through the face x1 = 10)"`` for a branch
+    with a box exit, else ``""``."""
+    exits = [e for e in ends if e.get("kind") == "box exit"]
+    if not exits:
+        return ""
+
+    def one(e: dict[str, Any]) -> str:
+        return (f"{parameter} ~ {0.5 * (e['a'][0] + e['a'][1]):.6g} through the face "
+                f"{e.get('variable', 'x' + str(e['coordinate'] + 1))} = {float(Fraction(e['face'])):.6g}")
+    return f"within the search box (it leaves the box at {' and at '.join(one(e) for e in exits)})"
+
+
+class MirroredPiece:
+    """The piece ``sigma P`` of an odd system (Lemma M), ``sigma(x, a) = (-x, a)``: its uniqueness region is
+    the image of P's (``holds``: a box Z lies in it iff ``sigma Z`` lies in P's)."""
+
+    def __init__(self, piece: Piece, n: int) -> None:
+        self.piece, self.n, self.kind = piece, n, piece.kind
+
+    def holds(self, Z: Sequence[arb]) -> bool:
+        return self.piece.holds(_sigma(Z, self.n))
+
+
+def _sigma(Z: Sequence[Any], n: int) -> list[Any]:
+    return [-z for z in Z[:n]] + list(Z[n:])
+
+
+_ODD: dict[int, tuple[Any, bool]] = {}
+
+
+def _odd(system: Any) -> bool:
+    """``f(-x, a) = -f(x, a)`` identically (search.symmetry.is_odd: SymPy, exact), cached per model."""
+    model = getattr(system, "model", None)
+    hit = _ODD.get(id(model))
+    if hit is None or hit[0] is not model:
+        if len(_ODD) >= 16:
+            _ODD.clear()
+        hit = _ODD[id(model)] = (model, bool(is_odd(model)))
+    return hit[1]
+
+
+def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
+                         source_branch: Any, source: Any, box: tuple[Sequence[Any], Sequence[Any]] | None = None,
+                         prec: int = 128) -> TubeResult | None:
+    """Lemma M (module docstring): ``branch`` is the float mirror image ``x -> -x`` of ``source_branch``,
+    whose tube check ``source`` (a TubeResult or CompletenessResult with ``tube`` and ``ends``, for the same
+    system, range and box: its recorded ends are checked against them) is proved;
+    then the mirrored tube proves ``branch`` complete when every proved point of ``branch`` lies, mirrored,
+    in the uniqueness region of a Hopf piece of ``source`` (one point per Hopf piece). None when a
+    hypothesis fails (the caller runs the full check)."""
+    n = system.n
+    if not source.proved or not source.tube or bool(branch.closed) != bool(source_branch.closed):
+        return None
+    xs, xb = np.asarray(source_branch.x, float), np.asarray(branch.x, float)
+    if xs.shape != xb.shape or not np.array_equal(xb, -xs) \
+            or not np.array_equal(np.asarray(branch.a, float), np.asarray(source_branch.a, float)):
+        return None
+    exits = [e for e in source.ends if e.get("kind") == "box exit"]
+    blo = bhi = None
+    if exits:
+        if box is None:
+            return None
+        blo, bhi = [fraction(v) for v in box[0]], [fraction(v) for v in box[1]]
+        if any(lo != -hi for lo, hi in zip(blo, bhi)):
+            return None   # sigma maps the box onto itself only when it is symmetric
+    a0, a1 = fraction(a_range[0]), fraction(a_range[1])
+    for e in source.ends:   # the source was checked over this range and box
+        if e.get("kind") == "range end" and Fraction(e["a"]) not in (a0, a1):
+            return None
+        if e.get("kind") == "box exit" and Fraction(e["face"]) != (bhi if e["side"] > 0 else blo)[e["coordinate"]]:
+            return None
+    if not _odd(system):
+        return None
+    hopf = [p for p in source.tube if p.kind == "hopf"]   # arc order
+    owner: dict[int, tuple[Fraction, Fraction]] = {}
+    outside = []
+    with flint.ctx.workprec(prec):
+        for i, q in enumerate(proved):
+            alo, ahi = fraction(q.a[0]), fraction(q.a[1])
+            if ahi < a0 or alo > a1:
+                continue
+            if not (a0 < alo and ahi < a1) or q.x is None:
+                return None
+            zlo = [-fraction(hi) for _, hi in q.x] + [alo]   # sigma of q's box
+            zhi = [-fraction(lo) for lo, _ in q.x] + [ahi]
+            hits = [j for j, P in enumerate(hopf) if P.holds([hull(l, h) for l, h in zip(zlo, zhi)])]
+            if not hits and exits and any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi)):
+                outside.append(i)
+                continue
+            if len(hits) != 1 or hits[0] in owner:
+                return None
+            owner[hits[0]] = (alo, ahi)
+    if len(owner) != len(hopf):
+        return None
+    cross = [(float_lower(exact_ball(owner[j][0])), float_upper(exact_ball(owner[j][1]))) for j in range(len(hopf))]
+    ends = tuple(dict(e, side=-e["side"], face=str(-Fraction(e["face"]))) if e.get("kind") == "box exit" else dict(e)
+                 for e in source.ends)
+    where = within_box_text(ends, "a")
+    off = (f"; proved point(s) {outside} lie strictly outside the search box (not part of this claim)"
+           if outside else "")
+    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range" + (f" {where}" if where else "")
+                      + f", all proved Hopf points; the mirror image x -> -x of branch {source_branch.id}'s tube "
+                      f"(f(-x, a) = -f(x, a), verified symbolically; Lemma M)" + off,
+                      cross, 0, source.budget if source.budget is not None else BUDGET,
+                      tube=tuple(MirroredPiece(p, n) for p in source.tube), ends=ends)
 
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                        prec: int = 128, budget: int | None = None) -> TubeResult:
-    """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET)."""
+                        prec: int = 128, budget: int | None = None,
+                        box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> TubeResult:
+    """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET).
+    ``box``: the search box (exact lower and upper corners); a branch whose float arc stops inside
+    the range is then covered up to where it leaves the box (the claim is within the box)."""
     budget = BUDGET if budget is None else int(budget)
-    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget)
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget, box)
     try:
         with flint.ctx.workprec(prec):
             pieces, cross = chk.run()
@@ -826,7 +1119,13 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
         return TubeResult(False, str(e), [], chk.n_pieces, budget, isinstance(e, Budget))
     n_hopf = sum(p.kind == "hopf" for p in pieces)
     charts = sorted({chk._cname(p.k) for p in pieces})
-    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range, all proved Hopf points; tube of "
+    names = list(getattr(getattr(system, "model", None), "variables", None) or [])
+    ends = () if branch.closed else (_end_record(chk, 0, pieces, names), _end_record(chk, 1, pieces, names))
+    where = within_box_text(ends, "a")
+    off = (f"; proved point(s) {chk.outside} lie strictly outside the search box (not part of this claim)"
+           if chk.outside else "")
+    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range"
+                      + (f" {where}" if where else "") + ", all proved Hopf points; tube of "
                       f"{len(pieces)} pieces ({n_hopf} Hopf pieces; charts {', '.join(charts)})"
                       + (f"; neutral saddle(s) excluded at a ~ {', '.join(f'{v:.6g}' for v in chk.saddles)}"
-                         if chk.saddles else ""), cross, chk.n_pieces, budget, tube=tuple(pieces))
+                         if chk.saddles else "") + off, cross, chk.n_pieces, budget, tube=tuple(pieces), ends=ends)
