@@ -262,3 +262,26 @@ def test_sweep_table_does_not_call_a_box_exit_branch_plainly_complete():
                         "reason": ""})
     text = sweep_summary([], [row])
     assert not row["branches_complete"] or "within the search box" in text, text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "false sentence: 'proved point(s) [0] lie strictly outside the search box' on branches 1 and 2 names "
+    "the branch-local index of the proved point (tube.py MovingBranchCheck.outside, mirror_moving_branch "
+    "outside), printed like the certificate's indices; certificate point 0 is the Hopf point of branch 0 at "
+    "y = 0, inside the box (the points meant are 1 and 2, y = +-1/sqrt(3/100) = +-5.77)"))
+def test_points_named_outside_the_box_are_the_certificates_points_outside_it():
+    cert = prove(ode3("53/100", "(a - 1/2)*y**3 - y", ["0.505", "1"], [-5, 5]), global_budget=0)
+    named = 0
+    for b in cert.branches:
+        reason = b["completeness"]["reason"]
+        if "lie strictly outside the search box" not in reason:
+            continue
+        idx = [int(s) for s in reason.split("proved point(s) [")[1].split("]")[0].split(", ")]
+        for i in idx:
+            named += 1
+            p = cert.hopf_points[i]
+            lo, hi = mpf(p.x[2][0]), mpf(p.x[2][1])
+            assert i in b["hopf_points"] and (lo > 5 or hi < -5), (b["id"], i, p.x[2])
+    assert named == 2
+    ys = sorted(mpf(p.x[2][0]) for p in cert.hopf_points)       # ground truth: y = 0, +-1/sqrt(3/100)
+    assert abs(ys[1]) < 1e-10 and abs(ys[2] - 1 / mp.sqrt(mp.mpf(3) / 100)) < 1e-10
