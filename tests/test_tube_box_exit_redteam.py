@@ -285,3 +285,20 @@ def test_points_named_outside_the_box_are_the_certificates_points_outside_it():
     assert named == 2
     ys = sorted(mpf(p.x[2][0]) for p in cert.hopf_points)       # ground truth: y = 0, +-1/sqrt(3/100)
     assert abs(ys[1]) < 1e-10 and abs(ys[2] - 1 / mp.sqrt(mp.mpf(3) / 100)) < 1e-10
+
+
+def test_closed_branch_poking_out_of_the_box_is_covered_whole():
+    """The closed curve 25 (a - 3/4)^2 + y^2/144 = 1 pokes out of [-10, 10] at top and bottom (|y| <= 12 < 15:
+    the float continuation closes it): no box exit, the whole loop is covered, and both Hopf points at
+    a = 4/5, y = +-12 sqrt(15/16) (outside the box) are crossings; no 'within the search box'."""
+    cert = prove(ode3("4/5", "25*(a - 3/4)**2 + y**2/144 - 1", ["0.5", "1"], [-10, 10]), global_budget=0)
+    (b,) = cert.branches
+    c = b["completeness"]
+    assert b["kind"] == "closed" and c["proved"], c["reason"]
+    assert "ends" not in c and "within_box" not in c and "within the search box" not in summary(cert)
+    assert c["reason"].startswith("2 crossing(s) on the branch in the range, all proved Hopf points")
+    y = 12 * mp.sqrt(mp.mpf(15) / 16)
+    ys = sorted(mpf(p.x[2][0]) for p in cert.hopf_points)
+    assert len(ys) == 2 and abs(ys[0] + y) < 1e-12 and abs(ys[1] - y) < 1e-12
+    for p in cert.hopf_points:
+        assert p.status == "proved" and Fraction(p.parameter[0]) <= Fraction(4, 5) <= Fraction(p.parameter[1])
