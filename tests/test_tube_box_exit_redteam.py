@@ -302,3 +302,26 @@ def test_closed_branch_poking_out_of_the_box_is_covered_whole():
     assert len(ys) == 2 and abs(ys[0] + y) < 1e-12 and abs(ys[1] - y) < 1e-12
     for p in cert.hopf_points:
         assert p.status == "proved" and Fraction(p.parameter[0]) <= Fraction(4, 5) <= Fraction(p.parameter[1])
+
+
+def test_arc_starting_at_a_range_end_outside_the_box():
+    """y = 30 (a - 11/20) - 1/(a - 1/2): at the range end a = 1, y = 23/2 is outside the box [-10, 10] (but
+    inside 1.5 times it, so the float arc starts there); it enters through y = 10 and leaves through y = -10,
+    then runs off to -infinity. Both ends are box exits (the range end is not in the box), each a-enclosure
+    a true point strictly beyond its face; the one Hopf point (a = 4/5, y = 25/6) is the crossing."""
+    cert = prove(ode3("4/5", "(a - 1/2)*(y - 30*(a - 11/20)) + 1", ["0.55", "1"], [-10, 10]), global_budget=0)
+    c = cert.branches[0]["completeness"]
+    assert c["proved"], c["reason"]
+
+    def y(a):
+        a = a if isinstance(a, mp.mpf) else mpf(a)
+        return 30 * (a - mp.mpf(11) / 20) - 1 / (a - mp.mpf(1) / 2)
+    assert y(1) > 10
+    top, bottom = sorted(c["ends"], key=lambda e: -e["side"])
+    check_exit(top, y, Fraction(10), 1)
+    check_exit(bottom, y, Fraction(-10), -1)
+    assert mp.findroot(lambda a: y(a) - 10, 0.95) < mpf(top["a"][0])      # past the entry, towards a = 1
+    assert mp.findroot(lambda a: y(a) + 10, 0.59) > mpf(bottom["a"][1])   # past the exit, towards a = 1/2
+    (p,) = cert.hopf_points
+    assert p.status == "proved" and Fraction(p.parameter[0]) <= Fraction(4, 5) <= Fraction(p.parameter[1])
+    assert "1 crossing(s)" in c["reason"]
