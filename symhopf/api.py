@@ -11,11 +11,14 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
+
+import numpy as np
 
 from .certificate import Certificate, PointRecord, model_snapshot
 from .errors import InputError
@@ -100,11 +103,16 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
     which end is a range end and which a box exit; ``within_box`` holds the box then). ``earlier``: the
     branches checked before, with their results (a mirror image reuses a tube: proof/tube.py, Lemma M)."""
     mine = [i for i, c in enumerate(candidates) if c.branch == branch.id]
-    proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x)
+    proved = [ProvedHopf(a=tuple(records[i].parameter), omega=tuple(records[i].omega), x=records[i].x, label=i)
               for i in mine if records[i].status == "proved"]
     corners = None if box is None else ([lo for lo, _ in box], [hi for _, hi in box])
     result = check_branch(system, branch, proved, a_range=model.range, budget=budget, box=corners,
                           earlier=earlier or ())
+    stray = _stray_candidates(result, mine, candidates, records, box)
+    if stray:
+        result = replace(result, proved=False, reason=(
+            f"candidate(s) {stray} of this branch, not proved, lie in or at the search box off the stretch the "
+            f"tube covered (the branch leaves the box and its float arc holds more of it); {result.reason}"))
     if results is not None:
         results.append(result)
     completeness = {"proved": result.proved, "reason": result.reason, "method": result.method,
@@ -118,6 +126,21 @@ def _branch_record(system: System, model: Model, branch, candidates, records: li
         if any(e["kind"] == "box exit" for e in result.ends):
             completeness["within_box"] = [[str(lo), str(hi)] for lo, hi in box]
     return {**branch.summary(), "hopf_points": mine, "completeness": completeness}
+
+
+def _stray_candidates(result, mine: list[int], candidates, records: list[PointRecord],
+                      box: list[tuple[Fraction, Fraction]] | None) -> list[int]:
+    """Candidates that would make a box-exit claim false: on a branch proved complete up to a box exit,
+    a Hopf point in the box that is not proved must lie off the covered stretch (on it, the tube would
+    have met its crossing unmatched). The claim is about the component through the covered stretch only,
+    so any such candidate in the box (or within 1e-6 of its width of a face: float positions) is listed."""
+    if not (result.proved and box and any(e.get("kind") == "box exit" for e in result.ends or ())):
+        return []
+    lo = np.array([float(v[0]) for v in box])
+    hi = np.array([float(v[1]) for v in box])
+    pad = 1e-6 * (hi - lo)
+    return [i for i in mine if records[i].status != "proved"
+            and bool(np.all((candidates[i].x >= lo - pad) & (candidates[i].x <= hi + pad)))]
 
 
 def branches_found(k: int) -> str:

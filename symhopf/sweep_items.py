@@ -241,7 +241,8 @@ def rows_from_certificate(cert: dict, record: dict) -> tuple[list[dict], dict]:
 
 def model_row(cert: dict | None, record: dict) -> dict:
     """Counts per model; ``branches_complete``: every branch found has its Hopf list proved
-    complete (a statement about the branches found, not about every equilibrium)."""
+    complete in the whole range (a statement about the branches found, not about every equilibrium;
+    a branch proved complete only within the search box, up to where it leaves it, does not count)."""
     points = (cert or {}).get("hopf_points", [])
     branches = (cert or {}).get("branches", [])
     row = {"model": record["model"], "name": (cert or {}).get("model"), "n": record["n"],
@@ -253,6 +254,7 @@ def model_row(cert: dict | None, record: dict) -> dict:
            "subcritical": sum(p.get("criticality") == "subcritical" for p in points) if cert else None,
            "branches": len(branches) if cert else None,
            "branches_complete": (bool(branches) and all(b.get("completeness", {}).get("proved") is True
+                                                        and "within_box" not in b.get("completeness", {})
                                                         for b in branches)) if cert else None,
            "time": record["seconds"], "reason": record["reason"]}
     return row

@@ -113,21 +113,18 @@ def test_hopf_point_just_outside_the_face_is_not_claimed():
     assert not bare.proved and bare.reason.startswith("the search's float branch stops inside the range")
 
 
-def test_reentry_is_another_component():
-    """y leaves the box over the bump near a = 0.8 and re-enters: from the range end a = 1 the branch is
-    covered up to the bump; a Hopf point at a = 0.65, on the re-entering part, is not counted."""
+def test_reentry_is_refused():
+    """y leaves the box over the bump near a = 0.8 and re-enters: the float arc, and the branch's record,
+    hold both stretches in the box while a tube from the range end a = 1 covers only the first; the check
+    refuses the branch (with the Hopf point on either stretch), never claims it within the box."""
     assert y_true("0.8", True) > 10 and y_true("0.65", True) < 10 and y_true("0.95", True) < 10
-    first = prove(blowup("95/100", BUMP), global_budget=0)
-    c = branch_record(first)
-    assert c["proved"], c["reason"]
-    (ex,) = [e for e in c["ends"] if e["kind"] == "box exit"]
-    assert 0.8 < ex["a"][0] <= ex["a"][1] < 0.9          # the bump, not the blow-up near 0.6
-    assert_exits_outside(c["ends"], 2, lambda a: y_true(a, True))
-    second = prove(blowup("13/20", BUMP), global_budget=0)
-    c = branch_record(second)
-    assert second.hopf_points[0].status == "proved"
-    assert not c["proved"]
-    assert "a later re-entry into the box is another component, not covered" in c["reason"]
+    for h in ("95/100", "13/20"):
+        cert = prove(blowup(h, BUMP), global_budget=0)
+        c = branch_record(cert)
+        assert cert.hopf_points[0].status == "proved"
+        assert not c["proved"]
+        assert "leaves the search box and comes back into it" in c["reason"], c["reason"]
+        assert "within_box" not in c
 
 
 def test_grazing_the_face_from_inside_is_not_an_exit():
@@ -157,7 +154,8 @@ def test_grazing_the_face_from_inside_is_not_an_exit():
     forced = check_branch(s, replace(br, x=x), proved, box=box)
     assert not forced.proved
     assert ("is not proved to lie outside the search box" in forced.reason
-            or "float Newton failed where the branch leaves the search box" in forced.reason), forced.reason
+            or "float Newton failed where the branch leaves the search box" in forced.reason
+            or "leaves the search box and comes back into it" in forced.reason), forced.reason
 
 
 def test_float_arc_stopping_inside_the_box_is_still_not_proved():

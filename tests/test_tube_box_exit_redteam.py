@@ -63,12 +63,6 @@ def reentry():
     return m, prove(m, global_budget=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FALSE 'proved complete ... within the search box': branch 0's record lists candidate 0 (a = 13/20, "
-    "eigenvalues exactly +-2i, y = 6.67 inside the box, on the branch's re-entering stretch) but the tube "
-    "covers only the stretch from a = 1 to the first box exit (a ~ 0.826) and ignores candidates that are "
-    "not proved; summary, LaTeX report and verify's NOT CHECKED line all state that the branch has no "
-    "Hopf point in the range within the box but the proved ones (proof/tube.py _cut; api._branch_record)"))
 def test_unproved_hopf_point_on_the_reentering_stretch_is_not_claimed_absent(reentry):
     m, cert = reentry
     (b,) = cert.branches
@@ -92,22 +86,19 @@ def test_unproved_hopf_point_on_the_reentering_stretch_is_not_claimed_absent(ree
     assert not c["proved"] or "re-enter" in tex or "not covered" in tex
 
 
-def test_reentry_claim_wording_and_exit_are_true(reentry):
-    """What holds in the same certificate: the exit record is a true point of the branch strictly above the
-    face y = 10, on the bump (not the blow-up near a = 0.6), and the proved point is the one at 95/100."""
+def test_reentry_is_refused_with_its_reason(reentry):
+    """The float arc leaves the box over the bump (a ~ 0.826) and comes back (50-digit truth above): the
+    check refuses the branch (its record holds both stretches), says why, and verify agrees."""
     m, cert = reentry
     (b,) = cert.branches
     c = b["completeness"]
-    (ex,) = [e for e in c.get("ends", []) if e["kind"] == "box exit"]
-    assert ex["coordinate"] == 4 and ex["side"] == 1 and Fraction(ex["face"]) == 10
-    assert 0.8 < ex["a"][0] <= ex["a"][1] < 0.85
-    assert all(y_bump(Fraction(a)) > 10 for a in ex["a"])
+    assert not c["proved"]
+    assert "comes back into it" in c["reason"], c["reason"]
     proved = [cert.hopf_points[i] for i in b["hopf_points"] if cert.hopf_points[i].status == "proved"]
     assert len(proved) == 1
     assert Fraction(proved[0].parameter[0]) <= Fraction(95, 100) <= Fraction(proved[0].parameter[1])
     assert not verify(cert).failures
-    tex = render_report(cert, m, derive(m))
-    assert "within the search box (it leaves the box" in tex
+    assert "within the search box" not in render_report(cert, m, derive(m))
 
 
 def ode3(h: str, last: str, rng: list[str], box: list) -> Model:
@@ -248,10 +239,6 @@ def test_mirror_with_box_exits(box):
     assert len(mirrored) == (1 if box[0] == -box[1] else 0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bare 'complete' for a box-exit branch: sweep_items.model_row counts a branch proved complete only "
-    "within the search box as branches_complete, and the sweep table's 'complete' column and legend "
-    "('models whose branches found all have their Hopf list proved complete') drop the qualification"))
 def test_sweep_table_does_not_call_a_box_exit_branch_plainly_complete():
     import json
 
@@ -267,11 +254,6 @@ def test_sweep_table_does_not_call_a_box_exit_branch_plainly_complete():
     assert not row["branches_complete"] or "within the search box" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "false sentence: 'proved point(s) [0] lie strictly outside the search box' on branches 1 and 2 names "
-    "the branch-local index of the proved point (tube.py MovingBranchCheck.outside, mirror_moving_branch "
-    "outside), printed like the certificate's indices; certificate point 0 is the Hopf point of branch 0 at "
-    "y = 0, inside the box (the points meant are 1 and 2, y = +-1/sqrt(3/100) = +-5.77)"))
 def test_points_named_outside_the_box_are_the_certificates_points_outside_it():
     cert = prove(ode3("53/100", "(a - 1/2)*y**3 - y", ["0.505", "1"], [-5, 5]), global_budget=0)
     named = 0

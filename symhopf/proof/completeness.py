@@ -59,6 +59,8 @@ class ProvedHopf:
     a: tuple[Number, Number]
     omega: tuple[Number, Number] | None = None
     x: Sequence[tuple[Number, Number]] | None = None
+    #: the point's number in the caller's list (the certificate's index), for the reasons; None: its position
+    label: int | None = None
 
 
 @dataclass
@@ -167,6 +169,7 @@ def check_branch(system: Any, branch: Branch, proved: Sequence[ProvedHopf],
     if len(set(used)) != len(used):
         return _not("one proved Hopf point matches several crossings", bounds)
     for k in sorted(set(range(len(proved))) - set(used)):
-        return _not(f"proved Hopf point {k} (a in [{pb[k][0]:.17g}, {pb[k][1]:.17g}]) matches no crossing "
+        label = k if proved[k].label is None else proved[k].label
+        return _not(f"proved Hopf point {label} (a in [{pb[k][0]:.17g}, {pb[k][1]:.17g}]) matches no crossing "
                     "of this branch in the range", bounds)
     return CompletenessResult(True, f"{len(cross)} crossing(s) on the range, all proved Hopf points", METHOD, bounds)

@@ -263,8 +263,9 @@ class MovingBranchCheck:
         ends are at range ends. Else (an end where the float continuation stopped inside the range, e.g.
         past 1.5 times the box), with ``self.box``: oriented to start at its range end if it has one, the
         arc is cut to its first stretch in the box: from its start, or from just before the box where it
-        enters it, to just past the face it crosses when it first leaves the box (a later re-entry is
-        another component). ``self.ends`` records the faces of the cuts. Floats only: the tube then proves
+        enters it, to just past the face it crosses when it first leaves the box. A float arc that comes
+        back into the box after that fails: the branch record (its points, its candidates) holds both
+        stretches, and the claim would cover only the first. ``self.ends`` records the faces of the cuts. Floats only: the tube then proves
         each cut end's slice strictly outside the box (``_exit``), or fails."""
         if closed:
             return Z
@@ -289,6 +290,11 @@ class MovingBranchCheck:
         j = i + int(out[0]) if len(out) else None
         if stop[1] and j is None:
             self._range_end(Z[-1])  # raises: the float arc stops inside the box
+        if j is not None and inside[j:].any():
+            back = Z[j + int(np.nonzero(inside[j:])[0][0])]
+            raise Fail(f"the search's float branch leaves the search box and comes back into it (at a ~ "
+                       f"{float(back[n]):.12g}): only its first stretch in the box could be covered, and the "
+                       "branch as recorded has both; cannot cover the branch")
         head, tail = [Z[0]], [Z[-1]]
         if i > 0:
             z, self.ends[0] = self._crossing(Z[i], Z[i - 1], blo, bhi)
@@ -780,19 +786,19 @@ class MovingBranchCheck:
             if ahi < self.a0 or alo > self.a1:
                 continue
             if not (self.a0 < alo and ahi < self.a1):
-                raise Fail(f"proved Hopf point {i} has an a-enclosure [{float(alo):.17g}, {float(ahi):.17g}] "
+                raise Fail(f"proved Hopf point {self._label(i)} has an a-enclosure [{float(alo):.17g}, {float(ahi):.17g}] "
                            "meeting a range end")
             if p.x is None:
-                raise Fail(f"proved Hopf point {i} has no x-enclosure: cannot place it on the branch")
+                raise Fail(f"proved Hopf point {self._label(i)} has no x-enclosure: cannot place it on the branch")
             zlo = [fraction(lo) for lo, _ in p.x] + [alo]
             zhi = [fraction(hi) for _, hi in p.x] + [ahi]
             if any(self.ends) and self._off_box(zlo, zhi):
-                self.outside.append(i)   # strictly outside the box: not part of the claim (module docstring)
+                self.outside.append(self._label(i))   # strictly outside the box: not part of the claim (module docstring)
                 continue
             boxes[i] = (zlo, zhi)
             loc = self._locate(runs, np.array([float(v) for v in zlo]), np.array([float(v) for v in zhi]))
             if loc is None:
-                raise Fail(f"proved Hopf point {i} (a in [{float(alo):.17g}, {float(ahi):.17g}]) "
+                raise Fail(f"proved Hopf point {self._label(i)} (a in [{float(alo):.17g}, {float(ahi):.17g}]) "
                            "does not lie on this branch" + self._cut_note())
             ri = loc[0]
             k = runs[ri].k
@@ -831,7 +837,7 @@ class MovingBranchCheck:
             p = self._hopf_piece(runs[ri], tc, enc, taken[ri], False, boxes[i])
             if p is None:
                 alo, ahi = boxes[i][0][n], boxes[i][1][n]
-                raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {i} "
+                raise Fail(f"could not isolate the zero of det(2 Df (.) I) at proved Hopf point {self._label(i)} "
                            f"(a in [{float(alo):.17g}, {float(ahi):.17g}]) in a tube piece whose box holds "
                            "its enclosure" + self._cut_note())
             p.index = i
@@ -873,6 +879,11 @@ class MovingBranchCheck:
         """The exact box [zlo, zhi] (x then a) lies strictly outside the search box (in some coordinate)."""
         blo, bhi = self.box
         return any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi))
+
+    def _label(self, i: int) -> int:
+        """The number of proved point i in the caller's list (ProvedHopf.label: the certificate's index)."""
+        lab = getattr(self.proved[i], "label", None)
+        return i if lab is None else lab
 
     def _cut_note(self) -> str:
         return ("" if not any(self.ends) else " (the branch is covered up to where its float arc leaves the search "
@@ -1084,7 +1095,7 @@ def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_rang
             zhi = [-fraction(lo) for lo, _ in q.x] + [ahi]
             hits = [j for j, P in enumerate(hopf) if P.holds([hull(l, h) for l, h in zip(zlo, zhi)])]
             if not hits and exits and any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi)):
-                outside.append(i)
+                outside.append(i if q.label is None else q.label)
                 continue
             if len(hits) != 1 or hits[0] in owner:
                 return None
