@@ -54,9 +54,11 @@ connected, so ``S = C``. The same holds for every component of ``{f = 0} /\\ ([a
 ``Gamma`` (an excursion out of ``X`` between two float points is not seen by the cut, and the
 components it separates are then all covered, each inside ``Gamma``, their Hopf points all listed).
 Hence the component stays on the arc until it leaves ``X``; a later
-re-entry of the same curve into ``X`` is a *different* component, a different branch, which the search
-may or may not have found ("on the branches found"): proved points of the branch that do not lie on the
-covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
+re-entry of the same curve into ``X`` is a *different* component. The branch as recorded (its float
+points, its candidates) must not hold one: a float arc that comes back into ``X`` after its first exit
+is refused (``_cut``), and api._branch_record refuses the claim when a candidate of the branch that is
+not proved lies in ``X`` (off the covered arc: on it, it would have been an unmatched crossing). Proved
+points of the branch that do not lie on the covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
 some coordinate) are not part of the claim and are skipped. An arc end inside ``X`` where the float
 continuation stopped for another reason (a fold the search fails at, Newton failure) is not covered:
 not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
