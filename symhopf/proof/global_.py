@@ -3,8 +3,9 @@
 Setting. ``X = prod [l_i, h_i]`` and ``[a0, a1]`` exact (Fractions); the branches' completeness
 results (:mod:`.completeness`). A branch is *usable* when its Hopf list is proved complete: a
 moving branch by a tube (its ``Gamma``, the whole connected component of
-``{f = 0, a in [a0, a1]}`` through it, tube.py (2)), a constant branch ``x(a) = x0`` by the
-constant-branch shift method.
+``{f = 0, a in [a0, a1]}`` through it, tube.py (2); for a branch that leaves the search box ``X``, an
+arc holding the whole component ``C`` of ``{f = 0} /\\ D`` through it, tube.py "Branches that leave the
+search box"), a constant branch ``x(a) = x0`` by the constant-branch shift method.
 
 Branch and bound over ``D = X x [a0, a1]`` (exact rational boxes, bisected at exact midpoints
 along the widest side relative to D; every box evaluated in ball arithmetic over an outward
@@ -26,7 +27,8 @@ enclosure, so each conclusion holds on the whole exact box). A box ``B`` is sett
     holding the unique zero ``e`` at ``t*`` (so ``e`` is on ``G``) with enclosure ``K*``; if
     ``(t*, K*)`` lies in the uniqueness region of a tube piece ``P`` (``Piece.holds``: an axis box
     or a slanted tube), ``e`` is on that tube's ``Gamma`` (the region holds only points of
-    ``Gamma``); ``G`` is connected and meets the component ``Gamma``, so ``G`` is in ``Gamma``;
+    ``Gamma``); ``G`` is connected, lies in ``D`` and meets the component ``Gamma`` (or ``C``, which
+    holds every point of ``Gamma`` in ``D``), so ``G`` is in ``Gamma``;
   - constant branch (``k = a`` only): ``x0`` lies in ``U``; by uniqueness ``u(t) = x0`` for all
     ``t``: ``G`` is part of the branch.
 
