@@ -145,5 +145,6 @@ def test_intervals_round_trip_and_intersect(x, lo, w):
     back = from_interval(a, b)
     with ctx.workprec(HI):
         assert holds(back, exact(xp))
-        other = NBall(xp + w * lo, w)             # holds xp as well
+        mid = xp + w * lo                          # |mid - xp| <= w + half an ulp of mid: r rounded up
+        other = NBall(mid, np.nextafter(w + 2 * np.spacing(np.abs(mid)), np.inf))   # holds xp as well
         assert holds(intersect(X, other), exact(xp))
