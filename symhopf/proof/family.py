@@ -30,8 +30,9 @@ a 53-bit Jacobian would carry radii ~u |A0| from the rounding of decimal weights
 dominate every disc). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
 two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
 approximation are flushed to 0 first so that no product underflows). ``R = A1 Vr + fl(A2 Vr) - Vr Lb``
-by exact slice products (fpbounds Lemma 3) summed error-free (two_sum): a float matrix with an
-entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
+by fpbounds Lemma 4 (``A1 Vr`` as one exact slice product and two float products whose error is
+``2^-beta`` times that of ``fl(A1 Vr)``; ``H1 + H2`` subtracted error-free by two_sum, ``L1 + L2`` in floats):
+a float matrix with an entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
@@ -133,7 +134,7 @@ from ..parallel import blas_threads, default_workers
 from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
-from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
+from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, gamma, split_residual, two_prod, up as _up
 
 if TYPE_CHECKING:
     from .hopf import HopfProof
@@ -144,8 +145,8 @@ HIPREC = 106
 THEOREM = "verified-diagonalisation"
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
-          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by exact float slice "
-          "products, inverse by an a-priori bound), Gershgorin discs of Lam + E; l1 by Kuznetsov's full "
+          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by one exact float slice "
+          "product and two float products, inverse by an a-priori bound), Gershgorin discs of Lam + E; l1 by Kuznetsov's full "
           "formula with the generated ball B, C (all points of the branch in one batch) and solves "
           "through the diagonalisation (Neumann bound)")
 
@@ -357,7 +358,8 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
     two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
-    got = exact_residual(A1, ap.Vr, list(ap.VL) + ([-(A2 @ ap.Vr)] if two else []))
+    H1, L1, H2, L2 = ap.VL
+    got = split_residual(A1, ap.Vr, [H1, H2], [L1, L2] + ([-(A2 @ ap.Vr)] if two else []))
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got

@@ -16,6 +16,12 @@ integer multiple of ``2^s_i`` of modulus <= ``2^(beta-1) 2^s_i``, every entry of
 integer multiple of ``2^t_j`` of modulus <= ``2^(beta-1) 2^t_j``, ``k 2^(2 beta - 2) <= 2^53`` and
 ``s_i + t_j >= -1074``, then every partial sum of ``(A B)_ij`` is an integer multiple of
 ``2^(s_i + t_j)`` of modulus <= ``2^53 2^(s_i + t_j)``, hence a float: ``fl(A B) = A B`` exactly.
+Lemma 4 (one exact slice product): with ``A = A1 + Ar``, ``B = B1 + Br`` (first slices of Lemma 3,
+``|Ar_il| <= 2^(e_i - beta)``, ``|Br_lj| <= 2^(t_j - beta)``, the rests exact float differences),
+``A B = A1 B1 + A1 Br + Ar B`` exactly, ``fl(A1 B1) = A1 B1`` (Lemma 3) and, by Lemma 1 with rank-one
+bounds of the rests, ``|fl(A1 Br) - A1 Br| <= gamma_k 2^(t_j - beta) sum_l |A1_il| + k eta``,
+``|fl(Ar B) - Ar B| <= gamma_k 2^(e_i - beta) sum_l |B_lj| + k eta``: two of the three products are
+plain float products whose error is ``2^-beta`` times that of ``fl(A B)``.
 """
 from __future__ import annotations
 
@@ -134,11 +140,9 @@ def exact_product_terms(A: np.ndarray, B: np.ndarray, count: int = 3):
     by ``k 2^(e_i + t_j) c`` with ``c = sum_{p+q>count+1} 2^(-(p+q-2) beta) + 2^(-count beta) (2 + 2^(-count beta))``.
     """
     k = A.shape[1]
-    for M in (A, B):
-        a = np.abs(M)
-        if not (np.all(np.isfinite(M)) and a.max(initial=0.0) <= HUGE and np.all((a == 0) | (a >= TINY))):
-            return None
-    beta = (55 - math.ceil(math.log2(max(k, 2)))) // 2
+    if not (_in_range(A) and _in_range(B)):
+        return None
+    beta = _beta(k)
     As, e = _slices(A, 1, beta, count)
     Bs, t = _slices(B, 0, beta, count)
     terms = [As[p] @ Bs[q] for p in range(count) for q in range(count) if p + q + 2 <= count + 1]
@@ -173,3 +177,54 @@ def exact_residual(A: np.ndarray, B: np.ndarray, minus: list[np.ndarray]):
     abserr = sum((np.abs(x) for x in errs[1:]), np.abs(errs[0]))
     err = up(omit + gamma(m) * abserr + U * np.abs(R), m + 4)
     return R, err
+
+
+def split_residual(A: np.ndarray, B: np.ndarray, big: list[np.ndarray], small: list[np.ndarray]):
+    """``(R, err)``: a float matrix R and an entrywise bound with ``|A B - sum(big) - sum(small) - R| <= err``
+    by Lemma 4 (three float products, one of them exact), or None if the entries are out of range.
+
+    ``A1 B1`` minus the ``big`` terms is summed error-free (two_sum); ``fl(A1 Br) + fl(Ar B)``, the
+    two_sum errors and minus the ``small`` terms are summed in floats, ``|fl(sum) - sum| <=
+    gamma_(m-1) sum |x|`` (recursive summation of m terms), then added to the error-free part with one
+    rounding (``u |R|``). Accurate far below ``u |A| |B|`` when ``A B - sum(big)`` cancels and the
+    ``small`` terms are of the order ``u |A| |B|`` (the family proof: ``A Vr - Vr Lb`` with ``Vr Lb``
+    exact as ``H + L``, ``big = H``, ``small = L``).
+    """
+    k = A.shape[1]
+    if not (_in_range(A) and _in_range(B)):
+        return None
+    beta = _beta(k)
+    (A1,), e = _slices(A, 1, beta, 1)
+    (B1,), t = _slices(B, 0, beta, 1)
+    Ar, Br = A - A1, B - B1                         # exact (the rounding errors of the slicing)
+    s = A1 @ B1                                     # exact (Lemma 3)
+    rest = [A1 @ Br, Ar @ B]
+    for M in big:
+        s, err_s = two_sum(s, -M)
+        rest.append(err_s)
+    rest += [-M for M in small]
+    m = len(rest)
+    t_sum = rest[0] + rest[1]
+    absum = np.abs(rest[0]) + np.abs(rest[1])
+    for M in rest[2:]:
+        t_sum += M
+        absum += np.abs(M)
+    R = s + t_sum
+    rs = up(np.abs(A1).sum(axis=1), k)              # row sums of |A1|, column sums of |B|: rank-one bounds
+    cs = up(np.abs(B).sum(axis=0), k)
+    # 2^(t_j - beta), 2^(e_i - beta) exactly (ldexp; a zero row or column has e = -1100: 0)
+    lemma1 = gamma(k) * (rs[:, None] * np.ldexp(1.0, (t - beta).astype(int))
+                         + np.ldexp(1.0, (e - beta).astype(int)) * cs[None, :])
+    err = up(lemma1 + 2 * k * ETA + gamma(m) * absum + U * np.abs(R), m + 6)
+    return R, err
+
+
+def _in_range(M: np.ndarray) -> bool:
+    """Entries finite, of modulus 0 or in [TINY, HUGE] (the exact-product kernels' range)."""
+    a = np.abs(M)
+    return bool(np.all(np.isfinite(M)) and a.max(initial=0.0) <= HUGE and np.all((a == 0) | (a >= TINY)))
+
+
+def _beta(k: int) -> int:
+    """Slice width of Lemma 3 for inner dimension k: ``k 2^(2 beta - 2) <= 2^53``."""
+    return (55 - math.ceil(math.log2(max(k, 2)))) // 2
