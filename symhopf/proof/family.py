@@ -27,11 +27,11 @@ Verified bounds (float64 products with rigorous error bounds, symhopf/runtime/fp
 The Jacobian ball ``A0 in A1 + A2 +- Ar`` (generated ``Df`` at HIPREC = 106 bits; its midpoint as
 a double-double ``A1 + A2``, both float matrices, the rest and the radii in ``Ar``, rounded up:
 a 53-bit Jacobian would carry radii ~u |A0| from the rounding of decimal weights, which then
-dominate every disc). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
-two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
-approximation are flushed to 0 first so that no product underflows). ``R = A1 Vr + fl(A2 Vr) - Vr Lb``
-by fpbounds Lemma 4 (``A1 Vr`` as one exact slice product and two float products whose error is
-``2^-beta`` times that of ``fl(A1 Vr)``; ``H1 + H2`` subtracted error-free by two_sum, ``L1 + L2`` in floats):
+dominate every disc). ``Vr Lb`` is the column scaling ``Vr_ij al_j + Vr_(i, swap_j) (+-be_j)`` (tiny
+entries of the approximation are flushed to 0 first: every entry in the range of the exact float products).
+``R = A1 Vr + fl(A2 Vr) - Vr Lb`` by fpbounds Lemma 4 (``A1 Vr - Vr Lb`` as the augmented product
+``[A1, Vr] [Vr; -Lb]``: one exact slice product, two float products and column scalings, each of whose
+roundings is ``2^-beta`` times that of ``fl(A1 Vr)``):
 a float matrix with an entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
@@ -134,7 +134,7 @@ from ..parallel import blas_threads, default_workers
 from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
-from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, gamma, split_residual, two_prod, up as _up
+from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, eigen_residual, gamma, upper as _up
 
 if TYPE_CHECKING:
     from .hopf import HopfProof
@@ -311,18 +311,20 @@ class _Approx:
     sizes: np.ndarray
     partner: np.ndarray
     fi: np.ndarray
-    VL: tuple
+    swap: np.ndarray
+    coef: np.ndarray
 
 
 def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
-    """Real form, Yr = fl(inv(Vr)), and Vr Lb exactly as H1 + L1 + H2 + L2 (two_prod); or a reason."""
+    """Real form, Yr = fl(inv(Vr)), and ``Lb`` as column scalings: ``(Vr Lb)_ij = Vr_ij al_j + Vr_(i, swap_j) coef_j``
+    (``swap`` exchanges the two columns of a pair, ``coef = -be, be`` on them, 0 elsewhere); or a reason."""
     rf = real_form(*approx)
     if rf is None:
         return "eigen-decomposition not in real conjugate-pair form"
     lam, Vr, sizes, partner = rf
     if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(Vr))):
         return "eigen-decomposition not finite"
-    # the approximation is ours to choose: flush tiny entries so that two_prod below is exact
+    # the approximation is ours to choose: flush tiny entries into the range of the exact float products
     Vr[np.abs(Vr) < TINY] = 0.0
     lam = np.where(np.abs(lam.real) < TINY, 0.0, lam.real) + 1j * lam.imag
     be = np.abs(lam.imag)
@@ -337,14 +339,11 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     Yr[np.abs(Yr) < 2.0 ** -1000] = 0.0     # any approximate inverse will do; this keeps Y = S^-1 Yr exact
     n = len(lam)
     fi = np.nonzero(sizes == 2)[0][::2]      # x columns of the pairs
-    # Vr Lb = Vr diag(al) + Vr[:, swap] diag(coef) exactly, as H1 + L1 + H2 + L2 (two_prod)
     swap = np.arange(n)
     swap[fi], swap[fi + 1] = fi + 1, fi
     coef = np.zeros(n)
     coef[fi], coef[fi + 1] = -be[fi], be[fi]
-    H1, L1 = two_prod(Vr, lam.real[None, :])
-    H2, L2 = two_prod(Vr[:, swap], coef[None, :])
-    return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
+    return _Approx(lam, Vr, Yr, sizes, partner, fi, swap, coef)
 
 
 def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, ...] | str:
@@ -358,8 +357,7 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
     two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
-    H1, L1, H2, L2 = ap.VL
-    got = split_residual(A1, ap.Vr, [H1, H2], [L1, L2] + ([-(A2 @ ap.Vr)] if two else []))
+    got = eigen_residual(A1, ap.Vr, ap.lam.real, ap.coef, ap.swap, [-(A2 @ ap.Vr)] if two else [])
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got

@@ -16,12 +16,18 @@ integer multiple of ``2^s_i`` of modulus <= ``2^(beta-1) 2^s_i``, every entry of
 integer multiple of ``2^t_j`` of modulus <= ``2^(beta-1) 2^t_j``, ``k 2^(2 beta - 2) <= 2^53`` and
 ``s_i + t_j >= -1074``, then every partial sum of ``(A B)_ij`` is an integer multiple of
 ``2^(s_i + t_j)`` of modulus <= ``2^53 2^(s_i + t_j)``, hence a float: ``fl(A B) = A B`` exactly.
-Lemma 4 (one exact slice product): with ``A = A1 + Ar``, ``B = B1 + Br`` (first slices of Lemma 3,
-``|Ar_il| <= 2^(e_i - beta)``, ``|Br_lj| <= 2^(t_j - beta)``, the rests exact float differences),
-``A B = A1 B1 + A1 Br + Ar B`` exactly, ``fl(A1 B1) = A1 B1`` (Lemma 3) and, by Lemma 1 with rank-one
-bounds of the rests, ``|fl(A1 Br) - A1 Br| <= gamma_k 2^(t_j - beta) sum_l |A1_il| + k eta``,
-``|fl(Ar B) - Ar B| <= gamma_k 2^(e_i - beta) sum_l |B_lj| + k eta``: two of the three products are
-plain float products whose error is ``2^-beta`` times that of ``fl(A B)``.
+Lemma 4 (the residual of a block diagonalisation with one exact slice product): for ``A`` (n x n),
+``B`` (n x m) and ``Lb`` (m x m) whose column j is ``d_j e_j + o_j e_w(j)`` (``w`` a permutation; blocks of
+size 1 and 2), ``A B - B Lb = Ah Bh`` with ``Ah = [A, B]``, ``Bh = [B; -Lb]``, inner dimension ``n + 2``
+after dropping zeros. Slice ``Ah`` by rows (one scale ``2^e_i`` for row i of A and of B) and ``Bh`` by
+columns (``2^t_j`` for column j of B and d_j, o_j) into first slices and rests (Lemma 3 with one slice,
+``beta`` for ``k = n + 2``): ``Ah Bh = Ah1 Bh1 + Ah1 Bhr + Ahr Bh`` exactly, and
+``T = fl(A1 B1) - (B1' Lb1)`` is exact (``B1'`` the row slice of B; every partial sum of ``(Ah1 Bh1)_ij`` is
+a float by Lemma 3, and ``(B1' Lb1)_ij`` is a sum of two exact products). The rests ``|Ar|, |Br'| <=
+2^(e_i - beta)``, ``|Br|, |dr|, |or| <= 2^(t_j - beta)`` give rank-one bounds of the float products:
+``|fl(A1 Br) - A1 Br| <= gamma_k 2^(t_j - beta) sum_l |A1_il| + k eta``, ``|fl(Ar B) - Ar B| <= gamma_k
+2^(e_i - beta) sum_l |B_lj| + k eta``, and the two-term column scalings err by ``gamma_2`` times their
+modulus plus ``eta``: every rounding is ``2^-beta`` times that of ``fl(A B)``.
 """
 from __future__ import annotations
 
@@ -54,6 +60,15 @@ def _up_factor(k: int) -> float:
 def up(s, k: int):
     """Rigorous upper bound of the exact value of a non-negative depth-k float expression s (Lemma 2)."""
     return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * _up_factor(int(k)), np.inf)
+
+
+def upper(s, k: int):
+    """:func:`up` without its last step up by one ulp (a third of its cost on large arrays), still a bound
+    of Lemma 2: for ``s >= 0``, ``a = fl(s + (k+2) eta) >= (s + (k+2) eta)(1 - u)`` (additions below the
+    normal range are exact) and ``fl(a F) >= a F (1 - u) - eta/2`` with ``F >= (1 + 2 gamma_(k+2))(1 + 4u)``,
+    so ``fl(a F) >= (s + (k+2) eta)(1 + 2 gamma_(k+2)) - eta/2 > (s + k eta)(1 + 2 gamma_k)``
+    (``(1 + 4u)(1 - u)^2 >= 1``)."""
+    return (np.asarray(s, dtype=float) + (k + 2) * ETA) * _up_factor(int(k))
 
 
 def abs1(z: np.ndarray) -> np.ndarray:
@@ -179,45 +194,78 @@ def exact_residual(A: np.ndarray, B: np.ndarray, minus: list[np.ndarray]):
     return R, err
 
 
-def split_residual(A: np.ndarray, B: np.ndarray, big: list[np.ndarray], small: list[np.ndarray]):
-    """``(R, err)``: a float matrix R and an entrywise bound with ``|A B - sum(big) - sum(small) - R| <= err``
-    by Lemma 4 (three float products, one of them exact), or None if the entries are out of range.
+ALPHA = 0.75
 
-    ``A1 B1`` minus the ``big`` terms is summed error-free (two_sum); ``fl(A1 Br) + fl(Ar B)``, the
-    two_sum errors and minus the ``small`` terms are summed in floats, ``|fl(sum) - sum| <=
-    gamma_(m-1) sum |x|`` (recursive summation of m terms), then added to the error-free part with one
-    rounding (``u |R|``). Accurate far below ``u |A| |B|`` when ``A B - sum(big)`` cancels and the
-    ``small`` terms are of the order ``u |A| |B|`` (the family proof: ``A Vr - Vr Lb`` with ``Vr Lb``
-    exact as ``H + L``, ``big = H``, ``small = L``).
+
+def eigen_residual(A: np.ndarray, B: np.ndarray, d: np.ndarray, o: np.ndarray, swap: np.ndarray,
+                   small: list[np.ndarray]):
+    """For a square A: ``(R, err)``, a float matrix R and an entrywise bound with ``|A B - B Lb - sum(small) - R| <= err``,
+    ``(B Lb)_ij = B_ij d_j + B_(i, swap_j) o_j`` (Lemma 4: three float products, one of them exact, and
+    O(nm) column scalings); None if an entry is out of range.
+
+    ``R = fl(T + X1 + X2 - X3 - X4 - sum(small))`` by recursive summation of the m terms (error
+    ``<= gamma_(m-1) sum |x|``, with the moduli of X1..X4 bounded by their rank-one bounds times 2):
+    ``T`` exact, ``X1 = fl(A1 Br)``, ``X2 = fl(Ar B)``, ``X3 = fl(B1' dr + B1'_swap or)``,
+    ``X4 = fl(Br' d + Br'_swap o)``. Accurate far below ``u |A| |B|`` when ``A B - B Lb`` cancels (B, Lb
+    an approximate block diagonalisation of A).
     """
     k = A.shape[1]
-    if not (_in_range(A) and _in_range(B)):
+    if A.shape != (k, k) or B.shape[0] != k:
+        raise ValueError("eigen_residual: A must be square and B have as many rows")
+    if not all(_in_range(M) for M in (A, B, d, o)):
         return None
-    beta = _beta(k)
-    (A1,), e = _slices(A, 1, beta, 1)
-    (B1,), t = _slices(B, 0, beta, 1)
-    Ar, Br = A - A1, B - B1                         # exact (the rounding errors of the slicing)
-    s = A1 @ B1                                     # exact (Lemma 3)
-    rest = [A1 @ Br, Ar @ B]
-    for M in big:
-        s, err_s = two_sum(s, -M)
-        rest.append(err_s)
-    rest += [-M for M in small]
-    m = len(rest)
-    t_sum = rest[0] + rest[1]
-    absum = np.abs(rest[0]) + np.abs(rest[1])
-    for M in rest[2:]:
-        t_sum += M
+    beta = _beta(k + 2)
+    Ba = np.abs(B)
+    bcol = Ba.max(axis=0)
+    # [A, B D] [B; -D^-1 Lb] with D = diag(2^p) (exact scalings; any D gives A B - B Lb): p balances the
+    # rows of Lb against the columns of B, so that neither block sets the scales of the other's slices
+    lrow = np.maximum(np.abs(d), np.abs(o))
+    ok = (lrow > 0) & (bcol > 0)
+    p = np.zeros(len(d), dtype=int)
+    p[ok] = np.clip(np.round(ALPHA * np.log2(lrow[ok] / bcol[ok])), -300, 300)
+    ps = p[swap]
+    E = _exponent(np.maximum(np.abs(A).max(axis=1), np.ldexp(Ba, p[None, :]).max(axis=1)))[:, None]   # rows of [A, B D]
+    Tc = _exponent(np.maximum(bcol, np.maximum(np.ldexp(np.abs(d), -p), np.ldexp(np.abs(o), -ps))))  # columns
+    A1, Ar = _cut(A, E, beta)
+    Bq1, Bqr = _cut(B, E - p[None, :], beta)          # B D sliced by rows, times D^-1
+    B1, Br = _cut(B, Tc[None, :], beta)
+    d1, dr = _cut(d, Tc + p, beta)                    # D^-1 Lb sliced by columns, times D
+    o1, orr = _cut(o, Tc + ps, beta)
+    R = A1 @ B1
+    R -= Bq1 * d1 + Bq1[:, swap] * o1                  # T, exact
+    absum = np.abs(R)
+    R += A1 @ Br
+    R += Ar @ B
+    R -= Bq1 * dr + Bq1[:, swap] * orr
+    R -= Bqr * d + Bqr[:, swap] * o
+    for M in small:
+        R -= M
         absum += np.abs(M)
-    R = s + t_sum
-    rs = up(np.abs(A1).sum(axis=1), k)              # row sums of |A1|, column sums of |B|: rank-one bounds
-    cs = up(np.abs(B).sum(axis=0), k)
-    # 2^(t_j - beta), 2^(e_i - beta) exactly (ldexp; a zero row or column has e = -1100: 0)
-    lemma1 = gamma(k) * (rs[:, None] * np.ldexp(1.0, (t - beta).astype(int))
-                         + np.ldexp(1.0, (e - beta).astype(int)) * cs[None, :])
-    err = up(lemma1 + 2 * k * ETA + gamma(m) * absum + U * np.abs(R), m + 6)
+    m = 5 + len(small)
+    rs = up(np.abs(A1).sum(axis=1), k)[:, None]        # row sums of |A1|, column sums of |B|
+    cs = up(np.abs(B).sum(axis=0), k)[None, :]
+    pe, pt = np.ldexp(1.0, E - beta), np.ldexp(1.0, Tc - beta)[None, :]    # exact powers of 2 (0 below)
+    L1 = rs * pt + pe * cs                             # >= |A1| |Br| + |Ar| |B|
+    L2 = np.ldexp(2.0, E) * pt + pe * (np.ldexp(np.abs(d), -p) + np.ldexp(np.abs(o), -ps))[None, :]   # >= |X3| + |X4|
+    rounding = gamma(k) * L1 + gamma(2) * L2 + (2 * k + 2) * ETA
+    err = upper(rounding + gamma(m) * (absum + 2 * (L1 + L2) + (2 * k + 2) * ETA), m + 12)
     return R, err
 
+
+def _exponent(big: np.ndarray) -> np.ndarray:
+    """Integers e with ``2^(e-1) <= big < 2^e`` (-1100 for 0: a zero row or column slices to 0)."""
+    e = np.frexp(big)[1]
+    e[big == 0] = -1100
+    return e
+
+
+def _cut(M: np.ndarray, e: np.ndarray, beta: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(M1, M - M1)``: M1 = M rounded to integer multiples of ``2^(e - beta + 1)`` (|M| <= 2^e, e
+    broadcast along rows or columns), so ``|M1| <= 2^e`` and ``|M - M1| <= 2^(e - beta)``, the rest exact
+    (:func:`_slices`' extraction with ``sigma = 1.5 * 2^(e - beta + 53)``)."""
+    sigma = np.ldexp(1.5, e - beta + 53)
+    M1 = (M + sigma) - sigma
+    return M1, M - M1
 
 def _in_range(M: np.ndarray) -> bool:
     """Entries finite, of modulus 0 or in [TINY, HUGE] (the exact-product kernels' range)."""
