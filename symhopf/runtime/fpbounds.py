@@ -194,7 +194,8 @@ def exact_residual(A: np.ndarray, B: np.ndarray, minus: list[np.ndarray]):
     return R, err
 
 
-ALPHA = 0.75
+#: eigen_residual's balance: D = 2^round(BALANCE log2(|Lb row| / max |B column|)) (any D is sound)
+BALANCE = 0.75
 
 
 def eigen_residual(A: np.ndarray, B: np.ndarray, d: np.ndarray, o: np.ndarray, swap: np.ndarray,
@@ -222,21 +223,22 @@ def eigen_residual(A: np.ndarray, B: np.ndarray, d: np.ndarray, o: np.ndarray, s
     lrow = np.maximum(np.abs(d), np.abs(o))
     ok = (lrow > 0) & (bcol > 0)
     p = np.zeros(len(d), dtype=int)
-    p[ok] = np.clip(np.round(ALPHA * np.log2(lrow[ok] / bcol[ok])), -300, 300)
+    p[ok] = np.clip(np.round(BALANCE * np.log2(lrow[ok] / bcol[ok])), -100, 100)   # scaled entries, sigma: normal
     ps = p[swap]
     E = _exponent(np.maximum(np.abs(A).max(axis=1), np.ldexp(Ba, p[None, :]).max(axis=1)))[:, None]   # rows of [A, B D]
     Tc = _exponent(np.maximum(bcol, np.maximum(np.ldexp(np.abs(d), -p), np.ldexp(np.abs(o), -ps))))  # columns
     A1, Ar = _cut(A, E, beta)
-    Bq1, Bqr = _cut(B, E - p[None, :], beta)          # B D sliced by rows, times D^-1
+    Bq1, Bqr = _cut(B, E, beta, np.ldexp(1.0, -p)[None, :])   # B D sliced by rows, times D^-1
     B1, Br = _cut(B, Tc[None, :], beta)
     d1, dr = _cut(d, Tc + p, beta)                    # D^-1 Lb sliced by columns, times D
     o1, orr = _cut(o, Tc + ps, beta)
+    Bq1s = Bq1[:, swap]
     R = A1 @ B1
-    R -= Bq1 * d1 + Bq1[:, swap] * o1                  # T, exact
+    R -= Bq1 * d1 + Bq1s * o1                          # T, exact
     absum = np.abs(R)
     R += A1 @ Br
     R += Ar @ B
-    R -= Bq1 * dr + Bq1[:, swap] * orr
+    R -= Bq1 * dr + Bq1s * orr
     R -= Bqr * d + Bqr[:, swap] * o
     for M in small:
         R -= M
@@ -259,11 +261,12 @@ def _exponent(big: np.ndarray) -> np.ndarray:
     return e
 
 
-def _cut(M: np.ndarray, e: np.ndarray, beta: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(M1, M - M1)``: M1 = M rounded to integer multiples of ``2^(e - beta + 1)`` (|M| <= 2^e, e
-    broadcast along rows or columns), so ``|M1| <= 2^e`` and ``|M - M1| <= 2^(e - beta)``, the rest exact
-    (:func:`_slices`' extraction with ``sigma = 1.5 * 2^(e - beta + 53)``)."""
-    sigma = np.ldexp(1.5, e - beta + 53)
+def _cut(M: np.ndarray, e: np.ndarray, beta: int, scale: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(M1, M - M1)``: M1 = M rounded to integer multiples of ``2^(e - beta + 1) scale`` (``|M| <= 2^e scale``,
+    e broadcast along rows or columns, ``scale`` powers of 2 along the other axis), so ``|M1| <= 2^e scale``
+    and ``|M - M1| <= 2^(e - beta) scale``, the rest exact (:func:`_slices`' extraction with
+    ``sigma = 1.5 * 2^(e - beta + 53) scale``, a product of powers of 2: exact in the normal range)."""
+    sigma = np.ldexp(1.5, e - beta + 53) * scale
     M1 = (M + sigma) - sigma
     return M1, M - M1
 
