@@ -141,6 +141,8 @@ if TYPE_CHECKING:
 
 PREC = 53
 HIPREC = 106
+#: the bounds of the diagonalisation use BLAS threads from this dimension on
+THREADED = 2000
 #: the theorem a family-proved point states (``proof.theorem`` of the certificate)
 THEOREM = "verified-diagonalisation"
 
@@ -614,7 +616,9 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if not (all(np.all(np.isfinite(M)) for M in (A1, A2)) and (Ar.finite() if isinstance(Ar, RowRadii)
                                                                  else np.all(np.isfinite(Ar)))):
         return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
-    with blas_threads(default_workers()):      # large products: BLAS threads pay off here
+    # BLAS threads pay off for the products of large n only: at n = 1000 on 2 shared cores one thread
+    # took 0.33-0.58 CPU s (0.8-1.5 s wall) and two 0.52-0.65 (1.3-1.8 s wall), load 7-9
+    with blas_threads(default_workers() if len(x0) >= THREADED else 1):
         q = _q_sums(A1, A2, Ar, ap)
         if isinstance(q, str):
             return FamilyData(False, "diagonalisation: " + q, timings=tm)
