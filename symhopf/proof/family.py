@@ -30,7 +30,8 @@ a 53-bit Jacobian would carry radii ~u |A0| from the rounding of decimal weights
 dominate every disc). ``Vr Lb`` is the column scaling ``Vr_ij al_j + Vr_(i, swap_j) (+-be_j)`` (tiny
 entries of the approximation are flushed to 0 first: every entry in the range of the exact float products).
 ``R = A1 Vr + fl(A2 Vr) - Vr Lb`` by fpbounds Lemma 4 (``A1 Vr - Vr Lb`` as the augmented product
-``[A1, Vr] [Vr; -Lb]``: one exact slice product, two float products and column scalings, each of whose
+``[A1, Vr D] [Vr; -D^-1 Lb]``, D powers of 2: one exact slice product, two float products and column
+scalings, each of whose
 roundings is ``2^-beta`` times that of ``fl(A1 Vr)``):
 a float matrix with an entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
@@ -61,7 +62,7 @@ for ``X = gamma_n |R| + D`` (other ball matrices keep the product ``|Yr| X``); t
 5. Rows of the inverse (where ``g ymax`` is too coarse): ``G = F + F G`` gives ``|G_cl| <= |F_cl| + delta g``
    (``max_m |G_ml| <= ||G||_1 <= g``), so ``|(Vr^{-1} - Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``.
 Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
-(``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
+(``fpbounds.upper``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
 Gershgorin (rows or columns): every eigenvalue of A lies in a disc ``D_k = D(lam_k, rho_k)``;
 a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t E``).
