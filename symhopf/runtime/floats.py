@@ -109,7 +109,19 @@ class Shifted(_Lazy):
 
 
 def had(*factors) -> np.ndarray:
-    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix."""
+    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix. Columns times one
+    ``W + s I`` (a Jacobian) as ``c W`` plus ``c s`` on the diagonal: one n x n pass."""
+    shifted = [f for f in factors if isinstance(f, Shifted)]
+    if len(shifted) == 1 and all(isinstance(f, np.ndarray) and f.ndim == 2 and f.shape[1] == 1
+                                 for f in factors if f is not shifted[0]):
+        S = shifted[0]
+        col = np.ones((S.W.shape[0], 1))
+        for f in factors:
+            if f is not S:
+                col = col * f
+        out = col * S.W
+        out[np.diag_indices(S.W.shape[0])] += col[:, 0] * S.s
+        return out
     out = np.asarray(dense(factors[0]))
     for f in factors[1:]:
         out = out * dense(f)
