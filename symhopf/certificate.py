@@ -219,7 +219,7 @@ class PointRecord:
             setattr(self, key, wrap(getattr(self, key)))
         if self.other_multipliers_modulus:
             self.other_multipliers_modulus = [wrap(t) for t in self.other_multipliers_modulus]
-        if self.x and not all(isinstance(t, Enclosure) for t in self.x):
+        if self.x and self.x is not _LAST_X[1] and not all(isinstance(t, Enclosure) for t in self.x):   # shared: wrapped
             self.x = [wrap(t) for t in self.x]
 
     def _repr_html_(self) -> str:

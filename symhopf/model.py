@@ -435,8 +435,12 @@ class Model:
     def ball_data(self) -> dict:
         """Weights (and the precomputed matrices) as arb_mat balls (scalars as arb) at the current
         working precision."""
-        return {k: v.to_arb_mat()[0, 0] if v.shape == () else v.to_arb_mat()
-                for k, v in {**self.data, **self.derived}.items()}
+        return {k: self.ball_array(k) for k in {**self.data, **self.derived}}
+
+    def ball_array(self, key: str):
+        """One entry of :meth:`ball_data` (converted at the current working precision)."""
+        v = {**self.data, **self.derived}[key]
+        return v.to_arb_mat()[0, 0] if v.shape == () else v.to_arb_mat()
 
 
 def _merge_search(search: dict | None, range: Any, guesses: Any) -> dict:

@@ -6,6 +6,7 @@ for the rigorous work. Nothing here depends on the architecture.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -34,11 +35,33 @@ class System:
     def ball(self, prec: int):
         """The ball evaluator with data converted at ``prec`` bits (call it inside ``ctx.workprec(prec)``)."""
         if prec not in self._balls:
-            with ctx.workprec(prec):
-                data = self.model.ball_data()
-                self._balls[prec] = self.module.BallSystem(data)
-            _register_floats(self.model, data)
+            data = _BallData(self.model, prec)
+            self._balls[prec] = self.module.BallSystem(data)
+            _register_floats(self.model, data.converted)
         return self._balls[prec]
+
+
+class _BallData(Mapping):
+    """``model.ball_data()`` at ``prec`` bits, each array converted when the evaluator first reads it: an
+    array the generated code does not keep (e.g. the identity ``E`` of ``a E``, applied as ``Eye``) is
+    never converted (an n x n conversion costs ~0.2 s at n = 1000)."""
+
+    def __init__(self, model: Model, prec: int):
+        self.model, self.prec = model, prec
+        self.keys_ = list({**model.data, **model.derived})
+        self.converted: dict = {}
+
+    def __getitem__(self, key: str):
+        if key not in self.converted:
+            with ctx.workprec(self.prec):
+                self.converted[key] = self.model.ball_array(key)
+        return self.converted[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
 
 
 def _register_floats(model: Model, data: dict) -> None:

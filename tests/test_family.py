@@ -429,3 +429,34 @@ def test_newton_stops_at_a_jacobian_with_a_zero_row_as_the_solve_would():
         np.linalg.solve(D, -s.flt.f(x, 0.0))
     assert newton_equilibrium(s.flt, x, 0.0) is None
     assert np.abs(newton_equilibrium(s.flt, np.full(30, 1e-3), 0.0)).max() < 1e-12     # the regular case still converges
+
+
+@pytest.mark.parametrize("pert, gap", [(1e-3, 1e-7), (1.0, 1e-7), (1.0, 1e-9)])
+def test_diagonalisation_discs_hold_50_digit_eigenvalues_close_and_ill_conditioned(pert, gap):
+    """The residual lemma (fpbounds Lemma 4) in the diagonalisation, adversarially: an exact binary matrix
+    A = S diag(L) S^-1 (rounded) with two pairs ``gap`` apart, eigenvalues 60x larger than the
+    eigenvector entries (the balancing D of the augmented product), S of condition ~1e6. Every
+    eigenvalue (mpmath, 50 digits) lies in a disc, a disc proved isolated holds exactly one, and
+    the near pairs are not both claimed isolated when their discs meet."""
+    import mpmath
+    rng = np.random.default_rng(5)
+    n = 12
+    L = np.array([30 + 40j, 30 + gap + 40j, -20 + 55j, 7 + 61j, 3.5 + 48j, -11 + 44j], complex)
+    S = rng.standard_normal((n, n))
+    S[:, 1] = S[:, 0] + pert * S[:, 1]                  # ill-conditioned eigenvectors
+    D = np.zeros((n, n))
+    for j, lam in enumerate(L):                          # real 2 x 2 blocks [[a, b], [-b, a]]
+        D[2 * j:2 * j + 2, 2 * j:2 * j + 2] = [[lam.real, lam.imag], [-lam.imag, lam.real]]
+    A = S @ D @ np.linalg.inv(S)                         # the exact binary floats are the matrix
+    d = family.diagonalise(A)
+    assert d.ok
+    mpmath.mp.dps = 50
+    ev = mpmath.eig(mpmath.matrix(A.tolist()), left=False, right=False)
+    for e in ev:
+        inside = [k for k in range(n) if abs(complex(e) - d.lam[k]) <= d.rho[k] * (1 - 1e-12)
+                  or mpmath.fabs(e - mpmath.mpc(d.lam[k].real, d.lam[k].imag)) <= mpmath.mpf(float(d.rho[k]))]
+        assert inside, f"eigenvalue {e} in no disc"
+    assert 0 < d.isolated.sum() < n                      # not vacuous: some discs isolated, the near pairs not
+    for k in np.nonzero(d.isolated)[0]:
+        centre = mpmath.mpc(d.lam[k].real, d.lam[k].imag)
+        assert sum(mpmath.fabs(e - centre) <= mpmath.mpf(float(d.rho[k])) for e in ev) == 1

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from symhopf.runtime.fpbounds import cmatmul, exact_product_terms, exact_residual, two_prod, two_sum, up
+from symhopf.runtime.fpbounds import (cmatmul, eigen_residual, exact_product_terms, exact_residual, two_prod, two_sum,
+                                      up, upper)
 
 HYP = settings(max_examples=60, deadline=None)
 
@@ -117,3 +118,98 @@ def test_exact_residual_of_an_eigen_decomposition_is_tiny(n):
     R, err = exact_residual(A, V, [H])
     apriori = n * 2.0 ** -53 * (np.abs(A) @ np.abs(V))
     assert np.all(np.isfinite(err)) and np.max(err / apriori) < 1e-3
+
+
+def _block_data(draw_d, draw_o, m, pairs):
+    """d, o, swap of a block diagonal Lb: pairs (j, j + 1) at the given first indices, 1 x 1 blocks elsewhere."""
+    swap = np.arange(m)
+    o = np.zeros(m)
+    for j in pairs:
+        swap[j], swap[j + 1] = j + 1, j
+        o[j], o[j + 1] = -draw_o[j], draw_o[j]
+    return np.array(draw_d), o, swap
+
+
+def _exact_residual(A, B, d, o, swap, small):
+    """A B - B Lb - sum(small) in exact rationals."""
+    AB = fmul(F(A), F(B))
+    n, m = B.shape
+    return [[AB[i][j] - Fraction(float(B[i, j])) * Fraction(float(d[j]))
+             - Fraction(float(B[i, swap[j]])) * Fraction(float(o[j]))
+             - sum((Fraction(float(M[i, j])) for M in small), Fraction(0)) for j in range(m)] for i in range(n)]
+
+
+@HYP
+@given(A=matrix(5, 5, spread=30), B=matrix(5, 4, spread=30), d=matrix(1, 4, spread=30), o=matrix(1, 4, spread=30),
+       C=matrix(5, 4, spread=30), pair=st.sampled_from([(), (0,), (1,), (0, 2)]))
+def test_eigen_residual_encloses_the_exact_residual(A, B, d, o, C, pair):
+    """Lemma 4 against exact rationals: exponent spreads of 2^+-30 in every factor (the balancing D, the
+    row and column scales), exact zeros, 1 x 1 and 2 x 2 blocks, with and without a small term."""
+    d, o, swap = _block_data(d[0], o[0], 4, pair)
+    for small in ([], [C]):
+        R, err = eigen_residual(A, B, d, o, swap, small)
+        ex = _exact_residual(A, B, d, o, swap, small)
+        for i in range(5):
+            for j in range(4):
+                assert abs(ex[i][j] - Fraction(float(R[i, j]))) <= Fraction(float(err[i, j]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_eigen_residual_of_a_real_eigen_decomposition(seed):
+    """The family proof's use: A V - V Lb for LAPACK's real pair form, Lb's eigenvalues 50x larger than the
+    entries of V (the case that needs the balancing D); exact rationals at n = 12, and against the six
+    exact slice products (Lemma 3) at n = 300: no looser there, far below the a-priori float error."""
+    from symhopf.proof.family import _approx
+    rng = np.random.default_rng(seed)
+    for n in (12, 300):
+        A = rng.standard_normal((n, n)) * 3 + (rng.standard_normal((n, n)) * 2).round()
+        A = A - A.T + 0.1 * A
+        ap = _approx(np.linalg.eig(A))
+        R, err = eigen_residual(A, ap.Vr, ap.lam.real, ap.coef, ap.swap, [])
+        if n == 12:
+            ex = _exact_residual(A, ap.Vr, ap.lam.real, ap.coef, ap.swap, [])
+            assert all(abs(ex[i][j] - Fraction(float(R[i, j]))) <= Fraction(float(err[i, j]))
+                       for i in range(n) for j in range(n))
+            continue
+        H1, L1 = two_prod(ap.Vr, ap.lam.real[None, :])
+        H2, L2 = two_prod(ap.Vr[:, ap.swap], ap.coef[None, :])
+        R3, err3 = exact_residual(A, ap.Vr, [H1, L1, H2, L2])
+        apriori = n * 2.0 ** -53 * (np.abs(A) @ np.abs(ap.Vr))
+        assert np.max(err / apriori) < 1e-3 and np.max(np.abs(R - R3) - err - err3) <= 0
+        assert np.median(err) <= np.median(err3)
+
+
+def test_eigen_residual_adversarial_and_range():
+    """A row whose first slice drops every low bit (one entry 2^20, the others 1 + 2^-52), a zero row of
+    A and B, a zero column, a zero eigenvalue; out-of-range entries refused, shapes checked."""
+    k = 6
+    A = np.full((k, k), 1.0 + 2.0 ** -52)
+    A[:, 0] = 2.0 ** 20 - 1.0
+    A[2] = 0.0
+    B = np.random.default_rng(0).standard_normal((k, k)) * (1.0 + 2.0 ** -40)
+    B[2] = 0.0
+    B[:, 3] = 0.0
+    d = np.array([3.0, 1e5, 0.0, 2.0, -1.0 / 3, 7.0])
+    d, o, swap = _block_data(d, np.array([0.0, 0.0, 0.0, 0.0, 2.0 ** 30, 0.0]), k, (4,))
+    R, err = eigen_residual(A, B, d, o, swap, [A @ B])
+    ex = _exact_residual(A, B, d, o, swap, [A @ B])
+    assert all(abs(ex[i][j] - Fraction(float(R[i, j]))) <= Fraction(float(err[i, j])) for i in range(k) for j in range(k))
+    assert np.all(R[2] == 0) and np.all(err[2] < 1e-300)
+    ok, bad = np.ones((2, 2)), np.array([[2.0 ** -500, 1.0], [1.0, 1.0]])
+    z, s = np.zeros(2), np.arange(2)
+    assert eigen_residual(bad, ok, z, z, s, []) is None and eigen_residual(ok, bad, z, z, s, []) is None
+    assert eigen_residual(ok, ok, np.array([np.inf, 0.0]), z, s, []) is None
+    with pytest.raises(ValueError):
+        eigen_residual(np.ones((2, 3)), np.ones((3, 2)), z, z, s, [])
+
+
+@HYP
+@given(x=st.lists(st.floats(0, 1e10), min_size=1, max_size=50), y=st.lists(st.floats(0, 1e10), min_size=50, max_size=50),
+       tiny=st.booleans())
+def test_upper_bounds_a_float_dot_product_of_non_negatives(x, y, tiny):
+    """upper (up without the last ulp) against exact rationals, also for subnormal dot products."""
+    x = np.array(x) * (2.0 ** -1100 if tiny else 1.0)
+    y = np.array(y[:len(x)])
+    s = float(x @ y)
+    exact = sum((Fraction(float(a)) * Fraction(float(b)) for a, b in zip(x, y)), Fraction(0))
+    assert Fraction(float(upper(s, len(x)))) >= exact

@@ -27,11 +27,13 @@ Verified bounds (float64 products with rigorous error bounds, symhopf/runtime/fp
 The Jacobian ball ``A0 in A1 + A2 +- Ar`` (generated ``Df`` at HIPREC = 106 bits; its midpoint as
 a double-double ``A1 + A2``, both float matrices, the rest and the radii in ``Ar``, rounded up:
 a 53-bit Jacobian would carry radii ~u |A0| from the rounding of decimal weights, which then
-dominate every disc). ``Vr Lb`` is formed exactly in floats as ``H1 + L1 + H2 + L2`` (Dekker's
-two_prod of the column scalings ``Vr diag(al)`` and ``Vr[:, swap] diag(+-be)``; tiny entries of the
-approximation are flushed to 0 first so that no product underflows). ``R = A1 Vr + fl(A2 Vr) - Vr Lb``
-by exact slice products (fpbounds Lemma 3) summed error-free (two_sum): a float matrix with an
-entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
+dominate every disc). ``Vr Lb`` is the column scaling ``Vr_ij al_j + Vr_(i, swap_j) (+-be_j)`` (tiny
+entries of the approximation are flushed to 0 first: every entry in the range of the exact float products).
+``R = A1 Vr + fl(A2 Vr) - Vr Lb`` by fpbounds Lemma 4 (``A1 Vr - Vr Lb`` as the augmented product
+``[A1, Vr D] [Vr; -D^-1 Lb]``, D powers of 2: one exact slice product, two float products and column
+scalings, each of whose
+roundings is ``2^-beta`` times that of ``fl(A1 Vr)``):
+a float matrix with an entrywise error bound far below ``u |A1| |Vr|``; ``fl(A2 Vr)`` errs by Lemma 1. For every A in the
 ball, ``|A Vr - Vr Lb - R| <= err_R + gamma_n |A2| |Vr| + n eta + Ar |Vr| =: D``, so ``Q := Yr (A Vr - Vr Lb)`` has
 ``|Q| <= |fl(Yr R)| + gamma_n |Yr| |R| + n eta + |Yr| D`` (Lemma 1) and ``F := I - Yr Vr`` has
 ``|F| <= |fl(I - fl(Yr Vr))| (1 + u) + gamma_n |Yr| |Vr| + n eta``. ``|Q|``, ``|F|`` below are these
@@ -60,7 +62,7 @@ for ``X = gamma_n |R| + D`` (other ball matrices keep the product ``|Yr| X``); t
 5. Rows of the inverse (where ``g ymax`` is too coarse): ``G = F + F G`` gives ``|G_cl| <= |F_cl| + delta g``
    (``max_m |G_ml| <= ||G||_1 <= g``), so ``|(Vr^{-1} - Yr)_cj| <= (|F_c| |Yr|)_j + delta g sum_l |Yr_lj|``.
 Every float sum above, and in the per-point solves below, is rounded upward by Lemma 2
-(``fpbounds.up``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
+(``fpbounds.upper``); the solves' float products are bounded by Lemma 1 (``fpbounds.cmatmul``).
 
 Gershgorin (rows or columns): every eigenvalue of A lies in a disc ``D_k = D(lam_k, rho_k)``;
 a disc disjoint from all others holds exactly one eigenvalue (homotopy ``Lam + t E``).
@@ -133,19 +135,21 @@ from ..parallel import blas_threads, default_workers
 from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
-from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, exact_residual, gamma, two_prod, up as _up
+from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, eigen_residual, gamma, upper as _up
 
 if TYPE_CHECKING:
     from .hopf import HopfProof
 
 PREC = 53
 HIPREC = 106
+#: the bounds of the diagonalisation use BLAS threads from this dimension on
+THREADED = 2000
 #: the theorem a family-proved point states (``proof.theorem`` of the certificate)
 THEOREM = "verified-diagonalisation"
 
 METHOD = ("family proof on a verified constant branch (f(x0,a)=0, Df_a = c I on the range): "
-          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by exact float slice "
-          "products, inverse by an a-priori bound), Gershgorin discs of Lam + E; l1 by Kuznetsov's full "
+          "one verified diagonalisation A0 = V (Lam + E) V^-1 (real basis; residual by one exact float slice "
+          "product and two float products, inverse by an a-priori bound), Gershgorin discs of Lam + E; l1 by Kuznetsov's full "
           "formula with the generated ball B, C (all points of the branch in one batch) and solves "
           "through the diagonalisation (Neumann bound)")
 
@@ -310,18 +314,20 @@ class _Approx:
     sizes: np.ndarray
     partner: np.ndarray
     fi: np.ndarray
-    VL: tuple
+    swap: np.ndarray
+    coef: np.ndarray
 
 
 def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
-    """Real form, Yr = fl(inv(Vr)), and Vr Lb exactly as H1 + L1 + H2 + L2 (two_prod); or a reason."""
+    """Real form, Yr = fl(inv(Vr)), and ``Lb`` as column scalings: ``(Vr Lb)_ij = Vr_ij al_j + Vr_(i, swap_j) coef_j``
+    (``swap`` exchanges the two columns of a pair, ``coef = -be, be`` on them, 0 elsewhere); or a reason."""
     rf = real_form(*approx)
     if rf is None:
         return "eigen-decomposition not in real conjugate-pair form"
     lam, Vr, sizes, partner = rf
     if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(Vr))):
         return "eigen-decomposition not finite"
-    # the approximation is ours to choose: flush tiny entries so that two_prod below is exact
+    # the approximation is ours to choose: flush tiny entries into the range of the exact float products
     Vr[np.abs(Vr) < TINY] = 0.0
     lam = np.where(np.abs(lam.real) < TINY, 0.0, lam.real) + 1j * lam.imag
     be = np.abs(lam.imag)
@@ -336,14 +342,11 @@ def _approx(approx: tuple[np.ndarray, np.ndarray]) -> "_Approx | str":
     Yr[np.abs(Yr) < 2.0 ** -1000] = 0.0     # any approximate inverse will do; this keeps Y = S^-1 Yr exact
     n = len(lam)
     fi = np.nonzero(sizes == 2)[0][::2]      # x columns of the pairs
-    # Vr Lb = Vr diag(al) + Vr[:, swap] diag(coef) exactly, as H1 + L1 + H2 + L2 (two_prod)
     swap = np.arange(n)
     swap[fi], swap[fi + 1] = fi + 1, fi
     coef = np.zeros(n)
     coef[fi], coef[fi + 1] = -be[fi], be[fi]
-    H1, L1 = two_prod(Vr, lam.real[None, :])
-    H2, L2 = two_prod(Vr[:, swap], coef[None, :])
-    return _Approx(lam, Vr, Yr, sizes, partner, fi, (H1, L1, H2, L2))
+    return _Approx(lam, Vr, Yr, sizes, partner, fi, swap, coef)
 
 
 def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tuple[np.ndarray, ...] | str:
@@ -357,7 +360,7 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
         A1, Ar = np.where(tiny, 0.0, A1), _up(Ar + np.where(tiny, np.abs(A1), 0.0), 1)
     Va = np.abs(ap.Vr)
     two = bool(A2.any())                # A2 = 0 (a 53-bit Jacobian): no products with it
-    got = exact_residual(A1, ap.Vr, list(ap.VL) + ([-(A2 @ ap.Vr)] if two else []))
+    got = eigen_residual(A1, ap.Vr, ap.lam.real, ap.coef, ap.swap, [-(A2 @ ap.Vr)] if two else [])
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
@@ -614,7 +617,9 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     if not (all(np.all(np.isfinite(M)) for M in (A1, A2)) and (Ar.finite() if isinstance(Ar, RowRadii)
                                                                  else np.all(np.isfinite(Ar)))):
         return FamilyData(False, "diagonalisation: Jacobian not finite", timings=tm)
-    with blas_threads(default_workers()):      # large products: BLAS threads pay off here
+    # BLAS threads pay off for the products of large n only: at n = 1000 on 2 shared cores one thread
+    # took 0.33-0.58 CPU s (0.8-1.5 s wall) and two 0.52-0.65 (1.3-1.8 s wall), load 7-9
+    with blas_threads(default_workers() if len(x0) >= THREADED else 1):
         q = _q_sums(A1, A2, Ar, ap)
         if isinstance(q, str):
             return FamilyData(False, "diagonalisation: " + q, timings=tm)

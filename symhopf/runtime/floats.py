@@ -10,10 +10,16 @@ erf = np.vectorize(math.erf, otypes=[float])
 
 
 def mm(a: np.ndarray, b) -> np.ndarray:
-    """Matrix product; a product with the identity object itself is skipped."""
+    """Matrix product; a product with the identity object itself is skipped, ``s I`` and ``W + s I``
+    (from ``s * Eye`` and ``s * Eye + W``) are applied as ``s b`` and ``W b + s b``."""
     if isinstance(b, Eye):
         return a
-    return a @ b
+    if isinstance(a, ScaledEye):
+        return a.s * dense(b)
+    if isinstance(a, Shifted):
+        b = dense(b)
+        return a.W @ b + a.s * b
+    return dense(a) @ dense(b)
 
 
 class Eye:
@@ -27,12 +33,14 @@ class Eye:
         return self.mat if dtype is None else self.mat.astype(dtype)
 
     def __mul__(self, other):
+        if isinstance(other, (int, float, np.floating, np.integer)):
+            return ScaledEye(other, self.n)
         return self.mat * other
 
     __rmul__ = __mul__
 
     def __add__(self, other):
-        return self.mat + other
+        return self.mat + dense(other)
 
     __radd__ = __add__
 
@@ -40,11 +48,83 @@ class Eye:
         return -self.mat
 
 
+class _Lazy:
+    """A matrix kept in factored form; every operation but ``mm`` (and ``+`` of :class:`ScaledEye`) uses
+    the dense array (``__array__``)."""
+
+    def __array__(self, dtype=None, copy=None):
+        m = self.dense()
+        return m if dtype is None else m.astype(dtype)
+
+    def __add__(self, other):
+        return self.dense() + dense(other)
+
+    def __radd__(self, other):
+        return dense(other) + self.dense()
+
+    def __sub__(self, other):
+        return self.dense() - dense(other)
+
+    def __rsub__(self, other):
+        return dense(other) - self.dense()
+
+    def __mul__(self, other):
+        return self.dense() * dense(other)
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return -self.dense()
+
+
+class ScaledEye(_Lazy):
+    """``s I`` (n x n) from ``s * Eye``; ``s I + W`` (W square) stays lazy as :class:`Shifted`."""
+
+    def __init__(self, s, n: int):
+        self.s, self.n = s, n
+
+    def dense(self) -> np.ndarray:
+        return self.s * np.eye(self.n)
+
+    def __add__(self, other):
+        if isinstance(other, np.ndarray) and other.shape == (self.n, self.n):
+            return Shifted(other, self.s)
+        return _Lazy.__add__(self, other)
+
+    __radd__ = __add__
+
+
+class Shifted(_Lazy):
+    """``W + s I``: products cost one product with W (no n x n sum); its dense form is built once."""
+
+    def __init__(self, W: np.ndarray, s):
+        self.W, self.s = W, s
+        self._dense: np.ndarray | None = None
+
+    def dense(self) -> np.ndarray:
+        if self._dense is None:
+            self._dense = np.array(self.W, dtype=np.result_type(self.W, self.s))
+            self._dense[np.diag_indices(self.W.shape[0])] += self.s
+        return self._dense
+
+
 def had(*factors) -> np.ndarray:
-    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix."""
-    out = np.asarray(factors[0].mat if isinstance(factors[0], Eye) else factors[0])
+    """Entrywise product; an n x 1 column multiplies every column of an n x k matrix. Columns times one
+    ``W + s I`` (a Jacobian) as ``c W`` plus ``c s`` on the diagonal: one n x n pass."""
+    shifted = [f for f in factors if isinstance(f, Shifted)]
+    if len(shifted) == 1 and all(isinstance(f, np.ndarray) and f.ndim == 2 and f.shape[1] == 1
+                                 for f in factors if f is not shifted[0]):
+        S = shifted[0]
+        col = np.ones((S.W.shape[0], 1))
+        for f in factors:
+            if f is not S:
+                col = col * f
+        out = col * S.W
+        out[np.diag_indices(S.W.shape[0])] += col[:, 0] * S.s
+        return out
+    out = np.asarray(dense(factors[0]))
     for f in factors[1:]:
-        out = out * (f.mat if isinstance(f, Eye) else f)
+        out = out * dense(f)
     return out
 
 
@@ -55,7 +135,10 @@ def mat(rows: int, cols: int, entries: list) -> np.ndarray:
 
 
 def dense(m):
-    return m.mat if isinstance(m, Eye) else m
+    """The identity or a lazy matrix as an array; anything else unchanged."""
+    if isinstance(m, Eye):
+        return m.mat
+    return m.dense() if isinstance(m, _Lazy) else m
 
 
 class FloatBase:

@@ -16,6 +16,18 @@ integer multiple of ``2^s_i`` of modulus <= ``2^(beta-1) 2^s_i``, every entry of
 integer multiple of ``2^t_j`` of modulus <= ``2^(beta-1) 2^t_j``, ``k 2^(2 beta - 2) <= 2^53`` and
 ``s_i + t_j >= -1074``, then every partial sum of ``(A B)_ij`` is an integer multiple of
 ``2^(s_i + t_j)`` of modulus <= ``2^53 2^(s_i + t_j)``, hence a float: ``fl(A B) = A B`` exactly.
+Lemma 4 (the residual of a block diagonalisation with one exact slice product): for ``A`` (n x n),
+``B`` (n x m) and ``Lb`` (m x m) whose column j is ``d_j e_j + o_j e_w(j)`` (``w`` a permutation; blocks of
+size 1 and 2), ``A B - B Lb = Ah Bh`` with ``Ah = [A, B]``, ``Bh = [B; -Lb]``, inner dimension ``n + 2``
+after dropping zeros. Slice ``Ah`` by rows (one scale ``2^e_i`` for row i of A and of B) and ``Bh`` by
+columns (``2^t_j`` for column j of B and d_j, o_j) into first slices and rests (Lemma 3 with one slice,
+``beta`` for ``k = n + 2``): ``Ah Bh = Ah1 Bh1 + Ah1 Bhr + Ahr Bh`` exactly, and
+``T = fl(A1 B1) - (B1' Lb1)`` is exact (``B1'`` the row slice of B; every partial sum of ``(Ah1 Bh1)_ij`` is
+a float by Lemma 3, and ``(B1' Lb1)_ij`` is a sum of two exact products). The rests ``|Ar|, |Br'| <=
+2^(e_i - beta)``, ``|Br|, |dr|, |or| <= 2^(t_j - beta)`` give rank-one bounds of the float products:
+``|fl(A1 Br) - A1 Br| <= gamma_k 2^(t_j - beta) sum_l |A1_il| + k eta``, ``|fl(Ar B) - Ar B| <= gamma_k
+2^(e_i - beta) sum_l |B_lj| + k eta``, and the two-term column scalings err by ``gamma_2`` times their
+modulus plus ``eta``: every rounding is ``2^-beta`` times that of ``fl(A B)``.
 """
 from __future__ import annotations
 
@@ -48,6 +60,15 @@ def _up_factor(k: int) -> float:
 def up(s, k: int):
     """Rigorous upper bound of the exact value of a non-negative depth-k float expression s (Lemma 2)."""
     return np.nextafter((np.asarray(s, dtype=float) + (k + 2) * ETA) * _up_factor(int(k)), np.inf)
+
+
+def upper(s, k: int):
+    """:func:`up` without its last step up by one ulp (a third of its cost on large arrays), still a bound
+    of Lemma 2: for ``s >= 0``, ``a = fl(s + (k+2) eta) >= (s + (k+2) eta)(1 - u)`` (additions below the
+    normal range are exact) and ``fl(a F) >= a F (1 - u) - eta/2`` with ``F >= (1 + 2 gamma_(k+2))(1 + 4u)``,
+    so ``fl(a F) >= (s + (k+2) eta)(1 + 2 gamma_(k+2)) - eta/2 > (s + k eta)(1 + 2 gamma_k)``
+    (``(1 + 4u)(1 - u)^2 >= 1``)."""
+    return (np.asarray(s, dtype=float) + (k + 2) * ETA) * _up_factor(int(k))
 
 
 def abs1(z: np.ndarray) -> np.ndarray:
@@ -134,11 +155,9 @@ def exact_product_terms(A: np.ndarray, B: np.ndarray, count: int = 3):
     by ``k 2^(e_i + t_j) c`` with ``c = sum_{p+q>count+1} 2^(-(p+q-2) beta) + 2^(-count beta) (2 + 2^(-count beta))``.
     """
     k = A.shape[1]
-    for M in (A, B):
-        a = np.abs(M)
-        if not (np.all(np.isfinite(M)) and a.max(initial=0.0) <= HUGE and np.all((a == 0) | (a >= TINY))):
-            return None
-    beta = (55 - math.ceil(math.log2(max(k, 2)))) // 2
+    if not (_in_range(A) and _in_range(B)):
+        return None
+    beta = _beta(k)
     As, e = _slices(A, 1, beta, count)
     Bs, t = _slices(B, 0, beta, count)
     terms = [As[p] @ Bs[q] for p in range(count) for q in range(count) if p + q + 2 <= count + 1]
@@ -173,3 +192,90 @@ def exact_residual(A: np.ndarray, B: np.ndarray, minus: list[np.ndarray]):
     abserr = sum((np.abs(x) for x in errs[1:]), np.abs(errs[0]))
     err = up(omit + gamma(m) * abserr + U * np.abs(R), m + 4)
     return R, err
+
+
+#: eigen_residual's balance: D = 2^round(BALANCE log2(|Lb row| / max |B column|)) (any D is sound)
+BALANCE = 0.75
+
+
+def eigen_residual(A: np.ndarray, B: np.ndarray, d: np.ndarray, o: np.ndarray, swap: np.ndarray,
+                   small: list[np.ndarray]):
+    """For a square A: ``(R, err)``, a float matrix R and an entrywise bound with ``|A B - B Lb - sum(small) - R| <= err``,
+    ``(B Lb)_ij = B_ij d_j + B_(i, swap_j) o_j`` (Lemma 4: three float products, one of them exact, and
+    O(nm) column scalings); None if an entry is out of range.
+
+    ``R = fl(T + X1 + X2 - X3 - X4 - sum(small))`` by recursive summation of the m terms (error
+    ``<= gamma_(m-1) sum |x|``, with the moduli of X1..X4 bounded by their rank-one bounds times 2):
+    ``T`` exact, ``X1 = fl(A1 Br)``, ``X2 = fl(Ar B)``, ``X3 = fl(B1' dr + B1'_swap or)``,
+    ``X4 = fl(Br' d + Br'_swap o)``. Accurate far below ``u |A| |B|`` when ``A B - B Lb`` cancels (B, Lb
+    an approximate block diagonalisation of A).
+    """
+    k = A.shape[1]
+    if A.shape != (k, k) or B.shape[0] != k:
+        raise ValueError("eigen_residual: A must be square and B have as many rows")
+    if not all(_in_range(M) for M in (A, B, d, o)):
+        return None
+    beta = _beta(k + 2)
+    Ba = np.abs(B)
+    bcol = Ba.max(axis=0)
+    # [A, B D] [B; -D^-1 Lb] with D = diag(2^p) (exact scalings; any D gives A B - B Lb): p balances the
+    # rows of Lb against the columns of B, so that neither block sets the scales of the other's slices
+    lrow = np.maximum(np.abs(d), np.abs(o))
+    ok = (lrow > 0) & (bcol > 0)
+    p = np.zeros(len(d), dtype=int)
+    p[ok] = np.clip(np.round(BALANCE * np.log2(lrow[ok] / bcol[ok])), -100, 100)   # scaled entries, sigma: normal
+    ps = p[swap]
+    E = _exponent(np.maximum(np.abs(A).max(axis=1), np.ldexp(Ba, p[None, :]).max(axis=1)))[:, None]   # rows of [A, B D]
+    Tc = _exponent(np.maximum(bcol, np.maximum(np.ldexp(np.abs(d), -p), np.ldexp(np.abs(o), -ps))))  # columns
+    A1, Ar = _cut(A, E, beta)
+    Bq1, Bqr = _cut(B, E, beta, np.ldexp(1.0, -p)[None, :])   # B D sliced by rows, times D^-1
+    B1, Br = _cut(B, Tc[None, :], beta)
+    d1, dr = _cut(d, Tc + p, beta)                    # D^-1 Lb sliced by columns, times D
+    o1, orr = _cut(o, Tc + ps, beta)
+    Bq1s = Bq1[:, swap]
+    R = A1 @ B1
+    R -= Bq1 * d1 + Bq1s * o1                          # T, exact
+    absum = np.abs(R)
+    R += A1 @ Br
+    R += Ar @ B
+    R -= Bq1 * dr + Bq1s * orr
+    R -= Bqr * d + Bqr[:, swap] * o
+    for M in small:
+        R -= M
+        absum += np.abs(M)
+    m = 5 + len(small)
+    rs = up(np.abs(A1).sum(axis=1), k)[:, None]        # row sums of |A1|, column sums of |B|
+    cs = up(np.abs(B).sum(axis=0), k)[None, :]
+    pe, pt = np.ldexp(1.0, E - beta), np.ldexp(1.0, Tc - beta)[None, :]    # exact powers of 2 (0 below)
+    L1 = rs * pt + pe * cs                             # >= |A1| |Br| + |Ar| |B|
+    L2 = np.ldexp(2.0, E) * pt + pe * (np.ldexp(np.abs(d), -p) + np.ldexp(np.abs(o), -ps))[None, :]   # >= |X3| + |X4|
+    rounding = gamma(k) * L1 + gamma(2) * L2 + (2 * k + 2) * ETA
+    err = upper(rounding + gamma(m) * (absum + 2 * (L1 + L2) + (2 * k + 2) * ETA), m + 12)
+    return R, err
+
+
+def _exponent(big: np.ndarray) -> np.ndarray:
+    """Integers e with ``2^(e-1) <= big < 2^e`` (-1100 for 0: a zero row or column slices to 0)."""
+    e = np.frexp(big)[1]
+    e[big == 0] = -1100
+    return e
+
+
+def _cut(M: np.ndarray, e: np.ndarray, beta: int, scale: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(M1, M - M1)``: M1 = M rounded to integer multiples of ``2^(e - beta + 1) scale`` (``|M| <= 2^e scale``,
+    e broadcast along rows or columns, ``scale`` powers of 2 along the other axis), so ``|M1| <= 2^e scale``
+    and ``|M - M1| <= 2^(e - beta) scale``, the rest exact (:func:`_slices`' extraction with
+    ``sigma = 1.5 * 2^(e - beta + 53) scale``, a product of powers of 2: exact in the normal range)."""
+    sigma = np.ldexp(1.5, e - beta + 53) * scale
+    M1 = (M + sigma) - sigma
+    return M1, M - M1
+
+def _in_range(M: np.ndarray) -> bool:
+    """Entries finite, of modulus 0 or in [TINY, HUGE] (the exact-product kernels' range)."""
+    a = np.abs(M)
+    return bool(np.all(np.isfinite(M)) and a.max(initial=0.0) <= HUGE and np.all((a == 0) | (a >= TINY)))
+
+
+def _beta(k: int) -> int:
+    """Slice width of Lemma 3 for inner dimension k: ``k 2^(2 beta - 2) <= 2^53``."""
+    return (55 - math.ceil(math.log2(max(k, 2)))) // 2
