@@ -83,6 +83,12 @@ def _check(s, k: int, a: float, h: float, guess, rng) -> bool:
     return True
 
 
+@pytest.fixture(autouse=True)
+def _second_order_always(monkeypatch):
+    """Lemma A2 on every system (tube.py uses it from n = SECOND_ORDER_N on)."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", 0)
+
+
 @pytest.mark.parametrize("k", [2, 0])
 def test_second_order_arc_enclosure_holds_fifty_digit_jacobians(k):
     """Lemma A2 on a curved branch (x = sin(2a) + a^2, y = x^2 - a, Df depending on x): wide pieces in
@@ -244,7 +250,8 @@ def test_second_order_and_restriction_agree_with_the_first_order_check(monkeypat
     """Small biased nets: the check with Lemma A2 and the restricted-piece retry, without them, and with the
     bialternate Hopf pieces: the same answer and crossings."""
     s = _leaky(n, seed)
-    _agree(monkeypatch, s, "SECOND_ORDER", (True, False))
+    _agree(monkeypatch, s, "SECOND_ORDER_N", (0, 10 ** 9))
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", 0)
     _agree(monkeypatch, s, "RESTRICT", (0.6, 0.0))
     _agree(monkeypatch, s, "HOPF_METHOD", ("spectral", "bialternate"))
 

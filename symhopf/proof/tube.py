@@ -71,7 +71,13 @@ a-priori rounding bounds replace ball arithmetic there).
   ``||I - Y M||_inf < 1`` (mean-value M, then ``2 Df(box) (.) I``) proves ``g != 0``.
   The Krawczyk term ``Y f(u~, T)`` is taken in centred form
   ``Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)``. Plain pieces tile each run left to right with step
-  control (width x ``GROW`` after a success, halved after a failure).
+  control (width x ``GROW`` after a success, halved after a failure; a Krawczyk piece whose spectral
+  test fails is first retried on the first ``RESTRICT`` of its interval: a sub-interval of a piece is a
+  piece, so only the spectral test is redone).
+* Second-order arc enclosure (Lemma A2, ``MovingBranchCheck._second_order``; n >= ``SECOND_ORDER_N``): the
+  tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
+  ``Df`` on the arc in ``(Df(z(t~)) + [0, h^2] g''/2) + s g'(t~)`` with a thin ``g'(t~)``: the moving
+  discs of a plain piece that fails the first-order form are retried on this one.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
   eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
@@ -137,9 +143,11 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
 #: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
 #: or "bialternate" (one of the two only: the tests check that they agree)
 HOPF_METHOD = "auto"
-#: Lemma A2 (``_arc_curve``, ``_second_order``): the tangent on the arc refined by ``u'(t~) + S u''``; plain
-#: pieces failing the first-order moving discs are tried on the second-order form
-SECOND_ORDER = True
+#: Lemma A2 (``_arc_curve``, ``_second_order``) on systems with n >= SECOND_ORDER_N: the tangent on the arc
+#: refined by ``u'(t~) + S u''``; plain pieces failing the first-order moving discs tried on the second-order
+#: form. Below it the extra evaluations (C, B_a, Df_aa, B) cost more than the pieces they save (measured:
+#: leaky50 907 -> 448 pieces, 44 -> 35 CPU s; the 6-d multilayer demo 520 -> 439 pieces, 10.6 -> 14.7 s)
+SECOND_ORDER_N = 10
 #: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
 #: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
 PIECE_ARITHMETIC = "numpy"
@@ -371,8 +379,9 @@ class MovingBranchCheck:
         S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
         x, a = self.tube.xa(self._kbox(p))
         Dfa = self._apply_nb("Df_a_apply", x, a, I)
-        faa = as_nball(ev.f_aa(x, a)) if passes or SECOND_ORDER else None
-        curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if SECOND_ORDER else None
+        second = n >= SECOND_ORDER_N
+        faa = as_nball(ev.f_aa(x, a)) if passes or second else None
+        curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
         if curve is not None:
             du = curve[2]
         for it in range(passes + 1):
@@ -558,7 +567,7 @@ class MovingBranchCheck:
         where = ((run.k, run.d, run.lo), float(self._tm(p)))
         if moving_discs_ok(p.A0, enc[1], h, self.basis, where):
             return True
-        second = self._second_order(p) if SECOND_ORDER else None
+        second = self._second_order(p)
         if second is not None and moving_discs_ok(second[0], second[1], h, self.basis, where):
             return True
         if self.n > NMAX:
