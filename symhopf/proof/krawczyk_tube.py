@@ -51,6 +51,18 @@ Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` an
 ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
 ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
 ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
+
+Arithmetic (``TUBE_ARITHMETIC``). The statements above hold for any enclosures of the balls they name.
+"numpy" (default): every n x n matrix is a numpy ball (runtime/npball.py: midpoint, radius); the ball
+evaluations take numpy ball directions (``Tube.apply_nb``: ``Df = Df_apply(I)``, ``Df_a_apply(I)``,
+``B(v, I)``; the generated code multiplies by BLAS) and every sum and product carries the a-priori
+rounding bounds of fpbounds (Lemma 1: ``|fl(A B) - A B| <= gamma_k |A| |B| + k eta``; Lemma 2: a
+non-negative float expression rounded up by ``up``) through npball.nadd / nmul / nprod; a test
+``|Kd| < rho`` compares Lemma 2's upper bound of ``|mid| + rad`` with rho. The boxes ``V``, ``V_H`` and
+``U`` have float radii that python-flint stores exactly (``_mag``), so the arb balls of the slanted tube
+and of the hull are exactly the sets the Lemma used; ``K``, ``Kd`` and ``du`` leave as arb balls holding
+the numpy balls (midpoint exact, radius rounded up). O(n^3) BLAS per piece instead of O(n^3) python-flint
+products. "arb": python-flint balls at ``prec`` bits (the reference the tests compare with).
 """
 from __future__ import annotations
 
@@ -65,7 +77,7 @@ from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse,
                                float_upper, hull, identity, norm_inf_upper)
 from ..runtime.ball import dense
 from ..runtime.fpbounds import up as fp_up
-from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
+from ..runtime.npball import NBall, as_nball, hstack, intersect, nmul, nprod, scalar
 from .ball_solve import _contraction, contraction_bound, fixed_point_nb
 from .bialternate import bialt_float
 
@@ -505,10 +517,14 @@ class Tube:
         Y0b, Y1b, Gm = NBall(Y0, 0.0), NBall(Y1, 0.0), NBall(Gf[:, o], 0.0)
         wx, wa = NBall(w[:n, None], 0.0), scalar(float(w[n]))
         f1 = nprod(J0, NBall(wo[:, None], 0.0)) + Jk0                 # Jz(z~) w: rounding level
-        P0, P1, P2 = nprod(Y0b, F0), nprod(Y0b, f1) + nprod(Y1b, F0), nprod(Y1b, f1)
-        E0 = I - nprod(Y0b, J0)
-        C1 = -(nprod(Y0b, Gm) + nprod(Y1b, J0))                      # cancels to rounding (Y1 = -Y0 G Y0)
-        C2 = -nprod(Y1b, Gm)
+        # one product per preconditioner (nprod bounds each column by itself, whatever the order BLAS sums in)
+        R = hstack([J0, Gm, F0, f1])
+        Y0J0, Y0Gm, P0, Y0f1 = _blocks(nprod(Y0b, R), n)
+        Y1J0, Y1Gm, Y1F0, P2 = _blocks(nprod(Y1b, R), n)
+        P1 = Y0f1 + Y1F0
+        E0 = I - Y0J0
+        C1 = -(Y0Gm + Y1J0)                                          # cancels to rounding (Y1 = -Y0 G Y0)
+        C2 = -Y1Gm
         Ys = Y0b + nmul(Y1b, Sn)
         uabs = np.abs(z0[o])
         eps = 1e-14 * (1 + uabs) + 1e-300
@@ -545,7 +561,8 @@ class Tube:
             regular = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0)) < 1
             if not (regular or slanted):
                 return None                  # J_u not proved regular on the box: no uniqueness in U
-            Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n) - nprod(Ys, nmul(Gu - Gm, Sn))
+            Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n)
+            GS = nmul(Gu - Gm, Sn)
             mYF = -(P0 + nmul(P1, Sn) + nmul(nprod(Y0b, f2) + P2, S2n) + nmul(nprod(Y1b, f2), S3n))
             for _ in range(tries):
                 rV = _mag(rho)
@@ -553,7 +570,7 @@ class Tube:
                     break
                 # V in c V_H (c >= rV / rhoH: the quotient rounded up), so D Jz(H)[v] lies in c D Jz(H)[V_H]
                 c = scalar(float(np.nextafter(rV / rhoH, np.inf).max()))
-                C = Cb - nprod(Ys, nmul(DJV, c))
+                C = Cb - nprod(Ys, GS + nmul(DJV, c))    # Ys (A + B) is inside Ys A + Ys B (npball)
                 Kd = mYF + nprod(C, NBall(np.zeros((n, 1)), rV[:, None]))
                 dev = fp_up(np.abs(Kd.mid[:, 0]) + Kd.rad[:, 0], 1)      # Lemma 2: >= |Kd| entrywise
                 if not np.all(np.isfinite(dev)):
@@ -642,6 +659,12 @@ class Tube:
             with np.errstate(over="ignore"):
                 r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
         return None
+
+
+def _blocks(X: NBall, n: int) -> tuple[NBall, NBall, NBall, NBall]:
+    """Columns [0, n), [n, 2n), 2n, 2n + 1 of X."""
+    cut = [0, n, 2 * n, 2 * n + 1, 2 * n + 2]
+    return tuple(NBall(X.mid[:, i:j], X.rad[:, i:j]) for i, j in zip(cut, cut[1:]))
 
 
 def arb_matrix(M: NBall | arb_mat) -> arb_mat:
