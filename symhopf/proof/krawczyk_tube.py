@@ -476,6 +476,7 @@ class Tube:
         vx, va = NBall(v.mid[:n], v.rad[:n]), NBall(v.mid[n:], v.rad[n:])
         return self.apply_nb("B", x, a, vx, self.eye) + nmul(Dfa, va), nprod(Dfa, vx) + nmul(faa, va)
 
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
     def _moving_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
                             cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
                             ) -> tuple[list[arb], list[arb], NBall, NBall, list[arb] | None, Slant | None] | None:
@@ -528,18 +529,16 @@ class Tube:
         Ys = Y0b + nmul(Y1b, Sn)
         uabs = np.abs(z0[o])
         eps = 1e-14 * (1 + uabs) + 1e-300
-        with np.errstate(over="ignore", invalid="ignore"):
-            est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
-                   + (_size(P0) + _size(P1) * h + _size(P2) * (h * h)))
-            rho = RHO0 * est + RHO1 * est.max() + eps
+        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
+               + (_size(P0) + _size(P1) * h + _size(P2) * (h * h)))
+        rho = RHO0 * est + RHO1 * est.max() + eps
         if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
             Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
             dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
                    for j, u, wj in zip(o, ub, wob)]
             rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
         for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
-            with np.errstate(over="ignore", invalid="ignore"):
-                rhoH = HULL * rho
+            rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
                 return None
             rhoH = _mag(rhoH)
@@ -583,12 +582,12 @@ class Tube:
                                                        [arb(0, float(r)) for r in rV])
                     du = self._tangent_tube_nb(k, S, w, Ys, C, f1, f2, nmul(DJVl, c), nmul(DJVr, c))
                     return U, K, D, fa, du, slant
-                with np.errstate(over="ignore"):
-                    rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
+                rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
             else:
                 return None
         return None
 
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
     def _tangent_tube_nb(self, k: int, S: arb, w: np.ndarray, Ys: NBall, C: NBall, f1: NBall, f2: NBall,
                          Vl: NBall, Vr: NBall) -> list[arb] | None:
         """``_tangent_tube_arb`` (Lemma T) in numpy balls: ``e = -Y(s) Jz w + (I - Y(s) J_u) e`` with
@@ -604,6 +603,7 @@ class Tube:
             return None
         return [arb(float(wj)) + _ball(e, i) for i, wj in enumerate(w[self.others(k)])]
 
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
     def _box_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
                          cover: tuple[np.ndarray, np.ndarray] | None
                          ) -> tuple[list[arb], list[arb], NBall, NBall] | None:
@@ -656,8 +656,7 @@ class Tube:
                 for _ in range(3):
                     Kd = intersect(Kd, -YF + nprod(C, Kd))
                 return U, [c + _ball(Kd, i) for i, c in enumerate(ucb)], D, fa
-            with np.errstate(over="ignore"):
-                r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+            r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
         return None
 
 
