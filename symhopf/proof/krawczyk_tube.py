@@ -267,14 +267,14 @@ class Tube:
         vx, va = column(v[: self.n]), v[self.n]
         return self.ev.B(x, a, vx, identity(self.n)) + Dfa * va, Dfa * vx + faa * va
 
-    def _moving_krawczyk_arb(self, k: int, T: arb, zc: np.ndarray, tries: int,
-                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
-                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
-        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
-        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
-        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
-        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
-        n, o, ev = self.n, self.others(k), self.ev
+    def _centre_line(self, k: int, T: arb, zc: np.ndarray
+                     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                arb, float, arb] | None:
+        """Floats of the parametrised test (module docstring) and the balls of s:
+        ``(t~, z~, w, D Jz(z~)[w], Y0, Y1, f2~, S, h, S2)`` with t~ the float midpoint of T, ``Y0 ~ J_u(z~)^-1``,
+        ``Y1 = -Y0 Gm Y0``, ``f2~ = D Jz(z~)[w] w / 2`` (estimates), ``S = T - t~``, a float ``h >= |S|`` and
+        ``S2 = [0, h^2]`` (holds s^2 for every s in S); None when not finite."""
+        n, o = self.n, self.others(k)
         tt = float(T.mid())
         z0 = np.array(zc, float)
         z0[k] = tt
@@ -290,10 +290,41 @@ class Tube:
         f2f = 0.5 * (Gf @ w)
         if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
             return None
-        tb = arb(tt)
-        S = T - tb
+        S = T - arb(tt)
         h = float_upper(abs(S))
-        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
+        return tt, z0, w, Gf, Y0, Y1, f2f, S, h, arb(0).union(arb(float_upper(arb(h) * arb(h))))
+
+    def _first_radii(self, k: int, z0: np.ndarray, w: np.ndarray, Y0: np.ndarray, Y1: np.ndarray,
+                     f2f: np.ndarray, h: float, cover: tuple[np.ndarray, np.ndarray] | None,
+                     psize: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first tube radii rho, epsilon) of the parametrised test: RHO0 times the float estimate of
+        ``|Y f|`` per coordinate (``psize``: sizes of ``|P0| + |P1| h + |P2| h^2``) plus RHO1 times its largest;
+        with ``cover`` (slanted pieces) at least the cover box's distance from the centre line
+        ``|z_o - u~ - (z_k - t~) w_u|`` (ball arithmetic, enlarged by 1e-6: the cover then lies in the tube)."""
+        o = self.others(k)
+        eps = 1e-14 * (1 + np.abs(z0[o])) + 1e-300
+        est = np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3 + psize
+        rho = RHO0 * est + RHO1 * est.max() + eps
+        if cover is not None:
+            Sc = hull(float(cover[0][k]), float(cover[1][k])) - arb(float(z0[k]))
+            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - arb(float(z0[j])) - Sc * arb(float(w[j]))))
+                   for j in o]
+            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        return rho, eps
+
+    def _moving_krawczyk_arb(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
+        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
+        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
+        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
+        n, o, ev = self.n, self.others(k), self.ev
+        line = self._centre_line(k, T, zc)
+        if line is None:
+            return None
+        tt, z0, w, Gf, Y0, Y1, f2f, S, h, S2 = line
+        tb = arb(tt)
         S3 = S2 * S
         ub = [arb(float(v)) for v in z0[o]]
         wb = [arb(float(v)) for v in w]
@@ -310,17 +341,9 @@ class Tube:
         C1 = -(Y0b * Gm + Y1b * J0)                                   # cancels to rounding (Y1 = -Y0 G Y0)
         C2 = -(Y1b * Gm)
         Ys = Y0b + Y1b * S
-        uabs = np.abs(z0[o])
-        eps = 1e-14 * (1 + uabs) + 1e-300
-        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
-               + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
-                           for i in range(n)]))
-        rho = RHO0 * est + RHO1 * est.max() + eps
-        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
-            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
-            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
-                   for j, u, wj in zip(o, ub, wo)]
-            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        rho, eps = self._first_radii(k, z0, w, Y0, Y1, f2f, h, cover if slanted else None,
+                                     np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
+                                               for i in range(n)]))
         for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
             rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
@@ -489,25 +512,11 @@ class Tube:
         leave as arb balls holding the numpy balls (``_ball``). Returns ``Df``, ``f_a`` over (T, U) as
         numpy balls."""
         n, o, ev, I = self.n, self.others(k), self.ev, self.eye
-        tt = float(T.mid())
-        z0 = np.array(zc, float)
-        z0[k] = tt
-        Jzc = self.Jz(z0)
-        Y0 = float_inverse(Jzc[:, o])
-        if Y0 is None:
+        line = self._centre_line(k, T, zc)
+        if line is None:
             return None
-        w = np.zeros(n + 1)
-        w[k] = 1.0
-        w[o] = -Y0 @ Jzc[:, k]
-        Gf = self._dJz_float(z0, w)
-        Y1 = -Y0 @ Gf[:, o] @ Y0
-        f2f = 0.5 * (Gf @ w)
-        if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
-            return None
+        tt, z0, w, Gf, Y0, Y1, f2f, S, h, S2 = line
         tb = arb(tt)
-        S = T - tb
-        h = float_upper(abs(S))
-        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
         Sn, S2n, S3n = scalar(S), scalar(S2), scalar(S2 * S)
         ub = [arb(float(v)) for v in z0[o]]
         wo = w[o]
@@ -527,16 +536,8 @@ class Tube:
         C1 = -(Y0Gm + Y1J0)                                          # cancels to rounding (Y1 = -Y0 G Y0)
         C2 = -Y1Gm
         Ys = Y0b + nmul(Y1b, Sn)
-        uabs = np.abs(z0[o])
-        eps = 1e-14 * (1 + uabs) + 1e-300
-        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
-               + (_size(P0) + _size(P1) * h + _size(P2) * (h * h)))
-        rho = RHO0 * est + RHO1 * est.max() + eps
-        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
-            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
-            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
-                   for j, u, wj in zip(o, ub, wob)]
-            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        rho, eps = self._first_radii(k, z0, w, Y0, Y1, f2f, h, cover if slanted else None,
+                                     _size(P0) + _size(P1) * h + _size(P2) * (h * h))
         for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
             rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
