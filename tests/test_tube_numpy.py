@@ -176,8 +176,8 @@ def test_two_branches_1e6_apart_never_both_held(monkeypatch, arith):
 @pytest.mark.parametrize("arith", ARITH)
 @pytest.mark.parametrize("h", [1e-1, 1e-3, 1e-6])
 def test_fold_inside_an_a_chart_piece_is_refused(monkeypatch, arith, h):
-    """x^2 = a - x^3 / 5 + 3/10 ... here simply x^2 = a (fold at a = 0), y = x: no a-chart piece over
-    [-h, h] or [0, h] whatever the float centre; the x-chart piece through the fold holds the arc."""
+    """x^2 = a (fold at a = 0), y = x: no a-chart piece over [-h, h] or [0, h] whatever the float centre;
+    the x-chart piece through the fold holds the 50-digit arc."""
     monkeypatch.setattr(krawczyk_tube, "TUBE_ARITHMETIC", arith)
     s = system(["x**2 - a", "y - x"])
     for x0 in (np.sqrt(h / 2), np.sqrt(h), 1e-3, 0.0, -np.sqrt(h)):
