@@ -56,11 +56,19 @@ def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: i
         return None
     Yb = NBall(Y, 0.0)
     C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
-    E = fp_up(np.abs(C.mid) + C.rad, 1)
-    e = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0))
+    E, e = contraction_bound(C)
     if not e < 1:
         return None
-    b = nprod(Yb, -Jk)
+    return fixed_point_nb(nprod(Yb, -Jk), C, E, e, iters)
+
+
+def fixed_point_nb(b: NBall, C: NBall, E: np.ndarray, e: float, iters: int) -> NBall | None:
+    """An n x 1 ball holding every solution z of ``z = b' + C' z`` (b' in b, C' in C), given
+    ``E >= |C'|`` entrywise (float matrix) and ``e >= ||E||_inf``, ``e < 1``: ``|z| <= ||b|| / (1 - e) = rho``
+    (the Lemma) puts z in ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect, valid as
+    every solution satisfies it) at most ``iters`` times, while some radius shrinks by 1%. None when b is
+    not finite."""
+    n = b.nrows()
     if not (np.all(np.isfinite(b.mid)) and np.all(np.isfinite(b.rad))):
         return None
     rho = _rho(float(fp_up(np.abs(b.mid) + b.rad, 1).max(initial=0.0)), e)
@@ -72,6 +80,13 @@ def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: i
         if done:
             break
     return z
+
+
+def contraction_bound(C: NBall) -> tuple[np.ndarray, float]:
+    """``(E, e)``: ``E = |mid C| + rad C`` rounded up (``>= |C'|`` for every C' in C) and ``e >= ||E||_inf``
+    (fpbounds Lemma 2); e is nan or inf when an entry is not finite (then ``e < 1`` fails)."""
+    E = fp_up(np.abs(C.mid) + C.rad, 1)
+    return E, float(fp_up(E.sum(axis=1), E.shape[1] + 1).max(initial=0.0))
 
 
 def _contraction(Y: np.ndarray, D: NBall) -> np.ndarray:

@@ -51,6 +51,18 @@ Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` an
 ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
 ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
 ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
+
+Arithmetic (``TUBE_ARITHMETIC``). The statements above hold for any enclosures of the balls they name.
+"numpy" (default): every n x n matrix is a numpy ball (runtime/npball.py: midpoint, radius); the ball
+evaluations take numpy ball directions (``Tube.apply_nb``: ``Df = Df_apply(I)``, ``Df_a_apply(I)``,
+``B(v, I)``; the generated code multiplies by BLAS) and every sum and product carries the a-priori
+rounding bounds of fpbounds (Lemma 1: ``|fl(A B) - A B| <= gamma_k |A| |B| + k eta``; Lemma 2: a
+non-negative float expression rounded up by ``up``) through npball.nadd / nmul / nprod; a test
+``|Kd| < rho`` compares Lemma 2's upper bound of ``|mid| + rad`` with rho. The boxes ``V``, ``V_H`` and
+``U`` have float radii that python-flint stores exactly (``_mag``), so the arb balls of the slanted tube
+and of the hull are exactly the sets the Lemma used; ``K``, ``Kd`` and ``du`` leave as arb balls holding
+the numpy balls (midpoint exact, radius rounded up). O(n^3) BLAS per piece instead of O(n^3) python-flint
+products. "arb": python-flint balls at ``prec`` bits (the reference the tests compare with).
 """
 from __future__ import annotations
 
@@ -63,12 +75,18 @@ from flint import arb, arb_mat
 
 from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse, float_lower, float_matrix,
                                float_upper, hull, identity, norm_inf_upper)
-from ..runtime.npball import NBall
+from ..runtime.ball import dense
+from ..runtime.fpbounds import up as fp_up
+from ..runtime.npball import NBall, as_nball, hstack, intersect, nmul, nprod, scalar
+from .ball_solve import _contraction, contraction_bound, fixed_point_nb
 from .bialternate import bialt_float
 
 #: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
 #: "box" (one axis box, one preconditioner: the earlier test, kept for thin T and for comparison)
 TUBE_TEST = "parametrised"
+#: arithmetic of the tests: "numpy" (numpy balls, a-priori rounding bounds: runtime/npball.py, the
+#: default) or "arb" (python-flint balls at ``prec`` bits: the reference the tests compare with)
+TUBE_ARITHMETIC = "numpy"
 #: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
 THIN = 1e-10
 #: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
@@ -100,8 +118,8 @@ class Piece:
     d: int
     hull: list[arb]
     K: list[arb]
-    D: arb_mat | None = None    # Df over the box (T at k, hull)
-    fa: arb_mat | None = None   # f_a over the box
+    D: NBall | arb_mat | None = None    # Df over the box (T at k, hull): numpy balls unless TUBE_ARITHMETIC = "arb"
+    fa: NBall | arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
     Amv: NBall | arb_mat | None = None  # cached (_enclose_A)
@@ -146,6 +164,8 @@ class Tube:
     def __init__(self, system: Any, prec: int) -> None:
         self.flt, self.n, self.prec = system.flt, system.n, prec
         self.ev = system.ball(prec)
+        self.eye = NBall(np.eye(self.n), 0.0)
+        self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (apply_nb)
 
     # ---- floats
     def Jz(self, z: np.ndarray) -> np.ndarray:
@@ -197,34 +217,42 @@ class Tube:
 
     def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
                  cover: tuple[np.ndarray, np.ndarray] | None = None
-                 ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
-        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U), or None: for every ``t`` in ``T`` exactly one
+                 ) -> tuple[list[arb], list[arb], NBall | arb_mat, NBall | arb_mat] | None:
+        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U) (numpy balls, or arb with TUBE_ARITHMETIC = "arb"), or None: for every ``t`` in ``T`` exactly one
         zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
         ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
         that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
         the parametrised test (``_moving_krawczyk``, module docstring), a thin one (and every one when
         ``TUBE_TEST == "box"``) to the box test (``_box_krawczyk``); the two state the same. With ``cover``
         and a wide T the box test is tried first (the global check's boxes: fat, not thin tubes)."""
+        box, moving = self._tests()
         if _parametrised(T):
             if cover is not None:   # a fat box to hold (the global check's): the box test first, as before
-                res = self._box_krawczyk(k, T, zc, tries, cover)
+                res = box(k, T, zc, tries, cover)
                 if res is not None:
                     return res
-            res = self._moving_krawczyk(k, T, zc, tries, cover, False)
+            res = moving(k, T, zc, tries, cover, False)
             return None if res is None else res[:4]
-        return self._box_krawczyk(k, T, zc, tries, cover)
+        return box(k, T, zc, tries, cover)
 
     def piece(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
               cover: tuple[np.ndarray, np.ndarray] | None = None
-              ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+              ) -> tuple[list[arb], list[arb], NBall | arb_mat, NBall | arb_mat, list[arb] | None, Slant | None] | None:
         """A tube piece: ``krawczyk``'s (U, K, Df(box), f_a(box)), an enclosure of the arc's tangent ``u'``
         (other coordinates, ``z'_k = 1``) at every point of the arc over T (None from the box test) and
         the uniqueness region: U when the last item is None, else that slanted tube (U then only
         holds the arc). ``cover`` (a proved point's box) then lies in the slanted tube."""
+        box, moving = self._tests()
         if _parametrised(T):
-            return self._moving_krawczyk(k, T, zc, tries, cover, True)
-        res = self._box_krawczyk(k, T, zc, tries, cover)
+            return moving(k, T, zc, tries, cover, True)
+        res = box(k, T, zc, tries, cover)
         return None if res is None else (*res, None, None)
+
+    def _tests(self):
+        """(box test, parametrised test) in the arithmetic TUBE_ARITHMETIC selects."""
+        if TUBE_ARITHMETIC == "arb":
+            return self._box_krawczyk_arb, self._moving_krawczyk_arb
+        return self._box_krawczyk_nb, self._moving_krawczyk_nb
 
     def _dJz_float(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
         """``D Jz(z)[v]`` in floats (n x (n+1)): ``[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``."""
@@ -239,14 +267,14 @@ class Tube:
         vx, va = column(v[: self.n]), v[self.n]
         return self.ev.B(x, a, vx, identity(self.n)) + Dfa * va, Dfa * vx + faa * va
 
-    def _moving_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
-                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
-                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
-        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
-        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
-        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
-        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
-        n, o, ev = self.n, self.others(k), self.ev
+    def _centre_line(self, k: int, T: arb, zc: np.ndarray
+                     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                arb, float, arb] | None:
+        """Floats of the parametrised test (module docstring) and the balls of s:
+        ``(t~, z~, w, D Jz(z~)[w], Y0, Y1, f2~, S, h, S2)`` with t~ the float midpoint of T, ``Y0 ~ J_u(z~)^-1``,
+        ``Y1 = -Y0 Gm Y0``, ``f2~ = D Jz(z~)[w] w / 2`` (estimates), ``S = T - t~``, a float ``h >= |S|`` and
+        ``S2 = [0, h^2]`` (holds s^2 for every s in S); None when not finite."""
+        n, o = self.n, self.others(k)
         tt = float(T.mid())
         z0 = np.array(zc, float)
         z0[k] = tt
@@ -262,10 +290,41 @@ class Tube:
         f2f = 0.5 * (Gf @ w)
         if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
             return None
-        tb = arb(tt)
-        S = T - tb
+        S = T - arb(tt)
         h = float_upper(abs(S))
-        S2 = arb(0).union(arb(float_upper(arb(h) * arb(h))))      # holds s^2 for every s in S
+        return tt, z0, w, Gf, Y0, Y1, f2f, S, h, arb(0).union(arb(float_upper(arb(h) * arb(h))))
+
+    def _first_radii(self, k: int, z0: np.ndarray, w: np.ndarray, Y0: np.ndarray, Y1: np.ndarray,
+                     f2f: np.ndarray, h: float, cover: tuple[np.ndarray, np.ndarray] | None,
+                     psize: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first tube radii rho, epsilon) of the parametrised test: RHO0 times the float estimate of
+        ``|Y f|`` per coordinate (``psize``: sizes of ``|P0| + |P1| h + |P2| h^2``) plus RHO1 times its largest;
+        with ``cover`` (slanted pieces) at least the cover box's distance from the centre line
+        ``|z_o - u~ - (z_k - t~) w_u|`` (ball arithmetic, enlarged by 1e-6: the cover then lies in the tube)."""
+        o = self.others(k)
+        eps = 1e-14 * (1 + np.abs(z0[o])) + 1e-300
+        est = np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3 + psize
+        rho = RHO0 * est + RHO1 * est.max() + eps
+        if cover is not None:
+            Sc = hull(float(cover[0][k]), float(cover[1][k])) - arb(float(z0[k]))
+            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - arb(float(z0[j])) - Sc * arb(float(w[j]))))
+                   for j in o]
+            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        return rho, eps
+
+    def _moving_krawczyk_arb(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                         ) -> tuple[list[arb], list[arb], arb_mat, arb_mat, list[arb] | None, Slant | None] | None:
+        """The parametrised Krawczyk test (module docstring, "Krawczyk tube"): centre line
+        ``z~ + s w``, tube ``u~ + s w_u + V``, preconditioner ``Y0 + s Y1``. ``U`` is the tube's hull
+        (joined with ``cover``); it is the uniqueness region when ``J_u`` is proved regular on (T, U);
+        else, if ``slanted``, the slanted tube is (then ``cover`` must lie in it), else None."""
+        n, o, ev = self.n, self.others(k), self.ev
+        line = self._centre_line(k, T, zc)
+        if line is None:
+            return None
+        tt, z0, w, Gf, Y0, Y1, f2f, S, h, S2 = line
+        tb = arb(tt)
         S3 = S2 * S
         ub = [arb(float(v)) for v in z0[o]]
         wb = [arb(float(v)) for v in w]
@@ -282,17 +341,9 @@ class Tube:
         C1 = -(Y0b * Gm + Y1b * J0)                                   # cancels to rounding (Y1 = -Y0 G Y0)
         C2 = -(Y1b * Gm)
         Ys = Y0b + Y1b * S
-        uabs = np.abs(z0[o])
-        eps = 1e-14 * (1 + uabs) + 1e-300
-        est = (np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3
-               + np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
-                           for i in range(n)]))
-        rho = RHO0 * est + RHO1 * est.max() + eps
-        if slanted and cover is not None:   # the cover box inside the tube: |z_o - u~ - (z_k - t~) w_u| < rho
-            Sc = hull(float(cover[0][k]), float(cover[1][k])) - tb
-            dev = [float_upper(abs(hull(float(cover[0][j]), float(cover[1][j])) - u - Sc * wj))
-                   for j, u, wj in zip(o, ub, wo)]
-            rho = np.maximum(rho, np.array(dev) * (1 + 1e-6) + eps)
+        rho, eps = self._first_radii(k, z0, w, Y0, Y1, f2f, h, cover if slanted else None,
+                                     np.array([float_upper(abs(P0[i, 0]) + abs(P1[i, 0]) * arb(h) + abs(P2[i, 0]) * S2)
+                                               for i in range(n)]))
         for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
             rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
@@ -337,7 +388,7 @@ class Tube:
                         Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
                     K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
                     slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
-                    return U, K, D, fa, self._tangent_tube(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
+                    return U, K, D, fa, self._tangent_tube_arb(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
                 dev = np.array([float_upper(abs(kd)) for kd in Kd])
                 with np.errstate(over="ignore"):
                     rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
@@ -345,7 +396,7 @@ class Tube:
                 return None
         return None
 
-    def _tangent_tube(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
+    def _tangent_tube_arb(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
                       Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
         """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
         docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
@@ -368,7 +419,7 @@ class Tube:
         wo = [wb[j] for j in self.others(k)]
         return [wj + ei for wj, ei in zip(wo, e)]
 
-    def _box_krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int,
+    def _box_krawczyk_arb(self, k: int, T: arb, zc: np.ndarray, tries: int,
                       cover: tuple[np.ndarray, np.ndarray] | None
                       ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
         """The box test (module docstring): one ball Jacobian per try; K is then tightened by
@@ -424,6 +475,217 @@ class Tube:
             if not np.all(np.isfinite(r)):
                 return None
         return None
+
+
+    # ---- numpy balls (TUBE_ARITHMETIC = "numpy")
+    def apply_nb(self, name: str, x: arb_mat, a: arb, *dirs: NBall) -> NBall:
+        """``ev.name(x, a, *dirs)`` as a numpy ball: the generated code on numpy ball directions
+        (structured code: BLAS products, runtime/ball.py), else (code that needs python-flint
+        matrices) on the same balls as python-flint matrices, converted (npball.as_nball)."""
+        if name not in self._flint_only:
+            try:
+                out = getattr(self.ev, name)(x, a, *dirs)
+            except (TypeError, AttributeError):
+                out = None
+            if isinstance(out, NBall):
+                return out
+            self._flint_only.add(name)
+        return as_nball(dense(getattr(self.ev, name)(x, a, *(d.to_mat() for d in dirs))))
+
+    def _dJz_nb(self, x: arb_mat, a: arb, Dfa: NBall, faa: NBall, v: NBall) -> tuple[NBall, NBall]:
+        """``_dJz`` in numpy balls, v an (n + 1) x 1 ball: ``B(v_x, .) + v_a Df_a``, ``Df_a v_x + v_a f_aa``
+        (npball.nprod / nmul / nadd: a-priori rounding bounds, fpbounds Lemmas 1 and 2)."""
+        n = self.n
+        vx, va = NBall(v.mid[:n], v.rad[:n]), NBall(v.mid[n:], v.rad[n:])
+        return self.apply_nb("B", x, a, vx, self.eye) + nmul(Dfa, va), nprod(Dfa, vx) + nmul(faa, va)
+
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
+    def _moving_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                            cover: tuple[np.ndarray, np.ndarray] | None, slanted: bool
+                            ) -> tuple[list[arb], list[arb], NBall, NBall, list[arb] | None, Slant | None] | None:
+        """``_moving_krawczyk_arb`` (Lemma P, module docstring) with every matrix in numpy balls: the
+        ball evaluations ``Df``, ``Df_a``, ``B(v, I)`` on numpy ball directions (``apply_nb``), the
+        products by npball.nprod / nmul / nadd (fpbounds Lemma 1 for ``fl(X Y)``, Lemma 2 for every
+        radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve._contraction (Lemma 1, then Lemma 2).
+        ``V = [-rho, rho]`` and ``V_H`` with radii as python-flint stores them (``_mag``), so the slanted
+        tube's ``V`` and the hull's balls are exactly the sets the Lemma used; ``K``, ``du`` and ``Kd``
+        leave as arb balls holding the numpy balls (``_ball``). Returns ``Df``, ``f_a`` over (T, U) as
+        numpy balls."""
+        n, o, ev, I = self.n, self.others(k), self.ev, self.eye
+        line = self._centre_line(k, T, zc)
+        if line is None:
+            return None
+        tt, z0, w, Gf, Y0, Y1, f2f, S, h, S2 = line
+        tb = arb(tt)
+        Sn, S2n, S3n = scalar(S), scalar(S2), scalar(S2 * S)
+        ub = [arb(float(v)) for v in z0[o]]
+        wo = w[o]
+        wob = [arb(float(v)) for v in wo]
+        x0, a0 = self.xa(self.full(k, tb, ub))
+        F0 = as_nball(ev.f(x0, a0))
+        J0, Jk0 = split_nb(k, self.apply_nb("Df_apply", x0, a0, I), as_nball(ev.f_a(x0, a0)))
+        Y0b, Y1b, Gm = NBall(Y0, 0.0), NBall(Y1, 0.0), NBall(Gf[:, o], 0.0)
+        wx, wa = NBall(w[:n, None], 0.0), scalar(float(w[n]))
+        f1 = nprod(J0, NBall(wo[:, None], 0.0)) + Jk0                 # Jz(z~) w: rounding level
+        # one product per preconditioner (nprod bounds each column by itself, whatever the order BLAS sums in)
+        R = hstack([J0, Gm, F0, f1])
+        Y0J0, Y0Gm, P0, Y0f1 = _blocks(nprod(Y0b, R), n)
+        Y1J0, Y1Gm, Y1F0, P2 = _blocks(nprod(Y1b, R), n)
+        P1 = Y0f1 + Y1F0
+        E0 = I - Y0J0
+        C1 = -(Y0Gm + Y1J0)                                          # cancels to rounding (Y1 = -Y0 G Y0)
+        C2 = -Y1Gm
+        Ys = Y0b + nmul(Y1b, Sn)
+        rho, eps = self._first_radii(k, z0, w, Y0, Y1, f2f, h, cover if slanted else None,
+                                     _size(P0) + _size(P1) * h + _size(P2) * (h * h))
+        for _ in range(3):                   # hull rebuilds (rho outgrew the hull's radii)
+            rhoH = HULL * rho
+            if not np.all(np.isfinite(rhoH)):
+                return None
+            rhoH = _mag(rhoH)
+            Ut = [u + S * wj + arb(0, float(r)) for u, wj, r in zip(ub, wob, rhoH)]
+            xH, aH = self.xa(self.full(k, T, Ut))
+            Dfa, faa = self.apply_nb("Df_a_apply", xH, aH, I), as_nball(ev.f_aa(xH, aH))
+            Gl, Gr = self._dJz_nb(xH, aH, Dfa, faa, NBall(w[:, None], 0.0))      # D Jz(H)[w]
+            f2 = nmul(nprod(Gl, wx) + nmul(Gr, wa), scalar(0.5))                 # D^2 f(H)[w, w] / 2
+            Gu = split_nb(k, Gl, Gr)[0]
+            DJVl, DJVr = self._dJz_nb(xH, aH, Dfa, faa, NBall(np.zeros((n + 1, 1)), np.insert(rhoH, k, 0.0)[:, None]))
+            DJV = split_nb(k, DJVl, DJVr)[0]                                     # D J_u(H)[v], v in V_H
+            U = Ut
+            if cover is not None:
+                U = [u.union(hull(float(cover[0][j]), float(cover[1][j]))) for u, j in zip(Ut, o)]
+            # Jz over the whole axis box (T, U): regularity must hold on all of U (as the arb test)
+            xU, aU = self.xa(self.full(k, T, U))
+            D, fa = self.apply_nb("Df_apply", xU, aU, I), as_nball(ev.f_a(xU, aU))
+            E = _contraction(Y0, split_nb(k, D, fa)[0])
+            regular = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0)) < 1
+            if not (regular or slanted):
+                return None                  # J_u not proved regular on the box: no uniqueness in U
+            Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n)
+            GS = nmul(Gu - Gm, Sn)
+            mYF = -(P0 + nmul(P1, Sn) + nmul(nprod(Y0b, f2) + P2, S2n) + nmul(nprod(Y1b, f2), S3n))
+            for _ in range(tries):
+                rV = _mag(rho)
+                if not np.all(rV <= rhoH):
+                    break
+                # V in c V_H (c >= rV / rhoH: the quotient rounded up), so D Jz(H)[v] lies in c D Jz(H)[V_H]
+                c = scalar(float(np.nextafter(rV / rhoH, np.inf).max()))
+                C = Cb - nprod(Ys, GS + nmul(DJV, c))    # Ys (A + B) is inside Ys A + Ys B (npball)
+                Kd = mYF + nprod(C, NBall(np.zeros((n, 1)), rV[:, None]))
+                dev = fp_up(np.abs(Kd.mid[:, 0]) + Kd.rad[:, 0], 1)      # Lemma 2: >= |Kd| entrywise
+                if not np.all(np.isfinite(dev)):
+                    return None
+                if np.all(dev < rV):         # Kd in the interior of V
+                    for _ in range(2):       # every zero of the slice lies in u_c(s) + (-Y f + C Kd)
+                        Kd = intersect(Kd, mYF + nprod(C, Kd))
+                    K = [(u + S * wj + _ball(Kd, i)).intersection(Ui) for i, (u, wj, Ui) in enumerate(zip(ub, wob, U))]
+                    slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in wo],
+                                                       [arb(0, float(r)) for r in rV])
+                    du = self._tangent_tube_nb(k, S, w, Ys, C, f1, f2, nmul(DJVl, c), nmul(DJVr, c))
+                    return U, K, D, fa, du, slant
+                rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
+            else:
+                return None
+        return None
+
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
+    def _tangent_tube_nb(self, k: int, S: arb, w: np.ndarray, Ys: NBall, C: NBall, f1: NBall, f2: NBall,
+                         Vl: NBall, Vr: NBall) -> list[arb] | None:
+        """``_tangent_tube_arb`` (Lemma T) in numpy balls: ``e = -Y(s) Jz w + (I - Y(s) J_u) e`` with
+        ``I - Y(s) J_u`` in C, ``||C||_inf <= c < 1`` (ball_solve.contraction_bound: fpbounds Lemma 2),
+        solved by ball_solve.fixed_point_nb (the Lemma, then refinement); ``u' = w_u + e``."""
+        n = self.n
+        E, c = contraction_bound(C)
+        if not c < 1:
+            return None
+        b = nprod(Ys, f1 + nmul(f2, scalar(S * 2)) + nprod(Vl, NBall(w[:n, None], 0.0)) + nmul(Vr, scalar(float(w[n]))))
+        e = fixed_point_nb(-b, C, E, c, 4)
+        if e is None:
+            return None
+        return [arb(float(wj)) + _ball(e, i) for i, wj in enumerate(w[self.others(k)])]
+
+    @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
+    def _box_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
+                         cover: tuple[np.ndarray, np.ndarray] | None
+                         ) -> tuple[list[arb], list[arb], NBall, NBall] | None:
+        """``_box_krawczyk_arb`` in numpy balls: ``U = u~ + [-r, r]`` (r as python-flint stores radii:
+        ``_mag``, so U is exactly that box), ``Kd = -Y f(u~, T) + (I - Y J_u(T, U)) [-r, r]`` by npball
+        products (fpbounds Lemmas 1, 2), accepted when ``|Kd| < r`` entrywise (Lemma 2 bound of
+        ``|mid| + rad``: K in the interior of U), then ``Kd <- (-Y f + C Kd) /\\ Kd``. ``J_k`` over
+        (u~, T) is one column of ``Df`` (a unit direction). Returns ``Df``, ``f_a`` over (T, U) as numpy
+        balls."""
+        n, o, ev, I = self.n, self.others(k), self.ev, self.eye
+        uc = zc[o]
+        Jzc = self.Jz(zc)
+        Y = float_inverse(Jzc[:, o])
+        if Y is None:
+            return None
+        Yb = NBall(Y, 0.0)
+        ucb = [arb(float(v)) for v in uc]
+        tm = arb(float(T.mid()))
+        x, a = self.xa(self.full(k, tm, ucb))
+        YF = nprod(Yb, as_nball(ev.f(x, a)))
+        h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
+        if h > 0:
+            # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
+            xt, at = self.xa(self.full(k, T, ucb))
+            if k == n:
+                Jk = as_nball(ev.f_a(xt, at))
+            else:
+                ek = np.zeros((n, 1))
+                ek[k] = 1.0
+                Jk = self.apply_nb("Df_apply", xt, at, NBall(ek, 0.0))
+            YF = YF + nmul(nprod(Yb, Jk), scalar(T - tm))
+        tang = np.abs(Y @ Jzc[:, k])
+        eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
+        r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
+        if cover is not None:
+            r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
+        for _ in range(tries):
+            if not np.all(np.isfinite(r)):
+                return None
+            r = _mag(r)
+            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
+            xb, ab = self.xa(self.full(k, T, U))
+            D, fa = self.apply_nb("Df_apply", xb, ab, I), as_nball(ev.f_a(xb, ab))
+            C = I - nprod(Yb, split_nb(k, D, fa)[0])
+            Kd = -YF + nprod(C, NBall(np.zeros((n, 1)), r[:, None]))
+            dev = fp_up(np.abs(Kd.mid[:, 0]) + Kd.rad[:, 0], 1)          # Lemma 2: >= |Kd| entrywise
+            if not np.all(np.isfinite(dev)):
+                return None
+            if np.all(dev < r):
+                for _ in range(3):
+                    Kd = intersect(Kd, -YF + nprod(C, Kd))
+                return U, [c + _ball(Kd, i) for i, c in enumerate(ucb)], D, fa
+            r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
+        return None
+
+
+def _blocks(X: NBall, n: int) -> tuple[NBall, NBall, NBall, NBall]:
+    """Columns [0, n), [n, 2n), 2n, 2n + 1 of X."""
+    cut = [0, n, 2 * n, 2 * n + 1, 2 * n + 2]
+    return tuple(NBall(X.mid[:, i:j], X.rad[:, i:j]) for i, j in zip(cut, cut[1:]))
+
+
+def arb_matrix(M: NBall | arb_mat) -> arb_mat:
+    """A python-flint matrix holding the ball matrix M (a piece's D / fa in either arithmetic)."""
+    return M.to_mat() if isinstance(M, NBall) else M
+
+
+def _mag(r: np.ndarray) -> np.ndarray:
+    """The radii ``arb(0, r_i)`` has (python-flint rounds a radius up to 30 bits): ``arb(0, _mag(r)_i)`` is
+    exactly ``[-_mag(r)_i, _mag(r)_i]``, and ``_mag(r) >= r``. r finite, non-negative."""
+    return np.array([float(arb(0, float(v)).rad()) for v in r])
+
+
+def _ball(X: NBall, i: int) -> arb:
+    """The arb ball holding the real numpy ball ``X[i, 0]`` (midpoint exact, radius rounded up)."""
+    return arb(float(X.mid[i, 0]), float(X.rad[i, 0]))
+
+
+def _size(X: NBall) -> np.ndarray:
+    """``|mid| + rad`` of an n x 1 ball (a float estimate: sizes tube radii, proves nothing)."""
+    return np.abs(X.mid[:, 0]) + X.rad[:, 0]
 
 
 # --------------------------------------------------------------------------- the checker

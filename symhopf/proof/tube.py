@@ -173,7 +173,7 @@ from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
 from ..search.symmetry import is_odd   # exact (SymPy): Lemma M
 from .ball_solve import _contraction, _contracts, _solve_refined, lemma_solve_nb, solve_refined_nb
 from .bialternate import _bordered_nb, bialt_float, bialt_nball
-from .krawczyk_tube import Piece, Tube, split_nb
+from .krawczyk_tube import Piece, Tube, arb_matrix, split_nb
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, spectral_ok
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
@@ -653,9 +653,9 @@ class MovingBranchCheck:
         res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
         if res is None or not p.holds(self.tube.full(k, exact_ball(tm), res[1])):
             return None  # the thin box must hold the arc's point (uniqueness in p's region)
-        D0, fa0 = res[2], res[3]
+        D0, fa0 = arb_matrix(res[2]), arb_matrix(res[3])     # numpy balls unless krawczyk_tube.TUBE_ARITHMETIC = "arb"
         S = hull(p.lo, p.hi) - exact_ball(tm)
-        du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, p.D, p.fa))
+        du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, arb_matrix(p.D), arb_matrix(p.fa)))
         if du is None:
             return None
         x, a = self.tube.xa(self._kbox(p))
