@@ -231,7 +231,7 @@ def test_numpy_ball_directions_contain_the_50_digit_values(name, route, monkeypa
             assert_contains(ev.Df_apply(X, A, I).to_mat(), reference_values(ref, "Df", x, a, u, v, w), "Df")
             assert_contains(ev.Df_a_apply(X, A, I).to_mat(), reference_values(ref, "Df_a", x, a, u, v, w), "Df_a")
             if route == "numpy" and model.kind == "ode":
-                continue                    # ODE code takes python-flint directions only (tube._apply_nb)
+                continue                    # ODE code takes python-flint directions only (krawczyk_tube.Tube.apply_nb)
             assert_contains(ev.B(X, A, Un, V2).to_mat(), reference_values(ref, "B", x, a, u, v, w), "B")
             assert_contains(ev.B_a(X, A, Un, V2).to_mat(), reference_values(ref, "B_a", x, a, u, v, w), "B_a")
             assert_contains(ev.C(X, A, Un, Vn, V2).to_mat(), reference_values(ref, "C", x, a, u, v, w), "C")

@@ -165,7 +165,7 @@ class Tube:
         self.flt, self.n, self.prec = system.flt, system.n, prec
         self.ev = system.ball(prec)
         self.eye = NBall(np.eye(self.n), 0.0)
-        self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (apply_nb)
+        self.flint_only: set[str] = set()   # evaluators that take no numpy ball directions (apply_nb)
 
     # ---- floats
     def Jz(self, z: np.ndarray) -> np.ndarray:
@@ -482,14 +482,14 @@ class Tube:
         """``ev.name(x, a, *dirs)`` as a numpy ball: the generated code on numpy ball directions
         (structured code: BLAS products, runtime/ball.py), else (code that needs python-flint
         matrices) on the same balls as python-flint matrices, converted (npball.as_nball)."""
-        if name not in self._flint_only:
+        if name not in self.flint_only:
             try:
                 out = getattr(self.ev, name)(x, a, *dirs)
             except (TypeError, AttributeError):
                 out = None
             if isinstance(out, NBall):
                 return out
-            self._flint_only.add(name)
+            self.flint_only.add(name)
         return as_nball(dense(getattr(self.ev, name)(x, a, *(d.to_mat() for d in dirs))))
 
     def _dJz_nb(self, x: arb_mat, a: arb, Dfa: NBall, faa: NBall, v: NBall) -> tuple[NBall, NBall]:

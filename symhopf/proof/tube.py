@@ -166,7 +166,6 @@ import flint
 import numpy as np
 from flint import arb, arb_mat
 
-from ..runtime.ball import dense
 from ..runtime.arbtools import column, exact_ball, float_inverse, float_lower, float_upper, fraction, hull, identity
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
@@ -253,7 +252,6 @@ class MovingBranchCheck:
         self.saddles: list[float] = []   # a of the float neutral saddles (zeros of g with a real pair)
         self.hopf_method = HOPF_METHOD
         self._points: dict[tuple[int, float], np.ndarray] = {}
-        self._flint_only: set[str] = set()   # evaluators that take no numpy ball directions (_apply_nb)
         self.basis = Eigenbasis()            # float eigenvectors carried between plain pieces
         self._curve: tuple | None = None     # the last _enclose_A's piece and what _second_order needs
 
@@ -471,7 +469,7 @@ class MovingBranchCheck:
         ``Df(z(t~))`` from ``_centre``, the tangent ``p.du`` (Lemma T) when the piece has it, else by
         ``solve_refined_nb`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
         intersected with the second-order tangent of Lemma A2 (``_arc_curve``: ``u1 + S u''``), ``Df_a`` and
-        ``B(x', I)`` over the K box evaluated by the generated code on numpy ball directions (``_apply_nb``),
+        ``B(x', I)`` over the K box evaluated by the generated code on numpy ball directions (``Tube.apply_nb``),
         every product by npball.nprod / nmul / nadd (a-priori rounding bounds, runtime/npball.py). What
         Lemma A2's second-order form needs (``_second_order``) is kept for the last piece."""
         if p.Ap is not None:
@@ -483,11 +481,11 @@ class MovingBranchCheck:
         I = NBall(np.eye(n), 0.0)
         if isinstance(p.D, NBall):
             Dbox, fabox = p.D, as_nball(p.fa)
-        elif "Df_apply" in self._flint_only:    # the evaluator converts python-flint matrices anyway
+        elif "Df_apply" in self.tube.flint_only:    # the evaluator converts python-flint matrices anyway
             Dbox, fabox = as_nball(p.D), as_nball(p.fa)
         else:   # evaluating the box's Df in numpy balls costs less than converting the arb matrix
             xu, au = self.tube.xa(self._box(p))
-            Dbox, fabox = self._apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
+            Dbox, fabox = self.tube.apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
         Ju, Jk = split_nb(k, Dbox, fabox)
         Y = float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
         if Y is None:
@@ -503,7 +501,7 @@ class MovingBranchCheck:
         passes = 0 if p.du is not None else TANGENT_PASSES
         S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
         x, a = self.tube.xa(self._kbox(p))
-        Dfa = self._apply_nb("Df_a_apply", x, a, I)
+        Dfa = self.tube.apply_nb("Df_a_apply", x, a, I)
         second = n >= SECOND_ORDER_N
         faa = as_nball(ev.f_aa(x, a)) if passes or second else None
         curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
@@ -511,7 +509,7 @@ class MovingBranchCheck:
             du = curve[2]
         for it in range(passes + 1):
             xp, ap = self._tangent_xa(k, du)
-            Ap = nmul(Dfa, ap) + self._apply_nb("B", x, a, xp, I)
+            Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
             if it == passes:
                 break
             fap = nprod(Dfa, xp) + nmul(faa, ap)
@@ -540,7 +538,7 @@ class MovingBranchCheck:
         u2 = None
         for _ in range(2):
             xp, ap = self._tangent_xa(k, du)
-            q = self._apply_nb("B", x, a, xp, xp) + nmul(nprod(Dfa, xp), ap * 2.0) + nmul(faa, nmul(ap, ap))
+            q = self.tube.apply_nb("B", x, a, xp, xp) + nmul(nprod(Dfa, xp), ap * 2.0) + nmul(faa, nmul(ap, ap))
             new = solve_refined_nb(Ju, q, Y)                  # -J_u^-1 q = u''
             if new is None:
                 break
@@ -574,30 +572,15 @@ class MovingBranchCheck:
         xp, ap = self._tangent_xa(k, du)
         xpp, app = self._tangent_xa(k, u2, 0.0)
         x1, a1 = self._tangent_xa(k, u1)
-        A1 = nmul(self._apply_nb("Df_a_apply", xc, ac, I), a1) + self._apply_nb("B", xc, ac, x1, I)
-        G2 = (self._apply_nb("C", x, a, xp, xp, I) + nmul(self._apply_nb("B_a", x, a, xp, I), ap * 2.0)
-              + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)) + self._apply_nb("B", x, a, xpp, I)
+        A1 = nmul(self.tube.apply_nb("Df_a_apply", xc, ac, I), a1) + self.tube.apply_nb("B", xc, ac, x1, I)
+        G2 = (self.tube.apply_nb("C", x, a, xp, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
+              + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)) + self.tube.apply_nb("B", x, a, xpp, I)
               + nmul(Dfa, app))
         if not (np.all(np.isfinite(A1.rad)) and np.all(np.isfinite(G2.rad))):
             return None
         h = self._half_width(p)
         h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
         return cen[0] + nmul(G2 * 0.5, h2), A1
-
-    def _apply_nb(self, name: str, x: arb_mat, a: arb, *dirs: NBall) -> NBall:
-        """``ev.name(x, a, *dirs)`` as a numpy ball: the generated code on numpy ball directions
-        (structured code: BLAS products, runtime/ball.py), else (code that needs python-flint
-        matrices) on the same balls as python-flint matrices, converted (npball.as_nball)."""
-        ev = self.tube.ev
-        if name not in self._flint_only:
-            try:
-                out = getattr(ev, name)(x, a, *dirs)
-            except (TypeError, AttributeError):
-                out = None
-            if isinstance(out, NBall):
-                return out
-            self._flint_only.add(name)
-        return as_nball(dense(getattr(ev, name)(x, a, *(d.to_mat() for d in dirs))))
 
     def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall, arb_mat, arb] | None:
         """(Df, f_a, x, a): Df and f_a over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy
@@ -623,7 +606,7 @@ class MovingBranchCheck:
                 return None
             U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
             xb, ab = self.tube.xa(self.tube.full(k, T, U))
-            D = self._apply_nb("Df_apply", xb, ab, I)
+            D = self.tube.apply_nb("Df_apply", xb, ab, I)
             fa = as_nball(self.tube.ev.f_a(xb, ab))
             E = _contraction(Y, split_nb(k, D, fa)[0])
             dev = fp_up(yf + E @ r, n + 2)
