@@ -167,6 +167,7 @@ def find_candidates(
     for i, br in enumerate(branches):
         report("detection", i / max(len(branches), 1))
         cands += hopf_on_constant_branch(flt, br) if br.constant else scanner.scan(br)
+        br.eigvals = None                               # the detection's alone: not kept for the proofs
     report("detection", 1.0)
     done()
     sought = {"seed_parameters": [float(a) for a in params],
