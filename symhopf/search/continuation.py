@@ -10,7 +10,9 @@ than ``ds``, on an eigenvalue movement ``max |lambda_i(z1) - lambda_i(z0)|`` (gr
 matching) above ``max_move`` times the spectral radius (so that the detection's eigenvalue
 tracking sees every crossing: ``y' = -x + sin(a) y - y^3`` on [-100, 100] turns its pair 32
 times; the movement test only halves ``ds`` down to ``ds_eig_min``: at a fold the spectral radius
-tends to 0 and a relative test would stall), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
+tends to 0 and a relative test would stall), and grows by 3/2, up to ``ds_max``, after an easy step (at most ``grow_iters`` corrector
+iterations: 3, a Newton step, the quadratic one and the one that confirms it; the detection bisects
+the steps wherever its own checks ask for it, so the branch points need not be dense). A fold is a sign change
 of the tangent's s-component. Tracing stops on leaving [0, 1] (the end point is put on the
 boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 1.5 times the
 extent of the box where it keeps equilibria: the branch has left the region searched).
@@ -81,15 +83,15 @@ class Continuer:
     """Pseudo-arclength continuation for one system over the range ``[a0, a1]``."""
 
     def __init__(self, flt: Any, n: int, a_range: tuple[float, float], ds0: float = 0.01,
-                 ds_min: float = 1e-9, ds_max: float = 0.05, max_angle: float = 0.3,
+                 ds_min: float = 1e-9, ds_max: float = 0.2, max_angle: float = 0.3,
                  max_steps: int = 20000, max_move: float = 0.15, x_limit: float = 1e6,
-                 ds_eig_min: float = 1e-6) -> None:
+                 ds_eig_min: float = 1e-6, grow_iters: int = 3) -> None:
         self.flt, self.n = flt, n
         self.a0, self.a1 = a_range
         self.L = self.a1 - self.a0
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
-        self.x_limit, self.ds_eig_min = x_limit, ds_eig_min
+        self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -218,7 +220,7 @@ class Continuer:
             if np.abs(zn[: self.n]).max() > self.x_limit:
                 break
             z, t, ev = zn, tn, evn
-            if iters <= 2:
+            if iters <= self.grow_iters:
                 ds = min(1.5 * ds, self.ds_max)
         return zs, ts, False, evs
 
