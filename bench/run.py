@@ -15,7 +15,8 @@ ratio = prove / float. ``cpu`` is the CPU time of ``prove`` (``time.process_time
 threads, plus its finished worker processes: the number to compare when the shared machine is loaded);
 ``complete`` is "yes" when every branch found has its list of Hopf points proved complete, else "no k/m"
 (k of the m branches proved complete; "-": no branch); ``pieces`` sums the tube pieces of the branches' completeness checks ("-": no tube ran);
-``load`` is the 1-minute load average when the row started. ``WORKLOADS`` is what ``make bench`` runs;
+``load`` is the 1-minute load average when the row started; a note under the table splits ``cpu`` by
+stage (search, Hopf proofs, completeness, global) from ``prove``'s progress reports. ``WORKLOADS`` is what ``make bench`` runs;
 the ``SLOW`` ones run by name only.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ import numpy as np  # noqa: E402
 #: what ``make bench`` runs (minutes in all on the shared 2-core machine)
 WORKLOADS = ["asym50", "asym100", "asym200", "asym400", "asym1000", "leaky10", "leaky50", "derive200",
              "derivegru200", "gru2", "multilayer", "rgflows", "sir"]
-#: run by name only (``python bench/run.py leaky100``): each takes hours today or does not fit CI
+#: run by name only (``python bench/run.py leaky100``): leaky100/200 spend many minutes in the completeness
+#: tube (their setup search takes under a CPU minute since issue 17), asym2000/4000 do not fit CI
 SLOW = ["leaky100", "leaky200", "asym2000", "asym4000"]
 #: workloads read from examples/ (model file)
 TOML = {"gru2": "gru2.toml", "multilayer": "paper_multilayer.toml", "rgflows": "rgflows_matcont.toml",
@@ -65,7 +67,8 @@ def _leaky(n: int):
     """Leaky tanh net with bias (numpy seed 80, W ~ 2 N(0,1)/sqrt(n), b ~ 0.1 N(0,1)); the range is
     [a - 0.1, a + 0.1] around the first Hopf candidate the float search finds in [a0 - 2, a0 + 2]
     (a0 = 1 - max Re eig W, where the origin of the unbiased net loses stability), so that the
-    range holds Hopf points (setup, not timed)."""
+    range holds Hopf points (setup, not timed; CPU 21 s at n = 100, 49 s at n = 200 on the loaded 2-core
+    machine)."""
     from symhopf.model import Model
     from symhopf.search import find_candidates
     from symhopf.system import System
@@ -125,6 +128,30 @@ def _cpu() -> float:
     return time.process_time() + child.ru_utime + child.ru_stime
 
 
+class StageClock:
+    """``prove``'s progress callback: CPU seconds (:func:`_cpu`) from the first report of each stage
+    (search, Hopf proofs, completeness of each branch, global: the check that no branch was missed)
+    to the next."""
+
+    NAMES = {"branches": "search", "detection": "search", "proofs": "Hopf proofs", "completeness": "completeness"}
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self._stage, self._t = None, _cpu()
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        name = self.NAMES.get(stage.split(" ")[0], stage.split(" ")[0])
+        if name != self._stage:
+            self.stop()
+            self._stage = name
+
+    def stop(self) -> None:
+        now = _cpu()
+        if self._stage is not None:
+            self.cpu[self._stage] = self.cpu.get(self._stage, 0.0) + now - self._t
+        self._t = now
+
+
 def one(name: str) -> dict:
     from symhopf.api import prove
     from symhopf.parallel import blas_threads
@@ -143,9 +170,11 @@ def one(name: str) -> dict:
         model = Model.from_toml(os.path.join(ROOT, "examples", TOML[name]))
     else:
         model = _asym(int(name[4:])) if name.startswith("asym") else _leaky(int(name[5:]))
+    stages = StageClock()
     t, cpu = time.perf_counter(), _cpu()
-    cert = prove(model)
+    cert = prove(model, progress=stages)
     dt, cpu = time.perf_counter() - t, _cpu() - cpu
+    stages.stop()
     process = time.perf_counter() - T_START            # imports + model + prove: what `symhopf prove` costs
     with blas_threads(1):                              # as in prove: fastest for these sizes
         if name.startswith("asym"):
@@ -164,6 +193,7 @@ def one(name: str) -> dict:
             "complete": complete, "process": process, "cpu": cpu, "branches": len(cert.branches),
             "branches_complete": sum(bool(b["completeness"]["proved"]) for b in cert.branches),
             "pieces": sum(k for k in pieces if k) if any(k is not None for k in pieces) else None,
+            "stages": stages.cpu,
             "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]
             + [f"completeness: {b['completeness']['reason']}" for b in cert.branches if not b["completeness"]["proved"]][:2]}
 
@@ -198,6 +228,8 @@ def main() -> None:
               f"| {cpu:>7} | {r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {r.get('workers_mb', 0):>12.0f} "
               f"| {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} | {load:>4.1f} |",
               flush=True)
+        if r.get("stages"):
+            rows.append(f"  {name} cpu (s) by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items()))
         if r.get("reasons"):
             rows.append(f"  {name}: {'; '.join(r['reasons'])}")
     for r in rows:

@@ -77,3 +77,31 @@ def test_progress_callback_and_stderr_bar(capsys):
     assert "symhopf search" in capsys.readouterr().err
     find_candidates(fold_rotation())
     assert capsys.readouterr().err == ""
+
+
+def test_steps_grow_to_ds_max_on_a_straight_branch():
+    """u' = a - u, v' = -v on a in [-1, 1]: the branch u = a is a straight line of length sqrt(5) in
+    scaled coordinates (u, (a + 1)/2); Newton converges in <= 3 iterations, so the steps grow from
+    0.01 to ds_max = 0.2 (about 20 points; steps of 0.01-0.015 would need more than 150)."""
+    from symhopf.model import Model
+    from symhopf.search.continuation import Continuer
+    from symhopf.system import System
+    s = System.from_model(Model.ode(["u", "v"], ["a - u", "-v"], "a", range=[-1, 1]))
+    br = Continuer(s.flt, 2, (-1.0, 1.0)).branch(np.array([0.0, 0.0]), 0.0, 0)
+    assert br.a_interval == (-1.0, 1.0) and np.allclose(br.x[:, 0], br.a) and 12 <= br.n_points <= 30
+
+
+def test_eigenvalues_kept_by_the_continuation_give_the_same_candidates():
+    """The detection reuses the continuation's eigenvalues; recomputing them finds the same crossings."""
+    import dataclasses
+
+    from symhopf.search.continuation import Continuer
+    from symhopf.search.detect import BranchScanner
+    s = fold_rotation()
+    cont = Continuer(s.flt, 3, (-0.5, 1.0))
+    br = cont.branch(np.array([0.5, 0.0, 0.0]), 0.25, 0)
+    assert br.eigvals is not None and sum(e is not None for e in br.eigvals) >= br.n_points - 2
+    kept = BranchScanner(s.flt, cont).scan(br)
+    fresh = BranchScanner(s.flt, cont).scan(dataclasses.replace(br, eigvals=None))
+    assert len(kept) == len(fresh) == 1 and abs(kept[0].a - fresh[0].a) < 1e-13
+    assert abs(kept[0].a - 0.25) < 1e-12

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..candidate import Candidate
 from ..errors import InputError
+from ..parallel import blas_threads
 from .continuation import Branch, Continuer, Fold, constant_branch
 from .detect import BranchScanner, hopf_on_constant_branch
 from .equilibria import Box, default_samples, find_equilibria, is_regular
@@ -93,6 +94,7 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
+@blas_threads(1)
 def find_candidates(
     system: Any,
     a_range: tuple[float, float] | None = None,
@@ -107,7 +109,10 @@ def find_candidates(
     Defaults: ``a_range = system.model.range``, ``box = default_box(system)``,
     ``guesses = system.model.equilibrium_guesses``; ``samples`` random box points per
     parameter value (default :func:`.equilibria.default_samples`), at ``seed_params`` parameter
-    values (default :func:`default_seed_params`); ``progress``: see :mod:`.progress`.
+    values (default :func:`default_seed_params`); ``progress``: see :mod:`.progress`. Runs on one
+    BLAS thread (:func:`..parallel.blas_threads`): numpy's eig and solves of a few hundred unknowns
+    are fastest there, and OpenBLAS's spinning threads on a loaded machine slowed the bench's
+    n = 100-200 setup searches (called outside ``prove``) many times over.
     """
     flt, n = system.flt, system.n
     model = getattr(system, "model", None)
@@ -167,6 +172,7 @@ def find_candidates(
     for i, br in enumerate(branches):
         report("detection", i / max(len(branches), 1))
         cands += hopf_on_constant_branch(flt, br) if br.constant else scanner.scan(br)
+        br.eigvals = None                               # the detection's alone: not kept for the proofs
     report("detection", 1.0)
     done()
     sought = {"seed_parameters": [float(a) for a in params],

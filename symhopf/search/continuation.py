@@ -10,7 +10,9 @@ than ``ds``, on an eigenvalue movement ``max |lambda_i(z1) - lambda_i(z0)|`` (gr
 matching) above ``max_move`` times the spectral radius (so that the detection's eigenvalue
 tracking sees every crossing: ``y' = -x + sin(a) y - y^3`` on [-100, 100] turns its pair 32
 times; the movement test only halves ``ds`` down to ``ds_eig_min``: at a fold the spectral radius
-tends to 0 and a relative test would stall), and grows by 3/2 after an easy step (<= 2 iterations). A fold is a sign change
+tends to 0 and a relative test would stall), and grows by 3/2, up to ``ds_max``, after an easy step (at most ``grow_iters`` corrector
+iterations: 3, a Newton step, the quadratic one and the one that confirms it; the detection bisects
+the steps wherever its own checks ask for it, so the branch points need not be dense). A fold is a sign change
 of the tangent's s-component. Tracing stops on leaving [0, 1] (the end point is put on the
 boundary by Newton at fixed a), on closing a loop, or when ``|x|_inf`` passes ``x_limit`` (the search sets it to 1.5 times the
 extent of the box where it keeps equilibria: the branch has left the region searched).
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .equilibria import newton_equilibrium
+from .matching import greedy_match
 
 
 @dataclass
@@ -40,7 +43,8 @@ class Branch:
     ``x[k], a[k]`` are points on the branch in order of arclength, ``tangents[k]`` the unit
     tangents in scaled coordinates ``(x, (a - a0)/(a1 - a0))``. ``shift`` is set for a
     constant branch: ``x(a) = x[0]`` for all a in the range and ``Df_a(x, a) = shift * I``,
-    so that ``Df(x, a) = Df(x, a') + (a - a') shift I``.
+    so that ``Df(x, a) = Df(x, a') + (a - a') shift I``. ``eigvals[k]``: the eigenvalues of
+    ``Df(x[k], a[k])`` the continuation computed (None where it did not), for the detection.
     """
 
     id: int
@@ -50,6 +54,7 @@ class Branch:
     folds: list[Fold] = field(default_factory=list)
     closed: bool = False
     shift: float | None = None
+    eigvals: list[np.ndarray | None] | None = field(default=None, repr=False)
 
     @property
     def n_points(self) -> int:
@@ -78,15 +83,15 @@ class Continuer:
     """Pseudo-arclength continuation for one system over the range ``[a0, a1]``."""
 
     def __init__(self, flt: Any, n: int, a_range: tuple[float, float], ds0: float = 0.01,
-                 ds_min: float = 1e-9, ds_max: float = 0.05, max_angle: float = 0.3,
+                 ds_min: float = 1e-9, ds_max: float = 0.2, max_angle: float = 0.3,
                  max_steps: int = 20000, max_move: float = 0.15, x_limit: float = 1e6,
-                 ds_eig_min: float = 1e-6) -> None:
+                 ds_eig_min: float = 1e-6, grow_iters: int = 3) -> None:
         self.flt, self.n = flt, n
         self.a0, self.a1 = a_range
         self.L = self.a1 - self.a0
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
-        self.x_limit, self.ds_eig_min = x_limit, ds_eig_min
+        self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -169,11 +174,14 @@ class Continuer:
         return np.append(x if x is not None else x0, sb)
 
     # --- tracing -------------------------------------------------------------------
-    def trace(self, z0: np.ndarray, t0: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], bool]:
-        """Follow the branch from z0 along t0 until it leaves the range; (points, tangents, closed)."""
+    def trace(self, z0: np.ndarray, t0: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], bool,
+                                                             list[np.ndarray | None]]:
+        """Follow the branch from z0 along t0 until it leaves the range; (points, tangents, closed,
+        eigenvalues of Df at the points or None)."""
         zs, ts = [z0], [t0]
         z, t, ds = z0, t0, self.ds0
         ev = self.eigvals(z0)
+        evs: list[np.ndarray | None] = [ev]
         for _ in range(self.max_steps):
             zp = z + ds * t
             res = self.correct(zp, t)
@@ -199,31 +207,35 @@ class Continuer:
                 if np.linalg.norm(zb - z) > 1e-12:
                     zs.append(zb)
                     ts.append(self._safe_tangent(zb, t))
-                return zs, ts, False
+                    evs.append(None)
+                return zs, ts, False, evs
             if len(zs) > 3 and np.linalg.norm(zn - z0) < ds and tn @ t0 > 0:
                 zs.append(z0)
                 ts.append(t0)
-                return zs, ts, True
+                evs.append(evs[0])
+                return zs, ts, True, evs
             zs.append(zn)
             ts.append(tn)
+            evs.append(evn)
             if np.abs(zn[: self.n]).max() > self.x_limit:
                 break
             z, t, ev = zn, tn, evn
-            if iters <= 2:
+            if iters <= self.grow_iters:
                 ds = min(1.5 * ds, self.ds_max)
-        return zs, ts, False
+        return zs, ts, False, evs
 
     def branch(self, x: np.ndarray, a: float, bid: int) -> Branch:
         """The whole branch through the equilibrium (x, a): both directions, joined, folds located."""
         z0 = self.z_of(x, a)
         t0 = self.tangent(z0)
-        fz, ft, closed = self.trace(z0, t0)
+        fz, ft, closed, fe = self.trace(z0, t0)
         if closed:
-            zs, ts = fz, ft
+            zs, ts, evs = fz, ft, fe
         else:
-            bz, bt, _ = self.trace(z0, -t0)
+            bz, bt, _, be = self.trace(z0, -t0)
             zs = bz[::-1] + fz[1:]
             ts = [-t for t in bt[::-1]] + ft[1:]
+            evs = be[::-1] + fe[1:]
         Z, T = np.array(zs), np.array(ts)
         folds = []
         for k in np.nonzero(np.sign(T[:-1, -1]) * np.sign(T[1:, -1]) < 0)[0]:
@@ -231,7 +243,8 @@ class Continuer:
             zf = self.point_between(Z[k], Z[k + 1], th)
             zf = (1 - th) * Z[k] + th * Z[k + 1] if zf is None else zf
             folds.append(Fold(*self.xa(zf)))
-        return Branch(bid, Z[:, : self.n], np.array([self.a_of(s) for s in Z[:, -1]]), T, folds, closed)
+        return Branch(bid, Z[:, : self.n], np.array([self.a_of(s) for s in Z[:, -1]]), T, folds, closed,
+                      eigvals=evs)
 
     def on_branch(self, br: Branch, x: np.ndarray, a: float, tol: float = 1e-6) -> bool:
         """Is the equilibrium (x, a) on branch ``br``? (Newton at fixed a from the branch's chords.)"""
@@ -252,14 +265,8 @@ class Continuer:
 
 def eig_movement(ev0: np.ndarray, ev1: np.ndarray) -> float:
     """Largest distance between greedily matched eigenvalues of two points (closest pairs first)."""
-    D = np.abs(ev0[:, None] - ev1[None, :])
-    used0, used1, worst = np.zeros(len(ev0), bool), np.zeros(len(ev1), bool), 0.0
-    for flat in np.argsort(D, axis=None):
-        i, j = divmod(int(flat), len(ev1))
-        if not used0[i] and not used1[j]:
-            used0[i] = used1[j] = True
-            worst = max(worst, float(D[i, j]))
-    return worst
+    i, j = greedy_match(ev0, ev1)
+    return float(np.abs(ev0[i] - ev1[j]).max(initial=0.0))
 
 
 def constant_branch(flt: Any, x0: np.ndarray, a_range: tuple[float, float], bid: int,

@@ -41,6 +41,7 @@ import numpy as np
 from ..candidate import Candidate
 from .continuation import Branch, Continuer
 from .extended import refine_hopf
+from .matching import greedy_match
 
 MAX_DEPTH = 10
 DIP_DEPTH = 60
@@ -59,17 +60,7 @@ class _Pt:
 
 def _match(U0: np.ndarray, U1: np.ndarray) -> list[tuple[int, int]]:
     """Greedy nearest matching of two eigenvalue lists (closest pairs first)."""
-    if len(U0) == 0 or len(U1) == 0:
-        return []
-    D = np.abs(U0[:, None] - U1[None, :])
-    used0, used1, out = set(), set(), []
-    for flat in np.argsort(D, axis=None):
-        i, j = divmod(int(flat), len(U1))
-        if i not in used0 and j not in used1:
-            used0.add(i), used1.add(j), out.append((i, j))
-            if len(out) == min(len(U0), len(U1)):
-                break
-    return out
+    return list(zip(*(k.tolist() for k in greedy_match(U0, U1))))
 
 
 def _n_plus(ev: np.ndarray) -> int:
@@ -122,8 +113,8 @@ class BranchScanner:
         self.flt, self.cont = flt, cont
         self.warnings: list[str] = []
 
-    def _pt(self, z: np.ndarray, t: np.ndarray) -> _Pt:
-        ev = self.cont.eigvals(z)
+    def _pt(self, z: np.ndarray, t: np.ndarray, ev: np.ndarray | None = None) -> _Pt:
+        ev = self.cont.eigvals(z) if ev is None else ev
         ev2 = self.cont.eigvals(z + EPS * t)
         dev = np.zeros_like(ev)
         for i, j in _match(ev, ev2):
@@ -168,7 +159,8 @@ class BranchScanner:
 
     def scan(self, br: Branch) -> list[Candidate]:
         """All Hopf candidates on a general (continued) branch."""
-        pts = [self._pt(self.cont.z_of(x, a), t) for x, a, t in zip(br.x, br.a, br.tangents)]
+        evs = br.eigvals if br.eigvals is not None else [None] * br.n_points
+        pts = [self._pt(self.cont.z_of(x, a), t, ev) for x, a, t, ev in zip(br.x, br.a, br.tangents, evs)]
         found = []
         for p0, p1 in zip(pts[:-1], pts[1:]):
             found += self._scan(p0, p1, 0)

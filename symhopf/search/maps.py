@@ -70,7 +70,9 @@ def find_ns(system: Any, a_range: tuple[float, float], box: tuple[np.ndarray, np
     flt, n = system.flt, system.n
     G = FixedPoints(flt)
     a0, a1 = (float(v) for v in a_range)
-    cont = Continuer(G, n, (a0, a1))
+    # dense steps (at most 0.05, grown after <= 2 corrector iterations): the NS detection counts
+    # multipliers at the branch points and has no check for two crossings within one step
+    cont = Continuer(G, n, (a0, a1), ds_max=0.05, grow_iters=2)
     branches: list[Branch] = []
     params = np.linspace(a0, a1, seed_params)
     for a in params:
