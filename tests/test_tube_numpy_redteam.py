@@ -158,9 +158,11 @@ def _piece(s, k: int, lo: Fraction, hi: Fraction, zc: np.ndarray, arith: str, mo
 
 
 def _check_known_branches(p: Piece, branches, ts) -> None:
-    """a-chart piece p; ``branches``: every equilibrium as functions a -> (x, y, a) (50 digits, None where it
-    does not exist). At every t: exactly one is in p's uniqueness region, it is in K, its tangent in du."""
-    k, o = p.k, [0, 1]
+    """Piece p in chart k; ``branches``: every equilibrium as functions t -> (x, y, a) of the chart coordinate
+    (50 digits, None where it does not exist). At every t: exactly one is in p's uniqueness region, it is in
+    K, its tangent in du."""
+    k = p.k
+    o = [j for j in range(3) if j != k]
     for t in ts:
         with mp.workdps(50):
             tv = _q(t)
@@ -184,34 +186,36 @@ def _check_known_branches(p: Piece, branches, ts) -> None:
 
 
 def _family(kind: str, d: Fraction):
-    """(system, branches) of a family with two branches d apart (or a pitchfork)."""
-    dd = _q(d)
+    """(system, branches) of a family with two branches d apart (or a pitchfork); the branches are called in
+    mp.workdps(50), where ``dd()`` is d to 50 digits."""
+    def dd() -> mp.mpf:
+        return _q(d)
     if kind == "close":
         return (system([f"(x - a)*(x - a - {d})", "y - x"]),
-                [lambda a: [a, a, a], lambda a: [a + dd, a + dd, a]])
+                [lambda a: [a, a, a], lambda a: [a + dd(), a + dd(), a]])
     if kind == "curved":
         return (system([f"(x - sin(a))*(x - sin(a) - {d})", "y - x**2"]),
-                [lambda a: [mp.sin(a), mp.sin(a) ** 2, a], lambda a: [mp.sin(a) + dd, (mp.sin(a) + dd) ** 2, a]])
+                [lambda a: [mp.sin(a), mp.sin(a) ** 2, a], lambda a: [mp.sin(a) + dd(), (mp.sin(a) + dd()) ** 2, a]])
     if kind == "pole":        # the pole x = a + d/2 between the branches: nan in the hull
         return (system([f"(x - a)*(x - a - {d})/(x - a - {d / 2})", "y - x"]),
-                [lambda a: [a, a, a], lambda a: [a + dd, a + dd, a]])
+                [lambda a: [a, a, a], lambda a: [a + dd(), a + dd(), a]])
     if kind == "pitchfork":
         return (system(["x*(a - x**2)", "y - x"]),
                 [lambda a: [0 * a, 0 * a, a], lambda a: [mp.sqrt(a), mp.sqrt(a), a] if a > 0 else None,
                  lambda a: [-mp.sqrt(a), -mp.sqrt(a), a] if a > 0 else None])
     if kind == "big":         # coordinates ~1e6 (ulp 1e-10)
         return (system([f"(x - 1000000 - a)*(x - 1000000 - a - {d})", "y - x"]),
-                [lambda a: [a + 10 ** 6, a + 10 ** 6, a], lambda a: [a + 10 ** 6 + dd, a + 10 ** 6 + dd, a]])
+                [lambda a: [a + 10 ** 6, a + 10 ** 6, a], lambda a: [a + 10 ** 6 + dd(), a + 10 ** 6 + dd(), a]])
     if kind == "sub":         # rhs scaled by 1e-300: J_u ~ 1e-300 d, rounding errors subnormal
         sc = F(1, 10 ** 300)
         return (system([f"{sc}*(x - a)*(x - a - {d})", f"{sc}*(y - x)"]),
-                [lambda a: [a, a, a], lambda a: [a + dd, a + dd, a]])
+                [lambda a: [a, a, a], lambda a: [a + dd(), a + dd(), a]])
     if kind == "huge":        # one equation scaled by 1e300, the other by 1e-300
         return (system([f"{10 ** 300}*(x - a)*(x - a - {d})", f"(y - x)/{10 ** 300}"]),
-                [lambda a: [a, a, a], lambda a: [a + dd, a + dd, a]])
+                [lambda a: [a, a, a], lambda a: [a + dd(), a + dd(), a]])
     if kind == "ill":         # J_u = [[1, 1], [1, 1 + d]] at the branches: cond ~ 4/d; branches d apart
         return (system(["(x - a) + (y - a)", f"(x - a) + (1 + {d})*(y - a) + (x - a)**2"]),
-                [lambda a: [a, a, a], lambda a: [a + dd, a - dd, a]])
+                [lambda a: [a, a, a], lambda a: [a + dd(), a - dd(), a]])
     raise ValueError(kind)
 
 
@@ -285,6 +289,35 @@ def test_numpy_and_arb_accept_the_same_pieces_and_the_same_uniqueness_regions(mo
             both += 1
             assert (pn.slant is None) == (pa.slant is None)
     assert both >= least
+
+
+@pytest.mark.parametrize("seed", [12, 13])
+def test_x_chart_pieces_near_two_close_folds_hold_exactly_one(monkeypatch, seed):
+    """x-chart pieces (k = 0) on (a - x^2)(a - x^2 - d) = 0, y = x (two folds d = 1e-2 .. 1e-8 apart, the
+    branches graphs a = x^2 + {0, d} over x) and on (a - x^3 - x)(a - x^3 - x - d) = 0, y = sin x, centred on
+    either branch with the float centre's a moved by 0.49 d towards the other: as above."""
+    rng = np.random.default_rng(seed)
+    accepted = 0
+    for _ in range(40):
+        d = F(1, 10 ** int(rng.integers(2, 9)))
+        if rng.random() < 0.5:
+            s = system([f"(a - x**2)*(a - x**2 - {d})", "y - x"])
+            branches = [lambda x: [x, x, x * x], lambda x, d=d: [x, x, x * x + _q(d)]]
+        else:
+            s = system([f"(a - x**3 - x)*(a - x**3 - x - {d})", "y - sin(x)"])
+            branches = [lambda x: [x, mp.sin(x), x ** 3 + x], lambda x, d=d: [x, mp.sin(x), x ** 3 + x + _q(d)]]
+        h = float(10.0 ** rng.uniform(-9, -0.5))
+        c = float(rng.uniform(-0.5, 0.5)) if rng.random() < 0.6 else float(rng.choice([0.0, 1e-9, -1e-5]))
+        lo, hi = F(c) - F(h), F(c) + F(h)
+        with mp.workdps(30):
+            zc = np.array([float(v) for v in branches[int(rng.integers(2))](_q(c))])
+        zc[2] += float(rng.choice([0, 1, -1])) * float(d) * 0.49
+        p = _piece(s, 0, lo, hi, zc, "numpy", monkeypatch)
+        if p is None:
+            continue
+        accepted += 1
+        _check_known_branches(p, branches, [lo, hi, F(c)] + [lo + (hi - lo) * F(float(r)) for r in rng.random(3)])
+    assert accepted >= 3
 
 
 def _mp_leaky(s, t: Fraction, guess: np.ndarray):
