@@ -24,7 +24,8 @@ FINDINGS (xfail strict below; none reached a false tube piece in these runs):
    but returns ``U = arb(c, r)``: the stated uniqueness regions are ~1e-9 (relative) wider than the proved
    ones (test_slanted_tube_is_the_tube_the_numpy_krawczyk_test_used, test_box_test_region_is_the_box_the_numpy
    _test_used). The gap closes (the same Krawczyk inequality on the wider set) unless ``|Kd|`` is within
-   ~2^-29 of the radius; nothing checks that margin.
+   ~2^-29 of the radius; nothing checks that margin. The box test's claim holds on the wider U all the same
+   (its C is evaluated on the arb U itself); the slanted tube's does not follow (C covers [-rV, rV] only).
 """
 from fractions import Fraction
 
@@ -136,7 +137,9 @@ def test_slanted_tube_is_the_tube_the_numpy_krawczyk_test_used(monkeypatch, a, h
 @pytest.mark.xfail(strict=True, reason="the box test (numpy) checks |Kd| < r (r = _mag(r)) but returns U = arb(c, r), "
                                        "~1e-9 (relative) wider than the box it proved")
 def test_box_test_region_is_the_box_the_numpy_test_used(monkeypatch):
-    """Thin T (box test): U's radii are exactly the r of the accepted test."""
+    """Thin T (box test): U's radii are exactly the r of the accepted test. (The box test's claim survives
+    the wider U: its C was evaluated on the arb box U, and ``|Y f| + |C| r < r`` gives ``|C| r < r``, so two
+    zeros in U coincide; unlike the slanted tube, whose C covers ``[-rV, rV]`` only.)"""
     calls = _recorded_mag(monkeypatch)
     a, h = 0.1, 1e-12
     p = _piece(system(CURVED), 2, F(a) - F(h), F(a) + F(h), _curved_centre(a), "numpy", monkeypatch)
