@@ -372,6 +372,63 @@ def test_x_chart_pieces_near_two_close_folds_hold_exactly_one(monkeypatch, seed)
     assert accepted >= 3
 
 
+@pytest.mark.parametrize("n, seed", [(4, 21), (6, 22)])
+def test_mixed_n_dimensional_close_branches_hold_exactly_one(monkeypatch, n, seed):
+    """n = 4, 6: u = R x (R rational, well conditioned), g_1 = (u_1 - a)(u_1 - a - d), g_i = u_i - c_i sin a -
+    e u_1^2, f = L g (L rational): two branches d = 1e-2 .. 1e-8 apart, every coordinate coupled (full n x n
+    products in every npball step). Random a-chart pieces, float centres on a branch (or moved 0.3 d off it):
+    exactly one branch point in the uniqueness region, in K, tangent in du (50 digits)."""
+    rng = np.random.default_rng(seed)
+    names = tuple(f"v{i}" for i in range(n))
+    accepted = 0
+    for _ in range(2):
+        d = F(1, 10 ** int(rng.integers(2, 9)))
+        R = [[F(int(rng.integers(-4, 5)), 4) + 2 * (i == j) for j in range(n)] for i in range(n)]
+        L = [[F(int(rng.integers(-3, 4)), 3) + 3 * (i == j) for j in range(n)] for i in range(n)]
+        c = [F(int(rng.integers(-5, 6)), 3) for _ in range(n)]
+        e = F(int(rng.integers(-3, 4)), 2)
+        u = [" + ".join(f"({R[i][j]})*{names[j]}" for j in range(n)) for i in range(n)]
+        g = [f"(({u[0]}) - a)*(({u[0]}) - a - {d})"] + [f"({u[i]}) - ({c[i]})*sin(a) - ({e})*({u[0]})**2"
+                                                           for i in range(1, n)]
+        s = system([" + ".join(f"({L[i][j]})*({g[j]})" for j in range(n)) for i in range(n)], names=names)
+
+        def branch(off: int, R=R, c=c, e=e, d=d):
+            def b(a):
+                u1 = a + off * _q(d)
+                x = mp.matrix([[_q(v) for v in row] for row in R]) ** -1 * mp.matrix(
+                    [u1] + [_q(c[i]) * mp.sin(a) + _q(e) * u1 ** 2 for i in range(1, n)])
+                return [x[i] for i in range(n)] + [a]
+            return b
+        branches = [branch(0), branch(1)]
+        for _ in range(6):
+            h, cc = float(10.0 ** rng.uniform(-9, -0.5)), float(rng.uniform(-0.5, 0.5))
+            lo, hi = F(cc) - F(h), F(cc) + F(h)
+            with mp.workdps(30):
+                zc = np.array([float(v) for v in branches[int(rng.integers(2))](_q(cc))])
+            zc[:n] += rng.standard_normal(n) * float(d) * 0.3 * float(rng.integers(2))
+            p = _piece(s, n, lo, hi, zc, "numpy", monkeypatch)
+            if p is None:
+                continue
+            accepted += 1
+            for t in (lo, hi, F(cc)):
+                with mp.workdps(50):
+                    zs = [b(_q(t)) for b in branches]
+                with flint.ctx.workprec(PREC):
+                    held = []
+                    for bi, z in enumerate(zs):
+                        Z = [ball_of(v) for v in z[:n]] + [exact_ball(t)]
+                        if p.holds(Z):
+                            held.append((bi, Z))
+                    assert len(held) == 1, (float(t), [hb[0] for hb in held])
+                    bi, Z = held[0]
+                    assert all(Ki.contains(Zi) for Ki, Zi in zip(p.K, Z[:n]))
+                    if p.du is not None:
+                        with mp.workdps(50):
+                            tg = [mp.diff(lambda a, j=j: branches[bi](a)[j], _q(t)) for j in range(n)]
+                        assert all(dv.contains(ball_of(v)) for dv, v in zip(p.du, tg))
+    assert accepted >= 2
+
+
 def _mp_leaky(s, t: Fraction, guess: np.ndarray):
     """The 50-digit equilibrium of x' = -x + (W + a I) tanh(x) + b at a = t near the float guess, and its
     tangent x' = -J_x^-1 tanh(x)."""
