@@ -1,6 +1,6 @@
 """Red team of the numpy-ball Krawczyk tube (proof/krawczyk_tube.py, TUBE_ARITHMETIC = "numpy": Lemma P,
 Lemma T and the box test in npball arithmetic) and of the primitives it rests on (runtime/npball.py,
-``_mag``). Ground truth is independent of the prover: 50-digit mpmath branches (known in closed form, or
+``_balls``). Ground truth is independent of the prover: 50-digit mpmath branches (known in closed form, or
 mpmath Newton), their tangents by 50-digit differentiation, exact Fractions for the primitives.
 
 For every accepted piece, at both ends and sampled t: exactly one of the known equilibria lies in the
@@ -11,13 +11,13 @@ imperfect pitchfork, coordinates ~1e6, right-hand sides scaled by 1e-300 (roundi
 n = 3 .. 20 (a 50-digit Newton point in K and du, and float Newton from random starts in the hull finds no
 second zero in the uniqueness region). The numpy and arb arithmetics agree on which pieces they accept.
 
-FINDINGS (xfail strict below; none reached a false tube piece in these runs):
+FINDINGS (fixed; the tests below were strict xfails before; none reached a false tube piece in these runs):
 1. npball.nmul: the rounding term ``5 * U * ax * ay`` is evaluated left to right, ``5 U ax`` underflows to 0
    for a subnormal ``ax`` and the product with a huge ``ay`` stays 0, so an exact (radius 0) subnormal
    times an exact huge float gets radius ~1e-323 while ``fl(x y)`` errs by ~1e-26 (nprod was mended for the
    same pattern; fpbounds' Lemma 2 does not cover a product whose factor underflowed). In the tube every
    nmul has a factor with radius >= 2 u |mid| + 4 eta (a conversion or a computed ball), which covers it.
-2. krawczyk_tube._mag: "``arb(0, _mag(r)_i)`` is exactly ``[-_mag(r)_i, _mag(r)_i]``" is false for every r
+2. krawczyk_tube._mag (now _balls, which keeps the balls it reads the radii from): "``arb(0, _mag(r)_i)`` is exactly ``[-_mag(r)_i, _mag(r)_i]``" is false for every r
    tried: python-flint stores a float radius rounded up by one more 30-bit ulp even when it has 30 bits
    (``arb(0, 0.5).rad() = 0.5000000009313226``). So the numpy test proves Lemma P for ``V = [-rV, rV]`` but
    returns the slanted tube ``arb(0, rV)`` (radius rV (1 + ~2^-30)), and the box test compares ``|Kd| < r``
@@ -36,7 +36,7 @@ import pytest
 from flint import arb
 
 import symhopf.proof.krawczyk_tube as krawczyk_tube
-from symhopf.proof.krawczyk_tube import Piece, Tube, _mag
+from symhopf.proof.krawczyk_tube import Piece, Tube, _balls
 from symhopf.runtime.arbtools import exact_ball, hull
 from symhopf.runtime.npball import NBall, as_nball, from_interval, intersect, nadd, nmul, nprod
 from test_tube_parametrised import PREC, ball_of, system
@@ -59,8 +59,6 @@ def _in(ball: NBall, i: int, j: int, value: Fraction) -> bool:
 
 
 # --------------------------------------------------------------------------- primitives: findings
-@pytest.mark.xfail(strict=True, reason="npball.nmul: 5*U*ax underflows to 0 for a subnormal exact factor, times a "
-                                       "huge exact factor the rounding error ~1e-26 is lost (radius ~1e-323)")
 def test_nmul_of_exact_subnormal_and_huge_floats_holds_the_product():
     x, y = 1.2345678901234e-310, 3.3333333333333e300
     exact = _exact(x) * _exact(y)
@@ -78,34 +76,25 @@ def test_nprod_and_nmul_with_a_converted_factor_hold_the_same_product():
     assert _in(nmul(NBall(np.array([[x]]), 0.0), yb), 0, 0, exact)
 
 
-@pytest.mark.xfail(strict=True, reason="python-flint stores arb(0, m) with radius m + one 30-bit ulp even for a "
-                                       "30-bit m: arb(0, _mag(r)) is wider than [-_mag(r), _mag(r)]")
-@pytest.mark.parametrize("r", [0.5, 0.1, 1e-300, 3.0e5])
-def test_arb_ball_of_mag_radius_is_exactly_that_interval(r):
-    m = _mag(np.array([r]))[0]
-    rad = arb(0, float(m)).rad()
-    man, exp = rad.mid().man_exp()
-    assert Fraction(int(man)) * Fraction(2) ** int(exp) == _exact(m)
-
-
 @pytest.mark.parametrize("r", [0.5, 0.1, 1e-300, 3.0e5, 7.25e-100, 1e300])
-def test_mag_is_the_stored_radius_and_at_least_r(r):
-    """What _mag does guarantee: ``_mag(r) >= r`` and it is the radius arb(0, r) stores (exactly)."""
-    m = _mag(np.array([r]))[0]
-    assert _exact(m) >= _exact(r)
-    man, exp = arb(0, r).rad().mid().man_exp()
-    assert Fraction(int(man)) * Fraction(2) ** int(exp) == _exact(m)
+def test_balls_are_exactly_the_intervals_of_their_radii(r):
+    """krawczyk_tube._balls: each ball c +- R is exactly [c - R, c + R] (R read back from the ball, not a
+    ball rebuilt from R: python-flint would round R up once more), and R >= r."""
+    B, R = _balls(np.array([0.25]), np.array([r]))
+    assert B is not None and _exact(R[0]) >= _exact(r)
+    assert _stored(B[0].rad()) == _exact(R[0]) and _stored(B[0].mid()) == _exact(0.25)
+    assert _stored(arb(0, float(R[0])).rad()) > _exact(R[0])        # why the balls are kept, not rebuilt
 
 
-def _recorded_mag(monkeypatch) -> list:
-    """Wrap krawczyk_tube._mag to record every radius vector it returns (the radii the numpy tests use)."""
+def _recorded_balls(monkeypatch) -> list:
+    """Wrap krawczyk_tube._balls to record every radius vector it returns (the radii the numpy tests use)."""
     calls = []
 
-    def rec(r):
-        m = _mag(r)
-        calls.append(m.copy())
-        return m
-    monkeypatch.setattr(krawczyk_tube, "_mag", rec)
+    def rec(c, r):
+        B, R = _balls(c, r)
+        calls.append(R.copy())
+        return B, R
+    monkeypatch.setattr(krawczyk_tube, "_balls", rec)
     return calls
 
 
@@ -122,25 +111,21 @@ def _curved_centre(a: float) -> np.ndarray:
     return Tube(system(CURVED), PREC).point(2, a, np.array([x, x * x - a, a]))
 
 
-@pytest.mark.xfail(strict=True, reason="Lemma P (numpy) is tested with V = [-rV, rV] (rV = _mag(rho)), but the "
-                                       "slanted tube returned is arb(0, rV), ~1e-9 (relative) wider")
 @pytest.mark.parametrize("a, h", [(0.05, 0.2), (0.1, 0.4)])
 def test_slanted_tube_is_the_tube_the_numpy_krawczyk_test_used(monkeypatch, a, h):
     """The curved branch, a wide a-chart piece whose uniqueness region is the slanted tube: its V radii are
-    exactly the rV of the accepted Krawczyk test (the last _mag call)."""
-    calls = _recorded_mag(monkeypatch)
+    exactly the rV of the accepted Krawczyk test (the last _balls call)."""
+    calls = _recorded_balls(monkeypatch)
     p = _piece(system(CURVED), 2, F(a) - F(h), F(a) + F(h), _curved_centre(a), "numpy", monkeypatch)
     assert p is not None and p.slant is not None
     assert all(_stored(v.rad()) == _exact(r) for v, r in zip(p.slant.V, calls[-1]))
 
 
-@pytest.mark.xfail(strict=True, reason="the box test (numpy) checks |Kd| < r (r = _mag(r)) but returns U = arb(c, r), "
-                                       "~1e-9 (relative) wider than the box it proved")
 def test_box_test_region_is_the_box_the_numpy_test_used(monkeypatch):
     """Thin T (box test): U's radii are exactly the r of the accepted test. (The box test's claim survives
     the wider U: its C was evaluated on the arb box U, and ``|Y f| + |C| r < r`` gives ``|C| r < r``, so two
     zeros in U coincide; unlike the slanted tube, whose C covers ``[-rV, rV]`` only.)"""
-    calls = _recorded_mag(monkeypatch)
+    calls = _recorded_balls(monkeypatch)
     a, h = 0.1, 1e-12
     p = _piece(system(CURVED), 2, F(a) - F(h), F(a) + F(h), _curved_centre(a), "numpy", monkeypatch)
     assert p is not None and p.slant is None

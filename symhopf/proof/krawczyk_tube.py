@@ -59,8 +59,9 @@ evaluations take numpy ball directions (``Tube.apply_nb``: ``Df = Df_apply(I)``,
 rounding bounds of fpbounds (Lemma 1: ``|fl(A B) - A B| <= gamma_k |A| |B| + k eta``; Lemma 2: a
 non-negative float expression rounded up by ``up``) through npball.nadd / nmul / nprod; a test
 ``|Kd| < rho`` compares Lemma 2's upper bound of ``|mid| + rad`` with rho. The boxes ``V``, ``V_H`` and
-``U`` have float radii that python-flint stores exactly (``_mag``), so the arb balls of the slanted tube
-and of the hull are exactly the sets the Lemma used; ``K``, ``Kd`` and ``du`` leave as arb balls holding
+``U`` are built as arb balls first and their radii read back (``_balls``: python-flint rounds a float
+radius up to 30 bits, by at least one unit), so the arb balls of the slanted tube and of the box test are
+exactly the sets the Lemma used (and the hull's hold them); ``K``, ``Kd`` and ``du`` leave as arb balls holding
 the numpy balls (midpoint exact, radius rounded up). O(n^3) BLAS per piece instead of O(n^3) python-flint
 products. "arb": python-flint balls at ``prec`` bits (the reference the tests compare with).
 """
@@ -507,8 +508,8 @@ class Tube:
         ball evaluations ``Df``, ``Df_a``, ``B(v, I)`` on numpy ball directions (``apply_nb``), the
         products by npball.nprod / nmul / nadd (fpbounds Lemma 1 for ``fl(X Y)``, Lemma 2 for every
         radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve._contraction (Lemma 1, then Lemma 2).
-        ``V = [-rho, rho]`` and ``V_H`` with radii as python-flint stores them (``_mag``), so the slanted
-        tube's ``V`` and the hull's balls are exactly the sets the Lemma used; ``K``, ``du`` and ``Kd``
+        ``V = [-rho, rho]`` and ``V_H`` built as arb balls with their radii read back (``_balls``), so the slanted
+        tube's ``V`` is exactly the set the Lemma used and the hull's balls are those of the test; ``K``, ``du`` and ``Kd``
         leave as arb balls holding the numpy balls (``_ball``). Returns ``Df``, ``f_a`` over (T, U) as
         numpy balls."""
         n, o, ev, I = self.n, self.others(k), self.ev, self.eye
@@ -542,8 +543,10 @@ class Tube:
             rhoH = HULL * rho
             if not np.all(np.isfinite(rhoH)):
                 return None
-            rhoH = _mag(rhoH)
-            Ut = [u + S * wj + arb(0, float(r)) for u, wj, r in zip(ub, wob, rhoH)]
+            VH, rhoH = _balls(np.zeros(len(rhoH)), rhoH)
+            if VH is None:
+                return None
+            Ut = [u + S * wj + v for u, wj, v in zip(ub, wob, VH)]
             xH, aH = self.xa(self.full(k, T, Ut))
             Dfa, faa = self.apply_nb("Df_a_apply", xH, aH, I), as_nball(ev.f_aa(xH, aH))
             Gl, Gr = self._dJz_nb(xH, aH, Dfa, faa, NBall(w[:, None], 0.0))      # D Jz(H)[w]
@@ -565,8 +568,8 @@ class Tube:
             GS = nmul(Gu - Gm, Sn)
             mYF = -(P0 + nmul(P1, Sn) + nmul(nprod(Y0b, f2) + P2, S2n) + nmul(nprod(Y1b, f2), S3n))
             for _ in range(tries):
-                rV = _mag(rho)
-                if not np.all(rV <= rhoH):
+                Vb, rV = _balls(np.zeros(len(rho)), rho)
+                if Vb is None or not np.all(rV <= rhoH):
                     break
                 # V in c V_H (c >= rV / rhoH: the quotient rounded up), so D Jz(H)[v] lies in c D Jz(H)[V_H]
                 c = scalar(float(np.nextafter(rV / rhoH, np.inf).max()))
@@ -580,7 +583,7 @@ class Tube:
                         Kd = intersect(Kd, mYF + nprod(C, Kd))
                     K = [(u + S * wj + _ball(Kd, i)).intersection(Ui) for i, (u, wj, Ui) in enumerate(zip(ub, wob, U))]
                     slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in wo],
-                                                       [arb(0, float(r)) for r in rV])
+                                                       Vb)
                     du = self._tangent_tube_nb(k, S, w, Ys, C, f1, f2, nmul(DJVl, c), nmul(DJVr, c))
                     return U, K, D, fa, du, slant
                 rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
@@ -608,8 +611,8 @@ class Tube:
     def _box_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
                          cover: tuple[np.ndarray, np.ndarray] | None
                          ) -> tuple[list[arb], list[arb], NBall, NBall] | None:
-        """``_box_krawczyk_arb`` in numpy balls: ``U = u~ + [-r, r]`` (r as python-flint stores radii:
-        ``_mag``, so U is exactly that box), ``Kd = -Y f(u~, T) + (I - Y J_u(T, U)) [-r, r]`` by npball
+        """``_box_krawczyk_arb`` in numpy balls: ``U = u~ + [-r, r]`` (U built as arb balls, r read back:
+        ``_balls``, so U is exactly that box), ``Kd = -Y f(u~, T) + (I - Y J_u(T, U)) [-r, r]`` by npball
         products (fpbounds Lemmas 1, 2), accepted when ``|Kd| < r`` entrywise (Lemma 2 bound of
         ``|mid| + rad``: K in the interior of U), then ``Kd <- (-Y f + C Kd) /\\ Kd``. ``J_k`` over
         (u~, T) is one column of ``Df`` (a unit direction). Returns ``Df``, ``f_a`` over (T, U) as numpy
@@ -644,8 +647,9 @@ class Tube:
         for _ in range(tries):
             if not np.all(np.isfinite(r)):
                 return None
-            r = _mag(r)
-            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
+            U, r = _balls(uc, r)
+            if U is None:
+                return None
             xb, ab = self.xa(self.full(k, T, U))
             D, fa = self.apply_nb("Df_apply", xb, ab, I), as_nball(ev.f_a(xb, ab))
             C = I - nprod(Yb, split_nb(k, D, fa)[0])
@@ -672,10 +676,17 @@ def arb_matrix(M: NBall | arb_mat) -> arb_mat:
     return M.to_mat() if isinstance(M, NBall) else M
 
 
-def _mag(r: np.ndarray) -> np.ndarray:
-    """The radii ``arb(0, r_i)`` has (python-flint rounds a radius up to 30 bits): ``arb(0, _mag(r)_i)`` is
-    exactly ``[-_mag(r)_i, _mag(r)_i]``, and ``_mag(r) >= r``. r finite, non-negative."""
-    return np.array([float(arb(0, float(v)).rad()) for v in r])
+def _balls(c: np.ndarray, r: np.ndarray) -> tuple[list[arb] | None, np.ndarray]:
+    """The arb balls ``c_i +- r_i`` and their radii ``R_i >= r_i`` as python-flint stores them (a float radius
+    is rounded up to 30 bits, always by at least one unit: a ball rebuilt from ``R_i`` would be wider, so
+    the caller keeps these balls). Each ball is exactly ``[c_i - R_i, c_i + R_i]`` (c_i exact floats; R_i
+    read back exactly: a 30-bit mantissa, a normal float). (None, r) when a stored radius is not a
+    normal float or not >= r_i. c, r finite, r non-negative."""
+    B = [arb(float(ci), float(ri)) for ci, ri in zip(c, r)]
+    R = np.array([float(b.rad()) for b in B])
+    if not (np.all(R >= r) and np.all(R >= np.finfo(float).tiny) and np.all(np.isfinite(R))):
+        return None, r
+    return B, R
 
 
 def _ball(X: NBall, i: int) -> arb:

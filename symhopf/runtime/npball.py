@@ -137,7 +137,7 @@ def nmul(x, y) -> NBall:
     x, y = as_nball(x), as_nball(y)
     ax, ay = abs1(x.mid), abs1(y.mid)
     mid = x.mid * y.mid
-    return NBall(mid, up(ax * y.rad + x.rad * ay + x.rad * y.rad + 5 * U * ax * ay + 2 * ETA, 8))
+    return NBall(mid, up(ax * y.rad + x.rad * ay + x.rad * y.rad + 5 * U * (ax * ay) + 2 * ETA, 8))   # ax ay first: 5 U ax may underflow
 
 
 _DATA: dict[int, tuple] = {}
