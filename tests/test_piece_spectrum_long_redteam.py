@@ -109,3 +109,210 @@ def test_crossing_just_beyond_the_range_end_and_a_grazing_pair(monkeypatch, n, s
         with mp.workdps(50):
             assert min(pair_real_parts(s, mp.mpf(1) / 3)) > 0     # 1e-20 exactly: never on iR
         assert not out.crossings
+
+
+def blocks(n: int, rows: list[str]) -> System:
+    """``rows`` (format strings in y_0, y_1, ...) for the first coordinates, the stable chain for the others;
+    y_j = x_j - sin(a + j/7)/3 as in ``padded``."""
+    names = [f"x{j}" for j in range(n)]
+    y = [f"(x{j} - sin(a + {j}/7)/3)" for j in range(n)]
+    rhs = [r.format(*y) for r in rows]
+    rhs += [f"-(1 + {j}/10)*{y[j]} + (1/10)*{y[j - 1]}" for j in range(len(rows), n)]
+    return System.from_model(Model.ode(names, rhs, "a", range=["-1/2", "1/2"]))
+
+
+# block [[beta, 1], [a - 1/3, beta]]: eigenvalues beta +- sqrt(a - 1/3), a real pair colliding at a = 1/3 and a
+# complex pair (omega = sqrt(1/3 - a)) below it
+BLOCKS = {
+    # beta = a - 1/3 + 1e-7: the complex pair crosses iR at a = 1/3 - 1e-7 (omega ~ 3.2e-4), 1e-7 from the collision
+    "collision_then_crossing": (["(a - 1/3 + 10**(-7))*{0} + {1} - {0}**3", "(a - 1/3)*{0} + (a - 1/3 + 10**(-7))*{1} - {1}**3"],
+                                Fraction(1, 3) - Fraction(1, 10 ** 7)),
+    # two pairs (omega 1 and 2) crossing 1e-9 apart
+    "two_pairs_1e-9": (["(a - 1/3)*{0} - {1}", "{0} + (a - 1/3)*{1}",
+                        "(a - 1/3 - 10**(-9))*{2} - 2*{3}", "2*{2} + (a - 1/3 - 10**(-9))*{3}"], Fraction(1, 3)),
+}
+
+
+@pytest.mark.parametrize("n, second, nmax", [(4, 0, 20), (4, 0, 1), (12, 10, 20), (12, 10, 1)])
+@pytest.mark.parametrize("case", list(BLOCKS))
+def test_collision_near_the_axis_and_two_pairs_are_never_complete(monkeypatch, case, n, second, nmax):
+    """A complex pair born from a real collision crossing iR 1e-7 later, two pairs crossing 1e-9 apart: not
+    complete without proved points, with the bialternate fallback (NMAX = 20) and with the spectral
+    Lemmas alone (NMAX = 1)."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(tube, "NMAX", nmax)
+    rows, zero = BLOCKS[case]
+    s = blocks(n, rows)
+    if n == 4:
+        with mp.workdps(50):
+            assert min(abs(r) for r in pair_real_parts(s, _mp(zero))) < mp.mpf(10) ** -25
+    out = check_branch(s, branch_of(n, -0.5, 0.5), [])
+    assert not out.proved and not out.crossings, out.reason
+
+
+@pytest.mark.parametrize("case", ["touch", "two_1e-10", "curv_1e4"])
+def test_spectral_lemmas_alone_at_n_12(monkeypatch, case):
+    """n = 12 with the bialternate fallback off (NMAX = 1): Lemma A2 and the moving discs alone decide."""
+    monkeypatch.setattr(tube, "NMAX", 1)
+    out = check_branch(padded(CASES[case][0], 12), branch_of(12, -0.5, 0.5), [])
+    assert not out.proved and not out.crossings, out.reason
+
+
+def test_spectral_lemmas_alone_accept_a_true_plain_branch(monkeypatch):
+    """The control: the crossing 1e-12 beyond the range end, NMAX = 1, n = 12: complete (true: mu < 0 on the
+    range), so the refusals above are not vacuous."""
+    monkeypatch.setattr(tube, "NMAX", 1)
+    out = check_branch(padded("(a - 1/2 - 10**(-12))", 12), branch_of(12, -0.5, 0.5), [])
+    assert out.proved and not out.crossings, out.reason
+
+
+# --------------------------------------------------------------------------- Lemma A2 on restricted pieces
+def chain(n: int, c: float) -> System:
+    """A curved arc whose Df has every term of g'' of Lemma A2: C (x1^3 sin 3a), B_a (a^2 x0^2), Df_aa (a^3
+    x, exp(a) x^2) and a strong first link (c a^2 x0^2, c = 30)."""
+    names = [f"x{j}" for j in range(n)]
+    rhs = ["x0 - sin(2*a) - a**2", f"x1 - {c}*a**2*x0**2 - a", "x2 - sin(3*a)*x1**3 - a*x1 - a"]
+    rhs += [f"x{j} - a**3*x{j - 1} - exp(a)*x{j - 1}**2/2 - a" for j in range(3, n)]
+    return system(rhs, names)
+
+
+def chain_point(n: int, c: float, a: float) -> list:
+    x = [np.sin(2 * a) + a * a]
+    x.append(c * a * a * x[0] ** 2 + a)
+    x.append(np.sin(3 * a) * x[1] ** 3 + a * x[1] + a)
+    for _ in range(3, n):
+        x.append(a ** 3 * x[-1] + np.exp(a) * x[-1] ** 2 / 2 + a)
+    return x + [a]
+
+
+def _restricted(s: System, k: int, g: list, h: float, frac: float):
+    """The Krawczyk piece on [t - h, t + h] (chart k), restricted as ``_march`` does to its first ``frac``;
+    (check, run, restricted piece, float centre) with ``_enclose_A`` done, or None."""
+    z = np.array(g, float)
+    lo, hi = Fraction(float(z[k]) - h), Fraction(float(z[k]) + h)
+    zc = float_point(s, k, float((lo + hi) / 2), z)
+    p, _ = piece_of(s, k, lo, hi, zc)
+    if p is None:
+        return None
+    q = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
+    chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[: s.n]], a=[zc[s.n]], closed=False), [], (-1, 1), PREC)
+    run = tube._Run(k, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+    with flint.ctx.workprec(PREC):
+        if chk._enclose_A(q, run) is None:
+            return None
+    return chk, run, q, zc
+
+
+@pytest.mark.parametrize("a, h, frac, k", [(0.1, 1e-3, 0.6, 10), (0.15, 1e-2, 0.6, 1), (-0.1, 3e-3, 0.6, 2),
+                                           (0.12, 2e-3, 1.0, 10)])
+def test_restricted_piece_second_order_form_holds_fifty_digit_jacobians_and_u2(monkeypatch, a, h, frac, k):
+    """n = 10 (Lemma A2 active at the default SECOND_ORDER_N): on the restricted piece the second-order
+    form (A0 + [0, h^2] A2) + s A1 holds the 50-digit Df(z(t~ + s)) (s at both ends and inside), ``u2``
+    holds the 50-digit u'' (central differences of the 50-digit tangent) and ``du`` the tangent."""
+    from test_tube_parametrised import mp_tangent
+    n = 10
+    s = chain(n, 30.0)
+    got = _restricted(s, k, chain_point(n, 30.0, a), h, frac)
+    assert got is not None
+    chk, run, q, zc = got
+    with flint.ctx.workprec(PREC):
+        second = chk._second_order(q)
+    assert second is not None
+    A0t, A1 = second
+    _, _, (u1, u2, du), *_ = chk._curve
+    tm = chk._tm(q)
+    rng = np.random.default_rng(7)
+    ss = [Fraction(0), q.lo - tm, q.hi - tm] + [(q.lo - tm) + (q.hi - q.lo) * Fraction(float(r)) for r in rng.random(2)]
+    d = Fraction(1, 10 ** 15)
+    with mp.workdps(50):
+        for sv in ss:
+            t = tm + sv
+            zt = mp_equilibrium(s, k, t, zc)
+            J = mp_jacobian(s, zt)
+            sm = _mp(sv)
+            for i in range(n):
+                for j in range(n):
+                    v = J[i, j] - sm * mp.mpf(float(A1.mid[i, j]))
+                    assert _inside(v, float(A0t.mid[i, j]), float(A0t.rad[i, j]) + abs(float(sm)) * float(A1.rad[i, j]))
+            tp = mp_tangent(s, k, mp_equilibrium(s, k, t + d, zc))
+            tn = mp_tangent(s, k, mp_equilibrium(s, k, t - d, zc))
+            t0 = mp_tangent(s, k, zt)
+            for i in range(n):
+                assert _inside((tp[i] - tn[i]) * 10 ** 15 / 2, float(u2.mid[i, 0]), float(u2.rad[i, 0]) + 1e-12)
+                assert _inside(t0[i], float(du.mid[i, 0]), float(du.rad[i, 0]))
+
+
+@pytest.mark.parametrize("a, k", [(0.1, 10), (-0.1, 1), (0.1, 2)])
+def test_second_derivative_of_df_along_the_arc_is_tightly_enclosed(monkeypatch, a, k):
+    """Lemma A2's g''/2 (``G2 * 0.5``, caught at the last product of ``_second_order``) and A1 on a piece of
+    half-width 1e-7: they hold the 50-digit second and first differences of Df(z(t)) at t~ (step 1e-12:
+    error ~1e-24 + 1e-10), with radii below 1e-2 (so the containment tests the formula: every term C, B_a,
+    Df_aa, B(x'', .), a'' Df_a of g'' is non-zero on this arc)."""
+    n = 10
+    s = chain(n, 30.0)
+    seen = []
+    orig = tube.nmul
+
+    def rec(x, y):
+        seen.append(x)
+        return orig(x, y)
+    got = _restricted(s, k, chain_point(n, 30.0, a), 1e-7, 1.0)
+    assert got is not None
+    chk, run, q, zc = got
+    monkeypatch.setattr(tube, "nmul", rec)
+    with flint.ctx.workprec(PREC):
+        second = chk._second_order(q)
+    monkeypatch.setattr(tube, "nmul", orig)
+    assert second is not None
+    half, A1 = seen[-1], second[1]
+    assert half.rad.max() < 1e-2 and A1.rad.max() < 1e-2
+    tm = chk._tm(q)
+    d = Fraction(1, 10 ** 12)
+    with mp.workdps(50):
+        Js = [mp_jacobian(s, mp_equilibrium(s, k, tm + e * d, zc)) for e in (-1, 0, 1)]
+        big = 0
+        for i in range(n):
+            for j in range(n):
+                g2 = (Js[2][i, j] - 2 * Js[1][i, j] + Js[0][i, j]) * mp.mpf(10) ** 24 / 2
+                g1 = (Js[2][i, j] - Js[0][i, j]) * mp.mpf(10) ** 12 / 2
+                assert _inside(g2, float(half.mid[i, j]), float(half.rad[i, j]) + 1e-9), (i, j)
+                assert _inside(g1, float(A1.mid[i, j]), float(A1.rad[i, j]) + 1e-9), (i, j)
+                big = max(big, abs(g2))
+        assert big > 1
+
+
+# --------------------------------------------------------------------------- leaky nets with bias, n >= 10
+@pytest.mark.parametrize("n, seed, crossings", [(10, 3, 1), (12, 5, 0)])
+def test_leaky_net_variants_agree_with_a_float_eigenvalue_scan(monkeypatch, n, seed, crossings):
+    """A biased leaky net (n >= SECOND_ORDER_N): Lemma A2 + restriction (default), without them, and with
+    the spectral Lemmas alone (NMAX = 1) give the same complete answer; the number of crossings agrees
+    with a dense float scan of the branch (sign changes of the largest real part of a non-real pair:
+    2001 points); without its proved point the branch with a crossing is refused."""
+    from test_proof_completeness_moving import on_branch, proved_points
+    from test_tube_spectral import _leaky
+    s = _leaky(n, seed)
+    res, proved = proved_points(s)
+    assert len(res.branches) == 1
+    b = res.branches[0]
+    mine = on_branch(res, proved, b)
+    lo, hi = (float(v) for v in s.model.range)
+    x, sgn = np.array(b.x[int(np.argmin(b.a))], float), []
+    for a in np.linspace(lo, hi, 2001):
+        for _ in range(30):
+            dx = np.linalg.solve(s.flt.Df(x, a), -s.flt.f(x, a))
+            x = x + dx
+            if np.abs(dx).max() < 1e-14:
+                break
+        ev = np.linalg.eigvals(s.flt.Df(x, a))
+        cx = ev[np.abs(ev.imag) > 1e-9]
+        sgn.append(np.sign(cx.real.max()) if len(cx) else -1.0)
+    assert int((np.diff(sgn) != 0).sum()) == crossings == len(mine)
+    outs = []
+    for so, rs, nm in [(10, 0.6, 20), (10 ** 9, 0.0, 20), (10, 0.6, 1)]:
+        monkeypatch.setattr(tube, "SECOND_ORDER_N", so)
+        monkeypatch.setattr(tube, "RESTRICT", rs)
+        monkeypatch.setattr(tube, "NMAX", nm)
+        outs.append(check_branch(s, b, mine))
+        if mine:
+            assert not check_branch(s, b, []).proved
+    assert all(o.proved and len(o.crossings) == crossings for o in outs), [o.reason for o in outs]
