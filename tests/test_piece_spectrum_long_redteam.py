@@ -316,3 +316,53 @@ def test_leaky_net_variants_agree_with_a_float_eigenvalue_scan(monkeypatch, n, s
         if mine:
             assert not check_branch(s, b, []).proved
     assert all(o.proved and len(o.crossings) == crossings for o in outs), [o.reason for o in outs]
+
+
+# --------------------------------------------------------------------------- a crossing at a piece end
+C_END = Fraction(1, 4) + Fraction(1, 2 ** 40)      # dyadic: a piece can end exactly on it
+
+
+def _plain_piece(s: System, lo: Fraction, hi: Fraction, frac: float | None = None):
+    """``_plain_ok`` on the a-chart Krawczyk piece [lo, hi] of ``padded`` (restricted to its first ``frac``
+    as ``_march`` does); (accepted, lo - c, hi - c) with c the crossing, or None without a piece."""
+    n = s.n
+    a0 = float((lo + hi) / 2)
+    zc = float_point(s, n, a0, np.array([np.sin(a0 + j / 7) / 3 for j in range(n)] + [a0]))
+    p, _ = piece_of(s, n, lo, hi, zc)
+    if p is None:
+        return None
+    if frac is not None:
+        p = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
+    chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
+    run = tube._Run(n, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+    with flint.ctx.workprec(PREC):
+        return chk._plain_ok(p, run), p.lo - C_END, p.hi - C_END
+
+
+@pytest.mark.parametrize("n, second, nmax", [(3, 0, 1), (3, 0, 20), (12, 10, 1), (12, 10, 20)])
+def test_crossing_one_e_minus_12_from_a_piece_end(monkeypatch, n, second, nmax):
+    """mu = a - c (c dyadic): a plain piece ending 1e-12 before c may be accepted; one ending on c, 1e-12
+    past it, or starting 1e-12 before it never; the same for a piece restricted (RESTRICT = 0.6, as in
+    ``_march``) so that its new end is 1e-12 before or after c. Widths 1e-2 ... 1e-9; at least one
+    acceptance of a true plain piece (the tests are not vacuous)."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(tube, "NMAX", nmax)
+    s = padded(f"(a - {C_END.numerator}/{C_END.denominator})", n)
+    e = Fraction(1, 10 ** 12)
+    accepted = 0
+    for w in (1e-2, 1e-4, 1e-6, 1e-9):
+        W = Fraction(w)
+        pieces = [(C_END - W, C_END - e, None), (C_END - W, C_END, None), (C_END - W, C_END + e, None),
+                  (C_END - e, C_END + W, None), (C_END + e, C_END + W, None)]
+        for sg in (-1, 1):
+            lo = C_END + sg * e - Fraction(0.6) * W
+            pieces.append((lo, lo + W, 0.6))
+        for lo, hi, frac in pieces:
+            got = _plain_piece(s, lo, hi, frac)
+            if got is None:
+                continue
+            ok, dlo, dhi = got
+            if ok:
+                accepted += 1
+                assert dlo > 0 or dhi < 0, (w, float(dlo), float(dhi))   # the crossing is off the piece
+    assert accepted >= 2
