@@ -366,3 +366,37 @@ def test_crossing_one_e_minus_12_from_a_piece_end(monkeypatch, n, second, nmax):
                 accepted += 1
                 assert dlo > 0 or dhi < 0, (w, float(dlo), float(dhi))   # the crossing is off the piece
     assert accepted >= 2
+
+
+# --------------------------------------------------------------------------- Hopf pieces holding two crossings
+@pytest.mark.parametrize("n, second", [(4, 0), (12, 10)])
+@pytest.mark.parametrize("w", [1e-3, 1e-6, 1e-8])
+def test_hopf_piece_holding_two_crossings_is_refused(monkeypatch, n, second, w):
+    """A piece of width w centred on c holding two crossings: two pairs (omega 1 and 2) crossing w/10 apart,
+    or one pair crossing twice (Re = (a - c)^2 - (w/8)^2): ``_hopf_ok`` (at most one Hopf point) refuses
+    with every Hopf method (auto, spectral, bialternate)."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    cs = f"{C_END.numerator}/{C_END.denominator}"
+    W = Fraction(w)
+    d = W / 10
+    systems = [blocks(n, [f"(a - {cs})*{{0}} - {{1}}", f"{{0}} + (a - {cs})*{{1}}",
+                          f"(a - {cs} - {d})*{{2}} - 2*{{3}}", f"2*{{2}} + (a - {cs} - {d})*{{3}}"]),
+               padded(f"((a - {cs})**2 - {(W / 8) ** 2})", n)]
+    lo, hi = C_END - W / 2, C_END + W / 2
+    a0 = float(C_END)
+    built = 0
+    for s in systems:
+        zc = float_point(s, n, a0, np.array([np.sin(a0 + j / 7) / 3 for j in range(n)] + [a0]))
+        p, _ = piece_of(s, n, lo, hi, zc)
+        if p is None:
+            continue
+        built += 1
+        chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
+        run = tube._Run(n, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+        with flint.ctx.workprec(PREC):
+            for meth in ("auto", "spectral", "bialternate"):
+                chk.hopf_method = meth
+                p.A0 = p.Amv = p.Ap = None
+                assert not chk._hopf_ok(p, run), meth
+                assert not chk._plain_ok(p, run)
+    assert built == 2
