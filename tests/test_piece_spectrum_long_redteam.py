@@ -400,3 +400,23 @@ def test_hopf_piece_holding_two_crossings_is_refused(monkeypatch, n, second, w):
                 assert not chk._hopf_ok(p, run), meth
                 assert not chk._plain_ok(p, run)
     assert built == 2
+
+
+@pytest.mark.parametrize("n, second", [(3, 0), (12, 10)])
+def test_tangential_touch_at_a_piece_end_or_inside(monkeypatch, n, second):
+    """Re of the pair = (a - c)^2 + sigma (c dyadic): with sigma = 0 the pair touches iR at c only (a piece
+    ending on c, or holding it, is never plain; one ending 1e-12 before it may be); with sigma = -1e-24
+    it crosses twice 2e-12 apart (never plain over c); with sigma = +1e-24 it never meets iR."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(tube, "NMAX", 1)
+    cs = f"{C_END.numerator}/{C_END.denominator}"
+    e = Fraction(1, 10 ** 12)
+    for sigma in ("0", "-10**(-24)", "10**(-24)"):
+        s = padded(f"((a - {cs})**2 + {sigma})", n)
+        for w in (1e-3, 1e-6):
+            W = Fraction(w)
+            for lo, hi, on in [(C_END - W, C_END, sigma != "10**(-24)"), (C_END - W / 2, C_END + W / 2, sigma != "10**(-24)"),
+                               (C_END - W, C_END - 2 * e, False)]:
+                got = _plain_piece(s, lo, hi)
+                if got is not None and on:
+                    assert not got[0], (sigma, w, float(lo - C_END), float(hi - C_END))
