@@ -420,3 +420,33 @@ def test_tangential_touch_at_a_piece_end_or_inside(monkeypatch, n, second):
                 got = _plain_piece(s, lo, hi)
                 if got is not None and on:
                     assert not got[0], (sigma, w, float(lo - C_END), float(hi - C_END))
+
+
+# --------------------------------------------------------------------------- a crossing next to a fold
+def folded(n: int, mu: str) -> System:
+    """a = x0^2 (a fold at a = 0), y_j = x_j - sin(x0 + j/7)/3 (the arc bends with x0), the pair mu +- i on
+    (y1, y2), the stable chain on the others; a in [-1/100, 1/10]."""
+    names = [f"x{j}" for j in range(n)]
+    y = [None] + [f"(x{j} - sin(x0 + {j}/7)/3)" for j in range(1, n)]
+    rhs = ["a - x0**2", f"{mu}*{y[1]} - {y[2]} - {y[1]}*({y[1]}**2 + {y[2]}**2)",
+           f"{y[1]} + {mu}*{y[2]} - {y[2]}*({y[1]}**2 + {y[2]}**2)"]
+    rhs += [f"-(1 + {j}/10)*{y[j]} + (1/10)*{y[j - 1]}" for j in range(3, n)]
+    return System.from_model(Model.ode(names, rhs, "a", range=["-1/100", "1/10"]))
+
+
+@pytest.mark.parametrize("n, second", [(3, 0), (12, 10)])
+@pytest.mark.parametrize("mu", ["(x0 - 1/1000)", "x0", "((x0 - 1/1000)**2 - 10**(-14))"])
+def test_crossing_next_to_or_on_a_fold_is_never_complete_without_its_point(monkeypatch, n, second, mu):
+    """The pair crosses iR at x0 = 1e-3 (a = 1e-6, next to the fold), at the fold itself (x0 = 0: zero-Hopf),
+    or twice at x0 = 1e-3 +- 1e-7: without proved points never complete, with the spectral Lemmas alone
+    (NMAX = 1) or with the bialternate fallback."""
+    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    from symhopf.search import find_candidates
+    s = folded(n, mu)
+    res = find_candidates(s)
+    assert res.branches
+    for nmax in (1, 20):
+        monkeypatch.setattr(tube, "NMAX", nmax)
+        for b in res.branches:
+            out = check_branch(s, b, [])
+            assert not out.proved and not out.crossings, out.reason
