@@ -185,22 +185,29 @@ def chain_point(n: int, c: float, a: float) -> list:
     return x + [a]
 
 
-def _restricted(s: System, k: int, g: list, h: float, frac: float):
-    """The Krawczyk piece on [t - h, t + h] (chart k), restricted as ``_march`` does to its first ``frac``;
-    (check, run, restricted piece, float centre) with ``_enclose_A`` done, or None."""
-    z = np.array(g, float)
-    lo, hi = Fraction(float(z[k]) - h), Fraction(float(z[k]) + h)
-    zc = float_point(s, k, float((lo + hi) / 2), z)
+def _piece_check(s: System, k: int, lo: Fraction, hi: Fraction, guess, frac: float | None = None):
+    """(check, run, piece, float centre) for the chart-k Krawczyk piece on [lo, hi] around the float arc near
+    ``guess`` (restricted to its first ``frac`` as ``_march`` does), or None without a piece."""
+    zc = float_point(s, k, float((lo + hi) / 2), np.asarray(guess, float))
     p, _ = piece_of(s, k, lo, hi, zc)
     if p is None:
         return None
-    q = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
+    if frac is not None:
+        p = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
     chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[: s.n]], a=[zc[s.n]], closed=False), [], (-1, 1), PREC)
-    run = tube._Run(k, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+    return chk, tube._Run(k, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0), p, zc
+
+
+def _restricted(s: System, k: int, g: list, h: float, frac: float):
+    """``_piece_check`` on [t - h, t + h] restricted to its first ``frac``, with ``_enclose_A`` done, or None."""
+    lo, hi = Fraction(float(g[k]) - h), Fraction(float(g[k]) + h)
+    got = _piece_check(s, k, lo, hi, g, frac)
+    if got is None:
+        return None
     with flint.ctx.workprec(PREC):
-        if chk._enclose_A(q, run) is None:
+        if got[0]._enclose_A(got[2], got[1]) is None:
             return None
-    return chk, run, q, zc
+    return got
 
 
 @pytest.mark.parametrize("a, h, frac, k", [(0.1, 1e-3, 0.6, 10), (0.15, 1e-2, 0.6, 1), (-0.1, 3e-3, 0.6, 2),
@@ -325,16 +332,11 @@ C_END = Fraction(1, 4) + Fraction(1, 2 ** 40)      # dyadic: a piece can end exa
 def _plain_piece(s: System, lo: Fraction, hi: Fraction, frac: float | None = None):
     """``_plain_ok`` on the a-chart Krawczyk piece [lo, hi] of ``padded`` (restricted to its first ``frac``
     as ``_march`` does); (accepted, lo - c, hi - c) with c the crossing, or None without a piece."""
-    n = s.n
     a0 = float((lo + hi) / 2)
-    zc = float_point(s, n, a0, np.array([np.sin(a0 + j / 7) / 3 for j in range(n)] + [a0]))
-    p, _ = piece_of(s, n, lo, hi, zc)
-    if p is None:
+    got = _piece_check(s, s.n, lo, hi, [np.sin(a0 + j / 7) / 3 for j in range(s.n)] + [a0], frac)
+    if got is None:
         return None
-    if frac is not None:
-        p = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
-    chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
-    run = tube._Run(n, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+    chk, run, p, _ = got
     with flint.ctx.workprec(PREC):
         return chk._plain_ok(p, run), p.lo - C_END, p.hi - C_END
 
@@ -386,13 +388,11 @@ def test_hopf_piece_holding_two_crossings_is_refused(monkeypatch, n, second, w):
     a0 = float(C_END)
     built = 0
     for s in systems:
-        zc = float_point(s, n, a0, np.array([np.sin(a0 + j / 7) / 3 for j in range(n)] + [a0]))
-        p, _ = piece_of(s, n, lo, hi, zc)
-        if p is None:
+        got = _piece_check(s, n, lo, hi, [np.sin(a0 + j / 7) / 3 for j in range(n)] + [a0])
+        if got is None:
             continue
         built += 1
-        chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
-        run = tube._Run(n, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
+        chk, run, p, _ = got
         with flint.ctx.workprec(PREC):
             for meth in ("auto", "spectral", "bialternate"):
                 chk.hopf_method = meth
