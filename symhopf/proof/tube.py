@@ -340,6 +340,8 @@ class MovingBranchCheck:
         n = self.n
         L = float(self.a1 - self.a0)
         span = np.ptp(Z, axis=0) + 1e-9 * (1 + np.abs(Z).max(axis=0))
+        flat = np.ptp(Z, axis=0) <= 1e-9 * (1 + np.abs(Z).max(axis=0))   # constant up to float noise: no chart
+        flat[n] = False
         span[n] = L
         pts = np.vstack([Z, Z[:1]]) if closed else Z
         nseg = len(pts) - 1
@@ -357,6 +359,7 @@ class MovingBranchCheck:
             # a coordinate that moves the same way at both ends and along the chord, as fast as possible
             good = np.where((np.sign(tang[i]) == np.sign(tang[i + 1])) & (np.sign(tang[i]) == np.sign(d)),
                             np.minimum(np.abs(tang[i]), np.abs(tang[i + 1])), 0.0)
+            good[flat] = 0.0
             charts.append(n if good[n] >= 0.5 * good.max() else int(np.argmax(good)))
         runs: list[_Run] = []
         i = 0
