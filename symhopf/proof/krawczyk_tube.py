@@ -53,7 +53,7 @@ Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` an
 ``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
 
 Arithmetic (``TUBE_ARITHMETIC``). The statements above hold for any enclosures of the balls they name.
-"numpy" (default): every n x n matrix is a numpy ball (runtime/npball.py: midpoint, radius); the ball
+"numpy" (the default from n >= NUMPY_N): every n x n matrix is a numpy ball (runtime/npball.py: midpoint, radius); the ball
 evaluations take numpy ball directions (``Tube.apply_nb``: ``Df = Df_apply(I)``, ``Df_a_apply(I)``,
 ``B(v, I)``; the generated code multiplies by BLAS) and every sum and product carries the a-priori
 rounding bounds of fpbounds (Lemma 1: ``|fl(A B) - A B| <= gamma_k |A| |B| + k eta``; Lemma 2: a
@@ -85,9 +85,12 @@ from .bialternate import bialt_float
 #: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
 #: "box" (one axis box, one preconditioner: the earlier test, kept for thin T and for comparison)
 TUBE_TEST = "parametrised"
-#: arithmetic of the tests: "numpy" (numpy balls, a-priori rounding bounds: runtime/npball.py, the
-#: default) or "arb" (python-flint balls at ``prec`` bits: the reference the tests compare with)
-TUBE_ARITHMETIC = "numpy"
+#: arithmetic of the tests: "numpy" (numpy balls, a-priori rounding bounds: runtime/npball.py), "arb"
+#: (python-flint balls at ``prec`` bits: the reference the tests compare with) or "auto" (the default:
+#: numpy from n >= NUMPY_N, where its BLAS products win; below, numpy's per-call overhead costs more:
+#: RG-flow, n = 4, 13.5 s with arb against 19.9 s with numpy)
+TUBE_ARITHMETIC = "auto"
+NUMPY_N = 16
 #: half widths of T at most THIN (1 + |t~|) go to the box test (cheaper, and as good there)
 THIN = 1e-10
 #: radii of the parametrised test's hull: HULL times the first tube radii (room for epsilon inflation)
@@ -119,7 +122,7 @@ class Piece:
     d: int
     hull: list[arb]
     K: list[arb]
-    D: NBall | arb_mat | None = None    # Df over the box (T at k, hull): numpy balls unless TUBE_ARITHMETIC = "arb"
+    D: NBall | arb_mat | None = None    # Df over the box (T at k, hull): numpy balls when the numpy test made it
     fa: NBall | arb_mat | None = None   # f_a over the box
     kind: str = "plain"
     index: int | None = None
@@ -251,7 +254,7 @@ class Tube:
 
     def _tests(self):
         """(box test, parametrised test) in the arithmetic TUBE_ARITHMETIC selects."""
-        if TUBE_ARITHMETIC == "arb":
+        if TUBE_ARITHMETIC == "arb" or (TUBE_ARITHMETIC == "auto" and self.n < NUMPY_N):
             return self._box_krawczyk_arb, self._moving_krawczyk_arb
         return self._box_krawczyk_nb, self._moving_krawczyk_nb
 

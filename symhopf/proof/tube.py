@@ -639,7 +639,7 @@ class MovingBranchCheck:
         res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
         if res is None or not p.holds(self.tube.full(k, exact_ball(tm), res[1])):
             return None  # the thin box must hold the arc's point (uniqueness in p's region)
-        D0, fa0 = arb_matrix(res[2]), arb_matrix(res[3])     # numpy balls unless krawczyk_tube.TUBE_ARITHMETIC = "arb"
+        D0, fa0 = arb_matrix(res[2]), arb_matrix(res[3])     # numpy balls or arb (krawczyk_tube.TUBE_ARITHMETIC)
         S = hull(p.lo, p.hi) - exact_ball(tm)
         du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, arb_matrix(p.D), arb_matrix(p.fa)))
         if du is None:
