@@ -4,7 +4,7 @@
     (2A (.) I)[(p,q),(r,s)] = [s=q] a_pr - [s=p] a_qr + [r=p] a_qs - [r=q] a_ps,
 
 whose eigenvalues are ``lambda_i + lambda_j`` (i < j): ``det(2 Df (.) I) = 0`` exactly when Df has a
-pair ``lambda, -lambda`` (a Hopf pair ``+-i w`` or a neutral saddle). In floats, python-flint balls and
+pair ``lambda, -lambda`` (a Hopf pair ``+-i w`` or a neutral saddle). In floats and
 numpy balls (each entry a signed sum of at most four entries of A), and the bordered matrix
 ``[[M, b], [c^T, 0]]`` of tube.py's Hopf pieces.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from flint import arb_mat
 
 from ..runtime.fpbounds import gamma, up as fp_up
 from ..runtime.npball import NBall
@@ -75,15 +74,3 @@ def _bordered_nb(M: NBall, b: np.ndarray, c: np.ndarray) -> NBall:
     mid[:m, :m], rad[:m, :m] = M.mid, M.rad
     mid[:m, m], mid[m, :m] = b, c
     return NBall(mid, rad)
-
-
-def bialt_ball(A: arb_mat) -> arb_mat:
-    st, m = _bialt_structure(A.nrows())
-    M = arb_mat(m, m)
-    for R, C, terms in st:
-        sg, i, j = terms[0]
-        v = A[i, j] if sg > 0 else -A[i, j]
-        for sg, i, j in terms[1:]:
-            v = v + A[i, j] if sg > 0 else v - A[i, j]
-        M[R, C] = v
-    return M
