@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from flint import arb
 
+import symhopf.proof.arc_enclosure as arc_enclosure
 import symhopf.proof.tube as tube
 from symhopf.proof.piece_spectrum import _moving, moving_discs_ok, moving_hopf_ok
 from symhopf.runtime.npball import NBall, nmul, scalar
@@ -86,7 +87,7 @@ def _check(s, k: int, a: float, h: float, guess, rng) -> bool:
 @pytest.fixture(autouse=True)
 def _second_order_always(monkeypatch):
     """Lemma A2 on every system (tube.py uses it from n = SECOND_ORDER_N on)."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", 0)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 0)
 
 
 @pytest.mark.parametrize("k", [2, 0])
@@ -251,7 +252,7 @@ def test_second_order_and_restriction_agree_with_the_first_order_check(monkeypat
     bialternate Hopf pieces: the same answer and crossings."""
     s = _leaky(n, seed)
     _agree(monkeypatch, s, "SECOND_ORDER_N", (0, 10 ** 9))
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", 0)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 0)
     _agree(monkeypatch, s, "RESTRICT", (0.6, 0.0))
     _agree(monkeypatch, s, "HOPF_METHOD", ("spectral", "bialternate"))
 

@@ -16,6 +16,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+import symhopf.proof.arc_enclosure as arc_enclosure
 import symhopf.proof.tube as tube
 from symhopf.model import Model
 from symhopf.proof.completeness import check_branch
@@ -84,7 +85,7 @@ def test_pair_on_the_axis_inside_the_range_is_never_complete(monkeypatch, case, 
     Re mu, a crossing 1e-12 inside the range end): without proved points the branch is never complete."""
     if n == 12 and case in ("two_2e-6", "end_inside"):
         pytest.skip("covered at n = 3; keep the n = 12 runs few (seconds each)")
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     mu, zeros, _ = CASES[case]
     s = padded(mu, n)
     if n == 3:
@@ -97,7 +98,7 @@ def test_pair_on_the_axis_inside_the_range_is_never_complete(monkeypatch, case, 
 def test_crossing_just_beyond_the_range_end_and_a_grazing_pair(monkeypatch, n, second):
     """mu = a - 1/2 - 1e-12 (the crossing 1e-12 beyond the range end): complete with no crossing is true;
     mu = (a - 1/3)^2 + 1e-20 (the pair grazes iR, never on it): an acceptance is true (50-digit check)."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     s = padded("(a - 1/2 - 10**(-12))", n)
     out = check_branch(s, branch_of(n, -0.5, 0.5), [])
     with mp.workdps(50):
@@ -139,7 +140,7 @@ def test_collision_near_the_axis_and_two_pairs_are_never_complete(monkeypatch, c
     """A complex pair born from a real collision crossing iR 1e-7 later, two pairs crossing 1e-9 apart: not
     complete without proved points, with the bialternate fallback (NMAX = 20) and with the spectral
     Lemmas alone (NMAX = 1)."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     monkeypatch.setattr(tube, "NMAX", nmax)
     rows, zero = BLOCKS[case]
     s = blocks(n, rows)
@@ -258,7 +259,7 @@ def test_second_derivative_of_df_along_the_arc_is_tightly_enclosed(monkeypatch, 
     n = 10
     s = chain(n, 30.0)
     seen = []
-    orig = tube.nmul
+    orig = arc_enclosure.nmul
 
     def rec(x, y):
         seen.append(x)
@@ -266,10 +267,10 @@ def test_second_derivative_of_df_along_the_arc_is_tightly_enclosed(monkeypatch, 
     got = _restricted(s, k, chain_point(n, 30.0, a), 1e-7, 1.0)
     assert got is not None
     chk, run, q, zc = got
-    monkeypatch.setattr(tube, "nmul", rec)
+    monkeypatch.setattr(arc_enclosure, "nmul", rec)
     with flint.ctx.workprec(PREC):
         second = chk._second_order(q)
-    monkeypatch.setattr(tube, "nmul", orig)
+    monkeypatch.setattr(arc_enclosure, "nmul", orig)
     assert second is not None
     half, A1 = seen[-1], second[1]
     assert half.rad.max() < 1e-2 and A1.rad.max() < 1e-2
@@ -316,7 +317,7 @@ def test_leaky_net_variants_agree_with_a_float_eigenvalue_scan(monkeypatch, n, s
     assert int((np.diff(sgn) != 0).sum()) == crossings == len(mine)
     outs = []
     for so, rs, nm in [(10, 0.6, 20), (10 ** 9, 0.0, 20), (10, 0.6, 1)]:
-        monkeypatch.setattr(tube, "SECOND_ORDER_N", so)
+        monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", so)
         monkeypatch.setattr(tube, "RESTRICT", rs)
         monkeypatch.setattr(tube, "NMAX", nm)
         outs.append(check_branch(s, b, mine))
@@ -347,7 +348,7 @@ def test_crossing_one_e_minus_12_from_a_piece_end(monkeypatch, n, second, nmax):
     past it, or starting 1e-12 before it never; the same for a piece restricted (RESTRICT = 0.6, as in
     ``_march``) so that its new end is 1e-12 before or after c. Widths 1e-2 ... 1e-9; at least one
     acceptance of a true plain piece (the tests are not vacuous)."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     monkeypatch.setattr(tube, "NMAX", nmax)
     s = padded(f"(a - {C_END.numerator}/{C_END.denominator})", n)
     e = Fraction(1, 10 ** 12)
@@ -377,7 +378,7 @@ def test_hopf_piece_holding_two_crossings_is_refused(monkeypatch, n, second, w):
     """A piece of width w centred on c holding two crossings: two pairs (omega 1 and 2) crossing w/10 apart,
     or one pair crossing twice (Re = (a - c)^2 - (w/8)^2): ``_hopf_ok`` (at most one Hopf point) refuses
     with every Hopf method (auto, spectral, bialternate)."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     cs = f"{C_END.numerator}/{C_END.denominator}"
     W = Fraction(w)
     d = W / 10
@@ -407,7 +408,7 @@ def test_tangential_touch_at_a_piece_end_or_inside(monkeypatch, n, second):
     """Re of the pair = (a - c)^2 + sigma (c dyadic): with sigma = 0 the pair touches iR at c only (a piece
     ending on c, or holding it, is never plain; one ending 1e-12 before it may be); with sigma = -1e-24
     it crosses twice 2e-12 apart (never plain over c); with sigma = +1e-24 it never meets iR."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     monkeypatch.setattr(tube, "NMAX", 1)
     cs = f"{C_END.numerator}/{C_END.denominator}"
     e = Fraction(1, 10 ** 12)
@@ -440,7 +441,7 @@ def test_crossing_next_to_or_on_a_fold_is_never_complete_without_its_point(monke
     """The pair crosses iR at x0 = 1e-3 (a = 1e-6, next to the fold), at the fold itself (x0 = 0: zero-Hopf),
     or twice at x0 = 1e-3 +- 1e-7: without proved points never complete, with the spectral Lemmas alone
     (NMAX = 1) or with the bialternate fallback."""
-    monkeypatch.setattr(tube, "SECOND_ORDER_N", second)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", second)
     from symhopf.search import find_candidates
     s = folded(n, mu)
     res = find_candidates(s)

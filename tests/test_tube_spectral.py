@@ -7,6 +7,7 @@ import pytest
 from flint import arb, arb_mat
 
 import symhopf.proof.ball_solve as ball_solve
+import symhopf.proof.arc_enclosure as arc_enclosure
 import symhopf.proof.tube as tube
 from symhopf.model import Model
 from symhopf.proof.completeness import check_branch
@@ -135,7 +136,7 @@ def _agree(monkeypatch, s: System, switch: str, values: tuple) -> int:
         mine = on_branch(res, proved, b)
         outs = []
         for v in values:
-            monkeypatch.setattr(tube, switch, v)
+            monkeypatch.setattr(arc_enclosure if hasattr(arc_enclosure, switch) else tube, switch, v)
             outs.append(check_branch(s, b, mine))
         assert len({o.proved for o in outs}) == 1, [o.reason for o in outs]
         assert all(o.crossings == outs[0].crossings for o in outs)
@@ -184,7 +185,7 @@ def test_numpy_pieces_on_code_without_numpy_directions(monkeypatch):
     br = [b for b in res.branches if len(on_branch(res, proved, b)) == 2][0]
     mine = on_branch(res, proved, br)
     for arith in ("numpy", "arb"):
-        monkeypatch.setattr(tube, "PIECE_ARITHMETIC", arith)
+        monkeypatch.setattr(arc_enclosure, "PIECE_ARITHMETIC", arith)
         assert check_branch(s, br, mine).proved
         assert not check_branch(s, br, mine[:1]).proved
 

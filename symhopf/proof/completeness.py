@@ -46,7 +46,8 @@ from flint import arb
 from ..runtime.arbtools import Number, float_bounds, hull
 from ..search.continuation import Branch
 from .family import branch_data, crossings
-from .tube import METHOD as TUBE_METHOD, check_moving_branch, mirror_moving_branch
+from .tube import METHOD as TUBE_METHOD, check_moving_branch
+from .tube_mirror import mirror_moving_branch
 
 METHOD = ("constant-branch shift: f(x0, a) = 0, Df_a(x0, a) = c I on the range; eigenvalues of Df(x0, a_r) "
           "in the isolated Gershgorin discs of the family proof's verified diagonalisation")

@@ -64,15 +64,8 @@ continuation stopped for another reason (a fold the search fails at, Newton fail
 not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
 The claim is *within the search box*, and the record says which kind of end each end is.
 
-Lemma M (mirror images). If ``f(-x, a) = -f(x, a)`` identically (verified symbolically, exact:
-search.symmetry.is_odd) then ``sigma(x, a) = (-x, a)`` maps equilibria to equilibria and
-``Df(sigma z) = Df(z)``: ``sigma Gamma`` is covered by the pieces ``sigma P`` (uniqueness region the
-image of P's), with the same spectral conclusions, and, when ``X = -X``, the same box exits mirrored.
-For a branch whose float points are exactly ``-1`` times those of a branch proved complete, its proved
-points are matched one to one with the Hopf pieces: a proved point whose mirrored box lies in the
-uniqueness region of the Hopf piece ``P`` is on ``sigma P``'s arc, which has at most one Hopf point, so
-it is the mirror of P's proved point. When every Hopf piece is matched the branch is proved complete
-without a tube of its own (``mirror_moving_branch``); otherwise it gets the full check.
+Lemma M (mirror images, tube_mirror.py): for odd systems a branch that is the float mirror image of a
+branch proved complete may reuse its tube.
 
 Bounds (ball arithmetic at ``prec`` bits; ``Y`` always a float approximate inverse; the
 per-piece enclosures of ``Df`` on the arc (``_enclose_A``: centre test, tangent solves, ``A``, ``A'``)
@@ -96,11 +89,8 @@ a-priori rounding bounds replace ball arithmetic there).
 * Ball linear solves (ball_solve.py, the Lemma): for a ball matrix ``D``, ball ``b`` and float
   ``Y`` with ``e = ||I - Y D||_inf < 1`` every matrix in ``D`` is nonsingular and ``D^-1 b`` lies in
   ``Y b + (I - Y D) [-rho, rho]^m``, ``rho = ||Y b||_inf / (1 - e)``.
-* Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point of the piece's
-  arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
-  ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
-  ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma T (parametrised pieces), else the
-  Lemma over the hull box refined with ``Jz`` along the arc (``MovingBranchCheck._enclose_A``). ``M = 2 A (.) I``,
+* Arc enclosures (arc_enclosure.py): ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` on the piece's
+  arc, ``A' = Df_a a' + B(x', I)`` with an enclosure of the arc's tangent. ``M = 2 A (.) I``,
   ``M' = 2 A' (.) I`` (the bialternate product is linear).
 * Plain pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_discs_ok: discs
   of ``S^-1 V^-1 (A0 + s A') V S``, ``S = I + s X`` the first-order eigenvector correction, centres
@@ -116,10 +106,8 @@ a-priori rounding bounds replace ball arithmetic there).
   by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next); a
   Krawczyk piece whose spectral test fails is first retried on the first ``RESTRICT`` of its interval: a
   sub-interval of a piece is a piece, so only the spectral test is redone.
-* Second-order arc enclosure (Lemma A2, ``MovingBranchCheck._second_order``; n >= ``SECOND_ORDER_N``): the
-  tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
-  ``Df`` on the arc in ``(Df(z(t~)) + [0, h^2] g''/2) + s g'(t~)`` with a thin ``g'(t~)``: the moving
-  discs of a plain piece that fails the first-order form are retried on this one.
+* Second-order arc enclosure (Lemma A2, arc_enclosure.py; n >= ``SECOND_ORDER_N``): the moving
+  discs of a plain piece that fails the first-order form are retried on it.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
   eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
@@ -158,7 +146,7 @@ the ball evaluations of Df, B, Df_a and the spectral Lemma dominate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any, NamedTuple, Sequence
 
@@ -166,13 +154,13 @@ import flint
 import numpy as np
 from flint import arb, arb_mat
 
-from ..runtime.arbtools import column, exact_ball, float_inverse, float_lower, float_upper, fraction, hull, identity
-from ..runtime.fpbounds import up as fp_up
-from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
-from ..search.symmetry import is_odd   # exact (SymPy): Lemma M
-from .ball_solve import _contraction, _contracts, _solve_refined, lemma_solve_nb, solve_refined_nb
+from ..runtime.arbtools import exact_ball, float_lower, float_upper, fraction, hull
+from ..runtime.npball import NBall, as_nball, nprod
+from .arc_enclosure import ArcEnclosures
+from .ball_solve import _contracts, lemma_solve_nb
 from .bialternate import _bordered_nb, bialt_float, bialt_nball
-from .krawczyk_tube import Piece, Tube, arb_matrix, split_nb
+from .branch_runs import Budget, Fail, FloatRuns, _Run
+from .krawczyk_tube import Piece, Tube
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, spectral_ok
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
@@ -185,14 +173,6 @@ METHOD = ("tube + bialternate: Krawczyk tube around the branch (parameter or coo
 #: Hopf pieces: "auto" (spectral Lemma, then the bordered determinant for n <= NMAX), "spectral"
 #: or "bialternate" (one of the two only: the tests check that they agree)
 HOPF_METHOD = "auto"
-#: Lemma A2 (``_arc_curve``, ``_second_order``) on systems with n >= SECOND_ORDER_N: the tangent on the arc
-#: refined by ``u'(t~) + S u''``; plain pieces failing the first-order moving discs tried on the second-order
-#: form. Below it the extra evaluations (C, B_a, Df_aa, B) cost more than the pieces they save (measured:
-#: leaky50 907 -> 448 pieces, 44 -> 35 CPU s; the 6-d multilayer demo 520 -> 439 pieces, 10.6 -> 14.7 s)
-SECOND_ORDER_N = 10
-#: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
-#: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
-PIECE_ARITHMETIC = "numpy"
 MIN_REL_WIDTH = 1e-11
 #: default work budget of one branch's check: Krawczyk pieces tried (plain, Hopf and failed ones);
 #: past it the check stops, not proved, with that reason (deterministic: counted in work, not time)
@@ -205,29 +185,10 @@ GROW = 1.3
 CAP, CAP_GROW, SHRINK = 0.9, 1.003, 0.8
 #: a plain piece failing its spectral test is retried on this fraction of its interval (0: not retried)
 RESTRICT = 0.6
-TANGENT_PASSES = 2
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
-class Fail(Exception):
-    """Completeness not proved; the message is the reason."""
-
-
-class Budget(Fail):
-    """The work budget stopped the check (not proved; the message says so)."""
-
-
-@dataclass
-class _Run:
-    k: int
-    d: int
-    pts: np.ndarray       # float points of the arc in this run, in arc order
-    lo: Fraction          # chart interval covered (exact ends at the range ends)
-    hi: Fraction
-    span: float           # scale of coordinate k
-
-
-class MovingBranchCheck:
+class MovingBranchCheck(FloatRuns, ArcEnclosures):
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                  prec: int, budget: int = BUDGET,
                  box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> None:
@@ -256,177 +217,6 @@ class MovingBranchCheck:
         self._curve: tuple | None = None     # the last _enclose_A's piece and what _second_order needs
 
     # ---- float arc -> runs
-    def _arc(self) -> tuple[np.ndarray, bool]:
-        Z = np.column_stack([np.asarray(self.branch.x, float), np.asarray(self.branch.a, float)])
-        keep = [0] + [i for i in range(1, len(Z)) if np.linalg.norm(Z[i] - Z[i - 1]) > 0]
-        Z = Z[keep]
-        closed = bool(self.branch.closed)
-        if closed and len(Z) > 2 and np.allclose(Z[0], Z[-1], rtol=0, atol=1e-12 * (1 + np.abs(Z).max())):
-            Z = Z[:-1]
-        if len(Z) < 2:
-            raise Fail("branch has fewer than two points")
-        return Z, closed
-
-    def _at_range_end(self, z: np.ndarray) -> Fraction | None:
-        """The exact range end at the float point ``z`` (an end of the float arc), else None."""
-        a, L = float(z[self.n]), float(self.a1 - self.a0)
-        return next((e for e in (self.a0, self.a1) if abs(a - float(e)) <= 1e-9 * L), None)
-
-    def _cut(self, Z: np.ndarray, closed: bool) -> np.ndarray:
-        """The part of the float arc to cover (in arc order). Unchanged when the arc is closed or both its
-        ends are at range ends. Else (an end where the float continuation stopped inside the range, e.g.
-        past 1.5 times the box), with ``self.box``: oriented to start at its range end if it has one, the
-        arc is cut to its first stretch in the box: from its start, or from just before the box where it
-        enters it, to just past the face it crosses when it first leaves the box. A float arc that comes
-        back into the box after that fails: the branch record (its points, its candidates) holds both
-        stretches, and the claim would cover only the first. ``self.ends`` records the faces of the cuts. Floats only: the tube then proves
-        each cut end's slice strictly outside the box (``_exit``), or fails."""
-        if closed:
-            return Z
-        stop = [self._at_range_end(Z[0]) is None, self._at_range_end(Z[-1]) is None]
-        if not any(stop):
-            return Z
-        if self.box is None:
-            self._range_end(Z[-1] if stop[1] else Z[0])   # raises: the arc stops inside the range
-        if stop[0] and not stop[1]:
-            Z, stop = Z[::-1], [False, True]   # start at the range end
-        n = self.n
-        blo, bhi = (np.array([float(v) for v in c]) for c in self.box)
-        inside = np.all((Z[:, :n] >= blo) & (Z[:, :n] <= bhi), axis=1)
-        first = np.nonzero(inside)[0]
-        if not len(first):
-            raise Fail("the search's float branch stops inside the range and has no point in the search box; "
-                       "cannot cover the branch")
-        i = int(first[0])
-        if stop[0] and i == 0:
-            self._range_end(Z[0])   # raises: the float arc stops inside the box
-        out = np.nonzero(~inside[i:])[0]
-        j = i + int(out[0]) if len(out) else None
-        if stop[1] and j is None:
-            self._range_end(Z[-1])  # raises: the float arc stops inside the box
-        if j is not None and inside[j:].any():
-            back = Z[j + int(np.nonzero(inside[j:])[0][0])]
-            raise Fail(f"the search's float branch leaves the search box and comes back into it (at a ~ "
-                       f"{float(back[n]):.12g}): only its first stretch in the box could be covered, and the "
-                       "branch as recorded has both; cannot cover the branch")
-        head, tail = [Z[0]], [Z[-1]]
-        if i > 0:
-            z, self.ends[0] = self._crossing(Z[i], Z[i - 1], blo, bhi)
-            head = [z]
-        if j is not None:
-            z, self.ends[1] = self._crossing(Z[j - 1], Z[j], blo, bhi)
-            tail = [z]
-        return np.array(head + list(Z[i if i > 0 else 1: j if j is not None else len(Z) - 1]) + tail)
-
-    def _crossing(self, zin: np.ndarray, zout: np.ndarray, blo: np.ndarray,
-                  bhi: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-        """Float equilibrium on the branch between ``zin`` (in the box) and ``zout`` (outside) just past
-        the face that ``zout`` violates most (relative to the box width): ``(z, (j, s))``."""
-        n = self.n
-        w = np.maximum(bhi - blo, 1e-300)
-        viol = np.maximum((zout[:n] - bhi) / w, (blo - zout[:n]) / w)
-        j = int(np.argmax(viol))
-        s = 1 if zout[j] > bhi[j] else -1
-        face = bhi[j] if s > 0 else blo[j]
-        t = face + s * min(1e-6 * w[j], 0.5 * abs(zout[j] - face))
-        th = (t - zin[j]) / (zout[j] - zin[j])
-        guess = (1 - th) * zin + th * zout
-        z = self.tube.point(j, float(t), guess)
-        if z is None or not np.linalg.norm(z - guess) <= np.linalg.norm(zout - zin):
-            raise Fail(f"float Newton failed where the branch leaves the search box (x{j} = {t:.17g})")
-        return z, (j, s)
-
-    def _runs(self, Z: np.ndarray, closed: bool) -> list[_Run]:
-        n = self.n
-        L = float(self.a1 - self.a0)
-        span = np.ptp(Z, axis=0) + 1e-9 * (1 + np.abs(Z).max(axis=0))
-        flat = np.ptp(Z, axis=0) <= 1e-9 * (1 + np.abs(Z).max(axis=0))   # constant up to float noise: no chart
-        flat[n] = False
-        span[n] = L
-        pts = np.vstack([Z, Z[:1]]) if closed else Z
-        nseg = len(pts) - 1
-        tang = np.array([self._tangent(z, span) for z in pts])
-        for i in range(len(pts)):  # orient along the arc
-            d = (pts[min(i + 1, len(pts) - 1)] - pts[max(i + 1, 1) - 1]) / span
-            if tang[i] @ d < 0:
-                tang[i] = -tang[i]
-        charts = []
-        for i in range(nseg):
-            if not closed and ((i == 0 and self.ends[0] is None) or (i == nseg - 1 and self.ends[1] is None)):
-                charts.append(n)  # the arc's ends at range ends are a-charts
-                continue
-            d = (pts[i + 1] - pts[i]) / span
-            # a coordinate that moves the same way at both ends and along the chord, as fast as possible
-            good = np.where((np.sign(tang[i]) == np.sign(tang[i + 1])) & (np.sign(tang[i]) == np.sign(d)),
-                            np.minimum(np.abs(tang[i]), np.abs(tang[i + 1])), 0.0)
-            good[flat] = 0.0
-            charts.append(n if good[n] >= 0.5 * good.max() else int(np.argmax(good)))
-        runs: list[_Run] = []
-        i = 0
-        while i < nseg:
-            k = charts[i]
-            dk = np.sign(pts[i + 1][k] - pts[i][k])
-            j = i
-            while j + 1 < nseg and charts[j + 1] == k and np.sign(pts[j + 2][k] - pts[j + 1][k]) == dk:
-                j += 1
-            if dk == 0:
-                raise Fail("branch points do not move in the chosen chart")
-            rp = pts[i: j + 2]
-            t_s, t_e = Fraction(float(rp[0][k])), Fraction(float(rp[-1][k]))
-            eta = Fraction(1e-8 * span[k] + 1e-12 * abs(float(t_s)))
-            if not closed and i == 0:   # an arc end: the exact range end, or the float point past the box
-                t_s = self._range_end(rp[0]) if self.ends[0] is None else t_s
-            else:
-                t_s = t_s - int(dk) * eta
-            if not closed and j + 1 == nseg and self.ends[1] is None:
-                t_e = self._range_end(rp[-1])
-            lo, hi = (t_s, t_e) if dk > 0 else (t_e, t_s)
-            if not lo < hi:
-                raise Fail("branch too short to cover")
-            runs.append(_Run(k, int(dk), rp, lo, hi, float(span[k])))
-            i = j + 1
-        return runs
-
-    def _tangent(self, z: np.ndarray, span: np.ndarray) -> np.ndarray:
-        """Float unit tangent of the branch at z in the coordinates z / span."""
-        t = np.linalg.svd(self.tube.Jz(z) * span)[2][-1]
-        return t
-
-    def _range_end(self, z: np.ndarray) -> Fraction:
-        """The exact range end at the float end point ``z`` of a branch that is not closed."""
-        e = self._at_range_end(z)
-        if e is not None:
-            return e
-        a = float(z[self.n])
-        big = float(np.abs(z[: self.n]).max())
-        raise Fail(f"the search's float branch stops inside the range (at a = {a:.17g}, |x|_inf = {big:.6g}: "
-                   "the continuation stops where |x| passes 1.5 times the search box, or where it fails); "
-                   "cannot cover the whole branch")
-
-    def _guess(self, run: _Run, t: float) -> np.ndarray:
-        P, k = run.pts, run.k
-        ts = P[:, k] * run.d
-        j = int(np.clip(np.searchsorted(ts, t * run.d) - 1, 0, len(P) - 2))
-        th = 0.0 if ts[j + 1] == ts[j] else (t * run.d - ts[j]) / (ts[j + 1] - ts[j])
-        return (1 - th) * P[j] + th * P[j + 1]
-
-    def _point(self, run: _Run, t: float) -> np.ndarray:
-        """Float equilibrium of the run at z_k = t (the last few are kept: a piece's centre is asked for
-        by _piece and again by _enclose_A)."""
-        key = (id(run), t)
-        z = self._points.get(key)
-        if z is None:
-            z = self.tube.point(run.k, t, self._guess(run, t))
-            if z is None:
-                raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
-            if len(self._points) >= 16:
-                self._points.clear()
-            self._points[key] = z
-        return z.copy()
-
-    def _cname(self, k: int) -> str:
-        return "a" if k == self.n else f"x{k}"
-
     # ---- building pieces
     def _piece(self, run: _Run, lo: Fraction, hi: Fraction,
                cover: tuple[np.ndarray, np.ndarray] | None = None) -> Piece | None:
@@ -448,221 +238,11 @@ class MovingBranchCheck:
                 return None
         return p
 
-    def _box(self, p: Piece) -> list[arb]:
-        """An axis box (all n + 1 coordinates) holding the piece's arc (not a uniqueness box: ``p.holds``)."""
-        return self.tube.full(p.k, hull(p.lo, p.hi), p.hull)
-
-    def _kbox(self, p: Piece) -> list[arb]:
-        return self.tube.full(p.k, hull(p.lo, p.hi), p.K)
-
     def _a_of(self, p: Piece) -> tuple[float, float]:
         if p.k == self.n:
             return float(p.lo), float(p.hi)
         Ka = p.K[self.n - 1]
         return float_lower(Ka), float_upper(Ka)
-
-    @staticmethod
-    def _tm(p: Piece) -> Fraction:
-        tm = Fraction(float((p.lo + p.hi) / 2))
-        return tm if p.lo <= tm <= p.hi else (p.lo + p.hi) / 2
-
-    def _enclose_A(self, p: Piece, run: _Run) -> tuple[NBall | arb_mat, NBall | arb_mat] | None:
-        """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc (``_enclose_A_arb``'s
-        formulation), cached on the piece; numpy balls (PIECE_ARITHMETIC): ``z(t~)`` and
-        ``Df(z(t~))`` from ``_centre``, the tangent ``p.du`` (Lemma T) when the piece has it, else by
-        ``solve_refined_nb`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
-        intersected with the second-order tangent of Lemma A2 (``_arc_curve``: ``u1 + S u''``), ``Df_a`` and
-        ``B(x', I)`` over the K box evaluated by the generated code on numpy ball directions (``Tube.apply_nb``),
-        every product by npball.nprod / nmul / nadd (a-priori rounding bounds, runtime/npball.py). What
-        Lemma A2's second-order form needs (``_second_order``) is kept for the last piece."""
-        if p.Ap is not None:
-            return p.Amv, p.Ap
-        if PIECE_ARITHMETIC == "arb":
-            return self._enclose_A_arb(p, run)
-        n, k, ev = self.n, p.k, self.tube.ev
-        tm = self._tm(p)
-        I = NBall(np.eye(n), 0.0)
-        if isinstance(p.D, NBall):
-            Dbox, fabox = p.D, as_nball(p.fa)
-        elif "Df_apply" in self.tube.flint_only:    # the evaluator converts python-flint matrices anyway
-            Dbox, fabox = as_nball(p.D), as_nball(p.fa)
-        else:   # evaluating the box's Df in numpy balls costs less than converting the arb matrix
-            xu, au = self.tube.xa(self._box(p))
-            Dbox, fabox = self.tube.apply_nb("Df_apply", xu, au, I), as_nball(p.fa)
-        Ju, Jk = split_nb(k, Dbox, fabox)
-        Y = float_inverse(Ju.mid)       # one float preconditioner for the centre and the tangent solves
-        if Y is None:
-            return None
-        cen = self._centre(p, run, tm, Y)
-        if cen is None:
-            return None
-        D0, fa0 = cen[0], cen[1]
-        # p.du (Lemma T) is tight: then the passes add nothing
-        du = as_nball(column(p.du)) if p.du is not None else solve_refined_nb(Ju, Jk, Y)
-        if du is None:
-            return None
-        passes = 0 if p.du is not None else TANGENT_PASSES
-        S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
-        x, a = self.tube.xa(self._kbox(p))
-        Dfa = self.tube.apply_nb("Df_a_apply", x, a, I)
-        second = n >= SECOND_ORDER_N
-        faa = as_nball(ev.f_aa(x, a)) if passes or second else None
-        curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
-        if curve is not None:
-            du = curve[2]
-        for it in range(passes + 1):
-            xp, ap = self._tangent_xa(k, du)
-            Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
-            if it == passes:
-                break
-            fap = nprod(Dfa, xp) + nmul(faa, ap)
-            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
-            if new is None:
-                break
-            du = intersect(du, new)
-        self._curve = None if curve is None else (p, cen, curve, x, a, Dfa, S, Ap)
-        p.A0 = D0
-        p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
-        return p.Amv, p.Ap
-
-    def _tangent_xa(self, k: int, u: NBall, zk: float = 1.0) -> tuple[NBall, NBall]:
-        """(x', a') of the arc's tangent from its other coordinates u' (``z'_k = zk``: 1; 0 for ``z''``)."""
-        n = self.n
-        z = NBall(np.insert(u.mid, k, zk, axis=0), np.insert(u.rad, k, 0.0, axis=0))
-        return NBall(z.mid[:n], z.rad[:n]), NBall(z.mid[n:], z.rad[n:])
-
-    def _arc_curve(self, k: int, cen: tuple[NBall, NBall, arb_mat, arb], Y: np.ndarray, Ju: NBall, du: NBall,
-                   x: arb_mat, a: arb, Dfa: NBall, faa: NBall, S: NBall) -> tuple[NBall, NBall, NBall] | None:
-        """(u1, u2, du) of Lemma A2: ``u1`` holds the tangent ``u'(t~)``, ``u2`` holds ``u''`` at every arc
-        point, ``du`` the tangent on the arc, ``du /\\ (u1 + S u2)`` (twice: u2 again from the new du)."""
-        u1 = solve_refined_nb(*split_nb(k, cen[0], cen[1]), Y)
-        if u1 is None:
-            return None
-        u2 = None
-        for _ in range(2):
-            xp, ap = self._tangent_xa(k, du)
-            q = self.tube.apply_nb("B", x, a, xp, xp) + nmul(nprod(Dfa, xp), ap * 2.0) + nmul(faa, nmul(ap, ap))
-            new = solve_refined_nb(Ju, q, Y)                  # -J_u^-1 q = u''
-            if new is None:
-                break
-            u2 = new
-            du = intersect(du, u1 + nmul(u2, S))
-        return None if u2 is None else (u1, u2, du)
-
-    def _second_order(self, p: Piece) -> tuple[NBall, NBall] | None:
-        """Lemma A2 (second-order arc enclosure). Let ``g(t) = Df(z(t))`` on the piece's arc, ``t = t~ + s``,
-        ``|s| <= h``, ``z' = (x', a')`` (``z'_k = 1``) and ``z'' = (x'', a'')`` (``z''_k = 0``) its first two
-        derivatives. Differentiating ``f(z(t)) = 0`` twice: ``J_u u'' = -q``, ``q = D^2 f[z', z'] = B(x', x') +
-        2 a' Df_a x' + a'^2 f_aa``; and ``g' = B(x', .) + a' Df_a``, ``g'' = C(x', x', .) + 2 a' B_a(x', .) +
-        a'^2 Df_aa + B(x'', .) + a'' Df_a``. Let ``A0`` hold ``g(t~)`` (``_centre``), ``A1`` hold ``g'(t~)``
-        (the tangent ``u1`` at ``z(t~)`` solved with ``Df, f_a`` of the thin centre box, then ``B`` and ``Df_a``
-        of that box) and ``A2`` hold ``g''/2`` at every arc point (``x, a``: the K box, which holds the arc;
-        ``du`` holding ``u'`` and ``u2`` holding ``u''`` on the arc, by ``_arc_curve``: ``u2`` solves ``J_u u''
-        = -q`` with J_u over a box holding the arc and q over the K box, and ``u'(t~ + s) = u'(t~) + s
-        u''(xi)`` entrywise (mean values), so ``u'`` on the arc lies in ``u1 + S u2``). Taylor's formula
-        with Lagrange remainder, entry by entry, gives ``g(t~ + s) = A0' + s A1' + s^2 A2'(s)`` with
-        ``A0' in A0``, ``A1' in A1``, ``A2'(s) in A2``: every ``Df`` on the arc is ``A0'' + s A1'`` with
-        ``A0''`` in ``A0 + [0, h^2] A2`` (the setting of piece_spectrum.moving_discs_ok with a thin A1, so
-        its disc radii are O(h^2) from ``A2`` alone, where the first-order form's ``h rad A'`` is O(h^2)
-        with the box evaluation's overestimation of ``A'``). Returns (``A0 + [0, h^2] A2``, ``A1``) for the
-        piece of the last ``_enclose_A``, or None."""
-        if self._curve is None or self._curve[0] is not p:
-            return None
-        _, cen, (u1, u2, du), x, a, Dfa, S, _ = self._curve
-        n, k = self.n, p.k
-        I = NBall(np.eye(n), 0.0)
-        xc, ac = cen[2], cen[3]
-        xp, ap = self._tangent_xa(k, du)
-        xpp, app = self._tangent_xa(k, u2, 0.0)
-        x1, a1 = self._tangent_xa(k, u1)
-        A1 = nmul(self.tube.apply_nb("Df_a_apply", xc, ac, I), a1) + self.tube.apply_nb("B", xc, ac, x1, I)
-        G2 = (self.tube.apply_nb("C", x, a, xp, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
-              + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)) + self.tube.apply_nb("B", x, a, xpp, I)
-              + nmul(Dfa, app))
-        if not (np.all(np.isfinite(A1.rad)) and np.all(np.isfinite(G2.rad))):
-            return None
-        h = self._half_width(p)
-        h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
-        return cen[0] + nmul(G2 * 0.5, h2), A1
-
-    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall, arb_mat, arb] | None:
-        """(Df, f_a, x, a): Df and f_a over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy
-        balls, and (x, a) a thinner box holding it (the Krawczyk set below). Thin
-        Krawczyk test (t frozen at tm): float equilibrium ``u~``, any float ``Y`` (the caller's ``mid
-        J_u(piece box)^-1``), ``U = u~ + [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``,
-        J_u over the box) the Krawczyk
-        set lies in ``u~ +- (|Y f(u~, tm)| + E r)``; if that bound is ``< r`` entrywise, ``U`` holds exactly
-        one zero, within the bound. It must lie in the piece's uniqueness region (``p.holds``: then it is
-        ``z(t~)``, the one zero there for each t). Df and f_a over (tm, U) hold Df, f_a at ``z(t~)``."""
-        n, k = self.n, p.k
-        o = self.tube.others(k)
-        uc = self._point(run, float(tm))[o]
-        T = exact_ball(tm)
-        x, a = self.tube.xa(self.tube.full(k, T, [arb(float(v)) for v in uc]))
-        YF = nprod(NBall(Y, 0.0), as_nball(self.tube.ev.f(x, a)))
-        yf = fp_up(np.abs(YF.mid[:, 0]) + YF.rad[:, 0], 1)
-        eps = 1e-15 * (1 + np.abs(uc)) + 1e-300
-        r = 2 * yf + eps
-        I = NBall(np.eye(n), 0.0)
-        for _ in range(4):
-            if not np.all(np.isfinite(r)):
-                return None
-            U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
-            xb, ab = self.tube.xa(self.tube.full(k, T, U))
-            D = self.tube.apply_nb("Df_apply", xb, ab, I)
-            fa = as_nball(self.tube.ev.f_a(xb, ab))
-            E = _contraction(Y, split_nb(k, D, fa)[0])
-            dev = fp_up(yf + E @ r, n + 2)
-            if np.all(dev < r):
-                K = [arb(float(c), float(d)) for c, d in zip(uc, dev)]
-                Z0 = self.tube.full(k, T, K)
-                if not p.holds(Z0):
-                    return None     # the thin box must lie in p's uniqueness region
-                return (D, fa, *self.tube.xa(Z0))
-            r = np.maximum(r, 1.5 * dev + eps)
-        return None
-
-    def _enclose_A_arb(self, p: Piece, run: _Run) -> tuple[arb_mat, arb_mat] | None:
-        """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc, A in the mean-value form
-        ``Df(z(t~)) + A' (T - t~)`` (z(t~) enclosed by a thin Krawczyk test inside p's uniqueness region). The arc's
-        tangent ``z'`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``) is enclosed by the Lemma (refined:
-        ``z <- (Y b + (I - Y D) z) /\\ z``, valid as the solutions satisfy it), first with ``Jz`` over
-        the hull box (or ``p.du``, Lemma T, when the piece has it: then no passes), then
-        ``TANGENT_PASSES`` times with ``Jz`` along the arc,
-        ``Jz(z(t~)) + Jz' (T - t~)``, ``Jz' = [Df_a a' + B(x', I) | Df_a x' + f_aa a']`` over the K box
-        with the previous tangent enclosure (entrywise mean value theorem along the arc, whose
-        tangent at every point is in that enclosure); each new enclosure is intersected with the
-        previous one. ``A' = Df_a a' + B(x', I)`` with the last one. Python-flint balls at ``prec``
-        bits (PIECE_ARITHMETIC = "arb"): the reference for ``_enclose_A``'s numpy balls."""
-        n, k, ev = self.n, p.k, self.tube.ev
-        tm = self._tm(p)
-        res = self.tube.krawczyk(k, exact_ball(tm), self._point(run, float(tm)))
-        if res is None or not p.holds(self.tube.full(k, exact_ball(tm), res[1])):
-            return None  # the thin box must hold the arc's point (uniqueness in p's region)
-        D0, fa0 = arb_matrix(res[2]), arb_matrix(res[3])     # numpy balls or arb (krawczyk_tube.TUBE_ARITHMETIC)
-        S = hull(p.lo, p.hi) - exact_ball(tm)
-        du = p.du if p.du is not None else _solve_refined(*self.tube.split(k, arb_matrix(p.D), arb_matrix(p.fa)))
-        if du is None:
-            return None
-        x, a = self.tube.xa(self._kbox(p))
-        Dfa = ev.Df_a(x, a)
-        passes = 0 if p.du is not None else TANGENT_PASSES   # p.du (Lemma T) is tight: the passes add nothing
-        faa = ev.f_aa(x, a) if passes else None
-        I = identity(n)
-        for it in range(passes + 1):
-            zp = self.tube.full(k, arb(1), du)
-            xp, ap = column(zp[:n]), zp[n]
-            Ap = Dfa * ap + ev.B(x, a, xp, I)
-            if it == passes:
-                break
-            fap = Dfa * xp + faa * ap
-            new = _solve_refined(*self.tube.split(k, D0 + Ap * S, fa0 + fap * S))
-            if new is None:
-                break
-            du = [u.intersection(v) for u, v in zip(du, new)]
-        p.A0 = D0
-        p.Amv, p.Ap = D0 + Ap * S, Ap
-        return p.Amv, p.Ap
 
     def _plain_ok(self, p: Piece, run: _Run) -> bool:
         """No eigenvalue of Df on iR \\ {0} at any point of the piece's arc: the moving-disc Lemma on the
@@ -692,11 +272,6 @@ class MovingBranchCheck:
             if got is not None and got[2] < 1:
                 return True
         return False
-
-    def _half_width(self, p: Piece) -> float:
-        """Upper bound of ``|t - t~|`` on the piece (t~ = _tm(p), the mean-value centre)."""
-        tm = self._tm(p)
-        return max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
 
     def _bordered(self, p: Piece, run: _Run) -> tuple[arb_mat, np.ndarray, np.ndarray, arb] | None:
         """(N ball, b, c, d sigma/dt enclosure) on the piece, or None."""
@@ -1105,101 +680,6 @@ def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
         return (f"{parameter} ~ {0.5 * (e['a'][0] + e['a'][1]):.6g} through the face "
                 f"{e.get('variable', 'x' + str(e['coordinate'] + 1))} = {float(Fraction(e['face'])):.6g}")
     return f"within the search box (it leaves the box at {' and at '.join(one(e) for e in exits)})"
-
-
-class MirroredPiece:
-    """The piece ``sigma P`` of an odd system (Lemma M), ``sigma(x, a) = (-x, a)``: its uniqueness region is
-    the image of P's (``holds``: a box Z lies in it iff ``sigma Z`` lies in P's)."""
-
-    def __init__(self, piece: Piece, n: int) -> None:
-        self.piece, self.n, self.kind = piece, n, piece.kind
-
-    def holds(self, Z: Sequence[arb]) -> bool:
-        return self.piece.holds(_sigma(Z, self.n))
-
-
-def _sigma(Z: Sequence[Any], n: int) -> list[Any]:
-    return [-z for z in Z[:n]] + list(Z[n:])
-
-
-_ODD: dict[int, tuple[Any, bool]] = {}
-
-
-def _odd(system: Any) -> bool:
-    """``f(-x, a) = -f(x, a)`` identically (search.symmetry.is_odd: SymPy, exact), cached per model."""
-    model = getattr(system, "model", None)
-    hit = _ODD.get(id(model))
-    if hit is None or hit[0] is not model:
-        if len(_ODD) >= 16:
-            _ODD.clear()
-        hit = _ODD[id(model)] = (model, bool(is_odd(model)))
-    return hit[1]
-
-
-def mirror_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
-                         source_branch: Any, source: Any, box: tuple[Sequence[Any], Sequence[Any]] | None = None,
-                         prec: int = 128) -> TubeResult | None:
-    """Lemma M (module docstring): ``branch`` is the float mirror image ``x -> -x`` of ``source_branch``,
-    whose tube check ``source`` (a TubeResult or CompletenessResult with ``tube`` and ``ends``, for the same
-    system, range and box: its recorded ends are checked against them) is proved;
-    then the mirrored tube proves ``branch`` complete when every proved point of ``branch`` lies, mirrored,
-    in the uniqueness region of a Hopf piece of ``source`` (one point per Hopf piece). None when a
-    hypothesis fails (the caller runs the full check)."""
-    n = system.n
-    if not source.proved or not source.tube or bool(branch.closed) != bool(source_branch.closed):
-        return None
-    xs, xb = np.asarray(source_branch.x, float), np.asarray(branch.x, float)
-    if xs.shape != xb.shape or not np.array_equal(xb, -xs) \
-            or not np.array_equal(np.asarray(branch.a, float), np.asarray(source_branch.a, float)):
-        return None
-    exits = [e for e in source.ends if e.get("kind") == "box exit"]
-    blo = bhi = None
-    if exits:
-        if box is None:
-            return None
-        blo, bhi = [fraction(v) for v in box[0]], [fraction(v) for v in box[1]]
-        if any(lo != -hi for lo, hi in zip(blo, bhi)):
-            return None   # sigma maps the box onto itself only when it is symmetric
-    a0, a1 = fraction(a_range[0]), fraction(a_range[1])
-    for e in source.ends:   # the source was checked over this range and box
-        if e.get("kind") == "range end" and Fraction(e["a"]) not in (a0, a1):
-            return None
-        if e.get("kind") == "box exit" and Fraction(e["face"]) != (bhi if e["side"] > 0 else blo)[e["coordinate"]]:
-            return None
-    if not _odd(system):
-        return None
-    hopf = [p for p in source.tube if p.kind == "hopf"]   # arc order
-    owner: dict[int, tuple[Fraction, Fraction]] = {}
-    outside = []
-    with flint.ctx.workprec(prec):
-        for i, q in enumerate(proved):
-            alo, ahi = fraction(q.a[0]), fraction(q.a[1])
-            if ahi < a0 or alo > a1:
-                continue
-            if not (a0 < alo and ahi < a1) or q.x is None:
-                return None
-            zlo = [-fraction(hi) for _, hi in q.x] + [alo]   # sigma of q's box
-            zhi = [-fraction(lo) for lo, _ in q.x] + [ahi]
-            hits = [j for j, P in enumerate(hopf) if P.holds([hull(l, h) for l, h in zip(zlo, zhi)])]
-            if not hits and exits and any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi)):
-                outside.append(i if q.label is None else q.label)
-                continue
-            if len(hits) != 1 or hits[0] in owner:
-                return None
-            owner[hits[0]] = (alo, ahi)
-    if len(owner) != len(hopf):
-        return None
-    cross = [(float_lower(exact_ball(owner[j][0])), float_upper(exact_ball(owner[j][1]))) for j in range(len(hopf))]
-    ends = tuple(dict(e, side=-e["side"], face=str(-Fraction(e["face"]))) if e.get("kind") == "box exit" else dict(e)
-                 for e in source.ends)
-    where = within_box_text(ends, "a")
-    off = (f"; proved point(s) {outside} lie strictly outside the search box (not part of this claim)"
-           if outside else "")
-    return TubeResult(True, f"{len(cross)} crossing(s) on the branch in the range" + (f" {where}" if where else "")
-                      + f", all proved Hopf points; the mirror image x -> -x of branch {source_branch.id}'s tube "
-                      f"(f(-x, a) = -f(x, a), verified symbolically; Lemma M)" + off,
-                      cross, 0, source.budget if source.budget is not None else BUDGET,
-                      tube=tuple(MirroredPiece(p, n) for p in source.tube), ends=ends)
 
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
