@@ -12,7 +12,6 @@ import pytest
 from flint import arb
 
 import symhopf.proof.krawczyk_tube as krawczyk_tube
-import symhopf.proof.tube as tube
 from symhopf.model import Model
 from symhopf.proof.completeness import check_branch
 from symhopf.proof.krawczyk_tube import Piece, Tube

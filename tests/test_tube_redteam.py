@@ -145,7 +145,7 @@ def test_a_predicted_basis_never_accepts_two_crossings(h, seed):
 def test_off_axis_discs_agree_with_ball_arithmetic():
     """piece_spectrum._off_axis (float bounds) never calls a disc off iR that 200-bit arithmetic
     cannot separate from it at s = -h or s = h (centres 1 ulp from the boundary included)."""
-    from flint import acb, ctx
+    from flint import ctx
     from symhopf.proof.piece_spectrum import _off_axis
     from symhopf.runtime.npball import NBall
     rng = np.random.default_rng(7)

@@ -136,7 +136,7 @@ def _crossing(m: arb, s: int, a_range: tuple[Fraction, Fraction]) -> tuple[arb |
 def prove_branch(system: Any, br: MapBranch) -> FamilyNS:
     """An NSProof for every crossing of the branch in the range, and the completeness record."""
     d, rng = br.diag, br.a_range
-    lam, rho = d.lam, d.rho
+    lam = d.lam
     n = len(lam)
     targets, undecided = [], ""
     with ctx.workprec(PREC):
@@ -187,7 +187,6 @@ def _separations(d: Diagonalisation, j: int) -> tuple[float, float | None]:
 
 def _points(system: Any, br: MapBranch, targets: list) -> list[NSProof]:
     d = br.diag
-    n = len(d.lam)
     out, good = [], []
     rmax = float(d.rho.max())
     xs = [arb(float(v)) for v in br.x0]          # one list shared by the points (certificate.py converts it once)
