@@ -129,9 +129,14 @@ def had(*factors) -> np.ndarray:
 
 
 def mat(rows: int, cols: int, entries: list) -> np.ndarray:
-    """A matrix from row-major entries (complex if any entry is)."""
-    dtype = complex if any(np.iscomplexobj(e) for e in entries) else float
-    return np.array(entries, dtype=dtype).reshape(rows, cols)
+    """A matrix from row-major entries (complex if any entry is). numpy infers float64 or complex128
+    from scalar entries (Python or numpy numbers); any other inferred type (all integers, bool, object)
+    is converted as before, one ``iscomplexobj`` per entry (the generic path costs ~10x per call)."""
+    out = np.array(entries)
+    if out.dtype != np.float64 and out.dtype != np.complex128:
+        dtype = complex if any(np.iscomplexobj(e) for e in entries) else float
+        out = np.array(entries, dtype=dtype)
+    return out.reshape(rows, cols)
 
 
 def dense(m):

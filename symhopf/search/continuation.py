@@ -92,6 +92,10 @@ class Continuer:
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
         self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
+        #: ``on_branch``'s Newton limits from the chord points, by (id of the branch, chord, a): the
+        #: search asks about many equilibria at one parameter value, and the limit from a chord point
+        #: does not depend on the equilibrium asked about (the branch is kept with its limits: ids stay unique)
+        self._chord_limits: dict[tuple[int, int, float], tuple[Branch, np.ndarray | None]] = {}
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -257,10 +261,18 @@ class Continuer:
             xi = (1 - th) * br.x[k] + th * br.x[k + 1]
             if np.linalg.norm(xi - x) <= scale:
                 return True
-            y = newton_equilibrium(self.flt, xi, a)
+            y = self._chord_limit(br, int(k), xi, a)
             if y is not None and np.linalg.norm(y - x) <= scale:
                 return True
         return False
+
+    def _chord_limit(self, br: Branch, k: int, xi: np.ndarray, a: float) -> np.ndarray | None:
+        """``newton_equilibrium`` at ``a`` from ``xi``, the point of chord ``k`` of ``br`` at ``a`` (cached)."""
+        key = (id(br), k, float(a))
+        hit = self._chord_limits.get(key)
+        if hit is None or hit[0] is not br:
+            hit = self._chord_limits[key] = (br, newton_equilibrium(self.flt, xi, a))
+        return hit[1]
 
 
 def eig_movement(ev0: np.ndarray, ev1: np.ndarray) -> float:

@@ -10,6 +10,7 @@ nothing here is trusted.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -22,39 +23,47 @@ def default_samples(n: int) -> int:
     return int(max(4, min(64, 3e5 // n**2)))
 
 
+def _norm(v: np.ndarray) -> float:
+    """``np.linalg.norm`` of a real vector, computed as numpy does (``sqrt(v . v)``) without its
+    per-call overhead (the Newton loops call it ~10^5 times in a small system's search)."""
+    return math.sqrt(v.dot(v))
+
+
 def newton_equilibrium(
     flt: Any, x0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60
 ) -> np.ndarray | None:
     """Damped Newton for f(x, a) = 0 from ``x0``; the converged point or None."""
     x = np.array(x0, dtype=float)
     fx = flt.f(x, a)
-    nf = np.linalg.norm(fx)
+    nf = _norm(fx)
+    solve, isfinite = np.linalg.solve, np.isfinite
     for _ in range(max_iter):
-        if not np.all(np.isfinite(fx)) or np.linalg.norm(x) > 1e8:
+        nx = _norm(x)
+        if not isfinite(fx).all() or nx > 1e8:
             return None
-        if nf <= tol * (1 + np.linalg.norm(x)):
+        if nf <= tol * (1 + nx):
             return x
         J = flt.Df(x, a)
-        if np.all(np.isfinite(J)) and not J.any(axis=1).all():
+        if isfinite(J).all() and not J.any(axis=1).all():
             # a zero row (e.g. saturated activations, s'(z) = 0 exactly): elimination keeps it zero, so
             # LAPACK meets a zero pivot and solve raises LinAlgError; answered without the O(n^3) LU
             return None
         try:
-            d = np.linalg.solve(J, -fx)
+            d = solve(J, -fx)
         except np.linalg.LinAlgError:
             return None
         t = 1.0
         while True:
             xn = x + t * d
             fn = flt.f(xn, a)
-            nn = np.linalg.norm(fn)
+            nn = _norm(fn)
             if nn < (1 - t / 4) * nf or t < 1e-3:
                 break
             t /= 2
         if t < 1e-3 and not nn < nf:
             return None
         x, fx, nf = xn, fn, nn
-    return x if nf <= 1e3 * tol * (1 + np.linalg.norm(x)) else None
+    return x if nf <= 1e3 * tol * (1 + _norm(x)) else None
 
 
 def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
