@@ -121,6 +121,21 @@ class Search:
         return cls(rng, guesses, box, box_exact)
 
 
+#: ``sp.srepr`` by expression object (kept, so that its id is not reused): SymPy expressions are
+#: immutable, and ``structure_key`` is asked several times per model (cache key, structure hash, embedding)
+_SREPR: dict[int, tuple[sp.Basic, str]] = {}
+
+
+def _srepr(expr: sp.Basic) -> str:
+    """``sp.srepr(expr)``, computed once per expression object."""
+    hit = _SREPR.get(id(expr))
+    if hit is None or hit[0] is not expr:
+        if len(_SREPR) > 4096:
+            _SREPR.clear()
+        hit = _SREPR[id(expr)] = (expr, sp.srepr(expr))
+    return hit[1]
+
+
 @dataclass
 class Model:
     """A validated model. ``kind`` is "ode" (componentwise formulas) or "rnn" (structured)."""
@@ -393,11 +408,11 @@ class Model:
     def structure_key(self) -> str:
         """What fixes the generated code: the formulas, not the weights."""
         if self.kind == "ode":
-            parts = [self.kind, self.parameter, *self.variables, *(sp.srepr(e) for e in self.rhs),
+            parts = [self.kind, self.parameter, *self.variables, *(_srepr(e) for e in self.rhs),
                      *(f"{k}={v}" for k, v in sorted(self.constants.items()))]
         else:
-            parts = [self.kind, self.parameter, sp.srepr(self.formula.expr),
-                     *(f"{k}={sp.srepr(g)}" for k, g in sorted(self.formula.functions.items())),
+            parts = [self.kind, self.parameter, _srepr(self.formula.expr),
+                     *(f"{k}={_srepr(g)}" for k, g in sorted(self.formula.functions.items())),
                      *(f"{k}:{'scalar' if self.data[k].shape == () else 'array'}" for k in sorted(self.formula.data))]
         return "\n".join(parts)
 
