@@ -24,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .equilibria import newton_equilibrium
+from .equilibria import _norm, newton_equilibrium
 from .matching import greedy_match
+
+
+_UNSET = object()   # a chord's Newton limit not computed yet (None: Newton failed)
 
 
 @dataclass
@@ -92,10 +95,7 @@ class Continuer:
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
         self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
-        #: ``on_branch``'s Newton limits from the chord points, by (id of the branch, chord, a): the
-        #: search asks about many equilibria at one parameter value, and the limit from a chord point
-        #: does not depend on the equilibrium asked about (the branch is kept with its limits: ids stay unique)
-        self._chord_limits: dict[tuple[int, int, float], tuple[Branch, np.ndarray | None]] = {}
+        self._chord_cache: dict[tuple[int, float], tuple[Branch, list[list]]] = {}   # on_branch's (_chords)
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -252,26 +252,31 @@ class Continuer:
 
     def on_branch(self, br: Branch, x: np.ndarray, a: float, tol: float = 1e-6) -> bool:
         """Is the equilibrium (x, a) on branch ``br``? (Newton at fixed a from the branch's chords.)"""
-        scale = tol * (1 + np.linalg.norm(x))
+        scale = tol * (1 + _norm(x))
         if br.constant:
-            return bool(np.linalg.norm(x - br.x[0]) <= scale)
-        A = br.a
-        for k in np.nonzero((A[:-1] - a) * (A[1:] - a) <= 0)[0]:
-            th = 0.0 if A[k + 1] == A[k] else (a - A[k]) / (A[k + 1] - A[k])
-            xi = (1 - th) * br.x[k] + th * br.x[k + 1]
-            if np.linalg.norm(xi - x) <= scale:
+            return bool(_norm(x - br.x[0]) <= scale)
+        for chord in self._chords(br, a):
+            if _norm(chord[0] - x) <= scale:
                 return True
-            y = self._chord_limit(br, int(k), xi, a)
-            if y is not None and np.linalg.norm(y - x) <= scale:
+            if chord[1] is _UNSET:
+                chord[1] = newton_equilibrium(self.flt, chord[0], a)
+            if chord[1] is not None and _norm(chord[1] - x) <= scale:
                 return True
         return False
 
-    def _chord_limit(self, br: Branch, k: int, xi: np.ndarray, a: float) -> np.ndarray | None:
-        """``newton_equilibrium`` at ``a`` from ``xi``, the point of chord ``k`` of ``br`` at ``a`` (cached)."""
-        key = (id(br), k, float(a))
-        hit = self._chord_limits.get(key)
+    def _chords(self, br: Branch, a: float) -> list[list]:
+        """``[xi, limit]`` for each chord of ``br`` that meets ``a``: ``xi`` its point at ``a``, ``limit``
+        ``newton_equilibrium`` at ``a`` from ``xi`` once computed (``_UNSET`` before). Cached: the search
+        asks about many equilibria at one parameter value, and neither depends on the equilibrium asked
+        about (the branch is kept with its chords, so that its id is not reused)."""
+        key = (id(br), float(a))
+        hit = self._chord_cache.get(key)
         if hit is None or hit[0] is not br:
-            hit = self._chord_limits[key] = (br, newton_equilibrium(self.flt, xi, a))
+            A, chords = br.a, []
+            for k in np.nonzero((A[:-1] - a) * (A[1:] - a) <= 0)[0]:
+                th = 0.0 if A[k + 1] == A[k] else (a - A[k]) / (A[k + 1] - A[k])
+                chords.append([(1 - th) * br.x[k] + th * br.x[k + 1], _UNSET])
+            hit = self._chord_cache[key] = (br, chords)
         return hit[1]
 
 
