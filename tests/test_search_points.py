@@ -53,7 +53,7 @@ def test_points_check_clears_pointwise_for_a_net():
                                     bias=[0.1, -0.2, 0.05], parameter="alpha", range=[0, 2]))
     assert not s.flt.pointwise
     s.flt.pointwise = True
-    X = RNG.uniform(-1, 1, (9, 3))
+    X = RNG.uniform(-1, 1, (12, 3))
     F = s.flt.f_points(X, 1.0)
     assert not s.flt.pointwise
     assert np.array_equal(F, [s.flt.f(x, 1.0) for x in X])

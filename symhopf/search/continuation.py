@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .equilibria import _norm, newton_equilibrium
+from .equilibria import vec_norm, newton_equilibrium
 from .matching import greedy_match
 
 
@@ -125,7 +125,7 @@ class Continuer:
         rhs = np.zeros(self.n + 1)
         rhs[-1] = 1.0
         t = np.linalg.solve(np.vstack([J, prev]), rhs)
-        return t / np.linalg.norm(t)
+        return t / vec_norm(t)
 
     def correct(self, zp: np.ndarray, d: np.ndarray, tol: float = 1e-11,
                 max_iter: int = 10) -> tuple[np.ndarray, int] | None:
@@ -140,14 +140,14 @@ class Continuer:
             if not np.all(np.isfinite(dz)):
                 return None
             z = z + dz
-            if np.linalg.norm(dz) <= tol * (1 + np.linalg.norm(z)):
+            if vec_norm(dz) <= tol * (1 + vec_norm(z)):
                 return z, it
         return None
 
     def point_between(self, z0: np.ndarray, z1: np.ndarray, theta: float) -> np.ndarray | None:
         """The branch point on the hyperplane through (1-theta) z0 + theta z1 normal to z1 - z0."""
         d = z1 - z0
-        nd = np.linalg.norm(d)
+        nd = vec_norm(d)
         if nd == 0:
             return z0.copy()
         res = self.correct((1 - theta) * z0 + theta * z1, d / nd)
@@ -189,7 +189,7 @@ class Continuer:
         for _ in range(self.max_steps):
             zp = z + ds * t
             res = self.correct(zp, t)
-            ok = res is not None and np.linalg.norm(res[0] - zp) <= ds
+            ok = res is not None and vec_norm(res[0] - zp) <= ds
             if ok:
                 zn, iters = res
                 try:
@@ -208,12 +208,12 @@ class Continuer:
                 continue
             if zn[-1] < 0 or zn[-1] > 1:
                 zb = self._boundary_point(z, zn)
-                if np.linalg.norm(zb - z) > 1e-12:
+                if vec_norm(zb - z) > 1e-12:
                     zs.append(zb)
                     ts.append(self._safe_tangent(zb, t))
                     evs.append(None)
                 return zs, ts, False, evs
-            if len(zs) > 3 and np.linalg.norm(zn - z0) < ds and tn @ t0 > 0:
+            if len(zs) > 3 and vec_norm(zn - z0) < ds and tn @ t0 > 0:
                 zs.append(z0)
                 ts.append(t0)
                 evs.append(evs[0])
@@ -252,15 +252,15 @@ class Continuer:
 
     def on_branch(self, br: Branch, x: np.ndarray, a: float, tol: float = 1e-6) -> bool:
         """Is the equilibrium (x, a) on branch ``br``? (Newton at fixed a from the branch's chords.)"""
-        scale = tol * (1 + _norm(x))
+        scale = tol * (1 + vec_norm(x))
         if br.constant:
-            return bool(_norm(x - br.x[0]) <= scale)
+            return bool(vec_norm(x - br.x[0]) <= scale)
         for chord in self._chords(br, a):
-            if _norm(chord[0] - x) <= scale:
+            if vec_norm(chord[0] - x) <= scale:
                 return True
             if chord[1] is _UNSET:
                 chord[1] = newton_equilibrium(self.flt, chord[0], a)
-            if chord[1] is not None and _norm(chord[1] - x) <= scale:
+            if chord[1] is not None and vec_norm(chord[1] - x) <= scale:
                 return True
         return False
 

@@ -15,6 +15,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..runtime.floats import POINTS_MIN
+
 Box = tuple[np.ndarray, np.ndarray]
 
 
@@ -23,7 +25,7 @@ def default_samples(n: int) -> int:
     return int(max(4, min(64, 3e5 // n**2)))
 
 
-def _norm(v: np.ndarray) -> float:
+def vec_norm(v: np.ndarray) -> float:
     """``np.linalg.norm`` of a real vector, computed as numpy does (``sqrt(v . v)``) without its
     per-call overhead (the Newton loops call it ~10^5 times in a small system's search)."""
     return math.sqrt(v.dot(v))
@@ -35,7 +37,7 @@ def newton_equilibrium(
     """Damped Newton for f(x, a) = 0 from ``x0``; the converged point or None."""
     x = np.array(x0, dtype=float)
     fx = flt.f(x, a)
-    return _newton(flt, x, fx, _norm(fx), a, tol, max_iter)
+    return _newton(flt, x, fx, vec_norm(fx), a, tol, max_iter)
 
 
 def _newton(flt: Any, x: np.ndarray, fx: np.ndarray, nf: float, a: float, tol: float, max_iter: int
@@ -43,7 +45,7 @@ def _newton(flt: Any, x: np.ndarray, fx: np.ndarray, nf: float, a: float, tol: f
     """:func:`newton_equilibrium` from the iterate ``x`` with ``fx = f(x, a)``, ``nf = |fx|``."""
     solve, isfinite = np.linalg.solve, np.isfinite
     for _ in range(max_iter):
-        nx = _norm(x)
+        nx = vec_norm(x)
         if not isfinite(fx).all() or nx > 1e8:
             return None
         if nf <= tol * (1 + nx):
@@ -61,14 +63,14 @@ def _newton(flt: Any, x: np.ndarray, fx: np.ndarray, nf: float, a: float, tol: f
         while True:
             xn = x + t * d
             fn = flt.f(xn, a)
-            nn = _norm(fn)
+            nn = vec_norm(fn)
             if nn < (1 - t / 4) * nf or t < 1e-3:
                 break
             t /= 2
         if t < 1e-3 and not nn < nf:
             return None
         x, fx, nf = xn, fn, nn
-    return x if nf <= 1e3 * tol * (1 + _norm(x)) else None
+    return x if nf <= 1e3 * tol * (1 + vec_norm(x)) else None
 
 
 def _row_norms(A: np.ndarray) -> np.ndarray:
@@ -76,7 +78,7 @@ def _row_norms(A: np.ndarray) -> np.ndarray:
 
 
 def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60,
-                      min_batch: int = 8) -> list[np.ndarray | None]:
+                      min_batch: int = POINTS_MIN) -> list[np.ndarray | None]:
     """:func:`newton_equilibrium` from every row of ``X0``, the same iteration for each, run side by side
     through the evaluator's ``f_points`` / ``Df_points`` (one evaluation of the generated code for all the
     points still iterating, and one stacked solve) when it evaluates points entrywise (``flt.pointwise``,
@@ -135,7 +137,7 @@ def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, ma
         active, XN, FN, NN = active[keep], XN[keep], FN[keep], NN[keep]
         X[active], F[active], NF[active] = XN, FN, NN
     for i in active:
-        out[i] = X[i].copy() if NF[i] <= 1e3 * tol * (1 + _norm(X[i])) else None
+        out[i] = X[i].copy() if NF[i] <= 1e3 * tol * (1 + vec_norm(X[i])) else None
     return out
 
 
@@ -151,7 +153,7 @@ def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
     s = np.linalg.svd(D, compute_uv=False)
     if not s[-1] > 1e-10 * max(s[0], 1e-300):
         return False
-    return bool(np.linalg.norm(flt.f(x, a)) <= 1e-6 * (1 + np.linalg.norm(x)) * s[-1])
+    return bool(vec_norm(flt.f(x, a)) <= 1e-6 * (1 + vec_norm(x)) * s[-1])
 
 
 def _seeds(n: int, guesses: Sequence[Sequence[float]], box: Box, samples: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -193,7 +195,7 @@ def find_equilibria(
         if tick is not None:
             tick(k / len(seeds))
         x = limits[k] if limits is not None else newton_equilibrium(flt, s, a)
-        if x is None or (keep is not None and not keep(x, k)) or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
+        if x is None or (keep is not None and not keep(x, k)) or any(vec_norm(x - y) <= 1e-7 * (1 + vec_norm(y)) for y in seen):
             continue
         seen.append(x)
         if not (known is not None and known(x)) and (is_regular(flt, x, a) if regular is None else regular(x)):
