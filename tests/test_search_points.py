@@ -92,6 +92,9 @@ def test_odd_precheck_agrees_with_expansion():
     assert not is_odd(Model.ode(["x", "y"], ["a*x - y**3", "sin(x) - a*y + 1/10**30"], "a", range=[0, 1]))
     assert not is_odd(Model.ode(["x", "y"], ["a*x - y**2", "x"], "a", range=[0, 1]))
     assert not is_odd(Model.ode(["x"], ["a*x + a - 1/2"], "a", range=[0, 1]))   # f(-x) + f(x) = 2a - 1
+    # singular at the check's point (a = 3/7, x = 4/9): decided by the expansion
+    assert is_odd(Model.ode(["x"], ["x/(x**2 - 16/81)"], "a", range=[0, 1]))
+    assert not is_odd(Model.ode(["x"], ["1/(x - 4/9) + a"], "a", range=[0, 1]))
 
 
 @pytest.mark.parametrize("text", ["1.5*x + 2.25e-3", "x*0.1 + 3", "(1/8)*x**(-2)*(96*x**2 + 0.125)",

@@ -28,7 +28,7 @@ def _odd(expr: sp.Expr, symbols: list[sp.Symbol]) -> bool:
     at_point = total.xreplace({s: sp.Rational(k + 3, 2 * k + 7) for k, s in enumerate(free)})
     if at_point.is_number:
         value = at_point.evalf(30)
-        if value.is_Number and abs(value) > 1e-20:
+        if value.is_Float and abs(value) > 1e-20:     # a real number (not nan, zoo or complex)
             return False
     return sp.expand(total) == 0
 
