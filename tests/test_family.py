@@ -460,3 +460,126 @@ def test_diagonalisation_discs_hold_50_digit_eigenvalues_close_and_ill_condition
     for k in np.nonzero(d.isolated)[0]:
         centre = mpmath.mpc(d.lam[k].real, d.lam[k].imag)
         assert sum(mpmath.fabs(e - centre) <= mpmath.mpf(float(d.rho[k])) for e in ev) == 1
+
+
+class _Evaluator:
+    """Stands for a generated ball evaluator: its data matrices are attributes."""
+
+    def __init__(self, **data):
+        self.__dict__.update(data)
+
+
+def _registered(W: np.ndarray):
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    with ctx.workprec(53):
+        Wd = arb_mat(W.tolist())
+    npball.register(Wd, npball.exact_floats(W))
+    return Wd
+
+
+def test_data_float_split_holds_w_plus_a_rounded_diagonal():
+    """A = W + a I (binary W, a = 1/3: the diagonal rounds) against the registered W: A1 +- Ar holds every
+    entry of the exact matrix (300 bits), A1 is _single_floats' A1 and the radii are no wider than its."""
+    from flint import arb_mat
+    W = np.random.default_rng(11).standard_normal((6, 6))
+    Wd = _registered(W)
+    with ctx.workprec(53):
+        A = Wd + arb_mat(6, 6, [arb(1) / 3 if i % 7 == 0 else 0 for i in range(36)])
+        got = family._data_floats(A, _Evaluator(d_W=Wd, d_b=arb_mat(6, 1)))
+        ref = family._single_floats(A)
+    assert got is not None and ref is not None
+    A1, A2, rr = got
+    Ar = rr.dense()
+    assert np.array_equal(A1, ref[0]) and not A2.any() and np.all(Ar <= ref[2].dense() + 1e-320)
+    assert np.array_equal(A1[~np.eye(6, dtype=bool)], W[~np.eye(6, dtype=bool)])
+    with ctx.workprec(300):
+        third = arb(1) / 3
+        for i in range(6):
+            for j in range(6):
+                exact = arb(float(W[i, j])) + (third if i == j else 0)
+                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
+def test_data_float_split_refuses_what_is_not_w_off_the_diagonal():
+    """None (the caller converts A) when A differs from every registered data matrix off the diagonal by
+    2^-60 of an entry, when an off-diagonal entry has a radius, or when the matrix is not registered."""
+    from flint import arb_mat
+    W = np.random.default_rng(12).standard_normal((5, 5))
+    Wd = _registered(W)
+    ev = _Evaluator(d_W=Wd)
+    with ctx.workprec(106):
+        A = arb_mat(Wd)
+        A[3, 1] = A[3, 1] + arb(2) ** -60
+    assert A[3, 1].is_exact() and family._data_floats(A, ev) is None
+    with ctx.workprec(53):
+        B = arb_mat(Wd)
+        B[0, 4] = arb(B[0, 4].mid(), 1e-30)
+        assert family._data_floats(B, ev) is None
+        assert family._data_floats(arb_mat(Wd), _Evaluator(d_W=arb_mat(W.tolist()))) is None   # not registered
+        assert family._data_floats(arb_mat(Wd), ev) is not None
+
+
+def test_data_float_split_covers_an_entry_float_flushes():
+    """An exact 2^-1100 in W (float() gives 0.0; the products' own conversion registers that 0.0): the
+    off-diagonal radius n eta covers it, and A1 +- Ar holds the exact entry."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    W = np.random.default_rng(13).standard_normal((4, 4))
+    with ctx.workprec(53):
+        Wd = arb_mat(W.tolist())
+        Wd[1, 2] = arb(2) ** -1100
+    npball._data(Wd)                                  # converted by as_nball: mid 0.0 at (1, 2)
+    with ctx.workprec(53):
+        got = family._data_floats(arb_mat(Wd) + arb_mat(4, 4, [arb(1) / 7 if i % 5 == 0 else 0 for i in range(16)]),
+                                  _Evaluator(d_W=Wd))
+    assert got is not None and got[0][1, 2] == 0.0
+    Ar = got[2].dense()
+    with ctx.workprec(1200):
+        assert (arb(0) + arb(0, float(Ar[1, 2]))).contains(arb(2) ** -1100)
+
+
+def test_branch_jacobian_by_the_data_split_gives_the_same_discs(monkeypatch):
+    """The family proof of a binary asymmetric net (n = 20) takes the Jacobian through _data_floats; with
+    it switched off (the entrywise conversion) the discs, hence every proved number, are the same or wider."""
+    W = random_asymmetric(20, 21)
+    calls = []
+    real = family._data_floats
+    monkeypatch.setattr(family, "_data_floats", lambda A, ev: calls.append(1) or real(A, ev))
+    s = _net(W)
+    fd = family.branch_data(s, np.zeros(20), s.model.range)
+    assert fd.ok and calls
+    monkeypatch.setattr(family, "_data_floats", lambda A, ev: None)
+    s2 = _net(W)
+    fd2 = family.branch_data(s2, np.zeros(20), s2.model.range)
+    assert fd2.ok and np.all(fd.diag.rho <= fd2.diag.rho * (1 + 1e-9))
+
+
+def test_point_batch_reuses_w_times_conj_v_and_holds_50_digit_c(monkeypatch):
+    """C(v, v, conj v) of a batch on numpy balls (n = 20, x = 0: -2 (Mv)^2 conj(Mv) with M = W + a I) holds
+    the 50-digit values, with one BLAS product W [v] (conj(W v) reused for W conj(v))."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    from symhopf.runtime.npball import NBall
+    n, m = 20, 3
+    W = random_asymmetric(n, 22)
+    s = _net(W)
+    rng = np.random.default_rng(23)
+    V = NBall(rng.standard_normal((n, m)) + 1j * rng.standard_normal((n, m)), 1e-14)
+    values = [0.125, -0.25, 0.3]
+    count = []
+    real = npball.nmatmul
+    monkeypatch.setattr(npball, "nmatmul", lambda A, x: count.append(1) or real(A, x))
+    with ctx.workprec(53):
+        ev = s.ball(53)
+        got = ev.at_columns("C", arb_mat(n, 1), [arb(v) for v in values], V, V, V.conjugate())
+    assert len(count) == 1 and isinstance(got, NBall)
+    with mpmath.workdps(50):
+        Wm = mpmath.matrix([[mpmath.mpf(float(w)) for w in row] for row in W])
+        for j, a in enumerate(values):
+            v = mpmath.matrix([mpmath.mpc(complex(z)) for z in V.mid[:, j]])
+            Mv = (Wm + mpmath.mpf(a) * mpmath.eye(n)) * v
+            for i in range(n):
+                want = -2 * Mv[i] * Mv[i] * mpmath.conj(Mv[i])
+                # the balls hold C at every v in V, so the value at the midpoint lies in them
+                assert abs(want - mpmath.mpc(got.mid[i, j])) <= got.rad[i, j], (i, j)
