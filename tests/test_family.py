@@ -583,3 +583,32 @@ def test_point_batch_reuses_w_times_conj_v_and_holds_50_digit_c(monkeypatch):
                 want = -2 * Mv[i] * Mv[i] * mpmath.conj(Mv[i])
                 # the balls hold C at every v in V, so the value at the midpoint lies in them
                 assert abs(want - mpmath.mpc(got.mid[i, j])) <= got.rad[i, j], (i, j)
+
+
+def test_q_bound_with_row_radii_holds_exactly_at_the_corners_of_the_ball():
+    """_q_sums with RowRadii (the rank-one |Yr| X bound from the column maxima of X): |Q| <= Qa entrywise
+    with Q = Yr (A Vr - Vr Lb) in exact rationals, for matrices A at random corners of the ball
+    A1 +- Ar (|A - A1|_ij = o_i off the diagonal, o_i + t_i on it); the row and column sums bound Qa's."""
+    from fractions import Fraction
+    rng = np.random.default_rng(31)
+    n = 6
+    A1 = rng.standard_normal((n, n)) + np.diag(np.full(n, 1 / 3))
+    rr = family.RowRadii(rng.random(n) * 1e-12, rng.random(n) * 1e-11)
+    ap = family._approx(np.linalg.eig(A1))
+    rows, cols, Qa = family._q_sums(A1, np.zeros((n, n)), rr, ap)
+    F = np.vectorize(Fraction, otypes=[object])
+    Vr, Yr = F(ap.Vr), F(ap.Yr)
+    Lb = np.zeros((n, n), dtype=object)
+    for j in range(n):
+        Lb[j, j] = Fraction(ap.lam[j].real)
+    for j in ap.fi:
+        Lb[j, j + 1], Lb[j + 1, j] = Fraction(ap.lam[j].imag), -Fraction(ap.lam[j].imag)
+    for _ in range(4):
+        signs = rng.choice([-1, 1], (n, n))
+        A = F(A1) + np.array([[signs[i, j] * (Fraction(rr.o[i]) + (Fraction(rr.t[i]) if i == j else 0))
+                               for j in range(n)] for i in range(n)], dtype=object)
+        Q = Yr.dot(A.dot(Vr) - Vr.dot(Lb))
+        for i in range(n):
+            for j in range(n):
+                assert abs(Q[i, j]) <= Fraction(Qa[i, j]), (i, j)
+    assert np.all(rows >= Qa @ ap.sizes) and np.all(cols >= Qa.sum(axis=0))

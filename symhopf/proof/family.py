@@ -413,17 +413,33 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
-    ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
-    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + ArV, 2)
-    X = _up(gamma(n) * np.abs(R) + D, 2)
+    A2V = _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0
     if rounding_only:
         # |Yr| X <= (row sums of |Yr|) (column maxima of X): a rank-one bound (no product), used only
         # when X holds rounding errors (~1e-17 at n = 1000, far below |Yr R|); general ball matrices
-        # (tube pieces: radii that vary by entry) keep the product, or their discs would all widen
-        YX = _up(_up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * X.max(axis=0)[None, :], 1)
+        # (tube pieces: radii that vary by entry) keep the product, or their discs would all widen.
+        # Only the column maxima of X = gamma |R| + D are needed: S = the float sum of the non-negative
+        # terms gamma |R|, err, A2V and Ar |Vr| (for RowRadii o_i c_j + t_i |Vr_ij|, c_j >= sum_l |Vr_lj|),
+        # each through at most 6 roundings, so X_ij <= up(S_ij, 6) <= up(max_l S_lj, 6) (up is monotone)
+        S = np.abs(R)
+        S *= gamma(n)
+        S += err
+        S += A2V
+        if isinstance(Ar, RowRadii):
+            S += Ar.o[:, None] * _up(Va.sum(axis=0), n)[None, :]
+            S += Ar.t[:, None] * Va
+        else:
+            S += _up(Ar @ Va, n)
+        xmax = _up(S.max(axis=0), 6)
+        del S
+        Qa = ap.Yr @ R
+        np.abs(Qa, out=Qa)
+        Qa += _up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * xmax[None, :]   # two roundings
     else:
-        YX = _up(np.abs(ap.Yr) @ X, n)
-    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + YX, n + 6)
+        ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
+        X = _up(gamma(n) * np.abs(R) + _up(err + A2V + ArV, 2), 2)
+        Qa = np.abs(ap.Yr @ R) + _up(np.abs(ap.Yr) @ X, n)
+    Qa = _up(Qa + n * ETA, n + 6)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
