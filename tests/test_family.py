@@ -272,6 +272,17 @@ def test_double_float_split_of_a_high_precision_ball_matrix():
                 assert hull.contains(exact[i, j])
 
 
+def _holds_w_plus_third(W, A1, Ar):
+    """A1 +- Ar holds every entry of W + I / 3 (300 bits)."""
+    n = len(W)
+    with ctx.workprec(300):
+        third = arb(1) / 3
+        for i in range(n):
+            for j in range(n):
+                exact = arb(float(W[i, j])) + (third if i == j else 0)
+                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
 def test_single_float_split_takes_binary_weights_and_refuses_decimals():
     """53 bits suffice when only the diagonal rounds (binary W + a I): A1 +- Ar holds every entry (300
     bits) and Ar is the diagonal rounding alone; a matrix of decimals goes to the 106-bit split."""
@@ -290,12 +301,7 @@ def test_single_float_split_takes_binary_weights_and_refuses_decimals():
     A1, A2, rr = got
     Ar = rr.dense()
     assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
-    with ctx.workprec(300):
-        third = arb(1) / 3
-        for i in range(6):
-            for j in range(6):
-                exact = arb(float(W[i, j])) + (third if i == j else 0)
-                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+    _holds_w_plus_third(W, A1, Ar)
 
 
 def test_single_float_split_refuses_midpoints_float_would_round_or_flush():
@@ -493,12 +499,7 @@ def test_data_float_split_holds_w_plus_a_rounded_diagonal():
     Ar = rr.dense()
     assert np.array_equal(A1, ref[0]) and not A2.any() and np.all(Ar <= ref[2].dense() + 1e-320)
     assert np.array_equal(A1[~np.eye(6, dtype=bool)], W[~np.eye(6, dtype=bool)])
-    with ctx.workprec(300):
-        third = arb(1) / 3
-        for i in range(6):
-            for j in range(6):
-                exact = arb(float(W[i, j])) + (third if i == j else 0)
-                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+    _holds_w_plus_third(W, A1, Ar)
 
 
 def test_data_float_split_refuses_what_is_not_w_off_the_diagonal():
@@ -612,3 +613,25 @@ def test_q_bound_with_row_radii_holds_exactly_at_the_corners_of_the_ball():
             for j in range(n):
                 assert abs(Q[i, j]) <= Fraction(Qa[i, j]), (i, j)
     assert np.all(rows >= Qa @ ap.sizes) and np.all(cols >= Qa.sum(axis=0))
+
+
+def test_record_strings_in_integers_equal_the_fraction_strings():
+    """certificate._enclosure's integer path (the family records: 5 enclosures per point) gives exactly
+    round_decimal's strings of the exact end points m 2^e -+ r 2^f (Fractions), and exact_decimal of a
+    float (cached) its exact expansion, for mantissas of 1-200 bits and exponents far below the floats."""
+    import random
+    from fractions import Fraction
+    from symhopf import certificate as cert
+    rng = random.Random(17)
+    for _ in range(3000):
+        m = rng.choice([0, 1, -1, rng.getrandbits(rng.randint(1, 200)) * rng.choice([1, -1])])
+        r = rng.choice([0, 1, rng.getrandbits(rng.randint(1, 40))])
+        e, f = rng.randint(-1200, 100), rng.randint(-1200, 100)
+        d = rng.choice([5, 17, 40, 100])
+        mid, rad = Fraction(m) * Fraction(2) ** e, Fraction(r) * Fraction(2) ** f
+        assert cert._enclosure.__wrapped__(m, e, r, f, d) == (cert.round_decimal(mid - rad, d, False),
+                                                               cert.round_decimal(mid + rad, d, True))
+    for x in [0.0, -0.0, 0.1, -3.25e-300, 5e-324, 1.7976931348623157e308, 2.0 ** 60 + 2 ** 8]:
+        q = Fraction(x)
+        assert Fraction(cert.exact_decimal(x)) == q and cert.exact_decimal(x) == cert.exact_decimal(x)
+    assert cert.exact_decimal(2 ** 60 + 1) == "1152921504606846977"      # an int: not through float()
