@@ -654,19 +654,19 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     t0 = time.perf_counter()
     R = hull(lo, hi)
     a_r_f = float(R.mid())
+    st = _structure(system, x0, R)
+    if "reason" in st:
+        return FamilyData(False, st["reason"])
     if approx is not None:
         a_s, lam, V = approx
         lam = np.asarray(lam)
-        c_f = float(np.mean(np.diag(system.flt.Df_a(x0, a_r_f))))
+        c_f = float(st["c"].mid())                         # the verified slope (no float Df_a)
         approx = (lam + (a_r_f - float(a_s)) * c_f, V)    # a real shift keeps LAPACK's exact pairs
     else:
         approx = np.linalg.eig(system.flt.Df(x0, a_r_f))
     ap = _approx(approx)
     if isinstance(ap, str):
         return FamilyData(False, "diagonalisation: " + ap)
-    st = _structure(system, x0, R)
-    if "reason" in st:
-        return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
     xb = arb_mat([[arb(float(v))] for v in x0])
     with flint.ctx.workprec(PREC):
