@@ -291,12 +291,13 @@ def _data_floats(A: arb_mat, ev: Any) -> tuple[np.ndarray, np.ndarray, RowRadii]
     Lemma. If every off-diagonal entry of the ball ``A - Wd`` is an exact 0, then every matrix X in A has
     ``X_ij = Wd_ij`` for ``i != j`` (an arb difference is an exact 0 only when both balls are exact and
     equal). ``Wd`` exact with midpoints of at most 53 bits (checked in C: ``Wd`` times the exact 1 at
-    53 bits equals ``Wd``, as in :func:`_single_floats`) and ``Wf = fl(Wd)`` entrywise (rounded to
-    nearest): ``|Wd_ij - Wf_ij| <= eta / 2`` (0 in the normal range). So ``A1 = Wf`` off the diagonal with
-    ``o_i = n eta``, and ``A1_ii = fl(mid A_ii)`` (``|mid - A1_ii| <= u |A1_ii| + eta``, 0 when ``A1_ii``
-    equals the midpoint) with ``t_i = rad A_ii (1 + 4u) + 2u |A1_ii| + 2 eta`` (without ``2u |A1_ii|``
-    when equal), rounded up. Cost at n = 1000: one ball subtraction and one product by 1 in C and n
-    diagonal entries (0.1 s), where :func:`_single_floats` converts every midpoint (0.3 s).
+    53 bits equals ``Wd``, as in :func:`_single_floats`) and ``Wf = fl(Wd)`` entrywise (``float()`` of
+    each ball's midpoint): ``|Wd_ij - Wf_ij| < eta`` (0 in the normal range, where 53 bits are a
+    float). So ``A1 = Wf`` off the diagonal with ``o_i = n eta``, and ``A1_ii = fl(mid A_ii)``
+    (``|mid - A1_ii| <= 2u |A1_ii| + eta``, 0 when ``A1_ii`` equals the midpoint) with
+    ``t_i = rad A_ii (1 + 4u) + 2u |A1_ii| + 2 eta`` (without ``2u |A1_ii|`` when equal), rounded up.
+    Cost at n = 1000: one ball subtraction and one product by 1 in C and n diagonal entries (0.1 s),
+    where :func:`_single_floats` converts every midpoint (0.3 s).
     """
     n = A.nrows()
     if A.ncols() != n:
