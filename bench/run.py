@@ -15,7 +15,8 @@ ratio = prove / float. ``cpu`` is the CPU time of ``prove`` (``time.process_time
 threads, plus its finished worker processes: the number to compare when the shared machine is loaded);
 ``complete`` is "yes" when every branch found has its list of Hopf points proved complete, else "no k/m"
 (k of the m branches proved complete; "-": no branch); ``pieces`` sums the tube pieces of the branches' completeness checks ("-": no tube ran);
-``load`` is the 1-minute load average when the row started; a note under the table splits ``cpu`` by
+``load`` is the 1-minute load average when the row started (for the asymmetric nets a note gives the
+float floor's CPU seconds and both ratios to two decimals: on the loaded machine the cpu ratio is the steadier); a note under the table splits ``cpu`` by
 stage (search, Hopf proofs, completeness, global) from ``prove``'s progress reports. ``WORKLOADS`` is what ``make bench`` runs;
 the ``SLOW`` ones run by name only.
 """
@@ -176,6 +177,7 @@ def one(name: str) -> dict:
     dt, cpu = time.perf_counter() - t, _cpu() - cpu
     stages.stop()
     process = time.perf_counter() - T_START            # imports + model + prove: what `symhopf prove` costs
+    fcpu = _cpu()
     with blas_threads(1):                              # as in prove: fastest for these sizes
         if name.startswith("asym"):
             from symhopf.model import random_weights
@@ -185,6 +187,7 @@ def one(name: str) -> dict:
             system = System.from_model(model)
             search = find_candidates(system, a_range=tuple(float(v) for v in model.range))
             fl = float_baseline(system, search) if search.candidates else None
+    fcpu = _cpu() - fcpu
     pts = cert.hopf_points
     # complete: every branch found has its list of Hopf points proved complete (None: no branch found)
     complete = all(b["completeness"]["proved"] for b in cert.branches) if cert.branches else None
@@ -193,7 +196,7 @@ def one(name: str) -> dict:
             "complete": complete, "process": process, "cpu": cpu, "branches": len(cert.branches),
             "branches_complete": sum(bool(b["completeness"]["proved"]) for b in cert.branches),
             "pieces": sum(k for k in pieces if k) if any(k is not None for k in pieces) else None,
-            "stages": stages.cpu,
+            "stages": stages.cpu, "float_cpu": fcpu if name.startswith("asym") else None,
             "reasons": sorted({p.reason for p in pts if p.status != "proved"})[:3]
             + [f"completeness: {b['completeness']['reason']}" for b in cert.branches if not b["completeness"]["proved"]][:2]}
 
@@ -228,6 +231,9 @@ def main() -> None:
               f"| {cpu:>7} | {r['process']:>11.2f} | {r['maxrss_mb']:>13.0f} | {r.get('workers_mb', 0):>12.0f} "
               f"| {fl if fl is None else round(fl, 3)!s:>9} | {ratio:>5} | {load:>4.1f} |",
               flush=True)
+        if r.get("float_cpu") and r.get("cpu") and r["found"] not in (0, "-"):
+            rows.append(f"  {name} float floor cpu {r['float_cpu']:.2f} s: cpu ratio {r['cpu'] / r['float_cpu']:.2f}x, "
+                        f"wall ratio {r['prove'] / fl:.2f}x")
         if r.get("stages"):
             rows.append(f"  {name} cpu (s) by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items()))
         if r.get("reasons"):

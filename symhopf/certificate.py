@@ -72,10 +72,30 @@ def enclosure(x: arb | None, digits: int | None = None) -> Interval | None:
 @functools.lru_cache(maxsize=1 << 16)
 def _enclosure(m: int, e: int, r: int, f: int, digits: int) -> tuple[str, str]:
     """Decimal end points of the ball ``m 2^e +- r 2^f`` (exact end points rounded outward); cached,
-    as many enclosures repeat (the equilibrium of a constant branch in every one of its points)."""
-    mid = Fraction(m) * Fraction(2) ** e
-    rad = Fraction(r) * Fraction(2) ** f
-    return round_decimal(mid - rad, digits, False), round_decimal(mid + rad, digits, True)
+    as many enclosures repeat (the equilibrium of a constant branch in every one of its points).
+    In integers (``2^g`` with ``g = min(e, f)`` taken out): the strings of :func:`round_decimal`."""
+    g = min(e, f)
+    mid, rad = m << (e - g), r << (f - g)
+    return _round_dyadic(mid - rad, g, digits, False), _round_dyadic(mid + rad, g, digits, True)
+
+
+def _round_dyadic(num: int, g: int, digits: int, up: bool) -> str:
+    """``round_decimal(Fraction(num) * 2 ** g, digits, up)`` in integer arithmetic (the same string:
+    the same lowest terms ``p / q``, the same digit count from their bit lengths, the same rounding)."""
+    if num == 0:
+        return "0"
+    tz = (num & -num).bit_length() - 1            # lowest terms: num odd unless g >= 0
+    if g < 0:
+        t = min(tz, -g)
+        num, g = num >> t, g + t
+    p, q = (num << g, 1) if g >= 0 else (num, 1 << -g)
+    e10 = math.floor((abs(p).bit_length() - q.bit_length()) * math.log10(2))
+    k = digits - 1 - e10
+    a, b = (p * 10 ** k, q) if k >= 0 else (p, q * 10 ** -k)
+    N = -(-a // b) if up else a // b
+    with localcontext() as ctx:
+        ctx.prec = digits + 10
+        return str(Decimal(N).scaleb(-k))
 
 
 def upper_decimal(x: arb | None) -> str | None:
@@ -99,7 +119,20 @@ def exact_decimal(x: float | arb | None) -> str | None:
         return None
     if isinstance(x, arb) and not x.is_exact():
         raise ValueError(f"exact_decimal: {x} is not an exact number")
-    q = exact_fraction(x) if isinstance(x, arb) else Fraction(x)
+    if isinstance(x, float):
+        return _float_decimal(float(x))
+    return _fraction_decimal(exact_fraction(x) if isinstance(x, arb) else Fraction(x))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _float_decimal(x: float) -> str:
+    """:func:`exact_decimal` of a finite float, cached: the family records repeat theirs (delta, g, the
+    slope, the reference parameter, the largest disc radius in every point of a branch). -0.0 and 0.0
+    share an entry, both "0"."""
+    return _fraction_decimal(Fraction(x))
+
+
+def _fraction_decimal(q: Fraction) -> str:
     k = q.denominator.bit_length() - 1            # q = m / 2^k = m 5^k / 10^k
     with localcontext() as ctx:
         ctx.prec = len(str(abs(q.numerator) * 5 ** k)) + 2

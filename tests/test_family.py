@@ -272,6 +272,17 @@ def test_double_float_split_of_a_high_precision_ball_matrix():
                 assert hull.contains(exact[i, j])
 
 
+def _holds_w_plus_third(W, A1, Ar):
+    """A1 +- Ar holds every entry of W + I / 3 (300 bits)."""
+    n = len(W)
+    with ctx.workprec(300):
+        third = arb(1) / 3
+        for i in range(n):
+            for j in range(n):
+                exact = arb(float(W[i, j])) + (third if i == j else 0)
+                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+
+
 def test_single_float_split_takes_binary_weights_and_refuses_decimals():
     """53 bits suffice when only the diagonal rounds (binary W + a I): A1 +- Ar holds every entry (300
     bits) and Ar is the diagonal rounding alone; a matrix of decimals goes to the 106-bit split."""
@@ -290,12 +301,7 @@ def test_single_float_split_takes_binary_weights_and_refuses_decimals():
     A1, A2, rr = got
     Ar = rr.dense()
     assert not A2.any() and np.all(Ar[~np.eye(6, dtype=bool)] < 1e-300) and np.all(np.diag(Ar) < 1e-15)
-    with ctx.workprec(300):
-        third = arb(1) / 3
-        for i in range(6):
-            for j in range(6):
-                exact = arb(float(W[i, j])) + (third if i == j else 0)
-                assert (arb(float(A1[i, j])) + arb(0, float(Ar[i, j]))).contains(exact)
+    _holds_w_plus_third(W, A1, Ar)
 
 
 def test_single_float_split_refuses_midpoints_float_would_round_or_flush():
@@ -460,3 +466,172 @@ def test_diagonalisation_discs_hold_50_digit_eigenvalues_close_and_ill_condition
     for k in np.nonzero(d.isolated)[0]:
         centre = mpmath.mpc(d.lam[k].real, d.lam[k].imag)
         assert sum(mpmath.fabs(e - centre) <= mpmath.mpf(float(d.rho[k])) for e in ev) == 1
+
+
+class _Evaluator:
+    """Stands for a generated ball evaluator: its data matrices are attributes."""
+
+    def __init__(self, **data):
+        self.__dict__.update(data)
+
+
+def _registered(W: np.ndarray):
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    with ctx.workprec(53):
+        Wd = arb_mat(W.tolist())
+    npball.register(Wd, npball.exact_floats(W))
+    return Wd
+
+
+def test_data_float_split_holds_w_plus_a_rounded_diagonal():
+    """A = W + a I (binary W, a = 1/3: the diagonal rounds) against the registered W: A1 +- Ar holds every
+    entry of the exact matrix (300 bits), A1 is _single_floats' A1 and the radii are no wider than its."""
+    from flint import arb_mat
+    W = np.random.default_rng(11).standard_normal((6, 6))
+    Wd = _registered(W)
+    with ctx.workprec(53):
+        A = Wd + arb_mat(6, 6, [arb(1) / 3 if i % 7 == 0 else 0 for i in range(36)])
+        got = family._data_floats(A, _Evaluator(d_W=Wd, d_b=arb_mat(6, 1)))
+        ref = family._single_floats(A)
+    assert got is not None and ref is not None
+    A1, A2, rr = got
+    Ar = rr.dense()
+    assert np.array_equal(A1, ref[0]) and not A2.any() and np.all(Ar <= ref[2].dense() + 1e-320)
+    assert np.array_equal(A1[~np.eye(6, dtype=bool)], W[~np.eye(6, dtype=bool)])
+    _holds_w_plus_third(W, A1, Ar)
+
+
+def test_data_float_split_refuses_what_is_not_w_off_the_diagonal():
+    """None (the caller converts A) when A differs from every registered data matrix off the diagonal by
+    2^-60 of an entry, when an off-diagonal entry has a radius, or when the matrix is not registered."""
+    from flint import arb_mat
+    W = np.random.default_rng(12).standard_normal((5, 5))
+    Wd = _registered(W)
+    ev = _Evaluator(d_W=Wd)
+    with ctx.workprec(106):
+        A = arb_mat(Wd)
+        A[3, 1] = A[3, 1] + arb(2) ** -60
+    assert A[3, 1].is_exact() and family._data_floats(A, ev) is None
+    with ctx.workprec(53):
+        B = arb_mat(Wd)
+        B[0, 4] = arb(B[0, 4].mid(), 1e-30)
+        assert family._data_floats(B, ev) is None
+        assert family._data_floats(arb_mat(Wd), _Evaluator(d_W=arb_mat(W.tolist()))) is None   # not registered
+        assert family._data_floats(arb_mat(Wd), ev) is not None
+
+
+def test_data_float_split_covers_an_entry_float_flushes():
+    """An exact 2^-1100 in W (float() gives 0.0; the products' own conversion registers that 0.0): the
+    off-diagonal radius n eta covers it, and A1 +- Ar holds the exact entry."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    W = np.random.default_rng(13).standard_normal((4, 4))
+    with ctx.workprec(53):
+        Wd = arb_mat(W.tolist())
+        Wd[1, 2] = arb(2) ** -1100
+    npball._data(Wd)                                  # converted by as_nball: mid 0.0 at (1, 2)
+    with ctx.workprec(53):
+        got = family._data_floats(arb_mat(Wd) + arb_mat(4, 4, [arb(1) / 7 if i % 5 == 0 else 0 for i in range(16)]),
+                                  _Evaluator(d_W=Wd))
+    assert got is not None and got[0][1, 2] == 0.0
+    Ar = got[2].dense()
+    with ctx.workprec(1200):
+        assert (arb(0) + arb(0, float(Ar[1, 2]))).contains(arb(2) ** -1100)
+
+
+def test_branch_jacobian_by_the_data_split_gives_the_same_discs(monkeypatch):
+    """The family proof of a binary asymmetric net (n = 20) takes the Jacobian through _data_floats; with
+    it switched off (the entrywise conversion) the discs, hence every proved number, are the same or wider."""
+    W = random_asymmetric(20, 21)
+    calls = []
+    real = family._data_floats
+    monkeypatch.setattr(family, "_data_floats", lambda A, ev: calls.append(1) or real(A, ev))
+    s = _net(W)
+    fd = family.branch_data(s, np.zeros(20), s.model.range)
+    assert fd.ok and calls
+    monkeypatch.setattr(family, "_data_floats", lambda A, ev: None)
+    s2 = _net(W)
+    fd2 = family.branch_data(s2, np.zeros(20), s2.model.range)
+    assert fd2.ok and np.all(fd.diag.rho <= fd2.diag.rho * (1 + 1e-9))
+
+
+def test_point_batch_reuses_w_times_conj_v_and_holds_50_digit_c(monkeypatch):
+    """C(v, v, conj v) of a batch on numpy balls (n = 20, x = 0: -2 (Mv)^2 conj(Mv) with M = W + a I) holds
+    the 50-digit values, with one BLAS product W [v] (conj(W v) reused for W conj(v))."""
+    from flint import arb_mat
+    from symhopf.runtime import npball
+    from symhopf.runtime.npball import NBall
+    n, m = 20, 3
+    W = random_asymmetric(n, 22)
+    s = _net(W)
+    rng = np.random.default_rng(23)
+    V = NBall(rng.standard_normal((n, m)) + 1j * rng.standard_normal((n, m)), 1e-14)
+    values = [0.125, -0.25, 0.3]
+    count = []
+    real = npball.nmatmul
+    monkeypatch.setattr(npball, "nmatmul", lambda A, x: count.append(1) or real(A, x))
+    with ctx.workprec(53):
+        ev = s.ball(53)
+        got = ev.at_columns("C", arb_mat(n, 1), [arb(v) for v in values], V, V, V.conjugate())
+    assert len(count) == 1 and isinstance(got, NBall)
+    with mpmath.workdps(50):
+        Wm = mpmath.matrix([[mpmath.mpf(float(w)) for w in row] for row in W])
+        for j, a in enumerate(values):
+            v = mpmath.matrix([mpmath.mpc(complex(z)) for z in V.mid[:, j]])
+            Mv = (Wm + mpmath.mpf(a) * mpmath.eye(n)) * v
+            for i in range(n):
+                want = -2 * Mv[i] * Mv[i] * mpmath.conj(Mv[i])
+                # the balls hold C at every v in V, so the value at the midpoint lies in them
+                assert abs(want - mpmath.mpc(got.mid[i, j])) <= got.rad[i, j], (i, j)
+
+
+def test_q_bound_with_row_radii_holds_exactly_at_the_corners_of_the_ball():
+    """_q_sums with RowRadii (the rank-one |Yr| X bound from the column maxima of X): |Q| <= Qa entrywise
+    with Q = Yr (A Vr - Vr Lb) in exact rationals, for matrices A at random corners of the ball
+    A1 +- Ar (|A - A1|_ij = o_i off the diagonal, o_i + t_i on it); the row and column sums bound Qa's."""
+    from fractions import Fraction
+    rng = np.random.default_rng(31)
+    n = 6
+    A1 = rng.standard_normal((n, n)) + np.diag(np.full(n, 1 / 3))
+    rr = family.RowRadii(rng.random(n) * 1e-12, rng.random(n) * 1e-11)
+    ap = family._approx(np.linalg.eig(A1))
+    rows, cols, Qa = family._q_sums(A1, np.zeros((n, n)), rr, ap)
+    F = np.vectorize(Fraction, otypes=[object])
+    Vr, Yr = F(ap.Vr), F(ap.Yr)
+    Lb = np.zeros((n, n), dtype=object)
+    for j in range(n):
+        Lb[j, j] = Fraction(ap.lam[j].real)
+    for j in ap.fi:
+        Lb[j, j + 1], Lb[j + 1, j] = Fraction(ap.lam[j].imag), -Fraction(ap.lam[j].imag)
+    for _ in range(4):
+        signs = rng.choice([-1, 1], (n, n))
+        A = F(A1) + np.array([[signs[i, j] * (Fraction(rr.o[i]) + (Fraction(rr.t[i]) if i == j else 0))
+                               for j in range(n)] for i in range(n)], dtype=object)
+        Q = Yr.dot(A.dot(Vr) - Vr.dot(Lb))
+        for i in range(n):
+            for j in range(n):
+                assert abs(Q[i, j]) <= Fraction(Qa[i, j]), (i, j)
+    assert np.all(rows >= Qa @ ap.sizes) and np.all(cols >= Qa.sum(axis=0))
+
+
+def test_record_strings_in_integers_equal_the_fraction_strings():
+    """certificate._enclosure's integer path (the family records: 5 enclosures per point) gives exactly
+    round_decimal's strings of the exact end points m 2^e -+ r 2^f (Fractions), and exact_decimal of a
+    float (cached) its exact expansion, for mantissas of 1-200 bits and exponents far below the floats."""
+    import random
+    from fractions import Fraction
+    from symhopf import certificate as cert
+    rng = random.Random(17)
+    for _ in range(3000):
+        m = rng.choice([0, 1, -1, rng.getrandbits(rng.randint(1, 200)) * rng.choice([1, -1])])
+        r = rng.choice([0, 1, rng.getrandbits(rng.randint(1, 40))])
+        e, f = rng.randint(-1200, 100), rng.randint(-1200, 100)
+        d = rng.choice([5, 17, 40, 100])
+        mid, rad = Fraction(m) * Fraction(2) ** e, Fraction(r) * Fraction(2) ** f
+        assert cert._enclosure.__wrapped__(m, e, r, f, d) == (cert.round_decimal(mid - rad, d, False),
+                                                               cert.round_decimal(mid + rad, d, True))
+    for x in [0.0, -0.0, 0.1, -3.25e-300, 5e-324, 1.7976931348623157e308, 2.0 ** 60 + 2 ** 8]:
+        q = Fraction(x)
+        assert Fraction(cert.exact_decimal(x)) == q and cert.exact_decimal(x) == cert.exact_decimal(x)
+    assert cert.exact_decimal(2 ** 60 + 1) == "1152921504606846977"      # an int: not through float()

@@ -133,6 +133,7 @@ from flint import acb, acb_mat, arb, arb_mat
 
 from ..parallel import blas_threads, default_workers
 from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text
+from ..runtime import npball as _nb
 from ..runtime.ball import is_exact_zero
 from ..runtime.npball import NBall, as_nball, column, column_dots, column_norms2, hstack, to_acb
 from ..runtime.fpbounds import ETA, HUGE, TINY, U, abs1 as _abs1, cmatmul, eigen_residual, gamma, upper as _up
@@ -281,6 +282,55 @@ def _single_floats(A: arb_mat) -> tuple[np.ndarray, np.ndarray, RowRadii] | None
     return A1, np.zeros((n, n)), RowRadii(o, _up(rd * (1 + 4 * U), 4))
 
 
+def _data_floats(A: arb_mat, ev: Any) -> tuple[np.ndarray, np.ndarray, RowRadii] | None:
+    """``(A1, 0, Ar)`` with every matrix of the ball A inside ``A1 +- Ar``, without converting A's n^2
+    midpoints: when A equals, off its diagonal, an exact data matrix ``Wd`` of the ball evaluator ``ev``
+    whose floats ``Wf`` the numpy ball products know (``npball._DATA``: ``System.ball`` registers the
+    binary floats it converted exactly, or the products converted ``Wd`` once); else None.
+
+    Lemma. If every off-diagonal entry of the ball ``A - Wd`` is an exact 0, then every matrix X in A has
+    ``X_ij = Wd_ij`` for ``i != j`` (an arb difference is an exact 0 only when both balls are exact and
+    equal). ``Wd`` exact with midpoints of at most 53 bits (checked in C: ``Wd`` times the exact 1 at
+    53 bits equals ``Wd``, as in :func:`_single_floats`) and ``Wf = fl(Wd)`` entrywise (``float()`` of
+    each ball's midpoint): ``|Wd_ij - Wf_ij| < eta`` (0 in the normal range, where 53 bits are a
+    float). So ``A1 = Wf`` off the diagonal with ``o_i = n eta``, and ``A1_ii = fl(mid A_ii)``
+    (``|mid - A1_ii| <= 2u |A1_ii| + eta``, 0 when ``A1_ii`` equals the midpoint) with
+    ``t_i = rad A_ii (1 + 4u) + 2u |A1_ii| + 2 eta`` (without ``2u |A1_ii|`` when equal), rounded up.
+    Cost at n = 1000: one ball subtraction and one product by 1 in C and n diagonal entries (0.1 s),
+    where :func:`_single_floats` converts every midpoint (0.3 s).
+    """
+    n = A.nrows()
+    if A.ncols() != n:
+        return None
+    for Wd in (v for v in vars(ev).values() if isinstance(v, arb_mat) and v.nrows() == v.ncols() == n):
+        hit = _nb._DATA.get(id(Wd))
+        if hit is None or hit[0] is not Wd:
+            continue                    # not registered: its floats are not known without a conversion
+        D = A - Wd
+        for i in range(n):
+            D[i, i] = 0
+        if not is_exact_zero(D):
+            continue
+        del D
+        with flint.ctx.workprec(PREC):
+            if not (Wd * arb(1)) == Wd:     # (arb_mat ==: every entry equal and exact, in C)
+                continue
+        Wf = hit[1].mid
+        if not (Wf.shape == (n, n) and Wf.dtype == float and np.all(np.isfinite(Wf))):
+            continue
+        A1 = np.array(Wf)
+        diag = [A[i, i] for i in range(n)]
+        d = np.array([float(e.mid()) for e in diag])
+        r = np.array([float(e.rad()) for e in diag])       # mag values: 30 bits, exact floats
+        if not (np.all(np.isfinite(d)) and np.all(np.isfinite(r))):
+            return None
+        rounded = np.array([e.mid() != arb(v) for e, v in zip(diag, d.tolist())])   # fl(mid) != mid
+        A1[np.diag_indices(n)] = d
+        t = _up(r * (1 + 4 * U) + np.where(rounded, 2 * U * np.abs(d), 0.0) + 2 * ETA, 4)
+        return A1, np.zeros((n, n)), RowRadii(np.full(n, _up(n * ETA, 1)), t)
+    return None
+
+
 def real_form(lam: np.ndarray, V: np.ndarray):
     """(lam, Vr, sizes, partner) in the real pair form of the module docstring; None if not in it."""
     n = len(lam)
@@ -364,17 +414,33 @@ def _q_sums(A1: np.ndarray, A2: np.ndarray, Ar: np.ndarray, ap: _Approx) -> tupl
     if got is None:
         return "Jacobian or eigenvectors out of the range of exact float products"
     R, err = got
-    ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
-    D = _up(err + (_up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0) + ArV, 2)
-    X = _up(gamma(n) * np.abs(R) + D, 2)
+    A2V = _up(gamma(n) * (np.abs(A2) @ Va) + n * ETA, n + 2) if two else 0.0
     if rounding_only:
         # |Yr| X <= (row sums of |Yr|) (column maxima of X): a rank-one bound (no product), used only
         # when X holds rounding errors (~1e-17 at n = 1000, far below |Yr R|); general ball matrices
-        # (tube pieces: radii that vary by entry) keep the product, or their discs would all widen
-        YX = _up(_up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * X.max(axis=0)[None, :], 1)
+        # (tube pieces: radii that vary by entry) keep the product, or their discs would all widen.
+        # Only the column maxima of X = gamma |R| + D are needed: S = the float sum of the non-negative
+        # terms gamma |R|, err, A2V and Ar |Vr| (for RowRadii o_i c_j + t_i |Vr_ij|, c_j >= sum_l |Vr_lj|),
+        # each through at most 6 roundings, so X_ij <= up(S_ij, 6) <= up(max_l S_lj, 6) (up is monotone)
+        S = np.abs(R)
+        S *= gamma(n)
+        S += err
+        S += A2V
+        if isinstance(Ar, RowRadii):
+            S += Ar.o[:, None] * _up(Va.sum(axis=0), n)[None, :]
+            S += Ar.t[:, None] * Va
+        else:
+            S += _up(Ar @ Va, n)
+        xmax = _up(S.max(axis=0), 6)
+        del S
+        Qa = ap.Yr @ R
+        np.abs(Qa, out=Qa)
+        Qa += _up(np.abs(ap.Yr).sum(axis=1), n)[:, None] * xmax[None, :]   # two roundings
     else:
-        YX = _up(np.abs(ap.Yr) @ X, n)
-    Qa = _up(np.abs(ap.Yr @ R) + n * ETA + YX, n + 6)
+        ArV = Ar.times_abs(Va) if isinstance(Ar, RowRadii) else _up(Ar @ Va, n)
+        X = _up(gamma(n) * np.abs(R) + _up(err + A2V + ArV, 2), 2)
+        Qa = np.abs(ap.Yr @ R) + _up(np.abs(ap.Yr) @ X, n)
+    Qa = _up(Qa + n * ETA, n + 6)
     return _up(Qa @ ap.sizes.astype(float), n + 2), _up(Qa.sum(axis=0), n + 1), Qa
 
 
@@ -589,23 +655,26 @@ def _branch_data(system, x0: np.ndarray, lo, hi, approx) -> FamilyData:
     t0 = time.perf_counter()
     R = hull(lo, hi)
     a_r_f = float(R.mid())
+    st = _structure(system, x0, R)
+    if "reason" in st:
+        return FamilyData(False, st["reason"])
     if approx is not None:
         a_s, lam, V = approx
         lam = np.asarray(lam)
-        c_f = float(np.mean(np.diag(system.flt.Df_a(x0, a_r_f))))
+        c_f = float(st["c"].mid())                         # the verified slope (no float Df_a)
         approx = (lam + (a_r_f - float(a_s)) * c_f, V)    # a real shift keeps LAPACK's exact pairs
     else:
         approx = np.linalg.eig(system.flt.Df(x0, a_r_f))
     ap = _approx(approx)
     if isinstance(ap, str):
         return FamilyData(False, "diagonalisation: " + ap)
-    st = _structure(system, x0, R)
-    if "reason" in st:
-        return FamilyData(False, st["reason"])
     t1 = time.perf_counter()
     xb = arb_mat([[arb(float(v))] for v in x0])
     with flint.ctx.workprec(PREC):
-        got = _single_floats(system.ball(PREC).Df(xb, arb(a_r_f)))
+        ev = system.ball(PREC)
+        A = ev.Df(xb, arb(a_r_f))
+        got = _data_floats(A, ev) or _single_floats(A)
+        del A
     if got is None:
         with flint.ctx.workprec(HIPREC):     # an evaluator of our own: its 106-bit data is freed with it
             A = system.module.BallSystem(system.model.ball_data()).Df(xb, arb(a_r_f))

@@ -402,6 +402,9 @@ class Shifted(_Lazy):
 
     ``W b`` is remembered per argument: a second product with the same ``b``, or (W real) with
     a ``b'`` inside ``conj(b)``, reuses it (``W conj(z) = conj(W z)`` for every point of the balls).
+    Both python-flint and numpy ball matrices: for a real W' in the ball W and z' in b' (a disc or
+    box about conj of b's midpoint, no wider than b's), conj(z') lies in b, so ``W' conj(z')`` lies
+    in the enclosure of ``W b`` and ``W' z'`` in its conjugate (the point batch's ``W conj(V)``).
     """
 
     def __init__(self, W, s):
@@ -416,7 +419,7 @@ class Shifted(_Lazy):
             if arg is b:
                 return out
         for arg, out in self._products:
-            if (isinstance(self.W, arb_mat) and isinstance(b, acb_mat) and isinstance(arg, acb_mat)
+            if (isinstance(self.W, arb_mat) and isinstance(b, (acb_mat, NBall)) and type(arg) is type(b)
                     and _covers(arg.conjugate(), b)):
                 self._products.append((b, out.conjugate()))
                 return self._products[-1][1]
