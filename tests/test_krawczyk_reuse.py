@@ -217,3 +217,26 @@ def test_nan_float_jacobian_refuses_the_piece(monkeypatch):
     with flint.ctx.workprec(PREC), np.errstate(all="ignore"):
         assert tb.piece(2, hull(F(0.09), F(0.11)), zc) is None
         assert tb.krawczyk(2, exact_ball(F(0.1)), zc) is None
+
+
+@pytest.mark.parametrize("arith", ARITH)
+@pytest.mark.parametrize("k", [2, 0])
+def test_box_test_at_a_t_that_is_not_a_float(monkeypatch, arith, k):
+    """T = 1/3 or 1/7 (exact balls thinner than an ulp: the float t~ = float(T.mid()) lies outside T, the
+    mean values run over T u t~): the 50-digit point at that t in K, K in U."""
+    monkeypatch.setattr(krawczyk_tube, "TUBE_ARITHMETIC", arith)
+    s = system(CURVED)
+    tb = Tube(s, PREC)
+    o = [j for j in range(3) if j != k]
+    for a in (F(1, 3), F(-1, 7)):
+        z0 = _curved(float(a))
+        t = a if k == 2 else F(float(z0[0])) + F(1, 3 * 2 ** 60)
+        zc = tb.point(k, float(t), z0)
+        truth = mp_equilibrium(s, k, t, zc)
+        with flint.ctx.workprec(PREC):
+            T = exact_ball(t)
+            assert not T.contains(arb(float(T.mid())))
+            res = tb.krawczyk(k, T, zc)
+            assert res is not None
+            assert all(Ki.contains(ball_of(truth[j])) for Ki, j in zip(res[1], o))
+            assert all(Ui.contains(Ki) for Ui, Ki in zip(res[0], res[1]))

@@ -263,7 +263,7 @@ class Tube:
     def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
                  cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], NBall | arb_mat, NBall | arb_mat] | None:
-        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U) (numpy balls, or arb with TUBE_ARITHMETIC = "arb"), or None: for every ``t`` in ``T`` exactly one
+        """(U, K, Df(box), f_a(box)), ``box`` holding (T at k, U) (numpy balls, or arb with TUBE_ARITHMETIC = "arb"), or None: for every ``t`` in ``T`` exactly one
         zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
         ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
         that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
@@ -465,8 +465,9 @@ class Tube:
         """The box test (module docstring): one ball Jacobian per try; K is then tightened by
         ``K <- K(K) /\\ K`` with the same Jacobian (valid: every zero in U lies in K, and K(X) holds the
         zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says.
-        ``f(u~, T)`` in centred form with ``J_k`` over the try's box (T, U) (it holds (T, u~)); the first
-        radii at least twice ``|Y f(u~, t~)|`` (the Newton residual: one try, not two)."""
+        ``f(u~, T)`` in centred form with ``J_k`` over the try's box ``(T u t~, U)`` (it holds the segments from
+        (t~, u~) to (t, u~); Df, f_a are returned over it); the first radii at least twice ``|Y f(u~, t~)|``
+        (the Newton residual: one try, not two)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         _, Jzc, Y = self._float_jacobian(k, zc)
@@ -476,6 +477,7 @@ class Tube:
         ucb = [arb(float(v)) for v in uc]
         uccol = column(ucb)
         tm = arb(float(T.mid()))
+        Tk = T.union(tm)      # the mean values run from t~ (a float: outside a T thinner than its ulp) to t
         x, a = self.xa(self.full(k, tm, ucb))
         YF0 = Yb * self.ev.f(x, a)
         h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
@@ -491,10 +493,10 @@ class Tube:
             if not np.all(np.isfinite(r)):
                 return None
             U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
-            xb, ab = self.xa(self.full(k, T, U))
+            xb, ab = self.xa(self.full(k, Tk, U))
             D, fa = self.ev.Df(xb, ab), self.ev.f_a(xb, ab)
             Ju, Jk = self.split(k, D, fa)
-            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T, U)) (T - t~) (mean values; u~ lies in U)
+            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T u t~, U)) (T - t~) (mean values; u~ lies in U)
             base = uccol - (YF0 + (Yb * Jk) * (T - tm) if h > 0 else YF0)
             C = I - Yb * Ju
             Kc = base + C * column([arb(0, float(ri)) for ri in r])
@@ -660,6 +662,7 @@ class Tube:
         Yb = NBall(Y, 0.0)
         ucb = [arb(float(v)) for v in uc]
         tm = arb(float(T.mid()))
+        Tk = T.union(tm)      # the mean values run from t~ (a float: outside a T thinner than its ulp) to t
         x, a = self.xa(self.full(k, tm, ucb))
         YF0 = nprod(Yb, as_nball(ev.f(x, a)))
         h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
@@ -674,10 +677,10 @@ class Tube:
             U, r = _balls(uc, r)
             if U is None:
                 return None
-            xb, ab = self.xa(self.full(k, T, U))
+            xb, ab = self.xa(self.full(k, Tk, U))
             D, fa = self.apply_nb("Df_apply", xb, ab, I), as_nball(ev.f_a(xb, ab))
             Ju, Jk = split_nb(k, D, fa)
-            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T, U)) (T - t~) (mean values; u~ lies in U)
+            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T u t~, U)) (T - t~) (mean values; u~ lies in U)
             YF = YF0 + nmul(nprod(Yb, Jk), scalar(T - tm)) if h > 0 else YF0
             C = I - nprod(Yb, Ju)
             Kd = -YF + nprod(C, NBall(np.zeros((n, 1)), r[:, None]))
