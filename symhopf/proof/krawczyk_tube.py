@@ -11,13 +11,15 @@ equilibrium, ``z~_k`` = float midpoint of T), ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r
 ``Z = (T at k, U)``: ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the
 interior of ``U`` then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies
 in ``K``, and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t``
-frozen: ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+frozen: ``K(U, t)`` is a subset of ``K``). ``Y f(u~, T)`` is enclosed in centred form, ``Y f(u~, t~) + (Y
+J_k(Z)) (T - t~)``, with Z widened to ``(T u t~, U)`` (mean values from the float t~; a superset keeps every
+statement). ``r`` comes from the float tangent, the Newton residual ``|Y f(u~, t~)|`` and epsilon
 inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``. ``I - Y J_u(Z)``
 is O(h) (h the half width of T), which caps h near ``1 / (4 |Y| |D^2 f| |w|)``.
 
 Krawczyk tube, parametrised test (wide ``T``). Lemma P. Let ``t~`` be a float in T, ``s = t - t~``
 in ``S = T - t~``, ``|s| <= h``; ``z~`` a float point with ``z~_k = t~``, ``w`` a float vector with
-``w_k = 1`` (the float tangent ``w_u = -J_u(z~)^-1 J_k(z~)``), ``u_c(s) = u~ + s w_u`` and
+``w_k = 1`` (the float tangent ``w_u = -Y0 J_k``, Y0 and J_k from ``Tube._float_jacobian``), ``u_c(s) = u~ + s w_u`` and
 ``U(s) = u_c(s) + V``, ``V = [-rho, rho]`` (balls). Let ``H`` be a box holding every
 ``z~ + s w + v`` (s in S, v in V_H, V_H containing V; here ``H = (T, u~ + S w_u + V_H)``), ``Y0, Y1, Gm``
 any float matrices and ``Y(s) = Y0 + s Y1``. With the balls
@@ -37,7 +39,7 @@ in G, ``W'`` in W; expanding ``I - Y(s) J_u(z)`` term by term (each s replaced b
 ``f(u_c(s), t)`` in ``F0 + s f1 + s^2 f2`` (the weight 1 - r >= 0 integrates to 1/2), so
 ``Y(s) f(u_c(s), t)`` lies in the bracket. Hence Krawczyk's operator of ``f(t, .)`` on ``U(s)``
 with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
-of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
+of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` (a forward difference) the s-term
 ``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
 O(h^2 + rho) and ``Kd`` O(h^2) (constants from the second and third derivatives), where the box
 test's ``I - Y J_u(Z)`` is O(h). Consequences used: the zeros over T form the graph of a C^1 map
