@@ -81,7 +81,7 @@ from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse,
 from ..runtime.ball import dense
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, hstack, intersect, nmul, nprod, scalar
-from .ball_solve import _contraction, contraction_bound, fixed_point_nb
+from .ball_solve import contraction_bound, contraction_times, fixed_point_nb
 from .bialternate import bialt_float
 
 #: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
@@ -544,7 +544,7 @@ class Tube:
         """``_moving_krawczyk_arb`` (Lemma P, module docstring) with every matrix in numpy balls: the
         ball evaluations ``Df``, ``Df_a``, ``B(v, I)`` on numpy ball directions (``apply_nb``), the
         products by npball.nprod / nmul / nadd (fpbounds Lemma 1 for ``fl(X Y)``, Lemma 2 for every
-        radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve._contraction (Lemma 1, then Lemma 2).
+        radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve.contraction_times (Lemma 1, then Lemma 2).
         ``V = [-rho, rho]`` and ``V_H`` built as arb balls with their radii read back (``_balls``), so the slanted
         tube's ``V`` is exactly the set the Lemma used and the hull's balls are those of the test; ``K``, ``du`` and ``Kd``
         leave as arb balls holding the numpy balls (``_ball``). Returns ``Df``, ``f_a`` over (T, U) as
@@ -599,8 +599,7 @@ class Tube:
             # Jz over the whole axis box (T, U): regularity must hold on all of U (as the arb test)
             xU, aU = self.xa(self.full(k, T, U))
             D, fa = self.apply_nb("Df_apply", xU, aU, I), as_nball(ev.f_a(xU, aU))
-            E = _contraction(Y0, split_nb(k, D, fa)[0])
-            regular = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0)) < 1
+            regular = float(contraction_times(Y0, split_nb(k, D, fa)[0], np.ones(n)).max(initial=0.0)) < 1
             if not (regular or slanted):
                 return None                  # J_u not proved regular on the box: no uniqueness in U
             Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n)
