@@ -135,11 +135,7 @@ class FloatRuns:
         span[n] = L
         pts = np.vstack([Z, Z[:1]]) if closed else Z
         nseg = len(pts) - 1
-        tang = np.array([self._tangent(z, span) for z in pts])
-        for i in range(len(pts)):  # orient along the arc
-            d = (pts[min(i + 1, len(pts) - 1)] - pts[max(i + 1, 1) - 1]) / span
-            if tang[i] @ d < 0:
-                tang[i] = -tang[i]
+        tang = self._oriented_tangents(pts, span)
         charts = []
         for i in range(nseg):
             if not closed and ((i == 0 and self.ends[0] is None) or (i == nseg - 1 and self.ends[1] is None)):
@@ -176,6 +172,16 @@ class FloatRuns:
             runs.append(_Run(k, int(dk), rp, lo, hi, float(span[k])))
             i = j + 1
         return runs
+
+    def _oriented_tangents(self, pts: np.ndarray, span: np.ndarray) -> np.ndarray:
+        """Float unit tangents (coordinates z / span) at the points ``pts``, each oriented along the arc: with
+        the chord to the next point, the last one with the chord from the point before it."""
+        tang = np.array([self._tangent(z, span) for z in pts])
+        for i in range(len(pts)):
+            j = min(i, len(pts) - 2)
+            if tang[i] @ ((pts[j + 1] - pts[j]) / span) < 0:
+                tang[i] = -tang[i]
+        return tang
 
     def _tangent(self, z: np.ndarray, span: np.ndarray) -> np.ndarray:
         """Float unit tangent of the branch at z in the coordinates z / span."""

@@ -1,6 +1,6 @@
-"""branch_runs._runs: a coordinate constant up to float noise along the float arc is never a chart.
+"""branch_runs._runs: the chart of each run (float routing only; the tube proves what it covers).
 
-On an invariant plane (RG-flow: x0 = x1 = 0) the float points' flat coordinate is rounding noise, and so is
+A coordinate constant up to float noise is never a chart. On an invariant plane (RG-flow: x0 = x1 = 0) the float points' flat coordinate is rounding noise, and so is
 its component of the scaled float tangent (scaled by its span, about 1e-9, that noise can be large): chosen
 as a chart, the run's points do not move in it and the tube's J_u (the other columns of Jz) is singular, so
 the check fails. Here the float tangents are given a large noise component in the invariant coordinate x
@@ -57,3 +57,37 @@ def test_branch_on_an_invariant_plane_is_proved_complete(invariant, noisy_tangen
     out = check_moving_branch(s, br, [], (Fraction(0), Fraction(1)))
     assert out.proved, out.reason
     assert out.crossings == [] and "charts a" in out.reason and "x0" not in out.reason
+
+
+def exit_model() -> System:
+    """y = 1/(a - 1/2) for a in [0.55, 1] (w = 0): it leaves the box [-10, 10]^2 through y = 10 at a = 0.6,
+    steeply (dy/da = -100 there)."""
+    return System.from_model(Model.ode(["y", "w"], ["(a - 1/2)*y - 1", "-w"], "a", range=["0.55", "1"],
+                                       search={"box": [-10, 10]}))
+
+
+def test_every_float_tangent_is_oriented_along_the_arc_the_last_one_too():
+    """The chart of the end segment at a box exit (not forced to be a) needs the last point's tangent
+    oriented too (it was compared with a zero chord, so its sign was the SVD's)."""
+    s = exit_model()
+    (br,) = find_candidates(s).branches
+    box = ([Fraction(-10)] * 2, [Fraction(10)] * 2)
+    chk = MovingBranchCheck(s, br, [], ("0.55", "1"), 128, box=box)
+    Z, closed = chk._arc()
+    Z = chk._cut(Z, closed)
+    assert chk.ends[1] == (0, 1)                          # cut just past y = 10
+    span = np.ptp(Z, axis=0) + 1e-9
+    span[-1] = 0.45
+    for sign in (1, -1):                                  # whatever sign the SVD returns
+        orig = branch_runs.FloatRuns._tangent
+        chk._tangent = lambda z, sp, sign=sign: sign * orig(chk, z, sp)
+        tang = chk._oriented_tangents(Z, span)
+        chords = np.diff(Z, axis=0) / span
+        assert all(t @ c > 0 for t, c in zip(tang[:-1], chords))
+        assert tang[-1] @ chords[-1] > 0
+        runs = chk._runs(Z, closed)
+        assert runs[-1].k == 0, [r.k for r in runs]      # the steep exit segment in chart y, not a
+    del chk._tangent
+    out = check_moving_branch(s, br, [], (Fraction(11, 20), Fraction(1)), box=box)
+    assert out.proved, out.reason
+    assert out.ends[1]["kind"] == "box exit" and out.ends[1]["coordinate"] == 0
