@@ -187,6 +187,8 @@ GROW = 1.3
 CAP, CAP_GROW, SHRINK = 0.9, 1.003, 0.8
 #: a plain piece failing its spectral test is retried on this fraction of its interval (0: not retried)
 RESTRICT = 0.6
+#: relative (to the run's span) width down to which the float zeros of g are bisected
+ZERO_TOL = 1e-12
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
@@ -380,6 +382,9 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
 
     # ---- zeros of g along the float points
     def _float_zeros(self, runs: list[_Run]) -> list[tuple[int, float]]:
+        """Sign changes of g along each run's float points, bisected (float Newton from the last point) down
+        to ZERO_TOL times the run's span: enough to match them with the proved points (tolerance 1e-6 of the
+        span) and to centre a Hopf piece (half width at least 1e-9 of the span). Floats only (routing)."""
         out = []
         for ri, run in enumerate(runs):
             P, k = run.pts, run.k
@@ -391,13 +396,15 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
                 if gv[j] * gv[j + 1] >= 0:
                     continue
                 t0, t1, g0 = float(P[j][k]), float(P[j + 1][k]), gv[j]
+                zg = (P[j] + P[j + 1]) / 2
                 for _ in range(60):
                     tm = 0.5 * (t0 + t1)
-                    if tm in (t0, t1):
+                    if tm in (t0, t1) or abs(t1 - t0) <= ZERO_TOL * run.span:
                         break
-                    z = self.tube.point(k, tm, (P[j] + P[j + 1]) / 2)
+                    z = self.tube.point(k, tm, zg)
                     if z is None:
                         break
+                    zg = z
                     gm = self.tube.g(z)
                     if gm == 0:
                         t0 = t1 = tm
