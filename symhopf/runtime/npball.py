@@ -37,7 +37,8 @@ class NBall:
 
     def __init__(self, mid: np.ndarray, rad: np.ndarray):
         self.mid = np.asarray(mid)
-        self.rad = np.broadcast_to(np.asarray(rad, float), self.mid.shape)
+        rad = np.asarray(rad, float)
+        self.rad = rad if rad.shape == self.mid.shape else np.broadcast_to(rad, self.mid.shape)
 
     def nrows(self) -> int:
         return self.mid.shape[0]
@@ -103,7 +104,7 @@ def as_nball(m) -> NBall:
         mid = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in ents]).reshape(n, k)
         rad = np.array([float(e.real.rad()) + float(e.imag.rad()) for e in ents]).reshape(n, k)
     else:
-        mid = np.array([float(e.mid()) for e in ents], dtype=float).reshape(n, k)
+        mid = np.array([float(e) for e in ents], dtype=float).reshape(n, k)       # float(e): e's midpoint rounded
         rad = np.array([float(e.rad()) for e in ents], dtype=float).reshape(n, k)
     rad = _conversion_radius(mid, rad)
     for i in np.flatnonzero((mid == 0).ravel()):           # exact zeros stay exact
