@@ -269,6 +269,8 @@ def _mul(a, b):
     """a * b for ball matrices; a real-by-complex product is done as two real products
     (python-flint would otherwise convert the real matrix to a complex one first); a real
     python-flint matrix times a numpy ball matrix by BLAS (npball.nmatmul)."""
+    if type(a) is type(b) and (type(a) is arb_mat or type(a) is acb_mat):
+        return a * b
     if isinstance(b, NBall) or isinstance(a, NBall):
         if isinstance(a, arb_mat) and isinstance(b, NBall):
             return _nb.nmatmul(a, b)

@@ -64,6 +64,8 @@ class NBall:
         return nadd(as_nball(other), -self)
 
     def __mul__(self, other) -> "NBall":
+        if isinstance(other, (int, float)) and other in (1, -1):
+            return NBall(self.mid if other == 1 else -self.mid, self.rad)    # exact (a sign change)
         if isinstance(other, (int, float, arb, acb)):
             return nmul(self, scalar(other))
         return NotImplemented
@@ -143,7 +145,15 @@ def nmul(x, y) -> NBall:
     x, y = as_nball(x), as_nball(y)
     ax, ay = abs1(x.mid), abs1(y.mid)
     mid = x.mid * y.mid
-    rad = upper(ax * y.rad + x.rad * ay + x.rad * y.rad + 5 * U * (ax * ay) + 2 * ETA, 8)   # ax ay first: 5 U ax may underflow
+    s = 5 * U * (ax * ay)                       # ax ay first: 5 U ax may underflow
+    xr, yr = x.rad.any(), y.rad.any()           # a radius that is 0 everywhere: its terms are 0 (or nan with an
+    if yr:                                      # inf midpoint, whose 5 U ax ay is inf: not finite either way)
+        s = s + ax * y.rad
+    if xr:
+        s = s + x.rad * ay
+    if xr and yr:
+        s = s + x.rad * y.rad
+    rad = upper(s + 2 * ETA, 8)
     zero = _exact_zeros(x) | _exact_zeros(y)
     if zero is not False:
         rad = np.where(zero & (mid == 0), 0.0, rad)
