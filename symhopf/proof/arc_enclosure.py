@@ -26,7 +26,7 @@ from flint import arb, arb_mat
 from ..runtime.arbtools import column, exact_ball, float_inverse, float_upper, hull, identity
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
-from .ball_solve import _contraction, _solve_refined, solve_refined_nb
+from .ball_solve import _contraction, _solve_refined, contraction_bound, fixed_point_nb
 from .branch_runs import _Run
 from .krawczyk_tube import Piece, arb_matrix, split_nb
 
@@ -38,7 +38,11 @@ SECOND_ORDER_N = 10
 #: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
 #: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
 PIECE_ARITHMETIC = "numpy"
+#: below SECOND_ORDER_N Lemma A2 is computed only for the pieces whose first-order moving discs fail
+SECOND_ORDER_LAZY = False
 TANGENT_PASSES = 2
+#: refinements of ``solve_centred`` (its residual form starts near the fixed point)
+CENTRED_ITERS = 3
 
 
 class ArcEnclosures:
@@ -65,7 +69,7 @@ class ArcEnclosures:
         """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc (``_enclose_A_arb``'s
         formulation), cached on the piece; numpy balls (PIECE_ARITHMETIC): ``z(t~)`` and
         ``Df(z(t~))`` from ``_centre``, the tangent ``p.du`` (Lemma T) when the piece has it, else by
-        ``solve_refined_nb`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
+        ``solve_centred`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
         intersected with the second-order tangent of Lemma A2 (``_arc_curve``: ``u1 + S u''``), ``Df_a`` and
         ``B(x', I)`` over the K box evaluated by the generated code on numpy ball directions (``Tube.apply_nb``),
         every product by npball.nprod / nmul / nadd (a-priori rounding bounds, runtime/npball.py). What
@@ -93,7 +97,7 @@ class ArcEnclosures:
             return None
         D0, fa0 = cen[0], cen[1]
         # p.du (Lemma T) is tight: then the passes add nothing
-        du = as_nball(column(p.du)) if p.du is not None else solve_refined_nb(Ju, Jk, Y)
+        du = as_nball(column(p.du)) if p.du is not None else solve_centred(Ju, Jk, Y)
         if du is None:
             return None
         passes = 0 if p.du is not None else TANGENT_PASSES
@@ -105,17 +109,23 @@ class ArcEnclosures:
         curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
         if curve is not None:
             du = curve[2]
+        du0 = du
         for it in range(passes + 1):
             xp, ap = self._tangent_xa(k, du)
             Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
             if it == passes:
                 break
             fap = nprod(Dfa, xp) + nmul(faa, ap)
-            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
+            new = solve_centred(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
             if new is None:
                 break
             du = intersect(du, new)
-        self._curve = None if curve is None else (p, cen, curve, x, a, Dfa, S, Ap)
+        if curve is not None:
+            self._curve = (p, cen, curve, x, a, Dfa, S)
+        elif SECOND_ORDER_LAZY and not second:    # Lemma A2 computed only if the first-order discs fail
+            self._curve = (p, cen, None, x, a, Dfa, S, (Y, Ju, du0, faa))
+        else:
+            self._curve = None
         p.A0 = D0
         p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
         return p.Amv, p.Ap
@@ -130,14 +140,14 @@ class ArcEnclosures:
                    x: arb_mat, a: arb, Dfa: NBall, faa: NBall, S: NBall) -> tuple[NBall, NBall, NBall] | None:
         """(u1, u2, du) of Lemma A2: ``u1`` holds the tangent ``u'(t~)``, ``u2`` holds ``u''`` at every arc
         point, ``du`` the tangent on the arc, ``du /\\ (u1 + S u2)`` (twice: u2 again from the new du)."""
-        u1 = solve_refined_nb(*split_nb(k, cen[0], cen[1]), Y)
+        u1 = solve_centred(*split_nb(k, cen[0], cen[1]), Y)
         if u1 is None:
             return None
         u2 = None
         for _ in range(2):
             xp, ap = self._tangent_xa(k, du)
             q = self.tube.apply_nb("B", x, a, xp, xp) + nmul(nprod(Dfa, xp), ap * 2.0) + nmul(faa, nmul(ap, ap))
-            new = solve_refined_nb(Ju, q, Y)                  # -J_u^-1 q = u''
+            new = solve_centred(Ju, q, Y)                     # -J_u^-1 q = u''
             if new is None:
                 break
             u2 = new
@@ -163,10 +173,19 @@ class ArcEnclosures:
         piece of the last ``_enclose_A``, or None."""
         if self._curve is None or self._curve[0] is not p:
             return None
-        _, cen, (u1, u2, du), x, a, Dfa, S, _ = self._curve
+        _, cen, curve, x, a, Dfa, S = self._curve[:7]
         n, k = self.n, p.k
+        if curve is None:           # lazy (SECOND_ORDER_LAZY): the arc's curve of _arc_curve now
+            Y, Ju, du0, faa = self._curve[7]
+            if faa is None:
+                faa = as_nball(self.tube.ev.f_aa(x, a))
+            curve = self._arc_curve(k, cen, Y, Ju, du0, x, a, Dfa, faa, S)
+            self._curve = None
+            if curve is None:
+                return None
+        u1, u2, du = curve
         I = NBall(np.eye(n), 0.0)
-        xc, ac = cen[2], cen[3]
+        xc, ac = cen[4], cen[5]     # the thin box U of _centre (holds z(t~)): its evaluations are kept
         xp, ap = self._tangent_xa(k, du)
         xpp, app = self._tangent_xa(k, u2, 0.0)
         x1, a1 = self._tangent_xa(k, u1)
@@ -213,7 +232,7 @@ class ArcEnclosures:
                 Z0 = self.tube.full(k, T, K)
                 if not p.holds(Z0):
                     return None     # the thin box must lie in p's uniqueness region
-                return (D, fa, *self.tube.xa(Z0))
+                return (D, fa, *self.tube.xa(Z0), xb, ab)
             r = np.maximum(r, 1.5 * dev + eps)
         return None
 
@@ -263,3 +282,28 @@ class ArcEnclosures:
         """Upper bound of ``|t - t~|`` on the piece (t~ = _tm(p), the mean-value centre)."""
         tm = self._tm(p)
         return max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
+
+
+def solve_centred(Ju: NBall, Jk: NBall, Y: np.ndarray, iters: int = CENTRED_ITERS) -> NBall | None:
+    """An n x 1 ball holding ``-J_u'^-1 J_k'`` for every ``J_u'`` in ``Ju``, ``J_k'`` in ``Jk`` (the Lemma of
+    ball_solve.py in residual form). Lemma. Let ``z~ = -Y mid Jk`` (a float vector), ``C = I - Y Ju`` (a
+    ball), ``E >= |C'|`` entrywise, ``e >= ||E||_inf``, ``e < 1``. Every solution z satisfies ``d = z - z~ =
+    r' + (I - Y J_u') d`` with ``r' = -Y (J_k' + J_u' z~)`` in the ball ``r = -Y (Jk + Ju z~)``, so ``|d| <=
+    ||r|| / (1 - e)`` and d lies in every ``(r + C d) /\\ d`` (ball_solve.fixed_point_nb); z lies in ``z~ +
+    d``. Where ball_solve's form starts from ``||Y Jk|| / (1 - e)`` (the solution's size: many
+    refinements), this one starts from the residual's size: a few refinements reach the same
+    tightness. None when ``e < 1`` is not proved or a ball is not finite."""
+    n = Ju.nrows()
+    if not np.all(np.isfinite(Y)):
+        return None
+    Yb = NBall(Y, 0.0)
+    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
+    E, e = contraction_bound(C)
+    if not e < 1:
+        return None
+    zt = -(Y @ Jk.mid)
+    if not np.all(np.isfinite(zt)):
+        return None
+    zb = NBall(zt, 0.0)
+    d = fixed_point_nb(-nprod(Yb, Jk + nprod(Ju, zb)), C, E, e, iters)
+    return None if d is None else zb + d
