@@ -10,7 +10,9 @@ Second-order arc enclosure (Lemma A2, ``ArcEnclosures._second_order``; n >= ``SE
 tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
 ``Df`` on the arc in ``(Df(z(t~)) + [0, h^2] g''/2) + s g'(t~)`` with a thin ``g'(t~)``: the moving
 discs of a plain piece that fails the first-order form are retried on this one.
-The Lemma itself is ``ArcEnclosures._second_order``'s docstring.
+The Lemma itself is ``ArcEnclosures._second_order``'s docstring. Below SECOND_ORDER_N it may be computed
+lazily, for the pieces whose first-order discs fail (``SECOND_ORDER_LAZY``; off: measured not to pay, bench/README.md).
+The tangent solves use ``solve_centred`` (ball_solve's Lemma in residual form, a few refinements).
 
 Arithmetic: numpy balls with a-priori rounding bounds (runtime/npball.py; ``PIECE_ARITHMETIC = "numpy"``)
 or python-flint balls at the check's precision (``"arb"``, the reference the tests compare with).
@@ -38,7 +40,12 @@ SECOND_ORDER_N = 10
 #: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
 #: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
 PIECE_ARITHMETIC = "numpy"
+#: below SECOND_ORDER_N: Lemma A2 computed for the pieces whose first-order moving discs fail (off: measured
+#: 479 -> 385 pieces on multilayer, 1437 -> 1254 on rgflows, but no less CPU: bench/README.md, session 5)
+SECOND_ORDER_LAZY = False
 TANGENT_PASSES = 2
+#: refinements of ``solve_centred`` (its residual form starts near the fixed point)
+CENTRED_ITERS = 3
 
 
 class ArcEnclosures:
@@ -65,7 +72,7 @@ class ArcEnclosures:
         """(A, A') enclosing ``Df`` and its t-derivative on the piece's arc (``_enclose_A_arb``'s
         formulation), cached on the piece; numpy balls (PIECE_ARITHMETIC): ``z(t~)`` and
         ``Df(z(t~))`` from ``_centre``, the tangent ``p.du`` (Lemma T) when the piece has it, else by
-        ``solve_refined_nb`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
+        ``solve_centred`` with ``Df`` and ``f_a`` over the hull box (then TANGENT_PASSES refinements),
         intersected with the second-order tangent of Lemma A2 (``_arc_curve``: ``u1 + S u''``), ``Df_a`` and
         ``B(x', I)`` over the K box evaluated by the generated code on numpy ball directions (``Tube.apply_nb``),
         every product by npball.nprod / nmul / nadd (a-priori rounding bounds, runtime/npball.py). What
@@ -93,7 +100,7 @@ class ArcEnclosures:
             return None
         D0, fa0 = cen[0], cen[1]
         # p.du (Lemma T) is tight: then the passes add nothing
-        du = as_nball(column(p.du)) if p.du is not None else solve_refined_nb(Ju, Jk, Y)
+        du = as_nball(column(p.du)) if p.du is not None else solve_centred(Ju, Jk, Y)
         if du is None:
             return None
         passes = 0 if p.du is not None else TANGENT_PASSES
@@ -105,17 +112,23 @@ class ArcEnclosures:
         curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
         if curve is not None:
             du = curve[2]
+        du0 = du
         for it in range(passes + 1):
             xp, ap = self._tangent_xa(k, du)
             Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
             if it == passes:
                 break
             fap = nprod(Dfa, xp) + nmul(faa, ap)
-            new = solve_refined_nb(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
+            new = solve_centred(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
             if new is None:
                 break
             du = intersect(du, new)
-        self._curve = None if curve is None else (p, cen, curve, x, a, Dfa, S, Ap)
+        if curve is not None:
+            self._curve = (p, cen, curve, x, a, Dfa, S)
+        elif SECOND_ORDER_LAZY and not second:    # Lemma A2 computed only if the first-order discs fail
+            self._curve = (p, cen, None, x, a, Dfa, S, (Y, Ju, du0, faa))
+        else:
+            self._curve = None
         p.A0 = D0
         p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
         return p.Amv, p.Ap
@@ -126,18 +139,18 @@ class ArcEnclosures:
         z = NBall(np.insert(u.mid, k, zk, axis=0), np.insert(u.rad, k, 0.0, axis=0))
         return NBall(z.mid[:n], z.rad[:n]), NBall(z.mid[n:], z.rad[n:])
 
-    def _arc_curve(self, k: int, cen: tuple[NBall, NBall, arb_mat, arb], Y: np.ndarray, Ju: NBall, du: NBall,
+    def _arc_curve(self, k: int, cen: tuple, Y: np.ndarray, Ju: NBall, du: NBall,
                    x: arb_mat, a: arb, Dfa: NBall, faa: NBall, S: NBall) -> tuple[NBall, NBall, NBall] | None:
         """(u1, u2, du) of Lemma A2: ``u1`` holds the tangent ``u'(t~)``, ``u2`` holds ``u''`` at every arc
         point, ``du`` the tangent on the arc, ``du /\\ (u1 + S u2)`` (twice: u2 again from the new du)."""
-        u1 = solve_refined_nb(*split_nb(k, cen[0], cen[1]), Y)
+        u1 = solve_centred(*split_nb(k, cen[0], cen[1]), Y)
         if u1 is None:
             return None
         u2 = None
         for _ in range(2):
             xp, ap = self._tangent_xa(k, du)
             q = self.tube.apply_nb("B", x, a, xp, xp) + nmul(nprod(Dfa, xp), ap * 2.0) + nmul(faa, nmul(ap, ap))
-            new = solve_refined_nb(Ju, q, Y)                  # -J_u^-1 q = u''
+            new = solve_centred(Ju, q, Y)                     # -J_u^-1 q = u''
             if new is None:
                 break
             u2 = new
@@ -160,13 +173,23 @@ class ArcEnclosures:
         ``A0''`` in ``A0 + [0, h^2] A2`` (the setting of piece_spectrum.moving_discs_ok with a thin A1, so
         its disc radii are O(h^2) from ``A2`` alone, where the first-order form's ``h rad A'`` is O(h^2)
         with the box evaluation's overestimation of ``A'``). Returns (``A0 + [0, h^2] A2``, ``A1``) for the
-        piece of the last ``_enclose_A``, or None."""
+        piece of the last ``_enclose_A``, or None. Lazy (``SECOND_ORDER_LAZY``, n < SECOND_ORDER_N): the
+        curve (``u1``, ``u2``, ``du``) is computed here, once; ``A1`` is evaluated on ``_centre``'s box U."""
         if self._curve is None or self._curve[0] is not p:
             return None
-        _, cen, (u1, u2, du), x, a, Dfa, S, _ = self._curve
+        _, cen, curve, x, a, Dfa, S = self._curve[:7]
         n, k = self.n, p.k
+        if curve is None:           # lazy (SECOND_ORDER_LAZY): the arc's curve of _arc_curve now
+            Y, Ju, du0, faa = self._curve[7]
+            if faa is None:
+                faa = as_nball(self.tube.ev.f_aa(x, a))
+            curve = self._arc_curve(k, cen, Y, Ju, du0, x, a, Dfa, faa, S)
+            self._curve = None
+            if curve is None:
+                return None
+        u1, u2, du = curve
         I = NBall(np.eye(n), 0.0)
-        xc, ac = cen[2], cen[3]
+        xc, ac = cen[4], cen[5]     # the thin box U of _centre (holds z(t~)): its evaluations are kept
         xp, ap = self._tangent_xa(k, du)
         xpp, app = self._tangent_xa(k, u2, 0.0)
         x1, a1 = self._tangent_xa(k, u1)
@@ -180,9 +203,10 @@ class ArcEnclosures:
         h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
         return cen[0] + nmul(G2 * 0.5, h2), A1
 
-    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall, arb_mat, arb] | None:
-        """(Df, f_a, x, a): Df and f_a over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy
-        balls, and (x, a) a thinner box holding it (the Krawczyk set below). Thin
+    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray
+                ) -> tuple[NBall, NBall, arb_mat, arb, arb_mat, arb] | None:
+        """(Df, f_a, x, a, xU, aU): Df and f_a over a box (xU, aU: the box U below) holding the arc's point
+        ``z(t~)`` (``z_k = t~ = tm``), numpy balls, and (x, a) a thinner box holding it (the Krawczyk set). Thin
         Krawczyk test (t frozen at tm): float equilibrium ``u~``, any float ``Y`` (the caller's ``mid
         J_u(piece box)^-1``), ``U = u~ + [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``,
         J_u over the box) the Krawczyk
@@ -213,7 +237,7 @@ class ArcEnclosures:
                 Z0 = self.tube.full(k, T, K)
                 if not p.holds(Z0):
                     return None     # the thin box must lie in p's uniqueness region
-                return (D, fa, *self.tube.xa(Z0))
+                return (D, fa, *self.tube.xa(Z0), xb, ab)
             r = np.maximum(r, 1.5 * dev + eps)
         return None
 
@@ -263,3 +287,19 @@ class ArcEnclosures:
         """Upper bound of ``|t - t~|`` on the piece (t~ = _tm(p), the mean-value centre)."""
         tm = self._tm(p)
         return max(float_upper(exact_ball(p.hi) - exact_ball(tm)), float_upper(exact_ball(tm) - exact_ball(p.lo)))
+
+
+def solve_centred(Ju: NBall, Jk: NBall, Y: np.ndarray, iters: int = CENTRED_ITERS) -> NBall | None:
+    """An n x 1 ball holding ``-J_u'^-1 J_k'`` for every ``J_u'`` in ``Ju``, ``J_k'`` in ``Jk``: the Lemma of
+    ball_solve.py in residual form. Lemma. Let ``z~ = -Y mid Jk`` (any float vector). For every solution z,
+    ``d = z - z~ = -J_u'^-1 (J_k' + J_u' z~)``, and ``J_k' + J_u' z~`` lies in the ball ``Jk + Ju z~``; so d
+    lies in ``solve_refined_nb(Ju, Jk + Ju z~, Y)`` (ball_solve's Lemma, then ``d <- (r + C d) /\\ d``) and
+    z in ``z~ + d``. ball_solve's form starts from ``||Y Jk|| / (1 - e)`` (the solution's size: many
+    refinements), this one from the residual's size: ``iters`` (3) refinements reach about the same
+    tightness. None when ``||I - Y Ju|| < 1`` is not proved or a ball is not finite."""
+    zt = -(Y @ Jk.mid)
+    if not np.all(np.isfinite(zt)):
+        return None
+    zb = NBall(zt, 0.0)
+    d = solve_refined_nb(Ju, Jk + nprod(Ju, zb), Y, iters)
+    return None if d is None else zb + d
