@@ -93,3 +93,4 @@ def hopf_arc(chk: Any, p: Piece, run: _Run) -> HopfArc | None:
     h = chk._half_width(p)
     h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
     return HopfArc(cen[0] + nmul(G2 * 0.5, h2), A1, A1 + nmul(G2, S))
+
