@@ -112,8 +112,9 @@ a-priori rounding bounds replace ball arithmetic there).
   discs of a plain piece that fails the first-order form are retried on it.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
-  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
-  the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
+  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), on the
+  first-order arc enclosure and then on Lemma H2's (hopf_arc.py: the second-order form of Lemma A2 and
+  ``d/dt Df`` in ``g'(t~) + (T - t~) g''``, any n), then the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
   the ball ``A`` holding Df on the arc, family.diagonalise; exactly one conjugate pair's disc meets
   iR, every other disc meeting iR is isolated and real-centred, and ``Re mu'`` of the pair, from
   ``A'`` and the eigenvector bounds, excludes 0: at most one Hopf point on the arc). Then
