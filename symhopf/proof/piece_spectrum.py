@@ -304,7 +304,7 @@ def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: E
 
 
 def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
-                   where: tuple[tuple, float] = ((), 0.0)) -> bool:
+                   where: tuple[tuple, float] = ((), 0.0), Ad: NBall | arb_mat | None = None) -> bool:
     """Lemma (Hopf piece, second order), in the setting of moving_discs_ok. Suppose the static discs
     not proved off iR are: ones meeting the real axis, isolated as there (one real eigenvalue
     each), and ones in the open lower or upper half plane, exactly one (p) in the upper; ``gap`` below
@@ -319,8 +319,14 @@ def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Ei
     ``|M_pp - B'_pp| <= gG max_j W_jp + h (|B1| |X|)_pp``, so ``l^T M r`` lies in ``B1_pp`` plus a
     disc of radius ``|M_pp - B'_pp| + |epsc|_1 mc_p + (1 + |epsc|_1) sum_k eps_k mx_k`` and
     ``l^T r`` in ``1 +- epsc.eps``. ``Re mu'`` excluding 0 on [-h, h]: at most one Hopf point.
-    ``basis``, ``where``: as in moving_discs_ok."""
-    return _in_basis(_hopf_discs, A0, A1, h, basis, where)
+    ``basis``, ``where``: as in moving_discs_ok.
+
+    Derivative ball ``Ad`` (second-order form, hopf_arc.py): when every ``Df`` on the arc is ``A0'(s) + s
+    A1'`` with ``A0'(s)`` in ``A0`` depending on s (Lemma A2), ``d/dt Df`` need not lie in ``A1``; if ``Ad``
+    holds ``d/dt Df`` at every arc point, the above holds with ``B1`` replaced by ``V^-1 Ad V`` in the slope
+    (discs and eigenvector bounds are taken pointwise, at each s, and use only that ``Df`` at that s lies
+    in the discs; ``|B' S| <= |V^-1 Ad V| (I + h |X|)`` for every ``B'`` in ``V^-1 Ad V``)."""
+    return _in_basis(lambda mv: _hopf_discs(mv, Ad), A0, A1, h, basis, where)
 
 
 def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None,
@@ -339,8 +345,8 @@ def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: E
     return False
 
 
-def _hopf_discs(mv: _Moving) -> bool:
-    """moving_hopf_ok's test on the discs (its docstring)."""
+def _hopf_discs(mv: _Moving, Ad: NBall | arb_mat | None = None) -> bool:
+    """moving_hopf_ok's test on the discs (its docstring); ``Ad``: its derivative ball, else ``A1``."""
     n = len(mv.m)
     touch = ~mv.off
     im_lo = mv.m.imag - mv.R * (1 + 4 * U)
@@ -361,7 +367,14 @@ def _hopf_discs(mv: _Moving) -> bool:
     eps = up(mv.rho / gap, 2)
     epsc = up(mv.rhoc / gap, 2)
     eps[p] = epsc[p] = 0.0
-    Ba = _absb(mv.B1)
+    if Ad is None:
+        Bd = mv.B1
+    else:
+        similar = _similar_factory(mv.V)
+        if similar is None:
+            return False
+        Bd = similar(Ad)
+    Ba = _absb(Bd)
     Xa = abs1(mv.X)
     W = up(Ba + mv.h * (Ba @ Xa), n + 3)
     wmax = W.max(axis=0)                           # max_j W_jk for every k
@@ -375,8 +388,8 @@ def _hopf_discs(mv: _Moving) -> bool:
     ee = float(up(epsc @ eps, n + 1))
     if not (np.isfinite(err) and ee < 1):
         return False
-    b = mv.B1.mid[p, p]
-    rad = float(up(err + mv.B1.rad[p, p], 2))
+    b = Bd.mid[p, p]
+    rad = float(up(err + Bd.rad[p, p], 2))
     num = acb(arb(float(np.real(b)), rad), arb(float(np.imag(b)), rad))
     sl = (num / acb(arb(1, ee))).real
     return bool(sl > 0 or sl < 0)

@@ -112,8 +112,9 @@ a-priori rounding bounds replace ball arithmetic there).
   discs of a plain piece that fails the first-order form are retried on it.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
   one disc in the upper half plane meets iR, the others meeting iR are isolated and hold a real
-  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), then
-  the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
+  eigenvalue, ``Re mu'`` of the pair enclosed per s from the eigenvector bounds excludes 0), on the
+  first-order arc enclosure and then on Lemma H2's (hopf_arc.py: the second-order form of Lemma A2 and
+  ``d/dt Df`` in ``g'(t~) + (T - t~) g''``, any n), then the first-order spectral Lemma of piece_spectrum.py (one verified diagonalisation of
   the ball ``A`` holding Df on the arc, family.diagonalise; exactly one conjugate pair's disc meets
   iR, every other disc meeting iR is isolated and real-centred, and ``Re mu'`` of the pair, from
   ``A'`` and the eigenvector bounds, excludes 0: at most one Hopf point on the arc). Then
@@ -157,11 +158,12 @@ import numpy as np
 from flint import arb, arb_mat
 
 from ..runtime.arbtools import exact_ball, float_lower, float_upper, fraction, hull
-from ..runtime.npball import NBall, as_nball, nprod
+from ..runtime.npball import NBall, as_nball, intersect, nprod
 from .arc_enclosure import ArcEnclosures
 from .ball_solve import _contracts, lemma_solve_nb
 from .bialternate import _bordered_nb, bialt_float, bialt_nball
 from .branch_runs import Budget, Fail, FloatRuns, _Run
+from .hopf_arc import hopf_arc
 from .krawczyk_tube import Piece, Tube
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, spectral_ok
 
@@ -355,16 +357,21 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
 
     def _hopf_ok(self, p: Piece, run: _Run) -> bool:
         """At most one Hopf point on the piece's arc: the spectral Lemmas (piece_spectrum.py: second-order
-        moving discs, then one verified diagonalisation; exactly one pair's disc meets iR, its real
-        part monotone), else
+        moving discs, on the first-order arc enclosure and then on Lemma H2's (hopf_arc.py: ``d/dt Df``
+        enclosed as ``g'(t~) + S g''``), then one verified diagonalisation; exactly one pair's disc meets
+        iR, its real part monotone), else
         (n <= NMAX) the bordered bialternate determinant with monotone sigma. ``hopf_method``
         restricts to one of the two (tests compare them)."""
         if self.hopf_method in ("auto", "spectral"):
             enc = self._enclose_A(p, run)
             if enc is not None:
-                if moving_hopf_ok(p.A0, enc[1], self._half_width(p)):
+                h = self._half_width(p)
+                if moving_hopf_ok(p.A0, enc[1], h):
                     return True
-                got = piece_spectrum(enc[0], enc[1])
+                h2 = hopf_arc(self, p, run)
+                if h2 is not None and moving_hopf_ok(h2.A0, h2.A1, h, Ad=h2.Ad):
+                    return True
+                got = piece_spectrum(enc[0], enc[1] if h2 is None else intersect(as_nball(enc[1]), h2.Ad))
                 if got.ok and got.pair is not None:
                     return True
         if self.hopf_method in ("auto", "bialternate") and self.n <= NMAX:
