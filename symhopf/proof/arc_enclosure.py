@@ -178,7 +178,7 @@ class ArcEnclosures:
         if self._curve is None or self._curve[0] is not p:
             return None
         _, cen, curve, x, a, Dfa, S = self._curve[:7]
-        n, k = self.n, p.k
+        k = p.k
         if curve is None:           # lazy (SECOND_ORDER_LAZY): the arc's curve of _arc_curve now
             Y, Ju, du0, faa = self._curve[7]
             if faa is None:
@@ -187,9 +187,24 @@ class ArcEnclosures:
             self._curve = None
             if curve is None:
                 return None
+        got = self._taylor_terms(k, (cen[4], cen[5]), curve, x, a, Dfa)   # U of _centre: its evaluations are kept
+        if got is None:
+            return None
+        A1, G2 = got
+        h = self._half_width(p)
+        h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
+        return cen[0] + nmul(G2 * 0.5, h2), A1
+
+    def _taylor_terms(self, k: int, box0: tuple[arb_mat, arb], curve: tuple[NBall, NBall, NBall], x: arb_mat,
+                      a: arb, Dfa: NBall) -> tuple[NBall, NBall] | None:
+        """``(A1, G2)`` of Lemma A2 (``_second_order``): ``A1`` holds ``g'(t~) = B(x1, .) + a1 Df_a`` over
+        ``box0`` (a box holding ``z(t~)``, ``(x1, a1)`` from the tangent ``u1`` at it) and ``G2`` holds ``g'' =
+        C(x', x', .) + 2 a' B_a(x', .) + a'^2 Df_aa + B(x'', .) + a'' Df_a`` over the K box ``(x, a)`` with
+        the arc's ``u'`` in ``du`` and ``u''`` in ``u2`` (``curve = (u1, u2, du)`` of ``_arc_curve``); None
+        when a radius is not finite."""
         u1, u2, du = curve
-        I = NBall(np.eye(n), 0.0)
-        xc, ac = cen[4], cen[5]     # the thin box U of _centre (holds z(t~)): its evaluations are kept
+        I = NBall(np.eye(self.n), 0.0)
+        xc, ac = box0
         xp, ap = self._tangent_xa(k, du)
         xpp, app = self._tangent_xa(k, u2, 0.0)
         x1, a1 = self._tangent_xa(k, u1)
@@ -199,9 +214,7 @@ class ArcEnclosures:
               + nmul(Dfa, app))
         if not (np.all(np.isfinite(A1.rad)) and np.all(np.isfinite(G2.rad))):
             return None
-        h = self._half_width(p)
-        h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
-        return cen[0] + nmul(G2 * 0.5, h2), A1
+        return A1, G2
 
     def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray
                 ) -> tuple[NBall, NBall, arb_mat, arb, arb_mat, arb] | None:

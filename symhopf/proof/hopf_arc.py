@@ -15,8 +15,8 @@ A0' + s A1'`` with ``A0'`` in ``A0 + [0, h^2] G2 / 2``. These are the inputs of
 piece_spectrum.moving_hopf_ok's derivative-ball form (its docstring) and a second enclosure of ``A'``
 for piece_spectrum.piece_spectrum (intersected with the first-order one: both hold ``g'`` on the arc).
 
-The code reuses arc_enclosure's pieces (``_centre``, ``_arc_curve``, ``_tangent_xa``); ``G2`` is the
-expression of ``_second_order`` (which returns only ``A0 + [0, h^2] G2 / 2``), evaluated here for
+The code reuses arc_enclosure's pieces (``_centre``, ``_arc_curve``, ``_tangent_xa``); ``G2`` is
+``_taylor_terms`` of ``_second_order`` (which returns only ``A0 + [0, h^2] G2 / 2``), evaluated here for
 pieces of any n.
 """
 from __future__ import annotations
@@ -79,17 +79,10 @@ def hopf_arc(chk: Any, p: Piece, run: _Run) -> HopfArc | None:
         curve, du = got, got[2]
     if curve is None:
         return None
-    u1, u2, du = curve
-    xc, ac = cen[2], cen[3]
-    xp, ap = chk._tangent_xa(k, du)
-    xpp, app = chk._tangent_xa(k, u2, 0.0)
-    x1, a1 = chk._tangent_xa(k, u1)
-    A1 = nmul(tube.apply_nb("Df_a_apply", xc, ac, I), a1) + tube.apply_nb("B", xc, ac, x1, I)
-    G2 = (tube.apply_nb("C", x, a, xp, xp, I) + nmul(tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
-          + nmul(as_nball(tube.ev.Df_aa(x, a)), nmul(ap, ap)) + tube.apply_nb("B", x, a, xpp, I)
-          + nmul(Dfa, app))
-    if not (np.all(np.isfinite(A1.rad)) and np.all(np.isfinite(G2.rad))):
+    got = chk._taylor_terms(k, (cen[2], cen[3]), curve, x, a, Dfa)
+    if got is None:
         return None
+    A1, G2 = got
     h = chk._half_width(p)
     h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
     return HopfArc(cen[0] + nmul(G2 * 0.5, h2), A1, A1 + nmul(G2, S))
