@@ -213,3 +213,21 @@ def test_upper_bounds_a_float_dot_product_of_non_negatives(x, y, tiny):
     s = float(x @ y)
     exact = sum((Fraction(float(a)) * Fraction(float(b)) for a, b in zip(x, y)), Fraction(0))
     assert Fraction(float(upper(s, len(x)))) >= exact
+
+
+@pytest.mark.parametrize("k", [1, 3, 40, 401])
+def test_up_bounds_lemma_2_at_the_ends_of_the_float_range(k):
+    """up (rounded to nearest, no nextafter) is >= Lemma 2's (s + k eta)(1 + 2 gamma_k), computed exactly,
+    for subnormal, tiny, ordinary and near-overflow s (overflow gives inf, never the largest float)."""
+    big = np.finfo(float).max
+    g = Fraction(k, 2 ** 53) / (1 - Fraction(k, 2 ** 53))
+    eta = Fraction(1, 2 ** 1074)
+    for s in [0.0, 5e-324, 7 * 5e-324, 2.0 ** -1022, 1e-300, 1.0, 1 + 2.0 ** -52, 3.7e200, big / (1 + 40 * 2.0 ** -53),
+              np.nextafter(big, 0), big]:
+        with np.errstate(over="ignore"):
+            got = float(up(s, k))
+        need = (Fraction(s) + k * eta) * (1 + 2 * g)
+        assert got == np.inf or Fraction(got) >= need, (s, k)
+    assert np.isnan(up(np.nan, k)) and up(np.inf, k) == np.inf
+    arr = np.array([[0.0, 1e-310], [1.0, 1e300]])   # (1e300 times the factor stays finite)
+    assert np.all(up(arr, k) >= arr) and up(arr, k).shape == (2, 2)

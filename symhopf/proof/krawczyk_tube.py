@@ -74,7 +74,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 from flint import arb, arb_mat
 
-from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse, float_lower, float_matrix,
+from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse, float_lower,
                                float_upper, hull, identity, norm_inf_upper)
 from ..runtime.ball import dense
 from ..runtime.fpbounds import up as fp_up
@@ -98,6 +98,10 @@ HULL = 2.5
 #: first tube radii: RHO0 times the float estimate of |Y f| per coordinate plus RHO1 times its largest
 #: (C couples the coordinates); with HULL, about 1.1 hull evaluations per piece (RG-flow, multilayer)
 RHO0, RHO1 = 4.0, 1.0
+#: Tube.point: Newton steps until a step is below CHORD (1 + |z|), then chord steps (one Jacobian)
+CHORD = 1e-7
+#: relative step of the forward difference that estimates ``D Jz(z~)[w]`` (the parametrised test's Gm)
+FD_STEP = 1.5e-8
 
 
 class Slant(NamedTuple):
@@ -170,6 +174,8 @@ class Tube:
         self.ev = system.ball(prec)
         self.eye = NBall(np.eye(self.n), 0.0)
         self.flint_only: set[str] = set()   # evaluators that take no numpy ball directions (apply_nb)
+        self._jacobians: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}   # point's last
+        self._select: dict[int, tuple[arb_mat, arb_mat, arb_mat]] = {}     # split's 0/1 matrices per chart
 
     # ---- floats
     def Jz(self, z: np.ndarray) -> np.ndarray:
@@ -180,23 +186,52 @@ class Tube:
         return [i for i in range(self.n + 1) if i != k]
 
     def point(self, k: int, t: float, guess: np.ndarray, tol: float = 1e-13) -> np.ndarray | None:
-        """Float equilibrium with ``z_k = t`` by Newton from ``guess``."""
-        o = self.others(k)
+        """Float equilibrium with ``z_k = t`` from ``guess``: Newton steps, then chord steps (the last
+        Jacobian kept) once a step is below CHORD (1 + |z|) and while each step is at most half the
+        one before; stops when a step is below ``tol (1 + |z|)``. The last Jacobian, the point it was
+        evaluated at and its inverse are remembered for the tests' float preconditioners (``_float_jacobian``)."""
+        n, o = self.n, self.others(k)
         z = np.array(guess, float)
         z[k] = t
+        J = Y = None
+        last = np.inf
         for _ in range(30):
-            F = self.flt.f(z[: self.n], float(z[self.n]))
+            F = self.flt.f(z[:n], float(z[n]))
             if not np.all(np.isfinite(F)):
                 return None
-            try:
-                du = np.linalg.solve(self.Jz(z)[:, o], -F)
-            except np.linalg.LinAlgError:
-                return None
+            if Y is None:
+                zj, J = z.copy(), self.Jz(z)
+                Y = float_inverse(J[:, o])
+                if Y is None:
+                    return None
+            du = -(Y @ F)
             z[o] += du
-            if np.linalg.norm(du) <= tol * (1 + np.linalg.norm(z)):
+            step, scale = float(np.linalg.norm(du)), 1 + float(np.linalg.norm(z))
+            if not np.isfinite(step):
+                return None
+            if step <= tol * scale:
+                self._remember(k, z, zj, J, Y)
                 return z
-        F = self.flt.f(z[: self.n], float(z[self.n]))
+            if step > CHORD * scale or step > 0.5 * last:
+                Y = None                     # a Newton step next
+            last = step
+        F = self.flt.f(z[:n], float(z[n]))
         return z if np.linalg.norm(F) <= 1e-9 * (1 + np.linalg.norm(z)) else None
+
+    def _remember(self, k: int, z: np.ndarray, zj: np.ndarray, J: np.ndarray, Y: np.ndarray) -> None:
+        if len(self._jacobians) >= 16:
+            self._jacobians.clear()
+        self._jacobians[(k, z.tobytes())] = (zj, J, Y)
+
+    def _float_jacobian(self, k: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(zj, Jz(zj), J_u(zj)^-1)`` (floats; the inverse None when singular or not finite) with zj near z:
+        the one ``point`` remembered when it returned z in chart k (zj within CHORD (1 + |z|) of z), else
+        ``zj = z``. Floats only: the tests take any float preconditioner, its accuracy affects only success."""
+        hit = self._jacobians.get((k, np.asarray(z, float).tobytes()))
+        if hit is not None:
+            return hit
+        J = self.Jz(z)
+        return np.array(z, float), J, float_inverse(J[:, self.others(k)])
 
     def g(self, z: np.ndarray) -> float:
         return float(np.linalg.det(bialt_float(self.flt.Df(z[: self.n], float(z[self.n])))))
@@ -211,18 +246,24 @@ class Tube:
         return column(Z[: self.n]), Z[self.n]
 
     def split(self, k: int, D: arb_mat, fa: arb_mat) -> tuple[arb_mat, arb_mat]:
-        """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k)."""
-        n = self.n
-        if k == n:
+        """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k): products
+        with 0/1 matrices (every entry one entry of D or fa plus exact zeros: the same midpoint, the radius
+        rounded up by python-flint's magnitude arithmetic; a nan spoils its row)."""
+        if k == self.n:
             return D, fa
-        full = [[D[i, j] for j in range(n)] + [fa[i, 0]] for i in range(n)]
-        o = self.others(k)
-        return arb_mat([[row[j] for j in o] for row in full]), arb_mat([[row[k]] for row in full])
+        sel = self._select.get(k)
+        if sel is None:
+            n, o = self.n, self.others(k)
+            P = arb_mat([[1 if j == o[c] else 0 for c in range(n)] for j in range(n)])
+            E = arb_mat([[1 if c == n - 1 else 0 for c in range(n)]])
+            sel = self._select[k] = (P, E, arb_mat([[1 if j == k else 0] for j in range(n)]))
+        P, E, ek = sel
+        return D * P + fa * E, D * ek
 
     def krawczyk(self, k: int, T: arb, zc: np.ndarray, tries: int = 8,
                  cover: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[list[arb], list[arb], NBall | arb_mat, NBall | arb_mat] | None:
-        """(U, K, Df(box), f_a(box)), ``box`` = (T at k, U) (numpy balls, or arb with TUBE_ARITHMETIC = "arb"), or None: for every ``t`` in ``T`` exactly one
+        """(U, K, Df(box), f_a(box)), ``box`` holding (T at k, U) (numpy balls, or arb with TUBE_ARITHMETIC = "arb"), or None: for every ``t`` in ``T`` exactly one
         zero ``(t, u)`` with ``u`` in ``U``, it lies in ``K`` (a subset of U), and every ``J_u`` in
         ``J_u(box)`` is nonsingular. ``cover``: float bounds (lo, hi) of all n + 1 coordinates of a box
         that U must hold (a proved point's enclosure, a box of the global check). A wide ``T`` goes to
@@ -258,13 +299,6 @@ class Tube:
             return self._box_krawczyk_arb, self._moving_krawczyk_arb
         return self._box_krawczyk_nb, self._moving_krawczyk_nb
 
-    def _dJz_float(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """``D Jz(z)[v]`` in floats (n x (n+1)): ``[B(v_x, .) + v_a Df_a | Df_a v_x + v_a f_aa]``."""
-        n, x, a = self.n, z[: self.n], float(z[self.n])
-        Dfa = self.flt.Df_a(x, a)
-        left = self.flt.B(x, a, v[:n], np.eye(n)) + v[n] * Dfa
-        return np.hstack([left, (Dfa @ v[:n] + v[n] * self.flt.f_aa(x, a))[:, None]])
-
     def _dJz(self, x: arb_mat, a: arb, Dfa: arb_mat, faa: arb_mat, v: Sequence[arb]) -> tuple[arb_mat, arb_mat]:
         """``D Jz[v]`` over the box (x, a) for every v in the balls ``v`` (all n + 1 coordinates), as
         (n x n part, column of a): ``B(v_x, .) + v_a Df_a``, ``Df_a v_x + v_a f_aa`` (bilinear in v)."""
@@ -275,23 +309,26 @@ class Tube:
                      ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                 arb, float, arb] | None:
         """Floats of the parametrised test (module docstring) and the balls of s:
-        ``(t~, z~, w, D Jz(z~)[w], Y0, Y1, f2~, S, h, S2)`` with t~ the float midpoint of T, ``Y0 ~ J_u(z~)^-1``,
+        ``(t~, z~, w, Gm, Y0, Y1, f2~, S, h, S2)`` with t~ the float midpoint of T, ``Y0 ~ J_u(z~)^-1`` (from
+        ``_float_jacobian``), ``Gm ~ D Jz(z~)[w]`` (a forward difference of float Jacobians),
         ``Y1 = -Y0 Gm Y0``, ``f2~ = D Jz(z~)[w] w / 2`` (estimates), ``S = T - t~``, a float ``h >= |S|`` and
         ``S2 = [0, h^2]`` (holds s^2 for every s in S); None when not finite."""
         n, o = self.n, self.others(k)
         tt = float(T.mid())
         z0 = np.array(zc, float)
         z0[k] = tt
-        Jzc = self.Jz(z0)
-        Y0 = float_inverse(Jzc[:, o])
+        zj, Jzc, Y0 = self._float_jacobian(k, zc)
         if Y0 is None:
             return None
         w = np.zeros(n + 1)
         w[k] = 1.0
         w[o] = -Y0 @ Jzc[:, k]
-        Gf = self._dJz_float(z0, w)
-        Y1 = -Y0 @ Gf[:, o] @ Y0
-        f2f = 0.5 * (Gf @ w)
+        # Gm ~ D Jz(zj)[w] by a forward difference (one float Jacobian; any float Gm serves Lemma P)
+        with np.errstate(all="ignore"):
+            d = FD_STEP * (1 + float(np.abs(zj).max())) / float(np.abs(w).max())
+            Gf = (self.Jz(zj + d * w) - Jzc) / d
+            Y1 = -Y0 @ Gf[:, o] @ Y0
+            f2f = 0.5 * (Gf @ w)
         if not (np.all(np.isfinite(Y0)) and np.all(np.isfinite(Y1)) and np.all(np.isfinite(f2f))):
             return None
         S = T - arb(tt)
@@ -336,8 +373,7 @@ class Tube:
         x0, a0 = self.xa(self.full(k, tb, ub))
         F0 = ev.f(x0, a0)
         J0, Jk0 = self.split(k, ev.Df(x0, a0), ev.f_a(x0, a0))
-        Y0b, Y1b = float_matrix(Y0), float_matrix(Y1)
-        Gm = float_matrix(Gf[:, o])
+        Y0b, Y1b, Gm = arb_mat(Y0.tolist()), arb_mat(Y1.tolist()), arb_mat(Gf[:, o].tolist())   # exact floats
         f1 = J0 * column(wo) + Jk0                                   # Jz(z~) w: rounding level
         P0, P1, P2 = Y0b * F0, Y0b * f1 + Y1b * F0, Y1b * f1
         I = identity(n)
@@ -428,41 +464,40 @@ class Tube:
                       ) -> tuple[list[arb], list[arb], arb_mat, arb_mat] | None:
         """The box test (module docstring): one ball Jacobian per try; K is then tightened by
         ``K <- K(K) /\\ K`` with the same Jacobian (valid: every zero in U lies in K, and K(X) holds the
-        zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says."""
+        zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says.
+        ``f(u~, T)`` in centred form with ``J_k`` over the try's box ``(T u t~, U)`` (it holds the segments from
+        (t~, u~) to (t, u~); Df, f_a are returned over it); the first radii at least twice ``|Y f(u~, t~)|``
+        (the Newton residual: one try, not two)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
-        Jzc = self.Jz(zc)
-        Y = float_inverse(Jzc[:, o])
+        _, Jzc, Y = self._float_jacobian(k, zc)
         if Y is None:
             return None
-        Yb = float_matrix(Y)
+        Yb = arb_mat(Y.tolist())
         ucb = [arb(float(v)) for v in uc]
         uccol = column(ucb)
         tm = arb(float(T.mid()))
+        Tk = T.union(tm)      # the mean values run from t~ (a float: outside a T thinner than its ulp) to t
         x, a = self.xa(self.full(k, tm, ucb))
-        YF = Yb * self.ev.f(x, a)
+        YF0 = Yb * self.ev.f(x, a)
         h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
-        if h > 0:
-            # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
-            xt, at = self.xa(self.full(k, T, ucb))
-            if k == n:
-                Jk = self.ev.f_a(xt, at)
-            else:
-                Dt = self.ev.Df(xt, at)
-                Jk = column([Dt[i, k] for i in range(n)])
-            YF = YF + (Yb * Jk) * (T - tm)
         tang = np.abs(Y @ Jzc[:, k])
         eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
-        r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
+        res = np.array([float_upper(abs(YF0[i, 0])) for i in range(n)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.maximum(2.0 * tang * h + 0.05 * float(tang.max()) * h, 2.0 * res) + eps
         if cover is not None:
             r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
         I = identity(n)
-        base = uccol - YF
         for _ in range(tries):
+            if not np.all(np.isfinite(r)):
+                return None
             U = [arb(float(c), float(ri)) for c, ri in zip(uc, r)]
-            xb, ab = self.xa(self.full(k, T, U))
+            xb, ab = self.xa(self.full(k, Tk, U))
             D, fa = self.ev.Df(xb, ab), self.ev.f_a(xb, ab)
-            Ju, _ = self.split(k, D, fa)
+            Ju, Jk = self.split(k, D, fa)
+            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T u t~, U)) (T - t~) (mean values; u~ lies in U)
+            base = uccol - (YF0 + (Yb * Jk) * (T - tm) if h > 0 else YF0)
             C = I - Yb * Ju
             Kc = base + C * column([arb(0, float(ri)) for ri in r])
             K = [Kc[i, 0] for i in range(n)]
@@ -476,10 +511,7 @@ class Tube:
             dev = np.array([float_upper(abs(Ki - c)) for Ki, c in zip(K, ucb)])
             with np.errstate(over="ignore"):
                 r = np.maximum(r, 1.5 * dev + eps)  # epsilon inflation
-            if not np.all(np.isfinite(r)):
-                return None
         return None
-
 
     # ---- numpy balls (TUBE_ARITHMETIC = "numpy")
     def apply_nb(self, name: str, x: arb_mat, a: arb, *dirs: NBall) -> NBall:
@@ -531,10 +563,12 @@ class Tube:
         Y0b, Y1b, Gm = NBall(Y0, 0.0), NBall(Y1, 0.0), NBall(Gf[:, o], 0.0)
         wx, wa = NBall(w[:n, None], 0.0), scalar(float(w[n]))
         f1 = nprod(J0, NBall(wo[:, None], 0.0)) + Jk0                 # Jz(z~) w: rounding level
-        # one product per preconditioner (nprod bounds each column by itself, whatever the order BLAS sums in)
-        R = hstack([J0, Gm, F0, f1])
-        Y0J0, Y0Gm, P0, Y0f1 = _blocks(nprod(Y0b, R), n)
-        Y1J0, Y1Gm, Y1F0, P2 = _blocks(nprod(Y1b, R), n)
+        # Y0 and Y1 stacked: one product per block (nprod bounds each entry by itself, whatever the order BLAS sums in)
+        Yst = NBall(np.vstack([Y0, Y1]), 0.0)
+        A, YG = nprod(Yst, hstack([J0, F0, f1])), nprod(Yst, Gm)     # Gm exact: no radius product
+        Y0J0, P0, Y0f1 = _sub(A, 0, n, 0, n), _sub(A, 0, n, n, n + 1), _sub(A, 0, n, n + 1, n + 2)
+        Y1J0, Y1F0, P2 = _sub(A, n, 2 * n, 0, n), _sub(A, n, 2 * n, n, n + 1), _sub(A, n, 2 * n, n + 1, n + 2)
+        Y0Gm, Y1Gm = _sub(YG, 0, n, 0, n), _sub(YG, n, 2 * n, 0, n)
         P1 = Y0f1 + Y1F0
         E0 = I - Y0J0
         C1 = -(Y0Gm + Y1J0)                                          # cancels to rounding (Y1 = -Y0 G Y0)
@@ -617,34 +651,24 @@ class Tube:
         """``_box_krawczyk_arb`` in numpy balls: ``U = u~ + [-r, r]`` (U built as arb balls, r read back:
         ``_balls``, so U is exactly that box), ``Kd = -Y f(u~, T) + (I - Y J_u(T, U)) [-r, r]`` by npball
         products (fpbounds Lemmas 1, 2), accepted when ``|Kd| < r`` entrywise (Lemma 2 bound of
-        ``|mid| + rad``: K in the interior of U), then ``Kd <- (-Y f + C Kd) /\\ Kd``. ``J_k`` over
-        (u~, T) is one column of ``Df`` (a unit direction). Returns ``Df``, ``f_a`` over (T, U) as numpy
-        balls."""
+        ``|mid| + rad``: K in the interior of U), then ``Kd <- (-Y f + C Kd) /\\ Kd``. ``f(u~, T)`` in centred
+        form with ``J_k`` over (T, U) and the first radii as in ``_box_krawczyk_arb``. Returns ``Df``, ``f_a``
+        over (T, U) as numpy balls."""
         n, o, ev, I = self.n, self.others(k), self.ev, self.eye
         uc = zc[o]
-        Jzc = self.Jz(zc)
-        Y = float_inverse(Jzc[:, o])
+        _, Jzc, Y = self._float_jacobian(k, zc)
         if Y is None:
             return None
         Yb = NBall(Y, 0.0)
         ucb = [arb(float(v)) for v in uc]
         tm = arb(float(T.mid()))
+        Tk = T.union(tm)      # the mean values run from t~ (a float: outside a T thinner than its ulp) to t
         x, a = self.xa(self.full(k, tm, ucb))
-        YF = nprod(Yb, as_nball(ev.f(x, a)))
+        YF0 = nprod(Yb, as_nball(ev.f(x, a)))
         h = max(float_upper(T) - float(T.mid()), float(T.mid()) - float_lower(T), 0.0)
-        if h > 0:
-            # centred form of Y f(u~, T): Y f(u~, t~) + (Y J_k(u~, T)) (T - t~)
-            xt, at = self.xa(self.full(k, T, ucb))
-            if k == n:
-                Jk = as_nball(ev.f_a(xt, at))
-            else:
-                ek = np.zeros((n, 1))
-                ek[k] = 1.0
-                Jk = self.apply_nb("Df_apply", xt, at, NBall(ek, 0.0))
-            YF = YF + nmul(nprod(Yb, Jk), scalar(T - tm))
         tang = np.abs(Y @ Jzc[:, k])
         eps = 1e-14 * (1 + np.abs(uc)) + 1e-300
-        r = 2.0 * tang * h + 0.05 * float(tang.max()) * h + eps
+        r = np.maximum(2.0 * tang * h + 0.05 * float(tang.max()) * h, 2.0 * _size(YF0)) + eps
         if cover is not None:
             r = np.maximum(r, np.nextafter(np.maximum(cover[1][o] - uc, uc - cover[0][o]), np.inf) * (1 + 1e-6))
         for _ in range(tries):
@@ -653,9 +677,12 @@ class Tube:
             U, r = _balls(uc, r)
             if U is None:
                 return None
-            xb, ab = self.xa(self.full(k, T, U))
+            xb, ab = self.xa(self.full(k, Tk, U))
             D, fa = self.apply_nb("Df_apply", xb, ab, I), as_nball(ev.f_a(xb, ab))
-            C = I - nprod(Yb, split_nb(k, D, fa)[0])
+            Ju, Jk = split_nb(k, D, fa)
+            # Y f(u~, t) for t in T: Y f(u~, t~) + (Y J_k(T u t~, U)) (T - t~) (mean values; u~ lies in U)
+            YF = YF0 + nmul(nprod(Yb, Jk), scalar(T - tm)) if h > 0 else YF0
+            C = I - nprod(Yb, Ju)
             Kd = -YF + nprod(C, NBall(np.zeros((n, 1)), r[:, None]))
             dev = fp_up(np.abs(Kd.mid[:, 0]) + Kd.rad[:, 0], 1)          # Lemma 2: >= |Kd| entrywise
             if not np.all(np.isfinite(dev)):
@@ -668,10 +695,9 @@ class Tube:
         return None
 
 
-def _blocks(X: NBall, n: int) -> tuple[NBall, NBall, NBall, NBall]:
-    """Columns [0, n), [n, 2n), 2n, 2n + 1 of X."""
-    cut = [0, n, 2 * n, 2 * n + 1, 2 * n + 2]
-    return tuple(NBall(X.mid[:, i:j], X.rad[:, i:j]) for i, j in zip(cut, cut[1:]))
+def _sub(X: NBall, r0: int, r1: int, c0: int, c1: int) -> NBall:
+    """Rows [r0, r1), columns [c0, c1) of X."""
+    return NBall(X.mid[r0:r1, c0:c1], X.rad[r0:r1, c0:c1])
 
 
 def arb_matrix(M: NBall | arb_mat) -> arb_mat:
@@ -707,6 +733,8 @@ def _size(X: NBall) -> np.ndarray:
 
 def split_nb(k: int, D: NBall, fa: NBall) -> tuple[NBall, NBall]:
     """(J_u, J_k) in numpy balls: the columns of ``Jz = [Df | f_a]`` other than k, and column k."""
+    if k == D.ncols():
+        return D, fa
     mid, rad = np.hstack([D.mid, fa.mid]), np.hstack([D.rad, fa.rad])
     o = [j for j in range(mid.shape[1]) if j != k]
     return NBall(mid[:, o], rad[:, o]), NBall(mid[:, k:k + 1], rad[:, k:k + 1])
