@@ -420,7 +420,8 @@ def test_columns_refuses_what_it_cannot_broadcast():
 @given(rows=st.lists(st.lists(st.floats(-3, 3), min_size=3, max_size=3), min_size=3, max_size=3),
        col=st.lists(st.floats(-3, 3), min_size=3, max_size=3))
 def test_had_shortcuts_agree_with_the_general_product(rows, col):
-    """Exact zero columns, exact ones and identity factors: the same balls as entrywise products."""
+    """Exact zero columns, exact ones and identity factors: the same balls as entrywise products (the
+    diagonal matrix product of small n, ``_had_diag``: balls that hold them, at most an ulp of PREC wider)."""
     with ctx.workprec(PREC):
         M = arb_mat(rows)
         c = arb_mat([[t] for t in col])
@@ -429,7 +430,11 @@ def test_had_shortcuts_agree_with_the_general_product(rows, col):
         def same(p, q):
             return p.contains(q) and q.contains(p)
 
-        assert same(_b.had(c, M), general)
+        got = _b.had(c, M)
+        assert got.contains(general)
+        assert all(got[i, j].rad() <= general[i, j].rad() + abs(general[i, j]) * arb(2) ** (2 - PREC)
+                   for i in range(3) for j in range(3))
+        assert same(_b._had_entries([c, M], 3, 3), general)
         assert same(_b.had(arb_mat(3, 1), M), arb_mat(3, 3))
         assert same(_b.had(arb_mat([[1], [1], [1]]), M), M)
         diag = _b.had(c, eye)

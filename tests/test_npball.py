@@ -6,7 +6,7 @@ import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, ctx
 from hypothesis import given, settings, strategies as st
 
-from symhopf.runtime.npball import (NBall, as_nball, column_dots, column_norms2, nadd, nmatmul, nmul, nprod)
+from symhopf.runtime.npball import (NBall, as_nball, column_dots, column_norms2, diagonal, nadd, nmatmul, nmul, nprod)
 
 HYP = settings(max_examples=40, deadline=None)
 HI = 400
@@ -148,3 +148,59 @@ def test_intervals_round_trip_and_intersect(x, lo, w):
         mid = xp + w * lo                          # |mid - xp| <= w + half an ulp of mid: r rounded up
         other = NBall(mid, np.nextafter(w + 2 * np.spacing(np.abs(mid)), np.inf))   # holds xp as well
         assert holds(intersect(X, other), exact(xp))
+
+
+@st.composite
+def diagonal_nball(draw, n, cplx):
+    """A diagonal ball matrix (off the diagonal exact zeros) with wide exponents, and a point in it."""
+    v = draw(st.lists(st.floats(-1, 1), min_size=n, max_size=n))
+    e = draw(st.lists(st.integers(-540, 500), min_size=n, max_size=n))
+    d = np.array([x * 2.0 ** k for x, k in zip(v, e)])
+    d = d + 1j * d[::-1] if cplx else d
+    r = np.abs(d) * draw(st.sampled_from([0.0, 2.0 ** -40, 2.0 ** -10]))
+    t = np.array(draw(st.lists(st.floats(-1, 1), min_size=n, max_size=n)))
+    return NBall(np.diag(d), np.diag(r)), np.diag(d + 0.5 * t * r)
+
+
+@HYP
+@given(A=wide_nball(5, 5, False), x=diagonal_nball(5, False), y=diagonal_nball(5, True))
+def test_product_with_a_diagonal_ball_matrix_holds_the_exact_value(A, x, y):
+    """nmatmul's diagonal shortcut (A_ij x_jj by nmul) against the exact product, real and complex x."""
+    (An, Ap), (X, xp), (Y, yp) = A, x, y
+    assert diagonal(X) is not None and diagonal(Y) is not None
+    with ctx.workprec(53):
+        Aball = An.to_mat()
+    with ctx.workprec(2200):
+        for B, bp in ((X, xp), (Y, yp)):
+            P = nmatmul(Aball, B)
+            assert holds(P, acb_mat(exact(Ap)) * acb_mat(exact(bp)))
+            assert np.all(P.rad[P.mid == 0] >= 0)
+
+
+def test_diagonal_needs_exact_zeros_off_the_diagonal():
+    n = 4
+    assert diagonal(NBall(np.eye(n), 0.0)) is not None
+    mid = np.eye(n)
+    rad = np.zeros((n, n))
+    rad[0, 1] = 2.0 ** -1074                           # a subnormal radius off the diagonal: not diagonal
+    assert diagonal(NBall(mid, rad)) is None
+    mid2 = np.eye(n)
+    mid2[2, 3] = np.nan                                # nan off the diagonal: not diagonal
+    assert diagonal(NBall(mid2, 0.0)) is None
+    assert diagonal(NBall(np.eye(n)[:, :3], 0.0)) is None
+
+
+def test_exact_zeros_stay_exact_and_non_finite_factors_do_not():
+    """0 (exact) times a ball is an exact 0; times inf or nan the midpoint is nan: never a finite wrong ball."""
+    d = NBall(np.array([[0.0], [2.0], [0.0]]), np.array([[0.0], [1e-20], [1e-30]]))
+    Y = NBall(np.array([[np.inf, 1.0], [3.0, -1.0], [5.0, 0.0]]), np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 0.0]]))
+    P = nmul(d, Y)
+    assert np.isnan(P.mid[0, 0])                       # 0 * inf: nan, not a finite 0
+    assert P.mid[0, 1] == 0 and P.rad[0, 1] == 0       # exact 0 times a finite ball
+    assert P.rad[2, 0] > 0 and P.rad[2, 1] == 0        # 0 +- 1e-30 is not an exact zero (times 5); Y's 0 is
+    with ctx.workprec(HI):
+        assert holds(NBall(P.mid[1:2], P.rad[1:2]), arb_mat([[arb(2) * 3, arb(-2)]]))
+        assert holds(NBall(P.mid[1:2], P.rad[1:2]), arb_mat([[(arb(2) + arb(1e-20)) * (3 - arb(0.5)), -2 - arb(1e-20)]]))
+        assert holds(NBall(P.mid[2:], P.rad[2:]), arb_mat([[arb(1e-30) * 5, 0]]))
+    Q = nmul(NBall(np.array([[np.nan]]), 0.0), NBall(np.array([[0.0]]), 0.0))
+    assert np.isnan(Q.mid[0, 0])

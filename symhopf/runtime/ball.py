@@ -12,11 +12,13 @@ Direction arguments may be numpy ball matrices (:class:`~.npball.NBall`); ``mm``
 ``had``, ``add`` and ``scale`` then compute with BLAS and a-priori rounding bounds (for n <=
 ``NB_ROWS`` the public methods evaluate them as python-flint matrices instead: cheaper there).
 
-Reuse (small n, at most ``MEMO_ENTRIES`` entries): ``act_map`` remembers its results by the
-argument's exact balls and the working precision; the generated code's nodes that depend on
-(x, a) only (``BallBase._keep``) are kept per (x, a), so the methods called at one point share
-its forward pass. Reused values are the values a fresh evaluation computes (same balls, same
-precision, same code); callers get their own copies.
+Reuse (small n, at most ``MEMO_ENTRIES`` entries): the generated code's nodes that depend on
+(x, a) only (``BallBase._keep``) are kept per (x, a) (the exact balls and the working precision),
+so the methods called at one point share its forward pass. Reused values are the values a fresh
+evaluation computes (same balls, same precision, same code); callers get their own copies.
+
+Cost (small n): entrywise products ``c o M`` are matrix products ``diag(c) M`` in C (``_had_diag``), not
+Python loops over entries; a numpy ball direction that is exactly the identity is applied as ``Eye``.
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ WIDE_BITS = 30
 WIDE = 2.0 ** -WIDE_BITS
 #: entrywise products of at most this many entries skip the exact shortcuts of ``had``
 SMALL = 64
+#: up to this many rows ``had`` multiplies by diagonal matrices in C (``_had_diag``) instead of entry by entry
+DIAG_ROWS = 32
 #: up to this many rows ``mm`` multiplies a python-flint matrix by the dense ``W + s I`` (one product
 #: instead of two and a sum; no products remembered in a lazy ``W + s I`` that a frame keeps)
 DENSE_ROWS = 64
@@ -45,34 +49,22 @@ DENSE_ROWS = 64
 NB_ROWS = 16
 #: frames (values of the generated code's nodes at one (x, a), ``BallBase._keep``) kept per evaluator
 FRAMES = 16
-#: act_map's memo is cleared when it holds this many arguments (the monotone kernels': 8 times as many)
-ACT_MEMO = 512
-#: act_map's memo and the frames serve arguments x with at most this many entries (small n: there
-#: the bookkeeping pays; for large n it would cost memory and key time for little gain)
+#: the frames serve arguments x with at most this many entries (small n: there the bookkeeping pays;
+#: for large n it would cost memory and key time for little gain)
 MEMO_ENTRIES = 64
 
 
 def _monotone(method: str) -> Callable[[arb], arb]:
-    memo: dict[int, tuple[arb, int, arb]] = {}
+    kernel = getattr(arb, method)
 
     def fn(z):
         if not isinstance(z, arb):
-            return getattr(arb(z), method)()
-        hit = memo.get(id(z))
-        if hit is not None and hit[0] is z and hit[1] == ctx.prec:
-            return hit[2]
-        if z.rel_accuracy_bits() >= WIDE_BITS or not z.is_finite() or z.rad() <= WIDE:
-            out = getattr(z, method)()
-        else:
-            out = getattr(z.lower(), method)().union(getattr(z.upper(), method)())
-        if len(memo) >= 8 * ACT_MEMO:
-            memo.clear()
-        memo[id(z)] = (z, ctx.prec, out)    # z kept alive: its id is not reused while remembered
-        return out
+            return kernel(arb(z))
+        if z.rel_accuracy_bits() >= WIDE_BITS or z.rad() <= WIDE or not z.is_finite():
+            return kernel(z)
+        return kernel(z.lower()).union(kernel(z.upper()))
     fn.__name__ = method
-    fn.__doc__ = (f"Tight ball enclosure of {method} (monotone: evaluated at the endpoints). Remembered "
-                  "per argument object and precision (arbs are immutable: act_map passes the same "
-                  "entry objects to s, s', s'', which then share one evaluation).")
+    fn.__doc__ = f"Tight ball enclosure of {method} (monotone: evaluated at the end points of a wide ball)."
     return fn
 
 
@@ -121,7 +113,7 @@ def ipow(x, k: int):
     if not isinstance(x, arb):
         return _product_power(x, k) if isinstance(x, acb) else x ** k
     if x.rel_accuracy_bits() >= WIDE_BITS or x.rad() == 0 or not x.is_finite():
-        return _product_power(x, k)     # narrow: the product is as tight
+        return x * x if k == 2 else _product_power(x, k)     # narrow: the product is as tight
     lo, hi = x.lower(), x.upper()
     hull = _product_power(lo, k).union(_product_power(hi, k))
     if k % 2 == 0 and lo < 0 < hi:
@@ -277,6 +269,8 @@ def _mul(a, b):
     """a * b for ball matrices; a real-by-complex product is done as two real products
     (python-flint would otherwise convert the real matrix to a complex one first); a real
     python-flint matrix times a numpy ball matrix by BLAS (npball.nmatmul)."""
+    if type(a) is type(b) and (type(a) is arb_mat or type(a) is acb_mat):
+        return a * b
     if isinstance(b, NBall) or isinstance(a, NBall):
         if isinstance(a, arb_mat) and isinstance(b, NBall):
             return _nb.nmatmul(a, b)
@@ -452,8 +446,12 @@ def had(*factors: Mat) -> Mat:
     number is 0), exactly-one columns are skipped, and an identity factor (``I`` or ``s I``)
     makes the product diagonal, so only its diagonal is computed.
     """
-    if all(isinstance(f, (arb_mat, acb_mat)) for f in factors) and factors[0].nrows() * factors[0].ncols() <= SMALL:
-        return _had_entries(factors, factors[0].nrows(), max(f.ncols() for f in factors))
+    if all(isinstance(f, (arb_mat, acb_mat)) for f in factors):
+        rows, cols = factors[0].nrows(), max(f.ncols() for f in factors)
+        if rows <= DIAG_ROWS:
+            return _had_diag(factors, rows, cols)
+        if rows * cols <= SMALL:
+            return _had_entries(factors, rows, cols)
     if any(isinstance(getattr(f, "s", None), Columns) for f in factors):
         raise TypeError("entrywise product with a batch of s I")
     numpy = any(isinstance(f, NBall) for f in factors)
@@ -487,7 +485,37 @@ def had(*factors: Mat) -> Mat:
                 d = d * (f.s if isinstance(f, ScaledEye) else dense(f)[i, 0 if _shape(f)[1] == 1 else i])
             out[i, i] = d
         return out
+    if rows <= DIAG_ROWS:
+        return _had_diag([dense(f) for f in factors], rows, cols)
     return _had_entries([dense(f) for f in factors], rows, cols)
+
+
+def _diag_of(c: Mat) -> Mat:
+    """The n x n matrix with the n x 1 column c on its diagonal and exact zeros elsewhere."""
+    n = c.nrows()
+    D = acb_mat(n, n) if isinstance(c, acb_mat) else arb_mat(n, n)
+    for i in range(n):
+        D[i, i] = c[i, 0]
+    return D
+
+
+def _had_diag(factors: list, rows: int, cols: int) -> Mat:
+    """Entrywise product of python-flint matrices (n x 1 columns broadcast over n x cols) by matrix
+    products in C: ``c o M = diag(c) M`` (entry (i, k) is ``c_i M_ik`` plus terms ``0 M_jk``, exact zeros;
+    a non-finite ``M_jk`` may make the entry nan, never a finite wrong ball). Full factors beyond the
+    first are multiplied entry by entry. For small n (``DIAG_ROWS``) the n^2 cols products in C cost
+    less than the n cols products in Python."""
+    cs = [f for f in factors if f.ncols() == 1]
+    full = [f for f in factors if f.ncols() != 1]
+    if not full:
+        full = [cs.pop()]
+    base = full[0] if len(full) == 1 else _had_entries(full, rows, cols)
+    if not cs:
+        return base
+    c = cs[0]
+    for f in cs[1:]:
+        c = _mul(_diag_of(f), c)
+    return _mul(_diag_of(c), base)
 
 
 def _had_entries(factors: list, rows: int, cols: int) -> Mat:
@@ -505,70 +533,42 @@ def _had_entries(factors: list, rows: int, cols: int) -> Mat:
     return mat(rows, cols, out, any(isinstance(f, acb_mat) for f in factors))
 
 
-#: act_map's memo: (working precision, argument's exact balls) -> [canonical entries, {fn: result}]
-_ACT: dict[tuple, list] = {}
-
-
 class _ArbKey:
-    """The exact content of a python-flint ball matrix (midpoints and radii as exact arbs, shape)
-    as a dict key: equal iff those are equal; hashed by their float values (cheaper than hashing
-    arbs; equal keys have equal floats, hence equal hashes)."""
+    """The exact content of a python-flint ball matrix and a ball (midpoints and radii, shape) and the
+    working precision as a dict key. Equal iff ``ctx.prec`` and the shapes are equal and each ball of one
+    contains the other's ball at the same place (mutual containment of balls is equality of the sets,
+    and a set ``[m - r, m + r]`` determines its midpoint m and radius r: the same balls, so the same values
+    of any computation on them); hashed by the float of the first midpoint (cheap; equal keys have
+    equal hashes). Holds its own copy of the matrix (the caller's may change later)."""
 
-    __slots__ = ("exact", "hash")
+    __slots__ = ("prec", "x", "a", "hash")
 
-    def __init__(self, x: arb_mat, *more: arb):
-        ents = x.entries() + list(more)
-        self.exact = (x.nrows(), x.ncols(), *[e.mid() for e in ents], *[e.rad() for e in ents])
-        self.hash = hash((self.exact[0], *[float(e) for e in self.exact[2:]]))
+    def __init__(self, x: arb_mat, a: arb):
+        self.prec, self.x, self.a = ctx.prec, arb_mat(x), a
+        self.hash = hash((self.prec, x.nrows(), x.ncols(), float(x[0, 0]), float(a)))
 
     def __hash__(self) -> int:
         return self.hash
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, _ArbKey) and self.exact == other.exact
+        return (isinstance(other, _ArbKey) and self.prec == other.prec and self.x.nrows() == other.x.nrows()
+                and self.x.ncols() == other.x.ncols() and _same_balls(self.a, other.a)
+                and self.x.contains(other.x) and other.x.contains(self.x))
 
 
-def _act_key(x: arb_mat | NBall) -> tuple:
-    """The exact content of the argument (midpoints and radii: exact arbs or float bytes; shape)
-    and the working precision: what ``fn`` of its entries depends on."""
-    if isinstance(x, NBall):
-        return (ctx.prec, x.mid.shape, x.mid.dtype.str, x.mid.tobytes(), np.ascontiguousarray(x.rad).tobytes())
-    return (ctx.prec, _ArbKey(x))
+def _same_balls(u: arb, v: arb) -> bool:
+    """u and v are the same ball (nan: never)."""
+    return u.contains(v) and v.contains(u)
 
 
 def act_map(fn: Callable[[arb], arb], x: Mat) -> Mat:
-    """``fn`` applied to every entry of a real ball matrix (an NBall gives an NBall).
-
-    Every entry is ``fn`` of the python-flint ball holding that entry (an NBall's ``mid +- rad``
-    converted exactly, the result back by npball.as_nball: each a valid enclosure). Results are
-    remembered by the argument's exact content (midpoints and radii, shape, ``ctx.prec``) and fn:
-    ``fn`` on the same balls at the same precision is the same enclosure, so a method that
-    repeats the forward pass of another (Df, f_a, B at one box) computes no activation twice;
-    and every fn gets the same (immutable) entry objects, so the monotone kernels' memo
-    (``_monotone``) evaluates tanh(z) once for s, s', s'' of one argument. The memo holds
-    immutable arbs (or read-only arrays): the caller gets a fresh matrix.
-    """
-    if x.nrows() * x.ncols() > MEMO_ENTRIES:
-        m = x.to_mat() if isinstance(x, NBall) else x
-        out = arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
-        return _nb.as_nball(out) if isinstance(x, NBall) else out
-    key = _act_key(x)
-    rec = _ACT.get(key)
-    if rec is None:
-        if len(_ACT) >= ACT_MEMO:
-            _ACT.clear()
-        rec = _ACT[key] = [(x.to_mat() if isinstance(x, NBall) else x).entries(), {}]
-    hit = rec[1].get(fn)
-    if hit is None:
-        hit = [fn(e) for e in rec[0]]
-        if isinstance(x, NBall):
-            out = _nb.as_nball(arb_mat(x.nrows(), x.ncols(), hit))
-            out.mid.flags.writeable = False
-            hit = (out.mid, out.rad)
-        rec[1][fn] = hit
-    if isinstance(x, NBall):
-        return NBall(*hit)
-    return arb_mat(x.nrows(), x.ncols(), hit)
+    """``fn`` applied to every entry of a real ball matrix (an NBall gives an NBall): every entry is
+    ``fn`` of the python-flint ball holding that entry (an NBall's ``mid +- rad`` converted exactly,
+    the result back by npball.as_nball: each a valid enclosure). Reuse within a call at one (x, a) is
+    the frame's (``BallBase._keep``)."""
+    m = x.to_mat() if isinstance(x, NBall) else x
+    out = arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
+    return _nb.as_nball(out) if isinstance(x, NBall) else out
 
 
 def dense(m):
@@ -643,7 +643,7 @@ class BallBase:
                 and x.nrows() * x.ncols() <= MEMO_ENTRIES):
             return None
         frames = self.__dict__.setdefault("_frames", {})
-        key = (ctx.prec, _ArbKey(x, a))
+        key = _ArbKey(x, a)
         frame = frames.get(key)
         if frame is None:
             if len(frames) >= FRAMES:
@@ -659,6 +659,9 @@ class BallBase:
         cost less than numpy's per-call overhead, and they are as tight or tighter."""
         a = _param(a)
         small = any(isinstance(d, NBall) and d.nrows() <= NB_ROWS for d in dirs)
+        if dirs and (small or not any(isinstance(d, NBall) for d in dirs)) and _is_identity(dirs[-1]) \
+                and isinstance(getattr(self, "eye", None), Eye) and self.eye.n == dirs[-1].nrows():
+            dirs = dirs[:-1] + (self.eye,)      # the identity as ``Eye`` (mm skips it, had keeps the diagonal)
         if small:
             dirs = tuple(d.to_mat() if isinstance(d, NBall) else d for d in dirs)
         with self._guard():                # one call at a time per evaluator: the frame is per call
@@ -710,6 +713,16 @@ class BallBase:
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
         return self._apply(self._B_a, x, a, u, v)
+
+
+def _is_identity(d) -> bool:
+    """d is a square ball matrix equal to the identity: every entry exact (radius 0), 1 on the diagonal and
+    0 elsewhere (python-flint ``==`` is certain equality)."""
+    if isinstance(d, NBall):
+        n = d.mid.shape[0]
+        return (d.mid.shape == (n, n) and n <= NB_ROWS and np.count_nonzero(d.mid) == n
+                and bool(np.all(np.diagonal(d.mid) == 1)) and not np.any(d.rad))
+    return isinstance(d, (arb_mat, acb_mat)) and d.nrows() == d.ncols() and d == _diag(d.nrows(), 1)
 
 
 def _copy(m: Mat) -> Mat:

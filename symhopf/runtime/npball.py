@@ -6,9 +6,11 @@ unchanged (``runtime.ball`` dispatches ``mm``, ``had``, ``add``, ``scale`` here)
 points is evaluated with BLAS products instead of per-entry python-flint calls.
 
 Bounds (fpbounds: u = 2^-53, eta = 2^-1074, ``abs1(z) = |Re z| + |Im z| >= |z|``; every radius is
-rounded up by Lemma 2, ``up``):
+rounded up by Lemma 2, ``upper``: ``up`` without its final nextafter pass, which cost more than the rest
+of an n x n product's bound):
 - sum: ``|fl(a + b) - (a + b)| <= u abs1(fl(a + b))`` (each part rounds once), radii add;
-- product: ``|xy - zw| <= |z| r_w + r_z |w| + r_z r_w`` for ``|x - z| <= r_z``, ``|y - w| <= r_w``;
+- product: ``|xy - zw| <= |z| r_w + r_z |w| + r_z r_w`` for ``|x - z| <= r_z``, ``|y - w| <= r_w``
+  (0 when z = r_z = 0 and fl(zw) = 0: exact zeros stay exact, so ``d o I`` stays diagonal);
   ``|fl(zw) - zw| <= 5 u abs1(z) abs1(w) + 2 eta`` (each part of a complex product is one or two
   rounded products and one rounded sum, with or without FMA);
 - matrix product with a real ball matrix ``A = Am +- Ar`` (inner dimension k):
@@ -25,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
-from .fpbounds import ETA, U, abs1, gamma, real_matmul, up
+from .fpbounds import ETA, U, abs1, gamma, real_matmul, upper
 
 
 class NBall:
@@ -35,7 +37,8 @@ class NBall:
 
     def __init__(self, mid: np.ndarray, rad: np.ndarray):
         self.mid = np.asarray(mid)
-        self.rad = np.broadcast_to(np.asarray(rad, float), self.mid.shape)
+        rad = np.asarray(rad, float)
+        self.rad = rad if rad.shape == self.mid.shape else np.broadcast_to(rad, self.mid.shape)
 
     def nrows(self) -> int:
         return self.mid.shape[0]
@@ -61,6 +64,8 @@ class NBall:
         return nadd(as_nball(other), -self)
 
     def __mul__(self, other) -> "NBall":
+        if isinstance(other, (int, float)) and other in (1, -1):
+            return NBall(self.mid if other == 1 else -self.mid, self.rad)    # exact (a sign change)
         if isinstance(other, (int, float, arb, acb)):
             return nmul(self, scalar(other))
         return NotImplemented
@@ -101,7 +106,7 @@ def as_nball(m) -> NBall:
         mid = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in ents]).reshape(n, k)
         rad = np.array([float(e.real.rad()) + float(e.imag.rad()) for e in ents]).reshape(n, k)
     else:
-        mid = np.array([float(e.mid()) for e in ents], dtype=float).reshape(n, k)
+        mid = np.array([float(e) for e in ents], dtype=float).reshape(n, k)       # float(e): e's midpoint rounded
         rad = np.array([float(e.rad()) for e in ents], dtype=float).reshape(n, k)
     rad = _conversion_radius(mid, rad)
     for i in np.flatnonzero((mid == 0).ravel()):           # exact zeros stay exact
@@ -113,7 +118,7 @@ def as_nball(m) -> NBall:
 def _conversion_radius(mid: np.ndarray, rad: np.ndarray | float) -> np.ndarray:
     """Radii of :func:`as_nball`: float() rounds to nearest, |r - fl(r)| <= u r, so r <= fl(r) (1 + 2u);
     likewise the midpoint."""
-    return up(rad * (1 + 4 * U) + 2 * U * abs1(mid) + 4 * ETA, 6)
+    return upper(rad * (1 + 4 * U) + 2 * U * abs1(mid) + 4 * ETA, 6)
 
 
 def exact_floats(values: np.ndarray) -> NBall:
@@ -129,15 +134,38 @@ def exact_floats(values: np.ndarray) -> NBall:
 def nadd(x, y) -> NBall:
     x, y = as_nball(x), as_nball(y)
     mid = x.mid + y.mid
-    return NBall(mid, up(x.rad + y.rad + U * abs1(mid), 3))
+    return NBall(mid, upper(x.rad + y.rad + U * abs1(mid), 3))
 
 
 def nmul(x, y) -> NBall:
-    """Entrywise product (numpy broadcasting: an n x 1 column multiplies every column)."""
+    """Entrywise product (numpy broadcasting: an n x 1 column multiplies every column). A product with an
+    exact zero (midpoint 0, radius 0) whose midpoint comes out 0 is an exact zero (radius 0): every point
+    of the other ball is a real number, its product with 0 is 0, and ``fl(0 w) = 0`` exactly (a non-finite
+    ``w`` gives a nan midpoint, which keeps its radius); so ``s'(x) o I`` stays diagonal (:func:`diagonal`)."""
     x, y = as_nball(x), as_nball(y)
     ax, ay = abs1(x.mid), abs1(y.mid)
     mid = x.mid * y.mid
-    return NBall(mid, up(ax * y.rad + x.rad * ay + x.rad * y.rad + 5 * U * (ax * ay) + 2 * ETA, 8))   # ax ay first: 5 U ax may underflow
+    s = 5 * U * (ax * ay)                       # ax ay first: 5 U ax may underflow
+    xr, yr = x.rad.any(), y.rad.any()           # a radius that is 0 everywhere: its terms are 0 (or nan with an
+    if yr:                                      # inf midpoint, whose 5 U ax ay is inf: not finite either way)
+        s = s + ax * y.rad
+    if xr:
+        s = s + x.rad * ay
+    if xr and yr:
+        s = s + x.rad * y.rad
+    rad = upper(s + 2 * ETA, 8)
+    zero = _exact_zeros(x) | _exact_zeros(y)
+    if zero is not False:
+        rad = np.where(zero & (mid == 0), 0.0, rad)
+    return NBall(mid, rad)
+
+
+def _exact_zeros(x: NBall) -> np.ndarray | bool:
+    """Where x is an exact zero (midpoint and radius 0); False when nowhere (the usual case, one pass)."""
+    if np.all(x.rad) or np.all(x.mid):
+        return False
+    z = (x.mid == 0) & (x.rad == 0)
+    return z if z.any() else False
 
 
 _DATA: dict[int, tuple] = {}
@@ -162,10 +190,26 @@ def register(A: arb_mat, value: NBall) -> None:
     _DATA[id(A)] = (A, value)
 
 
+def diagonal(x: NBall) -> NBall | None:
+    """The diagonal of the square ball matrix x as a 1 x n row, when every entry off the diagonal is an
+    exact 0 (midpoint 0, radius 0; a nan counts as nonzero); else None."""
+    mid, rad = x.mid, x.rad
+    if mid.ndim != 2 or mid.shape[0] != mid.shape[1] or mid.shape[0] < 2:
+        return None
+    d, dr = np.diagonal(mid), np.diagonal(rad)
+    if np.count_nonzero(mid) != np.count_nonzero(d) or np.count_nonzero(rad) != np.count_nonzero(dr):
+        return None
+    return NBall(d[None, :], dr[None, :])
+
+
 def nmatmul(A: arb_mat, x: NBall) -> NBall:
-    """``A x`` for a real ball matrix A (module docstring)."""
+    """``A x`` for a real ball matrix A (module docstring). A diagonal x (:func:`diagonal`, e.g. ``s'(x) o I``)
+    gives ``(A x)_ij = A_ij x_jj``: column j of A times one ball, by :func:`nmul` (O(n^2), not O(n^3))."""
     a = _data(A)
     k = a.mid.shape[1]
+    d = diagonal(x) if k == x.mid.shape[0] else None
+    if d is not None:
+        return nmul(a, d)
     if np.iscomplexobj(x.mid):
         m = x.mid.shape[1]
         both = a.mid @ np.concatenate([x.mid.real, x.mid.imag], axis=1)
@@ -173,10 +217,10 @@ def nmatmul(A: arb_mat, x: NBall) -> NBall:
     else:
         mid = a.mid @ x.mid
     ax = abs1(x.mid)
-    rad = np.abs(a.mid) @ up(gamma(k) * ax + x.rad, 2)
+    rad = np.abs(a.mid) @ upper(gamma(k) * ax + x.rad, 2)
     if np.any(a.rad):
-        rad = rad + a.rad @ up(ax + x.rad, 1)
-    return NBall(mid, up(rad + 2 * k * ETA, 2 * k + 6))
+        rad = rad + a.rad @ upper(ax + x.rad, 1)
+    return NBall(mid, upper(rad + 2 * k * ETA, 2 * k + 6))
 
 
 def nprod(x: NBall, y: NBall) -> NBall:
@@ -190,10 +234,10 @@ def nprod(x: NBall, y: NBall) -> NBall:
     k = x.mid.shape[1]
     mid = real_matmul(x.mid, y.mid)
     ax = abs1(x.mid)
-    rad = up(2 * gamma(2 * k) * ax + x.rad, 2) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
+    rad = upper(2 * gamma(2 * k) * ax + x.rad, 2) @ abs1(y.mid) + 2 * U * abs1(mid) + 4 * k * ETA
     if np.any(y.rad):
         rad = rad + (ax + x.rad) @ y.rad
-    return NBall(mid, up(rad, 2 * k + 10))
+    return NBall(mid, upper(rad, 2 * k + 10))
 
 
 def column_dots(L: NBall, X: NBall) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +245,7 @@ def column_dots(L: NBall, X: NBall) -> tuple[np.ndarray, np.ndarray]:
     p = nmul(L, X)
     k = p.mid.shape[0]
     mid = p.mid.sum(axis=0)
-    return mid, up(p.rad.sum(axis=0) + gamma(k) * abs1(p.mid).sum(axis=0), 2 * k + 4)
+    return mid, upper(p.rad.sum(axis=0) + gamma(k) * abs1(p.mid).sum(axis=0), 2 * k + 4)
 
 
 def column_norms2(X: NBall) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +255,7 @@ def column_norms2(X: NBall) -> tuple[np.ndarray, np.ndarray]:
     p = z.real * z.real + z.imag * z.imag if np.iscomplexobj(z) else z * z
     k = z.shape[0]
     mid = p.sum(axis=0)
-    return mid, up(gamma(k + 3) * p.sum(axis=0) + (2 * abs1(z) * r + r * r).sum(axis=0), 2 * k + 6)
+    return mid, upper(gamma(k + 3) * p.sum(axis=0) + (2 * abs1(z) * r + r * r).sum(axis=0), 2 * k + 6)
 
 
 def widen(x: NBall, k: int) -> NBall:
