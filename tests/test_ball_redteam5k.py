@@ -234,3 +234,54 @@ def test_ipow_square_holds_every_square(x):
             assert _holds(y, v * v)
         if x.contains(0):
             assert _holds(y, F(0))
+
+
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.toml") if p.stem not in ("paper_n50", "paper_n400"))
+
+
+def _eye(n):
+    return arb_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_identity_directions_results_are_the_callers_own_and_agree_with_unit_columns(name):
+    """Every example: Df_apply / Df_a_apply / B with an exact identity direction (taken as Eye: ``mm(W, Eye)``
+    is W itself) give results the caller may overwrite without changing later values (a fresh evaluator
+    agrees after the overwrite), and column j overlaps the result for the unit column e_j (both enclose the
+    same numbers)."""
+    system = _system(name)
+    n = system.n
+    if n > 20:
+        pytest.skip("large")
+    with ctx.workprec(PREC):
+        X = arb_mat(n, 1, [arb(0.1 * (i + 1)) for i in range(n)])
+        a = arb(0.3)
+        ones = arb_mat(n, 1, [arb(1)] * n)
+        calls = [("Df_apply", (_eye(n),)), ("Df_apply", (NBall(np.eye(n), 0.0),)), ("Df_a_apply", (_eye(n),)),
+                 ("Df_a_apply", (NBall(np.eye(n), 0.0),)), ("B", (ones, _eye(n))), ("Df", ()), ("Df_a", ())]
+        ev = system.ball(PREC)
+        for meth, args in calls:
+            g = getattr(ev, meth)(X, a, *args)
+            gm = g.to_mat() if isinstance(g, NBall) else g
+            for j in range(n):
+                e = arb_mat(n, 1, [int(i == j) for i in range(n)])
+                base = {"Df": "Df_apply", "Df_a": "Df_a_apply"}.get(meth, meth)
+                cargs = (ones, e) if meth == "B" else (e,)
+                col = getattr(system.ball(PREC), base)(arb_mat(X), a, *cargs)
+                col = col.to_mat() if isinstance(col, NBall) else col
+                for i in range(n):
+                    assert gm[i, j].overlaps(col[i, 0]), (name, meth, i, j)
+            for i in range(n):                       # the caller overwrites its result
+                for j in range(n):
+                    if isinstance(g, NBall):
+                        g.mid[i, j] = 777.0
+                    else:
+                        g[i, j] = arb(777)
+            fresh = system.ball(PREC)
+            for meth2, args2 in calls + [("f", ()), ("f_a", ())]:
+                assert _same(_conv(getattr(ev, meth2)(arb_mat(X), a, *args2)),
+                             _conv(getattr(fresh, meth2)(arb_mat(X), a, *args2))), (name, meth, meth2)
+
+
+def _conv(m):
+    return m.to_mat() if isinstance(m, NBall) else m
