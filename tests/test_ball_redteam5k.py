@@ -285,3 +285,52 @@ def test_identity_directions_results_are_the_callers_own_and_agree_with_unit_col
 
 def _conv(m):
     return m.to_mat() if isinstance(m, NBall) else m
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_identity_as_last_direction_of_b_a_and_c_agrees_with_unit_columns(name):
+    """B, B_a and C with an exact identity last direction (python-flint or numpy; taken as Eye) at a ball
+    point: column j overlaps the unit-column evaluation and is at most 4 times as wide."""
+    system = _system(name)
+    n = system.n
+    if n > 20:
+        pytest.skip("large")
+    with ctx.workprec(PREC):
+        X = arb_mat(n, 1, [arb(0.1 * (i + 1), 1e-3) for i in range(n)])
+        a = arb(0.3, 1e-3)
+        u = arb_mat(n, 1, [arb(0.7 - 0.2 * i) for i in range(n)])
+        v = arb_mat(n, 1, [arb(-0.3 + 0.5 * i) for i in range(n)])
+        for meth, lead in [("B_a", (u,)), ("C", (u, v)), ("B", (u,))]:
+            for I in (_eye(n), NBall(np.eye(n), 0.0)):
+                g = _conv(getattr(system.ball(PREC), meth)(X, a, *lead, I))
+                for j in range(n):
+                    e = arb_mat(n, 1, [int(i == j) for i in range(n)])
+                    col = _conv(getattr(system.ball(PREC), meth)(arb_mat(X), a, *lead, e))
+                    for i in range(n):
+                        assert g[i, j].overlaps(col[i, 0]), (meth, i, j)
+                        assert g[i, j].rad() <= 4 * col[i, 0].rad() + arb(2) ** -40 * abs(col[i, 0].mid()) + 1e-30
+
+
+def test_large_net_numpy_diagonal_directions_agree_with_python_flint_columns():
+    """paper_n50 (numpy ball directions, n > NB_ROWS): the identity, a diagonal ball matrix and one that is
+    diagonal but for 2^-1074 off the diagonal, through Df_apply / Df_a_apply (s'(x) o D stays diagonal:
+    the O(n^2) product): every checked column overlaps the python-flint evaluation of that column."""
+    system = _system("paper_n50")
+    n = system.n
+    rng = np.random.default_rng(0)
+    with ctx.workprec(53):
+        X = arb_mat(n, 1, [arb(float(v), 1e-6) for v in rng.uniform(-1, 1, n)])
+        a = arb(0.3, 1e-6)
+        ev = system.ball(53)
+        dirs = [NBall(np.eye(n), 0.0),
+                NBall(np.diag(rng.standard_normal(n)), np.diag(np.abs(rng.standard_normal(n)) * 1e-8)),
+                NBall(np.diag(rng.standard_normal(n)) + np.where(np.eye(n) > 0, 0.0, 5e-324), 0.0)]
+        for D in dirs:
+            for meth in ("Df_apply", "Df_a_apply"):
+                g = getattr(ev, meth)(X, a, D)
+                assert isinstance(g, NBall)
+                for j in rng.choice(n, 5, replace=False):
+                    e = arb_mat(n, 1, [arb(float(D.mid[i, j]), float(D.rad[i, j])) for i in range(n)])
+                    col = _conv(getattr(system.ball(53), meth)(arb_mat(X), a, e))
+                    for i in range(n):
+                        assert arb(float(g.mid[i, j]), float(g.rad[i, j])).overlaps(col[i, 0]), (meth, i, j)
