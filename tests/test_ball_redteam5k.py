@@ -334,3 +334,40 @@ def test_large_net_numpy_diagonal_directions_agree_with_python_flint_columns():
                     col = _conv(getattr(system.ball(53), meth)(arb_mat(X), a, e))
                     for i in range(n):
                         assert arb(float(g.mid[i, j]), float(g.rad[i, j])).overlaps(col[i, 0]), (meth, i, j)
+
+
+def test_large_net_numpy_diagonal_direction_holds_the_fifty_digit_product():
+    """paper_n50, f = tanh((W + a I) x + b): Df_apply(x, a, D) = sech^2(z) o ((W + a I) D) with D the identity,
+    an exact diagonal and a diagonal with 2^-1074 and -0.0 off the diagonal (numpy ball directions: the
+    O(n^2) diagonal product where D is exactly diagonal). Every entry holds the 60-digit value."""
+    system = _system("paper_n50")
+    n = system.n
+    rng = np.random.default_rng(2)
+    with ctx.workprec(53):
+        ev = system.ball(53)
+        W = [[_exact(ev.d_W[i, j].mid()) for j in range(n)] for i in range(n)]
+        b = [_exact(ev.d_b[i, 0].mid()) for i in range(n)]
+        assert all(ev.d_W[i, j].rad() == 0 for i in range(n) for j in range(n))
+        xs = rng.uniform(-1, 1, n)
+        av = 0.0625 + 2.0 ** -40
+        X, a = arb_mat(n, 1, [arb(float(v)) for v in xs]), arb(av)
+        dmid = np.diag(rng.standard_normal(n))
+        d2 = dmid.copy()
+        d2[0, 1], d2[3, 2], d2[5, 4] = 5e-324, -0.0, -5e-324
+        for D in (np.eye(n), dmid, d2):
+            g = ev.Df_apply(X, a, NBall(D, 0.0))
+            with mpmath.workdps(60):
+                Wa = [[mpmath.mpf(W[i][j].numerator) / W[i][j].denominator + (av if i == j else 0) for j in range(n)]
+                      for i in range(n)]
+                z = [sum(Wa[i][j] * xs[j] for j in range(n)) + mpmath.mpf(b[i].numerator) / b[i].denominator
+                     for i in range(n)]
+                s2 = [1 / mpmath.cosh(t) ** 2 for t in z]
+                nz = [(l, j) for l in range(n) for j in range(n) if D[l, j] != 0]
+                prod = [[mpmath.mpf(0)] * n for _ in range(n)]
+                for l, j in nz:
+                    for i in range(n):
+                        prod[i][j] += Wa[i][l] * mpmath.mpf(float(D[l, j]))
+                for i in range(n):
+                    for j in range(n):
+                        truth = s2[i] * prod[i][j]
+                        assert abs(truth - mpmath.mpf(float(g.mid[i, j]))) <= mpmath.mpf(float(g.rad[i, j])), (i, j)
