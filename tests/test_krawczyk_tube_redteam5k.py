@@ -201,3 +201,34 @@ def test_box_test_between_branches_a_hair_apart(monkeypatch, arith, delta):
                     assert all(Ki.contains(v) for Ki, v in zip(K, on))
                     assert not all(u.contains(v) for u, v in zip(U, off))
     assert accepted >= 4
+
+
+# --------------------------------------------------------------------------- a fold just outside T
+@pytest.mark.parametrize("arith", ARITH)
+@pytest.mark.parametrize("test", ["parametrised", "box"])
+@pytest.mark.parametrize("gap", [F(1, 2 ** 60), F(1, 2 ** 53), F(1, 2 ** 27)])
+def test_fold_just_outside_T_never_gives_uniqueness_over_both_branches(monkeypatch, arith, test, gap):
+    """x^2 = a (y = x), a-chart pieces over [gap, gap + h] from a centre on x = +sqrt(a) or at 0: accepted
+    pieces hold the 50-digit +sqrt(t) branch and never claim uniqueness over -sqrt(t) (the two branches are
+    2 sqrt(gap) apart at the lower end)."""
+    monkeypatch.setattr(kt, "TUBE_ARITHMETIC", arith)
+    monkeypatch.setattr(kt, "TUBE_TEST", test)
+    s = system(["x**2 - a", "y - x"])
+    accepted = 0
+    for h in (F(1, 2 ** 70), F(1, 2 ** 30), F(1, 2 ** 10)):      # dyadic: T's ends and midpoint exact balls
+        lo, hi = gap, gap + h
+        for x0 in (float(mp.sqrt(mp.mpf(float(lo + hi)) / 2)), float(mp.sqrt(mp.mpf(float(lo)))), 0.0):
+            tb = Tube(s, PREC)
+            zc = np.array([x0, x0, float((lo + hi) / 2)])
+            with flint.ctx.workprec(PREC):
+                res = tb.piece(2, hull(lo, hi), zc)
+                if res is None:
+                    continue
+                accepted += 1
+                p = Piece(2, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
+                for t in (lo, hi, (lo + hi) / 2):
+                    tb_ = exact_ball(t)
+                    r = tb_.sqrt()
+                    assert not p.holds([-r, -r, tb_]), (float(t), x0)
+                    assert p.holds([r, r, tb_]) and all(Ki.contains(r) for Ki in p.K), (float(t), x0)
+    assert accepted >= 2        # the test is not vacuous (8 of 27 on 2026-11-29 in each setting)
