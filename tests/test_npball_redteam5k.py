@@ -229,3 +229,37 @@ def test_nprod_and_nadd_hold_vertex_products_across_the_range(scale):
         for i, j in itertools.product(range(3), range(2)):
             assert _inside(E[i][j], float(p.mid[i, j]), float(p.rad[i, j]))
     assert np.all(s.rad >= 2 * xr)
+
+
+@pytest.mark.parametrize("big", [2.0 ** 1000, 1e300, 2.0 ** 60, 1.0])
+def test_products_with_total_cancellation_hold_the_exact_value(big):
+    """Rows that cancel to 0, or to 2^-1074, in nprod and nmatmul (dense and diagonal): the ball holds the
+    exact value (Lemma 1's gamma_k |A| |B| term is what pays; a midpoint 0 is not an exact zero)."""
+    Am = np.array([[big, -big, TINY], [big, big * (1 + 2.0 ** -52), -big], [1.0 / 3, -1.0 / 3, 0.0]])
+    xm = np.array([[1.0, 0.0, 0.0], [1.0, -0.0, 0.0], [1.0, 0.0, 1.0]])
+    with np.errstate(all="ignore"):
+        for x in (NBall(xm, 0.0), NBall(np.eye(3) * np.array([1.0, 1.0, 2.0 ** -60]), 0.0)):
+            p = nb.nprod(NBall(Am, 0.0), x)
+            q = nb.nmatmul(_arb(Am, np.zeros((3, 3))), x)
+            E = _exact_mat([[F(v) for v in row] for row in Am], [[F(v) for v in row] for row in x.mid])
+            for r in (p, q):
+                for i, j in itertools.product(range(3), range(3)):
+                    assert _inside(E[i][j], float(r.mid[i, j]), float(r.rad[i, j])), (i, j)
+
+
+def test_as_nball_of_values_below_and_above_the_float_range():
+    """python-flint balls 2^-1100 (exact and with a radius), +-0 with a radius 2^-1075, 1/3 at 300 bits,
+    2^1024 - 2^970 (rounds to inf): an enclosure (or a non-finite ball), never an exact zero for a
+    nonzero ball."""
+    from flint import ctx
+    with ctx.workprec(300):
+        t = arb(2) ** -1100
+        vals = [t, -t, arb(0, t), arb(t, t), arb(0, arb(2) ** -1075), arb(1) / 3, arb(2) ** 1024 - arb(2) ** 970,
+                arb(1, t), arb(0)]
+        b = nb.as_nball(arb_mat(1, len(vals), vals))
+        for j, v in enumerate(vals):
+            m, r = float(b.mid[0, j]), float(b.rad[0, j])
+            if not (np.isfinite(m) and np.isfinite(r)):
+                continue
+            assert arb(m, r).contains(v), j
+            assert r > 0 or v.is_zero(), j
