@@ -11,13 +11,15 @@ equilibrium, ``z~_k`` = float midpoint of T), ``Y ~ J_u(z~)^-1``, ``U = u~ + [-r
 ``Z = (T at k, U)``: ``K = u~ - Y f(u~, T) + (I - Y J_u(Z)) (U - u~)``. If ``K`` is in the
 interior of ``U`` then for every ``t`` in ``T`` the map has exactly one zero in ``U``, it lies
 in ``K``, and every ``J_u`` in ``J_u(Z)`` is nonsingular (Krawczyk's theorem with ``t``
-frozen: ``K(U, t)`` is a subset of ``K``). ``r`` comes from the float tangent and epsilon
+frozen: ``K(U, t)`` is a subset of ``K``). ``Y f(u~, T)`` is enclosed in centred form, ``Y f(u~, t~) + (Y
+J_k(Z)) (T - t~)``, with Z widened to ``(T u t~, U)`` (mean values from the float t~; a superset keeps every
+statement). ``r`` comes from the float tangent, the Newton residual ``|Y f(u~, t~)|`` and epsilon
 inflation; K is then tightened by ``K <- K(K) /\\ K`` with the same ``J_u(Z)``. ``I - Y J_u(Z)``
 is O(h) (h the half width of T), which caps h near ``1 / (4 |Y| |D^2 f| |w|)``.
 
 Krawczyk tube, parametrised test (wide ``T``). Lemma P. Let ``t~`` be a float in T, ``s = t - t~``
 in ``S = T - t~``, ``|s| <= h``; ``z~`` a float point with ``z~_k = t~``, ``w`` a float vector with
-``w_k = 1`` (the float tangent ``w_u = -J_u(z~)^-1 J_k(z~)``), ``u_c(s) = u~ + s w_u`` and
+``w_k = 1`` (the float tangent ``w_u = -Y0 J_k``, Y0 and J_k from ``Tube._float_jacobian``), ``u_c(s) = u~ + s w_u`` and
 ``U(s) = u_c(s) + V``, ``V = [-rho, rho]`` (balls). Let ``H`` be a box holding every
 ``z~ + s w + v`` (s in S, v in V_H, V_H containing V; here ``H = (T, u~ + S w_u + V_H)``), ``Y0, Y1, Gm``
 any float matrices and ``Y(s) = Y0 + s Y1``. With the balls
@@ -37,7 +39,7 @@ in G, ``W'`` in W; expanding ``I - Y(s) J_u(z)`` term by term (each s replaced b
 ``f(u_c(s), t)`` in ``F0 + s f1 + s^2 f2`` (the weight 1 - r >= 0 integrates to 1/2), so
 ``Y(s) f(u_c(s), t)`` lies in the bracket. Hence Krawczyk's operator of ``f(t, .)`` on ``U(s)``
 with centre ``u_c(s)`` and preconditioner ``Y(s)`` lies in ``u_c(s) + Kd``, inside the interior
-of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` the s-term
+of ``U(s)``: Krawczyk's theorem. With ``Y1 = -Y0 Gm Y0``, ``Gm ~ D J_u(z~)[w]`` (a forward difference) the s-term
 ``-(Y0 Gm + Y1 J0) = -Y0 Gm (I - Y0 J0)`` is at rounding level and ``G - Gm`` is O(h), so ``C`` is
 O(h^2 + rho) and ``Kd`` O(h^2) (constants from the second and third derivatives), where the box
 test's ``I - Y J_u(Z)`` is O(h). Consequences used: the zeros over T form the graph of a C^1 map
@@ -79,7 +81,7 @@ from ..runtime.arbtools import (all_finite, column, exact_bounds, float_inverse,
 from ..runtime.ball import dense
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, hstack, intersect, nmul, nprod, scalar
-from .ball_solve import _contraction, contraction_bound, fixed_point_nb
+from .ball_solve import contraction_bound, contraction_times, fixed_point_nb
 from .bialternate import bialt_float
 
 #: Krawczyk test of a tube piece: "parametrised" (centre line and preconditioner moving with t) or
@@ -542,7 +544,7 @@ class Tube:
         """``_moving_krawczyk_arb`` (Lemma P, module docstring) with every matrix in numpy balls: the
         ball evaluations ``Df``, ``Df_a``, ``B(v, I)`` on numpy ball directions (``apply_nb``), the
         products by npball.nprod / nmul / nadd (fpbounds Lemma 1 for ``fl(X Y)``, Lemma 2 for every
-        radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve._contraction (Lemma 1, then Lemma 2).
+        radius), the norm ``||I - Y0 J_u(T, U)||`` by ball_solve.contraction_times (Lemma 1, then Lemma 2).
         ``V = [-rho, rho]`` and ``V_H`` built as arb balls with their radii read back (``_balls``), so the slanted
         tube's ``V`` is exactly the set the Lemma used and the hull's balls are those of the test; ``K``, ``du`` and ``Kd``
         leave as arb balls holding the numpy balls (``_ball``). Returns ``Df``, ``f_a`` over (T, U) as
@@ -597,8 +599,7 @@ class Tube:
             # Jz over the whole axis box (T, U): regularity must hold on all of U (as the arb test)
             xU, aU = self.xa(self.full(k, T, U))
             D, fa = self.apply_nb("Df_apply", xU, aU, I), as_nball(ev.f_a(xU, aU))
-            E = _contraction(Y0, split_nb(k, D, fa)[0])
-            regular = float(fp_up(E.sum(axis=1), n + 1).max(initial=0.0)) < 1
+            regular = float(contraction_times(Y0, split_nb(k, D, fa)[0], np.ones(n)).max(initial=0.0)) < 1
             if not (regular or slanted):
                 return None                  # J_u not proved regular on the box: no uniqueness in U
             Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n)
