@@ -232,3 +232,33 @@ def test_fold_just_outside_T_never_gives_uniqueness_over_both_branches(monkeypat
                     assert not p.holds([-r, -r, tb_]), (float(t), x0)
                     assert p.holds([r, r, tb_]) and all(Ki.contains(r) for Ki in p.K), (float(t), x0)
     assert accepted >= 2        # the test is not vacuous (8 of 27 on 2026-11-29 in each setting)
+
+
+@pytest.mark.parametrize("arith", ARITH)
+@pytest.mark.parametrize("delta", [F(1, 2 ** 20), F(1, 2 ** 40)])
+def test_parametrised_pieces_between_branches_a_hair_apart(monkeypatch, arith, delta):
+    """x = a + a^3 and x = a + a^3 + delta (y = sin(x)): parametrised pieces (wide T, so the regularity of J_u
+    on the hull is decided by contraction_times in numpy) from a centre on either branch: the uniqueness
+    region never holds the other branch's point, and holds its own (dyadic t: exact balls)."""
+    monkeypatch.setattr(kt, "TUBE_ARITHMETIC", arith)
+    monkeypatch.setattr(kt, "TUBE_TEST", "parametrised")
+    s = system([f"(x - a - a**3)*(x - a - a**3 - {delta})", "y - sin(x)"])
+    accepted = 0
+    for h in (F(1, 2 ** 30), F(1, 2 ** 20), F(1, 2 ** 8), F(1, 4)):
+        for off in (F(0), delta):
+            tb = Tube(s, PREC)
+            zc = np.array([float(off), float(mp.sin(mp.mpf(float(off)))), 0.0])
+            with flint.ctx.workprec(PREC):
+                res = tb.piece(2, hull(-h, h), zc)
+                if res is None:
+                    continue
+                accepted += 1
+                p = Piece(2, -h, h, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
+                for t in (-h, F(0), h, h / 3 - h / 7):
+                    ta = exact_ball(t)
+                    base = ta + ta * ta * ta
+                    for d, own in ((exact_ball(off), True), (exact_ball(delta - off), False)):
+                        x = base + d
+                        Z = [x, x.sin(), ta]
+                        assert p.holds(Z) == own, (float(h), float(off), float(t), own)
+    assert accepted >= 2
