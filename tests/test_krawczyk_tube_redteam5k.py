@@ -262,3 +262,40 @@ def test_parametrised_pieces_between_branches_a_hair_apart(monkeypatch, arith, d
                         Z = [x, x.sin(), ta]
                         assert p.holds(Z) == own, (float(h), float(off), float(t), own)
     assert accepted >= 2
+
+
+@pytest.mark.parametrize("arith", ARITH)
+def test_one_tube_shared_by_threads_gives_pieces_that_hold_the_arc(monkeypatch, arith):
+    """Four threads on one Tube (one evaluator, point's remembered Jacobians, split's 0/1 matrices) at
+    different T and charts: every accepted piece holds the 50-digit arc (no foreign Jacobian or frame
+    gives a wrong ball; a foreign float preconditioner may only cost success)."""
+    import threading
+    monkeypatch.setattr(kt, "TUBE_ARITHMETIC", arith)
+    s = system(CURVED)
+    tb = Tube(s, PREC)
+    jobs = [(a, h, k) for a in (0.1, -0.3, 0.25) for h in (1e-3, 0.02) for k in (2, 0)]
+    out, errors = [], []
+
+    def run(part):
+        try:
+            with flint.ctx.workprec(PREC):
+                for a, h, k in part:
+                    z = tb.point(k, float(_curved(a)[k]), _curved(a) + 1e-4)
+                    if z is None:
+                        continue
+                    lo, hi = F(float(z[k]) - h), F(float(z[k]) + h)
+                    res = tb.piece(k, hull(lo, hi), z)
+                    if res is not None:
+                        out.append((Piece(k, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5]), z))
+        except Exception as e:      # pragma: no cover - reported below
+            errors.append(repr(e))
+    ts = [threading.Thread(target=run, args=(jobs[i::4],)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    assert len(out) >= 6
+    rng = np.random.default_rng(8)
+    for p, z in out:
+        check_contains_truth(s, p, z, rng, m=2)
