@@ -255,7 +255,8 @@ def test_as_nball_of_values_below_and_above_the_float_range():
     with ctx.workprec(300):
         t = arb(2) ** -1100
         vals = [t, -t, arb(0, t), arb(t, t), arb(0, arb(2) ** -1075), arb(1) / 3, arb(2) ** 1024 - arb(2) ** 970,
-                arb(1, t), arb(0)]
+                arb(1, t), arb(0), arb(2) ** 1024 - arb(2) ** 970 - arb(2) ** 960,   # rounds down to the largest float
+                -(arb(2) ** 1024 - arb(2) ** 970 - arb(2) ** 960)]
         b = nb.as_nball(arb_mat(1, len(vals), vals))
         for j, v in enumerate(vals):
             m, r = float(b.mid[0, j]), float(b.rad[0, j])
