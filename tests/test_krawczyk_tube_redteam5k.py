@@ -299,3 +299,44 @@ def test_one_tube_shared_by_threads_gives_pieces_that_hold_the_arc(monkeypatch, 
     rng = np.random.default_rng(8)
     for p, z in out:
         check_contains_truth(s, p, z, rng, m=2)
+
+
+def _chain(n: int):
+    names = [f"x{i}" for i in range(n)]
+    rhs = [f"x0 - sin(a)/2"] + [f"x{i} - {F(i + 1, 10)}*sin(a) - x{i - 1}**2/8" for i in range(1, n)]
+    return system(rhs, names=names)
+
+
+def _chain_point(n: int, a: float) -> np.ndarray:
+    x = [np.sin(a) / 2]
+    for i in range(1, n):
+        x.append((i + 1) / 10 * np.sin(a) + x[-1] ** 2 / 8)
+    return np.array(x + [a])
+
+
+@pytest.mark.parametrize("n", [16, 17])
+@pytest.mark.parametrize("arith", ARITH)
+def test_pieces_at_the_numpy_size_thresholds_hold_the_fifty_digit_arc(monkeypatch, n, arith):
+    """A triangular chain of n = 16, 17 equations (NB_ROWS = 16: numpy ball directions evaluated in python-flint
+    up to 16 rows, with BLAS above; NUMPY_N = 16 the default numpy arithmetic): parametrised and box pieces in
+    the a chart and an x chart hold the 50-digit arc."""
+    monkeypatch.setattr(kt, "TUBE_ARITHMETIC", arith)
+    s = _chain(n)
+    rng = np.random.default_rng(n)
+    accepted = 0
+    for test in ("parametrised", "box"):
+        monkeypatch.setattr(kt, "TUBE_TEST", test)
+        for a, h, k in ((0.3, 0.01, n), (-0.2, 1e-5, n), (0.3, 1e-3, 0)):
+            z0 = _chain_point(n, a)
+            tb = Tube(s, PREC)
+            z = tb.point(k, float(z0[k]), z0 + 1e-6)
+            assert z is not None
+            lo, hi = F(float(z[k]) - h), F(float(z[k]) + h)
+            with flint.ctx.workprec(PREC):
+                res = tb.piece(k, hull(lo, hi), z)
+            if res is None:
+                continue
+            accepted += 1
+            p = Piece(k, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
+            check_contains_truth(s, p, z, rng, m=1)
+    assert accepted >= 3
