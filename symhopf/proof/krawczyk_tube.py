@@ -469,7 +469,7 @@ class Tube:
         zeros in X); with ``cover`` U's radii start at least that large, whatever the tangent says.
         ``f(u~, T)`` in centred form with ``J_k`` over the try's box ``(T u t~, U)`` (it holds the segments from
         (t~, u~) to (t, u~); Df, f_a are returned over it); the first radii at least twice ``|Y f(u~, t~)|``
-        (the Newton residual: one try, not two)."""
+        (the Newton residual)."""
         n, o = self.n, self.others(k)
         uc = zc[o]
         _, Jzc, Y = self._float_jacobian(k, zc)
