@@ -327,3 +327,35 @@ def test_a_direction_changed_in_place_between_calls(monkeypatch):
         fresh = ev.Df_apply(X, A, NBall(U.mid.copy(), 0.0))
         assert np.array_equal(second.mid, fresh.mid) and np.array_equal(second.rad, fresh.rad)
         assert not np.allclose(first.mid, second.mid)
+
+
+def test_only_an_exact_identity_direction_is_applied_as_eye(paper):
+    """A direction equal to I except for one entry (off the diagonal 1e-3, or a radius 2^-1074, or a
+    diagonal 1 + 2^-52) is not the identity: Df_apply gives Df U, which holds the 50-digit Df U."""
+    n = 6
+    x, a = list(np.random.default_rng(5).uniform(-1, 1, n)), 0.37
+    want = _paper_reference(x, a, [0.0] * n)["Df"]
+    assert _b._is_identity(NBall(np.eye(n), 0.0)) and _b._is_identity(_b._diag(n, 1))
+    for kind in ("offdiag", "radius", "diagonal"):
+        mid, rad = np.eye(n), np.zeros((n, n))
+        if kind == "offdiag":
+            mid[0, 1] = 1e-3
+        elif kind == "radius":
+            rad[2, 3] = 2.0 ** -1074
+        else:
+            mid[4, 4] = 1 + 2.0 ** -52
+        U = NBall(mid, rad)
+        assert not _b._is_identity(U) and not _b._is_identity(U.to_mat())
+        with mpmath.workdps(50):
+            DU = [[mpmath.fsum(want[i][k] * mpmath.mpf(float(mid[k, j])) for k in range(n)) for j in range(n)]
+                  for i in range(n)]
+            slack = [[mpmath.fsum(abs(want[i][k]) * mpmath.mpf(float(rad[k, j])) for k in range(n)) for j in range(n)]
+                     for i in range(n)]
+        with ctx.workprec(PREC):
+            ev = paper.ball(PREC)
+            X, A = arb_mat(n, 1, [arb(v) for v in x]), arb(a)
+            for got in (ev.Df_apply(X, A, U).to_mat(), ev.Df_apply(X, A, U.to_mat())):
+                for i in range(n):
+                    for j in range(n):            # within slack (the radius' share) + 1e-40 of the 50-digit value
+                        r = arb(mpmath.nstr(slack[i][j] + mpmath.mpf(10) ** -40, 10), 0) * 2
+                        assert (got[i, j] + arb(0, 1) * r).contains(arb(mpmath.nstr(DU[i][j], 48))), (kind, i, j)
