@@ -86,13 +86,11 @@ def test_up_of_float_dot_products_bounds_the_exact_dot_product(scale, k):
             assert math.isinf(r) or F(r) >= exact, (v, k)
 
 
-@pytest.mark.xfail(strict=True, reason="gamma(k) for k u >= 1 is not a bound: k = 3 2^52 gives gamma < 0 and "
-                   "up(1.0, k) < 0 (the lemma needs k u < 1; unreachable in practice: k is a matrix dimension "
-                   "or an expression depth). Reproduction: fpbounds.up(1.0, 3 * 2**52) == -4.99...")
 def test_gamma_refuses_k_beyond_the_lemma():
     k = 3 * 2 ** 52
-    try:
-        g = gamma(k)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return
-    assert g >= 0 and float(up(1.0, k)) >= 1.0
+    with pytest.raises(ValueError):
+        gamma(k)
+    with pytest.raises(ValueError):
+        up(1.0, k)
+    with pytest.raises(ValueError):
+        gamma(2 ** 53)

@@ -249,8 +249,9 @@ class Tube:
 
     def split(self, k: int, D: arb_mat, fa: arb_mat) -> tuple[arb_mat, arb_mat]:
         """(J_u, J_k) from ``Df`` and ``f_a`` (the columns of ``Jz`` other than k, and column k): products
-        with 0/1 matrices (every entry one entry of D or fa plus exact zeros: the same midpoint, the radius
-        rounded up by python-flint's magnitude arithmetic; a nan spoils its row)."""
+        with 0/1 matrices (every entry one entry of D or fa plus exact zeros: a ball containing that entry, as
+        every ball product contains the exact one; python-flint may move the midpoint of a ball much wider
+        than its midpoint, within a radius grown by less than 2^-20 relative; a nan spoils its row)."""
         if k == self.n:
             return D, fa
         sel = self._select.get(k)

@@ -539,9 +539,10 @@ def _had_entries(factors: list, rows: int, cols: int) -> Mat:
 class _ArbKey:
     """The exact content of a python-flint ball matrix and a ball (midpoints and radii, shape) and the
     working precision as a dict key. Equal iff ``ctx.prec`` and the shapes are equal and each ball of one
-    contains the other's ball at the same place (mutual containment of balls is equality of the sets,
-    and a set ``[m - r, m + r]`` determines its midpoint m and radius r: the same balls, so the same values
-    of any computation on them); hashed by the float of the first midpoint (cheap; equal keys have
+    contains the other's ball at the same place (mutual containment of balls is equality of the sets;
+    a bounded set ``[m - r, m + r]`` determines m and r, so the same balls give the same values of any
+    computation on them; balls of infinite radius are all the whole line, whatever their midpoints, and
+    any computation on them encloses the same set); hashed by the float of the first midpoint (cheap; equal keys have
     equal hashes). Holds its own copy of the matrix (the caller's may change later)."""
 
     __slots__ = ("prec", "x", "a", "hash")

@@ -46,7 +46,10 @@ HUGE = 2.0 ** 400
 
 @lru_cache(maxsize=4096)
 def gamma(k: int) -> float:
-    """An upper bound of gamma_k = k u / (1 - k u)."""
+    """An upper bound of gamma_k = k u / (1 - k u) (Higham's bound on k roundings holds for k u < 1 only:
+    ValueError beyond)."""
+    if not 0 <= k < 2 ** 53:
+        raise ValueError(f"gamma_k is defined for 0 <= k u < 1 only (k = {k})")
     g = Fraction(k) * Fraction(1, 2 ** 53) / (1 - Fraction(k) * Fraction(1, 2 ** 53))
     return math.nextafter(float(g), math.inf)
 

@@ -6,8 +6,8 @@ unchanged (``runtime.ball`` dispatches ``mm``, ``had``, ``add``, ``scale`` here)
 points is evaluated with BLAS products instead of per-entry python-flint calls.
 
 Bounds (fpbounds: u = 2^-53, eta = 2^-1074, ``abs1(z) = |Re z| + |Im z| >= |z|``; every radius is
-rounded up by Lemma 2, ``upper``: ``up`` without its final nextafter pass, which cost more than the rest
-of an n x n product's bound):
+rounded up by Lemma 2 (``upper``, the same function as ``up``: rounded to nearest, no nextafter pass, which
+cost more than the rest of an n x n product's bound):
 - sum: ``|fl(a + b) - (a + b)| <= u abs1(fl(a + b))`` (each part rounds once), radii add;
 - product: ``|xy - zw| <= |z| r_w + r_z |w| + r_z r_w`` for ``|x - z| <= r_z``, ``|y - w| <= r_w``
   (0 when z = r_z = 0 and fl(zw) = 0: exact zeros stay exact, so ``d o I`` stays diagonal);
