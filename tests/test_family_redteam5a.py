@@ -415,3 +415,69 @@ def test_huge_weights_give_not_proved_not_a_traceback():
     for p in cert.hopf_points:
         if p.status == "proved":
             assert sum(p.parameter.contains(a) and p.omega.contains(w) for a, w in truth) == 1
+
+
+# ----------------------------------------------------------------------------- random nets, independent truth
+def _fr(x, up):
+    (m, e), (r, f) = x.mid().man_exp(), x.rad().man_exp()
+    return F(int(m)) * F(2) ** int(e) + (1 if up else -1) * F(int(r)) * F(2) ** int(f)
+
+
+def test_bench_asym_net_against_arb_eigenvalues():
+    """n = 120 as bench/run.py's _asym builds it: Arb's own rigorous eigenvalue enclosures (acb_mat.eig,
+    128 bits; independent of symhopf) give the true crossings; each proved point's parameter and omega
+    enclosures hold exactly one of them entirely, and "complete" means every crossing in the range."""
+    from flint import acb_mat
+    from symhopf.model import random_weights
+    n = 120
+    W = random_weights(n, 80, "0.1")
+    ev = np.linalg.eigvals(W)
+    lo, hi = round(-ev.real.max() - 0.01, 3), round(-ev.real.min() + 0.01, 3)
+    cert = prove(Model.rnn("asymmetric", weights=W, parameter="alpha", range=[lo, hi]))
+    with ctx.workprec(128):
+        E = acb_mat(W.tolist()).eig(multiple=False)
+    truth = [(-e.real, e.imag) for e in E if e.imag > 0]
+    assert 2 * len(truth) + sum(1 for e in E if e.imag.contains(0)) == n       # every sign decided
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert proved
+    for p in proved:
+        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
+        assert sum(plo <= _fr(a, False) and _fr(a, True) <= phi and olo <= _fr(w, False) and _fr(w, True) <= ohi
+                   for a, w in truth) == 1, p.parameter
+    if cert.branches and all(b["completeness"]["proved"] for b in cert.branches):
+        Lo, Hi = F(lo), F(hi)
+        assert all(Lo < _fr(a, False) and _fr(a, True) < Hi or _fr(a, True) < Lo or _fr(a, False) > Hi
+                   for a, _ in truth)
+        assert len(proved) == sum(Lo <= _fr(a, False) and _fr(a, True) <= Hi for a, _ in truth)
+
+
+def test_point_batch_l1_holds_50_digit_values():
+    """n = 20 (the point batch on numpy balls, conj(W V) reused): every proved l1 holds the 50-digit
+    first Lyapunov coefficient (spec formula at x = 0: B = 0, C(q, q, conj q) = -2 (Mq)^2 conj(Mq),
+    Mq = i omega q)."""
+    from symhopf.model import random_weights
+    n = 20
+    W = random_weights(n, 7, "0.1")
+    ev = np.linalg.eigvals(W)
+    cert = prove(Model.rnn("asymmetric", weights=W, parameter="alpha",
+                           range=[round(-ev.real.max() - .01, 3), round(-ev.real.min() + .01, 3)]))
+    res = []
+    with mpmath.workdps(50):
+        E, EL, ER = mpmath.eig(mpmath.matrix([[mpmath.mpf(float(x)) for x in r] for r in W]), left=True, right=True)
+        for k in range(n):
+            if not mpmath.im(E[k]) > 0:
+                continue
+            w = mpmath.im(E[k])
+            q = ER[:, k]
+            q = q / mpmath.sqrt(sum(abs(q[i]) ** 2 for i in range(n)))
+            p = [mpmath.conj(EL[k, i]) for i in range(n)]          # A^T p = conj(lambda) p
+            pq = sum(mpmath.conj(p[i]) * q[i] for i in range(n))
+            p = [pi * mpmath.conj(1 / pq) for pi in p]
+            Mq = [1j * w * q[i] for i in range(n)]
+            val = sum(mpmath.conj(p[i]) * (-2 * Mq[i] ** 2 * mpmath.conj(Mq[i])) for i in range(n))
+            res.append((mpmath.nstr(-mpmath.re(E[k]), 45), mpmath.nstr(mpmath.re(val) / (2 * w), 45)))
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert len(proved) >= 5
+    for p in proved:
+        hit = [l1 for a, l1 in res if p.parameter.contains(a)]
+        assert len(hit) == 1 and p.first_lyapunov.contains(hit[0]), (p.parameter, p.first_lyapunov, hit)
