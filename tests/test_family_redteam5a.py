@@ -481,3 +481,47 @@ def test_point_batch_l1_holds_50_digit_values():
     for p in proved:
         hit = [l1 for a, l1 in res if p.parameter.contains(a)]
         assert len(hit) == 1 and p.first_lyapunov.contains(hit[0]), (p.parameter, p.first_lyapunov, hit)
+
+
+@pytest.mark.parametrize("formula", ["tanh((W + D + a*I) @ x)", "tanh(W @ x + (D + a*I) @ x)"])
+def test_formula_with_a_decimal_diagonal_beside_binary_w(monkeypatch, formula):
+    """Jacobian W + D + a I with D = 1/10 I (decimal: the diagonal balls have radii, the off-diagonal is
+    W exactly, so the binary-W path is taken): crossings at -al - 1/10; one exactly on the range end."""
+    calls = _spy(monkeypatch)
+    blocks = _random_blocks(20, 31) + [(F(1, 8), F(1)), (F(1, 8) + F(1, 2 ** 30), F(3, 2))]
+    W = exact_net(blocks, reals=[F(-3), F(0)], seed=2)
+    n = len(W)
+    D = [["0.1" if i == j else "0" for j in range(n)] for i in range(n)]
+    lo, hi = -F(1, 8) - F(1, 10), F(3)
+    cert = prove(Model.from_formula(formula, {"W": W, "D": D}, parameter="a", range=[lo, hi]))
+    assert calls and calls[0] is True
+    truth = [(-F(al) - F(1, 10), F(be)) for al, be in blocks]
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert proved
+    for p in proved:
+        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
+        assert sum(plo <= a <= phi and olo <= w <= ohi for a, w in truth) == 1, p.parameter
+        assert lo <= plo and phi <= hi
+    assert not all(b["completeness"]["proved"] for b in cert.branches)      # a crossing on the lower end
+
+
+@pytest.mark.parametrize("c", [F(2), F(-1, 2)])
+def test_parameter_direction_c_i_through_the_binary_w_path(monkeypatch, c):
+    """x' = tanh((W + a c I) x), slope c = 2 or -1/2: crossings at -al / c; a range end on one of them."""
+    calls = _spy(monkeypatch)
+    blocks = _random_blocks(20, 31) + [(F(1, 8), F(1)), (F(1, 8) + F(1, 2 ** 30), F(3, 2))]
+    W = exact_net(blocks, reals=[F(-3), F(0)], seed=2)
+    n = len(W)
+    P = [[str(c) if i == j else "0" for j in range(n)] for i in range(n)]
+    end = -F(1, 8) / c
+    rng = (end, F(5)) if c > 0 else (F(-5), end)
+    cert = prove(Model.rnn("asymmetric", weights=W, parameter="alpha", parameter_direction=P, range=list(rng)))
+    assert calls and calls[0] is True
+    truth = [(-F(al) / c, F(be)) for al, be in blocks]
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert proved
+    for p in proved:
+        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
+        assert sum(plo <= a <= phi and olo <= w <= ohi for a, w in truth) == 1, p.parameter
+        assert rng[0] <= plo and phi <= rng[1]
+    assert not all(b["completeness"]["proved"] for b in cert.branches)
