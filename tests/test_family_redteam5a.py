@@ -525,3 +525,31 @@ def test_parameter_direction_c_i_through_the_binary_w_path(monkeypatch, c):
         assert sum(plo <= a <= phi and olo <= w <= ohi for a, w in truth) == 1, p.parameter
         assert rng[0] <= plo and phi <= rng[1]
     assert not all(b["completeness"]["proved"] for b in cert.branches)
+
+
+def test_exact_zero_column_against_arb_eigenvalues(monkeypatch):
+    """W (n = 30) with an exact zero column (eigenvalue 0, W singular): proved
+    enclosures hold Arb's rigorous crossings entirely (0 deflated: the
+    spectrum is 0 and that of W without row and column 3); "complete" only with all of them."""
+    from flint import acb_mat
+    from symhopf.model import random_weights
+    calls = _spy(monkeypatch)
+    n = 30
+    W = random_weights(n, 5, "0.1")
+    W[:, 3] = 0.0
+    ev = np.linalg.eigvals(W)
+    lo, hi = F(round(-ev.real.max() - 0.01, 3)), F(round(-ev.real.min() + 0.01, 3))
+    cert = prove(Model.rnn("asymmetric", weights=W, parameter="alpha", range=[lo, hi]))
+    assert calls and calls[0] is True
+    with ctx.workprec(128):
+        keep = [k for k in range(n) if k != 3]      # a zero column: 0 and the spectrum of the rest
+        E = acb_mat(W[np.ix_(keep, keep)].tolist()).eig(multiple=False)
+    truth = [(-e.real, e.imag) for e in E if e.imag > 0]
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert proved
+    for p in proved:
+        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
+        assert sum(plo <= _fr(a, False) and _fr(a, True) <= phi and olo <= _fr(w, False) and _fr(w, True) <= ohi
+                   for a, w in truth) == 1, p.parameter
+    if cert.branches and all(b["completeness"]["proved"] for b in cert.branches):
+        assert len(proved) == sum(lo <= _fr(a, False) and _fr(a, True) <= hi for a, _ in truth)
