@@ -247,14 +247,16 @@ def _holds(got, A_exact):
 
 
 def test_data_split_with_a_huge_and_a_subnormal_diagonal_shift():
-    """A = W + s I with s = 2^1000 / 3 (the diagonal rounds, near the float range end) and s = 3 2^-1075
+    """A = W + s I with s = 2^1000 / 3 or 1/3 (at 53 and 106 bits: float() of a 106-bit midpoint rounds)
+    and s = 3 2^-1075
     (a subnormal that float() must round; W's diagonal is 0, so A's diagonal is s itself): A1 +- Ar holds
     the exact entries (Fractions)."""
     W = np.random.default_rng(5).standard_normal((5, 5))
     np.fill_diagonal(W, 0.0)
     Wd = _registered(W)
-    for s in (F(2) ** 1000 / 3, F(3, 2 ** 1075), F(-7, 2 ** 1080)):
-        with ctx.workprec(53):
+    for s, prec in ((F(2) ** 1000 / 3, 53), (F(2) ** 1000 / 3, 106), (F(1, 3), 106), (F(3, 2 ** 1075), 53),
+                    (F(-7, 2 ** 1080), 53)):
+        with ctx.workprec(prec):        # at 106 bits the diagonal midpoints have more bits than a float
             sb = arb(s.numerator) / arb(s.denominator)
             A = arb_mat(Wd)
             for i in range(5):
