@@ -348,14 +348,21 @@ def test_shifted_reuse_is_only_for_the_exact_conjugate_and_holds_corners(monkeyp
 
 
 # ----------------------------------------------------------------------------- _q_sums: tiny entries
-def test_q_bound_with_row_radii_and_tiny_entries_holds_at_corners():
-    """_q_sums with RowRadii and entries below 2^-400 in A1 (moved into a dense radius: the rank-one path
-    with ``Ar @ |Vr|``): |Q| <= Qa at random corners of the ball A1 +- Ar (exact Fractions)."""
+@pytest.mark.parametrize("case", ["tiny", "off-diagonal only", "diagonal only"])
+def test_q_bound_with_row_radii_holds_at_corners(case):
+    """_q_sums with RowRadii: entries below 2^-400 in A1 (moved into a dense radius: the rank-one path with
+    ``Ar @ |Vr|``), or radii only off the diagonal (t = 0: the o_i c_j term alone must carry them), or only on
+    it (o = 0): |Q| <= Qa at random corners of the ball A1 +- Ar (exact Fractions)."""
     rng = np.random.default_rng(41)
     n = 6
     A1 = rng.standard_normal((n, n)) + np.diag(np.full(n, 1 / 3))
-    A1[0, 3], A1[4, 1], A1[2, 2] = 2.0 ** -450, -3 * 2.0 ** -700, 2.0 ** -1070
-    rr = family.RowRadii(rng.random(n) * 1e-13, rng.random(n) * 1e-12)
+    if case == "tiny":
+        A1[0, 3], A1[4, 1], A1[2, 2] = 2.0 ** -450, -3 * 2.0 ** -700, 2.0 ** -1070
+        rr = family.RowRadii(rng.random(n) * 1e-13, rng.random(n) * 1e-12)
+    elif case == "off-diagonal only":
+        rr = family.RowRadii(rng.random(n) * 1e-9, np.zeros(n))
+    else:
+        rr = family.RowRadii(np.zeros(n), rng.random(n) * 1e-9)
     ap = family._approx(np.linalg.eig(A1))
     got = family._q_sums(A1, np.zeros((n, n)), rr, ap)
     assert not isinstance(got, str)
