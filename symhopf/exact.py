@@ -106,15 +106,25 @@ class ExactArray:
 
     @classmethod
     def from_float(cls, arr: Any, what: str) -> "ExactArray":
-        """From a float array (an .npz file, a random draw): exact binary values."""
+        """From a numeric array (an .npz file, a random draw): float64 entries are exact binary values;
+        integer and extended-precision entries are kept exactly (as Fractions) when float64 does not
+        hold them (e.g. the integer 2^53 + 1)."""
         try:
-            values = np.array(arr, dtype=np.float64)
+            src = np.asarray(arr)
+            values = np.array(src, dtype=np.float64)
         except (TypeError, ValueError):
             raise InputError(f"{what}: not a numeric array") from None
         if values.ndim not in (1, 2) or values.size == 0:
             raise InputError(f"{what}: expected a non-empty vector or matrix")
         if not np.all(np.isfinite(values)):
             raise InputError(f"{what}: contains NaN or infinite entries")
+        if src.dtype.kind in "iu" or (src.dtype.kind == "f" and src.dtype.itemsize > 8):
+            exact = [Fraction(int(v)) if src.dtype.kind in "iu" else Fraction(*v.as_integer_ratio())
+                     for v in src.ravel()]
+            if any(Fraction(float(q)) != q for q in exact):
+                out = np.empty(len(exact), dtype=object)
+                out[:] = exact
+                return cls(values, out.reshape(values.shape))
         return cls(values)
 
     @classmethod

@@ -408,11 +408,9 @@ def test_enclosure_decimals_in_integers_are_outward_and_match_round_decimal():
 
 
 # ----------------------------------------------------------------------------- huge weights
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="pre-existing (also on main), outside s5asym's change: W entries ~2^600 (valid input, "
-                          "< 1e300) crash prove() with OverflowError in krawczyk_tube._first_radii (h ** 3 of a "
-                          "float piece width ~2^600) instead of a not_proved with a reason")
 def test_huge_weights_give_not_proved_not_a_traceback():
+    """W entries ~2^600 (valid input): no traceback (red team r5a: OverflowError in the tube's float radii
+    estimate); every proved point holds exactly one true crossing."""
     blocks = [(F(-1, 2), F(3)), (F(1, 4), F(2))]
     W = exact_net(blocks, reals=[F(-2)], rounds=1, seed=1)
     s = F(2) ** 600
@@ -561,11 +559,9 @@ def test_exact_zero_column_against_arb_eigenvalues(monkeypatch):
         assert len(proved) == sum(lo <= _fr(a, False) and _fr(a, True) <= hi for a, _ in truth)
 
 
-@pytest.mark.xfail(strict=True, reason="pre-existing, model._as_array/ExactArray.from_float (outside s5asym's change): "
-                   "a numpy integer array is converted with np.array(arr, dtype=float64), so an integer weight "
-                   "above 2^53 is silently rounded (2^53 + 1 -> 2^53) and registered as the binary W; the proof "
-                   "is then about another net (nested lists keep it exact)")
 def test_numpy_integer_weights_above_2_53_stay_exact_or_are_refused():
+    """A numpy integer weight that float64 cannot hold (2^53 + 1) is kept exactly, not rounded to 2^53
+    (red team r5a: the proof was about another net)."""
     from symhopf.errors import InputError
     W = np.array([[0, 2 ** 53 + 1], [-(2 ** 53 + 1), 0]], dtype=np.int64)
     try:

@@ -347,7 +347,9 @@ class Tube:
         ``|z_o - u~ - (z_k - t~) w_u|`` (ball arithmetic, enlarged by 1e-6: the cover then lies in the tube)."""
         o = self.others(k)
         eps = 1e-14 * (1 + np.abs(z0[o])) + 1e-300
-        est = np.abs(Y0 @ f2f) * h * h + np.abs(Y1 @ f2f) * h ** 3 + psize
+        with np.errstate(over="ignore", invalid="ignore"):    # beyond the float range: inf radii, the test fails
+            hh = np.float64(h)
+            est = np.abs(Y0 @ f2f) * hh * hh + np.abs(Y1 @ f2f) * hh ** 3 + psize
         rho = RHO0 * est + RHO1 * est.max() + eps
         if cover is not None:
             Sc = hull(float(cover[0][k]), float(cover[1][k])) - arb(float(z0[k]))

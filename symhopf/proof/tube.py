@@ -731,6 +731,9 @@ def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range
             pieces, cross = chk.run()
     except Fail as e:
         return TubeResult(False, str(e), [], chk.n_pieces, budget, isinstance(e, Budget))
+    except OverflowError:       # float work (step sizes, radii estimates) beyond the float range: no claim
+        return TubeResult(False, "float overflow in the tube's float estimates (values beyond 1e308 on the "
+                          "branch); cannot cover the branch", [], chk.n_pieces, budget)
     n_hopf = sum(p.kind == "hopf" for p in pieces)
     charts = sorted({chk._cname(p.k) for p in pieces})
     names = list(getattr(getattr(system, "model", None), "variables", None) or [])
