@@ -188,12 +188,10 @@ def test_hopf_point_1e12_inside_the_exit_face_is_a_crossing():
     check_exit(c["ends"][1], lambda a: 1 / (mpf(a) - mp.mpf(1) / 2), Fraction(10), 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "false sentence in a not-proved reason: a proved Hopf point 1e-12 outside the face (y* = 10 + 1e-12) "
-    "is skipped as 'strictly outside the box' although it lies on the covered arc (which runs to "
-    "y ~ 10 + 2e-5), so the reason says 'no proved Hopf point of this branch accounts for' the zero it "
-    "accounts for (proof/tube.py MovingBranchCheck.run: _off_box skip before _locate)"))
 def test_hopf_point_1e12_outside_the_exit_face_reason():
+    """red17i #3: a proved Hopf point 1e-12 outside the face (y* = 10 + 1e-12) lies on the covered arc (which
+    runs to y ~ 10 + 2e-5): it is skipped as strictly outside the box, its zero of g is unmatched, and the
+    reason must say that this point *is* that zero (not "no proved Hopf point accounts for it")."""
     h = Fraction(1, 2) + 1 / (10 + Fraction(1, 10 ** 12))
     cert = prove(ode3("(1/2 + 1/(10 + 1/10**12))", "(a - 1/2)*y - 1", ["0.55", "1"], [-10, 10]),
                  global_budget=0)
@@ -202,11 +200,13 @@ def test_hopf_point_1e12_outside_the_exit_face_reason():
     assert p.status == "proved" and Fraction(p.parameter[0]) <= h <= Fraction(p.parameter[1])
     assert mpf(p.x[2][0]) > 10                                         # strictly outside, exactly
     # never a false "proved": the point is outside the box, so either not proved or proved without it
-    assert not c["proved"] or "1 crossing(s)" not in c["reason"]
-    if not c["proved"] and "unmatched zero" in c["reason"]:
-        lo, hi = (float(v) for v in c["reason"].split("a in [")[1].split("]")[0].split(", "))
-        accounts = lo <= float(h) <= hi
-        assert not (accounts and "no proved Hopf point of this branch accounts for it" in c["reason"]), c["reason"]
+    assert not c["proved"], c["reason"]
+    assert "unmatched zero" in c["reason"], c["reason"]
+    lo, hi = (float(v) for v in c["reason"].split("a in [")[1].split("]")[0].split(", "))
+    assert lo <= float(h) <= hi                                        # the zero the point accounts for
+    assert "no proved Hopf point of this branch accounts for it" not in c["reason"], c["reason"]
+    assert "it is proved Hopf point 0, which lies on this piece's arc but strictly outside the search box" \
+        in c["reason"], c["reason"]
 
 
 def odd_model(box: list) -> Model:

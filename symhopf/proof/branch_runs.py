@@ -135,11 +135,7 @@ class FloatRuns:
         span[n] = L
         pts = np.vstack([Z, Z[:1]]) if closed else Z
         nseg = len(pts) - 1
-        tang = np.array([self._tangent(z, span) for z in pts])
-        for i in range(len(pts)):  # orient along the arc
-            d = (pts[min(i + 1, len(pts) - 1)] - pts[max(i + 1, 1) - 1]) / span
-            if tang[i] @ d < 0:
-                tang[i] = -tang[i]
+        tang = self._oriented_tangents(pts, span)
         charts = []
         for i in range(nseg):
             if not closed and ((i == 0 and self.ends[0] is None) or (i == nseg - 1 and self.ends[1] is None)):
@@ -177,6 +173,16 @@ class FloatRuns:
             i = j + 1
         return runs
 
+    def _oriented_tangents(self, pts: np.ndarray, span: np.ndarray) -> np.ndarray:
+        """Float unit tangents (coordinates z / span) at the points ``pts``, each oriented along the arc: with
+        the chord to the next point, the last one with the chord from the point before it."""
+        tang = np.array([self._tangent(z, span) for z in pts])
+        for i in range(len(pts)):
+            j = min(i, len(pts) - 2)
+            if tang[i] @ ((pts[j + 1] - pts[j]) / span) < 0:
+                tang[i] = -tang[i]
+        return tang
+
     def _tangent(self, z: np.ndarray, span: np.ndarray) -> np.ndarray:
         """Float unit tangent of the branch at z in the coordinates z / span."""
         t = np.linalg.svd(self.tube.Jz(z) * span)[2][-1]
@@ -201,18 +207,34 @@ class FloatRuns:
         return (1 - th) * P[j] + th * P[j + 1]
 
     def _point(self, run: _Run, t: float) -> np.ndarray:
-        """Float equilibrium of the run at z_k = t (the last few are kept: a piece's centre is asked for
-        by _piece and again by _enclose_A)."""
+        """Float equilibrium of the run at z_k = t. The last few are kept (a piece's centre is asked for
+        by _piece and again by _enclose_A) and warm-start Newton (``_warm``)."""
         key = (id(run), t)
         z = self._points.get(key)
         if z is None:
-            z = self.tube.point(run.k, t, self._guess(run, t))
+            z = self.tube.point(run.k, t, self._warm(run, t))
             if z is None:
                 raise Fail(f"float Newton failed on the branch at chart {self._cname(run.k)} = {t:.17g}")
             if len(self._points) >= 16:
-                self._points.clear()
+                del self._points[next(iter(self._points))]   # the oldest
             self._points[key] = z
         return z.copy()
+
+    def _warm(self, run: _Run, t: float) -> np.ndarray:
+        """Newton's start at z_k = t: the interpolation of the run's float points (``_guess``), shifted by
+        its error at the nearest kept point ``z(t1)`` of the run when ``t1`` is nearer to t than the run's
+        float points are to each other there (floats only: the march asks for nearby points in turn)."""
+        g = self._guess(run, t)
+        near = [(abs(t1 - t), t1) for r, t1 in self._points if r == id(run)]
+        if not near:
+            return g
+        dist, t1 = min(near)
+        ts = run.pts[:, run.k]
+        j = int(np.argmin(np.abs(ts - t)))
+        gap = max(abs(ts[j] - ts[j - 1]) if j > 0 else 0.0, abs(ts[j + 1] - ts[j]) if j + 1 < len(ts) else 0.0)
+        if not dist < 0.5 * gap:
+            return g
+        return g + (self._points[(id(run), t1)] - self._guess(run, t1))
 
     def _cname(self, k: int) -> str:
         return "a" if k == self.n else f"x{k}"

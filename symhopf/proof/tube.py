@@ -59,7 +59,9 @@ points, its candidates) must not hold one: a float arc that comes back into ``X`
 is refused (``_cut``), and api._branch_record refuses the claim when a candidate of the branch that is
 not proved lies in ``X`` (off the covered arc: on it, it would have been an unmatched crossing). Proved
 points of the branch that do not lie on the covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
-some coordinate) are not part of the claim and are skipped. An arc end inside ``X`` where the float
+some coordinate) are not part of the claim and are skipped (the tube runs a little past the exit face, so
+such a point can lie on the covered arc: the zero of ``g`` it makes there is then unmatched, not proved,
+and the reason names the point, ``_unaccounted``). An arc end inside ``X`` where the float
 continuation stopped for another reason (a fold the search fails at, Newton failure) is not covered:
 not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
 The claim is *within the search box*, and the record says which kind of end each end is.
@@ -201,6 +203,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         self.ends: list[tuple[int, int] | None] = [None, None]
         self.exits: list[dict[str, Any] | None] = [None, None]   # proved box exits (run): a-enclosure, face
         self.outside: list[int] = []   # proved points strictly outside the box (not claimed; box exits only)
+        self._outside_boxes: list[tuple[int, list[Fraction], list[Fraction]]] = []   # (label, zlo, zhi) of those
         self.branch, self.proved, self.prec = branch, list(proved), prec
         self.a0, self.a1 = fraction(a_range[0]), fraction(a_range[1])
         self.A0, self.A1 = exact_ball(self.a0), exact_ball(self.a1)
@@ -446,6 +449,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             zhi = [fraction(hi) for _, hi in p.x] + [ahi]
             if any(self.ends) and self._off_box(zlo, zhi):
                 self.outside.append(self._label(i))   # strictly outside the box: not part of the claim (module docstring)
+                self._outside_boxes.append((self._label(i), zlo, zhi))
                 continue
             boxes[i] = (zlo, zhi)
             loc = self._locate(runs, np.array([float(v) for v in zlo]), np.array([float(v) for v in zhi]))
@@ -478,11 +482,10 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
                 raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           "isolated rigorously): no proved Hopf point of this branch accounts for it")
+                           f"isolated rigorously): {self._unaccounted(None)}")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
-                       "one zero there; a non-real pair in floats): no proved Hopf point of this branch "
-                       "accounts for it")
+                       f"one zero there; a non-real pair in floats): {self._unaccounted(p)}")
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
@@ -531,6 +534,21 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         """The exact box [zlo, zhi] (x then a) lies strictly outside the search box (in some coordinate)."""
         blo, bhi = self.box
         return any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi))
+
+    def _unaccounted(self, p: Piece | None) -> str:
+        """Why an unmatched zero of g (on piece p's arc, exactly one there; None: not isolated) is not
+        accounted for, true also when proved points were skipped as strictly outside the search box. Such
+        a point lying in p's uniqueness region is on p's arc (``_inside``), and a Hopf point is a zero of
+        g: it *is* that zero, named as such; the within-box claim does not list it (not proved)."""
+        mine = [lab for lab, zlo, zhi in self._outside_boxes if p is not None and self._inside(p, zlo, zhi)]
+        if mine:
+            return (f"it is proved Hopf point {mine[0]}, which lies on this piece's arc but strictly outside "
+                    "the search box (the tube runs a little past the face where the branch leaves the box); the "
+                    "claim within the box does not list points outside it, so this zero is not matched")
+        if self.outside:
+            return (f"no proved Hopf point of this branch in the search box accounts for it (proved point(s) "
+                    f"{self.outside} lie strictly outside the box and were not placed on the arc)")
+        return "no proved Hopf point of this branch accounts for it"
 
     def _label(self, i: int) -> int:
         """The number of proved point i in the caller's list (ProvedHopf.label: the certificate's index)."""
