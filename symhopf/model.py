@@ -78,6 +78,8 @@ class Search:
     range: tuple[Fraction, Fraction] | None = None
     equilibrium_guesses: list[list[float]] = field(default_factory=list)
     box: tuple[np.ndarray, np.ndarray] | None = None
+    #: the box as the user wrote it (exact; ``box`` holds the nearest floats, for the float search)
+    box_exact: tuple[list[Fraction], list[Fraction]] | None = None
 
     @classmethod
     def parse(cls, table: dict | None, n: int) -> "Search":
@@ -98,22 +100,40 @@ class Search:
             if not isinstance(g, (list, tuple)) or len(g) != n:
                 raise InputError(f"[search] equilibrium_guesses: each guess needs {n} numbers")
             guesses.append([float(to_fraction(v, "[search] equilibrium_guesses")) for v in g])
-        box = None
+        box, box_exact = None, None
         if "box" in table:
             b = table["box"]
             if not isinstance(b, list) or not b:
                 raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable")
             try:
-                arr = np.array([[float(to_fraction(v, "[search] box")) for v in row] for row in b]) \
-                    if isinstance(b[0], (list, tuple)) else np.tile([float(to_fraction(v, "[search] box")) for v in b], (n, 1))
+                rows = [[to_fraction(v, "[search] box") for v in row] for row in b] \
+                    if isinstance(b[0], (list, tuple)) else [[to_fraction(v, "[search] box") for v in b]] * n
             except InputError:
                 raise
             except (TypeError, IndexError, ValueError):   # ragged rows
                 raise InputError("[search] box: expected [lo, hi] or one [lo, hi] per variable") from None
-            if arr.shape != (n, 2) or not np.all(arr[:, 0] < arr[:, 1]):
+            if len(rows) != n or any(len(r) != 2 or not r[0] < r[1] for r in rows):
                 raise InputError("[search] box: expected [lo, hi] (lo < hi) or one per variable")
-            box = (arr[:, 0], arr[:, 1])
-        return cls(rng, guesses, box)
+            box_exact = ([r[0] for r in rows], [r[1] for r in rows])
+            box = tuple(np.array([float(v) for v in side]) for side in box_exact)
+            if not np.all(box[0] < box[1]):
+                raise InputError("[search] box: lo and hi round to the same float64")
+        return cls(rng, guesses, box, box_exact)
+
+
+#: ``sp.srepr`` by expression object (kept, so that its id is not reused): SymPy expressions are
+#: immutable, and ``structure_key`` is asked several times per model (cache key, structure hash, embedding)
+_SREPR: dict[int, tuple[sp.Basic, str]] = {}
+
+
+def _srepr(expr: sp.Basic) -> str:
+    """``sp.srepr(expr)``, computed once per expression object."""
+    hit = _SREPR.get(id(expr))
+    if hit is None or hit[0] is not expr:
+        if len(_SREPR) > 4096:
+            _SREPR.clear()
+        hit = _SREPR[id(expr)] = (expr, sp.srepr(expr))
+    return hit[1]
 
 
 @dataclass
@@ -388,11 +408,11 @@ class Model:
     def structure_key(self) -> str:
         """What fixes the generated code: the formulas, not the weights."""
         if self.kind == "ode":
-            parts = [self.kind, self.parameter, *self.variables, *(sp.srepr(e) for e in self.rhs),
+            parts = [self.kind, self.parameter, *self.variables, *(_srepr(e) for e in self.rhs),
                      *(f"{k}={v}" for k, v in sorted(self.constants.items()))]
         else:
-            parts = [self.kind, self.parameter, sp.srepr(self.formula.expr),
-                     *(f"{k}={sp.srepr(g)}" for k, g in sorted(self.formula.functions.items())),
+            parts = [self.kind, self.parameter, _srepr(self.formula.expr),
+                     *(f"{k}={_srepr(g)}" for k, g in sorted(self.formula.functions.items())),
                      *(f"{k}:{'scalar' if self.data[k].shape == () else 'array'}" for k in sorted(self.formula.data))]
         return "\n".join(parts)
 
@@ -406,6 +426,17 @@ class Model:
     @property
     def equilibrium_guesses(self) -> list[list[float]]:
         return self.search.equilibrium_guesses
+
+    def search_box_exact(self) -> tuple[list[Fraction], list[Fraction]] | None:
+        """The user's ``[search] box`` as exact Fractions of the numbers written (TOML decimals read as
+        Decimal: ``0.1`` is 1/10, not the float 0.1000000000000000055...), while ``search.box`` still holds
+        their nearest floats (a caller that set ``search.box`` to other floats gets None); else None."""
+        exact, box = self.search.box_exact, self.search.box
+        if exact is None or box is None:
+            return None
+        if not all(np.array_equal(np.asarray(side, float), [float(v) for v in ex]) for side, ex in zip(box, exact)):
+            return None
+        return exact
 
     def equilibrium_box(self) -> tuple[np.ndarray, np.ndarray] | None:
         """A box containing every equilibrium for a in the range, when one is known.

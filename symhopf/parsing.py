@@ -151,6 +151,9 @@ class _Translator:
     def __init__(self, text: str, names: dict[str, sp.Basic], what: str):
         self.text, self.names, self.what = text, names, what
         self.calls = 0   # function calls open around the node being visited
+        # a one-line formula's UTF-8 bytes (column offsets count bytes): ``ast.get_source_segment`` splits
+        # the whole text into lines for every number, quadratic in the formula's length
+        self._line = text.encode() if "\n" not in text and "\r" not in text else None
 
     def fail(self, reason: str) -> InputError:
         return InputError(f"{self.what}: {reason} in {show(self.text)}")
@@ -210,13 +213,19 @@ class _Translator:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"unsupported constant {show(repr(value), 24)}")
-        literal = ast.get_source_segment(self.text, node) or repr(value)
+        literal = self.source(node) or repr(value)
         try:
             q = decimal_fraction(Decimal(literal), self.what, literal) if isinstance(value, float) \
                 else check_magnitude(Fraction(value), self.what, literal)
         except InvalidOperation:
             raise self.fail(f"unsupported number {show(literal, 24)}") from None
         return sp.Rational(q.numerator, q.denominator)
+
+    def source(self, node: ast.expr) -> str | None:
+        """``ast.get_source_segment(self.text, node)``."""
+        if self._line is not None and node.lineno == node.end_lineno == 1:
+            return self._line[node.col_offset:node.end_col_offset].decode()
+        return ast.get_source_segment(self.text, node)
 
     def visit_Name(self, node: ast.Name) -> sp.Basic:
         if node.id in self.names:

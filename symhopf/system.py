@@ -26,6 +26,9 @@ class System:
         self.module = module
         self.n = model.n
         self.flt = module.FloatSystem(model.float_data())
+        # the ODE template's float code is scalar formulas of the unpacked variables: it takes many points
+        # at once (FloatBase.pointwise; checked against f on first use)
+        self.flt.pointwise = model.kind == "ode"
         self._balls: dict[int, object] = {}
 
     @classmethod

@@ -41,7 +41,9 @@ MAX_BRANCHES = 60
 @dataclass
 class SearchResult:
     """Candidates sorted by parameter, the branches they lie on, and any warnings; ``sought``: how
-    the branches were sought (seed parameters, box, samples per seed parameter, guesses)."""
+    the branches were sought (seed parameters, box, samples per seed parameter, guesses). ``sought["box"]``
+    (``[lo, hi]``, each a list per variable) is exact: the user's ``[search] box`` as 'p/q' strings of the
+    numbers written (the search itself seeds their nearest floats), else the floats of the box used."""
 
     candidates: list[Candidate]
     branches: list[Branch]
@@ -121,6 +123,8 @@ def find_candidates(
         raise InputError("no parameter range to search: give [search] range")
     a0, a1 = (float(v) for v in a_range)
     widen = box is None and getattr(model, "equilibrium_box", lambda: None)() is None
+    # the user's [search] box as written (exact): recorded, and what the completeness claims compare with
+    exact = getattr(model, "search_box_exact", lambda: None)() if box is None else None
     box = default_box(system) if box is None else box
     box = tuple(np.broadcast_to(np.asarray(b, float), (n,)) for b in box)
     seed_params = default_seed_params(n) if seed_params is None else seed_params
@@ -176,7 +180,8 @@ def find_candidates(
     report("detection", 1.0)
     done()
     sought = {"seed_parameters": [float(a) for a in params],
-              "box": [np.broadcast_to(np.asarray(b, float), (n,)).tolist() for b in box],
+              "box": [[str(v) for v in side] for side in exact] if exact is not None
+              else [np.broadcast_to(np.asarray(b, float), (n,)).tolist() for b in box],
               "samples_per_seed_parameter": default_samples(n) if samples is None else samples,
               "guesses": [[float(v) for v in g] for g in guesses],
               "accept_box": [b.tolist() for b in accept],

@@ -24,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .equilibria import newton_equilibrium
+from .equilibria import vec_norm, newton_equilibrium
 from .matching import greedy_match
+
+
+_UNSET = object()   # a chord's Newton limit not computed yet (None: Newton failed)
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Continuer:
         self.ds0, self.ds_min, self.ds_max = ds0, ds_min, ds_max
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
         self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
+        self._chord_cache: dict[tuple[int, float], tuple[Branch, list[list]]] = {}   # on_branch's (_chords)
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -121,7 +125,7 @@ class Continuer:
         rhs = np.zeros(self.n + 1)
         rhs[-1] = 1.0
         t = np.linalg.solve(np.vstack([J, prev]), rhs)
-        return t / np.linalg.norm(t)
+        return t / vec_norm(t)
 
     def correct(self, zp: np.ndarray, d: np.ndarray, tol: float = 1e-11,
                 max_iter: int = 10) -> tuple[np.ndarray, int] | None:
@@ -136,14 +140,14 @@ class Continuer:
             if not np.all(np.isfinite(dz)):
                 return None
             z = z + dz
-            if np.linalg.norm(dz) <= tol * (1 + np.linalg.norm(z)):
+            if vec_norm(dz) <= tol * (1 + vec_norm(z)):
                 return z, it
         return None
 
     def point_between(self, z0: np.ndarray, z1: np.ndarray, theta: float) -> np.ndarray | None:
         """The branch point on the hyperplane through (1-theta) z0 + theta z1 normal to z1 - z0."""
         d = z1 - z0
-        nd = np.linalg.norm(d)
+        nd = vec_norm(d)
         if nd == 0:
             return z0.copy()
         res = self.correct((1 - theta) * z0 + theta * z1, d / nd)
@@ -185,7 +189,7 @@ class Continuer:
         for _ in range(self.max_steps):
             zp = z + ds * t
             res = self.correct(zp, t)
-            ok = res is not None and np.linalg.norm(res[0] - zp) <= ds
+            ok = res is not None and vec_norm(res[0] - zp) <= ds
             if ok:
                 zn, iters = res
                 try:
@@ -204,12 +208,12 @@ class Continuer:
                 continue
             if zn[-1] < 0 or zn[-1] > 1:
                 zb = self._boundary_point(z, zn)
-                if np.linalg.norm(zb - z) > 1e-12:
+                if vec_norm(zb - z) > 1e-12:
                     zs.append(zb)
                     ts.append(self._safe_tangent(zb, t))
                     evs.append(None)
                 return zs, ts, False, evs
-            if len(zs) > 3 and np.linalg.norm(zn - z0) < ds and tn @ t0 > 0:
+            if len(zs) > 3 and vec_norm(zn - z0) < ds and tn @ t0 > 0:
                 zs.append(z0)
                 ts.append(t0)
                 evs.append(evs[0])
@@ -248,19 +252,32 @@ class Continuer:
 
     def on_branch(self, br: Branch, x: np.ndarray, a: float, tol: float = 1e-6) -> bool:
         """Is the equilibrium (x, a) on branch ``br``? (Newton at fixed a from the branch's chords.)"""
-        scale = tol * (1 + np.linalg.norm(x))
+        scale = tol * (1 + vec_norm(x))
         if br.constant:
-            return bool(np.linalg.norm(x - br.x[0]) <= scale)
-        A = br.a
-        for k in np.nonzero((A[:-1] - a) * (A[1:] - a) <= 0)[0]:
-            th = 0.0 if A[k + 1] == A[k] else (a - A[k]) / (A[k + 1] - A[k])
-            xi = (1 - th) * br.x[k] + th * br.x[k + 1]
-            if np.linalg.norm(xi - x) <= scale:
+            return bool(vec_norm(x - br.x[0]) <= scale)
+        for chord in self._chords(br, a):
+            if vec_norm(chord[0] - x) <= scale:
                 return True
-            y = newton_equilibrium(self.flt, xi, a)
-            if y is not None and np.linalg.norm(y - x) <= scale:
+            if chord[1] is _UNSET:
+                chord[1] = newton_equilibrium(self.flt, chord[0], a)
+            if chord[1] is not None and vec_norm(chord[1] - x) <= scale:
                 return True
         return False
+
+    def _chords(self, br: Branch, a: float) -> list[list]:
+        """``[xi, limit]`` for each chord of ``br`` that meets ``a``: ``xi`` its point at ``a``, ``limit``
+        ``newton_equilibrium`` at ``a`` from ``xi`` once computed (``_UNSET`` before). Cached: the search
+        asks about many equilibria at one parameter value, and neither depends on the equilibrium asked
+        about (the branch is kept with its chords, so that its id is not reused)."""
+        key = (id(br), float(a))
+        hit = self._chord_cache.get(key)
+        if hit is None or hit[0] is not br:
+            A, chords = br.a, []
+            for k in np.nonzero((A[:-1] - a) * (A[1:] - a) <= 0)[0]:
+                th = 0.0 if A[k + 1] == A[k] else (a - A[k]) / (A[k + 1] - A[k])
+                chords.append([(1 - th) * br.x[k] + th * br.x[k + 1], _UNSET])
+            hit = self._chord_cache[key] = (br, chords)
+        return hit[1]
 
 
 def eig_movement(ev0: np.ndarray, ev1: np.ndarray) -> float:

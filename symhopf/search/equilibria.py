@@ -10,9 +10,12 @@ nothing here is trusted.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from ..runtime.floats import POINTS_MIN
 
 Box = tuple[np.ndarray, np.ndarray]
 
@@ -22,39 +25,120 @@ def default_samples(n: int) -> int:
     return int(max(4, min(64, 3e5 // n**2)))
 
 
+def vec_norm(v: np.ndarray) -> float:
+    """``np.linalg.norm`` of a real vector, computed as numpy does (``sqrt(v . v)``) without its
+    per-call overhead (the Newton loops call it ~10^5 times in a small system's search)."""
+    return math.sqrt(v.dot(v))
+
+
 def newton_equilibrium(
     flt: Any, x0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60
 ) -> np.ndarray | None:
     """Damped Newton for f(x, a) = 0 from ``x0``; the converged point or None."""
     x = np.array(x0, dtype=float)
     fx = flt.f(x, a)
-    nf = np.linalg.norm(fx)
+    return _newton(flt, x, fx, vec_norm(fx), a, tol, max_iter)
+
+
+def _newton(flt: Any, x: np.ndarray, fx: np.ndarray, nf: float, a: float, tol: float, max_iter: int
+            ) -> np.ndarray | None:
+    """:func:`newton_equilibrium` from the iterate ``x`` with ``fx = f(x, a)``, ``nf = |fx|``."""
+    solve, isfinite = np.linalg.solve, np.isfinite
     for _ in range(max_iter):
-        if not np.all(np.isfinite(fx)) or np.linalg.norm(x) > 1e8:
+        nx = vec_norm(x)
+        if not isfinite(fx).all() or nx > 1e8:
             return None
-        if nf <= tol * (1 + np.linalg.norm(x)):
+        if nf <= tol * (1 + nx):
             return x
         J = flt.Df(x, a)
-        if np.all(np.isfinite(J)) and not J.any(axis=1).all():
+        if isfinite(J).all() and not J.any(axis=1).all():
             # a zero row (e.g. saturated activations, s'(z) = 0 exactly): elimination keeps it zero, so
             # LAPACK meets a zero pivot and solve raises LinAlgError; answered without the O(n^3) LU
             return None
         try:
-            d = np.linalg.solve(J, -fx)
+            d = solve(J, -fx)
         except np.linalg.LinAlgError:
             return None
         t = 1.0
         while True:
             xn = x + t * d
             fn = flt.f(xn, a)
-            nn = np.linalg.norm(fn)
+            nn = vec_norm(fn)
             if nn < (1 - t / 4) * nf or t < 1e-3:
                 break
             t /= 2
         if t < 1e-3 and not nn < nf:
             return None
         x, fx, nf = xn, fn, nn
-    return x if nf <= 1e3 * tol * (1 + np.linalg.norm(x)) else None
+    return x if nf <= 1e3 * tol * (1 + vec_norm(x)) else None
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("ij,ij->i", A, A))
+
+
+def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60,
+                      min_batch: int = POINTS_MIN) -> list[np.ndarray | None]:
+    """:func:`newton_equilibrium` from every row of ``X0``, the same iteration for each, run side by side
+    through the evaluator's ``f_points`` / ``Df_points`` (one evaluation of the generated code for all the
+    points still iterating, and one stacked solve) when it evaluates points entrywise (``flt.pointwise``,
+    ODE models); once fewer than ``min_batch`` points iterate, each finishes alone. Elsewhere one by one."""
+    X = np.array(X0, dtype=float)
+    k = len(X)
+    if not getattr(flt, "pointwise", False) or k < min_batch:
+        return [newton_equilibrium(flt, x, a, tol, max_iter) for x in X]
+    F = flt.f_points(X, a)
+    if not flt.pointwise:                   # its check against f failed: one by one
+        return [newton_equilibrium(flt, x, a, tol, max_iter) for x in X]
+    NF = _row_norms(F)
+    out: list[np.ndarray | None] = [None] * k
+    active = np.arange(k)
+    for it in range(max_iter):
+        if len(active) < min_batch:
+            for i in active:
+                out[i] = _newton(flt, X[i].copy(), F[i].copy(), float(NF[i]), a, tol, max_iter - it)
+            return out
+        NX = _row_norms(X[active])
+        bad = ~np.isfinite(F[active]).all(axis=1) | (NX > 1e8)
+        conv = ~bad & (NF[active] <= tol * (1 + NX))
+        for i in active[conv]:
+            out[i] = X[i].copy()
+        active = active[~bad & ~conv]
+        if not len(active):
+            return out
+        J = flt.Df_points(X[active], a)
+        zero_row = np.isfinite(J).all(axis=(1, 2)) & ~J.any(axis=2).all(axis=1)
+        active, J = active[~zero_row], J[~zero_row]
+        try:
+            D = np.linalg.solve(J, -F[active][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:       # a singular one: each alone, the singular ones dropped
+            D, ok = np.zeros((len(active), flt.n)), np.ones(len(active), bool)
+            for j, i in enumerate(active):
+                try:
+                    D[j] = np.linalg.solve(J[j], -F[i])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+            active, D = active[ok], D[ok]
+        # damped step x + t d, t = 1, 1/2, ... per point (as newton_equilibrium)
+        T = np.ones(len(active))
+        XN, FN, NN = np.empty((len(active), flt.n)), np.empty((len(active), flt.n)), np.empty(len(active))
+        pending = np.arange(len(active))
+        while len(pending):
+            idx = active[pending]
+            xn = X[idx] + T[pending][:, None] * D[pending]
+            fn = flt.f_points(xn, a)
+            nn = _row_norms(fn)
+            XN[pending], FN[pending], NN[pending] = xn, fn, nn
+            done = (nn < (1 - T[pending] / 4) * NF[idx]) | (T[pending] < 1e-3)
+            T[pending[~done]] /= 2
+            pending = pending[~done]
+        fail = (T < 1e-3) & ~(NN < NF[active])
+        keep = ~fail
+        active, XN, FN, NN = active[keep], XN[keep], FN[keep], NN[keep]
+        X[active], F[active], NF[active] = XN, FN, NN
+    for i in active:
+        out[i] = X[i].copy() if NF[i] <= 1e3 * tol * (1 + vec_norm(X[i])) else None
+    return out
 
 
 def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
@@ -69,7 +153,7 @@ def is_regular(flt: Any, x: np.ndarray, a: float) -> bool:
     s = np.linalg.svd(D, compute_uv=False)
     if not s[-1] > 1e-10 * max(s[0], 1e-300):
         return False
-    return bool(np.linalg.norm(flt.f(x, a)) <= 1e-6 * (1 + np.linalg.norm(x)) * s[-1])
+    return bool(vec_norm(flt.f(x, a)) <= 1e-6 * (1 + vec_norm(x)) * s[-1])
 
 
 def _seeds(n: int, guesses: Sequence[Sequence[float]], box: Box, samples: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -105,11 +189,13 @@ def find_equilibria(
     found: list[np.ndarray] = []
     seen: list[np.ndarray] = []
     seeds = _seeds(n, guesses, box, samples, rng)
+    # side by side where the evaluator takes many points at once (else one by one below, with progress)
+    limits = newton_equilibria(flt, np.array(seeds), a) if getattr(flt, "pointwise", False) else None
     for k, s in enumerate(seeds):
         if tick is not None:
             tick(k / len(seeds))
-        x = newton_equilibrium(flt, s, a)
-        if x is None or (keep is not None and not keep(x, k)) or any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in seen):
+        x = limits[k] if limits is not None else newton_equilibrium(flt, s, a)
+        if x is None or (keep is not None and not keep(x, k)) or any(vec_norm(x - y) <= 1e-7 * (1 + vec_norm(y)) for y in seen):
             continue
         seen.append(x)
         if not (known is not None and known(x)) and (is_regular(flt, x, a) if regular is None else regular(x)):
