@@ -187,6 +187,8 @@ GROW = 1.3
 CAP, CAP_GROW, SHRINK = 0.9, 1.003, 0.8
 #: a plain piece failing its spectral test is retried on this fraction of its interval (0: not retried)
 RESTRICT = 0.6
+#: relative (to the run's span) width down to which the float zeros of g are bisected
+ZERO_TOL = 1e-12
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
@@ -380,6 +382,9 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
 
     # ---- zeros of g along the float points
     def _float_zeros(self, runs: list[_Run]) -> list[tuple[int, float]]:
+        """Sign changes of g along each run's float points, bisected (float Newton from the last point) down
+        to ZERO_TOL times the run's span: enough to match them with the proved points (tolerance 1e-6 of the
+        span) and to centre a Hopf piece (half width at least 1e-9 of the span). Floats only (routing)."""
         out = []
         for ri, run in enumerate(runs):
             P, k = run.pts, run.k
@@ -391,13 +396,15 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
                 if gv[j] * gv[j + 1] >= 0:
                     continue
                 t0, t1, g0 = float(P[j][k]), float(P[j + 1][k]), gv[j]
+                zg = (P[j] + P[j + 1]) / 2
                 for _ in range(60):
                     tm = 0.5 * (t0 + t1)
-                    if tm in (t0, t1):
+                    if tm in (t0, t1) or abs(t1 - t0) <= ZERO_TOL * run.span:
                         break
-                    z = self.tube.point(k, tm, (P[j] + P[j + 1]) / 2)
+                    z = self.tube.point(k, tm, zg)
                     if z is None:
                         break
+                    zg = z
                     gm = self.tube.g(z)
                     if gm == 0:
                         t0 = t1 = tm
@@ -482,10 +489,10 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
                 raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           f"isolated rigorously): {self._unaccounted(None)}")
+                           f"isolated rigorously): {self._unaccounted(None, boxes)}")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
-                       f"one zero there; a non-real pair in floats): {self._unaccounted(p)}")
+                       f"one zero there; a non-real pair in floats): {self._unaccounted(p, boxes)}")
         pieces_by_run: dict[int, list[Piece]] = {ri: [] for ri in range(len(runs))}
         crossing: dict[int, tuple[float, float]] = {}
         for ri, tc, enc, i in specials:
@@ -535,11 +542,15 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         blo, bhi = self.box
         return any(h < l or lo > u for l, u, lo, h in zip(blo, bhi, zlo, zhi))
 
-    def _unaccounted(self, p: Piece | None) -> str:
+    def _unaccounted(self, p: Piece | None, boxes: dict[int, tuple[list[Fraction], list[Fraction]]]) -> str:
         """Why an unmatched zero of g (on piece p's arc, exactly one there; None: not isolated) is not
-        accounted for, true also when proved points were skipped as strictly outside the search box. Such
-        a point lying in p's uniqueness region is on p's arc (``_inside``), and a Hopf point is a zero of
+        accounted for, true also when a proved point (``boxes``: those in the box; or one skipped as strictly
+        outside the search box) lies on p's arc. Such a point lying in p's uniqueness region is on p's arc (``_inside``), and a Hopf point is a zero of
         g: it *is* that zero, named as such; the within-box claim does not list it (not proved)."""
+        inbox = [self._label(i) for i, (zlo, zhi) in boxes.items() if p is not None and self._inside(p, zlo, zhi)]
+        if inbox:
+            return (f"the one zero on this piece's arc is proved Hopf point {inbox[0]} (its enclosure lies in the "
+                    "piece's region), which the float search placed apart from this float zero; not matched")
         mine = [lab for lab, zlo, zhi in self._outside_boxes if p is not None and self._inside(p, zlo, zhi)]
         if mine:
             return (f"it is proved Hopf point {mine[0]}, which lies on this piece's arc but strictly outside "
