@@ -143,3 +143,39 @@ def test_face_01_binary_above_decimal(tmp_path):
         assert any(p.status == "proved" and Fraction(p.parameter[0]) <= Fraction(3, 5) <= Fraction(p.parameter[1])
                    and Fraction(p.x[2][0]) <= Fraction(1, 10) <= Fraction(p.x[2][1]) for p in cert.hopf_points)
     assert "0.1000000000000000055" not in text and "3602879701896397" not in text
+
+
+@pytest.fixture(scope="module")
+def face_8_digits(tmp_path_factory):
+    model = face_model(tmp_path_factory.mktemp("face8"), "0.10000001")
+    return model, prove(model, global_budget=0)
+
+
+def _texts(model, cert) -> dict[str, str]:
+    from symhopf.checker import verify
+    from symhopf.derive import derive
+    from symhopf.report import render_report
+    return {"summary": summary(cert), "verify": "\n".join(verify(cert.to_dict()).unchecked),
+            "report": render_report(cert, model, derive(model))}
+
+
+def test_face_8_digits_box_exit_is_recorded_exactly(face_8_digits):
+    """The face y = 0.10000001 (8 significant digits): the exit record holds it exactly."""
+    model, cert = face_8_digits
+    c = cert.branches[0]["completeness"]
+    assert c["proved"], c["reason"]
+    (e,) = [e for e in c["ends"] if e["kind"] == "box exit"]
+    assert Fraction(e["face"]) == Fraction(10000001, 10 ** 8) and c["within_box"][2] == ["-7/10", "10000001/100000000"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "false sentence: the box exit is worded 'through the face y = 0.1' for the face y = 0.10000001 the user "
+    "wrote (and recorded exactly in the certificate): proof/tube.within_box_text, and the checker's copy "
+    "checker._within, print the face with '.6g', in the summary, the LaTeX report, the branch's reason and "
+    "the verify output; the face should be printed exactly (it is a decimal the user wrote, or p/q)"))
+def test_face_8_digits_worded_as_written(face_8_digits):
+    model, cert = face_8_digits
+    texts = _texts(model, cert)
+    for where, text in texts.items():
+        assert "face y = 0.1)" not in text and "face y = 0.1 " not in text, (where, text[:2000])
+    assert all("0.10000001" in t or "10000001/100000000" in t for t in texts.values())
