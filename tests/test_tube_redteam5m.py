@@ -93,3 +93,31 @@ def test_unmatched_zero_reason_names_the_proved_point_it_is(two_cert):
 def test_branch_next_to_a_branch_is_proved_complete(two_cert):
     b = _branch_with(two_cert, Fraction(509, 1000))
     assert b["completeness"]["proved"], b["completeness"]["reason"]
+
+
+def odd_model(box: list) -> Model:
+    """Odd: y = 0 and y = +-1/sqrt(a - 1/2) (mirror images, off to infinity at a = 1/2), u, v a Hopf block
+    at a = 7/10 (l1 = -2)."""
+    return Model.ode(["u", "v", "y"], ["(a - 7/10)*u - v - u*(u**2 + v**2)", "u + (a - 7/10)*v - v*(u**2 + v**2)",
+                                       "(a - 1/2)*y**3 - y"], "a", range=["0.505", "1"], search={"box": box})
+
+
+def test_mirror_refused_for_a_box_symmetric_only_in_floats():
+    """The box [-5, 5 + 10^-20]: its floats are +-5 (symmetric), the box written is not. Lemma M (mirror
+    image of a tube, exits mirrored) needs X = -X exactly: each moving branch gets its own tube, and its
+    exit face is the face written (exact), never the mirror of the other one."""
+    hi = Fraction(5) + Fraction(1, 10 ** 20)
+    assert float(hi) == 5.0
+    cert = prove(odd_model(["-5", "5.00000000000000000001"]), global_budget=0)
+    assert cert.search["box"][1][2] == str(hi)
+    moving = [b for b in cert.branches if any(e["kind"] == "box exit" for e in b["completeness"].get("ends") or [])]
+    assert len(moving) == 2
+    for b in moving:
+        c = b["completeness"]
+        assert c["proved"], c["reason"]
+        assert "Lemma M" not in c["reason"], c["reason"]
+        (ex,) = [e for e in c["ends"] if e["kind"] == "box exit"]
+        assert Fraction(ex["face"]) == (hi if ex["side"] > 0 else Fraction(-5))
+        for a in ex["a"]:                                  # the branch point strictly beyond the face (exact)
+            y2 = 1 / (Fraction(a) - Fraction(1, 2))        # y^2 on the branch
+            assert y2 > (hi if ex["side"] > 0 else Fraction(5)) ** 2
