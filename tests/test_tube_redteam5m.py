@@ -167,3 +167,60 @@ def test_poke_out_of_the_box_mid_arc_reason():
     assert p.status == "proved" and Fraction(p.x[2][0]) > Fraction(1, 10)   # strictly outside, exactly
     assert c["proved"] or "runs a little past the face where the branch leaves the box" not in c["reason"], \
         c["reason"]
+
+
+# ---- the link between consecutive pieces: when may the thin Krawczyk test be skipped?
+
+def _link_calls(P, Q, x=Fraction(1, 2)) -> list:
+    """Run MovingBranchCheck._link on P, Q (n = 1, chart a) with a stub whose thin test records its calls
+    and returns the exact point (x, t)."""
+    from types import SimpleNamespace
+
+    from flint import arb
+
+    from symhopf.proof.krawczyk_tube import Tube
+    from symhopf.proof.tube import MovingBranchCheck
+
+    calls = []
+
+    def thin(p, run, t):
+        calls.append((p, t))
+        return [arb(x.numerator) / x.denominator, arb(t.numerator) / t.denominator]
+    stub = SimpleNamespace(tube=SimpleNamespace(full=lambda k, T, U: Tube.full(None, k, T, U)), _thin=thin,
+                           _cname=lambda k: "a")
+    stub._slice = lambda p, t: MovingBranchCheck._slice(stub, p, t)
+    stub._on = lambda Z0, p, strict: MovingBranchCheck._on(stub, Z0, p, strict)
+    MovingBranchCheck._link(stub, P, Q, None, None)
+    return calls
+
+
+def _piece(lo, hi, xlo, xhi, slant=None):
+    from flint import arb
+
+    from symhopf.proof.krawczyk_tube import Piece
+    from symhopf.runtime.arbtools import hull
+    return Piece(1, Fraction(lo), Fraction(hi), 1, [hull(Fraction(xlo), Fraction(xhi))],
+                 [hull(Fraction(xlo), Fraction(xhi))], slant=slant)
+
+
+def test_link_skipped_only_when_a_slice_lies_in_the_other_region():
+    """Skipping the thin test is sound only when one piece's slice at the shared t lies in the other's
+    region (then the point of that piece at t is in both). Regions that only touch, or overlap without
+    containing a slice, must get the thin test."""
+    from flint import arb
+
+    from symhopf.proof.krawczyk_tube import Slant
+    P = _piece(0, 1, 0, 1)
+    assert _link_calls(P, _piece(1, 2, Fraction(-1, 10), Fraction(11, 10))) == []        # P's slice inside Q's
+    assert _link_calls(P, _piece(1, 2, Fraction(1, 10), Fraction(9, 10))) == []          # Q's slice inside P's
+    assert len(_link_calls(P, _piece(1, 2, 1, 2), x=Fraction(1))) == 1                    # they only touch (x = 1)
+    assert len(_link_calls(P, _piece(1, 2, Fraction(1, 2), Fraction(3, 2)), x=Fraction(3, 4))) == 1   # overlap only
+    assert len(_link_calls(P, _piece(Fraction(1, 2), 2, Fraction(-1), 2))) == 2          # chart change: both ends
+    # a slanted Q: at t = 1 its region is x in 1/2 + (t - 1) * 10 + [-1, 1] = [-1/2, 3/2], holding P's slice
+    slant = Slant(1.0, [0.5], [10.0], [arb(0, 1)])
+    assert _link_calls(P, _piece(1, 2, -100, 100, slant=slant)) == []
+    # slanted the other way round: at t = 1, x in 5 + [-1, 1], which misses P's slice [0, 1]: thin test
+    far = Slant(1.0, [5.0], [10.0], [arb(0, 1)])
+    from symhopf.proof.branch_runs import Fail
+    with pytest.raises(Fail, match="do not overlap"):
+        _link_calls(P, _piece(1, 2, -100, 100, slant=far))                                 # (1/2, 1) not in Q
