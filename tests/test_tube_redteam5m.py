@@ -224,3 +224,28 @@ def test_link_skipped_only_when_a_slice_lies_in_the_other_region():
     from symhopf.proof.branch_runs import Fail
     with pytest.raises(Fail, match="do not overlap"):
         _link_calls(P, _piece(1, 2, -100, 100, slant=far))                                 # (1/2, 1) not in Q
+
+
+def test_curved_branches_1e3_apart_each_lists_its_own_two_points():
+    """y = s(a) = 4a(1 - a) and y = s(a) - 1/1000 (curvature 8: the float points' linear interpolation is off
+    by more than the gap between the branches, so a float Newton or a warm start may land on the other
+    one). Exact Hopf points: s(a) = 1/2 on the first, s(a) = 1/2 + 1/1000 on the second, a = (1 +- r)/2 with
+    r = sqrt(1/2) and sqrt(1/2 - 1/1000). A branch proved complete lists exactly the two points of one
+    curve (enclosures checked with 50-digit roots)."""
+    import mpmath
+    m = Model.ode(["u", "v", "y"], ["(y - 1/2)*u - v - u*(u**2 + v**2)", "u + (y - 1/2)*v - v*(u**2 + v**2)",
+                                    "-(y - 4*a*(1 - a))*(y - 4*a*(1 - a) + 1/1000)"], "a", range=["0", "1"])
+    cert = prove(m, global_budget=0)
+    with mpmath.workdps(50):
+        curves = [[(1 - r) / 2, (1 + r) / 2] for r in (mpmath.sqrt(mpmath.mpf(1) / 2),
+                                                     mpmath.sqrt(mpmath.mpf(1) / 2 - mpmath.mpf(1) / 1000))]
+
+        def holds(p, a) -> bool:
+            return mpmath.mpf(p.parameter[0]) <= a <= mpmath.mpf(p.parameter[1])
+        complete = [b for b in cert.branches if b["completeness"]["proved"]]
+        assert complete
+        for b in complete:
+            pts = [cert.hopf_points[i] for i in b["hopf_points"]]
+            assert all(p.status == "proved" for p in pts)
+            assert any(len(pts) == 2 and all(any(holds(p, a) for p in pts) for a in cv) for cv in curves), \
+                [p.parameter for p in pts]
