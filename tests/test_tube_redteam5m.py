@@ -277,3 +277,24 @@ def test_no_unmatched_zero_claimed_where_the_branch_has_none():
         where = Fraction(reason.split("near a = ")[1].split(" ")[0])
         assert abs(where - Fraction(53, 100)) < Fraction(1, 100), reason   # a zero this branch has
     assert c["proved"], reason
+
+
+def test_off_box_skips_only_points_strictly_outside_the_exact_box():
+    """A proved point is skipped as outside the box only when its exact enclosure lies strictly beyond a
+    face (x coordinates; a is not a box coordinate): touching or straddling the decimal face 1/10 (whose
+    float is above it) is in the box."""
+    from types import SimpleNamespace
+
+    from symhopf.proof.tube import MovingBranchCheck
+    tenth = Fraction(1, 10)
+    stub = SimpleNamespace(box=([Fraction(-1), Fraction(-7, 10)], [Fraction(1), tenth]))
+
+    def off(ylo, yhi, alo=Fraction(0), ahi=Fraction(0)):
+        return MovingBranchCheck._off_box(stub, [Fraction(0), Fraction(ylo), alo], [Fraction(0), Fraction(yhi), ahi])
+    assert not off(tenth, tenth)                                   # on the face
+    assert not off(tenth - Fraction(1, 10 ** 30), tenth + Fraction(1, 10 ** 30))   # straddling it
+    assert not off(Fraction(0.1) - Fraction(1, 10 ** 17), Fraction(0.1))           # reaches past its float
+    assert off(tenth + Fraction(1, 10 ** 30), tenth + Fraction(1, 10 ** 29))       # strictly beyond (exact)
+    assert not off(Fraction(-7, 10), Fraction(-7, 10))             # on the lower face
+    assert off(Fraction(-7, 10) - Fraction(1, 10 ** 30), Fraction(-7, 10) - Fraction(1, 10 ** 31))
+    assert not off(0, 0, Fraction(5), Fraction(6))                 # a is not a box coordinate
