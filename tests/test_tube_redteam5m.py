@@ -298,3 +298,24 @@ def test_off_box_skips_only_points_strictly_outside_the_exact_box():
     assert not off(Fraction(-7, 10), Fraction(-7, 10))             # on the lower face
     assert off(Fraction(-7, 10) - Fraction(1, 10 ** 30), Fraction(-7, 10) - Fraction(1, 10 ** 31))
     assert not off(0, 0, Fraction(5), Fraction(6))                 # a is not a box coordinate
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lost completeness (pre-existing, search): the isola (a - 1/2)^2 + y^2 = 1/16 is recorded as 4 closed "
+    "branches (Continuer.on_branch does not recognise the second equilibrium at a seed parameter as a point of "
+    "the closed branch already found), its two Hopf points are given to two of the copies, and each copy's "
+    "check then meets the other point's zero of g: 'unmatched zero ... no proved Hopf point of this branch "
+    "accounts for it' on all 4 (the zero is the proved point recorded for another copy of the same curve)"))
+def test_isola_recorded_once_and_proved_complete():
+    m = Model.ode(["u", "v", "y"], ["(y - 1/10)*u - v - u*(u**2 + v**2)", "u + (y - 1/10)*v - v*(u**2 + v**2)",
+                                    "1/16 - (a - 1/2)**2 - y**2"], "a", range=["0", "1"])
+    cert = prove(m, global_budget=0)
+    r = sp.sqrt(sp.Rational(1, 16) - sp.Rational(1, 100))            # Hopf points: y = 1/10, a = 1/2 +- r
+    truth = [sp.Rational(1, 2) - r, sp.Rational(1, 2) + r]
+    assert len(cert.hopf_points) == 2 and all(p.status == "proved" for p in cert.hopf_points)
+    complete = [b for b in cert.branches if b["completeness"]["proved"]]
+    assert complete, [b["completeness"]["reason"] for b in cert.branches]
+    for b in complete:
+        pts = [cert.hopf_points[i] for i in b["hopf_points"]]
+        assert len(pts) == 2 and all(any(Fraction(p.parameter[0]) <= Fraction(str(sp.N(t, 30))) <= Fraction(p.parameter[1])
+                                         for p in pts) for t in truth)
