@@ -319,3 +319,19 @@ def test_isola_recorded_once_and_proved_complete():
         pts = [cert.hopf_points[i] for i in b["hopf_points"]]
         assert len(pts) == 2 and all(any(Fraction(p.parameter[0]) <= Fraction(str(sp.N(t, 30))) <= Fraction(p.parameter[1])
                                          for p in pts) for t in truth)
+
+
+@pytest.mark.parametrize("e", [6, 8, 10])
+def test_two_hopf_points_1e_minus_e_apart_never_claimed_as_one(e):
+    """mu = 10^e (y - 1/2)(y - 1/2 - 10^-e) on the branch y = a: Hopf points at a = 1/2 and 1/2 + 10^-e
+    exactly (mu' = -+1). The float zeros of g are bisected only to 1e-12 of the span and Hopf pieces are at
+    least 1e-9 wide: whatever the search finds, a branch proved complete lists both points, proved."""
+    mu = f"(10**{e})*(y - 1/2)*(y - 1/2 - 1/10**{e})"
+    m = Model.ode(["u", "v", "y"], [f"({mu})*u - v - u*(u**2 + v**2)", f"u + ({mu})*v - v*(u**2 + v**2)", "a - y"],
+                  "a", range=["0", "1"])
+    cert = prove(m, global_budget=0)
+    (b,) = cert.branches
+    if b["completeness"]["proved"]:
+        pts = [cert.hopf_points[i] for i in b["hopf_points"]]
+        for a in (Fraction(1, 2), Fraction(1, 2) + Fraction(1, 10 ** e)):
+            assert any(p.status == "proved" and Fraction(p.parameter[0]) <= a <= Fraction(p.parameter[1]) for p in pts)
