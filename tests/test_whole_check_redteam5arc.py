@@ -1,0 +1,98 @@
+"""Red team (issue 17 session 5, branch s5arc at 10c9ab8): whole moving-branch checks and plain pieces with
+the s5arc arc enclosures (``solve_centred`` tangents, Lemma A2's g'(t~) on _centre's box U, lazy Lemma A2),
+on box-test pieces (no Lemma T tangent: every tangent solve is ``solve_centred``'s) and parametrised ones,
+Lemma A2 eager (SECOND_ORDER_N = 0) or lazy, spectral Lemmas alone (NMAX = 1) or with the bialternate
+fallback. Ground truth: test_piece_spectrum_long_redteam's systems (the pair ``mu(a) +- i`` exactly, the
+crossings the roots of mu). A crossing 1e-12 past a piece end, two crossings 1e-9 apart, a crossing 1e-12
+inside the range end, a crossing next to a fold: never accepted / never complete without the points."""
+from fractions import Fraction
+
+import flint
+import numpy as np
+import pytest
+
+import symhopf.proof.arc_enclosure as arc_enclosure
+import symhopf.proof.krawczyk_tube as krawczyk_tube
+import symhopf.proof.tube as tube
+from symhopf.proof.completeness import check_branch
+from test_piece_spectrum_long_redteam import C_END, _piece_check, branch_of, folded, padded
+from test_tube_parametrised import PREC
+
+
+@pytest.fixture(params=[("box", "eager"), ("box", "lazy"), ("parametrised", "eager"), ("parametrised", "lazy")],
+                ids=lambda p: "-".join(p))
+def setting(request, monkeypatch):
+    kind, mode = request.param
+    monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", kind)
+    if mode == "eager":
+        monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 0)
+    else:
+        monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 10)
+        monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_LAZY", True)
+    return request.param
+
+
+def _cs(c: Fraction) -> str:
+    return f"{c.numerator}/{c.denominator}"
+
+
+@pytest.mark.parametrize("nmax", [1, 20])
+def test_plain_piece_never_holds_a_crossing_one_e_minus_12_inside(setting, monkeypatch, nmax):
+    """mu = a - c: a plain piece ending on c, 1e-12 past it, starting 1e-12 before it, or holding it
+    1e-12 from either end, is never accepted; true plain pieces 1e-12 off c may be (counted)."""
+    monkeypatch.setattr(tube, "NMAX", nmax)
+    s = padded(f"(a - {_cs(C_END)})", 3)
+    e = Fraction(1, 10 ** 12)
+    accepted = 0
+    for w in (1e-3, 1e-6, 1e-9):
+        W = Fraction(w)
+        for lo, hi in [(C_END - W, C_END - e), (C_END - W, C_END), (C_END - W, C_END + e), (C_END - e, C_END + W),
+                       (C_END + e, C_END + W), (C_END - e, C_END + e)]:
+            a0 = float((lo + hi) / 2)
+            got = _piece_check(s, s.n, lo, hi, [np.sin(a0 + j / 7) / 3 for j in range(s.n)] + [a0])
+            if got is None:
+                continue
+            chk, run, p, _ = got
+            with flint.ctx.workprec(PREC):
+                ok = chk._plain_ok(p, run)
+                # the lazy form a second time (its kept state dropped) and again after the cached A
+                ok2 = chk._plain_ok(p, run)
+            if ok or ok2:
+                accepted += 1
+                assert hi < C_END or lo > C_END, (setting, w, float(lo - C_END), float(hi - C_END))
+    assert accepted >= 1
+
+
+@pytest.mark.parametrize("nmax", [1, 20])
+@pytest.mark.parametrize("mu", ["(a - 1/3)*(a - 1/3 - 10**(-9))", "(a - 1/3)",
+                                "(a - 1/2 + 10**(-12))"])
+def test_whole_branch_with_close_or_end_crossings_is_never_complete(setting, monkeypatch, nmax, mu):
+    """Two crossings 1e-9 apart, one crossing, one 1e-12 inside the range end: without proved points the
+    branch is never complete (and no crossing is claimed)."""
+    monkeypatch.setattr(tube, "NMAX", nmax)
+    s = padded(mu, 3)
+    out = check_branch(s, branch_of(3, -0.5, 0.5), [])
+    assert not out.proved and not out.crossings, (setting, out.reason)
+
+
+def test_crossing_just_beyond_the_range_end_may_be_complete(setting, monkeypatch):
+    """mu = a - 1/2 - 1e-12 (beyond the end): complete with no crossings is true; whatever it says, it claims
+    no crossing (the tests above are not vacuous when this one completes)."""
+    monkeypatch.setattr(tube, "NMAX", 1)
+    s = padded("(a - 1/2 - 10**(-12))", 3)
+    out = check_branch(s, branch_of(3, -0.5, 0.5), [])
+    assert not out.crossings
+
+
+@pytest.mark.parametrize("mu", ["(x0 - 1/1000)", "((x0 - 1/1000)**2 - 10**(-14))"])
+def test_crossing_next_to_a_fold_is_never_complete(setting, monkeypatch, mu):
+    """a = x0^2 (fold at a = 0): the pair crosses at x0 = 1e-3 or twice 2e-7 apart (x-chart pieces near
+    the fold): never complete without proved points."""
+    from symhopf.search import find_candidates
+    s = folded(3, mu)
+    res = find_candidates(s)
+    assert res.branches
+    monkeypatch.setattr(tube, "NMAX", 1)
+    for b in res.branches:
+        out = check_branch(s, b, [])
+        assert not out.proved and not out.crossings, (setting, out.reason)
