@@ -82,6 +82,7 @@ def test_crossing_just_beyond_the_range_end_may_be_complete(setting, monkeypatch
     s = padded("(a - 1/2 - 10**(-12))", 3)
     out = check_branch(s, branch_of(3, -0.5, 0.5), [])
     assert not out.crossings
+    assert out.proved, out.reason     # true (no crossing in the range): the refusals above are not vacuous
 
 
 @pytest.mark.parametrize("mu", ["(x0 - 1/1000)", "((x0 - 1/1000)**2 - 10**(-14))"])
@@ -96,3 +97,29 @@ def test_crossing_next_to_a_fold_is_never_complete(setting, monkeypatch, mu):
     for b in res.branches:
         out = check_branch(s, b, [])
         assert not out.proved and not out.crossings, (setting, out.reason)
+
+
+@pytest.mark.parametrize("target", ["C", "B_a", "B", "Df_a_apply", "Df_apply"])
+@pytest.mark.parametrize("where, value", [("mid", np.nan), ("rad", np.nan), ("mid", np.inf), ("rad", np.inf)])
+def test_non_finite_evaluations_never_accept_a_piece_holding_a_crossing(setting, monkeypatch, target, where, value):
+    """A nan / inf entry injected into one generated evaluation (C and B_a feed Lemma A2 only; B, Df_a, Df
+    both forms) on a piece of width 1e-4 holding the crossing of mu = a - c: never accepted as plain."""
+    monkeypatch.setattr(tube, "NMAX", 1)
+    s = padded(f"(a - {_cs(C_END)})", 3)
+    W = Fraction(1, 10 ** 4)
+    a0 = float(C_END)
+    got = _piece_check(s, s.n, C_END - W / 2, C_END + W / 2, [np.sin(a0 + j / 7) / 3 for j in range(s.n)] + [a0])
+    assert got is not None
+    chk, run, p, _ = got
+    orig = chk.tube.apply_nb
+
+    def inject(name, *args):
+        r = orig(name, *args)
+        if name != target:
+            return r
+        mid, rad = r.mid.copy(), np.array(np.broadcast_to(r.rad, r.mid.shape), float)
+        (mid if where == "mid" else rad)[0, 0] = value
+        return tube.NBall(mid, rad)
+    monkeypatch.setattr(chk.tube, "apply_nb", inject)
+    with flint.ctx.workprec(PREC), np.errstate(all="ignore"):
+        assert not chk._plain_ok(p, run)
