@@ -242,3 +242,53 @@ def test_two_branches_one_e_minus_6_apart(mode, test_kind):
     """x = sin a and x = sin a + 1e-6: J_u is ~ +-1e-6 on the branches (near-singular preconditioned solves)."""
     built = _run_cases(CLOSE, [(0.3, 1e-4), (0.3, 1e-7), (0.5, 1e-8)], k_list=(2,))
     assert built >= 1
+
+
+def _second_holds(s, k: int, p, chk, zc, second, seed: int = 1) -> None:
+    """The second-order form of p holds the 50-digit Df on p's arc (random s and both ends)."""
+    T = Truth(s)
+    tm = chk._tm(p)
+    rng = np.random.default_rng(seed)
+    A0t, A1 = second
+    with mp.workdps(DPS):
+        for t in [p.lo, p.hi, tm] + [p.lo + (p.hi - p.lo) * Fraction(float(r)) for r in rng.random(4)]:
+            D = T.df(mp_equilibrium(s, k, t, zc))
+            sv = _fr(t - tm)
+            for i in range(s.n):
+                for j in range(s.n):
+                    v = D[i, j] - sv * mp.mpf(float(A1.mid[i, j]))
+                    assert _in(v, A0t.mid[i, j], float(A0t.rad[i, j]) + abs(float(sv)) * float(A1.rad[i, j])), \
+                        ("second-order form", float(t), i, j)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_kept_state_never_serves_another_piece(monkeypatch, lazy):
+    """One check, two pieces of the curved arc (different arcs, same chart): enclose p1, p2, then p1 again
+    (cached A: _enclose_A returns early and keeps p2's state). _second_order(p1) is None or holds p1's
+    50-digit Df; _second_order(p2) holds p2's; a RESTRICT-style copy of p2 (dataclasses.replace) is not p2."""
+    from dataclasses import replace
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 10 if lazy else 0)
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_LAZY", lazy)
+    rhs, guess = CURVED
+    s = system(rhs)
+    b1, b2 = build(s, 2, 0.3, 0.01, guess(0.3)), build(s, 2, 0.7, 0.01, guess(0.7))
+    assert b1 is not None and b2 is not None
+    (p1, chk, run1, zc1), (p2, _, run2, zc2) = b1, b2
+    with flint.ctx.workprec(PREC):
+        assert chk._enclose_A(p1, run1) is not None
+        assert chk._enclose_A(p2, run2) is not None
+        assert chk._enclose_A(p1, run1) is not None          # cached: the kept state is still p2's
+        s1 = chk._second_order(p1)
+        q2 = replace(p2, hi=p2.lo + (p2.hi - p2.lo) * Fraction(3, 5), A0=None, Amv=None, Ap=None)
+        assert chk._second_order(q2) is None
+        s2 = chk._second_order(p2)
+    if s1 is not None:
+        _second_holds(s, 2, p1, chk, zc1, s1)
+    assert s2 is not None
+    _second_holds(s, 2, p2, chk, zc2, s2)
+    # the restricted copy, enclosed on its own: its own second-order form holds its arc
+    with flint.ctx.workprec(PREC):
+        assert chk._enclose_A(q2, run2) is not None
+        s3 = chk._second_order(q2)
+    assert s3 is not None
+    _second_holds(s, 2, q2, chk, zc2, s3)
