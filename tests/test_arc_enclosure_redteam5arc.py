@@ -196,7 +196,7 @@ def mode(request, monkeypatch):
 
 
 @pytest.fixture(params=["box", "parametrised"])
-def test_kind(request, monkeypatch):
+def piece_test(request, monkeypatch):
     """Box-test pieces have no Lemma T tangent (p.du None): the tangent is solve_centred's."""
     monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", request.param)
     return request.param
@@ -214,11 +214,11 @@ def _run_cases(sysdef, cases, k_list=(2, 0)):
     return built
 
 
-def test_curved_arc(mode, test_kind):
+def test_curved_arc(mode, piece_test):
     assert _run_cases(CURVED, [(0.3, 0.02), (0.7, 0.01), (0.1, 0.003)]) >= 2
 
 
-def test_near_a_fold(mode, test_kind):
+def test_near_a_fold(mode, piece_test):
     """x^2 = 1/100 - a: the a-chart near the fold a = 1/100 (dx/da = -1/(2x) up to ~ -50, curvature ~ 1e4)
     and the x-chart across the fold."""
     built = _run_cases(FOLD, [(0.0096, 0.0001), (0.0098, 0.00002), (0.0099, 0.000005)], k_list=(2,))
@@ -226,19 +226,19 @@ def test_near_a_fold(mode, test_kind):
     assert built >= 1
 
 
-def test_strongly_curved_wiggle(mode, test_kind):
+def test_strongly_curved_wiggle(mode, piece_test):
     assert _run_cases(WIGGLE, [(0.2, 0.005), (0.03, 0.002), (0.5, 0.01)]) >= 1
 
 
 @pytest.mark.parametrize("which", ["tiny", "huge"])
-def test_tiny_and_huge_coordinates(mode, test_kind, which):
+def test_tiny_and_huge_coordinates(mode, piece_test, which):
     sysdef = TINY if which == "tiny" else HUGE
     built = _run_cases(sysdef, [(0.2, 0.01), (0.4, 0.002)], k_list=(2,))
     built += _run_cases(sysdef, [(0.2, 0.01 * (1e-8 if which == "tiny" else 1e8))], k_list=(0,))
     assert built >= 1
 
 
-def test_two_branches_one_e_minus_6_apart(mode, test_kind):
+def test_two_branches_one_e_minus_6_apart(mode, piece_test):
     """x = sin a and x = sin a + 1e-6: J_u is ~ +-1e-6 on the branches (near-singular preconditioned solves)."""
     built = _run_cases(CLOSE, [(0.3, 1e-4), (0.3, 1e-7), (0.5, 1e-8)], k_list=(2,))
     assert built >= 1
@@ -292,3 +292,17 @@ def test_kept_state_never_serves_another_piece(monkeypatch, lazy):
         s3 = chk._second_order(q2)
     assert s3 is not None
     _second_holds(s, 2, q2, chk, zc2, s3)
+
+
+@pytest.mark.parametrize("kind", ["box", "parametrised"])
+def test_default_settings_at_n_12(monkeypatch, kind):
+    """n = 12 >= SECOND_ORDER_N (defaults: Lemma A2 eager, numpy balls): the moving branch x_j = sin(a + j/7)/3
+    of test_piece_spectrum_long_redteam.padded, a-chart pieces of width 2e-2 and 2e-4 and an x-chart piece."""
+    from test_piece_spectrum_long_redteam import padded
+    monkeypatch.setattr(krawczyk_tube, "TUBE_TEST", kind)
+    n = 12
+    s = padded("(a - 1/3)", n)
+    g = lambda a: [np.sin(a + j / 7) / 3 for j in range(n)] + [a]
+    built = sum(verify(s, n, a, h, g(a), m=3) for a, h in [(0.1, 0.01), (0.3, 1e-4)])
+    built += verify(s, 5, g(0.2)[5], 0.002, g(0.2), m=3)
+    assert built >= 2
