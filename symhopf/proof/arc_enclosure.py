@@ -10,7 +10,9 @@ Second-order arc enclosure (Lemma A2, ``ArcEnclosures._second_order``; n >= ``SE
 tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
 ``Df`` on the arc in ``(Df(z(t~)) + [0, h^2] g''/2) + s g'(t~)`` with a thin ``g'(t~)``: the moving
 discs of a plain piece that fails the first-order form are retried on this one.
-The Lemma itself is ``ArcEnclosures._second_order``'s docstring.
+The Lemma itself is ``ArcEnclosures._second_order``'s docstring. Below SECOND_ORDER_N it may be computed
+lazily, for the pieces whose first-order discs fail (``SECOND_ORDER_LAZY``; off: measured not to pay, bench/README.md).
+The tangent solves use ``solve_centred`` (ball_solve's Lemma in residual form, a few refinements).
 
 Arithmetic: numpy balls with a-priori rounding bounds (runtime/npball.py; ``PIECE_ARITHMETIC = "numpy"``)
 or python-flint balls at the check's precision (``"arb"``, the reference the tests compare with).
@@ -26,7 +28,7 @@ from flint import arb, arb_mat
 from ..runtime.arbtools import column, exact_ball, float_inverse, float_upper, hull, identity
 from ..runtime.fpbounds import up as fp_up
 from ..runtime.npball import NBall, as_nball, intersect, nmul, nprod, scalar
-from .ball_solve import _contraction, _solve_refined, contraction_bound, fixed_point_nb
+from .ball_solve import _contraction, _solve_refined, solve_refined_nb
 from .branch_runs import _Run
 from .krawczyk_tube import Piece, arb_matrix, split_nb
 
@@ -38,7 +40,8 @@ SECOND_ORDER_N = 10
 #: per-piece enclosures of Df on the arc (``_enclose_A``): "numpy" (numpy balls, a-priori rounding
 #: bounds; the default) or "arb" (python-flint at ``prec`` bits: the reference the tests compare with)
 PIECE_ARITHMETIC = "numpy"
-#: below SECOND_ORDER_N Lemma A2 is computed only for the pieces whose first-order moving discs fail
+#: below SECOND_ORDER_N: Lemma A2 computed for the pieces whose first-order moving discs fail (off: measured
+#: 479 -> 385 pieces on multilayer, 1437 -> 1254 on rgflows, but no less CPU: bench/README.md, session 5)
 SECOND_ORDER_LAZY = False
 TANGENT_PASSES = 2
 #: refinements of ``solve_centred`` (its residual form starts near the fixed point)
@@ -136,7 +139,7 @@ class ArcEnclosures:
         z = NBall(np.insert(u.mid, k, zk, axis=0), np.insert(u.rad, k, 0.0, axis=0))
         return NBall(z.mid[:n], z.rad[:n]), NBall(z.mid[n:], z.rad[n:])
 
-    def _arc_curve(self, k: int, cen: tuple[NBall, NBall, arb_mat, arb], Y: np.ndarray, Ju: NBall, du: NBall,
+    def _arc_curve(self, k: int, cen: tuple, Y: np.ndarray, Ju: NBall, du: NBall,
                    x: arb_mat, a: arb, Dfa: NBall, faa: NBall, S: NBall) -> tuple[NBall, NBall, NBall] | None:
         """(u1, u2, du) of Lemma A2: ``u1`` holds the tangent ``u'(t~)``, ``u2`` holds ``u''`` at every arc
         point, ``du`` the tangent on the arc, ``du /\\ (u1 + S u2)`` (twice: u2 again from the new du)."""
@@ -170,7 +173,8 @@ class ArcEnclosures:
         ``A0''`` in ``A0 + [0, h^2] A2`` (the setting of piece_spectrum.moving_discs_ok with a thin A1, so
         its disc radii are O(h^2) from ``A2`` alone, where the first-order form's ``h rad A'`` is O(h^2)
         with the box evaluation's overestimation of ``A'``). Returns (``A0 + [0, h^2] A2``, ``A1``) for the
-        piece of the last ``_enclose_A``, or None."""
+        piece of the last ``_enclose_A``, or None. Lazy (``SECOND_ORDER_LAZY``, n < SECOND_ORDER_N): the
+        curve (``u1``, ``u2``, ``du``) is computed here, once; ``A1`` is evaluated on ``_centre``'s box U."""
         if self._curve is None or self._curve[0] is not p:
             return None
         _, cen, curve, x, a, Dfa, S = self._curve[:7]
@@ -199,9 +203,10 @@ class ArcEnclosures:
         h2 = scalar(arb(0).union(arb(h) * arb(h)))             # holds s^2 for every |s| <= h
         return cen[0] + nmul(G2 * 0.5, h2), A1
 
-    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray) -> tuple[NBall, NBall, arb_mat, arb] | None:
-        """(Df, f_a, x, a): Df and f_a over a box holding the arc's point ``z(t~)`` (``z_k = t~ = tm``), numpy
-        balls, and (x, a) a thinner box holding it (the Krawczyk set below). Thin
+    def _centre(self, p: Piece, run: _Run, tm: Fraction, Y: np.ndarray
+                ) -> tuple[NBall, NBall, arb_mat, arb, arb_mat, arb] | None:
+        """(Df, f_a, x, a, xU, aU): Df and f_a over a box (xU, aU: the box U below) holding the arc's point
+        ``z(t~)`` (``z_k = t~ = tm``), numpy balls, and (x, a) a thinner box holding it (the Krawczyk set). Thin
         Krawczyk test (t frozen at tm): float equilibrium ``u~``, any float ``Y`` (the caller's ``mid
         J_u(piece box)^-1``), ``U = u~ + [-r, r]``; with ``E >= |I - Y J_u(U)|`` entrywise (``_contraction``,
         J_u over the box) the Krawczyk
@@ -285,25 +290,16 @@ class ArcEnclosures:
 
 
 def solve_centred(Ju: NBall, Jk: NBall, Y: np.ndarray, iters: int = CENTRED_ITERS) -> NBall | None:
-    """An n x 1 ball holding ``-J_u'^-1 J_k'`` for every ``J_u'`` in ``Ju``, ``J_k'`` in ``Jk`` (the Lemma of
-    ball_solve.py in residual form). Lemma. Let ``z~ = -Y mid Jk`` (a float vector), ``C = I - Y Ju`` (a
-    ball), ``E >= |C'|`` entrywise, ``e >= ||E||_inf``, ``e < 1``. Every solution z satisfies ``d = z - z~ =
-    r' + (I - Y J_u') d`` with ``r' = -Y (J_k' + J_u' z~)`` in the ball ``r = -Y (Jk + Ju z~)``, so ``|d| <=
-    ||r|| / (1 - e)`` and d lies in every ``(r + C d) /\\ d`` (ball_solve.fixed_point_nb); z lies in ``z~ +
-    d``. Where ball_solve's form starts from ``||Y Jk|| / (1 - e)`` (the solution's size: many
-    refinements), this one starts from the residual's size: a few refinements reach the same
-    tightness. None when ``e < 1`` is not proved or a ball is not finite."""
-    n = Ju.nrows()
-    if not np.all(np.isfinite(Y)):
-        return None
-    Yb = NBall(Y, 0.0)
-    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
-    E, e = contraction_bound(C)
-    if not e < 1:
-        return None
+    """An n x 1 ball holding ``-J_u'^-1 J_k'`` for every ``J_u'`` in ``Ju``, ``J_k'`` in ``Jk``: the Lemma of
+    ball_solve.py in residual form. Lemma. Let ``z~ = -Y mid Jk`` (any float vector). For every solution z,
+    ``d = z - z~ = -J_u'^-1 (J_k' + J_u' z~)``, and ``J_k' + J_u' z~`` lies in the ball ``Jk + Ju z~``; so d
+    lies in ``solve_refined_nb(Ju, Jk + Ju z~, Y)`` (ball_solve's Lemma, then ``d <- (r + C d) /\\ d``) and
+    z in ``z~ + d``. ball_solve's form starts from ``||Y Jk|| / (1 - e)`` (the solution's size: many
+    refinements), this one from the residual's size: ``iters`` (3) refinements reach about the same
+    tightness. None when ``||I - Y Ju|| < 1`` is not proved or a ball is not finite."""
     zt = -(Y @ Jk.mid)
     if not np.all(np.isfinite(zt)):
         return None
     zb = NBall(zt, 0.0)
-    d = fixed_point_nb(-nprod(Yb, Jk + nprod(Ju, zb)), C, E, e, iters)
+    d = solve_refined_nb(Ju, Jk + nprod(Ju, zb), Y, iters)
     return None if d is None else zb + d
