@@ -123,3 +123,45 @@ def test_non_finite_evaluations_never_accept_a_piece_holding_a_crossing(setting,
     monkeypatch.setattr(chk.tube, "apply_nb", inject)
     with flint.ctx.workprec(PREC), np.errstate(all="ignore"):
         assert not chk._plain_ok(p, run)
+
+
+def _close_branches(mu: str):
+    """x0 = sin a (d = 0) and x0 = sin a + 1e-6 (d = 1), d = 10^6 (x0 - sin a); the pair mu(a, d) +- i on
+    (x1, x2) = 0; a third eigenvalue +-1e-6 (real, never on iR \\ {0}); a in [-1/2, 1/2]."""
+    from symhopf.model import Model
+    from symhopf.system import System
+    d = "(10**6*(x0 - sin(a)))"
+    m = mu.replace("d", d)
+    rhs = ["(x0 - sin(a))*(x0 - sin(a) - 1/10**6)", f"({m})*x1 - x2 - x1*(x1**2 + x2**2)",
+           f"x1 + ({m})*x2 - x2*(x1**2 + x2**2)"]
+    return System.from_model(Model.ode(["x0", "x1", "x2"], rhs, "a", range=["-1/2", "1/2"]))
+
+
+C3 = Fraction(1, 3)
+W3 = Fraction(1, 3 * 10 ** 5)
+
+
+def _branch(off: float):
+    """The float branch x0 = sin a + off on [1/3 - 3.3e-6, 1/3 + 3.3e-6] (J_u ~ 1e-6 forces pieces ~1e-7 wide:
+    a narrow range keeps the check to a few hundred pieces)."""
+    from symhopf.search.continuation import Branch
+    a = np.linspace(float(C3 - W3), float(C3 + W3), 41)
+    x = np.array([[np.sin(t) + off, 0.0, 0.0] for t in a])
+    dz = np.gradient(np.column_stack([x, (a - a[0]) / (a[-1] - a[0])]), axis=0)
+    return Branch(id=0, x=x, a=a, tangents=dz / np.linalg.norm(dz, axis=1)[:, None])
+
+
+@pytest.mark.parametrize("which", ["near", "far"])
+def test_branches_one_e_minus_6_apart_crossing_on_one_only(setting, monkeypatch, which):
+    """Two branches 1e-6 apart, the pair crossing iR at a = 1/3 on one of them only: the check of the crossing
+    branch is never complete without its point; the other one's may be (true: mu = -1/2 there); a in
+    [1/3 - 3.3e-6, 1/3 + 3.3e-6], budget 400 pieces (exhausted: not complete)."""
+    monkeypatch.setattr(tube, "NMAX", 1)
+    mu = "d*(a - 1/3) + (1 - d)*(-1/2)" if which == "far" else "(1 - d)*(a - 1/3) + d*(-1/2)"
+    s = _close_branches(mu)
+    crossing_off = 1e-6 if which == "far" else 0.0
+    rng = (C3 - W3, C3 + W3)
+    out = check_branch(s, _branch(crossing_off), [], a_range=rng, budget=400)
+    assert not out.proved and not out.crossings, (setting, out.reason)
+    other = check_branch(s, _branch(1e-6 - crossing_off), [], a_range=rng, budget=400)
+    assert not other.crossings
