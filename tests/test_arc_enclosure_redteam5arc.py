@@ -306,3 +306,44 @@ def test_default_settings_at_n_12(monkeypatch, kind):
     built = sum(verify(s, n, a, h, g(a), m=3) for a, h in [(0.1, 0.01), (0.3, 1e-4)])
     built += verify(s, 5, g(0.2)[5], 0.002, g(0.2), m=3)
     assert built >= 2
+
+
+@pytest.mark.parametrize("h", [1e-7, 1e-8])
+@pytest.mark.parametrize("shift", [1e-6, 5e-7, -1e-6, 0.0])
+def test_centre_on_the_other_branch_is_never_used(monkeypatch, piece_test, h, shift):
+    """x0 = sin a and x0 = sin a + 1e-6 (Df_00 = -1e-6 and +1e-6: the branches are told apart by A0): a piece
+    of the first branch whose float centre (``_point``) is moved by ``shift`` in x0 (onto the other branch,
+    or between them; 0: the control, whose enclosures are checked). ``_centre``'s thin Krawczyk box U then holds the other branch's point (or none): its
+    Krawczyk set must fail ``p.holds`` (None), else everything must hold the first branch's 50-digit truth."""
+    monkeypatch.setattr(arc_enclosure, "SECOND_ORDER_N", 0)
+    rhs, guess = CLOSE
+    s = system(rhs)
+    a0 = 0.5
+    got = build(s, 2, a0, h, guess(a0))
+    if got is None:
+        pytest.skip("no Krawczyk piece")
+    p, chk, run, zc = got
+    orig = chk._point
+
+    def moved(r, t):
+        z = orig(r, t)
+        z[0] += shift
+        return z
+    monkeypatch.setattr(chk, "_point", moved)
+    with flint.ctx.workprec(PREC):
+        enc = chk._enclose_A(p, run)
+        second = chk._second_order(p) if enc is not None else None
+    if enc is None:
+        return
+    T = Truth(s)
+    tm = chk._tm(p)
+    with mp.workdps(DPS):
+        for t in (tm, p.lo, p.hi):
+            z = mp_equilibrium(s, 2, t, zc)
+            assert abs(z[0] - mp.sin(z[2])) < mp.mpf(10) ** -9        # the first branch
+            D = T.df(z)
+            if t == tm:
+                _mat_in(D, as_nball(p.A0), "A0")
+            _mat_in(D, as_nball(p.Amv), ("Amv", float(t)))
+    if second is not None:
+        _second_holds(s, 2, p, chk, zc, second)
