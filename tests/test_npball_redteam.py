@@ -191,7 +191,7 @@ def test_similar_factory_ill_conditioned(cond_exp, cplx):
         sim = _similar_factory(V)
         if sim is None:
             continue                                   # refusal is allowed
-        B = sim(NBall(X, 0.0))
+        B = sim(NBall(X, 0.0))[0]
         T = _mp_similar(X, V)
         for i in range(n):
             for j in range(n):
@@ -210,7 +210,7 @@ def test_similar_factory_wide_entries():
         sim = _similar_factory(V)
         if sim is None:
             continue
-        B = sim(NBall(X, 0.0))
+        B = sim(NBall(X, 0.0))[0]
         T = _mp_similar(X, V)
         for i in range(n):
             for j in range(n):
@@ -374,12 +374,35 @@ def test_similar_factory_n40_complex():
     X = rng.normal(size=(n, n))
     sim = _similar_factory(V)
     assert sim is not None
-    B = sim(NBall(X, np.abs(X) * 2.0 ** -40))
+    B = sim(NBall(X, np.abs(X) * 2.0 ** -40))[0]
     mpmath.mp.dps = 60
     T = _mp_similar(X, V)
     for i in range(0, n, 3):
         for j in range(0, n, 3):
             assert abs(T[i, j] - mpmath.mpc(complex(B.mid[i, j]))) <= B.rad[i, j]
+
+
+@pytest.mark.parametrize("n, cplx", [(3, False), (12, True), (40, True)])
+def test_similar_factory_stacked_pair_holds_points_of_both_balls(n, cplx):
+    """``sim(X0, X1)`` (one stacked product) holds ``V^-1 X' V`` at 60 digits for points X' of either ball
+    (corners and random points), and the cached factory (same V object) gives the same enclosures as a fresh one."""
+    rng = np.random.default_rng(n)
+    V = np.linalg.eig(rng.normal(size=(n, n)))[1] if cplx else np.eye(n) + 0.3 * rng.normal(size=(n, n))
+    X0, X1 = rng.normal(size=(n, n)), 1e3 * rng.normal(size=(n, n))
+    R0, R1 = np.abs(X0) * 2.0 ** -30, np.full((n, n), 1e-6)
+    sim = _similar_factory(V)
+    assert sim is not None and _similar_factory(V) is sim
+    B0, B1 = sim(NBall(X0, R0), NBall(X1, R1))
+    C0, C1 = _similar_factory(V.copy())(NBall(X0, R0), NBall(X1, R1))
+    assert np.array_equal(B0.mid, C0.mid) and np.array_equal(B1.rad, C1.rad)
+    mpmath.mp.dps = 60
+    for X, R, B in ((X0, R0, B0), (X1, R1, B1)):
+        for k in range(3):
+            P = X + R * (np.sign(rng.normal(size=(n, n))) if k else rng.uniform(-1, 1, size=(n, n)))
+            T = _mp_similar(P, V)
+            for i in range(0, n, max(1, n // 6)):
+                for j in range(0, n, max(1, n // 6)):
+                    assert abs(T[i, j] - mpmath.mpc(complex(B.mid[i, j]))) <= B.rad[i, j]
 
 
 @pytest.mark.parametrize("Vbad", ["identity", "near_singular", "rotated"])

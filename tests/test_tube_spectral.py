@@ -241,7 +241,7 @@ def test_similarity_transform_holds_the_exact_product(cond):
     Xm, Xr = rng.standard_normal((n, n)), np.abs(rng.standard_normal((n, n))) * 1e-6
     similar = _similar_factory(V)
     assert similar is not None
-    B = similar(NBall(Xm, Xr))
+    B = similar(NBall(Xm, Xr))[0]
     with ctx.workprec(300):
         Vx = acb_mat([[acb(complex(v)) for v in row] for row in V])
         for sg in (0.0, 1.0, -1.0):

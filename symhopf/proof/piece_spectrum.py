@@ -43,7 +43,7 @@ import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
 from ..runtime.arbtools import float_inverse
-from ..runtime.fpbounds import ETA, U, abs1, cmatmul, up
+from ..runtime.fpbounds import ETA, U, abs1, cmatmul, gamma, real_matmul, up
 from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
 from .family import Diagonalisation, diagonalise
 
@@ -135,12 +135,29 @@ def piece_spectrum(A: NBall | arb_mat, Ap: NBall | arb_mat | None) -> SpectrumRe
 
 # ----------------------------------------------------------------------------- plain pieces, 2nd order
 def _similar_factory(V: np.ndarray):
-    """``X -> V^-1 X V`` for ball matrices X (numpy balls), with ``V^-1 = Y + (V^-1 - Y)``: with ``F = I -
-    Y V``, ``|F| <= Fa`` entrywise and ``||F||_inf <= delta < 1/2``, ``V^-1 - Y = ((I - F)^-1 - I) Y = F Y +
-    F (I - F)^-1 F Y``, so ``|V^-1 - Y| <= Fa |Y| + g2 1 ymax^T`` entrywise (``g2 = delta^2 / (1 - delta)``
-    bounds ``||F (I - F)^-1 F||_inf``, ``ymax_j = max_i |Y_ij|``); this is never larger than the row bound
-    ``g ymax_j``, ``g = delta / (1 - delta)`` (``Fa |Y| <= delta ymax``). The term ``(V^-1 - Y) X V`` is
-    bounded by that times ``|X V|``. None when V is not verified invertible."""
+    """``(X1, ..., Xm) -> (V^-1 X1 V, ..., V^-1 Xm V)`` for ball matrices X (numpy balls), with ``V^-1 = Y +
+    (V^-1 - Y)``: with ``F = I - Y V``, ``|F| <= Fa`` entrywise and ``||F||_inf <= delta < 1/2``, ``V^-1 - Y =
+    ((I - F)^-1 - I) Y = F Y + F (I - F)^-1 F Y``, so ``|V^-1 - Y| <= FY + g2 1 ymax^T`` entrywise (``FY >=
+    Fa |Y|``, ``g2 = delta^2 / (1 - delta)`` bounds ``||F (I - F)^-1 F||_inf``, ``ymax_j = max_i |Y_ij|``); this
+    is never larger than the row bound ``g ymax_j``, ``g = delta / (1 - delta)`` (``Fa |Y| <= delta ymax``).
+    The term ``(V^-1 - Y) X V`` is bounded by that times ``|X V|``. The m matrices share one product
+    ``[X1; ...; Xm] V`` (``T``, npball.nprod) and one ``Y [T1, ..., Tm]`` whose radius is one product
+    ``|Y| (2 gamma_2k |mid T| + rad T)`` (Lemma 1 of fpbounds with the factor ``2 gamma_2k`` on the right:
+    the same exact sum as npball.nprod's, plus ``|Y| rad T``; ``|Y| = |Re Y| + |Im Y|`` is one more rounding
+    level). None when V is not verified invertible. The last V's factory is kept (``V`` compared by
+    identity: Eigenbasis.predict returns the stored array itself at the stored t)."""
+    hit = _FACTORY.get("V")
+    if hit is not None and hit[0] is V:
+        return hit[1]
+    similar = _make_similar(V)
+    _FACTORY["V"] = (V, similar)
+    return similar
+
+
+_FACTORY: dict[str, tuple] = {}
+
+
+def _make_similar(V: np.ndarray):
     n = V.shape[0]
     Y = float_inverse(V)
     if Y is None or not np.all(np.isfinite(V)):
@@ -153,14 +170,21 @@ def _similar_factory(V: np.ndarray):
     g2 = float(up(delta * delta / (1 - delta) * (1 + 4 * U), 5))
     Ya = abs1(Y)
     ymax = Ya.max(axis=0)
-    Yb, Vb = NBall(Y, 0.0), NBall(V, 0.0)
+    FY = up(Fa @ Ya, n + 2)
+    Vb = NBall(V, 0.0)
+    c2 = 2 * gamma(2 * n)
 
-    def similar(X) -> NBall:
-        T = nprod(as_nball(X), Vb)
-        B = nprod(Yb, T)
-        Ta = up(abs1(T.mid) + T.rad, 1)
-        err = Fa @ up(Ya @ Ta, n + 2) + g2 * (ymax @ Ta)[None, :]
-        return NBall(B.mid, up(B.rad + err, 2 * n + 8))
+    def similar(*Xs) -> list[NBall]:
+        Xs = [as_nball(X) for X in Xs]
+        m = len(Xs)
+        T = nprod(NBall(np.concatenate([X.mid for X in Xs]), np.concatenate([X.rad for X in Xs])), Vb)
+        Tm, Tr = np.hstack(np.split(T.mid, m)), np.hstack(np.split(T.rad, m))     # n x (m n): [T1, ..., Tm]
+        Bm = real_matmul(Y, Tm)
+        Tma = abs1(Tm)
+        rad = Ya @ up(c2 * Tma + Tr, 3) + 2 * U * abs1(Bm) + 4 * n * ETA
+        Ta = up(Tma + Tr, 1)
+        rad = up(up(rad, 2 * n + 10) + up(FY @ Ta, n + 2) + g2 * (ymax @ Ta)[None, :], 2 * n + 8)
+        return [NBall(b, r) for b, r in zip(np.split(Bm, m, axis=1), np.split(rad, m, axis=1))]
     return similar
 
 
@@ -208,16 +232,19 @@ class Eigenbasis:
         self.t0 = 0.0
         self.V: np.ndarray | None = None
         self.X: np.ndarray | None = None
+        self.fresh = False                   # V is an eigenvector matrix computed at t0 (not a prediction)
 
     def predict(self, key: tuple, t: float) -> np.ndarray | None:
         """V predicted at ``t`` (same chart ``key``), or None."""
         if key != self.key or self.V is None:
             return None
+        if t == self.t0:
+            return self.V           # the stored array itself: _similar_factory reuses its preconditioner
         V = self.V + (t - self.t0) * (self.V @ self.X)
         return V if np.all(np.isfinite(V)) else None
 
-    def store(self, key: tuple, t: float, V: np.ndarray, X: np.ndarray) -> None:
-        self.key, self.t0, self.V, self.X = key, t, V, X
+    def store(self, key: tuple, t: float, V: np.ndarray, X: np.ndarray, fresh: bool = False) -> None:
+        self.key, self.t0, self.V, self.X, self.fresh = key, t, V, X, fresh
 
 
 def _off_axis(B0: NBall, B1: NBall, h: float, rho: np.ndarray) -> np.ndarray:
@@ -246,7 +273,7 @@ def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | 
     similar = _similar_factory(V)
     if similar is None:
         return None
-    B0, B1 = similar(A0), similar(A1)
+    B0, B1 = similar(A0, A1)
     c = np.diag(B0.mid)
     gap = c[None, :] - c[:, None]
     scale = np.abs(c).max(initial=0.0) + 1e-300
@@ -332,14 +359,18 @@ def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Ei
 def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None,
               where: tuple[tuple, float]) -> bool:
     """``test`` on the Lemma's discs in the basis predicted by ``basis``, else in a fresh eigenbasis of
-    mid A0; the last basis used (and its correction X) is stored for the next piece."""
+    mid A0 (not when the stored basis is one computed at this t); the last basis used (and its correction
+    X) is stored for the next piece. Which bases are tried decides only success, never soundness."""
     guess = basis.predict(*where) if basis is not None else None
-    for V in ((guess, None) if guess is not None else (None,)):
+    # the stored V already an eigenbasis computed at this t (the first-order form's retry, tube._plain_ok):
+    # a second eig, of the second-order form's (nearly equal) midpoint, would give the same basis
+    again = guess is not None and not (basis.fresh and where[1] == basis.t0)
+    for V in ((guess, None) if again else (guess,)):
         mv = _moving(A0, A1, h, V)
         if mv is None:
             continue
         if basis is not None:
-            basis.store(where[0], where[1], mv.V, mv.X)
+            basis.store(where[0], where[1], mv.V, mv.X, fresh=V is None)
         if test(mv):
             return True
     return False
