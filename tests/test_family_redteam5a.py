@@ -208,11 +208,6 @@ def test_decimal_weights_do_not_take_the_binary_w_path_and_hold_50_digit_values(
         assert len(proved) == sum(-3 <= F(Decimal(a)) <= 3 for a, _ in truth)
 
 
-@pytest.mark.xfail(strict=True, reason="npball._DATA is cleared whole when it holds more than 16 matrices: "
-                   "System.ball registers W, then b, and registering b can clear W's entry at once (every 8th "
-                   "asymmetric system of a process), so the family proof silently drops to _single_floats "
-                   "(the speed-up lost; the certificates of a 41-net compared equal). "
-                   "Not a soundness defect")
 def test_the_binary_w_path_survives_a_full_registry(monkeypatch):
     """After 16 other matrices were converted (a long process: a sweep, a test session), a binary net's
     family proof still takes its Jacobian through the registered W."""

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symhopf.runtime.fpbounds import ETA, U, gamma, up, upper
+from symhopf.runtime.fpbounds import ETA, gamma, up, upper
 
 MAX = np.finfo(float).max
 KS = [0, 1, 2, 3, 8, 64, 1000, 10 ** 6, 2 ** 30, 2 ** 50]

@@ -2,7 +2,6 @@
 second-order discs) and piece_spectrum.moving_hopf_ok's derivative ball ``Ad``: exact families with
 adversarial crossings, and 50-digit ground truth on a branch whose pair crosses twice."""
 import mpmath as mp
-import numpy as np
 import pytest
 from flint import arb, arb_mat, ctx
 

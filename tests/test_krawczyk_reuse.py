@@ -6,7 +6,6 @@ remembered Jacobian, nan / inf from the float or the ball evaluations."""
 from fractions import Fraction
 
 import flint
-import mpmath as mp
 import numpy as np
 import pytest
 from flint import arb, arb_mat

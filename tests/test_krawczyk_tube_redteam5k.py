@@ -303,7 +303,7 @@ def test_one_tube_shared_by_threads_gives_pieces_that_hold_the_arc(monkeypatch, 
 
 def _chain(n: int):
     names = [f"x{i}" for i in range(n)]
-    rhs = [f"x0 - sin(a)/2"] + [f"x{i} - {F(i + 1, 10)}*sin(a) - x{i - 1}**2/8" for i in range(1, n)]
+    rhs = ["x0 - sin(a)/2"] + [f"x{i} - {F(i + 1, 10)}*sin(a) - x{i - 1}**2/8" for i in range(1, n)]
     return system(rhs, names=names)
 
 

@@ -1,6 +1,6 @@
 """The float search's faster paths give what the plain ones give: the generated ODE code evaluated at
 many points at once (FloatBase.f_points / Df_points), the multi-start Newton run side by side
-(newton_equilibria), on_branch's cached chords, the parity pre-check of is_odd, formula numbers sliced
+(newton_equilibria), on_branch's cached chords, is_odd (exact expansion), formula numbers sliced
 from the source, and the cached srepr of structure_key."""
 import ast
 

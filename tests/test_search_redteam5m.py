@@ -166,12 +166,8 @@ def test_face_8_digits_box_exit_is_recorded_exactly(face_8_digits):
     assert Fraction(e["face"]) == Fraction(10000001, 10 ** 8) and c["within_box"][2] == ["-7/10", "10000001/100000000"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "false sentence: the box exit is worded 'through the face y = 0.1' for the face y = 0.10000001 the user "
-    "wrote (and recorded exactly in the certificate): proof/tube.within_box_text, and the checker's copy "
-    "checker._within, print the face with '.6g', in the summary, the LaTeX report, the branch's reason and "
-    "the verify output; the face should be printed exactly (it is a decimal the user wrote, or p/q)"))
 def test_face_8_digits_worded_as_written(face_8_digits):
+    """The face y = 0.10000001 is worded exactly, not 'y = 0.1' (summary, report, reason, verify)."""
     model, cert = face_8_digits
     texts = _texts(model, cert)
     for where, text in texts.items():
@@ -179,14 +175,9 @@ def test_face_8_digits_worded_as_written(face_8_digits):
     assert all("0.10000001" in t or "10000001/100000000" in t for t in texts.values())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "crash (regression of s5rg 01eebaf/abb8fd8): the is_odd pre-check evaluates f(-x) + f(x) to 30 digits at "
-    "the rational point a = 3/7, x = 4/9, y = 5/11 (search/symmetry._odd); the term "
-    "exp(exp(exp(exp(16 a + 1/2))))/10^80 is smooth and small over the range [-1, 0] (< 0.06: float and "
-    "ball code evaluate it), but at a = 3/7 (outside the range) SymPy's evalf needs more than 1e308 bits and "
-    "raises OverflowError out of find_candidates: `symhopf prove` exits 1 with a traceback, where before the "
-    "pre-check it ran (exit 0). The pre-check should fall back to the expansion on any evalf failure"))
 def test_odd_precheck_survives_a_value_too_large_to_evaluate_off_the_range():
+    """A term too large to evaluate at a point off the range (the old 30-digit pre-check raised
+    OverflowError): is_odd answers from the exact expansion."""
     m = Model.ode(["x", "y"], ["a*x - y - x*(x**2 + y**2) + exp(exp(exp(exp(16*a + 1/2))))/10**80",
                                "x + a*y - y*(x**2 + y**2)"], "a", range=["-1", "0"])
     import mpmath
@@ -195,12 +186,8 @@ def test_odd_precheck_survives_a_value_too_large_to_evaluate_off_the_range():
     assert is_odd(m) is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hang (regression of s5rg): the same pre-check with exp(exp(exp(exp(6 a + 3/10))))/10^80 (<= 0.06 over the "
-    "range [-1, 0]): at a = 3/7 the innermost exponent is ~2.87, the tower's third level has ~3.5e7 digits, "
-    "and SymPy's evalf(30) computes it to that many digits: minutes to hours (k = 5: 6 s; k = 6: > 120 s), "
-    "where the expansion alone answers in milliseconds. The pre-check needs a bounded evaluation"))
 def test_odd_precheck_does_not_hang_off_the_range():
+    """A tower of exponentials (the old pre-check's evalf ran for minutes): is_odd answers in seconds."""
     import subprocess
     import sys
     code = ("from symhopf.model import Model; from symhopf.search.symmetry import is_odd; "

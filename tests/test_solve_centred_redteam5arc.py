@@ -126,7 +126,7 @@ def test_wide_balls_hold_every_vertex_solution(rel):
     M = np.array([[10.0, 1.0], [-2.0, 8.0]])
     Ju = NBall(M, rel * np.abs(M))
     Jk = NBall(np.array([[3.0], [1.0]]), rel * np.array([[3.0], [1.0]]))
-    z = _check(Ju, Jk, np.linalg.inv(M))
+    _check(Ju, Jk, np.linalg.inv(M))
     ref = solve_refined_nb(Ju, Jk, np.linalg.inv(M))
     assert ref is not None
 

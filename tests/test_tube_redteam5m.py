@@ -152,14 +152,9 @@ def test_branch_grazing_the_face_lists_its_hopf_point(s):
         pytest.fail(f"a branch inside the box, its Hopf point proved, is not proved complete: {c['reason']}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "false sentence (and a lost completeness): the branch pokes out of the box through y = 1/10 by 10^-6 "
-    "around a = 3/5 (between two float points, so the cut does not see it) and its Hopf point there is "
-    "strictly outside the box; the tube covers that stretch and the reason (tube._unaccounted) explains "
-    "'the tube runs a little past the face where the branch leaves the box', but the point lies in the "
-    "middle of the covered arc (a = 3/5), far from the tube's one box exit (through w = 1 at a ~ 0.51). "
-    "The zero is that outside point (as the reason says), so the within-box claim would also be true"))
 def test_poke_out_of_the_box_mid_arc_reason():
+    """The branch pokes 1e-6 out of the face y = 1/10 mid-arc, its Hopf point there: the reason must not
+    say the point is where the tube runs past the exit face (it is far from the exit)."""
     cert = prove(graze_model("1/10**6"), global_budget=0)
     (b,) = cert.branches
     c = b["completeness"]
@@ -195,8 +190,6 @@ def _link_calls(P, Q, x=Fraction(1, 2)) -> list:
 
 
 def _piece(lo, hi, xlo, xhi, slant=None):
-    from flint import arb
-
     from symhopf.proof.krawczyk_tube import Piece
     from symhopf.runtime.arbtools import hull
     return Piece(1, Fraction(lo), Fraction(hi), 1, [hull(Fraction(xlo), Fraction(xhi))],
@@ -260,12 +253,11 @@ def parallel(delta: str) -> Model:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "false sentence (pre-existing in main; s5march's warm start does not change it): on the branch "
-    "y = a - 3/100 the float zero of g is bisected with float Newton at fixed a from a chord midpoint (then, "
-    "s5march, from the last bisection point) that converges to the other branch y = a, so it is placed at "
-    "a = 0.5, where this branch's g has no zero (its only zero is a = 53/100, a proved point); no piece "
-    "isolates a zero there, and the reason states 'unmatched zero of det(2 Df (.) I) near a = 0.5 ... no "
-    "proved Hopf point of this branch accounts for it'. Also a lost completeness: the branch is complete"))
+    "lost completeness (pre-existing): on the branch y = a - 3/100 the float zero of g is bisected with float "
+    "Newton at fixed a that converges to the other branch y = a, so it is placed at a = 0.5, where this "
+    "branch's g has no zero (its only zero is a = 53/100, a proved point); no piece isolates a zero there and "
+    "the branch is not proved complete. (The reason used to say 'unmatched zero ... no proved Hopf point of "
+    "this branch accounts for it', a false sentence: it now says a float sign change is not matched)"))
 def test_no_unmatched_zero_claimed_where_the_branch_has_none():
     m = parallel("3/100")
     assert g_zeros_on_branch(m, Fraction(3, 100)) == [sp.Rational(53, 100)]      # SymPy ground truth

@@ -210,6 +210,18 @@ def _branches(branches: list, records: list, proved: dict[int, Point], unchecked
     return fails
 
 
+def _exact(q: Fraction) -> str:
+    """q exactly: its terminating decimal expansion (0.10000001), else p/q."""
+    k, d = 0, q.denominator
+    while d % 2 == 0 or d % 5 == 0:
+        d, k = d // (2 if d % 2 == 0 else 5), k + 1
+    if d != 1:
+        return f"{q.numerator}/{q.denominator}"
+    s = str(abs(q.numerator) * 10 ** k // q.denominator).rjust(k + 1, "0")
+    s = (s[:-k] + "." + s[-k:]).rstrip("0").rstrip(".") if k else s
+    return ("-" if q < 0 else "") + s
+
+
 def _within(ends: list, parameter: str) -> str:
     """``"within the search box (it leaves the box at a ~ ... through the face x = ...)"`` for a branch
     record whose ends include box exits (the prover's wording), else ``""``."""
@@ -218,7 +230,7 @@ def _within(ends: list, parameter: str) -> str:
         return ""
     try:
         parts = [f"{parameter} ~ {0.5 * (float(e['a'][0]) + float(e['a'][1])):.6g} through the face "
-                 f"{e.get('variable', 'x' + str(int(e['coordinate']) + 1))} = {float(Fraction(str(e['face']))):.6g}"
+                 f"{e.get('variable', 'x' + str(int(e['coordinate']) + 1))} = {_exact(Fraction(str(e['face'])))}"
                  for e in exits]
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
         raise InputError("branches: a box exit record is malformed") from None

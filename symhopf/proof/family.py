@@ -129,7 +129,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import flint
-from flint import acb, acb_mat, arb, arb_mat
+from flint import acb, arb, arb_mat
 
 from ..parallel import blas_threads, default_workers
 from ..runtime.arbtools import fraction, hull, in_range, interval_text, range_text

@@ -59,8 +59,8 @@ points, its candidates) must not hold one: a float arc that comes back into ``X`
 is refused (``_cut``), and api._branch_record refuses the claim when a candidate of the branch that is
 not proved lies in ``X`` (off the covered arc: on it, it would have been an unmatched crossing). Proved
 points of the branch that do not lie on the covered arc fail the check (nothing is claimed for them), those strictly outside ``X`` (exactly, in
-some coordinate) are not part of the claim and are skipped (the tube runs a little past the exit face, so
-such a point can lie on the covered arc: the zero of ``g`` it makes there is then unmatched, not proved,
+some coordinate) are not part of the claim and are skipped (the covered arc runs a little past the exit face,
+and may leave the box between float points, so such a point can lie on it: the zero of ``g`` it makes there is then unmatched, not proved,
 and the reason names the point, ``_unaccounted``). An arc end inside ``X`` where the float
 continuation stopped for another reason (a fold the search fails at, Newton failure) is not covered:
 not proved, with that reason. Closed branches and arcs with both ends on range ends are unaffected.
@@ -157,7 +157,7 @@ import flint
 import numpy as np
 from flint import arb, arb_mat
 
-from ..runtime.arbtools import exact_ball, float_lower, float_upper, fraction, hull
+from ..runtime.arbtools import exact_ball, float_lower, float_upper, fraction, hull, number_text
 from ..runtime.npball import NBall, as_nball, intersect, nprod
 from .arc_enclosure import ArcEnclosures
 from .ball_solve import _contracts, lemma_solve_nb
@@ -495,8 +495,9 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             z = self.tube.point(run.k, float(t), self._guess(run, float(t)))
             where = f"a = {float(z[n]):.12g}" if z is not None else f"{self._cname(run.k)} = {float(t):.12g}"
             if p is None:
-                raise Fail(f"unmatched zero of det(2 Df (.) I) near {where} (located in floats, not "
-                           f"isolated rigorously): {self._unaccounted(None, boxes)}")
+                raise Fail(f"a sign change of det(2 Df (.) I) between float points of the branch (bisected in "
+                           f"floats to {where}; no zero was isolated rigorously there) is not matched to a proved "
+                           "Hopf point of this branch: an unproved Hopf point there is not excluded")
             alo, ahi = self._a_of(p)
             raise Fail(f"unmatched zero of det(2 Df (.) I) at a in [{alo:.17g}, {ahi:.17g}] (proved: exactly "
                        f"one zero there; a non-real pair in floats): {self._unaccounted(p, boxes)}")
@@ -561,7 +562,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         mine = [lab for lab, zlo, zhi in self._outside_boxes if p is not None and self._inside(p, zlo, zhi)]
         if mine:
             return (f"it is proved Hopf point {mine[0]}, which lies on this piece's arc but strictly outside "
-                    "the search box (the tube runs a little past the face where the branch leaves the box); the "
+                    "the search box; the "
                     "claim within the box does not list points outside it, so this zero is not matched")
         if self.outside:
             return (f"no proved Hopf point of this branch in the search box accounts for it (proved point(s) "
@@ -714,7 +715,7 @@ def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
 
     def one(e: dict[str, Any]) -> str:
         return (f"{parameter} ~ {0.5 * (e['a'][0] + e['a'][1]):.6g} through the face "
-                f"{e.get('variable', 'x' + str(e['coordinate'] + 1))} = {float(Fraction(e['face'])):.6g}")
+                f"{e.get('variable', 'x' + str(e['coordinate'] + 1))} = {number_text(Fraction(e['face']))}")
     return f"within the search box (it leaves the box at {' and at '.join(one(e) for e in exits)})"
 
 

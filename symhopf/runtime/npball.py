@@ -169,15 +169,22 @@ def _exact_zeros(x: NBall) -> np.ndarray | bool:
 
 
 _DATA: dict[int, tuple] = {}
+#: matrices kept in _DATA (the oldest is dropped first: a system's W and b, registered together, stay)
+DATA_ENTRIES = 16
+
+
+def _keep(A: arb_mat, value: NBall) -> None:
+    while len(_DATA) >= DATA_ENTRIES:
+        del _DATA[next(iter(_DATA))]
+    _DATA[id(A)] = (A, value)        # the reference keeps id(A) from being reused
 
 
 def _data(A: arb_mat) -> NBall:
     """A (constant data) matrix as an NBall, converted once per matrix object."""
     hit = _DATA.get(id(A))
     if hit is None or hit[0] is not A:
-        if len(_DATA) > 16:
-            _DATA.clear()
-        hit = _DATA[id(A)] = (A, as_nball(A))       # the reference keeps id(A) from being reused
+        hit = (A, as_nball(A))
+        _keep(A, hit[1])
     return hit[1]
 
 
@@ -185,9 +192,7 @@ def register(A: arb_mat, value: NBall) -> None:
     """Let ``value`` stand for the data matrix A in products (instead of converting A entry by entry).
     The caller vouches that ``value`` is what :func:`as_nball` gives for A: e.g. A built from binary
     floats, which it holds exactly, and ``value = exact_floats(those floats)`` (``System.ball``)."""
-    if len(_DATA) > 16:
-        _DATA.clear()
-    _DATA[id(A)] = (A, value)
+    _keep(A, value)
 
 
 def diagonal(x: NBall) -> NBall | None:

@@ -20,17 +20,9 @@ LINEAR_ACTIVATION_ARCHITECTURES = {"asymmetric", "leaky", "multilayer"}
 
 
 def _odd(expr: sp.Expr, symbols: list[sp.Symbol]) -> bool:
-    """``expand(e(-x) + e(x)) == 0``; first, at one rational point (x and any other symbol, e.g. the
-    parameter), the sum evaluated to 30 digits: a clearly nonzero value (above 1e-20) answers False
-    without the expansion (costly for long polynomials)."""
-    total = expr.xreplace({s: -s for s in symbols}) + expr
-    free = sorted(total.free_symbols, key=str)
-    at_point = total.xreplace({s: sp.Rational(k + 3, 2 * k + 7) for k, s in enumerate(free)})
-    if at_point.is_number:
-        value = at_point.evalf(30)
-        if value.is_Float and abs(value) > 1e-20:     # a real number (not nan, zoo or complex)
-            return False
-    return sp.expand(total) == 0
+    """``expand(e(-x) + e(x)) == 0`` (exact; no numeric shortcut: evaluating the sum at a point can overflow
+    or run for minutes on towers of exponentials, red team r5m)."""
+    return sp.expand(expr.xreplace({s: -s for s in symbols}) + expr) == 0
 
 
 def is_odd(model: Any) -> bool:
