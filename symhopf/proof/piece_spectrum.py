@@ -404,7 +404,7 @@ def _hopf_discs(mv: _Moving, Ad: NBall | arb_mat | None = None) -> bool:
         similar = _similar_factory(mv.V)
         if similar is None:
             return False
-        Bd = similar(Ad)
+        (Bd,) = similar(Ad)
     Ba = _absb(Bd)
     Xa = abs1(mv.X)
     W = up(Ba + mv.h * (Ba @ Xa), n + 3)
