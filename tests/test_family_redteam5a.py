@@ -422,6 +422,19 @@ def _fr(x, up):
     return F(int(m)) * F(2) ** int(e) + (1 if up else -1) * F(int(r)) * F(2) ** int(f)
 
 
+def _against_arb(cert, truth: list, lo: F, hi: F) -> None:
+    """Every proved point's parameter and omega enclosures hold exactly one of Arb's crossings (balls
+    ``truth``) entirely; "complete" only with one proved point per crossing inside [lo, hi]."""
+    proved = [p for p in cert.hopf_points if p.status == "proved"]
+    assert proved
+    for p in proved:
+        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
+        assert sum(plo <= _fr(a, False) and _fr(a, True) <= phi and olo <= _fr(w, False) and _fr(w, True) <= ohi
+                   for a, w in truth) == 1, p.parameter
+    if cert.branches and all(b["completeness"]["proved"] for b in cert.branches):
+        assert len(proved) == sum(lo <= _fr(a, False) and _fr(a, True) <= hi for a, _ in truth)
+
+
 def test_bench_asym_net_against_arb_eigenvalues():
     """n = 120 as bench/run.py's _asym builds it: Arb's own rigorous eigenvalue enclosures (acb_mat.eig,
     128 bits; independent of symhopf) give the true crossings; each proved point's parameter and omega
@@ -544,14 +557,7 @@ def test_exact_zero_column_against_arb_eigenvalues(monkeypatch):
         keep = [k for k in range(n) if k != 3]      # a zero column: 0 and the spectrum of the rest
         E = acb_mat(W[np.ix_(keep, keep)].tolist()).eig(multiple=False)
     truth = [(-e.real, e.imag) for e in E if e.imag > 0]
-    proved = [p for p in cert.hopf_points if p.status == "proved"]
-    assert proved
-    for p in proved:
-        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
-        assert sum(plo <= _fr(a, False) and _fr(a, True) <= phi and olo <= _fr(w, False) and _fr(w, True) <= ohi
-                   for a, w in truth) == 1, p.parameter
-    if cert.branches and all(b["completeness"]["proved"] for b in cert.branches):
-        assert len(proved) == sum(lo <= _fr(a, False) and _fr(a, True) <= hi for a, _ in truth)
+    _against_arb(cert, truth, lo, hi)
 
 
 def test_numpy_integer_weights_above_2_53_stay_exact_or_are_refused():
@@ -584,11 +590,4 @@ def test_subnormal_weights_from_numpy_through_the_binary_w_path(monkeypatch):
     with ctx.workprec(128):
         E = acb_mat(W.tolist()).eig(multiple=False)
     truth = [(-e.real, e.imag) for e in E if e.imag > 0]
-    proved = [p for p in cert.hopf_points if p.status == "proved"]
-    assert proved
-    for p in proved:
-        (plo, phi), (olo, ohi) = p.parameter.fractions(), p.omega.fractions()
-        assert sum(plo <= _fr(a, False) and _fr(a, True) <= phi and olo <= _fr(w, False) and _fr(w, True) <= ohi
-                   for a, w in truth) == 1, p.parameter
-    if cert.branches and all(b["completeness"]["proved"] for b in cert.branches):
-        assert len(proved) == sum(lo <= _fr(a, False) and _fr(a, True) <= hi for a, _ in truth)
+    _against_arb(cert, truth, lo, hi)

@@ -17,14 +17,9 @@ from symhopf.runtime.arbtools import exact_ball, hull
 from symhopf.runtime.npball import NBall, as_nball
 from test_tube_parametrised import PREC, ball_of, check_contains_truth, mp_equilibrium, mp_rhs, system
 
+from test_krawczyk_reuse import ARITH, CURVED, _curved
+
 F = Fraction
-ARITH = ("numpy", "arb")
-CURVED = ["x - sin(2*a) - a**2", "y - x**2 + a"]
-
-
-def _curved(a: float) -> np.ndarray:
-    x = np.sin(2 * a) + a * a
-    return np.array([x, x * x - a, a])
 
 
 def _mp_jz(s, z):
