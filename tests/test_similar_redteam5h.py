@@ -109,3 +109,34 @@ def test_factory_stale_after_in_place_mutation():
     (B,) = ps._similar_factory(V)(X)
     mp.mp.dps = 60
     assert _contains(B, _mp(V) ** -1 * _mp(X.mid) * _mp(V))
+
+
+def test_badly_scaled_bases_contain_or_refuse():
+    """V with rows/columns scaled by up to 1e+-160 (Y, T and their products near overflow/underflow), real and
+    complex, X with radii down to 1e-300: every accepted V's balls hold the exact (700-digit) corner images;
+    overflowing radii are inf, never a too-small finite radius."""
+    rng = np.random.default_rng(0)
+    acc = 0
+    for trial in range(120):
+        n = int(rng.integers(2, 6))
+        V = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)) * rng.integers(0, 2)
+        e = rng.integers(-160, 160, size=n) if trial % 3 == 0 else rng.integers(-20, 20, size=n)
+        V = V * (10.0 ** e)[None, :]
+        if trial % 5 == 0:
+            V = V * (10.0 ** rng.integers(-150, 150, size=n))[:, None]
+        with np.errstate(all="ignore"):
+            sim = ps._make_similar(V)
+            if sim is None:
+                continue
+            acc += 1
+            X = NBall(rng.standard_normal((n, n)) * 10.0 ** rng.integers(-150, 150),
+                      np.abs(rng.standard_normal((n, n))) * 10.0 ** rng.integers(-300, 0))
+            (B,) = sim(X)
+        with mp.workdps(700):
+            Vm = _mp(V)
+            Vi = Vm ** -1
+            for sg in (np.ones((n, n)), -np.ones((n, n)), rng.choice([-1.0, 1.0], (n, n))):
+                Xc = mp.matrix([[mp.mpf(float(X.mid[i, j])) + int(sg[i, j]) * mp.mpf(float(X.rad[i, j]))
+                                 for j in range(n)] for i in range(n)])
+                assert _contains(B, Vi * Xc * Vm), trial
+    assert acc >= 5
