@@ -150,3 +150,11 @@ def test_crossing_next_to_the_range_end(d, n):
     for out, mine in _check_all(implicit(("-0.3", hi))):
         assert out.proved, out.reason
         assert len(out.crossings) == len(mine) == n
+
+
+@pytest.mark.parametrize("e", ["1e-8", "1e-5"])
+def test_second_crossing_the_search_misses_is_never_complete(e):
+    """Two crossings 2e / x3' apart in a: the search proves only one of them (measured at 3784e75); whatever it
+    finds, a complete branch must carry both crossings."""
+    for out, mine in _check_all(implicit(mu=_dip(e))):
+        assert not out.proved or len(out.crossings) == 2, out.reason
