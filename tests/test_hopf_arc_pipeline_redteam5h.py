@@ -158,3 +158,29 @@ def test_second_crossing_the_search_misses_is_never_complete(e):
     finds, a complete branch must carry both crossings."""
     for out, mine in _check_all(implicit(mu=_dip(e))):
         assert not out.proved or len(out.crossings) == 2, out.reason
+
+
+@pytest.mark.parametrize("e, n", [("1e-3", 2), ("1e-6", 2), ("1e-9", None), ("0", None)])
+def test_lemma_h2_alone_decides_hopf_pieces(monkeypatch, e, n):
+    """Only Lemma H2's form may accept a Hopf piece (the first-order discs and the diagonalisation refused):
+    close crossings are proved with both points, too close / tangential ones never complete."""
+    from symhopf.proof.piece_spectrum import SpectrumResult
+    orig = tube.moving_hopf_ok
+    used = []
+
+    def h2_only(*args, **kw):
+        if kw.get("Ad") is None:
+            return False
+        got = orig(*args, **kw)
+        used.append(got)
+        return got
+    monkeypatch.setattr(tube, "moving_hopf_ok", h2_only)
+    monkeypatch.setattr(tube, "piece_spectrum", lambda *a, **k: SpectrumResult(False, "red team: off"))
+    monkeypatch.setattr(tube, "HOPF_METHOD", "spectral")
+    for out, mine in _check_all(implicit(mu=_dip(e))):
+        if n is None:
+            assert not out.proved, out.reason
+        else:
+            assert out.proved, out.reason
+            assert len(out.crossings) == len(mine) == n
+            assert any(used)            # H2 accepted the Hopf pieces
