@@ -1,7 +1,6 @@
 """Red team 5h: piece_spectrum's stacked similarity transforms (``_similar_factory`` / ``_make_similar``: one
 product ``[X1; ...; Xm] V``, one ``Y [T1, ..., Tm]``, the factory cached by V's identity) against 60-digit
 ``V^-1 X V`` at corners of the balls, for adversarial V; and the cache's identity key."""
-import itertools
 
 import mpmath as mp
 import numpy as np
@@ -91,11 +90,9 @@ def test_factory_key_new_array_is_never_stale():
         del V
 
 
-@pytest.mark.xfail(strict=True, reason="latent defect (no in-package caller mutates V as of 3784e75): "
-                   "_similar_factory keys its cache on id(V) only, so a V mutated in place after a call (e.g. "
-                   "the array Eigenbasis.predict returns by reference) gets the old V's Y/FY/g2 and the "
-                   "balls no longer hold V^-1 X V")
 def test_factory_stale_after_in_place_mutation():
+    """A V changed in place after a call (e.g. the array Eigenbasis.predict returns by reference) must not
+    get the old V's factory: its balls hold V^-1 X V of the new V (red team r5h)."""
     rng = np.random.default_rng(2)
     n = 3
     X = NBall(rng.standard_normal((n, n)), 0.0)

@@ -145,12 +145,13 @@ def _similar_factory(V: np.ndarray):
     ``|Y| (2 gamma_2k |mid T| + rad T)`` (Lemma 1 of fpbounds with the factor ``2 gamma_2k`` on the right:
     the same exact sum as npball.nprod's, plus ``|Y| rad T``; ``|Y| = |Re Y| + |Im Y|`` is one more rounding
     level). None when V is not verified invertible. The last V's factory is kept (``V`` compared by
-    identity: Eigenbasis.predict returns the stored array itself at the stored t)."""
+    identity, Eigenbasis.predict returning the stored array itself at the stored t, and by content against a
+    copy: a V changed in place gets a new factory, red team r5h)."""
     hit = _FACTORY.get("V")
-    if hit is not None and hit[0] is V:
+    if hit is not None and hit[0] is V and np.array_equal(hit[2], V):
         return hit[1]
     similar = _make_similar(V)
-    _FACTORY["V"] = (V, similar)
+    _FACTORY["V"] = (V, similar, np.array(V))
     return similar
 
 
