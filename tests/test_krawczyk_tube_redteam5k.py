@@ -90,6 +90,14 @@ def test_box_test_on_a_thin_T_off_the_float_grid_holds_the_fifty_digit_point(mon
 
 
 # --------------------------------------------------------------------------- garbage float preconditioners
+def _piece_around(tb: Tube, k: int, z: np.ndarray, h: float) -> Piece | None:
+    """The tube piece of chart k on [z_k - h, z_k + h] around the float point z, or None."""
+    lo, hi = F(float(z[k]) - h), F(float(z[k]) + h)
+    with flint.ctx.workprec(PREC):
+        res = tb.piece(k, hull(lo, hi), z)
+    return None if res is None else Piece(k, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
+
+
 def _bad_jacobian(scale: float, seed: int):
     orig = Tube._float_jacobian
     rng = np.random.default_rng(seed)
@@ -123,12 +131,9 @@ def test_garbage_float_preconditioners_never_give_a_piece_missing_the_arc(monkey
                 tb = Tube(s, PREC)
                 z = tb.point(k, float(_curved(a)[k]), _curved(a) + 1e-3)
                 assert z is not None
-                lo, hi = F(float(z[k]) - h), F(float(z[k]) + h)
-                with flint.ctx.workprec(PREC):
-                    res = tb.piece(k, hull(lo, hi), z)
-                if res is None:
+                p = _piece_around(tb, k, z, h)
+                if p is None:
                     continue
-                p = Piece(k, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
                 check_contains_truth(s, p, z, rng, m=3)
 
 
@@ -326,12 +331,9 @@ def test_pieces_at_the_numpy_size_thresholds_hold_the_fifty_digit_arc(monkeypatc
             tb = Tube(s, PREC)
             z = tb.point(k, float(z0[k]), z0 + 1e-6)
             assert z is not None
-            lo, hi = F(float(z[k]) - h), F(float(z[k]) + h)
-            with flint.ctx.workprec(PREC):
-                res = tb.piece(k, hull(lo, hi), z)
-            if res is None:
+            p = _piece_around(tb, k, z, h)
+            if p is None:
                 continue
             accepted += 1
-            p = Piece(k, lo, hi, 1, res[0], res[1], res[2], res[3], du=res[4], slant=res[5])
             check_contains_truth(s, p, z, rng, m=1)
     assert accepted >= 3
