@@ -428,6 +428,7 @@ def test_scheduler_address(tmp_path):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        cluster.wait_for_workers(2)      # scheduler_info lists a worker only once it has registered
         workers = cluster.scheduler_info["workers"]
         addresses = [*workers, *(w["nanny"] for w in workers.values())]
         assert len(addresses) == 4 and all(str(a).startswith("tcp://127.0.0.1:") for a in addresses), addresses
