@@ -11,7 +11,8 @@ import sympy as sp
 from symhopf.model import Model
 from symhopf.parsing import _Translator
 from symhopf.runtime.floats import mat
-from symhopf.search.equilibria import newton_equilibria, newton_equilibrium
+from symhopf.search.equilibria import (STACK_MAX_N, StackedPoints, newton_equilibria, newton_equilibrium,
+                                      points_evaluator)
 from symhopf.search.maps import FixedPoints
 from symhopf.search.symmetry import is_odd
 from symhopf.system import System
@@ -112,3 +113,83 @@ def test_structure_key_cached_srepr_is_the_srepr():
     assert key == m.structure_key() and all(sp.srepr(e) in key for e in m.rhs)
     m2 = Model.ode(["x", "y"], ["a*x - y", "x + 0.25*a*y"], "a", range=[0, 1])
     assert m2.structure_key() != key
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+
+
+def _net_systems():
+    yield System.from_model(Model.from_toml(EXAMPLES / "paper_multilayer.toml"))      # three layers, W_k + a I
+    yield System.from_model(Model.from_toml(EXAMPLES / "gru2.toml"))                  # formula: gates, products
+    yield System.from_model(Model.from_toml(EXAMPLES / "mlp_ode.toml"))               # hidden layer 4 wide, n = 2
+    yield System.from_model(Model.rnn("leaky", weights=[[0.5, -2.0, 0.1], [2.0, 0.5, 0.3], [0.2, -0.4, 0.1]],
+                                      bias=[0.1, -0.2, 0.05], parameter="alpha", range=[0, 2]))
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_stacked_points_agree_with_f_and_Df(k):
+    """A network model's matrix code evaluated on a stack of points: the same f and Df, point by point."""
+    s = list(_net_systems())[k]
+    sp_ = points_evaluator(s.flt, s.n)
+    assert isinstance(sp_, StackedPoints)
+    X = RNG.uniform(-3, 3, (23, s.n))
+    assert sp_.check(X, 0.7)
+    F, D = sp_.f_points(X, 0.7), sp_.Df_points(X, 0.7)
+    assert F.shape == (23, s.n) and D.shape == (23, s.n, s.n)
+    for x, fx, dx in zip(X, F, D):
+        assert np.allclose(fx, s.flt.f(x, 0.7), rtol=1e-13, atol=1e-15)
+        assert np.allclose(dx, s.flt.Df(x, 0.7), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_stacked_newton_equals_one_by_one(k):
+    s = list(_net_systems())[k]
+    X = np.vstack([RNG.uniform(-2, 2, (60, s.n)), np.zeros((1, s.n)), np.full((1, s.n), 1e9)])
+    for a in (0.3, 1.1):
+        together = newton_equilibria(s.flt, X, a)
+        alone = [newton_equilibrium(s.flt, x, a) for x in X]
+        assert [y is None for y in together] == [y is None for y in alone]
+        assert any(y is not None for y in together)
+        for y, z in zip(together, alone):
+            if y is not None:
+                assert np.allclose(y, z, rtol=1e-9, atol=1e-12)
+                assert np.linalg.norm(s.flt.f(y, a)) <= 1e-10 * (1 + np.linalg.norm(y))
+
+
+class _Reducing:
+    """A float evaluator (FloatBase's API) whose code sums over its argument: right on one column
+    ``x`` (n, 1), wrong on a stack (k, n, 1), where the sum runs over every point."""
+
+    def __init__(self, n: int):
+        self.n, self.eye = n, np.eye(n)
+
+    def _f(self, x, a):
+        return a * x - np.sum(x) * 0.1 - x ** 3
+
+    def _Df_apply(self, x, a, u):
+        return (a - 3 * x ** 2) * np.asarray(u) - 0.1 * np.ones((self.n, 1)) @ np.ones((1, self.n)) @ np.asarray(u)
+
+    def f(self, x, a):
+        return self._f(np.asarray(x).reshape(self.n, 1), a)[:, 0]
+
+    def Df(self, x, a):
+        return self._Df_apply(np.asarray(x).reshape(self.n, 1), a, self.eye)
+
+
+def test_stacked_check_refuses_code_that_does_not_broadcast():
+    """A reduction over the variables mixes the points of a stack: the first-use check refuses it, Newton
+    runs one by one and finds what it finds one by one."""
+    flt = _Reducing(3)
+    X = RNG.uniform(-2, 2, (30, 3))
+    assert not StackedPoints(flt).check(X, 0.5)
+    together = newton_equilibria(flt, X, 0.5)
+    assert points_evaluator(flt, 3) is None                   # the verdict is kept
+    alone = [newton_equilibrium(flt, x, 0.5) for x in X]
+    assert all((y is None and z is None) or np.array_equal(y, z) for y, z in zip(together, alone))
+    assert sum(y is not None for y in together) > 0
+
+
+def test_no_stack_for_fixed_points_or_large_n():
+    s = System.from_model(Model.from_toml(EXAMPLES / "elman3.toml"))     # a map: G = F - x
+    assert points_evaluator(FixedPoints(s.flt), s.n) is None
+    assert points_evaluator(s.flt, STACK_MAX_N + 1) is None

@@ -11,6 +11,7 @@ nothing here is trusted.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -77,18 +78,93 @@ def _row_norms(A: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", A, A))
 
 
+#: largest n at which a network model's Newton starts run as a stack (:class:`StackedPoints`): there a call of
+#: the generated code costs more in Python than in arithmetic; above, the O(n^3) solves dominate
+STACK_MAX_N = 64
+
+
+class StackedPoints:
+    """``f`` and ``Df`` of a float evaluator with matrix code (network models) at k points at once.
+
+    The points enter the generated code as a stack ``X[:, :, None]`` of (n, 1) columns: numpy's matmul
+    broadcasts every product ``M @ x`` over the leading axis, entrywise functions act per entry, data
+    columns (n, 1) broadcast, so ``_f`` returns the stack of ``f(X[i], a)`` and ``_Df_apply(., I)`` the
+    stack of ``Df(X[i], a)``. Code that does not broadcast so (a transpose, a reduction over the
+    variables) is caught on first use: the stack is compared with ``f`` and ``Df`` at two rows (to
+    rounding) and, failing that, :attr:`ok` is False (the caller goes one point at a time).
+    """
+
+    def __init__(self, flt: Any) -> None:
+        self.flt = flt
+        self.ok: bool | None = None          # None: not checked yet
+
+    def f_points(self, X: np.ndarray, a: float) -> np.ndarray:
+        """Rows ``f(X[i], a)``, shape (k, n)."""
+        out = np.asarray(self.flt._f(X[:, :, None], float(a)))
+        return np.array(np.broadcast_to(out, (len(X), self.flt.n, 1))[:, :, 0])
+
+    def Df_points(self, X: np.ndarray, a: float) -> np.ndarray:
+        """``Df(X[i], a)`` stacked, shape (k, n, n)."""
+        flt = self.flt
+        out = np.asarray(flt._Df_apply(X[:, :, None], float(a), flt.eye), dtype=float)
+        return np.array(np.broadcast_to(out, (len(X), flt.n, flt.n)))
+
+    def check(self, X: np.ndarray, a: float) -> bool:
+        """On first use: the stacked ``f`` and ``Df`` at the last two rows of ``X`` equal ``f`` and ``Df``
+        there (``rtol`` 1e-12); the verdict is kept."""
+        if self.ok is None:
+            P, flt = np.array(X[-2:], dtype=float), self.flt
+            try:
+                F, J = self.f_points(P, a), self.Df_points(P, a)
+                self.ok = bool(F.shape == P.shape and J.shape == (len(P), flt.n, flt.n)
+                               and np.allclose(F, [flt.f(x, a) for x in P], rtol=1e-12, atol=1e-300, equal_nan=True)
+                               and np.allclose(J, [flt.Df(x, a) for x in P], rtol=1e-12, atol=1e-300, equal_nan=True))
+            except (ValueError, TypeError, IndexError, AttributeError):
+                self.ok = False
+        return self.ok
+
+
+_STACKED: "weakref.WeakKeyDictionary[Any, StackedPoints]" = weakref.WeakKeyDictionary()
+
+
+def points_evaluator(flt: Any, n: int) -> Any | None:
+    """What evaluates many points at once for :func:`newton_equilibria`: the evaluator itself when it
+    evaluates points entrywise (``flt.pointwise``, ODE models), else (``n <= STACK_MAX_N``, an evaluator
+    with generated matrix code, not marked ``stackable = False``) its :class:`StackedPoints`; None: one
+    point at a time."""
+    if getattr(flt, "pointwise", False):
+        return flt
+    if n > STACK_MAX_N or not getattr(flt, "stackable", True) or not hasattr(flt, "_f") \
+            or not hasattr(flt, "_Df_apply"):
+        return None
+    try:
+        sp = _STACKED.get(flt)
+        if sp is None:
+            sp = _STACKED[flt] = StackedPoints(flt)
+    except TypeError:                       # not weak-referenceable: no cache, checked anew
+        sp = StackedPoints(flt)
+    return sp if sp.ok is not False else None
+
+
 def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, max_iter: int = 60,
-                      min_batch: int = POINTS_MIN) -> list[np.ndarray | None]:
+                      min_batch: int | None = None) -> list[np.ndarray | None]:
     """:func:`newton_equilibrium` from every row of ``X0``, the same iteration for each, run side by side
-    through the evaluator's ``f_points`` / ``Df_points`` (one evaluation of the generated code for all the
-    points still iterating, and one stacked solve) when it evaluates points entrywise (``flt.pointwise``,
-    ODE models); once fewer than ``min_batch`` points iterate, each finishes alone. Elsewhere one by one."""
+    through :func:`points_evaluator`'s ``f_points`` / ``Df_points`` (one evaluation of the generated code
+    for all the points still iterating, and one stacked solve): the evaluator's own for ODE models
+    (entrywise code), a :class:`StackedPoints` for network models of small n. Once fewer than
+    ``min_batch`` points iterate (default ``POINTS_MIN`` for entrywise code, 2 for stacks), each finishes
+    alone. Elsewhere one by one. The limits equal those of :func:`newton_equilibrium` up to the rounding
+    of the stacked products."""
     X = np.array(X0, dtype=float)
     k = len(X)
-    if not getattr(flt, "pointwise", False) or k < min_batch:
+    pts = points_evaluator(flt, flt.n) if k else None
+    stacked = isinstance(pts, StackedPoints)
+    if min_batch is None:
+        min_batch = 2 if stacked else POINTS_MIN
+    if pts is None or k < min_batch or (stacked and not pts.check(X, a)):
         return [newton_equilibrium(flt, x, a, tol, max_iter) for x in X]
-    F = flt.f_points(X, a)
-    if not flt.pointwise:                   # its check against f failed: one by one
+    F = pts.f_points(X, a)
+    if not stacked and not flt.pointwise:   # its check against f failed: one by one
         return [newton_equilibrium(flt, x, a, tol, max_iter) for x in X]
     NF = _row_norms(F)
     out: list[np.ndarray | None] = [None] * k
@@ -106,7 +182,7 @@ def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, ma
         active = active[~bad & ~conv]
         if not len(active):
             return out
-        J = flt.Df_points(X[active], a)
+        J = pts.Df_points(X[active], a)
         zero_row = np.isfinite(J).all(axis=(1, 2)) & ~J.any(axis=2).all(axis=1)
         active, J = active[~zero_row], J[~zero_row]
         try:
@@ -126,7 +202,7 @@ def newton_equilibria(flt: Any, X0: np.ndarray, a: float, tol: float = 1e-11, ma
         while len(pending):
             idx = active[pending]
             xn = X[idx] + T[pending][:, None] * D[pending]
-            fn = flt.f_points(xn, a)
+            fn = pts.f_points(xn, a)
             nn = _row_norms(fn)
             XN[pending], FN[pending], NN[pending] = xn, fn, nn
             done = (nn < (1 - T[pending] / 4) * NF[idx]) | (T[pending] < 1e-3)
@@ -190,7 +266,7 @@ def find_equilibria(
     seen: list[np.ndarray] = []
     seeds = _seeds(n, guesses, box, samples, rng)
     # side by side where the evaluator takes many points at once (else one by one below, with progress)
-    limits = newton_equilibria(flt, np.array(seeds), a) if getattr(flt, "pointwise", False) else None
+    limits = newton_equilibria(flt, np.array(seeds), a) if points_evaluator(flt, n) is not None else None
     for k, s in enumerate(seeds):
         if tick is not None:
             tick(k / len(seeds))

@@ -21,8 +21,9 @@ from .equilibria import default_samples, find_equilibria
 class FixedPoints:
     """Float evaluator of G(x, a) = F(x, a) - x; the derivatives other than Df are F's."""
 
-    #: G has no evaluation at many points at once (F's ``f_points`` would be F's, not G's)
+    #: G has no evaluation at many points at once (F's ``f_points`` or generated code would be F's, not G's)
     pointwise = False
+    stackable = False
 
     def __init__(self, flt: Any) -> None:
         self.F = flt
