@@ -107,3 +107,34 @@ def test_nan_anywhere_is_not_proved():
     assert prove_candidate(system, _brusselator_candidate(system)).proved
     res = prove_candidate(_NanC(system), _brusselator_candidate(system))
     assert res.status == "not_proved" and "NaN" in res.reason
+
+
+def test_newton_stops_at_rounding_noise_and_still_converges_from_afar(monkeypatch):
+    """Newton stops once its steps are rounding noise (a step below 1e-12 (1 + |X|) that does not halve the
+    one before) instead of running maxiter = 50 noise steps (the RG-flow model's candidates: steps ~1e-13
+    for ever); from a start 1e-2 off it still takes the quadratic steps and ends at the zero (Brusselator:
+    x = (1, 2), a = 2, w = 1)."""
+    import pathlib
+
+    import symhopf.proof.newton as nw
+    from symhopf.model import Model
+    from symhopf.search import find_candidates
+    from symhopf.system import System
+    system = SympySystem(BRUSSELATOR)
+    steps = []
+    solve = np.linalg.solve
+
+    def counting(A, b):
+        steps.append(float(np.max(np.abs(solve(A, b)))))
+        return solve(A, b)
+    monkeypatch.setattr(nw.np.linalg, "solve", counting)
+    far = newton(system, _brusselator_candidate(system))
+    assert far.converged and len(steps) < 15 and steps[0] > 1e-3
+    assert np.allclose([float(t) for t in far.X[:4]], [1, 2, 2, 1], rtol=0, atol=1e-14)
+    rg = System.from_model(Model.from_toml(pathlib.Path(__file__).resolve().parent.parent / "examples"
+                                           / "rgflows_matcont.toml"))
+    for cand in find_candidates(rg).candidates:
+        steps.clear()
+        res = newton(rg, cand)
+        assert res.converged and len(steps) <= 3 and res.residual < 1e-12
+        assert np.allclose([float(t) for t in res.X[:rg.n + 2]], [*cand.x, cand.a, cand.omega], rtol=1e-12, atol=1e-13)

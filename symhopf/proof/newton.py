@@ -3,7 +3,9 @@
 The phase/scale condition <c, v> = 1 (real and imaginary parts) uses the fixed
 vector c = q / |q| (q the candidate's eigenvector, rotated so that its largest
 entry is real); with it DG is invertible at a simple pair +-iw with mu' != 0.
-Float64 Newton first; for prec > 53 a few more Newton steps on midpoints of the
+Float64 Newton first, until a step is below 4e-16 (1 + |X|) or, once below 1e-12 (1 + |X|), fails to
+halve the step before it (rounding noise: further steps do not improve X; a candidate from the search
+is usually there from the first step); for prec > 53 a few more Newton steps on midpoints of the
 ball evaluator at prec bits (quadratic convergence doubles the digits per step).
 """
 from __future__ import annotations
@@ -45,10 +47,11 @@ def newton(system, cand: Candidate, prec: int = 53, maxiter: int = 50) -> Newton
         for _ in range(maxiter):
             dX = np.linalg.solve(DG_float(system.flt, c, X), G_float(system.flt, c, X))
             X = X - dX
-            step = np.max(np.abs(dX))
+            step, prev = np.max(np.abs(dX)), step
             if not np.all(np.isfinite(X)):
                 break
-            if step <= 4e-16 * (1 + np.max(np.abs(X))):
+            scale = 1 + np.max(np.abs(X))
+            if step <= 4e-16 * scale or (step <= 1e-12 * scale and step > prev / 2):
                 break
     except np.linalg.LinAlgError:
         return NewtonResult(False, [arb(float(t)) for t in np.nan_to_num(X)], c, math.inf,
