@@ -138,3 +138,65 @@ def test_newton_stops_at_rounding_noise_and_still_converges_from_afar(monkeypatc
         res = newton(rg, cand)
         assert res.converged and len(steps) <= 3 and res.residual < 1e-12
         assert np.allclose([float(t) for t in res.X[:rg.n + 2]], [*cand.x, cand.a, cand.omega], rtol=1e-12, atol=1e-13)
+
+
+def _net16_point():
+    """A 16-neuron leaky tanh net without bias (numpy seed 3) and Newton's point at its first Hopf candidate."""
+    from symhopf.model import Model
+    from symhopf.search import find_candidates
+    from symhopf.system import System
+    W = 2.0 * np.random.default_rng(3).standard_normal((16, 16)) / 4
+    ev = np.linalg.eigvals(W)
+    s = System.from_model(Model.rnn("leaky", weights=W, parameter="alpha",
+                                    range=[round(1 - ev.real.max() - 0.5, 3), round(1 - ev.real.min() + 0.5, 3)]))
+    cand = find_candidates(s).candidates[0]
+    return s, newton(s, cand)
+
+
+def test_existence_numpy_bounds_agree_with_arb_and_bound_the_true_norm(monkeypatch):
+    """n >= NUMPY_N at 53 bits: Y, Z1, Z2 from numpy ball products. The same theorem holds: Y and Z2 agree with
+    python-flint's to 1e-6, the radii agree, and Z1 bounds |I - A DG(x̄)| computed at 256 bits (its lower end)."""
+    import symhopf.proof.existence as E
+    from symhopf.proof.extended import DG_ball
+    s, nr = _net16_point()
+    assert s.n >= E.NUMPY_N
+    fast = E.prove_existence(s, nr.c, nr.X, 53)
+    monkeypatch.setattr(E, "NUMPY_N", 10 ** 9)
+    slow = E.prove_existence(s, nr.c, nr.X, 53)
+    assert fast.success and slow.success
+    for a, b in ((fast.Y, slow.Y), (fast.Z2, slow.Z2), (fast.radius, slow.radius)):
+        assert abs(float(a) - float(b)) <= 1e-6 * float(b)
+    assert fast.Z1 < 1e-6 and fast.uniqueness_radius >= slow.uniqueness_radius / 1000
+    N = len(nr.X)
+    nb = E._NumpyBounds(DG_ball(s.ball(53), nr.c, nr.X))
+    with ctx.workprec(256):
+        A = arb_mat(nb.A.mid.tolist())
+        M = arb_mat([[1 if i == j else 0 for j in range(N)] for i in range(N)]) - A * DG_ball(s.ball(256), nr.c, nr.X)
+        true_low = max(sum(abs(float(M[i, j].mid())) - float(M[i, j].rad()) for j in range(N)) for i in range(N))
+    assert float(fast.Z1) >= true_low > 0
+
+
+def test_op_norm_upper_np_bounds_the_exact_row_sums():
+    from fractions import Fraction
+
+    from symhopf.proof.existence import op_norm_upper_np
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(9)
+    for shape in ((5, 7), (40, 40), (3, 1)):
+        mid = rng.standard_normal(shape) * 10.0 ** rng.integers(-200, 200, shape) + 1j * rng.standard_normal(shape)
+        rad = np.abs(rng.standard_normal(shape)) * 1e-3
+        got = op_norm_upper_np(NBall(mid, rad))
+        exact = max(sum(abs(Fraction(z.real)) + abs(Fraction(z.imag)) + Fraction(r) for z, r in zip(mr, rr))
+                    for mr, rr in zip(mid, rad))
+        assert Fraction(float(got)) >= exact and float(got) <= float(exact) * (1 + 1e-12)
+    assert not op_norm_upper_np(NBall(np.array([[1.0, np.nan]]), np.zeros((1, 2)))).is_finite()
+
+
+def test_existence_numpy_z1_keeps_the_radii_of_DG():
+    """DG = I +- 0.6 entrywise (N = 4): every A leaves |I - A DG| >= 0.6 N > 1 for some DG in the ball; the numpy
+    Z1 must see it (it would not if the radii of DG were dropped: mid DG = I, A = I, I - A mid DG = 0)."""
+    from symhopf.proof.existence import _NumpyBounds
+    DG = arb_mat([[arb(1 if i == j else 0, 0.6) for j in range(4)] for i in range(4)])
+    nb = _NumpyBounds(DG)
+    assert np.array_equal(nb.A.mid, np.eye(4))
+    assert nb.z1() >= 2.4
