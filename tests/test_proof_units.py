@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from flint import arb, arb_mat, ctx
+from flint import acb, arb, arb_mat, ctx
 
 from reference_systems import SympySystem
 from symhopf.candidate import Candidate
@@ -200,3 +200,59 @@ def test_existence_numpy_z1_keeps_the_radii_of_DG():
     nb = _NumpyBounds(DG)
     assert np.array_equal(nb.A.mid, np.eye(4))
     assert nb.z1() >= 2.4
+
+
+def test_spectrum_numpy_discs_agree_with_arb(monkeypatch):
+    """n >= NUMPY_N at 53 bits: the Gershgorin boxes from numpy ball products prove what the python-flint ones
+    prove on a 16-neuron net's Hopf point, with overlapping pair boxes and other_max_real."""
+    import symhopf.proof.spectrum as S
+    s, nr = _net16_point()
+    n = s.n
+    ex = prove_existence(s, nr.c, nr.X, 53)
+    with ctx.workprec(53):
+        A = s.ball(53).Df(arb_mat([[t] for t in ex.box[:n]]), ex.box[n])
+    fast = prove_spectrum(A, ex.box[n + 1], 53)
+    monkeypatch.setattr(S, "NUMPY_N", 10 ** 9)
+    slow = prove_spectrum(A, ex.box[n + 1], 53)
+    assert fast.success and slow.success
+    assert all(f.overlaps(g) for f, g in zip(fast.pair, slow.pair))
+    assert fast.other_max_real.overlaps(slow.other_max_real)
+
+
+def test_spectrum_numpy_boxes_hold_the_eigenvalues_of_every_matrix_in_the_ball():
+    """A = diag(1, ..., 20) + 0.3 i-rotations, radius 0.05 entrywise: the eigenvalues (mpmath, 30 digits) of
+    matrices at corners of the ball lie in the union of the numpy boxes, and an isolated box holds exactly
+    one eigenvalue of each."""
+    import mpmath
+
+    from symhopf.proof.spectrum import _gershgorin_np
+    rng = np.random.default_rng(4)
+    mid = np.diag(np.arange(1.0, 21.0)) + 0.3 * rng.standard_normal((20, 20))
+    A = arb_mat([[arb(v, 0.05) for v in row] for row in mid])
+    boxes = _gershgorin_np(A)
+    assert boxes is not None and len(boxes) == 20
+    for trial in range(3):
+        corner = mid + 0.05 * rng.choice([-1.0, 1.0], (20, 20))
+        with mpmath.workdps(30):
+            ev = mpmath.eig(mpmath.matrix(corner.tolist()), left=False, right=False)
+        pts = [acb(arb(mpmath.nstr(mpmath.re(lam), 25)), arb(mpmath.nstr(mpmath.im(lam), 25))) for lam in ev]
+        assert all(any(b.contains(z) for b in boxes) for z in pts)
+        for i, b in enumerate(boxes):
+            if not any(b.overlaps(c) for j, c in enumerate(boxes) if j != i):
+                assert sum(b.contains(z) for z in pts) == 1
+
+
+def test_spectrum_numpy_defective_block_claims_only_the_truth():
+    """+-2i and a defective Jordan block of -1 (18 x 18; float eigenvectors numerically parallel, R^-1 huge):
+    whatever is claimed is true (the pair boxes hold +-2i, the other real parts hold -1); with the block's
+    eigenvalue 0 instead, nothing is proved."""
+    def block(lam: float) -> arb_mat:
+        J = np.zeros((20, 20))
+        J[0, 1], J[1, 0] = -2.0, 2.0
+        J[2:, 2:] = lam * np.eye(18) + np.diag(np.ones(17), 1)
+        return arb_mat([[arb(v) for v in row] for row in J])
+    res = prove_spectrum(block(-1.0), arb(2, 1e-12), 53)
+    if res.success:
+        assert res.pair[0].contains(acb(0, 2)) and res.pair[1].contains(acb(0, -2))
+        assert res.other_max_real.contains(-1)
+    assert not prove_spectrum(block(0.0), arb(2, 1e-12), 53).success

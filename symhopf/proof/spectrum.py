@@ -8,6 +8,13 @@ eigenvalue of A' lies in the union of the discs D_i = {|z - M_ii| <= sum_{j!=i}
 |M_ij|} (here enclosed in complex boxes), and a union of k boxes disjoint from
 the other boxes holds exactly k eigenvalues.
 
+At 53 bits and n >= NUMPY_N the same discs come from numpy ball products (runtime/npball.py):
+Y = fl(R^{-1}) and E = I - Y R (a ball product); if |E| < 1 (max row sum), then R^{-1} = (I - E)^{-1} Y,
+and every entry of R^{-1} - Y = (I - E)^{-1} E Y has modulus at most |E| |Y| / (1 - |E|) (an entry is at
+most the max row sum), so R^{-1} lies in the ball Y +- delta entrywise; M = (Y +- delta) (A R) then
+encloses R^{-1} A' R as above (nprod: Lemma 1's rounding bound), and box i is centred at the midpoint of
+M_ii with half side rad(M_ii) + sum_{j != i} (|mid M_ij| + rad M_ij) (Lemma 2), so it holds the disc.
+
 Conclusion when successful: exactly one eigenvalue of A* lies in the box that
 meets i w (w the proved frequency, w > 0), which is isolated, so it is the simple
 eigenvalue i w*; likewise -i w*; every other eigenvalue lies in boxes whose
@@ -16,10 +23,18 @@ real parts exclude 0, and the largest such real part lies in other_max_real.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import math
+from fractions import Fraction
 from functools import reduce
 
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat, ctx
+
+from ..runtime.fpbounds import abs1, upper
+from ..runtime.npball import NBall, as_nball, nadd, nprod
+
+#: n from which the 53-bit discs come from numpy ball products (module docstring)
+NUMPY_N = 16
 
 
 @dataclass
@@ -44,9 +59,42 @@ def _eigenvectors(A: arb_mat, prec: int) -> acb_mat:
         return acb_mat(np.linalg.eig(mid)[1].tolist())
 
 
+def _row_sums_upper(mid: np.ndarray, rad: np.ndarray) -> np.ndarray:
+    """Upper bounds of the row sums of |mid| + rad (Lemma 2 on the non-negative float sums)."""
+    return upper(np.sum(abs1(mid) + rad, axis=1), mid.shape[1] + 2)
+
+
+def _gershgorin_np(A: arb_mat) -> list[acb] | None:
+    """The boxes of :func:`gershgorin_boxes` at 53 bits by numpy ball products (module docstring)."""
+    n = A.nrows()
+    An = as_nball(A)
+    R = np.linalg.eig(An.mid)[1]
+    Y = np.linalg.inv(R)
+    zero = np.zeros((n, n))
+    E = nadd(NBall(np.eye(n), zero), -nprod(NBall(Y, zero), NBall(R, zero)))
+    e = float(np.max(_row_sums_upper(E.mid, E.rad)))
+    y = float(np.max(_row_sums_upper(Y, zero)))
+    if not (math.isfinite(e) and math.isfinite(y) and e < 1):
+        return None
+    delta = math.nextafter(float(Fraction(e) * Fraction(y) / (1 - Fraction(e))), math.inf)
+    M = nprod(NBall(Y, np.full((n, n), delta)), nprod(An, NBall(R, zero)))
+    off = abs1(M.mid) + M.rad
+    off[np.diag_indices(n)] = M.rad.diagonal()
+    rho = upper(np.sum(off, axis=1), n + 2)
+    d = M.mid.diagonal()
+    if not (np.all(np.isfinite(rho)) and np.all(np.isfinite(d))):
+        return None
+    return [acb(arb(float(z.real), float(r)), arb(float(z.imag), float(r))) for z, r in zip(d, rho)]
+
+
 def gershgorin_boxes(A: arb_mat, prec: int) -> list[acb] | None:
     """Complex boxes, one per Gershgorin disc of R^{-1} A R; None if R^{-1} cannot be enclosed."""
     n = A.nrows()
+    if prec <= 53 and n >= NUMPY_N:
+        try:
+            return _gershgorin_np(A)
+        except np.linalg.LinAlgError:
+            return None
     with ctx.workprec(prec):
         R = _eigenvectors(A, prec)
         Rinv = R.inv(nonstop=True)
