@@ -256,3 +256,43 @@ def test_spectrum_numpy_defective_block_claims_only_the_truth():
         assert res.pair[0].contains(acb(0, 2)) and res.pair[1].contains(acb(0, -2))
         assert res.other_max_real.contains(-1)
     assert not prove_spectrum(block(0.0), arb(2, 1e-12), 53).success
+
+
+def test_lyapunov_numpy_solves_agree_with_arb(monkeypatch):
+    """n >= NUMPY_N at 53 bits: l1 and mu' from numpy ball solves overlap python-flint's, with radii of the
+    same order, on a 16-neuron net's Hopf point."""
+    import symhopf.proof.lyapunov as L
+    s, nr = _net16_point()
+    ex = prove_existence(s, nr.c, nr.X, 53)
+    fast = lyapunov(s, ex.box, 53)
+    monkeypatch.setattr(L, "NUMPY_N", 10 ** 9)
+    slow = lyapunov(s, ex.box, 53)
+    assert fast.success and slow.success
+    assert fast.l1.overlaps(slow.l1) and fast.mu_prime.overlaps(slow.mu_prime)
+    assert fast.l1.rad() <= 10 * slow.l1.rad() and fast.mu_prime.rad() <= 10 * slow.mu_prime.rad()
+    assert all(fast.p[i, 0].overlaps(slow.p[i, 0]) for i in range(s.n))
+
+
+def test_solve_nb_holds_the_solutions_at_corners_and_refuses_singular_balls():
+    """_solve_nb (complex D and r with radii): D'^-1 r' at corners of the balls (mpmath, 30 digits) lies in the
+    result; a ball holding a singular matrix gives None."""
+    import mpmath
+
+    from symhopf.proof.lyapunov import _solve_nb
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(12)
+    n = 20
+    Dm = np.eye(n) * 4 + rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    rm = rng.standard_normal((n, 1)) + 1j * rng.standard_normal((n, 1))
+    z = _solve_nb(NBall(Dm, np.full((n, n), 1e-3)), NBall(rm, np.full((n, 1), 1e-3)))
+    assert z is not None
+    for _ in range(2):
+        Dc = Dm + 0.999e-3 * rng.choice([-1, 1], (n, n)) / np.sqrt(2) * (1 + 1j)
+        rc = rm + 0.999e-3 * rng.choice([-1, 1], (n, 1))
+        with mpmath.workdps(30):
+            sol = mpmath.lu_solve(mpmath.matrix(Dc.tolist()), mpmath.matrix(rc.tolist()))
+        for i in range(n):
+            assert abs(complex(sol[i]) - z.mid[i, 0]) <= z.rad[i, 0]
+    sing = np.ones((4, 4))
+    assert _solve_nb(NBall(sing, np.zeros((4, 4))), NBall(np.ones((4, 1)), np.zeros((4, 1)))) is None
+    assert _solve_nb(NBall(np.eye(4), np.full((4, 4), 0.6)), NBall(np.ones((4, 1)), np.zeros((4, 1)))) is None
