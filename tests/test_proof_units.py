@@ -168,7 +168,13 @@ def test_existence_numpy_bounds_agree_with_arb_and_bound_the_true_norm(monkeypat
         assert abs(float(a) - float(b)) <= 1e-6 * float(b)
     assert fast.Z1 < 1e-6 and fast.uniqueness_radius >= slow.uniqueness_radius / 1000
     N = len(nr.X)
-    nb = E._NumpyBounds(DG_ball(s.ball(53), nr.c, nr.X))
+    from symhopf.proof.extended import DG_nball
+    from symhopf.runtime.npball import as_nball
+    with ctx.workprec(53):
+        nbl = DG_nball(s.ball(53), nr.c, nr.X)
+        ref = as_nball(DG_ball(s.ball(53), nr.c, nr.X))
+    assert np.array_equal(nbl.mid, ref.mid) and np.array_equal(nbl.rad, ref.rad)      # DG_nball: the same balls
+    nb = E._NumpyBounds(nbl)
     with ctx.workprec(256):
         A = arb_mat(nb.A.mid.tolist())
         M = arb_mat([[1 if i == j else 0 for j in range(N)] for i in range(N)]) - A * DG_ball(s.ball(256), nr.c, nr.X)
@@ -196,8 +202,9 @@ def test_existence_numpy_z1_keeps_the_radii_of_DG():
     """DG = I +- 0.6 entrywise (N = 4): every A leaves |I - A DG| >= 0.6 N > 1 for some DG in the ball; the numpy
     Z1 must see it (it would not if the radii of DG were dropped: mid DG = I, A = I, I - A mid DG = 0)."""
     from symhopf.proof.existence import _NumpyBounds
+    from symhopf.runtime.npball import as_nball
     DG = arb_mat([[arb(1 if i == j else 0, 0.6) for j in range(4)] for i in range(4)])
-    nb = _NumpyBounds(DG)
+    nb = _NumpyBounds(as_nball(DG))
     assert np.array_equal(nb.A.mid, np.eye(4))
     assert nb.z1() >= 2.4
 

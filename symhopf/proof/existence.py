@@ -31,10 +31,10 @@ Bounds (all in ball arithmetic at the working precision, upper ends taken):
 
 At 53 bits and n >= NUMPY_N the same three bounds are taken from numpy ball products instead of
 python-flint ones (runtime/npball.py: ``nprod`` with Lemma 1's rounding bound, ``nadd``; A as an exact
-float matrix of radius 0; G, DG and D2 converted by ``as_nball``, which widens every radius by the
-rounding of its midpoint) and :func:`op_norm_upper_np` (Lemma 2 on the row sums): every bound is again
-an upper bound of the same norm, so the theorem applies unchanged (at n = 200 the arb product A DG,
-N = 602, cost 0.8 CPU s of the 1.4 s of this stage).
+float matrix of radius 0; G, DG (``extended.DG_nball``: the same balls) and D2 converted by ``as_nball``,
+which widens every radius by the rounding of its midpoint) and :func:`op_norm_upper_np` (Lemma 2 on the
+row sums): every bound is again an upper bound of the same norm, so the theorem applies unchanged (at
+n = 200 the arb product A DG, N = 602, cost 0.8 CPU s of the 1.4 s of this stage).
 
 Conclusion. On success the unique zero lies in x̄ +- r (existence radius r) and
 is the only zero in x̄ +- R (uniqueness radius R >= r).
@@ -53,7 +53,7 @@ from flint import arb, arb_mat, ctx
 
 from ..runtime.fpbounds import abs1, upper
 from ..runtime.npball import NBall, as_nball, nadd, nprod
-from .extended import D2G_ball, DG_ball, G_ball
+from .extended import D2G_ball, DG_ball, DG_nball, G_ball
 
 #: the theorem a per-point proof states (``proof.theorem`` of the certificate)
 THEOREM = "newton-kantorovich"
@@ -98,8 +98,8 @@ def op_norm_upper_np(M: NBall) -> arb:
 class _NumpyBounds:
     """Y, Z1 and Z2 of the theorem by numpy ball products, with ``A = inv(mid DG0)`` exact (radius 0)."""
 
-    def __init__(self, DG0: arb_mat):
-        self.DG0 = as_nball(DG0)
+    def __init__(self, DG0: NBall):
+        self.DG0 = DG0
         self.A = NBall(np.linalg.inv(self.DG0.mid), np.zeros(self.DG0.mid.shape))
 
     def norm_of_product(self, v: arb_mat) -> arb:
@@ -126,10 +126,11 @@ def prove_existence(system, c: np.ndarray, X: list[arb], prec: int,
     """Run the theorem above around X (exact centres) at prec bits; never raises on failure."""
     ball, N = system.ball(prec), len(X)
     out = ExistenceResult(False, "", prec)
+    numpy_path = prec <= 53 and system.n >= NUMPY_N
     with ctx.workprec(prec):
-        DG0 = DG_ball(ball, c, X)
+        DG0 = DG_nball(ball, c, X) if numpy_path else DG_ball(ball, c, X)
         try:
-            if prec <= 53 and system.n >= NUMPY_N:
+            if numpy_path:
                 nb = _NumpyBounds(DG0)
                 norm_A = nb.norm_of_product
             else:
@@ -141,7 +142,7 @@ def prove_existence(system, c: np.ndarray, X: list[arb], prec: int,
             out.reason = "existence: extended Jacobian numerically singular"
             return out
         out.Y = norm_A(G_ball(ball, c, X))
-        if prec <= 53 and system.n >= NUMPY_N:
+        if numpy_path:
             out.Z1 = nb.z1()
         else:
             eye = arb_mat([[1 if i == j else 0 for j in range(N)] for i in range(N)])

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from flint import acb, acb_mat, arb, arb_mat
 
+from ..runtime.npball import NBall, as_nball, exact_floats
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -110,6 +112,45 @@ def DG_ball(ball, c: np.ndarray, X: list[arb]) -> arb_mat:
         M[n + i][2 * n + 2 + i], M[2 * n + i][n + 2 + i] = w, -w
     normalisation_rows(M, c)
     return arb_mat(M)
+
+
+def DG_nball(ball, c: np.ndarray, X: list[arb]):
+    """``npball.as_nball(DG_ball(ball, c, X))`` (the same midpoints and radii, entry for entry) built from the
+    blocks of DG: ``as_nball`` of Df, B(vr, I), B(vi, I), Df_a v, f_a, v and w, ``exact_floats`` of the
+    rows of c, exact zeros elsewhere; without the N x N list of balls. Call inside ctx.workprec."""
+    n = len(c)
+    x, a, w, vr, vi = Layout(n).split(X)
+    xm, vrm, vim = _col(x), _col(vr), _col(vi)
+    I = arb_mat([[1 if i == j else 0 for j in range(n)] for i in range(n)])
+    A, fa, Dfa = ball.Df(xm, a), ball.f_a(xm, a), ball.Df_a(xm, a)
+    N = 3 * n + 2
+    mid, rad = np.zeros((N, N)), np.zeros((N, N))
+
+    def put(rows: slice, cols: slice, m) -> None:
+        b = as_nball(m)
+        mid[rows, cols], rad[rows, cols] = b.mid, b.rad
+    xs, vrs, vis = slice(0, n), slice(n + 2, 2 * n + 2), slice(2 * n + 2, N)
+    r1, r2 = slice(n, 2 * n), slice(2 * n, 3 * n)
+    put(xs, xs, A)
+    put(r1, xs, ball.B(xm, a, vrm, I))
+    put(r2, xs, ball.B(xm, a, vim, I))
+    put(r1, vrs, A)
+    put(r2, vis, A)
+    put(xs, slice(n, n + 1), fa)
+    put(r1, slice(n, n + 1), Dfa * vrm)
+    put(r2, slice(n, n + 1), Dfa * vim)
+    put(r1, slice(n + 1, n + 2), vim)
+    put(r2, slice(n + 1, n + 2), -vrm)
+    wb = as_nball(arb_mat([[w]]))
+    d = np.arange(n)
+    mid[n + d, 2 * n + 2 + d], rad[n + d, 2 * n + 2 + d] = wb.mid[0, 0], wb.rad[0, 0]
+    mid[2 * n + d, n + 2 + d], rad[2 * n + d, n + 2 + d] = -wb.mid[0, 0], wb.rad[0, 0]
+    cr, ci = exact_floats(np.real(c)[None, :]), exact_floats(np.imag(c)[None, :])
+    mid[3 * n, vrs], rad[3 * n, vrs] = cr.mid[0], cr.rad[0]
+    mid[3 * n, vis], rad[3 * n, vis] = ci.mid[0], ci.rad[0]
+    mid[3 * n + 1, vrs], rad[3 * n + 1, vrs] = -ci.mid[0], ci.rad[0]
+    mid[3 * n + 1, vis], rad[3 * n + 1, vis] = cr.mid[0], cr.rad[0]
+    return NBall(mid, rad)
 
 
 def normalisation_rows(M: list[list[arb]], c: np.ndarray) -> None:
