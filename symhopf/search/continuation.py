@@ -96,6 +96,7 @@ class Continuer:
         self.max_angle, self.max_steps, self.max_move = max_angle, max_steps, max_move
         self.x_limit, self.ds_eig_min, self.grow_iters = x_limit, ds_eig_min, grow_iters
         self._chord_cache: dict[tuple[int, float], tuple[Branch, list[list]]] = {}   # on_branch's (_chords)
+        self._last_J: tuple[bytes, np.ndarray] | None = None     # J's last (z, value): eigvals reuses its Df
 
     # --- coordinates -------------------------------------------------------------
     def z_of(self, x: np.ndarray, a: float) -> np.ndarray:
@@ -113,7 +114,9 @@ class Continuer:
 
     def J(self, z: np.ndarray) -> np.ndarray:
         x, a = self.xa(z)
-        return np.hstack([self.flt.Df(x, a), self.L * self.flt.f_a(x, a)[:, None]])
+        J = np.hstack([self.flt.Df(x, a), self.L * self.flt.f_a(x, a)[:, None]])
+        self._last_J = (z.tobytes(), J)
+        return J
 
     # --- building blocks -----------------------------------------------------------
     def tangent(self, z: np.ndarray, prev: np.ndarray | None = None) -> np.ndarray:
@@ -154,7 +157,11 @@ class Continuer:
         return None if res is None else res[0]
 
     def eigvals(self, z: np.ndarray) -> np.ndarray:
-        return np.linalg.eigvals(self.flt.Df(*self.xa(z)))
+        """Eigenvalues of Df at z; Df is the first n columns of the last :meth:`J` when that was at this very
+        z (the tangent at a new branch point computes it just before)."""
+        last = self._last_J
+        D = last[1][:, : self.n] if last is not None and last[0] == z.tobytes() else self.flt.Df(*self.xa(z))
+        return np.linalg.eigvals(D)
 
     def eig_move_ok(self, ev0: np.ndarray, ev1: np.ndarray) -> bool:
         """The eigenvalues moved by at most ``max_move`` times the spectral radius."""
