@@ -193,3 +193,22 @@ def test_no_stack_for_fixed_points_or_large_n():
     s = System.from_model(Model.from_toml(EXAMPLES / "elman3.toml"))     # a map: G = F - x
     assert points_evaluator(FixedPoints(s.flt), s.n) is None
     assert points_evaluator(s.flt, STACK_MAX_N + 1) is None
+
+
+def test_stacked_search_equals_one_by_one_bitwise(monkeypatch):
+    """The multilayer demo's search with its Newton starts stacked gives bitwise the candidates and branch
+    points of the one-by-one search (a new equilibrium is taken from newton_equilibrium again), so the tube
+    downstream sees the same branch."""
+    import symhopf.search.equilibria as eq
+    from symhopf.search import find_candidates
+    s = list(_net_systems())[0]
+    fast = find_candidates(s)
+    monkeypatch.setattr(eq, "STACK_MAX_N", 0)
+    assert eq.points_evaluator(s.flt, s.n) is None
+    slow = find_candidates(s)
+    assert len(fast.candidates) == len(slow.candidates) == 3
+    for c, d in zip(fast.candidates, slow.candidates):
+        assert c.a == d.a and c.omega == d.omega and np.array_equal(c.x, d.x)
+    assert [b.n_points for b in fast.branches] == [b.n_points for b in slow.branches]
+    for b, e in zip(fast.branches, slow.branches):
+        assert np.array_equal(b.x, e.x) and np.array_equal(b.a, e.a)

@@ -266,12 +266,20 @@ def find_equilibria(
     seen: list[np.ndarray] = []
     seeds = _seeds(n, guesses, box, samples, rng)
     # side by side where the evaluator takes many points at once (else one by one below, with progress)
-    limits = newton_equilibria(flt, np.array(seeds), a) if points_evaluator(flt, n) is not None else None
+    pts = points_evaluator(flt, n)
+    limits = newton_equilibria(flt, np.array(seeds), a) if pts is not None else None
+    # a stack's limits differ from the one-by-one ones in the last bits (BLAS products of another shape): a new
+    # equilibrium is taken from newton_equilibrium again, so the branches start where they did one by one
+    again = isinstance(pts, StackedPoints) and bool(pts.ok)
+
+    def rejected(x: np.ndarray | None, k: int) -> bool:
+        return x is None or (keep is not None and not keep(x, k)) or \
+            any(vec_norm(x - y) <= 1e-7 * (1 + vec_norm(y)) for y in seen)
     for k, s in enumerate(seeds):
         if tick is not None:
             tick(k / len(seeds))
         x = limits[k] if limits is not None else newton_equilibrium(flt, s, a)
-        if x is None or (keep is not None and not keep(x, k)) or any(vec_norm(x - y) <= 1e-7 * (1 + vec_norm(y)) for y in seen):
+        if rejected(x, k) or (again and rejected(x := newton_equilibrium(flt, s, a), k)):
             continue
         seen.append(x)
         if not (known is not None and known(x)) and (is_regular(flt, x, a) if regular is None else regular(x)):
