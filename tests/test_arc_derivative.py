@@ -1,7 +1,8 @@
 """Lemma G (``arc_enclosure.ArcEnclosures._arc_derivative``): ``d/dt Df`` on a piece's arc centred at the arc's
 point ``z(t~)``, ``Dg(U)[DU] + S (C(K)[DU_x, DU_x, .] + 2 DU_a B_a(K)[DU_x, .] + DU_a^2 Df_aa(K))``, used by
 ``_enclose_A`` below SECOND_ORDER_N on pieces with a Lemma T tangent; and Lemma T's tangent ``du`` with
-``Y(s) Jz w`` in the order ``Y0 f1 + S (Y1 f1 + 2 Y0 f2) + 2 S2 Y1 f2 + ...``.
+``Y(s) Jz w`` in the order ``Y0 f1 + S (Y1 f1 + 2 Y0 f2) + 2 S2 Y1 f2 + ...`` and its Taylor form
+(``krawczyk_tube.Tangent``: ``u'(t) - w_u`` in ``(t - t0) E1 + E0``), which Lemma G's first term uses.
 
 Ground truth: mpmath at 50 digits (the equilibrium by Newton, its tangent by a 50-digit solve, ``d/dt Df`` by
 central differences of the 50-digit arc, step 1e-12: error ~1e-24). Systems: a curved branch (a-chart and
@@ -56,6 +57,7 @@ def _arc_check(s, k: int, lo: Fraction, hi: Fraction, guess, rng, m: int = 10) -
     if p is None or p.du is None:
         return False
     n = s.n
+    o = [j for j in range(n + 1) if j != k]
     chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
     run = tube._Run(k, 1, np.array([zc - 1e-3, zc + 1e-3]), lo, hi, 1.0)
     with flint.ctx.workprec(PREC):
@@ -66,8 +68,16 @@ def _arc_check(s, k: int, lo: Fraction, hi: Fraction, guess, rng, m: int = 10) -
     with mp.workdps(50):
         for t in ts:
             z = mp_equilibrium(s, k, t, zc)
+            tan = mp_tangent(s, k, z)
             with flint.ctx.workprec(PREC):
-                assert all(dj.contains(ball_of(v)) for dj, v in zip(p.du, mp_tangent(s, k, z))), float(t)
+                assert all(dj.contains(ball_of(v)) for dj, v in zip(p.du, tan)), float(t)
+            # Lemma T's Taylor form: u'(t) - w_u in (t - t0) E1 + E0
+            t0, w, E1, E0 = p.du.taylor
+            sm = mp.mpf(t.numerator) / t.denominator - mp.mpf(t0)
+            for i, j in enumerate(o):
+                v = tan[i] - mp.mpf(float(w[j])) - sm * mp.mpf(float(E1.mid[i, 0]))
+                assert _inside(v, float(E0.mid[i, 0]), float(E0.rad[i, 0]) + abs(float(sm)) * float(E1.rad[i, 0])), \
+                    (float(t), i)
             J = mp_jacobian(s, z)
             Jp, Jm = mp_jacobian(s, mp_equilibrium(s, k, t + d, zc)), mp_jacobian(s, mp_equilibrium(s, k, t - d, zc))
             for i in range(n):

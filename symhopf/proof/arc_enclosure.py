@@ -114,7 +114,8 @@ class ArcEnclosures:
         # Lemma G instead of the box evaluation over K where nothing else needs Df_a over K (no tangent passes,
         # no Lemma A2: n >= SECOND_ORDER_N has Lemma A2's form, where G measured no fewer pieces, leaky10 288 -> 286)
         centred = ARC_DERIVATIVE and not (passes or second or SECOND_ORDER_LAZY)
-        Ap = self._arc_derivative(k, (cen[4], cen[5]), du, x, a, S) if centred else None
+        Ap = self._arc_derivative(k, (cen[4], cen[5]), du, x, a, S, getattr(p.du, "taylor", None),
+                                  hull(p.lo, p.hi)) if centred else None
         curve = Dfa = None
         if Ap is None:
             Dfa = self.tube.apply_nb("Df_a_apply", x, a, I)
@@ -143,8 +144,8 @@ class ArcEnclosures:
         p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
         return p.Amv, p.Ap
 
-    def _arc_derivative(self, k: int, box0: tuple[arb_mat, arb], du: NBall, x: arb_mat, a: arb,
-                        S: NBall) -> NBall | None:
+    def _arc_derivative(self, k: int, box0: tuple[arb_mat, arb], du: NBall, x: arb_mat, a: arb, S: NBall,
+                        taylor: tuple | None = None, T: arb | None = None) -> NBall | None:
         """Lemma G (``d/dt Df`` on the arc, centred at the arc's point). Let ``g(t) = Df(z(t))`` on the piece's
         arc, ``t = t~ + s`` (s in S), ``Z0`` a box holding ``z(t~)`` (``box0``), ``K`` a box holding the arc
         over T (``x, a``: the K box, convex) and ``DU`` a box holding the tangent ``z'(t) = (x', a')``
@@ -160,12 +161,25 @@ class ArcEnclosures:
         ``d_a B_a[v_x] + v_a B_a[d_x]`` lies in ``DU_a B_a[DU_x] + DU_a B_a[DU_x] = 2 DU_a B_a[DU_x]``; ``d_a v_a``
         in the ball product ``DU_a DU_a``) holds ``D^2 g(zeta)[d, v]``. The box evaluation of ``Dg`` on K
         (the first-order ``A'``) varies by the evaluator's wrapping over the whole K box; here only the
-        thin Z0 and the directional Q (times s) enter. None when a radius is not finite."""
+        thin Z0 and the directional Q (times s) enter. With Lemma T's Taylor form (``taylor = (t0, w, E1, E0)``,
+        krawczyk_tube.Tangent: ``z'(t) = w + E0' + (t - t0) E1'`` with E0' in E0, E1' in E1, their k-th coordinates
+        0; T the piece's interval) the first term is ``Dg(Z0)[w + E0] + (T - t0) Dg(Z0)[E1]`` (Dg linear in v):
+        the variation of the tangent along the piece enters with its signs, not as a box. None when a radius is
+        not finite."""
         I = NBall(np.eye(self.n), 0.0)
         xp, ap = self._tangent_xa(k, du)
         xq = NBall(xp.mid.copy(), xp.rad.copy())        # d and v: separate balls
         x0, a0 = box0
-        first = self.tube.apply_nb("B", x0, a0, xp, I) + nmul(self.tube.apply_nb("Df_a_apply", x0, a0, I), ap)
+        Dfa0 = self.tube.apply_nb("Df_a_apply", x0, a0, I)
+        if taylor is None or T is None:
+            first = self.tube.apply_nb("B", x0, a0, xp, I) + nmul(Dfa0, ap)
+        else:
+            t0, w, E1, E0 = taylor
+            o = self.tube.others(k)
+            v0x, v0a = self._tangent_xa(k, NBall(w[o][:, None], 0.0) + E0)
+            v1x, v1a = self._tangent_xa(k, E1, 0.0)
+            first = (self.tube.apply_nb("B", x0, a0, v0x, I) + nmul(Dfa0, v0a)
+                     + nmul(self.tube.apply_nb("B", x0, a0, v1x, I) + nmul(Dfa0, v1a), scalar(T - arb(t0))))
         Q = (self.tube.apply_nb("C", x, a, xq, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
              + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)))
         out = first + nmul(Q, S)
