@@ -4,7 +4,10 @@ Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point o
 arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
 ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
 ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma T (parametrised pieces), else the
-Lemma over the hull box refined with ``Jz`` along the arc (``ArcEnclosures._enclose_A``).
+Lemma over the hull box refined with ``Jz`` along the arc (``ArcEnclosures._enclose_A``). Below
+SECOND_ORDER_N, on pieces with a Lemma T tangent, ``A'`` is Lemma G's (``_arc_derivative``: centred at
+``z(t~)``, mean values along the arc, the tangent in Lemma T's Taylor form) instead of the box evaluation over
+K, whose wrapping (absolute values through the layers of a net) set the width of small-n pieces.
 
 Second-order arc enclosure (Lemma A2, ``ArcEnclosures._second_order``; n >= ``SECOND_ORDER_N``): the
 tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
