@@ -4,7 +4,10 @@ Arc enclosures. ``A = Df(z(t~)) + A' (T - t~)`` encloses ``Df`` at every point o
 arc (``z(t~)`` from a thin Krawczyk test inside U; entrywise mean value theorem along the arc),
 ``A' = Df_a a' + B(x', I)`` over the K box with an enclosure of the arc's tangent
 ``z' = (x', a')`` (``z'_k = 1``, ``u' = -J_u^-1 J_k``): Lemma T (parametrised pieces), else the
-Lemma over the hull box refined with ``Jz`` along the arc (``ArcEnclosures._enclose_A``).
+Lemma over the hull box refined with ``Jz`` along the arc (``ArcEnclosures._enclose_A``). Below
+SECOND_ORDER_N, on pieces with a Lemma T tangent, ``A'`` is Lemma G's (``_arc_derivative``: centred at
+``z(t~)``, mean values along the arc, the tangent in Lemma T's Taylor form) instead of the box evaluation over
+K, whose wrapping (absolute values through the layers of a net) set the width of small-n pieces.
 
 Second-order arc enclosure (Lemma A2, ``ArcEnclosures._second_order``; n >= ``SECOND_ORDER_N``): the
 tangent on the arc refined to ``u'(t~) + S u''`` (``u''`` from ``J_u u'' = -D^2 f[z', z']``), and
@@ -44,6 +47,10 @@ PIECE_ARITHMETIC = "numpy"
 #: 479 -> 385 pieces on multilayer, 1437 -> 1254 on rgflows, but no less CPU: bench/README.md, session 5)
 SECOND_ORDER_LAZY = False
 TANGENT_PASSES = 2
+#: Lemma G (``_arc_derivative``): ``A'`` centred at the arc's point ``z(t~)`` (mean values along the arc) instead of
+#: the box evaluation over K, on pieces with a Lemma T tangent below SECOND_ORDER_N (measured: multilayer 469 -> 378
+#: pieces, rgflows 1353 -> 950; bench/README.md)
+ARC_DERIVATIVE = True
 #: refinements of ``solve_centred`` (its residual form starts near the fixed point)
 CENTRED_ITERS = 3
 
@@ -106,23 +113,30 @@ class ArcEnclosures:
         passes = 0 if p.du is not None else TANGENT_PASSES
         S = scalar(hull(p.lo, p.hi) - exact_ball(tm))
         x, a = self.tube.xa(self._kbox(p))
-        Dfa = self.tube.apply_nb("Df_a_apply", x, a, I)
         second = n >= SECOND_ORDER_N
-        faa = as_nball(ev.f_aa(x, a)) if passes or second else None
-        curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
-        if curve is not None:
-            du = curve[2]
-        du0 = du
-        for it in range(passes + 1):
-            xp, ap = self._tangent_xa(k, du)
-            Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
-            if it == passes:
-                break
-            fap = nprod(Dfa, xp) + nmul(faa, ap)
-            new = solve_centred(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
-            if new is None:
-                break
-            du = intersect(du, new)
+        # Lemma G instead of the box evaluation over K where nothing else needs Df_a over K (no tangent passes,
+        # no Lemma A2: n >= SECOND_ORDER_N has Lemma A2's form, where G measured no fewer pieces, leaky10 288 -> 286)
+        centred = ARC_DERIVATIVE and not (passes or second or SECOND_ORDER_LAZY)
+        Ap = self._arc_derivative(k, (cen[4], cen[5]), du, x, a, S, getattr(p.du, "taylor", None),
+                                  hull(p.lo, p.hi)) if centred else None
+        curve = Dfa = None
+        if Ap is None:
+            Dfa = self.tube.apply_nb("Df_a_apply", x, a, I)
+            faa = as_nball(ev.f_aa(x, a)) if passes or second else None
+            curve = self._arc_curve(k, cen, Y, Ju, du, x, a, Dfa, faa, S) if second else None
+            if curve is not None:
+                du = curve[2]
+            du0 = du
+            for it in range(passes + 1):
+                xp, ap = self._tangent_xa(k, du)
+                Ap = nmul(Dfa, ap) + self.tube.apply_nb("B", x, a, xp, I)
+                if it == passes:
+                    break
+                fap = nprod(Dfa, xp) + nmul(faa, ap)
+                new = solve_centred(*split_nb(k, D0 + nmul(Ap, S), fa0 + nmul(fap, S)), Y)
+                if new is None:
+                    break
+                du = intersect(du, new)
         if curve is not None:
             self._curve = (p, cen, curve, x, a, Dfa, S)
         elif SECOND_ORDER_LAZY and not second:    # Lemma A2 computed only if the first-order discs fail
@@ -132,6 +146,47 @@ class ArcEnclosures:
         p.A0 = D0
         p.Amv, p.Ap = D0 + nmul(Ap, S), Ap
         return p.Amv, p.Ap
+
+    def _arc_derivative(self, k: int, box0: tuple[arb_mat, arb], du: NBall, x: arb_mat, a: arb, S: NBall,
+                        taylor: tuple | None = None, T: arb | None = None) -> NBall | None:
+        """Lemma G (``d/dt Df`` on the arc, centred at the arc's point). Let ``g(t) = Df(z(t))`` on the piece's
+        arc, ``t = t~ + s`` (s in S), ``Z0`` a box holding ``z(t~)`` (``box0``), ``K`` a box holding the arc
+        over T (``x, a``: the K box, convex) and ``DU`` a box holding the tangent ``z'(t) = (x', a')``
+        (``z'_k = 1``; ``du``: its other coordinates) at every arc point. With ``Dg(z)[v] = B(z)[v_x, .] +
+        v_a Df_a(z)`` (linear in v) and ``D^2 g(z)[d, v] = C(z)[d_x, v_x, .] + d_a B_a(z)[v_x, .] + v_a
+        B_a(z)[d_x, .] + d_a v_a Df_aa(z)``: for every t in T, ``g'(t) = Dg(z(t))[z'(t)]`` lies in
+        ``Dg(Z0)[DU] + S Q``, ``Q = C(K)[DU_x, DU_x, .] + 2 DU_a B_a(K)[DU_x, .] + DU_a^2 Df_aa(K)``.
+        Proof. Fix t and v = z'(t) (in DU). Entry by entry, the mean value theorem on the segment from
+        ``z(t~)`` to ``z(t)`` (both on the arc, so the segment lies in the convex K) gives
+        ``Dg(z(t))[v] = Dg(z(t~))[v] + D^2 g(zeta)[z(t) - z(t~), v]`` with zeta in K, and coordinate by
+        coordinate ``z(t) - z(t~) = s d``, ``d_l = z'_l(xi_l)`` in ``DU_l``. ``D^2 g`` is bilinear; its ball
+        evaluation with d and v taken independently in DU (the ball evaluator's arguments are separate balls;
+        ``d_a B_a[v_x] + v_a B_a[d_x]`` lies in ``DU_a B_a[DU_x] + DU_a B_a[DU_x] = 2 DU_a B_a[DU_x]``; ``d_a v_a``
+        in the ball product ``DU_a DU_a``) holds ``D^2 g(zeta)[d, v]``. The box evaluation of ``Dg`` on K
+        (the first-order ``A'``) varies by the evaluator's wrapping over the whole K box; here only the
+        thin Z0 and the directional Q (times s) enter. With Lemma T's Taylor form (``taylor = (t0, w, E1, E0)``,
+        krawczyk_tube.Tangent: ``z'(t) = w + E0' + (t - t0) E1'`` with E0' in E0, E1' in E1, their k-th coordinates
+        0; T the piece's interval) the first term is ``Dg(Z0)[w + E0] + (T - t0) Dg(Z0)[E1]`` (Dg linear in v):
+        the variation of the tangent along the piece enters with its signs, not as a box. None when a radius is
+        not finite."""
+        I = NBall(np.eye(self.n), 0.0)
+        xp, ap = self._tangent_xa(k, du)
+        xq = NBall(xp.mid.copy(), xp.rad.copy())        # d and v: separate balls
+        x0, a0 = box0
+        Dfa0 = self.tube.apply_nb("Df_a_apply", x0, a0, I)
+        if taylor is None or T is None:
+            first = self.tube.apply_nb("B", x0, a0, xp, I) + nmul(Dfa0, ap)
+        else:
+            t0, w, E1, E0 = taylor
+            o = self.tube.others(k)
+            v0x, v0a = self._tangent_xa(k, NBall(w[o][:, None], 0.0) + E0)
+            v1x, v1a = self._tangent_xa(k, E1, 0.0)
+            first = (self.tube.apply_nb("B", x0, a0, v0x, I) + nmul(Dfa0, v0a)
+                     + nmul(self.tube.apply_nb("B", x0, a0, v1x, I) + nmul(Dfa0, v1a), scalar(T - arb(t0))))
+        Q = (self.tube.apply_nb("C", x, a, xq, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
+             + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)))
+        out = first + nmul(Q, S)
+        return out if np.all(np.isfinite(out.rad)) and np.all(np.isfinite(out.mid)) else None
 
     def _tangent_xa(self, k: int, u: NBall, zk: float = 1.0) -> tuple[NBall, NBall]:
         """(x', a') of the arc's tangent from its other coordinates u' (``z'_k = zk``: 1; 0 for ``z''``)."""

@@ -52,7 +52,10 @@ nonsingular, so two zeros in ``U`` at one t coincide (row-wise mean values on th
 Lemma T (tangent). At every arc point ``u' = w_u + e`` with ``J_u e = -Jz w`` and ``Jz(z) w`` in
 ``f1 + 2 S f2 + W_full w`` (the same mean values); ``e = -Y(s) Jz w + (I - Y(s) J_u) e``, so with
 ``c = ||C||_inf < 1``: ``|e| <= ||Y(s) Jz w|| / (1 - c)`` (the Lemma below), then
-``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``.
+``e <- (-Y Jz w + C e) /\\ e``. ``Piece.du`` holds ``w_u + e``. ``Y(s) Jz w`` is enclosed as ``b0 + S b1``,
+``b1 = Y1 f1 + 2 Y0 f2``, ``b0 = Y0 f1 + 2 S2 Y1 f2 + Y(s) W_full w`` (the products with the ball f2 taken before
+the multiplication by S keep the signs of ``Y0 f2``), and ``Piece.du`` (a ``Tangent``) keeps the Taylor form
+``u'(t) - w_u in (t - t~) (-b1) + (-b0 + C e)``.
 
 Arithmetic (``TUBE_ARITHMETIC``). The statements above hold for any enclosures of the balls they name.
 "numpy" (the default from n >= NUMPY_N): every n x n matrix is a numpy ball (runtime/npball.py: midpoint, radius); the ball
@@ -113,6 +116,20 @@ class Slant(NamedTuple):
     c: list[float]
     w: list[float]
     V: list[arb]
+
+
+class Tangent(list):
+    """Lemma T's enclosure of the tangent ``u'`` (other coordinates) at every arc point of a piece (a list of balls)
+    and its Taylor form ``taylor = (t0, w, E1, E0)``: ``u'(t) - w_u`` lies in ``(t - t0) E1 + E0`` for every arc point
+    (t0 and ``w``, with ``w_k = 1``, floats; E1, E0 n x 1 numpy balls of the other coordinates). Lemma T: ``e(s) =
+    -b(s) + C(s) e(s)`` with ``b(s) = b0(s) + s b1(s)``, ``b0(s) in b0 = Y0 f1 + 2 S2 Y1 f2 + Y(s) D Jz(H)[V] w``,
+    ``b1(s) in b1 = Y1 f1 + 2 Y0 f2``, ``C(s)`` in C and ``e(s)`` in e, so ``e(s)`` lies in ``s (-b1) + (-b0 + C e)``."""
+
+    taylor: tuple[float, np.ndarray, NBall, NBall]
+
+    def __init__(self, balls: Sequence[arb], taylor: tuple[float, np.ndarray, NBall, NBall]) -> None:
+        super().__init__(balls)
+        self.taylor = taylor
 
 
 @dataclass
@@ -415,7 +432,8 @@ class Tube:
             if not (regular or slanted):
                 return None                  # J_u not proved regular on the box: no uniqueness in U
             Cb = E0 + C1 * S + C2 * S2 - Ys * ((Gu - Gm) * S)
-            mYF = -(P0 + P1 * S + (Y0b * f2 + P2) * S2 + (Y1b * f2) * S3)
+            Y0f2, Y1f2 = Y0b * f2, Y1b * f2
+            mYF = -(P0 + P1 * S + (Y0f2 + P2) * S2 + Y1f2 * S3)
             for _ in range(tries):
                 V = [arb(0, float(r)) for r in rho]
                 if not all(vh.contains(v) for vh, v in zip(VH, V)):
@@ -433,7 +451,13 @@ class Tube:
                         Kd = [kd.intersection(K2[i, 0]) for i, kd in enumerate(Kd)]
                     K = [(u + S * wj + kd).intersection(Ui) for u, wj, kd, Ui in zip(ub, wo, Kd, U)]
                     slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in w[o]], V)
-                    return U, K, D, fa, self._tangent_tube_arb(k, S, wb, Ys, C, f1, f2, DJVl * c, DJVr * c), slant
+                    # Y(s) Jz w in Lemma T's order: Y0 f1 + S (Y1 f1 + 2 Y0 f2) + 2 S2 Y1 f2 + Y(s) D Jz(H)[V] w
+                    wx, wa = column(wb[:n]), wb[n]
+                    b1 = P2 + Y0f2 * 2
+                    b0 = Y0b * f1 + (Y1f2 * 2) * S2 + Ys * ((DJVl * c) * column(wb[:n]) + (DJVr * c) * wb[n])
+                    got = self._tangent_tube_arb(k, wb, C, b0 + b1 * S)
+                    du = None if got is None else Tangent(got[0], (tt, w, as_nball(-b1), as_nball(-b0 + C * column(got[1]))))
+                    return U, K, D, fa, du, slant
                 dev = np.array([float_upper(abs(kd)) for kd in Kd])
                 with np.errstate(over="ignore"):
                     rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
@@ -441,18 +465,14 @@ class Tube:
                 return None
         return None
 
-    def _tangent_tube_arb(self, k: int, S: arb, wb: list[arb], Ys: arb_mat, C: arb_mat, f1: arb_mat, f2: arb_mat,
-                      Vl: arb_mat, Vr: arb_mat) -> list[arb] | None:
+    def _tangent_tube_arb(self, k: int, wb: list[arb], C: arb_mat, b: arb_mat) -> tuple[list[arb], list[arb]] | None:
         """Enclosure of the tangent ``u' = w_u + e`` at every arc point of a parametrised piece (module
-        docstring, Lemma T): ``J_u e = -Jz w``, ``Jz w`` in ``f1 + 2 s f2 + D Jz(H)[V] w``, solved by
-        the Lemma with ``Y(s)`` and the contraction C; None when ``||C|| < 1`` is not proved. ``Vl, Vr``:
-        ``D Jz(H)[v]`` for v in V (both parts)."""
+        docstring, Lemma T): ``J_u e = -Jz w``, ``b`` a ball holding ``Y(s) Jz(z) w`` for every arc point,
+        solved by the Lemma with the contraction C; (``w_u + e``, e) or None when ``||C|| < 1`` is not proved."""
         n = self.n
         c = norm_inf_upper(C)
         if not c < 1:
             return None
-        wx, wa = column(wb[: n]), wb[n]
-        b = Ys * (f1 + f2 * (S * 2) + Vl * wx + Vr * wa)            # Y(s) Jz(z) w
         if not all_finite([b[i, 0] for i in range(n)]):
             return None                 # (a nan would be skipped by max below)
         eps = max((float_upper(abs(b[i, 0])) for i in range(n)), default=0.0)
@@ -462,7 +482,7 @@ class Tube:
             en = -b + C * column(e)
             e = [ei.intersection(en[i, 0]) for i, ei in enumerate(e)]
         wo = [wb[j] for j in self.others(k)]
-        return [wj + ei for wj, ei in zip(wo, e)]
+        return [wj + ei for wj, ei in zip(wo, e)], e
 
     def _box_krawczyk_arb(self, k: int, T: arb, zc: np.ndarray, tries: int,
                       cover: tuple[np.ndarray, np.ndarray] | None
@@ -607,7 +627,8 @@ class Tube:
                 return None                  # J_u not proved regular on the box: no uniqueness in U
             Cb = E0 + nmul(C1, Sn) + nmul(C2, S2n)
             GS = nmul(Gu - Gm, Sn)
-            mYF = -(P0 + nmul(P1, Sn) + nmul(nprod(Y0b, f2) + P2, S2n) + nmul(nprod(Y1b, f2), S3n))
+            Y0f2, Y1f2 = nprod(Y0b, f2), nprod(Y1b, f2)
+            mYF = -(P0 + nmul(P1, Sn) + nmul(Y0f2 + P2, S2n) + nmul(Y1f2, S3n))
             for _ in range(tries):
                 Vb, rV = _balls(np.zeros(len(rho)), rho)
                 if Vb is None or not np.all(rV <= rhoH):
@@ -625,7 +646,12 @@ class Tube:
                     K = [(u + S * wj + _ball(Kd, i)).intersection(Ui) for i, (u, wj, Ui) in enumerate(zip(ub, wob, U))]
                     slant = None if regular else Slant(tt, [float(v) for v in z0[o]], [float(v) for v in wo],
                                                        Vb)
-                    du = self._tangent_tube_nb(k, S, w, Ys, C, f1, f2, nmul(DJVl, c), nmul(DJVr, c))
+                    # Y(s) Jz w in Lemma T's order: Y0 f1 + S (Y1 f1 + 2 Y0 f2) + 2 S2 Y1 f2 + Y(s) D Jz(H)[V] w
+                    b1 = P2 + nmul(Y0f2, scalar(2.0))
+                    b0 = (Y0f1 + nmul(nmul(Y1f2, scalar(2.0)), S2n)
+                          + nprod(Ys, nprod(nmul(DJVl, c), wx) + nmul(nmul(DJVr, c), wa)))
+                    got = self._tangent_tube_nb(k, w, C, b0 + nmul(b1, Sn))
+                    du = None if got is None else Tangent(got[0], (tt, w, -b1, -b0 + nprod(C, got[1])))
                     return U, K, D, fa, du, slant
                 rho = np.maximum(rho, 1.5 * dev + eps)      # epsilon inflation
             else:
@@ -633,20 +659,17 @@ class Tube:
         return None
 
     @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
-    def _tangent_tube_nb(self, k: int, S: arb, w: np.ndarray, Ys: NBall, C: NBall, f1: NBall, f2: NBall,
-                         Vl: NBall, Vr: NBall) -> list[arb] | None:
+    def _tangent_tube_nb(self, k: int, w: np.ndarray, C: NBall, b: NBall) -> tuple[list[arb], NBall] | None:
         """``_tangent_tube_arb`` (Lemma T) in numpy balls: ``e = -Y(s) Jz w + (I - Y(s) J_u) e`` with
-        ``I - Y(s) J_u`` in C, ``||C||_inf <= c < 1`` (ball_solve.contraction_bound: fpbounds Lemma 2),
-        solved by ball_solve.fixed_point_nb (the Lemma, then refinement); ``u' = w_u + e``."""
-        n = self.n
+        ``Y(s) Jz w`` in ``b``, ``I - Y(s) J_u`` in C, ``||C||_inf <= c < 1`` (ball_solve.contraction_bound:
+        fpbounds Lemma 2), solved by ball_solve.fixed_point_nb (the Lemma, then refinement); (``w_u + e``, e)."""
         E, c = contraction_bound(C)
         if not c < 1:
             return None
-        b = nprod(Ys, f1 + nmul(f2, scalar(S * 2)) + nprod(Vl, NBall(w[:n, None], 0.0)) + nmul(Vr, scalar(float(w[n]))))
         e = fixed_point_nb(-b, C, E, c, 4)
         if e is None:
             return None
-        return [arb(float(wj)) + _ball(e, i) for i, wj in enumerate(w[self.others(k)])]
+        return [arb(float(wj)) + _ball(e, i) for i, wj in enumerate(w[self.others(k)])], e
 
     @np.errstate(over="ignore", invalid="ignore")   # inf / nan are caught by the finiteness tests
     def _box_krawczyk_nb(self, k: int, T: arb, zc: np.ndarray, tries: int,
