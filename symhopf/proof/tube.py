@@ -166,6 +166,7 @@ from .branch_runs import Budget, Fail, FloatRuns, _Run
 from .hopf_arc import hopf_arc
 from .krawczyk_tube import Piece, Tube
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, spectral_ok
+from .tube_tasks import Task, march_tasks, split
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -197,8 +198,10 @@ DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 class MovingBranchCheck(FloatRuns, ArcEnclosures):
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                  prec: int, budget: int = BUDGET,
-                 box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> None:
+                 box: tuple[Sequence[Any], Sequence[Any]] | None = None, workers: int | None = None) -> None:
         self.tube = Tube(system, prec)
+        #: processes for the plain pieces' tasks (tube_tasks.py; None: parallel.default_workers)
+        self.workers = workers
         self.n = system.n
         #: the search box (exact lower and upper corners) for branches that leave it (module docstring)
         self.box = None if box is None else ([fraction(v) for v in box[0]], [fraction(v) for v in box[1]])
@@ -514,19 +517,22 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             taken[ri].append((p.lo, p.hi))
             pieces_by_run[ri].append(p)
             crossing[i] = (float_lower(exact_ball(boxes[i][0][n])), float_upper(exact_ball(boxes[i][1][n])))
-        # plain pieces filling the rest of each run
+        # plain pieces filling the rest of each run: independent tasks (tube_tasks.py), linked within each
+        gaps = []
         for ri, run in enumerate(runs):
-            cuts = sorted(taken[ri])
-            gaps, cur = [], run.lo
-            for l2, h2 in cuts:
+            cur = run.lo
+            for l2, h2 in sorted(taken[ri]):
                 if cur < l2:
-                    gaps.append((cur, l2))
+                    gaps.append(Task(ri, cur, l2))
                 cur = max(cur, h2)
             if cur < run.hi:
-                gaps.append((cur, run.hi))
-            for glo, ghi in gaps:
-                self._march(run, glo, ghi, pieces_by_run[ri])
-        # arc order and links
+                gaps.append(Task(ri, cur, run.hi))
+        tasks = split(runs, gaps, n)
+        task_of: dict[int, int] = {}
+        for ti, (task, ps) in enumerate(zip(tasks, march_tasks(self, runs, tasks, self.workers))):
+            pieces_by_run[task.ri] += ps
+            task_of.update((id(p), ti) for p in ps)
+        # arc order and the links not made inside a task
         order: list[Piece] = []
         for ri, run in enumerate(runs):
             ps = sorted(pieces_by_run[ri], key=lambda p: p.lo)
@@ -536,7 +542,9 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if closed:
             pairs.append((len(order) - 1, 0))
         for i, j in pairs:
-            self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
+            ti = task_of.get(id(order[i]))
+            if ti is None or ti != task_of.get(id(order[j])):
+                self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
         for side in (0, 1):
             if self.ends[side] is not None:
                 at = 0 if side == 0 else len(order) - 1
@@ -721,12 +729,14 @@ def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                         prec: int = 128, budget: int | None = None,
-                        box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> TubeResult:
+                        box: tuple[Sequence[Any], Sequence[Any]] | None = None,
+                        workers: int | None = None) -> TubeResult:
     """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET).
+    ``workers``: processes for the plain pieces (tube_tasks.py; the result does not depend on it).
     ``box``: the search box (exact lower and upper corners); a branch whose float arc stops inside
     the range is then covered up to where it leaves the box (the claim is within the box)."""
     budget = BUDGET if budget is None else int(budget)
-    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget, box)
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget, box, workers)
     try:
         with flint.ctx.workprec(prec):
             pieces, cross = chk.run()

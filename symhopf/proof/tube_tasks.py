@@ -1,0 +1,211 @@
+"""The plain pieces of a branch's tube as independent tasks, on several cores.
+
+After the Hopf pieces (tube.py), what is left of each run is a list of *gaps*; each gap, split at
+exact seams into parts when the branch has few gaps (``split``), is a *task*: tile it with plain
+pieces (``MovingBranchCheck._march``) and link its consecutive pieces (``_link``). The parent then
+links the pairs that straddle two tasks (tube.py). Soundness does not depend on the split: every
+piece and every link is proved on its own, and the seams are exact rationals where one task's last
+piece ends and the next one's first piece starts.
+
+Deterministic: every task starts from the state the check had after the Hopf pieces (step control,
+float eigenbasis, float point cache: ``_State``), so the pieces, and so every decision and the
+reason of a failure, do not depend on how many processes run the tasks. The outcome is read in task
+order: the first task that failed gives the reason; the budget is counted cumulatively in that
+order (each task may use what was left after the Hopf pieces; a sum past the budget stops the check
+where the task that passed it began).
+
+With more than one worker (``parallel.run_tasks``: forked processes that inherit the check) the
+pieces come back pickled: an arb ball travels as the exact (mantissa, exponent) pairs of its midpoint
+and radius and is rebuilt exactly, checked (``_arb_rebuild``): the pieces' regions are uniqueness
+regions, which must neither grow nor shrink on the way.
+"""
+from __future__ import annotations
+
+import copy
+import copyreg
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import flint
+from flint import arb, arf
+
+from ..parallel import default_workers, run_tasks
+from .branch_runs import Budget, Fail, _Run
+from .krawczyk_tube import Piece
+
+if TYPE_CHECKING:
+    from .tube import MovingBranchCheck
+
+#: a branch with fewer gaps than this (and n >= SPLIT_N) has its gaps split into about this many tasks
+TASKS = 8
+#: smallest n whose gaps are split (below it pieces cost milliseconds: a seam's step-control ramp-up
+#: costs more than the parallel work saves)
+SPLIT_N = 10
+
+
+def _exact(v: arb) -> tuple[int, int] | str:
+    """An exact arb (a midpoint or a radius) as its (mantissa, exponent), or 'nan' / '+inf' / '-inf'."""
+    if v.is_finite():
+        m, e = v.man_exp()
+        return int(m), int(e)
+    return "nan" if v.is_nan() else ("+inf" if v > 0 else "-inf")
+
+
+def _same(a: arb, v: tuple[int, int] | str) -> bool:
+    """The exact arb ``a`` has the value ``v`` (as _exact writes it; mantissas compared normalised)."""
+    w = _exact(a)
+    if isinstance(v, str) or isinstance(w, str):
+        return v == w
+    return (v[0] == 0 and w[0] == 0) or Fraction(v[0]) * Fraction(2) ** v[1] == Fraction(w[0]) * Fraction(2) ** w[1]
+
+
+def _arb_rebuild(mid: tuple[int, int] | str, rad: tuple[int, int] | str) -> arb:
+    """The ball with exactly this midpoint and radius. Arb rounds a radius up when it sets one (arf ->
+    mag: one unit of the mag's 30-bit mantissa in practice), so the radius one unit below is tried
+    first; the ball returned is checked to be exactly the one sent (a region of a tube piece must not
+    grow: it is a uniqueness region), else ValueError."""
+    zero = isinstance(rad, tuple) and rad[0] == 0
+    if isinstance(rad, tuple) and not zero:
+        M, E = rad
+        while M < 2 ** 29:
+            M, E = 2 * M, E - 1
+        while M >= 2 ** 30 and M % 2 == 0:
+            M, E = M // 2, E + 1
+        tries = [(M - 1, E), (M, E), (M - 2, E)]
+    else:
+        tries = [rad]
+    for r in tries:
+        y = arb(arf(mid)) if zero else arb(arf(mid), arf(r))
+        if _same(y.mid(), mid) and _same(y.rad(), rad):
+            return y
+    raise ValueError(f"arb ball [{mid} +- {rad}] could not be rebuilt exactly")
+
+
+def _arb_reduce(x: arb) -> tuple:
+    return _arb_rebuild, (_exact(x.mid()), _exact(x.rad()))
+
+
+copyreg.pickle(flint.arb, _arb_reduce)
+
+
+class Task(NamedTuple):
+    """Tile ``[lo, hi]`` of run ``ri`` (exact)."""
+
+    ri: int
+    lo: Fraction
+    hi: Fraction
+
+
+class _State(NamedTuple):
+    """What a task starts from (the check's state after the Hopf pieces)."""
+
+    n_pieces: int
+    rel_w: float
+    rel_cap: float
+    streak: int
+    basis: Any
+    points: dict
+
+
+def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
+    """The tasks: the gaps themselves, or (``n >= SPLIT_N`` and fewer than TASKS gaps) each gap cut
+    into parts of about equal length at exact seams, in proportion to its length relative to its
+    run's span (a proxy for its work). Depends only on the gaps (not on the number of workers)."""
+    if n < SPLIT_N or len(gaps) >= TASKS or not gaps:
+        return gaps
+    rel = [float(g.hi - g.lo) / runs[g.ri].span for g in gaps]
+    total = sum(rel) or 1.0
+    out: list[Task] = []
+    for g, r in zip(gaps, rel):
+        k = max(1, round(TASKS * r / total))
+        inner = {Fraction(float(g.lo + (g.hi - g.lo) * j / k)) for j in range(1, k)}   # short seams
+        seams = [g.lo] + sorted(t for t in inner if g.lo < t < g.hi) + [g.hi]
+        out += [Task(g.ri, a, b) for a, b in zip(seams, seams[1:])]
+    return out
+
+
+def _state(chk: MovingBranchCheck) -> _State:
+    return _State(chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak, copy.deepcopy(chk.basis), dict(chk._points))
+
+
+def _restore(chk: MovingBranchCheck, s: _State) -> None:
+    chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak = s.n_pieces, s.rel_w, s.rel_cap, s.streak
+    chk.basis, chk._points, chk._curve = copy.deepcopy(s.basis), dict(s.points), None
+
+
+class Done(NamedTuple):
+    """One task's outcome: ``pieces`` in arc order (linked to each other), Krawczyk pieces tried, and
+    the failure (``kind`` "fail" or "budget", its reason) if any."""
+
+    pieces: list[Piece]
+    tried: int
+    kind: str
+    reason: str
+
+
+def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done:
+    _restore(chk, s)
+    run = runs[task.ri]
+    out: list[Piece] = []
+    try:
+        chk._march(run, task.lo, task.hi, out)
+        order = sorted(out, key=lambda p: p.lo)
+        if run.d < 0:
+            order.reverse()
+        for P, Q in zip(order, order[1:]):
+            chk._link(P, Q, run, run)
+    except Budget as e:
+        return Done([], chk.n_pieces - s.n_pieces, "budget", str(e))
+    except Fail as e:
+        return Done([], chk.n_pieces - s.n_pieces, "fail", str(e))
+    except OverflowError:
+        return Done([], chk.n_pieces - s.n_pieces, "overflow", "")
+    return Done(order, chk.n_pieces - s.n_pieces, "", "")
+
+
+def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done | dict:
+    """``_one``, an unexpected exception (a defect) turned into ``{"error": ...}`` as parallel.run_tasks
+    does in its workers: the same outcome in one process and in several."""
+    try:
+        return _one(chk, runs, s, task)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
+                workers: int | None = None) -> list[list[Piece]]:
+    """Every task's pieces (arc order, linked within the task), in task order; raises Fail / Budget
+    (module docstring: the first failure in task order, the budget counted cumulatively) and
+    OverflowError as the sequential march would. ``workers``: processes (default: the machine's)."""
+    s = _state(chk)
+    workers = default_workers() if workers is None else workers
+    if workers > 1 and len(tasks) > 1:
+        # longest first: the pool hands tasks out in this order (balance); read back in task order
+        order = sorted(range(len(tasks)), key=lambda i: -float(tasks[i].hi - tasks[i].lo) / runs[tasks[i].ri].span)
+        try:
+            got = run_tasks(lambda i: _guarded(chk, runs, s, tasks[i]), order, workers, min_tasks=2)
+        except Exception as exc:   # a result not rebuilt exactly (_arb_rebuild), a failed pool: no claim
+            raise Fail(f"internal error in the tube's march: {type(exc).__name__}: {exc}") from None
+        res: dict[int, Any] = dict(zip(order, got))
+        done = (res[i] for i in range(len(tasks)))
+    else:   # one process: the same tasks in order, stopping at the first failure
+        done = (_guarded(chk, runs, s, t) for t in tasks)
+    used, out = s.n_pieces, []
+    for task, d in zip(tasks, done):
+        if isinstance(d, dict):   # an exception other than Fail in the task, or a dead worker: no claim
+            chk.n_pieces = used
+            raise Fail(f"internal error in the tube's march: {d.get('error')}")
+        used += d.tried
+        chk.n_pieces = used
+        if d.kind == "overflow":
+            raise OverflowError
+        if d.kind == "budget":
+            raise Budget(d.reason)
+        if d.kind == "fail":
+            raise Fail(d.reason)
+        if used > chk.budget:
+            raise Budget(f"budget of {chk.budget} pieces exhausted (the check stopped at "
+                         f"{chk._cname(runs[task.ri].k)} ~ {float(task.lo):.12g}; raise it with --budget)")
+        out.append(d.pieces)
+    _restore(chk, s._replace(n_pieces=used))
+    return out
