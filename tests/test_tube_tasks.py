@@ -40,6 +40,12 @@ def test_arb_pickle_of_non_finite_balls():
         assert tube_tasks._exact(y.mid()) == tube_tasks._exact(x.mid())
 
 
+@pytest.mark.parametrize("rad", [(1, -40), (1, 0), (2 ** 29 + 1, -3), (2 ** 30 - 1, -70), (0, 0)])
+def test_arb_pickle_of_power_of_two_and_edge_radii(rad):
+    y = tube_tasks._arb_rebuild((-7, -3), rad)
+    assert y.mid().man_exp() == (-7, -3) and tube_tasks._exact(y.rad()) == rad
+
+
 def test_arb_rebuild_refuses_a_ball_it_cannot_make_exactly():
     with pytest.raises(ValueError):
         tube_tasks._arb_rebuild((1, 0), (2 ** 40 + 1, -80))   # a radius no 30-bit mag holds

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import copyreg
+from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,39 +45,28 @@ SPLIT_N = 10
 
 
 def _exact(v: arb) -> tuple[int, int] | str:
-    """An exact arb (a midpoint or a radius) as its (mantissa, exponent), or 'nan' / '+inf' / '-inf'."""
+    """An exact arb (a midpoint or a radius) as its (odd mantissa, exponent), or 'nan' / '+inf' / '-inf'."""
     if v.is_finite():
         m, e = v.man_exp()
         return int(m), int(e)
     return "nan" if v.is_nan() else ("+inf" if v > 0 else "-inf")
 
 
-def _same(a: arb, v: tuple[int, int] | str) -> bool:
-    """The exact arb ``a`` has the value ``v`` (as _exact writes it; mantissas compared normalised)."""
-    w = _exact(a)
-    if isinstance(v, str) or isinstance(w, str):
-        return v == w
-    return (v[0] == 0 and w[0] == 0) or Fraction(v[0]) * Fraction(2) ** v[1] == Fraction(w[0]) * Fraction(2) ** w[1]
-
-
 def _arb_rebuild(mid: tuple[int, int] | str, rad: tuple[int, int] | str) -> arb:
     """The ball with exactly this midpoint and radius. Arb rounds a radius up when it sets one (arf ->
-    mag: one unit of the mag's 30-bit mantissa in practice), so the radius one unit below is tried
-    first; the ball returned is checked to be exactly the one sent (a region of a tube piece must not
-    grow: it is a uniqueness region), else ValueError."""
-    zero = isinstance(rad, tuple) and rad[0] == 0
-    if isinstance(rad, tuple) and not zero:
-        M, E = rad
-        while M < 2 ** 29:
-            M, E = 2 * M, E - 1
-        while M >= 2 ** 30 and M % 2 == 0:
-            M, E = M // 2, E + 1
-        tries = [(M - 1, E), (M, E), (M - 2, E)]
+    mag, whose mantissa has 30 bits: one unit in practice), so a radius one unit below is tried first,
+    then one unit below at the next finer scale (radii that are powers of two), then the radius itself;
+    the ball returned is checked to be exactly the one sent (a tube piece's region is a uniqueness
+    region: it must neither grow nor shrink), else ValueError."""
+    if isinstance(rad, tuple) and rad[0] != 0:
+        s = 30 - rad[0].bit_length()
+        M, E = rad[0] << s, rad[1] - s
+        tries: list = [(M - 1, E), (2 * M - 1, E - 1), (M, E)]
     else:
-        tries = [rad]
+        tries = [None if isinstance(rad, tuple) else rad]
     for r in tries:
-        y = arb(arf(mid)) if zero else arb(arf(mid), arf(r))
-        if _same(y.mid(), mid) and _same(y.rad(), rad):
+        y = arb(arf(mid)) if r is None else arb(arf(mid), arf(r))
+        if _exact(y.mid()) == mid and _exact(y.rad()) == rad:
             return y
     raise ValueError(f"arb ball [{mid} +- {rad}] could not be rebuilt exactly")
 
@@ -160,7 +150,8 @@ def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Don
         return Done([], chk.n_pieces - s.n_pieces, "fail", str(e))
     except OverflowError:
         return Done([], chk.n_pieces - s.n_pieces, "overflow", "")
-    return Done(order, chk.n_pieces - s.n_pieces, "", "")
+    # what the check uses of a plain piece from here on: chart, interval, direction, region (holds, _slice)
+    return Done([replace(p, K=[], du=None) for p in order], chk.n_pieces - s.n_pieces, "", "")
 
 
 def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done | dict:
