@@ -107,7 +107,10 @@ a-priori rounding bounds replace ball arithmetic there).
   control (``_march``: width x ``GROW`` after a success, at most ``CAP`` times the last failed width, grown
   by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next); a
   Krawczyk piece whose spectral test fails is first retried on the first ``RESTRICT`` of its interval: a
-  sub-interval of a piece is a piece, so only the spectral test is redone.
+  sub-interval of a piece is a piece, so only the spectral test is redone. Each gap between Hopf pieces
+  (cut at exact seams when n >= 10) is an independent task, tiled and linked inside on its own process
+  (tube_tasks.py); the links between tasks are made here. Work only: the pieces are the same for any
+  number of processes.
 * Second-order arc enclosure (Lemma A2, arc_enclosure.py; n >= ``SECOND_ORDER_N``): the moving
   discs of a plain piece that fails the first-order form are retried on it.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
