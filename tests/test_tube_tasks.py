@@ -88,15 +88,20 @@ def _shape(out):
             [(p.k, p.lo, p.hi, p.kind) for p in out.tube])
 
 
-@pytest.mark.parametrize("split_n", [10, 1])   # 1: every branch's gaps are split into TASKS parts
-def test_the_result_does_not_depend_on_the_number_of_workers(monkeypatch, split_n):
+@pytest.mark.parametrize("split_n, keep", [(10, True), (1, True), (1, False)])   # 1: gaps split into TASKS parts
+def test_the_result_does_not_depend_on_the_number_of_workers(monkeypatch, split_n, keep):
+    """Same pieces, reason, crossings; by default (keep False) the plain pieces come back without K and du,
+    the Hopf pieces (made before the tasks) with them."""
     monkeypatch.setattr(tube_tasks, "SPLIT_N", split_n)
+    monkeypatch.setattr(tube_tasks, "KEEP_ENCLOSURES", keep)
     s, res, proved = _leaky3()
     for br in res.branches:
         mine = on_branch(res, proved, br)
         one, two = (_shape(check_moving_branch(s, br, mine, s.model.range, workers=w)) for w in (1, 2))
         assert one[0], one[1]
         assert one == two
+        for p in check_moving_branch(s, br, mine, s.model.range, workers=2).tube:
+            assert (p.du is None and p.K == []) == (p.kind == "plain" and not keep)
     # a fold (chart change): still one result
     f = fold_rotation()
     fres, fproved = proved_points(f)

@@ -43,6 +43,10 @@ TASKS = 8
 #: costs more than the parallel work saves)
 SPLIT_N = 10
 
+#: keep each plain piece's arc enclosure K and tangent du after its task (tests check them against
+#: 50-digit values); off, a piece keeps what the check still uses (chart, interval, region): less to send
+KEEP_ENCLOSURES = False
+
 
 def _exact(v: arb) -> tuple[int, int] | str:
     """An exact arb (a midpoint or a radius) as its (odd mantissa, exponent), or 'nan' / '+inf' / '-inf'."""
@@ -150,8 +154,9 @@ def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Don
         return Done([], chk.n_pieces - s.n_pieces, "fail", str(e))
     except OverflowError:
         return Done([], chk.n_pieces - s.n_pieces, "overflow", "")
-    # what the check uses of a plain piece from here on: chart, interval, direction, region (holds, _slice)
-    return Done([replace(p, K=[], du=None) for p in order], chk.n_pieces - s.n_pieces, "", "")
+    if not KEEP_ENCLOSURES:   # what the check uses of a plain piece from here on: chart, interval, region
+        order = [replace(p, K=[], du=None) for p in order]
+    return Done(order, chk.n_pieces - s.n_pieces, "", "")
 
 
 def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done | dict:
