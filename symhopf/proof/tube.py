@@ -545,8 +545,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if closed:
             pairs.append((len(order) - 1, 0))
         for i, j in pairs:
-            ti = task_of.get(id(order[i]))
-            if ti is None or ti != task_of.get(id(order[j])):
+            ti = task_of.get(id(order[i]))   # a task linked its own consecutive pieces (j = i + 1), no other pair
+            if ti is None or ti != task_of.get(id(order[j])) or j != i + 1:
                 self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
         for side in (0, 1):
             if self.ends[side] is not None:
