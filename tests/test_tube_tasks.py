@@ -143,11 +143,23 @@ def test_an_exception_inside_a_task_is_not_proved_with_its_name(monkeypatch):
         assert out.reason.startswith("internal error in the tube's march: ZeroDivisionError: a bug in one task")
 
 
-def test_every_adjacent_pair_of_pieces_is_linked_exactly_once(monkeypatch):
+def _isola():
+    """x^2 + (a - 1/4)^2 = 9/400: one closed branch, Hopf points at a = 1/4 +- sqrt(1/50)."""
+    from symhopf.model import Model
+    from symhopf.system import System
+    s = System.from_model(Model.ode(["x", "y", "z"], ["9/400 - (a-1/4)**2 - x**2", "y*(x - 1/20) - z - y*(y**2 + z**2)",
+                                                      "z*(x - 1/20) + y - z*(y**2 + z**2)"], "a", range=["-1", "1"]))
+    res, proved = proved_points(s)
+    assert len(res.branches) == 1 and res.branches[0].closed
+    return s, res, proved
+
+
+@pytest.mark.parametrize("make", [_leaky3, _isola])
+def test_every_adjacent_pair_of_pieces_is_linked_exactly_once(monkeypatch, make):
     """Links inside a task (in the task) and across tasks (in the parent) together: each pair of
-    consecutive pieces in arc order once, no other pair."""
+    consecutive pieces in arc order once (the closing pair of a closed branch too), no other pair."""
     monkeypatch.setattr(tube_tasks, "SPLIT_N", 1)
-    s, res, proved = _leaky3()
+    s, res, proved = make()
     seen = []
     link = tube.MovingBranchCheck._link
 
