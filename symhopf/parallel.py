@@ -77,7 +77,11 @@ def blas_threads(k: int):
 def default_workers() -> int:
     env = os.environ.get("SYMHOPF_WORKERS")
     if env:
-        return max(1, int(env))
+        try:
+            return max(1, int(env))
+        except ValueError:
+            from .errors import InputError
+            raise InputError(f"SYMHOPF_WORKERS: expected a whole number of processes, got {env!r}") from None
     try:
         return max(1, min(len(os.sched_getaffinity(0)), 8))
     except AttributeError:
@@ -104,9 +108,9 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int | Non
     global _FN
     workers = default_workers() if workers is None else workers
     _FN = fn
-    if workers <= 1 or len(tasks) < min_tasks:
-        return [_call(t) for t in tasks]
     import multiprocessing as mp
+    if workers <= 1 or len(tasks) < min_tasks or mp.current_process().daemon:   # a daemon may not fork workers
+        return [_call(t) for t in tasks]
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     try:

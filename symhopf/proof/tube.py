@@ -154,7 +154,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import flint
 import numpy as np
@@ -205,6 +205,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         self.tube = Tube(system, prec)
         #: processes for the plain pieces' tasks (tube_tasks.py; None: parallel.default_workers)
         self.workers = workers
+        self.stop: Callable[[], bool] | None = None   # a task's test "an earlier task failed" (tube_tasks.py)
         self.n = system.n
         #: the search box (exact lower and upper corners) for branches that leave it (module docstring)
         self.box = None if box is None else ([fraction(v) for v in box[0]], [fraction(v) for v in box[1]])
@@ -236,6 +237,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if self.n_pieces >= self.budget:
             raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
                          f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
+        if self.stop is not None and self.stop():
+            raise Fail("stopped: an earlier task of this branch failed")   # never read (tube_tasks.py)
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import copyreg
+import multiprocessing
 from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 #: a branch with fewer gaps than this (and n >= SPLIT_N) has its gaps split into about this many tasks
 TASKS = 8
+#: parts are at least this fraction of their run's span (a narrow gap stays whole)
+MIN_PART = 1e-3
 #: smallest n whose gaps are split (below it pieces cost milliseconds: a seam's step-control ramp-up
 #: costs more than the parallel work saves)
 SPLIT_N = 10
@@ -99,6 +102,7 @@ class _State(NamedTuple):
     streak: int
     basis: Any
     points: dict
+    jacobians: dict
 
 
 def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
@@ -111,7 +115,7 @@ def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
     total = sum(rel) or 1.0
     out: list[Task] = []
     for g, r in zip(gaps, rel):
-        k = max(1, round(TASKS * r / total))
+        k = max(1, min(round(TASKS * r / total), int(r / MIN_PART)))
         inner = {Fraction(float(g.lo + (g.hi - g.lo) * j / k)) for j in range(1, k)}   # short seams
         seams = [g.lo] + sorted(t for t in inner if g.lo < t < g.hi) + [g.hi]
         out += [Task(g.ri, a, b) for a, b in zip(seams, seams[1:])]
@@ -119,12 +123,14 @@ def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
 
 
 def _state(chk: MovingBranchCheck) -> _State:
-    return _State(chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak, copy.deepcopy(chk.basis), dict(chk._points))
+    return _State(chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak, copy.deepcopy(chk.basis), dict(chk._points),
+                  dict(chk.tube._jacobians))
 
 
 def _restore(chk: MovingBranchCheck, s: _State) -> None:
     chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak = s.n_pieces, s.rel_w, s.rel_cap, s.streak
     chk.basis, chk._points, chk._curve = copy.deepcopy(s.basis), dict(s.points), None
+    chk.tube._jacobians = dict(s.jacobians)
 
 
 class Done(NamedTuple):
@@ -137,8 +143,11 @@ class Done(NamedTuple):
     reason: str
 
 
-def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done:
+def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int = 0, first: Any = None) -> Done:
+    """Task ``i``; ``first``: a shared integer, the lowest index of a failed task so far (several
+    processes): a later task stops at its next piece (its outcome would not be read)."""
     _restore(chk, s)
+    chk.stop = None if first is None else (lambda: first.value < i)
     run = runs[task.ri]
     out: list[Piece] = []
     try:
@@ -148,10 +157,11 @@ def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Don
             order.reverse()
         for P, Q in zip(order, order[1:]):
             chk._link(P, Q, run, run)
-    except Budget as e:
-        return Done([], chk.n_pieces - s.n_pieces, "budget", str(e))
     except Fail as e:
-        return Done([], chk.n_pieces - s.n_pieces, "fail", str(e))
+        if first is not None:
+            with first.get_lock():
+                first.value = min(first.value, i)
+        return Done([], chk.n_pieces - s.n_pieces, "budget" if isinstance(e, Budget) else "fail", str(e))
     except OverflowError:
         return Done([], chk.n_pieces - s.n_pieces, "overflow", "")
     if not KEEP_ENCLOSURES:   # what the check uses of a plain piece from here on: chart, interval, region
@@ -159,11 +169,12 @@ def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Don
     return Done(order, chk.n_pieces - s.n_pieces, "", "")
 
 
-def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task) -> Done | dict:
+def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int = 0,
+             first: Any = None) -> Done | dict:
     """``_one``, an unexpected exception (a defect) turned into ``{"error": ...}`` as parallel.run_tasks
     does in its workers: the same outcome in one process and in several."""
     try:
-        return _one(chk, runs, s, task)
+        return _one(chk, runs, s, task, i, first)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
@@ -179,7 +190,11 @@ def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
         # longest first: the pool hands tasks out in this order (balance); read back in task order
         order = sorted(range(len(tasks)), key=lambda i: -float(tasks[i].hi - tasks[i].lo) / runs[tasks[i].ri].span)
         try:
-            got = run_tasks(lambda i: _guarded(chk, runs, s, tasks[i]), order, workers, min_tasks=2)
+            first = multiprocessing.get_context("fork").Value("l", len(tasks))   # shared with the forked workers
+        except ValueError:   # no fork here: run_tasks runs the tasks in this process
+            first = None
+        try:
+            got = run_tasks(lambda i: _guarded(chk, runs, s, tasks[i], i, first), order, workers, min_tasks=2)
         except Exception as exc:   # a result not rebuilt exactly (_arb_rebuild), a failed pool: no claim
             raise Fail(f"internal error in the tube's march: {type(exc).__name__}: {exc}") from None
         res: dict[int, Any] = dict(zip(order, got))
