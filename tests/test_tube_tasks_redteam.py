@@ -169,3 +169,67 @@ def test_a_ball_not_rebuilt_in_the_parent_is_not_proved(monkeypatch):
     plan = {t.lo: (1, "ok") for t in tasks}
     kind, reason, _ = _outcome(_Fake(plan, 100), runs, tasks, 2)
     assert kind == "fail" and reason.startswith("internal error in the tube's march")
+
+
+# ---- the real check: a closed branch (no Hopf point: every piece plain, the wrap-around pair between tasks)
+def _isola():
+    """x' = 9/400 - (a - 1/4)^2 - x^2, (y, z) a stable focus: a closed branch (two folds), no Hopf point."""
+    from symhopf.model import Model
+    from symhopf.search import find_candidates
+    from symhopf.system import System
+    s = System.from_model(Model.ode(variables=["x", "y", "z"], rhs=["9/400 - (a-1/4)**2 - x**2", "-y - z", "-z + y"],
+                                    parameter="a", range=["-1", "1"]))
+    (br,) = find_candidates(s).branches
+    assert br.closed
+    return s, br
+
+
+def _key(p):
+    return p.k, p.lo, p.hi
+
+
+@pytest.mark.parametrize("split_n", [10, 1])
+def test_closed_branch_same_tube_for_any_workers_and_every_pair_linked(monkeypatch, split_n):
+    monkeypatch.setattr(tube_tasks, "SPLIT_N", split_n)
+    s, br = _isola()
+    seen = []
+    link = tube.MovingBranchCheck._link
+
+    def spy(self, P, Q, rp, rq):
+        seen.append((_key(P), _key(Q)))
+        return link(self, P, Q, rp, rq)
+    monkeypatch.setattr(tube.MovingBranchCheck, "_link", spy)
+    one = tube.check_moving_branch(s, br, [], s.model.range, workers=1)
+    two = tube.check_moving_branch(s, br, [], s.model.range, workers=2)
+    assert one.proved, one.reason
+    shape = [(p.k, p.lo, p.hi, p.kind, [(h.mid().man_exp(), h.rad().man_exp()) for h in p.hull]) for p in one.tube]
+    assert shape == [(p.k, p.lo, p.hi, p.kind, [(h.mid().man_exp(), h.rad().man_exp()) for h in p.hull])
+                     for p in two.tube]
+    assert (one.reason, one.pieces) == (two.reason, two.pieces)
+    keys = [_key(p) for p in one.tube]
+    assert len({k for k, _, _ in keys}) == 2        # two charts: runs of a and x
+    pairs = list(zip(keys, keys[1:])) + [(keys[-1], keys[0])]
+    assert sorted(seen[:len(pairs)]) == sorted(pairs)   # workers=1: every link made in this process
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_closed_branch_a_failing_link_anywhere_is_not_proved(monkeypatch, workers):
+    """The wrap-around pair, a chart change and a pair inside a task: a link that fails there must fail
+    the check (a pair never linked would be a false "complete")."""
+    monkeypatch.setattr(tube_tasks, "SPLIT_N", 1)
+    s, br = _isola()
+    ref = tube.check_moving_branch(s, br, [], s.model.range, workers=1)
+    assert ref.proved, ref.reason
+    keys = [_key(p) for p in ref.tube]
+    change = next(i for i in range(len(keys) - 1) if keys[i][0] != keys[i + 1][0])
+    link = tube.MovingBranchCheck._link
+    for i, j in ((len(keys) - 1, 0), (change, change + 1), (1, 2)):
+        bad = (keys[i], keys[j])
+
+        def broken(self, P, Q, rp, rq, bad=bad):
+            if (_key(P), _key(Q)) == bad:
+                raise Fail("the attacked link")
+            return link(self, P, Q, rp, rq)
+        monkeypatch.setattr(tube.MovingBranchCheck, "_link", broken)
+        out = tube.check_moving_branch(s, br, [], s.model.range, workers=workers)
+        assert not out.proved and out.reason == "the attacked link", (i, j, out.reason)
