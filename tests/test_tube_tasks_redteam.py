@@ -44,7 +44,7 @@ def test_arb_transport_of_a_300_bit_midpoint_rebuilt_at_53_bits():
 # ---- a fake check: march_tasks steered task by task
 class _Fake:
     """What march_tasks uses of MovingBranchCheck. ``plan[task.lo] = (pieces, outcome)``; outcome
-    "ok", "fail", "exit" (os._exit in the task), "kill" (SIGKILL of the process), "raise"."""
+    "ok", "fail", "exit" (os._exit in the task), "kill" (SIGKILL of the process), "raise", "overflow"."""
 
     def __init__(self, plan, budget, n_pieces=0):
         self.plan, self.budget = plan, budget
@@ -71,6 +71,8 @@ class _Fake:
             os.kill(os.getpid(), signal.SIGKILL)
         if what == "raise":
             raise KeyError("a defect")
+        if what == "overflow":
+            raise OverflowError("float range")
 
     def _link(self, P, Q, rp, rq):
         self.linked.append((P.lo, Q.lo))
@@ -86,6 +88,8 @@ def _tasks(widths):
 def _outcome(chk, runs, tasks, workers):
     try:
         got = march_tasks(chk, runs, tasks, workers)
+    except OverflowError:
+        return "overflow", "", chk.n_pieces
     except Budget as e:
         return "budget", str(e), chk.n_pieces
     except Fail as e:
@@ -326,3 +330,40 @@ def test_work_stops_once_the_outcome_is_decided(tmp_path, first):
         assert out[0] == ("fail" if first == "fail" else "budget")
     assert tried[1] == (30 if first == "fail" else 60)
     assert tried[2] <= tried[1] + 2 * 30, tried
+
+
+_NESTED = {}
+
+
+def _check_in_pool_worker(workers):
+    s, br, mine = _NESTED["case"]
+    out = tube.check_moving_branch(s, br, mine, s.model.range, workers=workers)
+    return out.proved, out.reason
+
+
+@pytest.mark.xfail(strict=True, reason="inside a daemonic process (a multiprocessing.Pool worker: a user's own "
+                   "pool) the tasks' pool cannot start ('daemonic processes are not allowed to have children'): "
+                   "not proved, an internal error, where one process proves the branch")
+def test_nested_in_a_daemonic_worker_the_result_is_the_same():
+    import multiprocessing as mp
+    from test_proof_completeness_moving import on_branch
+    from test_tube_tasks import _leaky3
+    s, res, proved = _leaky3()
+    br = res.branches[0]
+    _NESTED["case"] = (s, br, on_branch(res, proved, br))
+    with mp.get_context("fork").Pool(1) as pool:
+        one = pool.apply(_check_in_pool_worker, (1,))
+        two = pool.apply(_check_in_pool_worker, (2,))
+    assert one[0], one[1]
+    assert two == one
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_overflow_in_a_later_task_after_a_failure_and_before_one(workers):
+    """OverflowError is an outcome in task order like the others: after an earlier failure, that failure;
+    before a later one, the overflow (tube.check_moving_branch: not proved, float overflow)."""
+    runs, tasks = _tasks([1, 3, 1])
+    plan = {Fraction(0): (1, "fail"), Fraction(1): (2, "overflow"), Fraction(4): (1, "fail")}
+    assert _outcome(_Fake(plan, 100), runs, tasks, workers)[:2] == ("fail", "failure in the task at 0.0")
+    plan[Fraction(0)] = (1, "ok")
+    assert _outcome(_Fake(plan, 100), runs, tasks, workers) == ("overflow", "", 3)
