@@ -367,3 +367,15 @@ def test_overflow_in_a_later_task_after_a_failure_and_before_one(workers):
     assert _outcome(_Fake(plan, 100), runs, tasks, workers)[:2] == ("fail", "failure in the task at 0.0")
     plan[Fraction(0)] = (1, "ok")
     assert _outcome(_Fake(plan, 100), runs, tasks, workers) == ("overflow", "", 3)
+
+
+@pytest.mark.xfail(strict=True, reason="SYMHOPF_WORKERS=abc: parallel.default_workers raises a bare ValueError "
+                   "(int('abc')), a traceback from `symhopf prove` (batch.py first, tube_tasks.march_tasks too) "
+                   "instead of an InputError (exit 2, one line)")
+def test_a_bad_symhopf_workers_is_an_input_error_not_a_traceback(monkeypatch):
+    from symhopf.errors import InputError
+    monkeypatch.setenv("SYMHOPF_WORKERS", "abc")
+    runs, tasks = _tasks([1, 1])
+    plan = {t.lo: (1, "ok") for t in tasks}
+    with pytest.raises(InputError):
+        march_tasks(_Fake(plan, 100), runs, tasks, None)
