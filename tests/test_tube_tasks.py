@@ -111,8 +111,8 @@ def test_the_result_does_not_depend_on_the_number_of_workers(monkeypatch, split_
 
 
 def test_budget_is_counted_over_all_tasks(monkeypatch):
-    """Each task alone stays under the budget, their sum does not: not proved, the budget named, the
-    same reason with one worker and with two."""
+    """Each task alone stays under the budget, their sum does not: not proved, the budget named, never more
+    pieces tried than the budget, with one worker and with two (where the check stopped may differ)."""
     monkeypatch.setattr(tube_tasks, "SPLIT_N", 1)
     s, res, proved = _leaky3()
     br = max(res.branches, key=lambda b: len(on_branch(res, proved, b)))
@@ -122,7 +122,7 @@ def test_budget_is_counted_over_all_tasks(monkeypatch):
     outs = [check_moving_branch(s, br, mine, s.model.range, budget=full.pieces - 1, workers=w) for w in (1, 2)]
     for out in outs:
         assert not out.proved and out.exhausted and out.reason.startswith(f"budget of {full.pieces - 1} pieces")
-    assert outs[0].reason == outs[1].reason
+        assert out.pieces <= full.pieces - 1
 
 
 def test_an_exception_inside_a_task_is_not_proved_with_its_name(monkeypatch):

@@ -154,7 +154,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import flint
 import numpy as np
@@ -198,6 +198,14 @@ ZERO_TOL = 1e-12
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
+def _floats_above(t: Fraction) -> Iterator[Fraction]:
+    """float(t), then the floats above it, as Fractions."""
+    v = float(t)
+    while True:
+        yield Fraction(v)
+        v = float(np.nextafter(v, np.inf))
+
+
 class MovingBranchCheck(FloatRuns, ArcEnclosures):
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                  prec: int, budget: int = BUDGET,
@@ -205,7 +213,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         self.tube = Tube(system, prec)
         #: processes for the plain pieces' tasks (tube_tasks.py; None: parallel.default_workers)
         self.workers = workers
-        self.stop: Callable[[], bool] | None = None   # a task's test "an earlier task failed" (tube_tasks.py)
+        self.stop: Callable[[], None] | None = None   # a task's check before each piece (tube_tasks._stopper)
         self.n = system.n
         #: the search box (exact lower and upper corners) for branches that leave it (module docstring)
         self.box = None if box is None else ([fraction(v) for v in box[0]], [fraction(v) for v in box[1]])
@@ -237,8 +245,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if self.n_pieces >= self.budget:
             raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
                          f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
-        if self.stop is not None and self.stop():
-            raise Fail("stopped: an earlier task of this branch failed")   # never read (tube_tasks.py)
+        if self.stop is not None:   # tasks on several processes (tube_tasks.py)
+            self.stop()
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
@@ -619,6 +627,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         cur, fails = glo, 0
         while cur < ghi:
             hi = ghi if float(ghi - cur) <= 1.25 * w else Fraction(float(cur) + w)
+            if not cur < hi:   # w below cur's ulp (a gap of a few ulps): the next floats above cur
+                hi = min(ghi, next(v for v in _floats_above(cur) if v > cur))
             if not cur < hi:
                 raise Fail("piece width below float resolution")
             p = self._piece(run, cur, hi)

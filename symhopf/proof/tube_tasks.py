@@ -8,11 +8,16 @@ piece and every link is proved on its own, and the seams are exact rationals whe
 piece ends and the next one's first piece starts.
 
 Deterministic: every task starts from the state the check had after the Hopf pieces (step control,
-float eigenbasis, float point cache: ``_State``), so the pieces, and so every decision and the
-reason of a failure, do not depend on how many processes run the tasks. The outcome is read in task
-order: the first task that failed gives the reason; the budget is counted cumulatively in that
-order (each task may use what was left after the Hopf pieces; a sum past the budget stops the check
-where the task that passed it began).
+float eigenbasis, float point and preconditioner caches: ``_State``), so the pieces, and so every
+decision and the reason of a failure, do not depend on how many processes run the tasks. The outcome
+is read in task order: the first task that failed gives the reason. The budget bounds the pieces tried
+by all tasks together: in one process each task counts on from the last (the check stops where the
+count reaches the budget, as the march did before tasks); on several, the tasks count in a shared
+total and all stop when it passes the budget, and a task stops at its next piece once an earlier task
+(in task order) has failed (``_stopper``: work only, its outcome is never read). Whether the check is
+proved, and why not when it fails within the budget, is the same for any number of processes; when
+the budget runs out, the reason names the budget, and which of the failures counts first when a task
+fails *and* the budget runs out may differ.
 
 With more than one worker (``parallel.run_tasks``: forked processes that inherit the check) the
 pieces come back pickled: an arb ball travels as the exact (mantissa, exponent) pairs of its midpoint
@@ -26,7 +31,7 @@ import copyreg
 import multiprocessing
 from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 import flint
 from flint import arb, arf
@@ -42,9 +47,9 @@ if TYPE_CHECKING:
 TASKS = 8
 #: parts are at least this fraction of their run's span (a narrow gap stays whole)
 MIN_PART = 1e-3
-#: smallest n whose gaps are split (below it pieces cost milliseconds: a seam's step-control ramp-up
-#: costs more than the parallel work saves)
-SPLIT_N = 10
+#: smallest n whose gaps are split (below it a piece costs milliseconds and a branch's tube has few: the
+#: step-control ramp-up at each seam costs more than the parallel work saves; leaky10 262 -> 733 pieces)
+SPLIT_N = 50
 
 #: keep each plain piece's arc enclosure K and tangent du after its task (tests check them against
 #: 50-digit values); off, a piece keeps what the check still uses (chart, interval, region): less to send
@@ -143,11 +148,28 @@ class Done(NamedTuple):
     reason: str
 
 
-def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int = 0, first: Any = None) -> Done:
-    """Task ``i``; ``first``: a shared integer, the lowest index of a failed task so far (several
-    processes): a later task stops at its next piece (its outcome would not be read)."""
+def _stopper(i: int, first: Any, total: Any, budget: int) -> Callable[[], None]:
+    """Task i's check before each piece when the tasks run on several processes: stop (Fail) once an
+    earlier task (in task order) has failed, its outcome would not be read; count the piece in the
+    branch's shared total and stop (Budget) past the budget."""
+    def stop() -> None:
+        if first.value < i:
+            raise Fail("stopped: an earlier task of this branch failed")
+        with total.get_lock():
+            total.value += 1
+            over = total.value > budget
+        if over:
+            raise Budget(f"budget of {budget} pieces exhausted (the tasks of this branch together reached it; "
+                         "raise it with --budget)")
+    return stop
+
+
+def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int = 0,
+         shared: tuple[Any, Any] | None = None) -> Done:
+    """Task ``i`` from state ``s``; ``shared``: the lowest index of a failed task so far and the
+    branch's count of pieces, shared by the processes (``_stopper``)."""
     _restore(chk, s)
-    chk.stop = None if first is None else (lambda: first.value < i)
+    chk.stop = None if shared is None else _stopper(i, shared[0], shared[1], chk.budget)
     run = runs[task.ri]
     out: list[Piece] = []
     try:
@@ -158,23 +180,25 @@ def _one(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int
         for P, Q in zip(order, order[1:]):
             chk._link(P, Q, run, run)
     except Fail as e:
-        if first is not None:
-            with first.get_lock():
-                first.value = min(first.value, i)
+        if shared is not None:
+            with shared[0].get_lock():
+                shared[0].value = min(shared[0].value, i)
         return Done([], chk.n_pieces - s.n_pieces, "budget" if isinstance(e, Budget) else "fail", str(e))
     except OverflowError:
         return Done([], chk.n_pieces - s.n_pieces, "overflow", "")
+    finally:
+        chk.stop = None
     if not KEEP_ENCLOSURES:   # what the check uses of a plain piece from here on: chart, interval, region
         order = [replace(p, K=[], du=None) for p in order]
     return Done(order, chk.n_pieces - s.n_pieces, "", "")
 
 
 def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i: int = 0,
-             first: Any = None) -> Done | dict:
+             shared: tuple[Any, Any] | None = None) -> Done | dict:
     """``_one``, an unexpected exception (a defect) turned into ``{"error": ...}`` as parallel.run_tasks
     does in its workers: the same outcome in one process and in several."""
     try:
-        return _one(chk, runs, s, task, i, first)
+        return _one(chk, runs, s, task, i, shared)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
@@ -182,26 +206,27 @@ def _guarded(chk: MovingBranchCheck, runs: list[_Run], s: _State, task: Task, i:
 def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
                 workers: int | None = None) -> list[list[Piece]]:
     """Every task's pieces (arc order, linked within the task), in task order; raises Fail / Budget
-    (module docstring: the first failure in task order, the budget counted cumulatively) and
-    OverflowError as the sequential march would. ``workers``: processes (default: the machine's)."""
+    and OverflowError (module docstring) as the sequential march would. ``workers``: processes
+    (default: the machine's)."""
     s = _state(chk)
+    used, out = s.n_pieces, []
     workers = default_workers() if workers is None else workers
     if workers > 1 and len(tasks) > 1:
         # longest first: the pool hands tasks out in this order (balance); read back in task order
         order = sorted(range(len(tasks)), key=lambda i: -float(tasks[i].hi - tasks[i].lo) / runs[tasks[i].ri].span)
         try:
-            first = multiprocessing.get_context("fork").Value("l", len(tasks))   # shared with the forked workers
+            ctx = multiprocessing.get_context("fork")   # shared with the forked workers
+            shared = (ctx.Value("l", len(tasks)), ctx.Value("l", s.n_pieces))
         except ValueError:   # no fork here: run_tasks runs the tasks in this process
-            first = None
+            shared = None
         try:
-            got = run_tasks(lambda i: _guarded(chk, runs, s, tasks[i], i, first), order, workers, min_tasks=2)
+            got = run_tasks(lambda i: _guarded(chk, runs, s, tasks[i], i, shared), order, workers, min_tasks=2)
         except Exception as exc:   # a result not rebuilt exactly (_arb_rebuild), a failed pool: no claim
             raise Fail(f"internal error in the tube's march: {type(exc).__name__}: {exc}") from None
         res: dict[int, Any] = dict(zip(order, got))
-        done = (res[i] for i in range(len(tasks)))
-    else:   # one process: the same tasks in order, stopping at the first failure
-        done = (_guarded(chk, runs, s, t) for t in tasks)
-    used, out = s.n_pieces, []
+        done: Iterator[Done | dict] = (res[i] for i in range(len(tasks)))
+    else:   # one process: the tasks in order, each counting on from the last (the budget stops it there)
+        done = (_guarded(chk, runs, s._replace(n_pieces=used), t) for t in tasks)
     for task, d in zip(tasks, done):
         if isinstance(d, dict):   # an exception other than Fail in the task, or a dead worker: no claim
             chk.n_pieces = used
@@ -214,9 +239,6 @@ def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
             raise Budget(d.reason)
         if d.kind == "fail":
             raise Fail(d.reason)
-        if used > chk.budget:
-            raise Budget(f"budget of {chk.budget} pieces exhausted (the check stopped at "
-                         f"{chk._cname(runs[task.ri].k)} ~ {float(task.lo):.12g}; raise it with --budget)")
         out.append(d.pieces)
     _restore(chk, s._replace(n_pieces=used))
     return out
