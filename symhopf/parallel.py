@@ -77,7 +77,11 @@ def blas_threads(k: int):
 def default_workers() -> int:
     env = os.environ.get("SYMHOPF_WORKERS")
     if env:
-        return max(1, int(env))
+        try:
+            return max(1, int(env))
+        except ValueError:
+            from .errors import InputError
+            raise InputError(f"SYMHOPF_WORKERS: expected a whole number of processes, got {env!r}") from None
     try:
         return max(1, min(len(os.sched_getaffinity(0)), 8))
     except AttributeError:
@@ -87,11 +91,16 @@ def default_workers() -> int:
 _FN: Callable[[Any], Any] | None = None
 
 
-def _call(task: Any) -> Any:
+def _call_with(fn: Callable[[Any], Any], task: Any) -> Any:
     try:
-        return _FN(task)  # type: ignore[misc]
+        return fn(task)
     except Exception as exc:  # a failed proof, not a crash
         return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3)}
+
+
+def _call(task: Any) -> Any:
+    """In a forked worker: the function of the run_tasks call that forked it."""
+    return _call_with(_FN, task)  # type: ignore[arg-type]
 
 
 def _init() -> None:
@@ -102,17 +111,24 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int | Non
               min_tasks: int = 4) -> list[Any]:
     """``[fn(t) for t in tasks]`` in order, on ``workers`` forked processes when worthwhile."""
     global _FN
-    workers = default_workers() if workers is None else workers
-    _FN = fn
-    if workers <= 1 or len(tasks) < min_tasks:
-        return [_call(t) for t in tasks]
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or len(tasks) < min_tasks or mp.current_process().daemon:   # a daemon may not fork workers
+        return [_call_with(fn, t) for t in tasks]
     try:
         ctx = mp.get_context("fork")
     except ValueError:
-        return [_call(t) for t in tasks]
+        return [_call_with(fn, t) for t in tasks]
+    _FN = fn
+    try:
+        return _pool(ctx, tasks, workers)
+    finally:
+        _FN = None   # the caller's objects are not kept alive after the call
+
+
+def _pool(ctx: Any, tasks: Sequence[Any], workers: int) -> list[Any]:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     results: list[Any] = [None] * len(tasks)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,

@@ -32,6 +32,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _keep_piece_enclosures(monkeypatch):
+    """Tube pieces keep their arc enclosure K and tangent du after the march (proof/tube_tasks.py drops
+    them otherwise): tests check them against 50-digit values (tests/test_tube_tasks.py checks the
+    default)."""
+    from symhopf.proof import tube_tasks
+    monkeypatch.setattr(tube_tasks, "KEEP_ENCLOSURES", True)
+
+
+@pytest.fixture(autouse=True)
 def _recheck_certificates(monkeypatch, request):
     """Every certificate a test makes (not one read back from JSON) is re-checked when the test ends:
     each proved point's numbers satisfy the hypothesis of the theorem it states, exactly, and its

@@ -107,7 +107,10 @@ a-priori rounding bounds replace ball arithmetic there).
   control (``_march``: width x ``GROW`` after a success, at most ``CAP`` times the last failed width, grown
   by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next); a
   Krawczyk piece whose spectral test fails is first retried on the first ``RESTRICT`` of its interval: a
-  sub-interval of a piece is a piece, so only the spectral test is redone.
+  sub-interval of a piece is a piece, so only the spectral test is redone. Each gap between Hopf pieces
+  (cut at exact seams when n >= 10) is an independent task, tiled and linked inside on its own process
+  (tube_tasks.py); the links between tasks are made here. Work only: the pieces are the same for any
+  number of processes.
 * Second-order arc enclosure (Lemma A2, arc_enclosure.py; n >= ``SECOND_ORDER_N``): the moving
   discs of a plain piece that fails the first-order form are retried on it.
 * Hopf pieces, first: the second-order moving-disc Lemma (piece_spectrum.moving_hopf_ok: exactly
@@ -151,7 +154,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import flint
 import numpy as np
@@ -166,6 +169,7 @@ from .branch_runs import Budget, Fail, FloatRuns, _Run
 from .hopf_arc import hopf_arc
 from .krawczyk_tube import Piece, Tube
 from .piece_spectrum import Eigenbasis, moving_discs_ok, moving_hopf_ok, piece_spectrum, spectral_ok
+from .tube_tasks import Task, march_tasks, split
 
 #: largest n for which the bialternate product (n(n-1)/2 rows) is used as a fallback and for the
 #: float zeros of g; above it only the O(n^3) spectral Lemmas (piece_spectrum.py)
@@ -194,11 +198,22 @@ ZERO_TOL = 1e-12
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
+def _floats_above(t: Fraction) -> Iterator[Fraction]:
+    """float(t), then the floats above it, as Fractions."""
+    v = float(t)
+    while True:
+        yield Fraction(v)
+        v = float(np.nextafter(v, np.inf))
+
+
 class MovingBranchCheck(FloatRuns, ArcEnclosures):
     def __init__(self, system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                  prec: int, budget: int = BUDGET,
-                 box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> None:
+                 box: tuple[Sequence[Any], Sequence[Any]] | None = None, workers: int | None = None) -> None:
         self.tube = Tube(system, prec)
+        #: processes for the plain pieces' tasks (tube_tasks.py; None: parallel.default_workers)
+        self.workers = workers
+        self.stop: Callable[[], None] | None = None   # a task's check before each piece (tube_tasks._stopper)
         self.n = system.n
         #: the search box (exact lower and upper corners) for branches that leave it (module docstring)
         self.box = None if box is None else ([fraction(v) for v in box[0]], [fraction(v) for v in box[1]])
@@ -230,6 +245,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if self.n_pieces >= self.budget:
             raise Budget(f"budget of {self.budget} pieces exhausted (the check stopped at "
                          f"{self._cname(run.k)} ~ {float(lo):.12g}; raise it with --budget)")
+        if self.stop is not None:   # tasks on several processes (tube_tasks.py)
+            self.stop()
         self.n_pieces += 1
         tc = float((lo + hi) / 2)
         zc = self._point(run, tc)
@@ -514,19 +531,22 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             taken[ri].append((p.lo, p.hi))
             pieces_by_run[ri].append(p)
             crossing[i] = (float_lower(exact_ball(boxes[i][0][n])), float_upper(exact_ball(boxes[i][1][n])))
-        # plain pieces filling the rest of each run
+        # plain pieces filling the rest of each run: independent tasks (tube_tasks.py), linked within each
+        gaps = []
         for ri, run in enumerate(runs):
-            cuts = sorted(taken[ri])
-            gaps, cur = [], run.lo
-            for l2, h2 in cuts:
+            cur = run.lo
+            for l2, h2 in sorted(taken[ri]):
                 if cur < l2:
-                    gaps.append((cur, l2))
+                    gaps.append(Task(ri, cur, l2))
                 cur = max(cur, h2)
             if cur < run.hi:
-                gaps.append((cur, run.hi))
-            for glo, ghi in gaps:
-                self._march(run, glo, ghi, pieces_by_run[ri])
-        # arc order and links
+                gaps.append(Task(ri, cur, run.hi))
+        tasks = split(runs, gaps, n)
+        task_of: dict[int, int] = {}
+        for ti, (task, ps) in enumerate(zip(tasks, march_tasks(self, runs, tasks, self.workers))):
+            pieces_by_run[task.ri] += ps
+            task_of.update((id(p), ti) for p in ps)
+        # arc order and the links not made inside a task
         order: list[Piece] = []
         for ri, run in enumerate(runs):
             ps = sorted(pieces_by_run[ri], key=lambda p: p.lo)
@@ -536,7 +556,9 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         if closed:
             pairs.append((len(order) - 1, 0))
         for i, j in pairs:
-            self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
+            ti = task_of.get(id(order[i]))   # a task linked its own consecutive pieces (j = i + 1), no other pair
+            if ti is None or ti != task_of.get(id(order[j])) or j != i + 1:
+                self._link(order[i], order[j], runs[run_of[i]], runs[run_of[j]])
         for side in (0, 1):
             if self.ends[side] is not None:
                 at = 0 if side == 0 else len(order) - 1
@@ -605,6 +627,8 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         cur, fails = glo, 0
         while cur < ghi:
             hi = ghi if float(ghi - cur) <= 1.25 * w else Fraction(float(cur) + w)
+            if not cur < hi:   # w below cur's ulp (a gap of a few ulps): the next floats above cur
+                hi = min(ghi, next(v for v in _floats_above(cur) if v > cur))
             if not cur < hi:
                 raise Fail("piece width below float resolution")
             p = self._piece(run, cur, hi)
@@ -721,12 +745,14 @@ def within_box_text(ends: Sequence[dict[str, Any]], parameter: str) -> str:
 
 def check_moving_branch(system: Any, branch: Any, proved: Sequence[Any], a_range: tuple[Any, Any],
                         prec: int = 128, budget: int | None = None,
-                        box: tuple[Sequence[Any], Sequence[Any]] | None = None) -> TubeResult:
+                        box: tuple[Sequence[Any], Sequence[Any]] | None = None,
+                        workers: int | None = None) -> TubeResult:
     """The tube check of a branch (module docstring); at most ``budget`` pieces (default BUDGET).
+    ``workers``: processes for the plain pieces (tube_tasks.py; the result does not depend on it).
     ``box``: the search box (exact lower and upper corners); a branch whose float arc stops inside
     the range is then covered up to where it leaves the box (the claim is within the box)."""
     budget = BUDGET if budget is None else int(budget)
-    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget, box)
+    chk = MovingBranchCheck(system, branch, proved, a_range, prec, budget, box, workers)
     try:
         with flint.ctx.workprec(prec):
             pieces, cross = chk.run()
