@@ -53,6 +53,22 @@ def ball_s3(z):
     return -2*(c0 - 1)*(3*c0 - 1)
 
 
+def ball_s1_y(y):
+    """s'(z) = 1 - y**2 with y = s(z)"""
+    return 1 - _b.ipow(y, 2)
+
+
+def ball_s2_y(y):
+    """s''(z) = 2*y*(y**2 - 1) with y = s(z)"""
+    return 2*y*(_b.ipow(y, 2) - 1)
+
+
+def ball_s3_y(y):
+    """s'''(z) = -2*(y**2 - 1)*(3*y**2 - 1) with y = s(z)"""
+    c0 = _b.ipow(y, 2)
+    return -2*(c0 - 1)*(3*c0 - 1)
+
+
 def float_s0(z):
     """s(z) = tanh(z)"""
     return numpy.tanh(z)
@@ -105,10 +121,11 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
-        t5 = _b.mm(t1, u)
-        t6 = _b.had(t4, t5)
-        return t6
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(5, lambda: _b.act_map(ball_s1_y, t4))
+        t6 = _b.mm(t1, u)
+        t7 = _b.had(t5, t6)
+        return t7
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
@@ -116,9 +133,10 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
-        t5 = self._keep(6, lambda: _b.had(t4, x))
-        return t5
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(5, lambda: _b.act_map(ball_s1_y, t4))
+        t6 = self._keep(6, lambda: _b.had(t5, x))
+        return t6
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
@@ -126,13 +144,14 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
-        t5 = _b.mm(t1, u)
-        t6 = _b.had(t4, x, t5)
-        t7 = self._keep(5, lambda: _b.act_map(ball_s1, t3))
-        t8 = _b.had(t7, u)
-        t9 = _b.add(t6, t8)
-        return t9
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(7, lambda: _b.act_map(ball_s2_y, t4))
+        t6 = _b.mm(t1, u)
+        t7 = _b.had(t5, x, t6)
+        t8 = self._keep(5, lambda: _b.act_map(ball_s1_y, t4))
+        t9 = _b.had(t8, u)
+        t10 = _b.add(t7, t9)
+        return t10
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
@@ -140,11 +159,12 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
-        t5 = _b.mm(t1, v)
-        t6 = _b.mm(t1, u)
-        t7 = _b.had(t4, t5, t6)
-        return t7
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(7, lambda: _b.act_map(ball_s2_y, t4))
+        t6 = _b.mm(t1, v)
+        t7 = _b.mm(t1, u)
+        t8 = _b.had(t5, t6, t7)
+        return t8
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
@@ -152,12 +172,13 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
-        t5 = _b.mm(t1, w)
-        t6 = _b.mm(t1, v)
-        t7 = _b.mm(t1, u)
-        t8 = _b.had(t4, t5, t6, t7)
-        return t8
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(8, lambda: _b.act_map(ball_s3_y, t4))
+        t6 = _b.mm(t1, w)
+        t7 = _b.mm(t1, v)
+        t8 = _b.mm(t1, u)
+        t9 = _b.had(t5, t6, t7, t8)
+        return t9
 
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
@@ -165,9 +186,10 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
-        t5 = self._keep(9, lambda: _b.had(t4, x, x))
-        return t5
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(7, lambda: _b.act_map(ball_s2_y, t4))
+        t6 = self._keep(9, lambda: _b.had(t5, x, x))
+        return t6
 
     def _Df_aa_apply(self, x, a, u):
         """(d^2/da^2 D_x f(x, a)) u"""
@@ -175,14 +197,15 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
-        t5 = _b.mm(t1, u)
-        t6 = _b.had(t4, x, x, t5)
-        t7 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
-        t8 = _b.had(t7, x, u)
-        t9 = _b.add(t6, t8)
-        t10 = _b.add(t9, t8)
-        return t10
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(8, lambda: _b.act_map(ball_s3_y, t4))
+        t6 = _b.mm(t1, u)
+        t7 = _b.had(t5, x, x, t6)
+        t8 = self._keep(7, lambda: _b.act_map(ball_s2_y, t4))
+        t9 = _b.had(t8, x, u)
+        t10 = _b.add(t7, t9)
+        t11 = _b.add(t10, t9)
+        return t11
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
@@ -190,15 +213,16 @@ class BallSystem(_b.BallBase):
         t1 = self._keep(1, lambda: _b.add(t0, self.d_W))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
         t3 = self._keep(3, lambda: _b.add(t2, self.d_b))
-        t4 = self._keep(8, lambda: _b.act_map(ball_s3, t3))
-        t5 = _b.mm(t1, v)
-        t6 = _b.mm(t1, u)
-        t7 = _b.had(t4, x, t5, t6)
-        t8 = self._keep(7, lambda: _b.act_map(ball_s2, t3))
-        t9 = _b.had(t8, v, t6)
-        t10 = _b.had(t8, t5, u)
-        t11 = _b.add(t7, t9, t10)
-        return t11
+        t4 = self._keep(4, lambda: _b.act_map(ball_s0, t3))
+        t5 = self._keep(8, lambda: _b.act_map(ball_s3_y, t4))
+        t6 = _b.mm(t1, v)
+        t7 = _b.mm(t1, u)
+        t8 = _b.had(t5, x, t6, t7)
+        t9 = self._keep(7, lambda: _b.act_map(ball_s2_y, t4))
+        t10 = _b.had(t9, v, t7)
+        t11 = _b.had(t9, t6, u)
+        t12 = _b.add(t8, t10, t11)
+        return t12
 
 
 class FloatSystem(_fl.FloatBase):

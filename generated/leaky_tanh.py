@@ -53,6 +53,22 @@ def ball_s3(z):
     return -2*(c0 - 1)*(3*c0 - 1)
 
 
+def ball_s1_y(y):
+    """s'(z) = 1 - y**2 with y = s(z)"""
+    return 1 - _b.ipow(y, 2)
+
+
+def ball_s2_y(y):
+    """s''(z) = 2*y*(y**2 - 1) with y = s(z)"""
+    return 2*y*(_b.ipow(y, 2) - 1)
+
+
+def ball_s3_y(y):
+    """s'''(z) = -2*(y**2 - 1)*(3*y**2 - 1) with y = s(z)"""
+    c0 = _b.ipow(y, 2)
+    return -2*(c0 - 1)*(3*c0 - 1)
+
+
 def float_s0(z):
     """s(z) = tanh(z)"""
     return numpy.tanh(z)
@@ -103,13 +119,14 @@ class BallSystem(_b.BallBase):
     def _Df_apply(self, x, a, u):
         """D_x f(x, a) u"""
         t0 = -1 * u
-        t1 = self._keep(6, lambda: _b.act_map(ball_s1, x))
-        t2 = _b.had(t1, u)
-        t3 = self._keep(2, lambda: a * self.eye_n)
-        t4 = self._keep(3, lambda: _b.add(t3, self.d_W))
-        t5 = _b.mm(t4, t2)
-        t6 = _b.add(t0, t5)
-        return t6
+        t1 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t2 = self._keep(6, lambda: _b.act_map(ball_s1_y, t1))
+        t3 = _b.had(t2, u)
+        t4 = self._keep(2, lambda: a * self.eye_n)
+        t5 = self._keep(3, lambda: _b.add(t4, self.d_W))
+        t6 = _b.mm(t5, t3)
+        t7 = _b.add(t0, t6)
+        return t7
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
@@ -118,27 +135,30 @@ class BallSystem(_b.BallBase):
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
-        t0 = self._keep(6, lambda: _b.act_map(ball_s1, x))
-        t1 = _b.had(t0, u)
-        return t1
+        t0 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t1 = self._keep(6, lambda: _b.act_map(ball_s1_y, t0))
+        t2 = _b.had(t1, u)
+        return t2
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
-        t0 = self._keep(7, lambda: _b.act_map(ball_s2, x))
-        t1 = _b.had(t0, v, u)
-        t2 = self._keep(2, lambda: a * self.eye_n)
-        t3 = self._keep(3, lambda: _b.add(t2, self.d_W))
-        t4 = _b.mm(t3, t1)
-        return t4
+        t0 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t1 = self._keep(7, lambda: _b.act_map(ball_s2_y, t0))
+        t2 = _b.had(t1, v, u)
+        t3 = self._keep(2, lambda: a * self.eye_n)
+        t4 = self._keep(3, lambda: _b.add(t3, self.d_W))
+        t5 = _b.mm(t4, t2)
+        return t5
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
-        t0 = self._keep(8, lambda: _b.act_map(ball_s3, x))
-        t1 = _b.had(t0, w, v, u)
-        t2 = self._keep(2, lambda: a * self.eye_n)
-        t3 = self._keep(3, lambda: _b.add(t2, self.d_W))
-        t4 = _b.mm(t3, t1)
-        return t4
+        t0 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t1 = self._keep(8, lambda: _b.act_map(ball_s3_y, t0))
+        t2 = _b.had(t1, w, v, u)
+        t3 = self._keep(2, lambda: a * self.eye_n)
+        t4 = self._keep(3, lambda: _b.add(t3, self.d_W))
+        t5 = _b.mm(t4, t2)
+        return t5
 
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
@@ -150,9 +170,10 @@ class BallSystem(_b.BallBase):
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
-        t0 = self._keep(7, lambda: _b.act_map(ball_s2, x))
-        t1 = _b.had(t0, v, u)
-        return t1
+        t0 = self._keep(1, lambda: _b.act_map(ball_s0, x))
+        t1 = self._keep(7, lambda: _b.act_map(ball_s2_y, t0))
+        t2 = _b.had(t1, v, u)
+        return t2
 
 
 class FloatSystem(_fl.FloatBase):

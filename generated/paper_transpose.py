@@ -52,6 +52,22 @@ def ball_tanh3(z):
     return -2*(c0 - 1)*(3*c0 - 1)
 
 
+def ball_tanh1_y(y):
+    """tanh'(z) = 1 - y**2 with y = tanh(z)"""
+    return 1 - _b.ipow(y, 2)
+
+
+def ball_tanh2_y(y):
+    """tanh''(z) = 2*y*(y**2 - 1) with y = tanh(z)"""
+    return 2*y*(_b.ipow(y, 2) - 1)
+
+
+def ball_tanh3_y(y):
+    """tanh'''(z) = -2*(y**2 - 1)*(3*y**2 - 1) with y = tanh(z)"""
+    c0 = _b.ipow(y, 2)
+    return -2*(c0 - 1)*(3*c0 - 1)
+
+
 def float_tanh0(z):
     """tanh(z) = tanh(z)"""
     return numpy.tanh(z)
@@ -103,93 +119,101 @@ class BallSystem(_b.BallBase):
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
-        t4 = _b.mm(t1, u)
-        t5 = _b.had(t3, t4)
-        return t5
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(4, lambda: _b.act_map(ball_tanh1_y, t3))
+        t5 = _b.mm(t1, u)
+        t6 = _b.had(t4, t5)
+        return t6
 
     def _f_a(self, x, a):
         """d f / d a at (x, a)"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
-        t4 = self._keep(5, lambda: _b.had(t3, x))
-        return t4
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(4, lambda: _b.act_map(ball_tanh1_y, t3))
+        t5 = self._keep(5, lambda: _b.had(t4, x))
+        return t5
 
     def _Df_a_apply(self, x, a, u):
         """(d/da D_x f(x, a)) u"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
-        t4 = _b.mm(t1, u)
-        t5 = _b.had(t3, x, t4)
-        t6 = self._keep(4, lambda: _b.act_map(ball_tanh1, t2))
-        t7 = _b.had(t6, u)
-        t8 = _b.add(t5, t7)
-        return t8
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(6, lambda: _b.act_map(ball_tanh2_y, t3))
+        t5 = _b.mm(t1, u)
+        t6 = _b.had(t4, x, t5)
+        t7 = self._keep(4, lambda: _b.act_map(ball_tanh1_y, t3))
+        t8 = _b.had(t7, u)
+        t9 = _b.add(t6, t8)
+        return t9
 
     def _B(self, x, a, u, v):
         """B(u, v) = D_x^2 f(x, a)[u, v]"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
-        t4 = _b.mm(t1, v)
-        t5 = _b.mm(t1, u)
-        t6 = _b.had(t3, t4, t5)
-        return t6
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(6, lambda: _b.act_map(ball_tanh2_y, t3))
+        t5 = _b.mm(t1, v)
+        t6 = _b.mm(t1, u)
+        t7 = _b.had(t4, t5, t6)
+        return t7
 
     def _C(self, x, a, u, v, w):
         """C(u, v, w) = D_x^3 f(x, a)[u, v, w]"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
-        t4 = _b.mm(t1, w)
-        t5 = _b.mm(t1, v)
-        t6 = _b.mm(t1, u)
-        t7 = _b.had(t3, t4, t5, t6)
-        return t7
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(7, lambda: _b.act_map(ball_tanh3_y, t3))
+        t5 = _b.mm(t1, w)
+        t6 = _b.mm(t1, v)
+        t7 = _b.mm(t1, u)
+        t8 = _b.had(t4, t5, t6, t7)
+        return t8
 
     def _f_aa(self, x, a):
         """d^2 f / d a^2 at (x, a)"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
-        t4 = self._keep(8, lambda: _b.had(t3, x, x))
-        return t4
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(6, lambda: _b.act_map(ball_tanh2_y, t3))
+        t5 = self._keep(8, lambda: _b.had(t4, x, x))
+        return t5
 
     def _Df_aa_apply(self, x, a, u):
         """(d^2/da^2 D_x f(x, a)) u"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
-        t4 = _b.mm(t1, u)
-        t5 = _b.had(t3, x, x, t4)
-        t6 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
-        t7 = _b.had(t6, x, u)
-        t8 = _b.add(t5, t7)
-        t9 = _b.add(t8, t7)
-        return t9
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(7, lambda: _b.act_map(ball_tanh3_y, t3))
+        t5 = _b.mm(t1, u)
+        t6 = _b.had(t4, x, x, t5)
+        t7 = self._keep(6, lambda: _b.act_map(ball_tanh2_y, t3))
+        t8 = _b.had(t7, x, u)
+        t9 = _b.add(t6, t8)
+        t10 = _b.add(t9, t8)
+        return t10
 
     def _B_a(self, x, a, u, v):
         """d/da B(u, v)"""
         t0 = self._keep(0, lambda: a * self.eye_n)
         t1 = self._keep(1, lambda: _b.add(t0, self.pre_0))
         t2 = self._keep(2, lambda: _b.mm(t1, x))
-        t3 = self._keep(7, lambda: _b.act_map(ball_tanh3, t2))
-        t4 = _b.mm(t1, v)
-        t5 = _b.mm(t1, u)
-        t6 = _b.had(t3, x, t4, t5)
-        t7 = self._keep(6, lambda: _b.act_map(ball_tanh2, t2))
-        t8 = _b.had(t7, v, t5)
-        t9 = _b.had(t7, t4, u)
-        t10 = _b.add(t6, t8, t9)
-        return t10
+        t3 = self._keep(3, lambda: _b.act_map(ball_tanh0, t2))
+        t4 = self._keep(7, lambda: _b.act_map(ball_tanh3_y, t3))
+        t5 = _b.mm(t1, v)
+        t6 = _b.mm(t1, u)
+        t7 = _b.had(t4, x, t5, t6)
+        t8 = self._keep(6, lambda: _b.act_map(ball_tanh2_y, t3))
+        t9 = _b.had(t8, v, t6)
+        t10 = _b.had(t8, t5, u)
+        t11 = _b.add(t7, t9, t10)
+        return t11
 
 
 class FloatSystem(_fl.FloatBase):

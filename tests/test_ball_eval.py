@@ -102,6 +102,45 @@ def test_monotone_kernels_follow_the_precision():
         assert _b.tanh(arb("nan")).is_nan() if hasattr(arb, "is_nan") else True
 
 
+@pytest.mark.parametrize("prec", [53, PREC])
+def test_square_of_a_wide_ball_is_the_product_power_hull(prec):
+    """ipow(x, 2) on a wide ball (the k = 2 shortcut) is, bit for bit, the hull of the end points'
+    product powers (and 0 when x straddles 0) that the general path computes, and it holds x^2 at
+    the end points and the midpoint (exact rationals)."""
+    from fractions import Fraction
+    rng = np.random.default_rng(11)
+    with ctx.workprec(prec):
+        for _ in range(3000):
+            x = arb(float(rng.uniform(-3, 3)), float(rng.choice([1e-6, 1e-3, 0.1, 1.0, 3.0])))
+            lo, hi = x.lower(), x.upper()
+            want = _b._product_power(lo, 2).union(_b._product_power(hi, 2))
+            if lo < 0 < hi:
+                want = want.union(arb(0))
+            got = _b.ipow(x, 2)
+            assert got.mid() == want.mid() and got.rad() == want.rad()
+            for e in (lo, hi, x.mid()):
+                m, ex = e.mid().man_exp()
+                q = Fraction(int(m)) * Fraction(2) ** int(ex)
+                assert got.contains(arb((q * q).numerator) / (q * q).denominator)
+
+
+def test_identity_test_of_numpy_balls_reads_every_entry():
+    """-0.0 off the diagonal is still the identity (the same set); a nan, an inf or a radius anywhere is not."""
+    n = 6
+    mid = np.eye(n)
+    mid[1, 2] = -0.0
+    assert _b._is_identity(NBall(mid, 0.0))
+    for bad in (np.nan, np.inf):
+        m = np.eye(n)
+        m[5, 0] = bad
+        assert not _b._is_identity(NBall(m, 0.0))
+    m = np.eye(n)
+    m[3, 3] = np.nan
+    assert not _b._is_identity(NBall(m, 0.0))
+    assert not _b._is_identity(NBall(np.eye(n), np.eye(n) * 2.0 ** -1074))
+    assert not _b._is_identity(NBall(np.eye(_b.NB_ROWS + 1), 0.0))      # beyond NB_ROWS: never Eye
+
+
 # ---------------------------------------------------------------- the paper's 3-layer net vs 50-digit jets
 def _paper():
     with open(ROOT / "examples" / "paper_multilayer.toml", "rb") as fh:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from symhopf.calculus import Act
 from symhopf.codegen import render
-from symhopf.codegen.printers import ArbPrinter, FloatPrinter, PrintError, print_matrix_expr
+from symhopf.codegen.printers import ArbPrinter, FloatPrinter, PrintError, print_matrix_expr, value_form
 from symhopf.model import Model
 from symhopf.runtime import ball as _b
 from symhopf.runtime.ball import Columns
@@ -99,6 +99,56 @@ def test_structured_printing_is_one_node_per_line_with_reuse():
                      "return t3"]
     flines = print_matrix_expr(FloatPrinter(), expr, {W: "self.W", x: "x", u: "u"}, "x")
     assert flines[1] == "t1 = float_s2(t0)" and flines[-1] == "return t3"
+
+
+@pytest.mark.parametrize("g, forms", [
+    (sp.tanh(z), ["1 - y**2", "2*y*(y**2 - 1)", "-2*(y**2 - 1)*(3*y**2 - 1)"]),
+    (sp.tanh(z / 2), ["1/2 - y**2/2", "y*(y**2 - 1)/2", "-(y**2 - 1)*(3*y**2 - 1)/4"]),
+    (sp.exp(z), ["y", "y", "y"]),
+    (1 / (1 + sp.exp(-z)), [None] * 3),      # SymPy's sigmoid' keeps exp(-z): no form, printed from z
+    (2 * sp.tanh(z), [None] * 3),
+    (sp.atan(z), [None] * 3),
+    (z ** 2, [None] * 3),
+    (z, [None] * 3),
+])
+def test_value_form_only_where_the_derivative_is_a_function_of_g(g, forms):
+    y = sp.Symbol("y")
+    got = [value_form(g, sp.diff(g, z, k), z, y) for k in (1, 2, 3)]
+    assert [None if f is None else sp.sstr(f) for f in got] == forms
+    for k, f in enumerate(got, 1):
+        if f is not None:
+            assert sp.simplify(f.subs(y, g) - sp.diff(g, z, k)) == 0
+
+
+def test_derivative_nodes_are_printed_from_the_value_node():
+    """With a value form, s''(W x) is ball_s2_y of the node s(W x): the kernel runs once for s, s', s''."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    W, x, u = (sp.MatrixSymbol(s, *shape) for s, shape in (("W", (n, n)), ("x", (n, 1)), ("u", (n, 1))))
+    expr = sp.HadamardProduct(Act(2, W * x), Act(0, W * x), W * u)
+    lines = print_matrix_expr(ArbPrinter(value_forms={("s", 2)}), expr, {W: "self.W", x: "x", u: "u"}, "x")
+    assert lines == ["t0 = _b.mm(self.W, x)",
+                     "t1 = _b.act_map(ball_s0, t0)",
+                     "t2 = _b.act_map(ball_s2_y, t1)",
+                     "t3 = _b.mm(self.W, u)",
+                     "t4 = _b.had(t2, t1, t3)",
+                     "return t4"]
+
+
+@pytest.mark.parametrize("name", ["asymmetric4", "leaky3_bias", "multilayer"])
+@HYP
+@given(mid=st.floats(-30, 30), rad=st.sampled_from([0.0, 1e-12, 1e-3, 0.5, 4.0, 40.0]))
+def test_value_form_functions_give_the_same_balls(name, mid, rad):
+    """ball_sk_y(ball_s0(z)) is the ball ball_sk(z) computes (the same operations on the same tanh ball),
+    narrow, wide, and straddling 0, at 53 and 128 bits."""
+    module = System.from_model(MODELS[name]()).module
+    forms = [k for k in (1, 2, 3) if hasattr(module, f"ball_s{k}_y")]
+    assert forms == [1, 2, 3]
+    for prec in (53, 128):
+        with ctx.workprec(prec):
+            zb = arb(mid, rad)
+            for k in forms:
+                want, got = getattr(module, f"ball_s{k}")(zb), getattr(module, f"ball_s{k}_y")(module.ball_s0(zb))
+                assert want.mid() == got.mid() and want.rad() == got.rad(), (k, prec)
 
 
 def test_one_module_per_architecture_and_weights_are_data():
@@ -442,3 +492,35 @@ def test_had_shortcuts_agree_with_the_general_product(rows, col):
         shifted = _b.had(c, arb(2) * eye + M)
         assert all(shifted[i, j].overlaps(c[i, 0] * (M[i, j] + (2 if i == j else 0)))
                    for i in range(3) for j in range(3))
+
+
+@pytest.mark.parametrize("example", ["gru2.toml", "paper_multilayer.toml"])
+def test_value_forms_give_the_balls_of_the_code_without_them(example, monkeypatch, tmp_path):
+    """The module printed with value forms (s', s'' from the node s(z)) and the same module printed without
+    (``value_form`` off: s'(z) from z) give the same balls bit for bit for every method, narrow and wide, at 53
+    and 128 bits (gru2: tanh with forms next to a sigmoid without)."""
+    import importlib
+    gen = importlib.import_module("symhopf.codegen.generate")
+    model = Model.from_toml(EXAMPLES / example)
+    system = System.from_model(model)
+    with_forms = gen.render(model)
+    monkeypatch.setattr(gen, "value_form", lambda *args: None)
+    plain_src = gen.render(model)
+    assert "_y, " in with_forms and "_y, " not in plain_src
+    (tmp_path / "plain.py").write_text(plain_src)
+    plain = gen.load_file(tmp_path / "plain.py", f"plain_{example.replace('.', '_')}")
+    rng = np.random.default_rng(0)
+    for prec in (53, 128):
+        with ctx.workprec(prec):
+            ev = system.ball(prec)
+            other = object.__new__(plain.BallSystem)
+            other.__dict__.update({k: v for k, v in ev.__dict__.items() if k not in ("_frames", "_lock")})
+            n = ev.n
+            for r in (0.0, 1e-6, 0.3):
+                X = arb_mat(n, 1, [arb(float(v), r) for v in rng.uniform(-1, 1, n)])
+                A, U = arb(0.7, r), arb_mat(n, 1, [arb(float(v)) for v in rng.uniform(-1, 1, n)])
+                for name, args in [("f", ()), ("Df", ()), ("f_a", ()), ("Df_a", ()), ("f_aa", ()), ("B", (U, U)),
+                                   ("C", (U, U, U)), ("B_a", (U, U)), ("Df_aa", ())]:
+                    p, q = getattr(ev, name)(X, A, *args), getattr(other, name)(X, A, *args)
+                    assert all(s.mid() == t.mid() and s.rad() == t.rad() for s, t in zip(p.entries(), q.entries())), \
+                        (name, prec, r)

@@ -204,3 +204,35 @@ def test_exact_zeros_stay_exact_and_non_finite_factors_do_not():
         assert holds(NBall(P.mid[2:], P.rad[2:]), arb_mat([[arb(1e-30) * 5, 0]]))
     Q = nmul(NBall(np.array([[np.nan]]), 0.0), NBall(np.array([[0.0]]), 0.0))
     assert np.isnan(Q.mid[0, 0])
+
+
+def test_small_real_conversion_is_the_array_conversion():
+    """as_nball of a real matrix of at most 64 entries (converted entry by entry in Python floats) gives the
+    floats of the array formula (_conversion_radius, exact zeros kept exact) bit for bit, at 53 and 128 bits,
+    with zeros, -0, nan, inf, overflowing and subnormal midpoints and radii; and each ball holds the entry."""
+    from symhopf.runtime import npball as nb
+    rng = np.random.default_rng(3)
+    specials = [arb(0), arb(0, 1e-300), arb("nan"), arb("inf"), arb(-0.0), arb(1e308) * 10, arb(5e-324),
+                arb(0, 5e-324), arb(1) / 3, arb(1e-310, 1e-320)]
+    for prec in (53, 128):
+        with ctx.workprec(prec):
+            for _ in range(400):
+                n, k = (int(v) for v in rng.integers(1, 9, 2))
+                ents = [specials[rng.integers(len(specials))] if rng.integers(0, 4) == 0 else
+                        arb(float(rng.standard_normal() * 10.0 ** rng.integers(-300, 300)),
+                            float(abs(rng.standard_normal()) * 10.0 ** rng.integers(-320, 10))) / 3
+                        for _ in range(n * k)]
+                m = arb_mat(n, k, ents)
+                with np.errstate(all="ignore"):
+                    mid = np.array([float(e) for e in ents]).reshape(n, k)
+                    rad = nb._conversion_radius(mid, np.array([float(e.rad()) for e in ents]).reshape(n, k))
+                for i in np.flatnonzero((mid == 0).ravel()):
+                    if ents[i].is_zero():
+                        rad.flat[i] = 0.0
+                got = as_nball(m)
+                assert n * k <= nb._SMALL
+                for want, have in ((mid, got.mid), (rad, got.rad)):
+                    assert np.array_equal(want, have, equal_nan=True) and np.array_equal(np.signbit(want), np.signbit(have))
+                for e, c, r in zip(ents, got.mid.ravel(), got.rad.ravel()):
+                    if np.isfinite(c) and np.isfinite(r):
+                        assert arb(float(c), float(r)).contains(e)

@@ -30,7 +30,7 @@ from ..derive import Derivation, N, derive
 from ..errors import InputError
 from ..model import Z, Model
 from .printers import (ArbPrinter, FloatPrinter, act_function, print_entries, print_matrix_expr,
-                       print_scalar_function)
+                       print_scalar_function, value_form)
 
 
 class Code(Markup):
@@ -88,6 +88,11 @@ class Function:
     @property
     def signature(self) -> Code:
         return Code(", ".join(["self", *self.args]))
+
+    @property
+    def params(self) -> Code:
+        """The arguments of a module-level function (no ``self``)."""
+        return Code(", ".join(self.args))
 
 
 @dataclass
@@ -296,7 +301,11 @@ def _rnn_context(d: Derivation) -> dict:
                 names[m] = "self." + fixed[-1].attr
     methods = {}
     directions = {d.symbols[k] for k in "uvw"}
-    for printer, key in ((ArbPrinter(directions=directions), "ball_methods"), (FloatPrinter(), "float_methods")):
+    y = sp.Symbol("y")
+    forms = {(name, k): form for name, derivs in d.functions.items() for k, expr in enumerate(derivs) if k
+             for form in [value_form(derivs[0], expr, Z, y)] if form is not None}
+    arb = ArbPrinter(directions=directions, value_forms=set(forms))
+    for printer, key in ((arb, "ball_methods"), (FloatPrinter(), "float_methods")):
         methods[key] = [Function(name, args, print_matrix_expr(printer, d[formula], names, args[-1] if args[-1] != "a" else "x"), doc)
                         for name, args, formula, doc in METHODS]
     scalars = {}
@@ -305,6 +314,10 @@ def _rnn_context(d: Derivation) -> dict:
             Function(f"{prefix}_{act_function(name, k)}", ["z"], print_scalar_function(printer, expr, Z),
                      f"{name}{chr(39) * k}(z) = {sp.sstr(expr)}")
             for name, derivs in d.functions.items() for k, expr in enumerate(derivs)]
+    scalars["ball_value_scalars"] = [
+        Function(f"ball_{act_function(name, k)}_y", ["y"], print_scalar_function(ArbPrinter(), form, y, "y"),
+                 f"{name}{chr(39) * k}(z) = {sp.sstr(form)} with y = {name}(z)")
+        for (name, k), form in forms.items()]
     if model.architecture is not None:
         title = f"Prover for the {model.architecture.name} RNN family"
         description = [f"Architecture: {model.architecture.summary}",

@@ -111,14 +111,21 @@ class ArbPrinter(_Structured, PythonCodePrinter):
     With ``directions`` (the symbols u, v, w), a node that depends on none of them (a function
     of x, a and the data only) is printed as ``self._keep(k, lambda: code)``: k numbers the node
     the same way in every method this printer prints, and runtime.ball.BallBase remembers its
-    value per (x, a) (the forward pass that Df, f_a, B, ... at one point share)."""
+    value per (x, a) (the forward pass that Df, f_a, B, ... at one point share).
+
+    ``value_forms``: the (name, order) pairs whose derivative g^(k)(z) is a function of y = g(z) alone
+    (:func:`value_form`, e.g. tanh' = 1 - y^2); such a node is printed as ``ball_<g^(k)>_y`` of the node
+    g(z), so the kernel (tanh) runs once per point for g, g', g'', ... (the same ball operations as
+    ``ball_<g^(k)>(z)``, which computes g(z) first too)."""
 
     backend = "_b"
     printmethod = "_arbcode"
 
-    def __init__(self, settings: dict | None = None, directions: set[sp.Basic] | None = None):
+    def __init__(self, settings: dict | None = None, directions: set[sp.Basic] | None = None,
+                 value_forms: set[tuple[str, int]] | None = None):
         super().__init__({"strict": True, "fully_qualified_modules": False, **(settings or {})})
         self.directions = directions
+        self.value_forms = value_forms or set()
         self.keys: dict[sp.Basic, int] = {}
         self.begin({})
 
@@ -161,6 +168,9 @@ class ArbPrinter(_Structured, PythonCodePrinter):
     def _print_Act(self, expr: Act) -> str:
         if expr in self.memo:
             return self.memo[expr]
+        if expr.order and (expr.name, expr.order) in self.value_forms:
+            value = self._print(Act(0, expr.arg, expr.name))
+            return self._temp(expr, f"_b.act_map(ball_{act_function(expr.name, expr.order)}_y, {value})")
         return self._temp(expr, f"_b.act_map(ball_{act_function(expr.name, expr.order)}, {self._print(expr.arg)})")
 
     def _print_MatAdd(self, expr: MatAdd) -> str:
@@ -205,6 +215,18 @@ class FloatPrinter(_Structured, NumPyPrinter):
 
     def _print_erf(self, expr) -> str:  # math.erf does not take arrays
         return f"_fl.erf({self._print(expr.args[0])})"
+
+
+def value_form(g: sp.Expr, derivative: sp.Expr, z: sp.Symbol, y: sp.Symbol) -> sp.Expr | None:
+    """``derivative`` (a derivative of g) as an expression in y = g(z) alone, if it is one (tanh'(z) = 1 - y**2,
+    tanh''(z) = 2 y (y**2 - 1)): the substitution leaves no z and gives back ``derivative`` identically.
+    None otherwise (sigmoid' as SymPy writes it, z**2, or g(z) = z itself)."""
+    if g == z or not g.has(z):
+        return None
+    form = derivative.subs(g, y)
+    if z in form.free_symbols or y not in form.free_symbols:
+        return None
+    return form if sp.simplify(form.subs(y, g) - derivative) == 0 else None
 
 
 def print_matrix_expr(printer: _Structured, expr: sp.Basic, names: dict[sp.Basic, str], like: str) -> list[str]:

@@ -38,6 +38,8 @@ Mat = arb_mat | acb_mat | NBall
 #: radius (relative, or absolute near 0) above which a ball counts as wide (endpoint evaluation pays off)
 WIDE_BITS = 30
 WIDE = 2.0 ** -WIDE_BITS
+_WIDE = arb(WIDE)           # the same number as a ball (compared without converting the float each time)
+_ONE = arb(1)
 #: entrywise products of at most this many entries skip the exact shortcuts of ``had``
 SMALL = 64
 #: up to this many rows ``had`` multiplies by diagonal matrices in C (``_had_diag``) instead of entry by entry
@@ -58,9 +60,9 @@ def _monotone(method: str) -> Callable[[arb], arb]:
     kernel = getattr(arb, method)
 
     def fn(z):
-        if not isinstance(z, arb):
-            return kernel(arb(z))
-        if z.rel_accuracy_bits() >= WIDE_BITS or z.rad() <= WIDE or not z.is_finite():
+        if type(z) is not arb:
+            z = arb(z)
+        if z.rel_accuracy_bits() >= WIDE_BITS or z.rad() <= _WIDE or not z.is_finite():
             return kernel(z)
         return kernel(z.lower()).union(kernel(z.upper()))
     fn.__name__ = method
@@ -110,12 +112,16 @@ def ipow(x, k: int):
     end points' powers (and of 0 when k is even and the ball contains 0).
     Complex and plain numbers use products.
     """
-    if not isinstance(x, arb):
-        return _product_power(x, k) if isinstance(x, acb) else x ** k
+    if type(x) is not arb:
+        if not isinstance(x, arb):
+            return _product_power(x, k) if isinstance(x, acb) else x ** k
     if x.rel_accuracy_bits() >= WIDE_BITS or x.rad() == 0 or not x.is_finite():
         return x * x if k == 2 else _product_power(x, k)     # narrow: the product is as tight
     lo, hi = x.lower(), x.upper()
-    hull = _product_power(lo, k).union(_product_power(hi, k))
+    if k == 2:      # what _product_power(e, 2) computes, 1 * (e e), without its loop and its unused e^4
+        hull = (_ONE * (lo * lo)).union(_ONE * (hi * hi))
+    else:
+        hull = _product_power(lo, k).union(_product_power(hi, k))
     if k % 2 == 0 and lo < 0 < hi:
         hull = hull.union(arb(0))
     return hull
@@ -449,7 +455,10 @@ def had(*factors: Mat) -> Mat:
     number is 0), exactly-one columns are skipped, and an identity factor (``I`` or ``s I``)
     makes the product diagonal, so only its diagonal is computed.
     """
-    if all(isinstance(f, (arb_mat, acb_mat)) for f in factors):
+    for f in factors:
+        if type(f) is not arb_mat and type(f) is not acb_mat:
+            break
+    else:
         rows, cols = factors[0].nrows(), max(f.ncols() for f in factors)
         if rows <= DIAG_ROWS:
             return _had_diag(factors, rows, cols)
@@ -497,8 +506,8 @@ def _diag_of(c: Mat) -> Mat:
     """The n x n matrix with the n x 1 column c on its diagonal and exact zeros elsewhere."""
     n = c.nrows()
     D = acb_mat(n, n) if isinstance(c, acb_mat) else arb_mat(n, n)
-    for i in range(n):
-        D[i, i] = c[i, 0]
+    for i, e in enumerate(c.entries()):
+        D[i, i] = e
     return D
 
 
@@ -724,9 +733,13 @@ def _is_identity(d) -> bool:
     0 elsewhere (python-flint ``==`` is certain equality)."""
     if isinstance(d, NBall):
         n = d.mid.shape[0]
-        return (d.mid.shape == (n, n) and n <= NB_ROWS and np.count_nonzero(d.mid) == n
-                and bool(np.all(np.diagonal(d.mid) == 1)) and not np.any(d.rad))
+        return (d.mid.shape == (n, n) and n <= NB_ROWS and not d.rad.any()
+                and bool((d.mid == _EYES[n]).all()))
     return isinstance(d, (arb_mat, acb_mat)) and d.nrows() == d.ncols() and d == _diag(d.nrows(), 1)
+
+
+#: the n x n identity as a float array, n <= NB_ROWS (``_is_identity``)
+_EYES = [np.eye(n) for n in range(NB_ROWS + 1)]
 
 
 def _copy(m: Mat) -> Mat:

@@ -12,6 +12,8 @@ erf = np.vectorize(math.erf, otypes=[float])
 def mm(a: np.ndarray, b) -> np.ndarray:
     """Matrix product; a product with the identity object itself is skipped, ``s I`` and ``W + s I``
     (from ``s * Eye`` and ``s * Eye + W``) are applied as ``s b`` and ``W b + s b``."""
+    if type(a) is Shifted and type(b) is np.ndarray:        # the common case first (W + s I) b
+        return a.W @ b + a.s * b
     if isinstance(b, Eye):
         return a
     if isinstance(a, ScaledEye):
@@ -33,7 +35,7 @@ class Eye:
         return self.mat if dtype is None else self.mat.astype(dtype)
 
     def __mul__(self, other):
-        if isinstance(other, (int, float, np.floating, np.integer)):
+        if type(other) is float or isinstance(other, (int, float, np.floating, np.integer)):
             return ScaledEye(other, self.n)
         return self.mat * other
 
@@ -115,12 +117,14 @@ def had(*factors) -> np.ndarray:
     if len(shifted) == 1 and all(isinstance(f, np.ndarray) and f.ndim == 2 and f.shape[1] == 1
                                  for f in factors if f is not shifted[0]):
         S = shifted[0]
-        col = np.ones((S.W.shape[0], 1))
+        col = None
         for f in factors:
             if f is not S:
-                col = col * f
+                col = f if col is None else col * f
+        if col is None:
+            return np.array(S.dense())
         out = col * S.W
-        out[np.diag_indices(S.W.shape[0])] += col[:, 0] * S.s
+        out.flat[::S.W.shape[0] + 1] += col[:, 0] * S.s         # the diagonal (a strided view)
         return out
     out = np.asarray(dense(factors[0]))
     for f in factors[1:]:

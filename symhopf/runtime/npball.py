@@ -102,6 +102,8 @@ def as_nball(m) -> NBall:
         return scalar(m)
     n, k = m.nrows(), m.ncols()
     ents = m.entries()
+    if n * k <= _SMALL and isinstance(m, arb_mat):
+        return _small_real(ents, n, k)
     if isinstance(m, acb_mat):
         mid = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in ents]).reshape(n, k)
         rad = np.array([float(e.real.rad()) + float(e.imag.rad()) for e in ents]).reshape(n, k)
@@ -113,6 +115,24 @@ def as_nball(m) -> NBall:
         if ents[i].is_zero():
             rad.flat[i] = 0.0
     return NBall(mid, rad)
+
+
+#: real matrices with at most this many entries are converted entry by entry in Python floats (``_small_real``)
+_SMALL = 64
+_C1, _C2, _E4, _E8 = 1 + 4 * U, 2 * U, 4 * ETA, 8 * ETA
+_F6 = float(upper(1.0, 6))      # upper's factor for depth 6: upper(1, 6) = fl(1 + 8 eta) F = F
+
+
+def _small_real(ents: list, n: int, k: int) -> "NBall":
+    """``as_nball`` of a small real python-flint matrix: the same floats, as the same IEEE operations in the same
+    order as ``_conversion_radius`` (``upper(r (1 + 4u) + 2u |m| + 4 eta, 6) = fl(fl(. + 8 eta) F)``), one entry at a
+    time (numpy's per-call cost exceeds the work for a few entries); exact zeros stay exact."""
+    mid, rad = [], []
+    for e in ents:
+        m = float(e)
+        mid.append(m)
+        rad.append(0.0 if m == 0 and e.is_zero() else (float(e.rad()) * _C1 + _C2 * abs(m) + _E4 + _E8) * _F6)
+    return NBall(np.array(mid, dtype=float).reshape(n, k), np.array(rad, dtype=float).reshape(n, k))
 
 
 def _conversion_radius(mid: np.ndarray, rad: np.ndarray | float) -> np.ndarray:
