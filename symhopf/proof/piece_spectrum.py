@@ -294,9 +294,9 @@ class Eigenbasis:
     t0) X)`` (first-order perturbation of the eigenvectors along the arc), i.e. ``W(t) ~ W + (t - t0) W Re(Q X
     Q^-1)``, and each prediction also takes the last piece's correction ``X0`` towards the eigenvectors at
     ``t0`` (``V (I + X0 + (t - t0) X)``: one Newton-like step, so a basis carried over many pieces does not
-    drift from the eigenvectors and a fresh ``eig`` is needed less often). Only a float preconditioner: the Lemmas hold for any invertible V (``_similar_factory``
-    verifies it), so a poor prediction can only make a test fail, and the caller then retries with a fresh
-    ``eig``."""
+    drift from the eigenvectors and a fresh ``eig`` is needed less often). Only a float preconditioner: the
+    Lemmas hold for any invertible V (``_similar_factory`` verifies it), so a poor prediction can only make a
+    test fail, and the caller then retries with a fresh ``eig``."""
 
     def __init__(self) -> None:
         self.key: tuple | None = None
