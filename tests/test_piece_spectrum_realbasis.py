@@ -13,6 +13,7 @@ from symhopf.proof.piece_spectrum import (Eigenbasis, RealBasis, _conjugated, _e
                                           _real_form, moving_discs_ok, moving_hopf_ok)
 from symhopf.runtime.npball import NBall
 from test_piece_spectrum_long import _family, _on_axis, _second_form
+from test_plain_basis_reuse import discs_hold
 
 KEY = ("chart", 1, 0)
 
@@ -137,13 +138,7 @@ def test_fifty_digit_eigenvalues_in_the_discs_of_real_and_predicted_bases():
     basis.store(KEY, 0.0, mv0.basis, mv0.X, fresh=True, X0=mv0.X0)
     W = np.eye(5) + 0.01 * np.random.default_rng(8).standard_normal((5, 5))
     for mv in (mv0, _moving(A0t, A1, h, basis.predict(KEY, 3e-3)), _moving(A0t, A1, h, RealBasis(W, np.zeros(0, int)))):
-        assert mv is not None
-        b1 = np.diag(mv.B1.mid)
-        for sv in np.linspace(-h, h, 11):
-            cs = mv.m + sv * b1
-            rs = mv.R - h * np.abs(b1)
-            for ev in eig(mp.mpf(float(sv))):
-                assert any(abs(ev - mp.mpc(complex(cc))) <= mp.mpf(float(r)) for cc, r in zip(cs, rs)), (sv, ev)
+        discs_hold(mv, eig, h)
 
 
 @pytest.mark.parametrize("fresh", [True, False])
