@@ -165,3 +165,41 @@ def test_refused_on_every_basis_path(case, fresh):
         assert not moving_discs_ok(A0t, A1, h)
         if case != "inside_1e-12":
             assert not moving_hopf_ok(A0t, A1, h)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_f_bounds_at_extremal_points(seed):
+    """``|F1_pq|`` and ``|F2_pq|`` at the points of the balls that make them largest (every perturbation in
+    phase with the entry's sum: the value is the sum of the moduli below, 50 digits): each term of ``_f_bounds`` (B1's radius, the
+    diagonal radii times X, the off-diagonal radii times X) is needed. B0's off-diagonal midpoints are 0 and
+    X = mid B1 / gap exactly cancels mid B1 (F1 is then all radius), B1's diagonal midpoints are 0."""
+    n = 5
+    rng = np.random.default_rng(20 + seed)
+    c = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    B0m = np.diag(c)
+    B1m = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    np.fill_diagonal(B1m, 0)
+    B0r, B1r = 0.1 * rng.random((n, n)), 0.1 * rng.random((n, n))
+    gap = c[None, :] - c[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = np.where(np.abs(gap) > 0, B1m / gap, 0)
+    np.fill_diagonal(X, 0)
+    Xa = np.abs(X.real) + np.abs(X.imag)
+    _, F1, F2 = _f_bounds(NBall(B0m, B0r), NBall(B1m, B1r), X, Xa, gap)
+    with mp.workdps(50):
+        Xm = _mp_mat(X)
+        cm, Bm = _mp_mat(np.diag(c)), _mp_mat(B1m)
+        for p in range(n):
+            for q in range(n):
+                if p == q:
+                    continue
+                # F1_pq = eps_pq + (delta_p - delta_q) X_pq + sum_r E0'_pr X_rq (+ the exact residual m - gap X)
+                t1 = Bm[p, q] - (cm[q, q] - cm[p, p]) * Xm[p, q]
+                v1 = (abs(t1) + mp.mpf(float(B1r[p, q])) + (mp.mpf(float(B0r[p, p])) + mp.mpf(float(B0r[q, q])))
+                      * abs(Xm[p, q]) + mp.fsum(mp.mpf(float(B0r[p, r])) * abs(Xm[r, q]) for r in range(n) if r != p))
+                assert v1 <= F1[p, q]
+                # F2_pq = (B1'_pp - B1'_qq) X_pq + sum_r E1'_pr X_rq, E1' = mid + eps in phase with the mid sum
+                s = mp.fsum(Bm[p, r] * Xm[r, q] for r in range(n))
+                v2 = abs(s) + (mp.mpf(float(B1r[p, p])) + mp.mpf(float(B1r[q, q]))) * abs(Xm[p, q]) + mp.fsum(
+                    mp.mpf(float(B1r[p, r])) * abs(Xm[r, q]) for r in range(n) if r != p)
+                assert v2 <= F2[p, q]
