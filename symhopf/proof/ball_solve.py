@@ -50,16 +50,32 @@ def solve_refined_nb(Ju: NBall, Jk: NBall, Y: np.ndarray | None = None, iters: i
     nprod), ``E = |mid C| + rad C >= |I - Y J_u'|`` and ``e = ||E||_inf < 1``, every solution z satisfies
     ``z = b + C z``, ``b = -Y J_k``, so ``||z|| <= ||b|| / (1 - e)`` (the Lemma) and z lies in
     ``b + E [-rho, rho]``; then ``z <- (b + C z) /\\ z`` (npball.intersect) while some radius shrinks by 1%."""
-    n = Ju.nrows()
     Y = float_inverse(Ju.mid) if Y is None else Y
     if Y is None or not np.all(np.isfinite(Y)):
         return None
-    Yb = NBall(Y, 0.0)
-    C = NBall(np.eye(n), 0.0) - nprod(Yb, Ju)
-    E, e = contraction_bound(C)
+    C, E, e = _contraction_ball(Ju, Y)
     if not e < 1:
         return None
-    return fixed_point_nb(nprod(Yb, -Jk), C, E, e, iters)
+    return fixed_point_nb(nprod(NBall(Y, 0.0), -Jk), C, E, e, iters)
+
+
+def _contraction_ball(Ju: NBall, Y: np.ndarray) -> tuple[NBall, np.ndarray, float]:
+    """``(C, E, e)`` of solve_refined_nb for ``C = I - Y J_u`` (a ball: nprod) and contraction_bound's E, e.
+    The last one is kept: the tangent solves of one piece (arc_enclosure: ``du``, then ``u''`` twice) share
+    ``J_u`` and ``Y``; a hit needs the same objects *and* equal contents (against copies: an array changed in
+    place gets a new C)."""
+    hit = _LAST.get("C")
+    if (hit is not None and hit[0] is Ju and hit[1] is Y and np.array_equal(hit[2], Ju.mid)
+            and np.array_equal(hit[3], Ju.rad) and np.array_equal(hit[4], Y)):
+        return hit[5]
+    n = Ju.nrows()
+    C = NBall(np.eye(n), 0.0) - nprod(NBall(Y, 0.0), Ju)
+    got = (C, *contraction_bound(C))
+    _LAST["C"] = (Ju, Y, np.array(Ju.mid), np.array(Ju.rad), np.array(Y), got)
+    return got
+
+
+_LAST: dict[str, tuple] = {}
 
 
 def fixed_point_nb(b: NBall, C: NBall, E: np.ndarray, e: float, iters: int) -> NBall | None:

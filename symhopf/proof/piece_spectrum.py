@@ -44,7 +44,7 @@ from flint import acb, acb_mat, arb, arb_mat
 
 from ..runtime.arbtools import float_inverse
 from ..runtime.fpbounds import ETA, U, abs1, cmatmul, gamma, real_matmul, up
-from ..runtime.npball import NBall, as_nball, nmul, nprod, to_acb
+from ..runtime.npball import NBall, as_nball, nprod, to_acb
 from .family import Diagonalisation, diagonalise
 
 
@@ -193,10 +193,6 @@ def _absb(B: NBall) -> np.ndarray:
     return up(abs1(B.mid) + B.rad, 1)
 
 
-def _diag_row(B: NBall) -> NBall:
-    return NBall(np.diag(B.mid)[None, :], np.diag(B.rad)[None, :])
-
-
 def _offdiag(B: NBall) -> NBall:
     mid, rad = B.mid.copy(), B.rad.copy()
     np.fill_diagonal(mid, 0)
@@ -204,10 +200,80 @@ def _offdiag(B: NBall) -> NBall:
     return NBall(mid, rad)
 
 
+class RealBasis(NamedTuple):
+    """A real float basis ``W`` standing for the complex ``V = W Q``: ``Q`` is block diagonal, 1 at a real
+    column, ``[[1, 1], [i, -i]]`` at the pair of columns ``(j, j + 1)`` for j in ``J`` (so ``V_j = W_j + i
+    W_(j+1)``, ``V_(j+1) = W_j - i W_(j+1)``: an eigenvector matrix of a real matrix is of this form with ``W``
+    the real and imaginary parts of one eigenvector of each conjugate pair). ``Q`` is known exactly and
+    ``Q^-1`` has blocks ``[[1, -i], [1, i]] / 2``; V is invertible iff W is, and ``V^-1 A V = Q^-1 (W^-1 A W) Q``:
+    the n^3 products are real (``_eigen_form`` applies Q in O(n^2))."""
+
+    W: np.ndarray
+    J: np.ndarray
+
+
+def _real_form(V: np.ndarray | RealBasis | None) -> RealBasis | None:
+    """``V`` as a :class:`RealBasis`: a real matrix has no pairs; a complex one needs each column real or,
+    with the next one, an exactly conjugate pair (numpy's ``eig`` of a real matrix builds them so); else None
+    (a basis of another form is not used: the caller's test then fails or takes a fresh eigenbasis)."""
+    if V is None or isinstance(V, RealBasis):
+        return V
+    V = np.asarray(V)
+    if not np.iscomplexobj(V):
+        return RealBasis(V, np.zeros(0, dtype=int))
+    cplx = np.any(V.imag != 0, axis=0)
+    J, j, n = [], 0, V.shape[1]
+    while j < n:
+        if not cplx[j]:
+            j += 1
+        elif j + 1 < n and np.array_equal(V[:, j + 1], np.conj(V[:, j])):
+            J.append(j)
+            j += 2
+        else:
+            return None
+    Jn = np.array(J, dtype=int)
+    W = np.array(V.real)
+    W[:, Jn + 1] = V[:, Jn].imag
+    return RealBasis(W, Jn)
+
+
+def _eigen_form(C: NBall, J: np.ndarray) -> NBall:
+    """``Q^-1 C Q`` (RealBasis) for every matrix of the real ball C, O(n^2). Midpoint: the rows of ``Q^-1
+    mid C`` are halves of rows of mid C (exact, up to eta where subnormal), then each part of a column of the
+    ``Q`` product is one rounded sum: error at most ``u |part| + 2 eta`` per part. Radius ``|Q^-1| rad C
+    |Q|`` (``|Q^-1 E Q| <= |Q^-1| |E| |Q|`` entrywise for ``|E| <= rad C``)."""
+    K = J + 1
+    cm, cr = C.mid, C.rad
+    Mr, Mi = np.array(cm, dtype=float), np.zeros(cm.shape)
+    Mr[J], Mr[K] = 0.5 * cm[J], 0.5 * cm[J]
+    Mi[J], Mi[K] = -0.5 * cm[K], 0.5 * cm[K]
+    Br, Bi = Mr.copy(), Mi.copy()
+    Br[:, J], Bi[:, J] = Mr[:, J] - Mi[:, K], Mi[:, J] + Mr[:, K]
+    Br[:, K], Bi[:, K] = Mr[:, J] + Mi[:, K], Mi[:, J] - Mr[:, K]
+    R = np.array(cr, dtype=float)
+    R[J] = R[K] = 0.5 * (cr[J] + cr[K])
+    R2 = R.copy()
+    R2[:, J] = R2[:, K] = R[:, J] + R[:, K]
+    mid = np.empty(cm.shape, dtype=complex)
+    mid.real, mid.imag = Br, Bi
+    return NBall(mid, up(R2 + U * (np.abs(Br) + np.abs(Bi)) + 4 * ETA, 6))
+
+
+def _conjugated(X: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """``Re(Q X Q^-1)`` (floats only: Eigenbasis's prediction)."""
+    K = J + 1
+    Z = np.array(X, dtype=complex)
+    Z[J], Z[K] = X[J] + X[K], 1j * (X[J] - X[K])
+    Y = Z.copy()
+    Y[:, J], Y[:, K] = 0.5 * (Z[:, J] + Z[:, K]), 0.5j * (Z[:, K] - Z[:, J])
+    return Y.real
+
+
 class _Moving(NamedTuple):
     """The discs of moving_discs_ok's Lemma: static centres ``m`` / radii ``R`` (all s), row and
     column radii ``rho``, ``rhoc`` of ``S^-1 F``, ``off`` (moving disc proved off iR for all s), the
-    balls ``B1``, the correction ``X`` and ``gG >= ||S^-1 - I||_inf``."""
+    balls ``B1``, the correction ``X``, ``gG >= ||S^-1 - I||_inf``, the basis (``V = W Q``) and ``X0``, the
+    float first-order correction of the basis towards the eigenvectors of mid A0 (``V (I + X0)``)."""
 
     m: np.ndarray
     R: np.ndarray
@@ -218,34 +284,43 @@ class _Moving(NamedTuple):
     X: np.ndarray
     gG: float
     h: float
-    V: np.ndarray
+    basis: RealBasis
+    X0: np.ndarray
 
 
 class Eigenbasis:
-    """The float eigenvector matrix of the last piece and its first-order correction ``X`` (``_moving``),
-    to predict the next piece's ``V`` without an eigendecomposition: ``V(t) ~ V (I + (t - t0) X)``
-    (first-order perturbation of the eigenvectors along the arc). Only a float preconditioner: the
-    Lemmas hold for any invertible V (``_similar_factory`` verifies it), so a poor prediction can only
-    make a test fail, and the caller then retries with a fresh ``eig``."""
+    """The float eigenvector basis of the last piece (a :class:`RealBasis`) and its first-order correction
+    ``X`` (``_moving``), to predict the next piece's basis without an eigendecomposition: ``V(t) ~ V (I + (t -
+    t0) X)`` (first-order perturbation of the eigenvectors along the arc), i.e. ``W(t) ~ W + (t - t0) W Re(Q X
+    Q^-1)``, and each prediction also takes the last piece's correction ``X0`` towards the eigenvectors at
+    ``t0`` (``V (I + X0 + (t - t0) X)``: one Newton-like step, so a basis carried over many pieces does not
+    drift from the eigenvectors and a fresh ``eig`` is needed less often). Only a float preconditioner: the
+    Lemmas hold for any invertible V (``_similar_factory`` verifies it), so a poor prediction can only make a
+    test fail, and the caller then retries with a fresh ``eig``."""
 
     def __init__(self) -> None:
         self.key: tuple | None = None
         self.t0 = 0.0
-        self.V: np.ndarray | None = None
+        self.V: RealBasis | None = None
         self.X: np.ndarray | None = None
-        self.fresh = False                   # V is an eigenvector matrix computed at t0 (not a prediction)
+        self.X0: np.ndarray | None = None
+        self.fresh = False                   # V is an eigenvector basis computed at t0 (not a prediction)
 
-    def predict(self, key: tuple, t: float) -> np.ndarray | None:
-        """V predicted at ``t`` (same chart ``key``), or None."""
+    def predict(self, key: tuple, t: float) -> RealBasis | None:
+        """The basis predicted at ``t`` (same chart ``key``), or None."""
         if key != self.key or self.V is None:
             return None
         if t == self.t0:
-            return self.V           # the stored array itself: _similar_factory reuses its preconditioner
-        V = self.V + (t - self.t0) * (self.V @ self.X)
-        return V if np.all(np.isfinite(V)) else None
+            return self.V           # the stored basis itself: _similar_factory reuses its preconditioner
+        W, J = self.V
+        Z = (t - self.t0) * self.X if self.X0 is None else self.X0 + (t - self.t0) * self.X
+        W = W + W @ _conjugated(Z, J)
+        return RealBasis(W, J) if np.all(np.isfinite(W)) else None
 
-    def store(self, key: tuple, t: float, V: np.ndarray, X: np.ndarray, fresh: bool = False) -> None:
-        self.key, self.t0, self.V, self.X, self.fresh = key, t, V, X, fresh
+    def store(self, key: tuple, t: float, V: np.ndarray | RealBasis, X: np.ndarray, fresh: bool = False,
+              X0: np.ndarray | None = None) -> None:
+        """Store a basis (a RealBasis, or a complex V of its form: ``_real_form``; another V stores none)."""
+        self.key, self.t0, self.V, self.X, self.fresh, self.X0 = key, t, _real_form(V), X, fresh, X0
 
 
 def _off_axis(B0: NBall, B1: NBall, h: float, rho: np.ndarray) -> np.ndarray:
@@ -259,10 +334,12 @@ def _off_axis(B0: NBall, B1: NBall, h: float, rho: np.ndarray) -> np.ndarray:
     return ((lo > bound) & (hi > bound)) | ((lo < -bound) & (hi < -bound))
 
 
-def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | None = None) -> _Moving | None:
-    """The discs of moving_discs_ok's Lemma in the float basis V (default: eigenvectors of mid A0)."""
+def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float,
+            V: np.ndarray | RealBasis | None = None) -> _Moving | None:
+    """The discs of moving_discs_ok's Lemma in the float basis V (a RealBasis, or a complex V of that form;
+    default: eigenvectors of mid A0). ``V^-1 A V = Q^-1 (W^-1 A W) Q``: real products, then ``_eigen_form``.
+    The F terms by the bounds of moving_discs_ok's docstring (``_f_bounds``)."""
     A0, A1 = as_nball(A0), as_nball(A1)
-    n = A0.nrows()
     Am = A0.mid
     if not np.all(np.isfinite(Am)):
         return None
@@ -271,28 +348,32 @@ def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | 
             _, V = np.linalg.eig(Am)
         except np.linalg.LinAlgError:
             return None
-    similar = _similar_factory(V)
+    rb = _real_form(V)
+    if rb is None:
+        return None
+    similar = _similar_factory(rb.W)
     if similar is None:
         return None
-    B0, B1 = similar(A0, A1)
+    B0, B1 = (_eigen_form(C, rb.J) for C in similar(A0, A1))
     c = np.diag(B0.mid)
     gap = c[None, :] - c[:, None]
     scale = np.abs(c).max(initial=0.0) + 1e-300
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         X = np.where(np.abs(gap) > 1e-8 * scale, B1.mid / gap, 0)
+        X0 = np.where(np.abs(gap) > 1e-8 * scale, B0.mid / gap, 0)
     np.fill_diagonal(X, 0)
     if not np.all(np.isfinite(X)):
         return None
+    np.fill_diagonal(X0, 0)
+    if not (np.all(np.isfinite(X0)) and float(abs1(X0).sum(axis=1).max()) < 0.5):
+        X0 = np.zeros_like(X0)        # floats only (the next piece's predicted basis)
     Xa = abs1(X)
+    n = len(c)
     q = float(up(h * float(up(Xa.sum(axis=1), n + 1).max()), 2))
     q1 = float(up(h * float(up(Xa.sum(axis=0), n + 1).max()), 2))
     if not (q < 0.5 and q1 < 0.5):
-        X, q, q1 = np.zeros_like(X), 0.0, 0.0
-    Xb = NBall(X, 0.0)
-    D0, D1 = _diag_row(B0), _diag_row(B1)
-    F0 = _absb(_offdiag(B0))
-    F1 = _absb(_offdiag(B1) + nprod(B0, Xb) - nmul(Xb, D0))
-    F2 = _absb(nprod(B1, Xb) - nmul(Xb, D1))
+        X, Xa, q, q1 = np.zeros_like(X), np.zeros_like(Xa), 0.0, 0.0
+    F0, F1, F2 = _f_bounds(B0, B1, X, Xa, gap)
     Fa = up(F0 + h * F1 + (h * h) * F2, 6)
     r = up(Fa.sum(axis=1), n + 1)
     gG = float(up(q / (1 - q) * (1 + 4 * U), 4)) if q else 0.0
@@ -305,11 +386,47 @@ def _moving(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, V: np.ndarray | 
     R = up(rho + d0 + h * d1, 3)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(R))):   # every later test needs finite discs
         return None
-    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h, V)
+    return _Moving(c.astype(complex), R, rho, rhoc, off, B1, X, gG, h, rb, X0)
+
+
+def _f_bounds(B0: NBall, B1: NBall, X: np.ndarray, Xa: np.ndarray, gap: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entrywise bounds ``F0 >= |B0' - D0'|``, ``F1 >= |(B1' - D1') + B0' X - X D0'|``, ``F2 >= |B1' X - X D1'|``
+    for every ``B0'`` in B0, ``B1'`` in B1 (D' their diagonals, X zero-diagonal, ``gap = fl(c_q - c_p)``, c =
+    diag mid B0, ``Xa = |X|``). With ``B' = D' + E'``: ``(B0' X - X D0')_pq = (B0'_pp - B0'_qq) X_pq + (E0'
+    X)_pq``, and ``B0'_pp = c_p + delta_p``, ``|delta_p| <= rad B0_pp``, ``E1'_pq = m_pq + eps_pq`` (m = mid
+    B1, ``|eps_pq| <= rad B1_pq``), so for p != q ``F1_pq = (m_pq - (c_q - c_p) X_pq) + eps_pq + (delta_p -
+    delta_q) X_pq + (E0' X)_pq``; its first term is bounded from floats: ``r = fl(m - fl(gap X))`` gives ``|m
+    - (c_q - c_p) X| <= |r|_1 (1 + u) + 5 u |gap|_1 |X|_1 + 2 eta + u |gap|_1 |X|`` (complex product, sum,
+    and ``|gap - (c_q - c_p)| <= u |gap|_1``); on the diagonal only ``(E0' X)_pp``. Likewise ``F2_pq =
+    (B1'_pp - B1'_qq) X_pq + (E1' X)_pq``. ``|E0' X| <= |E0| |X|`` with ``|E0| = |mid| + rad`` off the diagonal
+    (one real product; the first-order correction's cancellation is kept in ``r``); ``|E1' X|`` by ``_times_x``
+    (the product's own cancellation kept: measured at n = 200, ``|E1| |X|`` made the radii up to 20 % wider)."""
+    n = B0.mid.shape[0]
+    E0, E1 = _absb(_offdiag(B0)), _absb(_offdiag(B1))
+    r0, r1 = np.diag(B0.rad), np.diag(B1.rad)
+    res = abs1(B1.mid - gap * X) * (1 + U) + 6 * U * abs1(gap) * Xa + 2 * ETA + B1.rad
+    np.fill_diagonal(res, 0.0)
+    F1 = up(res + (r0[:, None] + r0[None, :]) * Xa + E0 @ Xa, n + 8)
+    d1 = np.diag(B1.mid)
+    dd = abs1(d1[:, None] - d1[None, :]) * (1 + U) + r1[:, None] + r1[None, :]
+    F2 = up(dd * Xa + _times_x(B1, X, Xa), n + 8)
+    return E0, F1, F2
+
+
+def _times_x(B: NBall, X: np.ndarray, Xa: np.ndarray) -> np.ndarray:
+    """An entrywise bound of ``|E' X|`` for every E' in the off-diagonal part E of the ball B: ``|fl(mid E X)|_1``
+    plus its rounding error (fpbounds.cmatmul's Lemma 1: ``2 gamma_2k |mid E|_1 |X|_1 + 2 u |fl|_1 + 4 k
+    eta``) and ``rad E |X|`` (the sum's cancellation kept, unlike ``|E| |X|``)."""
+    Em, Er = _offdiag(B).mid, _offdiag(B).rad
+    k = Em.shape[1]
+    P = real_matmul(Em, X)
+    Pa = abs1(P)
+    return up(Pa * (1 + 2 * U) + up(2 * gamma(2 * k) * abs1(Em) + Er, 3) @ Xa + 4 * k * ETA, 2 * k + 8)
 
 
 def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
-                    where: tuple[tuple, float] = ((), 0.0)) -> bool:
+                    where: tuple[tuple, float] = ((), 0.0), fresh: bool = True) -> bool:
     """Lemma (plain piece, second order). Every ``Df`` on the arc is ``A0' + s A1'`` for some
     ``A0'`` in ``A0``, ``A1'`` in ``A1`` and s in [-h, h] (mean-value form, tube.py). With ``V`` any
     invertible float matrix (an eigenvector matrix of mid A0, or one predicted from the last piece) and
@@ -325,10 +442,13 @@ def moving_discs_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: E
     isolated and are then replaced by real-centred supersets as in ``tube.spectral_ok`` (their one
     eigenvalue is real). Then no ``Df`` on the arc has an eigenvalue on ``iR \\ {0}``.
 
+    Computed with ``V = W Q`` (:class:`RealBasis`: W real, Q exact and sparse), so ``V^-1 A V = Q^-1 (W^-1 A
+    W) Q`` costs real n^3 products; ``|F1|``, ``|F2|`` are bounded without complex products (``_f_bounds``).
+
     ``basis`` / ``where`` (chart key, t~): V predicted from the previous piece first (``Eigenbasis``),
     then a fresh eigendecomposition (``_in_basis``)."""
     return _in_basis(lambda mv: touching_isolated(list(mv.m), [float(r) for r in mv.R], list(~mv.off)),
-                     A0, A1, h, basis, where)
+                     A0, A1, h, basis, where, fresh)
 
 
 def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None = None,
@@ -358,20 +478,22 @@ def moving_hopf_ok(A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Ei
 
 
 def _in_basis(test, A0: NBall | arb_mat, A1: NBall | arb_mat, h: float, basis: Eigenbasis | None,
-              where: tuple[tuple, float]) -> bool:
+              where: tuple[tuple, float], fresh: bool = True) -> bool:
     """``test`` on the Lemma's discs in the basis predicted by ``basis``, else in a fresh eigenbasis of
-    mid A0 (not when the stored basis is one computed at this t); the last basis used (and its correction
-    X) is stored for the next piece. Which bases are tried decides only success, never soundness."""
+    mid A0 (not when the stored basis is one computed at this t, nor with ``fresh`` False when there is a
+    prediction: tube._plain_ok's first-order form when the second-order form follows); the last basis used
+    (and its correction X) is stored for the next piece. Which bases are tried decides only success, never
+    soundness."""
     guess = basis.predict(*where) if basis is not None else None
     # the stored V already an eigenbasis computed at this t (the first-order form's retry, tube._plain_ok):
     # a second eig, of the second-order form's (nearly equal) midpoint, would give the same basis
-    again = guess is not None and not (basis.fresh and where[1] == basis.t0)
+    again = fresh and guess is not None and not (basis.fresh and where[1] == basis.t0)
     for V in ((guess, None) if again else (guess,)):
         mv = _moving(A0, A1, h, V)
         if mv is None:
             continue
         if basis is not None:
-            basis.store(where[0], where[1], mv.V, mv.X, fresh=V is None)
+            basis.store(where[0], where[1], mv.basis, mv.X, fresh=V is None, X0=mv.X0)
         if test(mv):
             return True
     return False
@@ -402,10 +524,10 @@ def _hopf_discs(mv: _Moving, Ad: NBall | arb_mat | None = None) -> bool:
     if Ad is None:
         Bd = mv.B1
     else:
-        similar = _similar_factory(mv.V)
+        similar = _similar_factory(mv.basis.W)
         if similar is None:
             return False
-        (Bd,) = similar(Ad)
+        Bd = _eigen_form(similar(Ad)[0], mv.basis.J)
     Ba = _absb(Bd)
     Xa = abs1(mv.X)
     W = up(Ba + mv.h * (Ba @ Xa), n + 3)
