@@ -184,7 +184,7 @@ class ArcEnclosures:
             first = (self.tube.apply_nb("B", x0, a0, v0x, I) + nmul(Dfa0, v0a)
                      + nmul(self.tube.apply_nb("B", x0, a0, v1x, I) + nmul(Dfa0, v1a), scalar(T - arb(t0))))
         Q = (self.tube.apply_nb("C", x, a, xq, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
-             + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)))
+             + nmul(self.tube.apply_nb("Df_aa_apply", x, a, I), nmul(ap, ap)))
         out = first + nmul(Q, S)
         return out if np.all(np.isfinite(out.rad)) and np.all(np.isfinite(out.mid)) else None
 
@@ -265,7 +265,7 @@ class ArcEnclosures:
         x1, a1 = self._tangent_xa(k, u1)
         A1 = nmul(self.tube.apply_nb("Df_a_apply", xc, ac, I), a1) + self.tube.apply_nb("B", xc, ac, x1, I)
         G2 = (self.tube.apply_nb("C", x, a, xp, xp, I) + nmul(self.tube.apply_nb("B_a", x, a, xp, I), ap * 2.0)
-              + nmul(as_nball(self.tube.ev.Df_aa(x, a)), nmul(ap, ap)) + self.tube.apply_nb("B", x, a, xpp, I)
+              + nmul(self.tube.apply_nb("Df_aa_apply", x, a, I), nmul(ap, ap)) + self.tube.apply_nb("B", x, a, xpp, I)
               + nmul(Dfa, app))
         if not (np.all(np.isfinite(A1.rad)) and np.all(np.isfinite(G2.rad))):
             return None

@@ -723,6 +723,10 @@ class BallBase:
     def Df_aa(self, x: arb_mat, a: arb) -> arb_mat:
         return self._apply(self._Df_aa_apply, x, a, self.eye)
 
+    def Df_aa_apply(self, x: arb_mat, a: arb, u: Mat) -> Mat:
+        """``(d^2/da^2 D_x f(x, a)) u``; u may be a numpy ball matrix."""
+        return self._apply(self._Df_aa_apply, x, a, u)
+
     def B_a(self, x: arb_mat, a: arb, u: Mat, v: Mat) -> Mat:
         """d/da B(u, v); ``v`` may be n x k."""
         return self._apply(self._B_a, x, a, u, v)
