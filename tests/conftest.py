@@ -35,9 +35,10 @@ def pytest_configure(config):
 def _keep_piece_enclosures(monkeypatch):
     """Tube pieces keep their arc enclosure K and tangent du after the march (proof/tube_tasks.py drops
     them otherwise): tests check them against 50-digit values (tests/test_tube_tasks.py checks the
-    default)."""
+    default). The tube's tasks run in this process unless a test names its workers (test_tube_tasks*)."""
     from symhopf.proof import tube_tasks
     monkeypatch.setattr(tube_tasks, "KEEP_ENCLOSURES", True)
+    monkeypatch.setattr(tube_tasks, "WORKERS", 1)   # tests that spy on the march see its calls here
 
 
 @pytest.fixture(autouse=True)

@@ -364,6 +364,7 @@ def test_overflow_in_a_later_task_after_a_failure_and_before_one(workers):
 def test_a_bad_symhopf_workers_is_an_input_error_not_a_traceback(monkeypatch):
     from symhopf.errors import InputError
     monkeypatch.setenv("SYMHOPF_WORKERS", "abc")
+    monkeypatch.setattr(tube_tasks, "WORKERS", None)   # the default, as outside the test suite
     runs, tasks = _tasks([1, 1])
     plan = {t.lo: (1, "ok") for t in tasks}
     with pytest.raises(InputError):

@@ -51,6 +51,9 @@ MIN_PART = 1e-3
 #: step-control ramp-up at each seam costs more than the parallel work saves; leaky10 262 -> 733 pieces)
 SPLIT_N = 50
 
+#: processes when the caller names none (None: parallel.default_workers, i.e. $SYMHOPF_WORKERS or the cores;
+#: the test suite sets 1, so that its spies see every call, and names 2 where it tests the tasks)
+WORKERS: int | None = None
 #: keep each plain piece's arc enclosure K and tangent du after its task (tests check them against
 #: 50-digit values); off, a piece keeps what the check still uses (chart, interval, region): less to send
 KEEP_ENCLOSURES = False
@@ -210,7 +213,7 @@ def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
     (default: the machine's)."""
     s = _state(chk)
     used, out = s.n_pieces, []
-    workers = default_workers() if workers is None else workers
+    workers = workers if workers is not None else WORKERS if WORKERS is not None else default_workers()
     if workers > 1 and len(tasks) > 1:
         # longest first: the pool hands tasks out in this order (balance); read back in task order
         order = sorted(range(len(tasks)), key=lambda i: -float(tasks[i].hi - tasks[i].lo) / runs[tasks[i].ri].span)
