@@ -228,14 +228,17 @@ def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
             raise Fail(f"internal error in the tube's march: {type(exc).__name__}: {exc}") from None
         res: dict[int, Any] = dict(zip(order, got))
         done: Iterator[Done | dict] = (res[i] for i in range(len(tasks)))
+        # the pieces tried: by every task (a failure read in task order may come before tasks that ran)
+        tried: int | None = s.n_pieces + sum(d.tried for d in got if isinstance(d, Done))
     else:   # one process: the tasks in order, each counting on from the last (the budget stops it there)
         done = (_guarded(chk, runs, s._replace(n_pieces=used), t) for t in tasks)
+        tried = None
     for task, d in zip(tasks, done):
         if isinstance(d, dict):   # an exception other than Fail in the task, or a dead worker: no claim
-            chk.n_pieces = used
+            chk.n_pieces = used if tried is None else tried
             raise Fail(f"internal error in the tube's march: {d.get('error')}")
         used += d.tried
-        chk.n_pieces = used
+        chk.n_pieces = used if tried is None else tried
         if d.kind == "overflow":
             raise OverflowError
         if d.kind == "budget":
