@@ -107,11 +107,13 @@ def _outcome(chk, runs, tasks, workers):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_first_failure_in_task_order_even_when_a_later_task_finishes_first(workers):
-    """Task 1 is the longest (handed out first, finishes first): the reason is still task 0's."""
+    """Task 1 is the longest (handed out first, finishes first): the reason is still task 0's. The pieces
+    counted: those tried up to the failure in one process, by every task that ran on several."""
     runs, tasks = _tasks([1, 9, 1])
     plan = {Fraction(0): (2, "fail"), Fraction(1): (3, "fail"), Fraction(10): (1, "ok")}
     kind, reason, used = _outcome(_Fake(plan, 100), runs, tasks, workers)
-    assert (kind, reason, used) == ("fail", "failure in the task at 0.0", 2)
+    assert (kind, reason) == ("fail", "failure in the task at 0.0")
+    assert used == 2 if workers == 1 else 2 <= used <= 6
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -358,7 +360,8 @@ def test_overflow_in_a_later_task_after_a_failure_and_before_one(workers):
     plan = {Fraction(0): (1, "fail"), Fraction(1): (2, "overflow"), Fraction(4): (1, "fail")}
     assert _outcome(_Fake(plan, 100), runs, tasks, workers)[:2] == ("fail", "failure in the task at 0.0")
     plan[Fraction(0)] = (1, "ok")
-    assert _outcome(_Fake(plan, 100), runs, tasks, workers) == ("overflow", "", 3)
+    kind, reason, used = _outcome(_Fake(plan, 100), runs, tasks, workers)
+    assert (kind, reason) == ("overflow", "") and (used == 3 if workers == 1 else 3 <= used <= 4)
 
 
 def test_a_bad_symhopf_workers_is_an_input_error_not_a_traceback(monkeypatch):
