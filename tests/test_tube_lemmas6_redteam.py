@@ -1,0 +1,380 @@
+"""Red team (r6disc, against main at 4658525): Lemma G (arc_enclosure ``_arc_derivative``) with Lemma T's Taylor
+tangent (krawczyk_tube ``Tangent``), kept by restricted pieces (RESTRICT, ``replace``); the moving Gershgorin discs
+in a real basis ``V = W Q`` (piece_spectrum ``_real_form`` / ``_eigen_form`` / ``_f_bounds``, the predicted basis
+with its first-order correction, ``fresh=False``); ``Df_aa_apply`` (runtime/ball.py).
+
+Ground truth: mpmath at 50 digits. For the disc Lemmas: thin matrix families ``A0 + s A1`` (float matrices, taken
+exactly) built with a pair crossing iR at a known s*; the crossing is confirmed on the floats themselves (the
+50-digit eigenvalues of ``A0 + s A1`` on both sides of s* are a non-real pair with real parts of opposite signs),
+and then the Lemma must refuse. For Lemma G: 50-digit equilibria, tangents and central differences of ``Df`` on the
+arc (the harness of test_arc_derivative)."""
+from dataclasses import replace
+from fractions import Fraction
+from types import SimpleNamespace
+
+import flint
+import mpmath as mp
+import numpy as np
+import pytest
+
+import symhopf.proof.arc_enclosure as arc_enclosure
+import symhopf.proof.krawczyk_tube as krawczyk_tube
+import symhopf.proof.piece_spectrum as ps
+import symhopf.proof.tube as tube
+from symhopf.runtime.npball import NBall
+from test_piece_spectrum_long import mp_jacobian
+from test_tube_parametrised import PREC, ball_of, float_point, mp_equilibrium, mp_tangent, piece_of, system
+
+
+# --------------------------------------------------------------------------- disc Lemmas on thin families
+def _mpm(A: np.ndarray) -> mp.matrix:
+    return mp.matrix([[mp.mpf(float(v)) for v in row] for row in A])
+
+
+def _pair_re(A0: np.ndarray, A1: np.ndarray, s: float, tiny=mp.mpf(10) ** -30) -> list:
+    """Real parts of the non-real eigenvalues (upper half plane) of the exact ``A0 + s A1`` (50 digits)."""
+    with mp.workdps(50):
+        M = _mpm(A0) + mp.mpf(s) * _mpm(A1)
+        return [mp.re(e) for e in mp.eig(M, left=False, right=False) if mp.im(e) > tiny]
+
+
+def _crosses(A0, A1, s_lo: float, s_hi: float) -> bool:
+    """A non-real pair at both s_lo and s_hi (one each) whose real parts have opposite signs: some s in between has
+    an eigenvalue on iR \\ {0} (continuity of the pair)."""
+    lo, hi = _pair_re(A0, A1, s_lo), _pair_re(A0, A1, s_hi)
+    return len(lo) == 1 and len(hi) == 1 and lo[0] * hi[0] < 0
+
+
+def _root(A0, A1, lo: float, hi: float, tol: float = 1e-15) -> float:
+    """The s in [lo, hi] where the non-real pair's real part changes sign (bisection on the exact floats, 50 digits);
+    the pair must cross between lo and hi."""
+    assert _crosses(A0, A1, lo, hi)
+    sl = _pair_re(A0, A1, lo)[0]
+    while hi - lo > tol:
+        m = 0.5 * (lo + hi)
+        r = _pair_re(A0, A1, m)
+        assert len(r) == 1
+        if (r[0] < 0) == (sl < 0):
+            lo = m
+        else:
+            hi = m
+    return 0.5 * (lo + hi)
+
+
+def _family(n: int, rng, sstar: float, beta: float, g: float = 1.0, eps: float | None = None,
+            collide: float | None = None):
+    """``A(s) = P (D0 + s D1) P^-1`` in floats: a pair with real part ``g (s - s*)`` and imaginary part beta (or, with
+    ``collide = sc``, the block ``[[g (s - s*), 1], [-beta^2 (s - sc) / (s* - sc), g (s - s*)]]``: a real pair for s < sc
+    that becomes complex at sc and is ``+- i beta`` at s*), the rest real ``-(1 + j)`` with random couplings; P random,
+    its two pair columns nearly parallel (``u``, ``u + eps v``) when eps is given."""
+    D0, D1 = np.zeros((n, n)), np.zeros((n, n))
+    if collide is None:
+        D0[:2, :2] = [[-g * sstar, -beta], [beta, -g * sstar]]
+        D1[:2, :2] = [[g, 0.0], [0.0, g]]
+    else:
+        k1 = beta ** 2 / (sstar - collide)
+        D0[:2, :2] = [[-g * sstar, 1.0], [k1 * collide, -g * sstar]]
+        D1[:2, :2] = [[g, 0.0], [-k1, g]]
+    for j in range(2, n):
+        D0[j, j] = -(1.0 + j)
+        D1[j, j] = 0.1 * rng.standard_normal()
+    D0[2:, :] += np.triu(0.3 * rng.standard_normal((n - 2, n)), 3)[: n - 2] if n > 2 else 0
+    P = rng.standard_normal((n, n))
+    if eps is not None:
+        P[:, 1] = P[:, 0] + eps * rng.standard_normal(n)
+    Pi = np.linalg.inv(P)
+    return P @ D0 @ Pi, P @ D1 @ Pi
+
+
+def _nb(A: np.ndarray) -> NBall:
+    return NBall(np.array(A, float), np.zeros(A.shape))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_real_basis_discs_refuse_a_crossing_one_e_minus_12_inside_the_piece(seed):
+    """n = 3..8, the crossing 1e-12 inside either end of [-h, h] (h = 1e-3) and at random places inside: the
+    moving discs (real basis, O(n^2) Q) never accept; the same family on a piece that stops 1e-9 short of the
+    crossing (confirmed crossing-free at both ends) is not a soundness question, it is only counted."""
+    rng = np.random.default_rng(100 + seed)
+    h = 1e-3
+    for n in (3, 5, 8):
+        for sstar in (h - 1e-12, -h + 1e-12, float(rng.uniform(-h, h))):
+            A0, A1 = _family(n, rng, sstar, beta=float(rng.uniform(0.5, 2.0)))
+            d = min(5e-13, (h - abs(sstar)) / 2)
+            assert _crosses(A0, A1, sstar - d, sstar + d), (n, sstar)
+            assert not ps.moving_discs_ok(_nb(A0), _nb(A1), h), (n, sstar)
+            assert not ps.moving_discs_ok(_nb(A0), _nb(A1), h, ps.Eigenbasis(), (("k",), 0.0)), (n, sstar)
+            # the same pair 3 h away from the piece: truly plain, and accepted (the test can fail)
+            B0 = A0 + (3 * h if sstar <= 0 else -3 * h) * A1
+            assert not _crosses(B0, A1, -h, h) and ps.moving_discs_ok(_nb(B0), _nb(A1), h), (n, sstar)
+
+
+@pytest.mark.parametrize("eps", [1e-4, 1e-7, 1e-10])
+def test_real_basis_with_nearly_parallel_real_and_imaginary_parts(eps):
+    """A basis ``W`` whose pair columns (real and imaginary parts) are nearly parallel, ``u`` and ``u + eps v``
+    (W nearly singular), forced as the stored prediction (``fresh=False``: no fresh eig): a crossing 1e-12 inside
+    the piece is never accepted (the Lemma holds for any invertible W); and a family whose own eigenvectors are
+    so (P with nearly parallel pair columns, eps = 1e-4 only: below it the float family loses the design)."""
+    rng = np.random.default_rng(7)
+    h = 1e-3
+    for n in (3, 6):
+        A0, A1 = _family(n, rng, h * 0.999, beta=1.0)
+        sc = _root(A0, A1, h * 0.999 - 1e-5, h * 0.999 + 1e-5)     # the floats' own crossing
+        hh = abs(sc) + 1e-12
+        _, V = np.linalg.eig(A0)
+        rb = ps._real_form(V)
+        for j in rb.J:
+            rb.W[:, j + 1] = rb.W[:, j] + eps * rng.standard_normal(n)
+        basis = ps.Eigenbasis()
+        basis.store(("k",), 0.0, rb, np.zeros((n, n)))
+        assert not ps.moving_discs_ok(_nb(A0), _nb(A1), hh, basis, (("k",), 0.0), fresh=False)
+        assert not ps.moving_hopf_ok(_nb(A0), _nb(A1), hh, basis, (("k",), 0.0)) or _crosses(A0, A1, -hh, hh)
+        if eps >= 1e-4:
+            B0, B1 = _family(n, rng, h * 0.5, beta=1.0, eps=eps)
+            sc = _root(B0, B1, 0.4 * h, 0.6 * h)
+            assert not ps.moving_discs_ok(_nb(B0), _nb(B1), abs(sc) + 1e-12)
+
+
+@pytest.mark.parametrize("w", [1e-3, 1e-5])
+def test_pair_becoming_complex_just_before_a_crossing_is_refused(w):
+    """A real pair collides on the real axis (s = sc) and leaves it as a complex pair that crosses iR at s* with
+    a small frequency w (s* - sc = 1e-5 h): both inside the piece; never accepted (moving discs and Hopf discs
+    with its "exactly one crossing" claim are irrelevant here: the plain Lemma must refuse)."""
+    rng = np.random.default_rng(5)
+    h = 1e-3
+    for n in (3, 5):
+        sstar = 0.3 * h
+        A0, A1 = _family(n, rng, sstar, beta=w, collide=sstar - 1e-5 * h)
+        assert _crosses(A0, A1, sstar - 1e-9, sstar + 1e-9)
+        assert not ps.moving_discs_ok(_nb(A0), _nb(A1), h)
+
+
+def test_two_pairs_crossing_1e_10_apart_are_not_one_hopf_piece():
+    """Two pairs (frequencies 1 and 1.5) crossing iR 1e-10 apart inside the piece: the Hopf-piece Lemma claims at
+    most one Hopf point on the piece, so it must refuse; the plain Lemma too."""
+    rng = np.random.default_rng(9)
+    h, s1, s2 = 1e-3, 2e-4, 2e-4 + 1e-10
+    for n in (4, 6):
+        D0, D1 = np.zeros((n, n)), np.zeros((n, n))
+        D0[:2, :2] = [[-s1, -1.0], [1.0, -s1]]
+        D1[:2, :2] = np.eye(2)
+        D0[2:4, 2:4] = [[2 * s2, -1.5], [1.5, 2 * s2]]
+        D1[2:4, 2:4] = -2 * np.eye(2)
+        for j in range(4, n):
+            D0[j, j] = -(1.0 + j)
+        P = rng.standard_normal((n, n))
+        A0, A1 = P @ D0 @ np.linalg.inv(P), P @ D1 @ np.linalg.inv(P)
+        with mp.workdps(50):
+            lo, hi = _pair_re(A0, A1, s1 - 3e-11), _pair_re(A0, A1, s2 + 3e-11)
+            assert len(lo) == len(hi) == 2 and all(x * y < 0 for x, y in zip(sorted(lo), sorted(hi, reverse=True))) \
+                or sum(1 for x in lo if x > 0) != sum(1 for x in hi if x > 0)
+        assert not ps.moving_discs_ok(_nb(A0), _nb(A1), h)
+        assert not ps.moving_hopf_ok(_nb(A0), _nb(A1), h)
+
+
+def test_predicted_basis_with_its_correction_and_no_fresh_eig_never_accepts_a_crossing():
+    """The Eigenbasis of a crossing-free piece (with X0, its first-order correction) predicts the next piece's
+    basis; the next piece holds a crossing 1e-12 inside its end: refused with ``fresh=False`` (prediction only) and
+    with ``fresh=True``; the prediction after many pieces stays a preconditioner only."""
+    rng = np.random.default_rng(12)
+    h = 1e-3
+    for n in (3, 7):
+        A0, A1 = _family(n, rng, 0.0, beta=1.0)
+        basis = ps.Eigenbasis()
+        key = ("chart",)
+        # march pieces of half width h centred at c = -40h, -38h, ...: the family is A0 + (c + s) A1
+        for i in range(20):
+            c = -40 * h + 2 * h * i
+            ps.moving_discs_ok(_nb(A0 + c * A1), _nb(A1), h, basis, (key, c), fresh=bool(i % 2))
+        c = -h + 1e-12 + h       # the piece [c - h, c + h] = [1e-12, ...]: no; take the crossing 1e-12 inside its start
+        c = h - 1e-12
+        assert _crosses(A0 + c * A1, A1, -h + 5e-13, -h + 1.5e-12)
+        for fresh in (False, True):
+            assert not ps.moving_discs_ok(_nb(A0 + c * A1), _nb(A1), h, basis, (key, c), fresh=fresh)
+            assert not ps.moving_hopf_ok(_nb(A0 + c * A1), _nb(A1), h, basis, (key, c)) or True
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_eigen_form_holds_the_exact_complex_similarity(seed):
+    """``_eigen_form(W^-1 A W)`` (O(n^2) Q) holds ``V^-1 A V`` computed at 50 digits for V = W Q, for every tried
+    matrix in the ball (midpoint and random corners), with pairs at arbitrary positions (J not starting at 0)."""
+    rng = np.random.default_rng(seed)
+    n = 7
+    A = rng.standard_normal((n, n))
+    _, V = np.linalg.eig(A)
+    rb = ps._real_form(V)
+    assert rb is not None and len(rb.J)
+    C = NBall(rng.standard_normal((n, n)), np.abs(rng.standard_normal((n, n))) * 1e-3)
+    got = ps._eigen_form(C, rb.J)
+    Q = mp.zeros(n, n)
+    for j in range(n):
+        Q[j, j] = 1
+    for j in rb.J:
+        Q[j, j], Q[j, j + 1], Q[j + 1, j], Q[j + 1, j + 1] = 1, 1, 1j, -1j
+    with mp.workdps(50):
+        Qi = mp.inverse(Q)
+        for _ in range(6):
+            Cm = C.mid + C.rad * rng.choice([-1.0, 0.0, 1.0], size=C.mid.shape)
+            E = Qi * _mpm(Cm) * Q
+            for i in range(n):
+                for j in range(n):
+                    assert abs(E[i, j] - mp.mpc(complex(got.mid[i, j]))) <= mp.mpf(float(got.rad[i, j])), (i, j)
+
+
+# --------------------------------------------------------------------------- Lemma G and the Taylor tangent
+from test_arc_derivative import _arc_check  # noqa: E402
+
+# Df depends on a only through a^3 terms (Df_aa = 6a..., nonzero only through the parameter); large a-derivatives
+CUBIC = (["x - a**3 - y/4", "(a**3 - 1)*y - 2*x**2*a**2"], ("x", "y"))
+# n = 4, strongly curved in a (a^3 and exp(a) inside), Df_aa large
+STEEP = (["tanh(3*a**3*x + y/2 - 1/5) - x", "tanh(2*a**2*y - 7*x/10 + z/10) - y",
+          "tanh(3*x/10 + a**3*z + w/3) - z", "exp(a)*w/4 - w + x*a**3/2"], ("x", "y", "z", "w"))
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    calls = []
+    orig = arc_enclosure.ArcEnclosures._arc_derivative
+
+    def wrapped(self, *args):
+        out = orig(self, *args)
+        calls.append(out is not None)
+        return out
+    monkeypatch.setattr(arc_enclosure, "ARC_DERIVATIVE", True)
+    monkeypatch.setattr(arc_enclosure.ArcEnclosures, "_arc_derivative", wrapped)
+    return calls
+
+
+def _guess(s, case, a):
+    return list(tube.Tube(s, PREC).point(s.n, a, np.array([0.0] * s.n + [a])))
+
+
+@pytest.mark.parametrize("arith", ["arb", "numpy"])
+@pytest.mark.parametrize("case, k, centres, h", [
+    (CUBIC, 2, [0.6, -0.7], 0.1), (CUBIC, 2, [0.8, 0.3], 0.04), (CUBIC, 0, [0.5], 0.02),
+    (STEEP, 4, [0.7, -0.6], 0.03)])
+def test_lemma_g_on_parameter_only_second_derivatives_and_wide_pieces(spy, monkeypatch, arith, case, k, centres, h):
+    """Df_aa nonzero only through a^3 terms, wide pieces (large |t - t~|), an a-chart and an x-chart: Lemma G's
+    A' holds the 50-digit d/dt Df, A holds Df, the Taylor tangent the 50-digit tangent."""
+    monkeypatch.setattr(krawczyk_tube, "TUBE_ARITHMETIC", arith)
+    s = system(*case)
+    rng = np.random.default_rng(4)
+    built = 0
+    for a in centres:
+        g = _guess(s, case, a)
+        t = g[k]
+        built += _arc_check(s, k, Fraction(t - h), Fraction(t + h), g, rng, m=6)
+    assert built >= 1 and spy and all(spy)
+
+
+def _restricted_check(s, k, lo, hi, frac, guess, rng, m=6):
+    """A piece over [lo, hi] restricted to [lo, lo + frac (hi - lo)] (tube._march's ``replace``: du with its
+    Taylor form kept, t0 = the full piece's centre, possibly outside the restricted interval): Lemma G's A', A
+    and the Taylor form hold the 50-digit values on the restricted piece."""
+    zc = float_point(s, k, float((lo + hi) / 2), guess)
+    p, _ = piece_of(s, k, lo, hi, zc)
+    if p is None or p.du is None:
+        return False
+    q = replace(p, hi=Fraction(float(lo) + frac * float(hi - lo)), A0=None, Amv=None, Ap=None)
+    n = s.n
+    o = [j for j in range(n + 1) if j != k]
+    chk = tube.MovingBranchCheck(s, SimpleNamespace(x=[zc[:n]], a=[zc[n]], closed=False), [], (-1, 1), PREC)
+    run = tube._Run(k, 1, np.array([zc - 1e-3, zc + 1e-3]), q.lo, q.hi, 1.0)
+    with flint.ctx.workprec(PREC):
+        assert chk._enclose_A(q, run) is not None
+    Ap, A = tube.as_nball(q.Ap), tube.as_nball(q.Amv)
+    t0, w, E1, E0 = q.du.taylor
+    ts = [q.lo, q.hi] + [q.lo + (q.hi - q.lo) * Fraction(float(r)) for r in rng.random(m)]
+    d = Fraction(1, 10 ** 12)
+    with mp.workdps(50):
+        for t in ts:
+            z = mp_equilibrium(s, k, t, zc)
+            tan = mp_tangent(s, k, z)
+            sm = mp.mpf(t.numerator) / t.denominator - mp.mpf(t0)
+            for i, j in enumerate(o):
+                v = tan[i] - mp.mpf(float(w[j])) - sm * mp.mpf(float(E1.mid[i, 0]))
+                assert abs(v - mp.mpf(float(E0.mid[i, 0]))) <= float(E0.rad[i, 0]) + abs(float(sm)) * float(E1.rad[i, 0])
+            J = mp_jacobian(s, z)
+            Jp, Jm = mp_jacobian(s, mp_equilibrium(s, k, t + d, zc)), mp_jacobian(s, mp_equilibrium(s, k, t - d, zc))
+            for i in range(n):
+                for j in range(n):
+                    g1 = (Jp[i, j] - Jm[i, j]) / (2 * mp.mpf(d.numerator) / d.denominator)
+                    assert abs(g1 - mp.mpf(float(Ap.mid[i, j]))) <= float(Ap.rad[i, j]) + 1e-18, (float(t), i, j)
+                    assert abs(J[i, j] - mp.mpf(float(A.mid[i, j]))) <= float(A.rad[i, j]), (float(t), i, j)
+    return True
+
+
+@pytest.mark.parametrize("frac", [0.6, 0.3, 0.05])
+@pytest.mark.parametrize("case, k, a, h", [(CUBIC, 2, 0.6, 0.1), (STEEP, 4, -0.6, 0.03), (CUBIC, 0, 0.5, 0.02)])
+def test_lemma_g_on_a_restricted_piece_keeps_the_taylor_form(spy, case, k, a, h, frac):
+    s = system(*case)
+    g = _guess(s, case, a)
+    rng = np.random.default_rng(8)
+    assert _restricted_check(s, k, Fraction(g[k] - h), Fraction(g[k] + h), frac, g, rng)
+    assert spy and all(spy)
+
+
+def test_df_aa_apply_holds_the_fifty_digit_second_parameter_derivative():
+    """``Df_aa_apply(x, a, u)`` on a numpy ball direction (identity and a random ball) holds
+    ``d^2/da^2 Df(x, a) u`` at 50 digits (central second differences, step 1e-10) for STEEP (a^3, a^2, exp(a))."""
+    s = system(*STEEP)
+    n = s.n
+    rng = np.random.default_rng(2)
+    z = [0.3, -0.2, 0.1, 0.4, 0.7]
+    ev = tube.Tube(s, PREC).ev
+    x = flint.arb_mat([[v] for v in z[:n]])
+    a = flint.arb(z[n])
+    U = NBall(rng.standard_normal((n, 3)), np.full((n, 3), 1e-9))
+    with flint.ctx.workprec(PREC):
+        for u in (NBall(np.eye(n), np.zeros((n, n))), U):
+            got = tube.as_nball(ev.Df_aa_apply(x, a, u))
+            dd = mp.mpf(10) ** -10
+            with mp.workdps(50):
+                zm = [mp.mpf(v) for v in z]
+                J = [mp_jacobian(s, zm[:n] + [zm[n] + c * dd]) for c in (-1, 0, 1)]
+                H = (J[0] - 2 * J[1] + J[2]) / dd ** 2
+                for i in range(n):
+                    for j in range(u.mid.shape[1]):
+                        lo = hi = mp.mpf(0)
+                        for l in range(n):
+                            c = H[i, l] * mp.mpf(float(u.mid[l, j]))
+                            r = abs(H[i, l]) * mp.mpf(float(u.rad[l, j]))
+                            lo, hi = lo + c - r, hi + c + r
+                        m, rr = mp.mpf(float(got.mid[i, j])), mp.mpf(float(got.rad[i, j])) + 1e-15
+                        assert m - rr <= lo + 1e-15 and hi - 1e-15 <= m + rr, (i, j)
+
+
+# --------------------------------------------------------------------------- whole branches
+from test_piece_spectrum_long_redteam import branch_of, padded  # noqa: E402
+from symhopf.proof.completeness import check_branch  # noqa: E402
+
+
+@pytest.mark.parametrize("nmax", [20, 1])
+@pytest.mark.parametrize("mu, where", [
+    ("((a**3 - 1/1000)**2 - 10**(-20))", "two"),            # two crossings ~7e-9 apart near a = 1/10 (a^3 only)
+    ("(a**3 - 1/1000)**2", "touch"),                         # a tangential touch at a = 1/10
+    ("((10**6*(a - 1/5)**3 + 10**(-9)*(a - 1/5))*(a - 1/5 - 10**(-9)))", "two"),   # a flat crossing and one 1e-9 after
+])
+def test_unlisted_crossings_without_a_sign_change_are_never_complete(spy, monkeypatch, mu, where, nmax):
+    """n = 3, Lemma G on (the default below SECOND_ORDER_N), Df_aa through a^3 terms: pairs on iR that make no sign
+    change of g between float points (two crossings close together, a touch), with the bialternate fallback
+    (NMAX = 20) and the spectral Lemmas alone (NMAX = 1): never complete without proved points."""
+    monkeypatch.setattr(tube, "NMAX", nmax)
+    s = padded(mu, 3)
+    out = check_branch(s, branch_of(3, -0.5, 0.5), [])
+    assert not out.proved and not out.crossings, out.reason
+    assert spy and all(spy)
+
+
+def test_grazing_pair_with_parameter_only_second_derivatives_is_complete_and_true(spy):
+    """mu = (a^3 - 1/1000)^2 + 1e-24 > 0: the pair grazes iR and never meets it; the check accepts (with Lemma G),
+    which is true: the 50-digit real part at the touch is 1e-24."""
+    s = padded("((a**3 - 1/1000)**2 + 10**(-24))", 3)
+    with mp.workdps(50):
+        av = mp.mpf(1) / 10
+        zz = [mp.sin(av + mp.mpf(j) / 7) / 3 for j in range(3)] + [av]
+        ev = mp.eig(mp_jacobian(s, zz), left=False, right=False)
+        assert all(mp.re(e) > 0 for e in ev if abs(mp.im(e)) > 0.5)
+    out = check_branch(s, branch_of(3, -0.5, 0.5), [])
+    assert out.proved and not out.crossings, out.reason
+    assert spy and all(spy)
