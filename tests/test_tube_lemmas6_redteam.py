@@ -17,13 +17,12 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-import symhopf.proof.arc_enclosure as arc_enclosure
 import symhopf.proof.krawczyk_tube as krawczyk_tube
 import symhopf.proof.piece_spectrum as ps
 import symhopf.proof.tube as tube
 from symhopf.proof.completeness import check_branch
 from symhopf.runtime.npball import NBall
-from test_arc_derivative import _arc_check
+from test_arc_derivative import _arc_check, spy  # noqa: F401 (spy: the fixture counting Lemma G's calls)
 from test_piece_spectrum_long_redteam import branch_of, padded
 from test_piece_spectrum_long import mp_jacobian
 from test_tube_parametrised import PREC, float_point, mp_equilibrium, mp_tangent, piece_of, system
@@ -231,19 +230,8 @@ CUBIC = (["x - a**3 - y/4", "(a**3 - 1)*y - 2*x**2*a**2"], ("x", "y"))
 STEEP = (["tanh(3*a**3*x + y/2 - 1/5) - x", "tanh(2*a**2*y - 7*x/10 + z/10) - y",
           "tanh(3*x/10 + a**3*z + w/3) - z", "exp(a)*w/4 - w + x*a**3/2"], ("x", "y", "z", "w"))
 
-
-@pytest.fixture
-def spy(monkeypatch):
-    calls = []
-    orig = arc_enclosure.ArcEnclosures._arc_derivative
-
-    def wrapped(self, *args):
-        out = orig(self, *args)
-        calls.append(out is not None)
-        return out
-    monkeypatch.setattr(arc_enclosure, "ARC_DERIVATIVE", True)
-    monkeypatch.setattr(arc_enclosure.ArcEnclosures, "_arc_derivative", wrapped)
-    return calls
+# x-chart with a steep parameter: a' = dx/da^-1 ~ 20, so a'^2 Df_aa dominates Lemma G's Q
+STEEPX = (["x - a**3/50 - y/4", "(a**3 - 2)*y - x**2*a**2"], ("x", "y"))
 
 
 def _guess(s, a):
@@ -253,7 +241,7 @@ def _guess(s, a):
 @pytest.mark.parametrize("arith", ["arb", "numpy"])
 @pytest.mark.parametrize("case, k, centres, h", [
     (CUBIC, 2, [0.6, -0.7], 0.1), (CUBIC, 2, [0.8, 0.3], 0.04), (CUBIC, 0, [0.5], 0.02),
-    (STEEP, 4, [0.7, -0.6], 0.03)])
+    (STEEP, 4, [0.7, -0.6], 0.03), (STEEPX, 0, [0.9, -0.8], 1e-3)])
 def test_lemma_g_on_parameter_only_second_derivatives_and_wide_pieces(spy, monkeypatch, arith, case, k, centres, h):
     """Df_aa nonzero only through a^3 terms, wide pieces (large |t - t~|), an a-chart and an x-chart: Lemma G's
     A' holds the 50-digit d/dt Df, A holds Df, the Taylor tangent the 50-digit tangent."""
