@@ -464,3 +464,34 @@ def test_spectral_lemmas_alone_at_n_8_with_parameter_only_second_derivatives(spy
     out = check_branch(padded(mu, 8), branch_of(8, -0.5, 0.5), [])
     assert not out.proved and not out.crossings, out.reason
     assert spy and all(spy)
+
+
+@pytest.mark.parametrize("g", [0.5, 2.0])
+def test_hopf_discs_refuse_a_pair_crossing_twice_by_curvature(g):
+    """A linear family whose pair's real part is non-monotone (second-order coupling to a nearby real eigenvalue,
+    no first-order term): shifted so that it crosses iR twice, near s = +-h/2 (50-digit signs +, -, + at -h, 0, h).
+    The Hopf-piece Lemma claims at most one Hopf point (``Re mu'`` excludes 0): it must refuse; a single crossing
+    of the same pair (a linear family without the coupling) is accepted (the test can fail)."""
+    rng = np.random.default_rng(0)
+    h = 1e-2
+    for n in (3, 5):
+        D0, D1 = np.zeros((n, n)), np.zeros((n, n))
+        D0[:2, :2] = [[0.0, -1.0], [1.0, 0.0]]
+        D0[2, 2] = -0.05
+        for j in range(3, n):
+            D0[j, j] = -(1.0 + j)
+        D1[0, 2] = D1[2, 0] = g
+        D1[1, 2] = 0.3 * g
+        P = rng.standard_normal((n, n))
+        Pi = np.linalg.inv(P)
+        A0, A1 = P @ D0 @ Pi, P @ D1 @ Pi
+        r = [float(_pair_re(A0, A1, s)[0]) for s in (-h, 0.0, h)]
+        curv = (r[0] + r[2] - 2 * r[1]) / (2 * h * h)
+        A0 = A0 - (r[1] + curv * h * h / 4) * np.eye(n)
+        signs = [_pair_re(A0, A1, s)[0] > 0 for s in (-h, 0.0, h)]
+        assert signs == [True, False, True]
+        assert not ps.moving_hopf_ok(_nb(A0), _nb(A1), h)
+        assert not ps.moving_discs_ok(_nb(A0), _nb(A1), h)
+        E1 = P @ np.diag([1.0, 1.0] + [0.0] * (n - 2)) @ Pi        # Re mu(s) = s: one crossing at 0
+        B0 = P @ D0 @ Pi
+        assert _crosses(B0, E1, -h / 2, h / 2) and ps.moving_hopf_ok(_nb(B0), _nb(E1), h)
