@@ -495,3 +495,19 @@ def test_hopf_discs_refuse_a_pair_crossing_twice_by_curvature(g):
         E1 = P @ np.diag([1.0, 1.0] + [0.0] * (n - 2)) @ Pi        # Re mu(s) = s: one crossing at 0
         B0 = P @ D0 @ Pi
         assert _crosses(B0, E1, -h / 2, h / 2) and ps.moving_hopf_ok(_nb(B0), _nb(E1), h)
+
+
+def test_ipow_square_of_wide_balls_holds_every_square():
+    """runtime/ball.ipow's new k = 2 shortcut on wide balls (the endpoints' squares, 0 when the ball holds 0): the
+    result holds x^2 at both ends, at 0 when inside, and at random points (50 digits)."""
+    from symhopf.runtime.ball import ipow
+    rng = np.random.default_rng(3)
+    with flint.ctx.workprec(PREC):
+        for _ in range(200):
+            m, r = float(rng.standard_normal()) * 10 ** int(rng.integers(-3, 4)), float(rng.random()) * 10 ** int(rng.integers(-6, 3))
+            x = flint.arb(m, r)
+            y = ipow(x, 2)
+            lo, hi = flint.arb(x.lower()), flint.arb(x.upper())
+            for v in [lo, hi, x.mid()] + ([flint.arb(0)] if x.contains(0) else []):
+                assert y.contains(v * v), (m, r)
+            assert not x.contains(0) or y.lower() <= 0
