@@ -282,30 +282,33 @@ def test_spectrum_jordan_double_pair_is_not_isolated(big, monkeypatch):
     assert not fast.success and not slow.success
 
 
-@pytest.mark.parametrize("e_exp,sign", [(30, -1), (30, 1), (34, -1)])
+@pytest.mark.parametrize("e_exp,sign", [(20, -1), (20, 1), (30, -1), (34, 1)])
 def test_spectrum_two_pairs_close_claims_only_the_truth(e_exp, sign, monkeypatch):
-    """+-2i and sign e +- (2 + e) i, e = 2^-30, 2^-34 (hidden, n = 20): if proved, the pair boxes hold +-2i only and
-    other_max_real holds sign e; a second pair on the axis (sign 0) is never proved."""
+    """+-2i and sign e +- (2 + e) i, e = 2^-20 .. 2^-34 (n = 20, P = I: cond(R) ~ 300): if proved (2^-20 is), the pair
+    boxes hold +-2i and not the other pair, and other_max_real holds sign e; the numpy path proves whenever
+    python-flint does; a second pair on the axis (sign 0) is never proved."""
     e = Fraction(1, 2 ** e_exp)
     B = [[sign * e, -(2 + e)], [2 + e, sign * e]]
-    Af, _ = _hidden([_rot(2), B, *_stable(16)], 2, 3)
+    Af, _ = _hidden([_rot(2), B, *_stable(16)], 0, 3)
     fast, slow = _spectrum_both(Af, arb(2, 1e-15), monkeypatch)
+    assert fast.success == (e_exp == 20) and slow.success == (e_exp == 20)
     for res in (fast, slow):
         if res.success:
             assert res.pair[0].contains(acb(0, 2)) and res.pair[1].contains(acb(0, -2))
             assert not res.pair[0].contains(acb(sign * float(e), 2 + float(e)))
             assert _contains(res.other_max_real, sign * e)
-    assert fast.success or not slow.success
-    Af0, _ = _hidden([_rot(2), [[0, -(2 + e)], [2 + e, 0]], *_stable(16)], 2, 3)
+    Af0, _ = _hidden([_rot(2), [[0, -(2 + e)], [2 + e, 0]], *_stable(16)], 0, 3)
     f0, s0 = _spectrum_both(Af0, arb(2, 1e-15), monkeypatch)
     assert not f0.success and not s0.success
 
 
-def test_spectrum_ill_conditioned_eigenvectors_claims_only_the_truth(monkeypatch):
-    """+-2i and -1 .. -14 behind an integer similarity with entries up to 6 (cond(P) ~ 1e10): every claim is
-    true, or nothing is claimed."""
-    Af, _ = _hidden([_rot(2), *_stable(14)], 6, 4)
+@pytest.mark.parametrize("big", [1, 3])
+def test_spectrum_ill_conditioned_eigenvectors_claims_only_the_truth(big, monkeypatch):
+    """+-2i and -1 .. -14 behind an integer similarity (cond(R) ~ 2e4 for big = 1, proved; ~ 1e8 for big = 3,
+    not proved): every claim is true."""
+    Af, _ = _hidden([_rot(2), *_stable(14)], big, 4)
     fast, slow = _spectrum_both(Af, arb(2, 1e-12), monkeypatch)
+    assert fast.success == slow.success == (big == 1)
     for res in (fast, slow):
         if res.success:
             assert res.pair[0].contains(acb(0, 2)) and _contains(res.other_max_real, -1)
@@ -385,3 +388,38 @@ def test_shifted_holds_every_matrix_of_the_ball():
         corner = sign * (mid + 1e-9 * rng.choice([-1.0, 1.0], (16, 16))) + 1j * (2.5 + 1e-7) * np.eye(16)
         assert np.all(np.abs(corner - T.mid) <= T.rad)
         assert np.all(T.rad[np.diag_indices(16)] >= 1e-7)
+
+
+@pytest.mark.parametrize("coupling", [0, 3])
+def test_DG_nball_is_as_nball_of_DG_ball_on_block_systems(coupling):
+    """DG_nball gives the balls of as_nball(DG_ball) entry for entry (exact zeros of the block system, a
+    non-normal chain), at Newton's point and on a box of radius 1e-9."""
+    from symhopf.proof.extended import DG_ball, DG_nball
+    from symhopf.proof.newton import newton
+    from symhopf.runtime.npball import as_nball
+    s = _chain(coupling) if coupling else _block_system()
+    nr = newton(s, _cand(N16))
+    for X in (nr.X, [t + arb(0, 1e-9) for t in nr.X]):
+        with ctx.workprec(53):
+            got, ref = DG_nball(s.ball(53), nr.c, X), as_nball(DG_ball(s.ball(53), nr.c, X))
+        assert np.array_equal(got.mid, ref.mid) and np.array_equal(got.rad, ref.rad)
+
+
+def test_small_real_conversion_holds_the_balls_and_matches_the_numpy_conversion():
+    """as_nball of small real matrices (entry by entry, _small_real) against the array path's radii
+    (_conversion_radius) and against exact containment of both end points (Fractions): subnormal, huge,
+    zero-with-radius, negative and 100-digit midpoints."""
+    from symhopf.runtime.npball import _conversion_radius, as_nball
+    vals = [arb(0), arb(0, 1e-300), arb("1e-310"), arb("-1e-320", 1e-330), arb("1e-400"), arb("-3.3e300", 1e280),
+            arb(1) / 3, arb(-2) / 7 + arb(0, 1e-17), arb("0.1"), arb(2.0 ** 1000, 2.0 ** 900)]
+    with ctx.workprec(333):
+        vals += [arb(1) / 3, -arb(2).sqrt(), arb(10) ** -100]
+    M = arb_mat([[v] for v in vals])
+    got = as_nball(M)
+    ref = _conversion_radius(got.mid, np.array([[float(v.rad())] for v in vals]))
+    for i, v in enumerate(vals):
+        if not v.is_zero():
+            assert got.rad[i, 0] == ref[i, 0]
+        lo = Fraction(got.mid[i, 0]) - Fraction(got.rad[i, 0])
+        hi = Fraction(got.mid[i, 0]) + Fraction(got.rad[i, 0])
+        assert lo <= _exact_lo(v) and _exact_hi(v) <= hi, (i, v)
