@@ -423,3 +423,83 @@ def test_small_real_conversion_holds_the_balls_and_matches_the_numpy_conversion(
         lo = Fraction(got.mid[i, 0]) - Fraction(got.rad[i, 0])
         hi = Fraction(got.mid[i, 0]) + Fraction(got.rad[i, 0])
         assert lo <= _exact_lo(v) and _exact_hi(v) <= hi, (i, v)
+
+
+# ------------------------------------------------------------- coupled slaves: l1 from Kuznetsov's formula in mpmath
+def _coupled_system(seed: int, n: int = N16):
+    """The critical block with slaves that feed back: x0' and x1' gain sum_k g_k x0 x_k and sum_k h_k x1 x_k,
+    slaves x' = S x + (quadratic forcing in x0, x1), S = -3 I + (random eighths)/4 (dense, stable); the Jacobian at
+    x = 0 is still [[a, -2], [2, a]] + (-1) + S, so the Hopf point is x = 0, a = 0, omega = 2, mu' = 1, and l1
+    needs h11, h20 through all slaves (all coefficients exact rationals)."""
+    rng = np.random.default_rng(seed)
+    m = n - 3
+    S = [[Fraction(int(v), 32) for v in row] for row in rng.integers(-8, 9, (m, m))]
+    for i in range(m):
+        S[i][i] -= 3
+    g, h = rng.integers(-4, 5, m), rng.integers(-4, 5, m)
+    fb = rng.integers(-4, 5, (m, 3))
+    rhs = ["a*x0 - 2*x1 - x0*(x0**2+x1**2) + x0*x2/2 + " + " + ".join(f"({int(g[k])}/8)*x0*x{k + 3}" for k in range(m)),
+           "2*x0 + a*x1 - x1*(x0**2+x1**2) + x1*x2/2 + " + " + ".join(f"({int(h[k])}/8)*x1*x{k + 3}" for k in range(m)),
+           "-x2 + x0**2 + x1**2"]
+    for i in range(m):
+        lin = " + ".join(f"({S[i][j]})*x{j + 3}" for j in range(m))
+        rhs.append(f"{lin} + ({int(fb[i, 0])}/4)*x0**2 + ({int(fb[i, 1])}/4)*x0*x1 + ({int(fb[i, 2])}/4)*x1**2")
+    return SympySystem(rhs, rng=(-1, 1))
+
+
+def _mp_l1_at_zero(s, W=2, dps=40):
+    """Kuznetsov's l1 at x = 0, a = 0 (omega = W) from the exact second and third derivatives (SymPy), at dps digits."""
+    import sympy as sp
+    n, xs = s.n, s.xs
+    at0 = {x: 0 for x in xs} | {s.a: 0}
+    with mpmath.workdps(dps):
+        A = mpmath.matrix([[mpmath.mpf(sp.Rational(s.J[i, j].subs(at0)).p) / sp.Rational(s.J[i, j].subs(at0)).q
+                            for j in range(n)] for i in range(n)])
+        H = [[[sp.diff(s.f[i], xs[j], xs[k]).subs(at0) for k in range(n)] for j in range(n)] for i in range(n)]
+        T = [{(j, k, l): sp.diff(s.f[i], xs[j], xs[k], xs[l]).subs(at0) for j in range(2) for k in range(2) for l in range(2)}
+             for i in range(n)]
+        assert all(sp.Poly(f, *xs).total_degree() <= 3 for f in s.f)   # B and C are all of f's Taylor terms
+
+        def mpq(v):
+            v = sp.Rational(v)
+            return mpmath.mpf(v.p) / v.q
+
+        def B(u, v):
+            return mpmath.matrix([sum(mpq(H[i][j][k]) * u[j] * v[k] for j in range(n) for k in range(n) if H[i][j][k] != 0)
+                                  for i in range(n)])
+
+        def C(u, v, w):    # cubic terms live in x0, x1 only
+            return mpmath.matrix([sum(mpq(T[i][(j, k, l)]) * u[j] * v[k] * w[l] for j in range(2) for k in range(2)
+                                      for l in range(2)) for i in range(n)])
+        q = mpmath.matrix([1, -1j] + [0] * (n - 2)) / mpmath.sqrt(2)
+        assert mpmath.norm(A * q - 1j * W * q) < mpmath.mpf(10) ** (-dps + 5)
+        qb = mpmath.matrix([mpmath.conj(z) for z in q])
+        p = mpmath.matrix([1, -1j] + [0] * (n - 2)) / mpmath.sqrt(2)    # A^T p = -i W p, <p, q> = conj(p)^T q = 1
+        assert mpmath.norm(A.T * p + 1j * W * p) < mpmath.mpf(10) ** (-dps + 5)
+
+        def dot(a, b):
+            return sum(mpmath.conj(a[i]) * b[i] for i in range(n))
+        assert abs(dot(p, q) - 1) < mpmath.mpf(10) ** (-dps + 5)
+        h11 = mpmath.lu_solve(A, B(q, qb))
+        h20 = mpmath.lu_solve(2j * W * mpmath.eye(n) - A, B(q, q))
+        return mpmath.re(dot(p, C(q, q, qb)) - 2 * dot(p, B(q, h11)) + dot(p, B(qb, h20))) / (2 * W)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_coupled_slaves_l1_holds_kuznetsovs_value(seed, monkeypatch):
+    """Random coupled slaves (n = 16): the proved l1 holds the 40-digit Kuznetsov value, and so does
+    python-flint's; mu' holds 1, omega 2, a 0."""
+    s = _coupled_system(seed)
+    with mpmath.workdps(40):
+        l1 = _mp_l1_at_zero(s)
+        l1s = mpmath.nstr(l1, 35)
+    assert abs(l1) > 1e-3
+    with ctx.workprec(200):
+        truth = arb(l1s)       # a ball of radius ~1e-35 around the 40-digit value
+    fast = prove_candidate(s, _cand(N16), max_prec=53)
+    assert fast.status == "proved", fast.reason
+    assert fast.first_lyapunov.contains(truth)
+    assert _contains(fast.transversality, 1) and _contains(fast.omega, 2) and _contains(fast.parameter, 0)
+    _flint_path(monkeypatch)
+    slow = prove_candidate(s, _cand(N16), max_prec=53)
+    assert slow.first_lyapunov.contains(truth)
