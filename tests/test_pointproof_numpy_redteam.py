@@ -18,7 +18,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-from flint import acb, arb, arb_mat, ctx
+from flint import acb, arb, arb_mat, ctx, fmpq
 
 from reference_systems import SympySystem
 from symhopf.candidate import Candidate
@@ -210,7 +210,7 @@ def test_nan_in_the_ball_evaluation_is_not_proved():
 
 
 # ------------------------------------------------------------- the stages alone, on exact integer matrices
-def _hidden(blocks: list[list[list[Fraction]]], big: int, seed: int) -> tuple[np.ndarray, list[list[Fraction]]]:
+def _hidden(blocks: list[list[list[Fraction]]], big: int, seed: int, exact: bool = True) -> tuple[np.ndarray, list[list[Fraction]]]:
     """A = P D P^-1 with D block diagonal (the given blocks, exact rationals) and P = L U unimodular (integer
     entries up to ``big``, P^-1 integer), so the spectrum of A is D's exactly; A as floats (asserted exact)
     and as Fractions."""
@@ -242,7 +242,7 @@ def _hidden(blocks: list[list[list[Fraction]]], big: int, seed: int) -> tuple[np
     Pinv = mul(transpose(inv_unit_lower(transpose(U))), inv_unit_lower(L))
     A = mul(mul(P, D), Pinv)
     Af = np.array([[float(v) for v in row] for row in A])
-    assert all(Fraction(Af[i, j]) == A[i][j] for i in range(n) for j in range(n))
+    assert not exact or all(Fraction(Af[i, j]) == A[i][j] for i in range(n) for j in range(n))
     return Af, A
 
 
@@ -503,3 +503,29 @@ def test_coupled_slaves_l1_holds_kuznetsovs_value(seed, monkeypatch):
     _flint_path(monkeypatch)
     slow = prove_candidate(s, _cand(N16), max_prec=53)
     assert slow.first_lyapunov.contains(truth)
+
+
+# ------------------------------------------------------------- maps (Neimark-Sacker multipliers share gershgorin_boxes)
+def _rot_frac(c: Fraction, s: Fraction) -> list[list[Fraction]]:
+    return [[c, -s], [s, c]]
+
+
+@pytest.mark.parametrize("second", ["double", "other_on_circle", "minus_one", "inside"])
+def test_multipliers_other_on_unit_circle_not_accepted(second):
+    """n = 16 map Jacobians (hidden by an integer similarity) with e^{+-i theta}, cos theta = 3/5: a double pair,
+    a second pair of modulus 1 (cos = 5/13), or the multiplier -1 are refused; with the rest inside (moduli
+    1/2 .. 1/15) the pair is accepted and every other modulus enclosure is < 1."""
+    from symhopf.proof.neimark_sacker import multipliers
+    c, s = Fraction(3, 5), Fraction(4, 5)
+    rest = [[[Fraction(1, k)]] for k in range(2, 14)]      # balls: 1/3 is not a float
+    extra = {"double": [_rot_frac(c, s)], "other_on_circle": [_rot_frac(Fraction(5, 13), Fraction(12, 13))],
+             "minus_one": [[[Fraction(-1)]], [[Fraction(1, 16)]]], "inside": [[[Fraction(1, 16)]], [[Fraction(1, 17)]]]}[second]
+    _, A = _hidden([_rot_frac(c, s), *extra, *rest], 1, 9, exact=False)
+    with ctx.workprec(53):
+        theta = arb.atan2(arb(4), arb(3))
+        Ab = arb_mat([[arb(fmpq(v.numerator, v.denominator)) for v in row] for row in A])     # balls holding A exactly
+    reason, moduli = multipliers(Ab, theta, 53)
+    if second == "inside":
+        assert reason == "" and all(m < 1 for m in moduli)
+    else:
+        assert reason != ""
