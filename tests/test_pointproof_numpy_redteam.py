@@ -529,3 +529,40 @@ def test_multipliers_other_on_unit_circle_not_accepted(second):
         assert reason == "" and all(m < 1 for m in moduli)
     else:
         assert reason != ""
+
+
+# ------------------------------------------------------------- complex ball products against exact rationals
+def _exact_c(z: complex) -> tuple[Fraction, Fraction]:
+    return Fraction(z.real), Fraction(z.imag)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_nprod_complex_products_hold_the_exact_product(seed):
+    """nprod of complex ball matrices (midpoints over 1e-150 .. 1e150, cancelling terms, conjugate pairs): the exact
+    product of the midpoints (Fractions) and of corner points lies in the result's discs (modulus checked as
+    |d|^2 <= rad^2 exactly)."""
+    from symhopf.runtime.npball import NBall, nprod
+    rng = np.random.default_rng(seed)
+    k = 17
+    scale = 10.0 ** rng.integers(-150, 150, (3, k))
+    x = rng.standard_normal((3, k)) * scale + 1j * rng.standard_normal((3, k)) * scale
+    y = rng.standard_normal((k, 2)) + 1j * rng.standard_normal((k, 2))
+    y[:, 1] = np.conj(x[0, :]) / scale[0]       # x0 . conj(x0) / scale: real, every imaginary part cancels
+    xr, yr = np.abs(x) * 1e-12, np.abs(y) * 1e-12
+    for X, Y in ((NBall(x, np.zeros((3, k))), NBall(y, np.zeros((k, 2)))), (NBall(x, xr), NBall(y, yr))):
+        got = nprod(X, Y)
+        corners = [(X.mid, Y.mid)]
+        if X.rad.any():
+            ux, uy = np.exp(2j * np.pi * rng.random((3, k))), np.exp(2j * np.pi * rng.random((k, 2)))
+            cx, cy = X.mid + 0.999 * X.rad * ux, Y.mid + 0.999 * Y.rad * uy
+            assert np.all(np.abs(cx - X.mid) <= X.rad) and np.all(np.abs(cy - Y.mid) <= Y.rad)    # floats in the balls
+            corners.append((cx, cy))
+        for xm, ym in corners:
+            for i in range(3):
+                for j in range(2):
+                    re = sum(_exact_c(xm[i, t])[0] * _exact_c(ym[t, j])[0] - _exact_c(xm[i, t])[1] * _exact_c(ym[t, j])[1]
+                             for t in range(k))
+                    im = sum(_exact_c(xm[i, t])[0] * _exact_c(ym[t, j])[1] + _exact_c(xm[i, t])[1] * _exact_c(ym[t, j])[0]
+                             for t in range(k))
+                    dr, di = re - Fraction(got.mid[i, j].real), im - Fraction(got.mid[i, j].imag)
+                    assert dr * dr + di * di <= Fraction(got.rad[i, j]) ** 2
