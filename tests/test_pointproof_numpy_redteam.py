@@ -566,3 +566,16 @@ def test_nprod_complex_products_hold_the_exact_product(seed):
                              for t in range(k))
                     dr, di = re - Fraction(got.mid[i, j].real), im - Fraction(got.mid[i, j].imag)
                     assert dr * dr + di * di <= Fraction(got.rad[i, j]) ** 2
+
+
+def test_non_smooth_field_at_the_point_is_not_proved():
+    """x0' and x1' gain z |z| terms (x_i sqrt(x0^2 + x1^2)): f is C^1 but not C^2 at x = 0, so the Hopf theorem
+    (and l1) does not apply; never proved."""
+    s0 = _block_system()
+    rhs = [str(f) for f in s0.f]
+    rhs[0] += " + x0*sqrt(x0**2 + x1**2)"
+    rhs[1] += " + x1*sqrt(x0**2 + x1**2)"
+    s = SympySystem(rhs, rng=(-1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = prove_candidate(s, _cand(N16), max_prec=106)
+    assert r.status == "not_proved"
