@@ -579,3 +579,57 @@ def test_non_smooth_field_at_the_point_is_not_proved():
     with np.errstate(invalid="ignore", divide="ignore"):
         r = prove_candidate(s, _cand(N16), max_prec=106)
     assert r.status == "not_proved"
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_gershgorin_np_near_defective_pairs_hold_every_eigenvalue(seed):
+    """Random 16 x 16 ball matrices (radius 1e-8 .. 1e-14) similar to coupled 2 x 2 rotation blocks, every third
+    with a pair within 1e-7 of another: the eigenvalues of corner matrices (mpmath, 30 digits) lie in the boxes,
+    and a box disjoint from the others holds exactly one."""
+    from symhopf.proof.spectrum import _gershgorin_np
+    rng = np.random.default_rng(seed)
+    n = N16
+    lam = rng.standard_normal(n // 2) + 1j * rng.standard_normal(n // 2)
+    D = np.zeros((n, n))
+    for k in range(n // 2):
+        D[2 * k:2 * k + 2, 2 * k:2 * k + 2] = [[lam[k].real, -lam[k].imag], [lam[k].imag, lam[k].real]]
+    D[0:2, 2:4] = np.eye(2) * rng.random()
+    if seed % 3 == 0:
+        D[2:4, 2:4] = D[0:2, 0:2] + 1e-7 * rng.standard_normal((2, 2))
+    P = np.eye(n) + (0.3 + seed / 20) * rng.standard_normal((n, n))
+    A = P @ D @ np.linalg.inv(P)
+    r = 10.0 ** -int(rng.integers(8, 15))
+    boxes = _gershgorin_np(arb_mat([[arb(v, r) for v in row] for row in A]))
+    assert boxes is not None
+    C = A + r * 0.999 * rng.choice([-1, 1], (n, n))
+    with mpmath.workdps(30):
+        ev = mpmath.eig(mpmath.matrix(C.tolist()), left=False, right=False)
+    pts = [acb(arb(mpmath.nstr(mpmath.re(z), 25)), arb(mpmath.nstr(mpmath.im(z), 25))) for z in ev]
+    assert all(any(b.contains(z) for b in boxes) for z in pts)
+    for i, b in enumerate(boxes):
+        if not any(b.overlaps(c) for j, c in enumerate(boxes) if j != i):
+            assert sum(b.contains(z) for z in pts) == 1
+
+
+@pytest.mark.parametrize("seed,answers", [(0, True), (1, False), (4, True), (7, True)])
+def test_solve_nb_ill_conditioned_complex_holds_the_solutions(seed, answers):
+    """_solve_nb on complex 17 x 17 matrices with condition 1e4 .. 1e14 and disc radii 1e-10 .. 1e-16: when it
+    answers, mpmath's 40-digit solutions at points on the discs' boundaries lie in the result (seed 1: condition
+    1e13 with radii 1e-10, a ball that holds singular matrices: no answer)."""
+    from symhopf.proof.lyapunov import _solve_nb
+    from symhopf.runtime.npball import NBall
+    rng = np.random.default_rng(seed)
+    n = 17
+    U, _ = np.linalg.qr(rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    D = (U * np.logspace(0, -int(rng.integers(4, 15)), n)) @ V
+    rhs = rng.standard_normal((n, 1)) + 1j * rng.standard_normal((n, 1)) * (seed % 2)
+    rd = 10.0 ** -int(rng.integers(10, 17))
+    z = _solve_nb(NBall(D, np.full((n, n), rd)), NBall(rhs, np.zeros((n, 1))))
+    assert (z is not None) == answers
+    if z is None:
+        return
+    Dc = D + rd * 0.999 * np.exp(2j * np.pi * rng.random((n, n)))
+    with mpmath.workdps(40):
+        sol = mpmath.lu_solve(mpmath.matrix(Dc.tolist()), mpmath.matrix(rhs.tolist()))
+        assert all(abs(sol[i] - mpmath.mpc(z.mid[i, 0])) <= z.rad[i, 0] for i in range(n))
