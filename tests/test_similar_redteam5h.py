@@ -99,7 +99,7 @@ def test_factory_stale_after_in_place_mutation():
     basis = ps.Eigenbasis()
     V0 = np.linalg.eig(rng.standard_normal((n, n)))[1]
     basis.store(("c",), 0.5, V0, np.zeros((n, n)))
-    V = basis.predict(("c",), 0.5)                  # the stored array itself
+    V = basis.predict(("c",), 0.5).W                # the stored array itself (the real basis W, h6big)
     ps._similar_factory(V)(X)
     V *= 2.0                                        # a caller scales "its" prediction
     V[0, 0] += 0.3
