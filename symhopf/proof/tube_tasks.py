@@ -17,7 +17,8 @@ total and all stop when it passes the budget, and a task stops at its next piece
 (in task order) has failed (``_stopper``: work only, its outcome is never read). Whether the check is
 proved, and why not when it fails within the budget, is the same for any number of processes; when
 the budget runs out, the reason names the budget, and which of the failures counts first when a task
-fails *and* the budget runs out may differ.
+fails *and* the budget runs out may differ, as may the count of pieces tried by a check that failed
+(on several processes: every task that ran).
 
 With more than one worker (``parallel.run_tasks``: forked processes that inherit the check) the
 pieces come back pickled: an arb ball travels as the exact (mantissa, exponent) pairs of its midpoint
