@@ -108,7 +108,7 @@ a-priori rounding bounds replace ball arithmetic there).
   by ``CAP_GROW^k`` at the k-th success since; x ``SHRINK`` after a failure, halved after the next); a
   Krawczyk piece whose spectral test fails is first retried on the first ``RESTRICT`` of its interval: a
   sub-interval of a piece is a piece, so only the spectral test is redone. Each gap between Hopf pieces
-  (cut at exact seams when n >= 10) is an independent task, tiled and linked inside on its own process
+  (cut at exact seams when n >= 50) is an independent task, tiled and linked inside on its own process
   (tube_tasks.py); the links between tasks are made here. Work only: the pieces are the same for any
   number of processes.
 * Second-order arc enclosure (Lemma A2, arc_enclosure.py; n >= ``SECOND_ORDER_N``): the moving
@@ -154,7 +154,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import flint
 import numpy as np
@@ -198,12 +198,12 @@ ZERO_TOL = 1e-12
 DELTAS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 
 
-def _floats_above(t: Fraction) -> Iterator[Fraction]:
-    """float(t), then the floats above it, as Fractions."""
+def _next_float(t: Fraction) -> Fraction:
+    """The least float above t, as a Fraction."""
     v = float(t)
-    while True:
-        yield Fraction(v)
+    while Fraction(v) <= t:
         v = float(np.nextafter(v, np.inf))
+    return Fraction(v)
 
 
 class MovingBranchCheck(FloatRuns, ArcEnclosures):
@@ -228,7 +228,6 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         self.A0, self.A1 = exact_ball(self.a0), exact_ball(self.a1)
         self.n_pieces = 0   # Krawczyk pieces tried
         self.budget = budget
-        self.n_saddle_pieces = 0
         self.rel_w = 0.0   # last successful plain piece width / run span (step control)
         self.rel_cap = float("inf")   # last failed plain piece width / run span, grown after successes
         self.streak = 0               # successes since the last failed plain piece
@@ -290,9 +289,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
             return True
         if self.n > NMAX:
             return False
-        ok, nsad = spectral_ok(enc[0], p.A0, enc[1], h)
-        if ok:
-            self.n_saddle_pieces += nsad > 0
+        if spectral_ok(enc[0], p.A0, enc[1], h)[0]:
             return True
         for A in (enc[0], p.D):
             got = _contracts(bialt_nball(as_nball(A)))
@@ -631,7 +628,7 @@ class MovingBranchCheck(FloatRuns, ArcEnclosures):
         while cur < ghi:
             hi = ghi if float(ghi - cur) <= 1.25 * w else Fraction(float(cur) + w)
             if not cur < hi:   # w below cur's ulp (a gap of a few ulps): the next floats above cur
-                hi = min(ghi, next(v for v in _floats_above(cur) if v > cur))
+                hi = min(ghi, _next_float(cur))
             if not cur < hi:
                 raise Fail("piece width below float resolution")
             p = self._piece(run, cur, hi)

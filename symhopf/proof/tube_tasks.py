@@ -132,8 +132,8 @@ def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
 
 
 def _state(chk: MovingBranchCheck) -> _State:
-    return _State(chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak, copy.deepcopy(chk.basis), dict(chk._points),
-                  dict(chk.tube._jacobians))
+    """The check's state now (no copies: ``_restore`` copies, and a task changes only its copies)."""
+    return _State(chk.n_pieces, chk.rel_w, chk.rel_cap, chk.streak, chk.basis, chk._points, chk.tube._jacobians)
 
 
 def _restore(chk: MovingBranchCheck, s: _State) -> None:
