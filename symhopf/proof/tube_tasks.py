@@ -114,13 +114,18 @@ class _State(NamedTuple):
     jacobians: dict
 
 
+def _length(t: Task, runs: list[_Run]) -> float:
+    """A task's length relative to its run's span (a proxy for its work)."""
+    return float(t.hi - t.lo) / runs[t.ri].span
+
+
 def split(runs: list[_Run], gaps: list[Task], n: int) -> list[Task]:
     """The tasks: the gaps themselves, or (``n >= SPLIT_N`` and fewer than TASKS gaps) each gap cut
     into parts of about equal length at exact seams, in proportion to its length relative to its
     run's span (a proxy for its work). Depends only on the gaps (not on the number of workers)."""
     if n < SPLIT_N or len(gaps) >= TASKS or not gaps:
         return gaps
-    rel = [float(g.hi - g.lo) / runs[g.ri].span for g in gaps]
+    rel = [_length(g, runs) for g in gaps]
     total = sum(rel) or 1.0
     out: list[Task] = []
     for g, r in zip(gaps, rel):
@@ -217,7 +222,7 @@ def march_tasks(chk: MovingBranchCheck, runs: list[_Run], tasks: list[Task],
     workers = workers if workers is not None else WORKERS if WORKERS is not None else default_workers()
     if workers > 1 and len(tasks) > 1:
         # longest first: the pool hands tasks out in this order (balance); read back in task order
-        order = sorted(range(len(tasks)), key=lambda i: -float(tasks[i].hi - tasks[i].lo) / runs[tasks[i].ri].span)
+        order = sorted(range(len(tasks)), key=lambda i: -_length(tasks[i], runs))
         try:
             ctx = multiprocessing.get_context("fork")   # shared with the forked workers
             shared = (ctx.Value("l", len(tasks)), ctx.Value("l", s.n_pieces))
